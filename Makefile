@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: MIT
+# instlog: plain GNU make.  `make run` and `make test` are the two entry points.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+BUILD   ?= build
+
+PKGS    = libpq libcjson libcurl openssl fcgi
+CSTD    = -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g
+WARN    = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+	  -Wmissing-prototypes -Wold-style-definition -Wwrite-strings \
+	  -Wpointer-arith -Wcast-qual -Wvla -Wundef \
+	  -Wdeclaration-after-statement -fno-common
+HARD    = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+LDHARD  = -pie -Wl,-z,relro,-z,now
+
+ifeq ($(WERROR),1)
+WARN   += -Werror
+endif
+ifneq ($(SANITIZE),)
+CSTD    = -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1
+HARD    = -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
+	  -fno-omit-frame-pointer -fPIE
+LDHARD += -fsanitize=$(SANITIZE)
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  += $(CSTD) $(WARN) $(HARD) $(PKG_CFLAGS) -Ilib -MMD -MP
+LDLIBS  += $(PKG_LIBS)
+LDFLAGS += $(LDHARD)
+
+LIB_SRC   = $(wildcard lib/*.c)
+LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB       = $(BUILD)/libinstlog.a
+PROG_SRC  = $(wildcard cgi-bin/*.c cron/*.c cli/*.c)
+PROGS     = $(foreach s,$(PROG_SRC),$(BUILD)/bin/$(notdir $(basename $(s))))
+UNIT_SRC  = $(wildcard tests/unit/test_*.c)
+UNITS     = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+SUPP_SRC  = $(wildcard tests/support/*.c)
+SUPPS     = $(SUPP_SRC:tests/support/%.c=$(BUILD)/tests/%)
+
+# Debian 12 packages the build, `make run` and `make test` need.
+DEB_PKGS = gcc make pkg-config libc6-dev libfcgi-dev libpq-dev libcjson-dev \
+	   libcurl4-openssl-dev libssl-dev libcmocka-dev nginx-light \
+	   postgresql postgresql-client curl jq openssl procps ca-certificates
+
+.PHONY: all deps run test unit integration check valgrind analyze format \
+	format-check install clean bench
+.DEFAULT_GOAL := all
+
+all: $(PROGS) $(UNITS) $(SUPPS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+define prog_rule
+$(BUILD)/bin/$(notdir $(basename $(1))): $(BUILD)/$(basename $(1)).o $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach s,$(PROG_SRC),$(eval $(call prog_rule,$(s))))
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/%: $(BUILD)/tests/support/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Installs the Debian packages that are missing (as root), and nothing else.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	    grep -q '^install ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    if [ "$$(id -u)" != 0 ]; then \
+	        echo "deps: run as root to install:$$missing" >&2; exit 1; fi; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+	        $$missing >/dev/null || exit 1; \
+	fi
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@exec bash tests/stack.sh run
+
+unit: $(UNITS)
+	@set -e; for t in $(UNITS); do echo "== $$t"; \
+	    INSTLOG_FIXTURES=$(FIXTURES) $$t; done
+
+FIXTURES ?= $(abspath ../shared/fixtures/github)
+export FIXTURES
+
+integration: all
+	@bash tests/integration/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory WERROR=1 all
+	@$(MAKE) --no-print-directory WERROR=1 unit
+	@$(MAKE) --no-print-directory WERROR=1 integration
+
+# Unit tests under ASan+UBSan (clang), in a build tree of their own.
+check: deps
+	@command -v clang >/dev/null || { apt-get install -y -qq clang >/dev/null; }
+	@$(MAKE) --no-print-directory CC=clang SANITIZE=address,undefined \
+	    BUILD=build/asan unit
+
+valgrind: all
+	@set -e; for t in $(UNITS); do \
+	    valgrind -q --leak-check=full --error-exitcode=1 \
+	    --errors-for-leak-kinds=definite $$t; done
+
+analyze:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	    --std=c11 -Ilib lib cgi-bin cron cli
+
+format:
+	clang-format -i lib/*.[ch] cgi-bin/*.c cron/*.c cli/*.c tests/unit/*.c \
+	    tests/support/*.c
+
+format-check:
+	clang-format --dry-run --Werror lib/*.[ch] cgi-bin/*.c
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/instlog/sql \
+	    $(DESTDIR)$(PREFIX)/share/instlog/nginx
+	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 sql/*.sql $(DESTDIR)$(PREFIX)/share/instlog/sql/
+	install -m 0755 sql/migrate $(DESTDIR)$(PREFIX)/share/instlog/sql/
+	install -m 0644 nginx/* $(DESTDIR)$(PREFIX)/share/instlog/nginx/
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/* A verified webhook delivery, parsed into the typed fields of one row. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "delivery.h"
+#include "json.h"
+#include "str.h"
+
+void
+delivery_init(struct delivery *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->kind = DELIVERY_UNHANDLED;
+}
+
+void
+delivery_release(struct delivery *d)
+{
+	if (d == NULL)
+		return;
+	free(d->event);
+	free(d->invalid_reason);
+	free(d->entity_type);
+	free(d->entity_name);
+	free(d->repo_full_name);
+	free(d->html_url);
+	free(d->labels_json);
+	delivery_init(d);
+}
+
+bool
+delivery_event_is_valid(const char *event)
+{
+	size_t n;
+
+	if (event == NULL)
+		return false;
+	n = strlen(event);
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = event[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		    c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Duplicate 's' into *dst unless 's' is NULL.  Returns 0 or -1. */
+static int
+set_str(char **dst, const char *s)
+{
+	if (s == NULL)
+		return 0;
+	free(*dst);
+	if ((*dst = strdup(s)) == NULL)
+		return -1;
+	return 0;
+}
+
+static int
+set_invalid(struct delivery *d, const char *reason)
+{
+	d->kind = DELIVERY_INVALID;
+	return set_str(&d->invalid_reason, reason);
+}
+
+/*
+ * Fill the entity from a GitHub account object: id, login (or slug, for
+ * enterprises) and type.  'fallback_type' is used when the account has no
+ * type.  Returns 0; 1 when there is no usable account; -1 out of memory.
+ */
+static int
+set_entity(struct delivery *d, const cJSON *account, const char *fallback_type)
+{
+	const char *login, *type;
+	int64_t id;
+
+	if (account == NULL ||
+	    json_int64(account, "id", 1, INT64_MAX, &id) != 0)
+		return 1;
+	d->entity_id = id;
+	login = json_string(account, "login");
+	if (login == NULL)
+		login = json_string(account, "slug");
+	type = json_string(account, "type");
+	if (type == NULL)
+		type = fallback_type;
+	if (set_str(&d->entity_name, login) == -1 ||
+	    set_str(&d->entity_type, type) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The app id: from X-GitHub-Hook-Installation-Target-ID when the hook
+ * belongs to an app (target type "integration", or not sent), else from
+ * the payload's installation.app_id or hook.app_id.
+ */
+static void
+set_app_id(struct delivery *d, const struct delivery_headers *h,
+    const cJSON *root)
+{
+	int64_t id;
+
+	if (h->target_id != NULL && (h->target_type == NULL ||
+	    strcasecmp(h->target_type, "integration") == 0 ||
+	    strcasecmp(h->target_type, "app") == 0) &&
+	    parse_int64(h->target_id, 1, INT64_MAX, &id) == 0) {
+		d->app_id = id;
+		return;
+	}
+	if (root == NULL)
+		return;
+	if (json_int64(root, "installation.app_id", 1, INT64_MAX, &id) == 0 ||
+	    json_int64(root, "hook.app_id", 1, INT64_MAX, &id) == 0)
+		d->app_id = id;
+}
+
+/* Decide whether the job's labels match a configured runner label. */
+static bool
+job_is_ours(const struct config *cfg, const cJSON *labels)
+{
+	const cJSON *l;
+
+	if (cfg->nrunner_labels == 0)
+		return true;
+	if (!cJSON_IsArray(labels))
+		return false;
+	cJSON_ArrayForEach(l, labels)
+		if (cJSON_IsString(l) && config_label_is_ours(cfg, l->valuestring))
+			return true;
+	return false;
+}
+
+/* Parse the workflow_job specific fields and choose the kind. */
+static int
+parse_workflow_job(const struct config *cfg, const cJSON *root,
+    const char *action, struct delivery *d)
+{
+	const cJSON *job, *labels;
+	int64_t id;
+
+	if (set_entity(d, json_object(root, "repository.owner"), NULL) == -1)
+		return -1;
+	if (set_str(&d->repo_full_name,
+		json_string(root, "repository.full_name")) == -1)
+		return -1;
+	if (action == NULL)
+		return set_invalid(d, "workflow_job without action");
+	if (strcmp(action, "queued") == 0)
+		d->kind = DELIVERY_JOB_QUEUED;
+	else if (strcmp(action, "in_progress") == 0)
+		d->kind = DELIVERY_JOB_RUNNING;
+	else if (strcmp(action, "completed") == 0)
+		d->kind = DELIVERY_JOB_COMPLETED;
+	else {
+		d->kind = DELIVERY_IGNORED_ACTION;
+		return 0;
+	}
+	if ((job = json_object(root, "workflow_job")) == NULL)
+		return set_invalid(d, "workflow_job is missing");
+	if (json_int64(job, "id", 1, INT64_MAX, &id) != 0)
+		return set_invalid(d, "workflow_job.id is missing or invalid");
+	d->job_id = id;
+	if (d->kind == DELIVERY_JOB_QUEUED) {
+		if (d->installation_id == 0)
+			return set_invalid(d,
+			    "installation.id is missing or invalid");
+		if (d->entity_id == 0)
+			return set_invalid(d,
+			    "repository.owner is missing or invalid");
+	}
+	if (set_str(&d->html_url, json_string(job, "html_url")) == -1)
+		return -1;
+	labels = cJSON_GetObjectItemCaseSensitive(job, "labels");
+	if (cJSON_IsArray(labels)) {
+		d->labels_json = cJSON_PrintUnformatted(labels);
+		if (d->labels_json == NULL)
+			return -1;
+	}
+	if (!job_is_ours(cfg, labels))
+		d->kind = DELIVERY_IGNORED_NO_LABEL;
+	return 0;
+}
+
+/*
+ * Fill *d from the parsed 'root' (a JSON object).  Returns 0 or -1 (out of
+ * memory).
+ */
+static int
+parse_body(const struct config *cfg, const struct delivery_headers *h,
+    const cJSON *root, struct delivery *d)
+{
+	const char *ev = h->event, *action;
+	struct buf name;
+	int64_t id;
+	int r;
+
+	action = json_string(root, "action");
+	buf_init(&name);
+	if (buf_puts(&name, ev) == -1 || (action != NULL && (buf_puts(&name,
+	    ".") == -1 || buf_puts(&name, action) == -1))) {
+		buf_release(&name);
+		return -1;
+	}
+	d->event = name.buf;
+
+	r = json_int64(root, "installation.id", 1, INT64_MAX, &id);
+	if (r == 0)
+		d->installation_id = id;
+	set_app_id(d, h, root);
+
+	if (strcmp(ev, "ping") == 0) {
+		d->kind = DELIVERY_RECORD;
+		return 0;
+	}
+	if (strcmp(ev, "installation") == 0 ||
+	    strcmp(ev, "installation_repositories") == 0) {
+		d->kind = DELIVERY_RECORD;
+		if (action == NULL)
+			return set_invalid(d, "action is missing");
+		if (r != 0)
+			return set_invalid(d,
+			    "installation.id is missing or invalid");
+		r = set_entity(d, json_object(root, "installation.account"),
+		    json_string(root, "installation.target_type"));
+		if (r == 1)
+			return set_invalid(d,
+			    "installation.account is missing or invalid");
+		return r;
+	}
+	if (strcmp(ev, "installation_target") == 0) {
+		d->kind = DELIVERY_RECORD;
+		if (action == NULL)
+			return set_invalid(d, "action is missing");
+		r = set_entity(d, json_object(root, "account"),
+		    json_string(root, "target_type"));
+		if (r == 1)
+			return set_invalid(d, "account is missing or invalid");
+		return r;
+	}
+	if (strcmp(ev, "workflow_job") == 0)
+		return parse_workflow_job(cfg, root, action, d);
+	d->kind = DELIVERY_UNHANDLED;
+	return 0;
+}
+
+int
+delivery_parse(const struct config *cfg, const struct delivery_headers *h,
+    const char *body, size_t len, struct delivery *d)
+{
+	cJSON *root = NULL;
+	int rc = -1;
+
+	delivery_init(d);
+	if (len == 0) {
+		body = "{}";
+		len = 2;
+	}
+	if (memchr(body, '\0', len) == NULL)
+		root = json_parse(body, len);
+	if (root == NULL || !cJSON_IsObject(root)) {
+		set_app_id(d, h, NULL);
+		if (set_str(&d->event, h->event) == -1)
+			goto out;
+		rc = set_invalid(d, root == NULL ? "malformed json" :
+		    "body is not a JSON object");
+		goto out;
+	}
+	d->is_json = true;
+	rc = parse_body(cfg, h, root, d);
+out:
+	cJSON_Delete(root);
+	return rc;
+}

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/* FastCGI listener, pre-forked workers, requests and JSON responses. */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "http.h"
+#include "log.h"
+#include "str.h"
+
+#define HTTP_MAX_WORKERS 64
+
+static volatile sig_atomic_t http_stop;
+static volatile sig_atomic_t http_child_died;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	http_stop = 1;
+}
+
+static void
+on_child(int sig)
+{
+	(void)sig;
+	http_child_died = 1;
+}
+
+/* Fork one worker.  Returns its pid in the parent, 0 in the child, -1. */
+static pid_t
+spawn_worker(void)
+{
+	pid_t pid = fork();
+
+	if (pid == -1)
+		log_warnx("%s: fork: %s", __func__, strerror(errno));
+	if (pid == 0) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		(void)sigaction(SIGTERM, &sa, NULL);
+		(void)sigaction(SIGINT, &sa, NULL);
+		(void)sigaction(SIGCHLD, &sa, NULL);
+	}
+	return pid;
+}
+
+/*
+ * Supervise 'n' workers in pids[]: restart any that exits, stop them all on
+ * SIGTERM/SIGINT.  Returns 0 in a freshly forked worker; otherwise exits.
+ */
+static int
+supervise(pid_t *pids, int n, const char *sockpath)
+{
+	sigset_t block, old;
+	struct sigaction sa;
+	time_t last_restart = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_child;
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGCHLD);
+	(void)sigprocmask(SIG_BLOCK, &block, &old);
+
+	for (int i = 0; i < n; i++) {
+		if ((pids[i] = spawn_worker()) == 0) {
+			(void)sigprocmask(SIG_SETMASK, &old, NULL);
+			return 0;
+		}
+	}
+	while (!http_stop) {
+		pid_t pid;
+		int status;
+
+		if (!http_child_died)
+			sigsuspend(&old);
+		http_child_died = 0;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			for (int i = 0; i < n; i++) {
+				if (pids[i] != pid)
+					continue;
+				pids[i] = -1;
+				if (http_stop)
+					break;
+				log_warnx("worker %ld exited (status %d), "
+					  "restarting", (long)pid, status);
+				/* A worker that dies at once is not respun hot. */
+				if (time(NULL) - last_restart < 1)
+					(void)sleep(1);
+				last_restart = time(NULL);
+				if ((pids[i] = spawn_worker()) == 0) {
+					(void)sigprocmask(SIG_SETMASK, &old,
+					    NULL);
+					return 0;
+				}
+			}
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (pids[i] > 0)
+			(void)kill(pids[i], SIGTERM);
+	for (int i = 0; i < n; i++)
+		if (pids[i] > 0)
+			(void)waitpid(pids[i], NULL, 0);
+	if (sockpath != NULL)
+		(void)unlink(sockpath);
+	exit(0);
+}
+
+int
+http_listen(struct http *http, int argc, char **argv)
+{
+	static pid_t pids[HTTP_MAX_WORKERS];
+	const char *sockpath = NULL;
+	int64_t workers = 2;
+	int c;
+	mode_t old;
+
+	memset(http, 0, sizeof(*http));
+	while ((c = getopt(argc, argv, "s:w:")) != -1) {
+		switch (c) {
+		case 's':
+			sockpath = optarg;
+			break;
+		case 'w':
+			if (parse_int64(optarg, 1, HTTP_MAX_WORKERS,
+			    &workers) == -1) {
+				log_warnx("-w: workers must be 1..%d: '%s'",
+				    HTTP_MAX_WORKERS, optarg);
+				return -1;
+			}
+			break;
+		default:
+			log_warnx("usage: %s [-s socket] [-w workers]",
+			    argv[0]);
+			return -1;
+		}
+	}
+	if (FCGX_Init() != 0) {
+		log_warnx("%s: FCGX_Init failed", __func__);
+		return -1;
+	}
+	if (sockpath != NULL) {
+		(void)unlink(sockpath);
+		old = umask(0);
+		http->sock = FCGX_OpenSocket(sockpath, 128);
+		(void)umask(old);
+		if (http->sock < 0) {
+			log_warnx("%s: cannot listen on '%s': %s", __func__,
+			    sockpath, strerror(errno));
+			return -1;
+		}
+		(void)chmod(sockpath, 0666);
+	}
+	(void)signal(SIGPIPE, SIG_IGN);
+	if (supervise(pids, (int)workers, sockpath) == -1)
+		return -1;
+	if (FCGX_InitRequest(&http->fcgi, http->sock, 0) != 0) {
+		log_warnx("%s: FCGX_InitRequest failed", __func__);
+		return -1;
+	}
+	return 0;
+}
+
+int
+http_accept(struct http *http, struct http_request *req)
+{
+	const char *v;
+
+	memset(req, 0, sizeof(*req));
+	if (FCGX_Accept_r(&http->fcgi) < 0)
+		return -1;
+	http->in_request = true;
+	req->http = http;
+	v = FCGX_GetParam("REQUEST_METHOD", http->fcgi.envp);
+	req->method = v != NULL ? v : "";
+	v = FCGX_GetParam("DOCUMENT_URI", http->fcgi.envp);
+	if (v == NULL)
+		v = FCGX_GetParam("SCRIPT_NAME", http->fcgi.envp);
+	req->path = v != NULL ? v : "";
+	v = FCGX_GetParam("QUERY_STRING", http->fcgi.envp);
+	req->query = v != NULL ? v : "";
+	return 0;
+}
+
+void
+http_request_release(struct http_request *req)
+{
+	if (req == NULL || req->http == NULL)
+		return;
+	if (req->http->in_request)
+		FCGX_Finish_r(&req->http->fcgi);
+	req->http->in_request = false;
+	req->http = NULL;
+}
+
+const char *
+http_param(const struct http_request *req, const char *name)
+{
+	return FCGX_GetParam(name, req->http->fcgi.envp);
+}
+
+int
+http_read_body(struct http_request *req, size_t max, struct buf *out)
+{
+	char chunk[16384];
+	int n;
+	int over = 0;
+
+	while ((n = FCGX_GetStr(chunk, sizeof(chunk), req->http->fcgi.in)) >
+	    0) {
+		if (over || out->len + (size_t)n > max) {
+			over = 1;
+			continue;
+		}
+		if (buf_append(out, chunk, (size_t)n) == -1)
+			return -1;
+	}
+	if (FCGX_GetError(req->http->fcgi.in) != 0)
+		return -1;
+	if (out->buf == NULL && buf_append(out, "", 0) == -1)
+		return -1;
+	return over;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+http_query_get(const char *query, const char *name, char *out, size_t size)
+{
+	size_t nlen = strlen(name);
+	const char *p = query;
+
+	while (p != NULL && *p != '\0') {
+		const char *end = strchr(p, '&');
+		size_t seg = end == NULL ? strlen(p) : (size_t)(end - p);
+
+		if (seg >= nlen && strncmp(p, name, nlen) == 0 &&
+		    (seg == nlen || p[nlen] == '=')) {
+			size_t o = 0;
+
+			for (size_t i = nlen + (seg > nlen); i < seg; i++) {
+				char c = p[i];
+
+				if (c == '%') {
+					int hi, lo;
+
+					if (i + 2 >= seg ||
+					    (hi = hexval(p[i + 1])) < 0 ||
+					    (lo = hexval(p[i + 2])) < 0)
+						return -1;
+					c = (char)(hi << 4 | lo);
+					i += 2;
+				} else if (c == '+')
+					c = ' ';
+				if (c == '\0' || o + 1 >= size)
+					return -1;
+				out[o++] = c;
+			}
+			out[o] = '\0';
+			return 0;
+		}
+		p = end == NULL ? NULL : end + 1;
+	}
+	return 1;
+}
+
+void
+http_response_init(struct http_response *resp)
+{
+	resp->status = 200;
+	resp->content_type = "application/json";
+	resp->extra[0] = '\0';
+	buf_init(&resp->body);
+}
+
+void
+http_response_release(struct http_response *resp)
+{
+	if (resp == NULL)
+		return;
+	buf_release(&resp->body);
+}
+
+void
+http_error(struct http_response *resp, int status, const char *message)
+{
+	resp->status = status;
+	buf_reset(&resp->body);
+	if (buf_puts(&resp->body, "{\"error\":") == -1 ||
+	    buf_put_json_string(&resp->body, message) == -1 ||
+	    buf_puts(&resp->body, "}\n") == -1)
+		buf_reset(&resp->body);
+}
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 413:
+		return "Payload Too Large";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return status >= 500 ? "Internal Server Error" : "Error";
+	}
+}
+
+void
+http_send(struct http_request *req, const struct http_response *resp)
+{
+	FCGX_Stream *out = req->http->fcgi.out;
+	char head[512];
+	int n;
+
+	/* libfcgi's own printf knows no %zu: format the header here. */
+	n = snprintf(head, sizeof(head),
+	    "Status: %d %s\r\nContent-Type: %s\r\n"
+	    "Cache-Control: no-store\r\nContent-Length: %zu\r\n%s%s\r\n",
+	    resp->status, status_text(resp->status), resp->content_type,
+	    resp->body.len, resp->extra, resp->extra[0] != '\0' ? "\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return;
+	(void)FCGX_PutStr(head, n, out);
+	if (resp->body.len > 0)
+		(void)FCGX_PutStr(resp->body.buf, (int)resp->body.len, out);
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* FastCGI listener, pre-forked workers, requests and JSON responses. */
+#ifndef INSTLOG_HTTP_H
+#define INSTLOG_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <fcgiapp.h>
+
+#include "str.h"
+
+/* A listening FastCGI socket and the request slot of this process. */
+struct http {
+	int		sock;
+	FCGX_Request	fcgi;
+	bool		in_request;
+};
+
+/* One accepted request; its strings are borrowed from the FastCGI record. */
+struct http_request {
+	struct http	*http;
+	const char	*method;
+	const char	*path;	/* DOCUMENT_URI, or SCRIPT_NAME */
+	const char	*query;	/* QUERY_STRING, "" when absent */
+};
+
+struct http_response {
+	int		 status;
+	const char	*content_type;
+	char		 extra[128];	/* one extra header line, or "" */
+	struct buf	 body;
+};
+
+/*
+ * Start serving: with "-s PATH" open a Unix socket at PATH (mode 0666, the
+ * directory guards access); without it use the socket on descriptor 0, as
+ * spawn-fcgi and systemd socket units pass it.  "-w N" (default 2) forks N
+ * workers and supervises them, restarting any that dies; the supervisor
+ * never returns and exits 0 on SIGTERM or SIGINT after stopping its
+ * workers.  Returns 0 in each worker, or -1 (logged) when the socket cannot
+ * be opened or the arguments are wrong.
+ */
+int http_listen(struct http *http, int argc, char **argv);
+
+/*
+ * Wait for the next request and fill *req.  Returns 0, or -1 when the
+ * process should exit.  Release with http_request_release() before the next
+ * call.
+ */
+int http_accept(struct http *http, struct http_request *req);
+
+/* Finish the request (NULL accepted). */
+void http_request_release(struct http_request *req);
+
+/* The CGI parameter 'name' (e.g. "HTTP_X_GITHUB_EVENT"), or NULL. */
+const char *http_param(const struct http_request *req, const char *name);
+
+/*
+ * Read the request body into 'out', at most 'max' bytes.  Returns 0, 1 when
+ * the body is larger than 'max' (the rest is drained), or -1 on a read
+ * error.
+ */
+int http_read_body(struct http_request *req, size_t max, struct buf *out);
+
+/*
+ * Find query parameter 'name' in 'query' and URL-decode its value into
+ * 'out' (size 'size').  Returns 0; 1 when absent; -1 when the value is too
+ * long or badly encoded.
+ */
+int http_query_get(const char *query, const char *name, char *out,
+    size_t size);
+
+/* Initialise a 200 application/json response with an empty body. */
+void http_response_init(struct http_response *resp);
+
+/* Free the body of 'resp' (NULL accepted). */
+void http_response_release(struct http_response *resp);
+
+/* Set 'resp' to 'status' with body {"error": message}. */
+void http_error(struct http_response *resp, int status, const char *message);
+
+/* Write 'resp' to the client of 'req', once. */
+void http_send(struct http_request *req, const struct http_response *resp);
+
+#endif

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* The local, fsync'd spool of verified deliveries the database missed. */
+#ifndef INSTLOG_SPOOL_H
+#define INSTLOG_SPOOL_H
+
+#include <stddef.h>
+
+#include "delivery.h"
+#include "str.h"
+
+/*
+ * Check that 'dir' (NULL: spooling disabled, fine) exists or can be made
+ * and is writable.  Returns 0 or -1 (logged).
+ */
+int spool_check(const char *dir);
+
+/*
+ * Store a verified delivery durably in 'dir': write a temporary file,
+ * fsync it, rename it into place and fsync the directory.  The file keeps
+ * the received time and the headers of 'h'.  Returns 0 once durable; -1
+ * (logged) when 'dir' is NULL or anything failed.
+ */
+int spool_write(const char *dir, const struct delivery_headers *h,
+    const void *body, size_t len);
+
+/* A spooled delivery read back; all strings point into 'data'. */
+struct spool_entry {
+	struct buf		 data;
+	char			*received_at;
+	struct delivery_headers	 h;
+	const char		*body;
+	size_t			 len;
+};
+
+/*
+ * Read the spool file 'path' into *e.  Returns 0, or -1 (logged) when it
+ * cannot be read or is not a spool file.  Release with
+ * spool_entry_release().
+ */
+int spool_read(const char *path, struct spool_entry *e);
+
+/* Free what *e holds (NULL accepted). */
+void spool_entry_release(struct spool_entry *e);
+
+/*
+ * List the spooled files of 'dir' in arrival order.  Returns the number of
+ * names and sets *names to a NULL-terminated array the caller frees with
+ * spool_names_free(), or -1 (logged).
+ */
+int spool_list(const char *dir, char ***names);
+
+/* Free a list from spool_list() (NULL accepted). */
+void spool_names_free(char **names);
+
+/* Remove spool file 'name' of 'dir' and fsync 'dir'.  Returns 0 or -1. */
+int spool_remove(const char *dir, const char *name);
+
+#endif

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* Growable byte buffers, bounded integer parsing and hex coding. */
+#ifndef INSTLOG_STR_H
+#define INSTLOG_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A growable, always NUL-terminated byte buffer.  'buf' is NULL until the
+ * first append.  Initialise with buf_init(), release with buf_release().
+ */
+struct buf {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+};
+
+/* Initialise an empty buffer; allocates nothing. */
+void buf_init(struct buf *b);
+
+/* Free the contents of 'b' (NULL accepted) and make it empty again. */
+void buf_release(struct buf *b);
+
+/* Empty 'b' but keep its allocation for reuse. */
+void buf_reset(struct buf *b);
+
+/* Append 'len' bytes of 'p'.  Returns 0, or -1 when out of memory. */
+int buf_append(struct buf *b, const void *p, size_t len);
+
+/* Append a NUL-terminated string.  Returns 0 or -1. */
+int buf_puts(struct buf *b, const char *s);
+
+/* Append formatted text.  Returns 0 or -1. */
+int buf_printf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Append 's' as a JSON string literal, quotes included, escaping what
+ * JSON requires.  Returns 0 or -1.
+ */
+int buf_put_json_string(struct buf *b, const char *s);
+
+/*
+ * Parse the whole of 's' as a decimal integer in [min, max] into *out, with
+ * strtonum(3) semantics: no leading space or '+', no trailing bytes, no
+ * overflow.  Returns 0, or -1 and leaves *out untouched.
+ */
+int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/*
+ * Decode exactly 2 * outlen lowercase or uppercase hex digits of 'hex'
+ * (NUL-terminated, no more, no fewer) into 'out'.  Returns 0 or -1.
+ */
+int hex_decode(const char *hex, unsigned char *out, size_t outlen);
+
+/*
+ * Encode 'len' bytes of 'p' as lowercase hex into 'out', which must hold
+ * 2 * len + 1 bytes; the result is NUL-terminated.
+ */
+void hex_encode(const unsigned char *p, size_t len, char *out);
+
+/* Return true when the NUL-terminated 's' starts with 'prefix'. */
+bool has_prefix(const char *s, const char *prefix);
+
+#endif

@@ -1,0 +1,228 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Start a whole local instlog stack: a throwaway PostgreSQL (unless
+# DATABASE_URL is set), the migrations, every FastCGI binary and nginx on
+# 127.0.0.1.  `bash tests/stack.sh run` is `make run`; the integration tests
+# source this file and call stack_start / stack_stop.
+
+STACK_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STACK_BIN=${STACK_BIN:-$STACK_TOP/build/bin}
+# Routes and their worker counts; each gets its own socket and can be
+# restarted alone.
+STACK_ROUTES=${STACK_ROUTES:-"webhook trace_entity trace_installation trace_job trace_payload"}
+STACK_PIDS=()
+
+stack_log() { printf 'stack: %s\n' "$*" >&2; }
+
+# Print a TCP port on 127.0.0.1 that nothing listens on.
+stack_free_port() {
+	local p
+	for _ in $(seq 1 200); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Run a command as the unprivileged postgres user when we are root.
+stack_as_pg() {
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+stack_pg_bindir() {
+	local d
+	for d in /usr/lib/postgresql/*/bin; do
+		[ -x "$d/initdb" ] && { echo "$d"; return 0; }
+	done
+	dirname "$(command -v initdb)"
+}
+
+# stack_pg_start DIR: initdb a cluster in DIR/pg and start it on a free
+# port.  Sets PGDATA_DIR, PG_PORT, STACK_DATABASE_URL.
+stack_pg_start() {
+	local dir=$1 bindir
+	bindir=$(stack_pg_bindir)
+	PG_BINDIR=$bindir
+	PGDATA_DIR=$dir/pg
+	if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$dir"; then
+		# postgres cannot reach DIR (e.g. under /root): use /tmp.
+		PGDATA_DIR=$(mktemp -d /tmp/instlog-pg.XXXXXX)/pg
+		chmod 755 "$(dirname "$PGDATA_DIR")"
+	fi
+	mkdir -p "$PGDATA_DIR"
+	[ "$(id -u)" = 0 ] && chown postgres: "$PGDATA_DIR"
+	chmod 700 "$PGDATA_DIR"
+	if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
+		stack_as_pg "$bindir/initdb" -D "$PGDATA_DIR" -U instlog \
+		    -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null ||
+		    return 1
+	fi
+	PG_PORT=${PG_PORT:-$(stack_free_port)}
+	stack_as_pg "$bindir/pg_ctl" -D "$PGDATA_DIR" -w -t 60 \
+	    -l "$PGDATA_DIR/server.log" \
+	    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PGDATA_DIR -c max_connections=200 ${STACK_PG_OPTS:-}" \
+	    start >/dev/null || { cat "$PGDATA_DIR/server.log" >&2; return 1; }
+	stack_as_pg "$bindir/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U instlog \
+	    -d postgres -c "SELECT 1 FROM pg_database WHERE datname='instlog'" \
+	    -At | grep -q 1 ||
+	    stack_as_pg "$bindir/createdb" -h 127.0.0.1 -p "$PG_PORT" \
+	    -U instlog instlog
+	STACK_DATABASE_URL="postgresql://instlog@127.0.0.1:$PG_PORT/instlog"
+}
+
+stack_pg_stop() {
+	[ -n "${PGDATA_DIR:-}" ] && [ -f "$PGDATA_DIR/postmaster.pid" ] &&
+	    stack_as_pg "$PG_BINDIR/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop \
+	    >/dev/null 2>&1
+	return 0
+}
+
+# stack_route_start NAME: start one FastCGI binary on RUNDIR/NAME.sock.
+stack_route_start() {
+	local name=$1 workers=${STACK_WORKERS:-2} i
+	[ -x "$STACK_BIN/$name" ] || { stack_log "no binary $name (skipped)"; return 0; }
+	rm -f "$RUNDIR/$name.sock"
+	"$STACK_BIN/$name" -s "$RUNDIR/$name.sock" -w "$workers" \
+	    2>>"$RUNDIR/$name.log" &
+	eval "STACK_PID_$name=$!"
+	STACK_PIDS+=("$!")
+	for i in $(seq 1 100); do
+		[ -S "$RUNDIR/$name.sock" ] && return 0
+		kill -0 "$!" 2>/dev/null || { stack_log "$name failed to start:"; cat "$RUNDIR/$name.log" >&2; return 1; }
+		sleep 0.05
+	done
+	stack_log "$name: no socket after 5 s"
+	return 1
+}
+
+# stack_route_stop NAME: stop one binary (its workers follow).
+stack_route_stop() {
+	local var="STACK_PID_$1" pid
+	pid=${!var:-}
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	eval "STACK_PID_$1="
+	return 0
+}
+
+# stack_nginx_start: write RUNDIR/nginx.conf from nginx/ and start nginx.
+stack_nginx_start() {
+	local userline="" access="off"
+	[ "$(id -u)" = 0 ] && userline="user root;"
+	[ -n "${STACK_ACCESS_LOG:-}" ] && access="$RUNDIR/nginx-access.log"
+	mkdir -p "$RUNDIR/nginx-tmp"
+	sed "s|@RUNDIR@|$RUNDIR|g" "$STACK_TOP/nginx/instlog.conf" >"$RUNDIR/instlog.conf"
+	cp "$STACK_TOP/nginx/fastcgi.conf" "$RUNDIR/fastcgi.conf"
+	sed -e "s|@RUNDIR@|$RUNDIR|g" -e "s|@PORT@|$PORT|g" \
+	    -e "s|@USERLINE@|$userline|" -e "s|@ACCESSLOG@|$access|" \
+	    "$STACK_TOP/nginx/nginx.conf.in" >"$RUNDIR/nginx.conf"
+	nginx -q -t -p "$RUNDIR" -c "$RUNDIR/nginx.conf" -e "$RUNDIR/nginx-error.log" || return 1
+	nginx -p "$RUNDIR" -c "$RUNDIR/nginx.conf" -e "$RUNDIR/nginx-error.log" \
+	    -g 'daemon off;' &
+	STACK_NGINX_PID=$!
+	STACK_PIDS+=("$!")
+	for _ in $(seq 1 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0
+		sleep 0.05
+	done
+	stack_log "nginx did not answer on port $PORT"
+	return 1
+}
+
+# stack_start DIR: everything, in DIR.  Honours DATABASE_URL, PORT
+# (default a free one), STACK_WORKERS.  Exports the §7 variables.
+stack_start() {
+	RUNDIR=$1
+	mkdir -p "$RUNDIR"
+	chmod 755 "$RUNDIR"
+	if [ -z "${DATABASE_URL:-}" ]; then
+		stack_pg_start "$RUNDIR" || return 1
+		export DATABASE_URL=$STACK_DATABASE_URL
+	fi
+	"$STACK_TOP/sql/migrate" "$DATABASE_URL" >"$RUNDIR/migrate.log" || {
+		cat "$RUNDIR/migrate.log" >&2; return 1; }
+	PORT=${PORT:-$(stack_free_port)}
+	export INSTLOG_URL="http://127.0.0.1:$PORT"
+	local r
+	for r in $STACK_ROUTES; do
+		stack_route_start "$r" || return 1
+	done
+	stack_nginx_start || return 1
+}
+
+stack_stop() {
+	local pid
+	for pid in "${STACK_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${STACK_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	STACK_PIDS=()
+	stack_pg_stop
+}
+
+# `make run`: the stack in the foreground until Ctrl-C or SIGTERM.
+stack_run() {
+	local var=$STACK_TOP/var sample
+	mkdir -p "$var"
+	if [ -z "${GITHUB_WEBHOOK_SECRET:-}${GITHUB_WEBHOOK_SECRET_FILE:-}" ]; then
+		export GITHUB_WEBHOOK_SECRET=$(openssl rand -hex 20)
+		echo "generated GITHUB_WEBHOOK_SECRET=$GITHUB_WEBHOOK_SECRET"
+	fi
+	if [ -z "${TRACE_API_SECRET:-}${TRACE_API_SECRET_FILE:-}" ]; then
+		export TRACE_API_SECRET=$(openssl rand -hex 20)
+		echo "generated TRACE_API_SECRET=$TRACE_API_SECRET"
+	fi
+	export INSTLOG_SPOOL_DIR=${INSTLOG_SPOOL_DIR:-$var/spool}
+	PORT=${INSTLOG_PORT:-8080}
+	trap 'echo; echo "stopping"; stack_stop; exit 0' INT TERM
+	# A cluster left by a previous run is reused: stop it first.
+	if [ -f "$var/pg/postmaster.pid" ]; then
+		PGDATA_DIR=$var/pg PG_BINDIR=$(stack_pg_bindir) stack_pg_stop
+	fi
+	stack_start "$var" || { stack_stop; exit 1; }
+	sample=$var/sample-ping.json
+	if [ -f "$STACK_TOP/../shared/fixtures/github/ping.json" ]; then
+		cp "$STACK_TOP/../shared/fixtures/github/ping.json" "$sample"
+	else
+		printf '{"zen":"Design for failure.","hook_id":1,"hook":{"type":"App","app_id":1}}' >"$sample"
+	fi
+	local secret_expr='$GITHUB_WEBHOOK_SECRET'
+	[ -n "${GITHUB_WEBHOOK_SECRET:-}" ] && secret_expr=$GITHUB_WEBHOOK_SECRET
+	cat <<MSG
+
+instlog ready at $INSTLOG_URL
+  POST $INSTLOG_URL/webhook
+  GET  $INSTLOG_URL/trace/entity/{id}  /trace/installation/{id}  /trace/job/{id}  /trace/payload/{id}
+  DATABASE_URL=$DATABASE_URL
+  logs: $var/*.log
+
+Send a signed sample delivery:
+  sig=\$(openssl dgst -sha256 -hmac '$secret_expr' -r $sample | cut -d' ' -f1); curl -sS -H 'X-GitHub-Event: ping' -H "X-GitHub-Delivery: \$(cat /proc/sys/kernel/random/uuid)" -H "X-Hub-Signature-256: sha256=\$sig" --data-binary @$sample $INSTLOG_URL/webhook
+See the row:
+  psql '$DATABASE_URL' -c 'SELECT id, received_at, event, outcome, delivery_id FROM installation_events ORDER BY id'
+
+Ctrl-C stops everything.
+MSG
+	while :; do
+		wait -n 2>/dev/null
+		sleep 1
+	done
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -u
+	case "${1:-}" in
+	run) stack_run ;;
+	*) echo "usage: $0 run" >&2; exit 2 ;;
+	esac
+fi
