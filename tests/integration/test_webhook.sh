@@ -1,0 +1,203 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# POST /webhook through nginx into PostgreSQL: every fixture, every error.
+
+# file|X-GitHub-Event|event|outcome|entity_type|entity_id|entity_name|installation_id
+# Sent in this order: the workflow_job rows depend on it.
+WEBHOOK_TABLE='
+ping|ping|ping|ok||||
+ping.organization|ping|ping|ok||||
+ping.repository|ping|ping|ok||||
+ping.repository.with-app_id|ping|ping|ok||||
+installation.created|installation|installation.created|ok|User|21031067|Codertocat|957387
+installation.created.with-requester|installation|installation.created|ok|User|21031067|Codertocat|957387
+installation.deleted|installation|installation.deleted|ok|User|1|octocat|2
+installation.suspend|installation|installation.suspend|ok|User|21031067|Codertocat|16598467
+installation.unsuspend|installation|installation.unsuspend|ok|User|21031067|Codertocat|16598467
+installation_repositories.added|installation_repositories|installation_repositories.added|ok|User|21031067|Codertocat|957387
+workflow_job.queued|workflow_job|workflow_job.queued|job_stored|Organization|38302899|Octocoders|3456996
+workflow_job.in_progress|workflow_job|workflow_job.in_progress|job_marked_running|Organization|38302899|Octocoders|1
+workflow_job.completed.success|workflow_job|workflow_job.completed|job_marked_completed|Organization|38302899|Octocoders|
+workflow_job.completed.failure|workflow_job|workflow_job.completed|job_marked_completed|Organization|38302899|Octocoders|
+workflow_job.in_progress.with-queued-steps|workflow_job|workflow_job.in_progress|job_not_found|User|4595477|wolfy1339|3456996
+workflow_job.queued.with-deployment|workflow_job|workflow_job.queued|job_stored|User|25349044|lineville|23154469
+workflow_job.waiting|workflow_job|workflow_job.waiting|ignored_action|User|25349044|lineville|23154469
+push.with-installation|push|push|unhandled_event||||1
+issues.opened|issues|issues.opened|unhandled_event||||
+check_run.created|check_run|check_run.created|unhandled_event||||
+github_app_authorization.revoked|github_app_authorization|github_app_authorization.revoked|unhandled_event||||
+'
+
+test_every_fixture_gives_one_row() {
+	db_reset
+	local n=0
+	while IFS='|' read -r file ev event outcome etype eid ename inst; do
+		[ -n "$file" ] || continue
+		n=$((n + 1))
+		local guid
+		guid=$(new_guid)
+		deliver "$ev" "$(fixture "$file")" "$guid"
+		assert_status 200
+		assert_json .event "$event"
+		assert_json .outcome "$outcome"
+		assert_json '.id | type' number
+		assert_eq 1 "$(rows_for "$guid")" "$file: rows"
+		assert_eq "webhook|$event|$outcome|29310|$inst|$etype|$eid|$ename" \
+		    "$(sql "SELECT source, event, outcome, app_id, installation_id, entity_type, entity_id, entity_name FROM installation_events WHERE delivery_id = '$guid'")" \
+		    "$file: row"
+		# The payload is the body, as jsonb.
+		assert_eq t "$(sql "SELECT payload = '$(sed "s/'/''/g" "$(fixture "$file")")'::jsonb AND raw_body IS NULL FROM installation_events WHERE delivery_id = '$guid'")" \
+		    "$file: payload"
+	done <<<"$WEBHOOK_TABLE"
+	assert_eq "$n" "$(sql 'SELECT count(*) FROM installation_events')" "total rows"
+	# The job went queued -> running -> completed and the late failure
+	# delivery did not move it anywhere else.
+	assert_eq "completed|Octocoders|Organization|38302899|3456996|29310|Codertocat/Hello-World" \
+	    "$(sql 'SELECT status, entity_name, entity_type, entity_id, installation_id, app_id, repo_full_name FROM jobs WHERE job_id = 289782451')" "job 289782451"
+	assert_eq "pending" "$(sql 'SELECT status FROM jobs WHERE job_id = 12877621891')" "job 12877621891"
+	assert_eq 0 "$(sql 'SELECT count(*) FROM jobs WHERE job_id = 14541957942')" "unknown job not created"
+}
+
+test_job_status_never_moves_back() {
+	db_reset
+	local q ip c
+	q=$(fixture_edit workflow_job.queued '.workflow_job.id = 777001')
+	ip=$(fixture_edit workflow_job.in_progress '.workflow_job.id = 777001')
+	c=$(fixture_edit workflow_job.completed.success '.workflow_job.id = 777001')
+	deliver workflow_job "$q"; assert_json .outcome job_stored
+	deliver workflow_job "$q"; assert_json .outcome job_already_exists
+	assert_eq pending "$(sql 'SELECT status FROM jobs WHERE job_id = 777001')" "after queued"
+	deliver workflow_job "$c"; assert_json .outcome job_marked_completed
+	assert_eq completed "$(sql 'SELECT status FROM jobs WHERE job_id = 777001')" "after completed"
+	# Out of order: in_progress after completed, then queued again.
+	deliver workflow_job "$ip"; assert_status 200
+	deliver workflow_job "$q"; assert_json .outcome job_already_exists
+	assert_eq completed "$(sql 'SELECT status FROM jobs WHERE job_id = 777001')" "never moves back"
+	assert_eq 5 "$(sql "SELECT count(*) FROM installation_events WHERE event LIKE 'workflow_job.%'")" "one row per delivery"
+}
+
+test_same_delivery_twice_gives_two_rows() {
+	db_reset
+	local f guid
+	f=$(fixture installation.created)
+	guid=$(new_guid)
+	deliver installation "$f" "$guid"; assert_status 200
+	deliver installation "$f" "$guid"; assert_status 200
+	assert_eq 2 "$(rows_for "$guid")" "redelivery rows"
+}
+
+test_bad_signature_401_no_row() {
+	db_reset
+	local f guid
+	f=$(fixture installation.created)
+	guid=$(new_guid)
+	http POST /webhook -H 'X-GitHub-Event: installation' -H "X-GitHub-Delivery: $guid" \
+	    -H "X-Hub-Signature-256: sha256=$(sign "$f" wrong-secret)" --data-binary @"$f"
+	assert_status 401
+	assert_json .error "signature does not match"
+	http POST /webhook -H 'X-GitHub-Event: installation' -H "X-GitHub-Delivery: $guid" --data-binary @"$f"
+	assert_status 401
+	http POST /webhook -H 'X-GitHub-Event: installation' -H "X-GitHub-Delivery: $guid" \
+	    -H 'X-Hub-Signature-256: sha256=zz' --data-binary @"$f"
+	assert_status 401
+	# The SHA-1 header alone is not enough.
+	http POST /webhook -H 'X-GitHub-Event: installation' -H "X-GitHub-Delivery: $guid" \
+	    -H "X-Hub-Signature: sha1=$(openssl dgst -sha1 -hmac "$GITHUB_WEBHOOK_SECRET" -r "$f" | cut -d' ' -f1)" \
+	    --data-binary @"$f"
+	assert_status 401
+	assert_eq 0 "$(sql 'SELECT count(*) FROM installation_events')" "no row"
+}
+
+test_previous_secret_accepted() {
+	db_reset
+	local f
+	f=$(fixture ping)
+	http POST /webhook -H 'X-GitHub-Event: ping' -H 'X-GitHub-Delivery: prev-1' \
+	    -H "X-Hub-Signature-256: sha256=$(sign "$f" "$GITHUB_WEBHOOK_SECRET_PREVIOUS")" --data-binary @"$f"
+	assert_status 200
+	assert_eq 1 "$(rows_for prev-1)" "row"
+}
+
+test_method_not_allowed_405() {
+	http GET /webhook
+	assert_status 405
+	assert_json .error "method not allowed: use POST"
+	http PUT /webhook --data-binary x
+	assert_status 405
+}
+
+test_missing_event_header_400() {
+	db_reset
+	local f
+	f=$(fixture ping)
+	http POST /webhook -H "X-Hub-Signature-256: sha256=$(sign "$f")" --data-binary @"$f"
+	assert_status 400
+	assert_json .error "missing X-GitHub-Event header"
+	assert_eq 0 "$(sql 'SELECT count(*) FROM installation_events')" "no row"
+}
+
+test_oversized_body_413() {
+	db_reset
+	local big
+	big=$TEST_TMP/big.json
+	# 26 MiB: over GitHub's (and our default) 25 MiB cap.
+	head -c $((26 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$big"
+	deliver ping "$big"
+	assert_status 413
+	assert_eq 0 "$(sql 'SELECT count(*) FROM installation_events')" "no row"
+	rm -f "$big"
+}
+
+test_malformed_json_400_row_kept_raw() {
+	db_reset
+	local f
+	f=$TEST_TMP/broken.json
+	head -c 200 "$(fixture installation.created)" >"$f"
+	deliver installation "$f" broken-1
+	assert_status 400
+	assert_json .outcome invalid_payload
+	assert_eq "installation|invalid_payload|true|malformed json" \
+	    "$(sql "SELECT event, outcome, payload->>'stored_raw', payload->>'reason' FROM installation_events WHERE delivery_id = 'broken-1'")" "raw row"
+	assert_eq "$(md5sum <"$f" | cut -d' ' -f1)" "$(sql "SELECT md5(raw_body) FROM installation_events WHERE delivery_id = 'broken-1'")" "raw bytes kept"
+}
+
+test_nul_escape_stored_raw() {
+	db_reset
+	local f
+	f=$(fixture_edit installation.created '.installation.account.login = "Coder\u0000tocat"')
+	grep -q 'u0000' "$f" || fail "jq did not keep the escape"
+	deliver installation "$f" nul-1
+	assert_status 200
+	assert_json .outcome ok
+	assert_eq "installation.created|ok|21031067|true" \
+	    "$(sql "SELECT event, outcome, entity_id, payload->>'stored_raw' FROM installation_events WHERE delivery_id = 'nul-1'")" "row"
+	assert_eq "$(md5sum <"$f" | cut -d' ' -f1)" "$(sql "SELECT md5(raw_body) FROM installation_events WHERE delivery_id = 'nul-1'")" "raw bytes kept"
+}
+
+test_queued_without_installation_is_invalid() {
+	db_reset
+	local f
+	f=$(fixture_edit workflow_job.queued 'del(.installation)')
+	deliver workflow_job "$f" inv-1
+	assert_status 400
+	assert_json .outcome invalid_payload
+	assert_eq 1 "$(rows_for inv-1)" "row kept"
+	assert_eq 0 "$(sql 'SELECT count(*) FROM jobs')" "no job"
+	f=$(fixture_edit workflow_job.queued '.installation.id = "3456996"')
+	deliver workflow_job "$f" inv-2
+	assert_status 400
+	assert_json .outcome invalid_payload
+}
+
+test_jobs_write_failure_keeps_log_row() {
+	db_reset
+	sql "CREATE OR REPLACE FUNCTION it_fail() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN RAISE EXCEPTION 'jobs broken'; END \$\$;
+	     CREATE TRIGGER it_fail BEFORE INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION it_fail();" >/dev/null
+	deliver workflow_job "$(fixture workflow_job.queued)" jwf-1
+	sql "DROP TRIGGER it_fail ON jobs; DROP FUNCTION it_fail();" >/dev/null
+	assert_status 503
+	assert_json .outcome job_write_failed
+	assert_eq "workflow_job.queued|job_write_failed" \
+	    "$(sql "SELECT event, outcome FROM installation_events WHERE delivery_id = 'jwf-1'")" "log row"
+	assert_eq 0 "$(sql 'SELECT count(*) FROM jobs')" "no job"
+}
