@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of lib/config: environment, _FILE secrets, bad values. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+static const char *const vars[] = { "DATABASE_URL", "DATABASE_READ_URL",
+	"TRACE_API_SECRET", "TRACE_API_SECRET_FILE",
+	"TRACE_API_SECRET_PREVIOUS", "TRACE_API_SECRET_PREVIOUS_FILE",
+	"GITHUB_WEBHOOK_SECRET", "GITHUB_WEBHOOK_SECRET_FILE",
+	"GITHUB_WEBHOOK_SECRET_PREVIOUS", "GITHUB_WEBHOOK_SECRET_PREVIOUS_FILE",
+	"GITHUB_API_URL", "GITHUB_APP_ORG_ID", "GITHUB_APP_ORG_PRIVATE_KEY_FILE",
+	"GITHUB_APP_USER_ID", "GITHUB_APP_USER_PRIVATE_KEY_FILE",
+	"INSTLOG_RUNNER_LABELS", "INSTLOG_MAX_BODY", "INSTLOG_SPOOL_DIR" };
+
+static int
+clear_env(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		unsetenv(vars[i]);
+	return 0;
+}
+
+static void
+config_defaults(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(config_load(&cfg, 0), 0);
+	assert_null(cfg.database_url);
+	assert_string_equal(cfg.github_api_url, "https://api.github.com");
+	assert_int_equal(cfg.max_body, 25 * 1024 * 1024);
+	assert_int_equal(cfg.nrunner_labels, 0);
+	assert_true(config_label_is_ours(&cfg, "anything"));
+	assert_null(cfg.webhook_secret.buf);
+	config_release(&cfg);
+}
+
+static void
+config_required(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(config_load(&cfg, CONFIG_NEED_DB), -1);
+	config_release(&cfg);
+	setenv("DATABASE_URL", "postgresql:///x", 1);
+	assert_int_equal(config_load(&cfg, CONFIG_NEED_DB |
+			     CONFIG_NEED_WEBHOOK_SECRET),
+	    -1);
+	config_release(&cfg);
+	setenv("GITHUB_WEBHOOK_SECRET", "s", 1);
+	assert_int_equal(config_load(&cfg, CONFIG_NEED_DB |
+			     CONFIG_NEED_WEBHOOK_SECRET),
+	    0);
+	assert_int_equal(cfg.webhook_secret.len, 1);
+	config_release(&cfg);
+	assert_int_equal(config_load(&cfg, CONFIG_NEED_APPS), -1);
+	config_release(&cfg);
+}
+
+static void
+config_secret_file(void **state)
+{
+	char path[] = "/tmp/instlog-test-secret.XXXXXX";
+	struct config cfg;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "from-file\n", 10), 10);
+	(void)close(fd);
+	setenv("TRACE_API_SECRET_FILE", path, 1);
+	assert_int_equal(config_load(&cfg, 0), 0);
+	assert_int_equal(cfg.trace_secret.len, 9);
+	assert_memory_equal(cfg.trace_secret.buf, "from-file", 9);
+	config_release(&cfg);
+	/* Both forms at once is ambiguous. */
+	setenv("TRACE_API_SECRET", "x", 1);
+	assert_int_equal(config_load(&cfg, 0), -1);
+	config_release(&cfg);
+	unsetenv("TRACE_API_SECRET");
+	(void)unlink(path);
+	/* A missing file is an error, not an unset secret. */
+	assert_int_equal(config_load(&cfg, 0), -1);
+	config_release(&cfg);
+}
+
+static void
+config_bad_values(void **state)
+{
+	static const struct {
+		const char *name, *value;
+	} bad[] = {
+		{ "INSTLOG_MAX_BODY", "0" },
+		{ "INSTLOG_MAX_BODY", "12abc" },
+		{ "INSTLOG_MAX_BODY", "-5" },
+		{ "INSTLOG_MAX_BODY", "99999999999999999999" },
+		{ "GITHUB_API_URL", "ftp://x" },
+		{ "GITHUB_APP_ORG_ID", "abc" },
+		{ "GITHUB_APP_ORG_ID", "12" }, /* without its key file */
+	};
+	struct config cfg;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv(bad[i].name, bad[i].value, 1);
+		assert_int_equal(config_load(&cfg, 0), -1);
+		config_release(&cfg);
+		unsetenv(bad[i].name);
+	}
+}
+
+static void
+config_labels_and_url(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	setenv("INSTLOG_RUNNER_LABELS", " self-hosted, linux ,,x64", 1);
+	setenv("GITHUB_API_URL", "http://127.0.0.1:9/api/", 1);
+	setenv("INSTLOG_MAX_BODY", "1024", 1);
+	assert_int_equal(config_load(&cfg, 0), 0);
+	assert_int_equal(cfg.nrunner_labels, 3);
+	assert_string_equal(cfg.runner_labels[0], "self-hosted");
+	assert_string_equal(cfg.runner_labels[1], "linux");
+	assert_string_equal(cfg.runner_labels[2], "x64");
+	assert_true(config_label_is_ours(&cfg, "Linux"));
+	assert_false(config_label_is_ours(&cfg, "ubuntu-latest"));
+	assert_string_equal(cfg.github_api_url, "http://127.0.0.1:9/api");
+	assert_int_equal(cfg.max_body, 1024);
+	config_release(&cfg);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(config_defaults, clear_env),
+		cmocka_unit_test_setup(config_required, clear_env),
+		cmocka_unit_test_setup(config_secret_file, clear_env),
+		cmocka_unit_test_setup(config_bad_values, clear_env),
+		cmocka_unit_test_setup(config_labels_and_url, clear_env),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

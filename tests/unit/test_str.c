@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of lib/str and lib/json: buffers, integers, hex, getters. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "json.h"
+#include "str.h"
+
+static void
+str_parse_int64(void **state)
+{
+	static const struct {
+		const char *s;
+		int64_t min, max;
+		int rc;
+		int64_t want;
+	} v[] = {
+		{ "0", 0, 10, 0, 0 },
+		{ "10", 0, 10, 0, 10 },
+		{ "11", 0, 10, -1, 0 },
+		{ "9223372036854775807", 1, INT64_MAX, 0, INT64_MAX },
+		{ "9223372036854775808", 1, INT64_MAX, -1, 0 },
+		{ "-1", 1, INT64_MAX, -1, 0 },
+		{ "-1", -5, 5, 0, -1 },
+		{ "", 0, 10, -1, 0 },
+		{ " 1", 0, 10, -1, 0 },
+		{ "+1", 0, 10, -1, 0 },
+		{ "1 ", 0, 10, -1, 0 },
+		{ "1x", 0, 10, -1, 0 },
+		{ "0x10", 0, 100, -1, 0 },
+		{ "' OR 1=1 --", 1, INT64_MAX, -1, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		int64_t out = 12345;
+
+		assert_int_equal(parse_int64(v[i].s, v[i].min, v[i].max, &out),
+		    v[i].rc);
+		assert_int_equal(out, v[i].rc == 0 ? v[i].want : 12345);
+	}
+	assert_int_equal(parse_int64(NULL, 0, 1, &(int64_t){ 0 }), -1);
+}
+
+static void
+str_hex(void **state)
+{
+	unsigned char out[2];
+	char enc[5];
+
+	(void)state;
+	assert_int_equal(hex_decode("0aFf", out, 2), 0);
+	assert_int_equal(out[0], 0x0a);
+	assert_int_equal(out[1], 0xff);
+	hex_encode(out, 2, enc);
+	assert_string_equal(enc, "0aff");
+	assert_int_equal(hex_decode("0aF", out, 2), -1);
+	assert_int_equal(hex_decode("0aFff", out, 2), -1);
+	assert_int_equal(hex_decode("0g00", out, 2), -1);
+}
+
+static void
+str_buf_and_json_string(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b);
+	assert_int_equal(buf_printf(&b, "%d-%s", 42, "x"), 0);
+	assert_string_equal(b.buf, "42-x");
+	buf_reset(&b);
+	assert_int_equal(buf_put_json_string(&b, "a\"b\\c\n\x01"), 0);
+	assert_string_equal(b.buf, "\"a\\\"b\\\\c\\n\\u0001\"");
+	for (int i = 0; i < 10000; i++)
+		assert_int_equal(buf_append(&b, "0123456789", 10), 0);
+	assert_int_equal(b.len, 100000 + strlen("\"a\\\"b\\\\c\\n\\u0001\""));
+	buf_release(&b);
+	buf_release(&b);
+	buf_release(NULL);
+}
+
+static void
+json_getters(void **state)
+{
+	const char *text = "{\"a\":{\"b\":{\"id\":12,\"s\":\"x\",\"f\":1.5,"
+			   "\"n\":null,\"big\":1e30,\"str\":\"12\"}}}";
+	cJSON *root = json_parse(text, strlen(text));
+	int64_t v = 0;
+
+	(void)state;
+	assert_non_null(root);
+	assert_int_equal(json_int64(root, "a.b.id", 1, 100, &v), 0);
+	assert_int_equal(v, 12);
+	assert_int_equal(json_int64(root, "a.b.id", 13, 100, &v), -1);
+	assert_int_equal(json_int64(root, "a.b.f", 0, 100, &v), -1);
+	assert_int_equal(json_int64(root, "a.b.n", 0, 100, &v), 1);
+	assert_int_equal(json_int64(root, "a.b.missing", 0, 100, &v), 1);
+	assert_int_equal(json_int64(root, "a.b.big", 0, INT64_MAX, &v), -1);
+	assert_int_equal(json_int64(root, "a.b.str", 0, 100, &v), -1);
+	assert_string_equal(json_string(root, "a.b.s"), "x");
+	assert_null(json_string(root, "a.b.id"));
+	assert_null(json_string(root, "a.b.s.deeper"));
+	assert_non_null(json_object(root, "a.b"));
+	assert_null(json_object(root, "a.b.s"));
+	cJSON_Delete(root);
+	assert_null(json_parse("{} x", 4));
+	assert_null(json_parse("", 0));
+	root = json_parse("{}\n", 3);
+	assert_non_null(root);
+	cJSON_Delete(root);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(str_parse_int64),
+		cmocka_unit_test(str_hex),
+		cmocka_unit_test(str_buf_and_json_string),
+		cmocka_unit_test(json_getters),
+	};
+
+	return cmocka_run_group_tests_name("str", tests, NULL, NULL);
+}
