@@ -184,7 +184,12 @@ stack_run() {
 	fi
 	export INSTLOG_SPOOL_DIR=${INSTLOG_SPOOL_DIR:-$var/spool}
 	PORT=${INSTLOG_PORT:-8080}
-	trap 'echo; echo "stopping"; stack_stop; exit 0' INT TERM
+	trap 'echo; echo "stopping"; stack_stop; exit 0' INT TERM HUP
+	# make does not pass SIGTERM on to its recipe: when our parent (make)
+	# goes away, stop as if we had been signalled ourselves.
+	local parent=$PPID self=$$
+	( while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+	  kill -TERM "$self" 2>/dev/null ) &
 	# A cluster left by a previous run is reused: stop it first.
 	if [ -f "$var/pg/postmaster.pid" ]; then
 		PGDATA_DIR=$var/pg PG_BINDIR=$(stack_pg_bindir) stack_pg_stop
