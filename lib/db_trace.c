@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+/* The read queries of the trace routes (part of the db module). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "db_priv.h"
+#include "db_trace.h"
+#include "log.h"
+
+#define SQL_UTC(col) \
+	"to_char(" col " AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+/* Run a one-column bigint lookup of 'id'. */
+static enum db_status
+lookup_id(struct db *db, const char *what, const char *sql, int64_t id,
+    int64_t *out)
+{
+	char v[24];
+	const char *values[1] = { v };
+	PGresult *res = NULL;
+	enum db_status st;
+
+	(void)snprintf(v, sizeof(v), "%" PRId64, id);
+	st = db_exec(db, what, sql, 1, values, NULL, NULL, &res);
+	if (st == DB_OK) {
+		if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
+			st = DB_NOTFOUND;
+		else
+			*out = db_int64(res, 0, 0);
+	}
+	PQclear(res);
+	return st;
+}
+
+#define SQL_ENTITY_OF_INSTALLATION \
+	"SELECT COALESCE((SELECT entity_id FROM installation_events " \
+	"WHERE installation_id = $1::bigint AND entity_id IS NOT NULL " \
+	"ORDER BY received_at DESC, id DESC LIMIT 1), " \
+	"(SELECT entity_id FROM jobs WHERE installation_id = $1::bigint " \
+	"AND entity_id IS NOT NULL ORDER BY updated_at DESC LIMIT 1))"
+
+enum db_status
+db_trace_entity_of_installation(struct db *db, int64_t id, int64_t *entity_id)
+{
+	return lookup_id(db, __func__, SQL_ENTITY_OF_INSTALLATION, id,
+	    entity_id);
+}
+
+#define SQL_ENTITY_OF_JOB \
+	"SELECT COALESCE((SELECT entity_id FROM jobs WHERE job_id = $1::bigint), " \
+	"(SELECT entity_id FROM installation_events " \
+	"WHERE source = 'webhook' AND event LIKE 'workflow_job.%' " \
+	"AND payload -> 'workflow_job' ->> 'id' = $1::text " \
+	"AND entity_id IS NOT NULL ORDER BY received_at DESC, id DESC LIMIT 1))"
+
+enum db_status
+db_trace_entity_of_job(struct db *db, int64_t id, int64_t *entity_id)
+{
+	return lookup_id(db, __func__, SQL_ENTITY_OF_JOB, id, entity_id);
+}
+
+#define SQL_PAYLOAD \
+	"SELECT id, event, " SQL_UTC("received_at") ", payload::text, " \
+	"translate(encode(raw_body, 'base64'), E'\\n', '') " \
+	"FROM installation_events WHERE id = $1::bigint"
+
+enum db_status
+db_trace_payload(struct db *db, int64_t id, struct buf *out)
+{
+	char v[24];
+	const char *values[1] = { v };
+	PGresult *res = NULL;
+	enum db_status st;
+
+	(void)snprintf(v, sizeof(v), "%" PRId64, id);
+	st = db_exec(db, __func__, SQL_PAYLOAD, 1, values, NULL, NULL, &res);
+	if (st == DB_OK && PQntuples(res) == 0)
+		st = DB_NOTFOUND;
+	if (st != DB_OK)
+		goto out;
+	if (buf_printf(out, "{\"id\":%s,\"event\":", PQgetvalue(res, 0, 0)) ==
+		-1 ||
+	    buf_put_json_string(out, PQgetvalue(res, 0, 1)) == -1 ||
+	    buf_puts(out, ",\"received_at\":") == -1 ||
+	    buf_put_json_string(out, PQgetvalue(res, 0, 2)) == -1 ||
+	    buf_puts(out, ",\"payload\":") == -1 ||
+	    buf_puts(out, PQgetvalue(res, 0, 3)) == -1 ||
+	    (!PQgetisnull(res, 0, 4) &&
+	    (buf_puts(out, ",\"raw_body_base64\":") == -1 ||
+	    buf_put_json_string(out, PQgetvalue(res, 0, 4)) == -1)) ||
+	    buf_puts(out, "}\n") == -1)
+		st = DB_ERROR;
+out:
+	PQclear(res);
+	return st;
+}
+
+/*
+ * The page query.  $1 entity, $2 since, $3 until, $4 event, $5 cursor id,
+ * $6 limit + 1, $7 dedupe.  The event filter matches the name or, at a
+ * dot boundary, a prefix of it; a cursor continues after its row.
+ */
+#define SQL_PAGE \
+	"SELECT e.id, " SQL_UTC("e.received_at") ", e.source, e.event, " \
+	"e.outcome, e.delivery_id, e.app_id, e.installation_id, " \
+	"e.entity_type, e.entity_id, e.entity_name, " \
+	"e.payload -> 'sender' ->> 'login', " \
+	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
+	"e.payload -> 'workflow_job' ->> 'id' END, " \
+	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
+	"e.payload -> 'repository' ->> 'full_name' END " \
+	"FROM installation_events e WHERE e.entity_id = $1::bigint " \
+	"AND ($2::timestamptz IS NULL OR e.received_at >= $2::timestamptz) " \
+	"AND ($3::timestamptz IS NULL OR e.received_at <= $3::timestamptz) " \
+	"AND ($4::text IS NULL OR e.event = $4::text " \
+	"OR left(e.event, length($4::text) + 1) = $4::text || '.') " \
+	"AND ($5::bigint IS NULL OR (e.received_at, e.id) > " \
+	"(SELECT c.received_at, c.id FROM installation_events c " \
+	"WHERE c.id = $5::bigint)) " \
+	"AND (NOT $7::boolean OR e.delivery_id IS NULL OR NOT EXISTS (" \
+	"SELECT 1 FROM installation_events d " \
+	"WHERE d.delivery_id = e.delivery_id AND d.entity_id = e.entity_id " \
+	"AND (d.received_at, d.id) < (e.received_at, e.id))) " \
+	"ORDER BY e.received_at, e.id LIMIT $6::bigint"
+
+#define SQL_ENTITY_EXISTS \
+	"SELECT 1 FROM installation_events WHERE entity_id = $1::bigint LIMIT 1"
+
+static const char *
+empty_null(const char *s)
+{
+	return s == NULL || *s == '\0' ? NULL : s;
+}
+
+enum db_status
+db_trace_page(struct db *db, int64_t entity_id, const struct trace_params *p,
+    struct trace_page *page)
+{
+	char ent[24], cur[24], lim[24];
+	const char *values[7];
+	PGresult *res = NULL;
+	enum db_status st;
+	int64_t exists = 0;
+	int n;
+
+	memset(page, 0, sizeof(*page));
+	st = lookup_id(db, __func__, SQL_ENTITY_EXISTS, entity_id, &exists);
+	if (st != DB_OK)
+		return st;
+	(void)snprintf(ent, sizeof(ent), "%" PRId64, entity_id);
+	(void)snprintf(cur, sizeof(cur), "%" PRId64, p->cursor);
+	(void)snprintf(lim, sizeof(lim), "%" PRId64, p->limit + 1);
+	values[0] = ent;
+	values[1] = empty_null(p->since);
+	values[2] = empty_null(p->until);
+	values[3] = empty_null(p->event);
+	values[4] = p->cursor > 0 ? cur : NULL;
+	values[5] = lim;
+	values[6] = p->dedupe ? "true" : "false";
+	st = db_exec(db, __func__, SQL_PAGE, 7, values, NULL, NULL, &res);
+	if (st != DB_OK)
+		goto out;
+	n = PQntuples(res);
+	if ((int64_t)n > p->limit)
+		n = (int)p->limit;
+	if (n > 0 && (page->events = calloc((size_t)n,
+	    sizeof(*page->events))) == NULL) {
+		st = DB_ERROR;
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		struct trace_event *e = &page->events[i];
+		int64_t job = 0;
+
+		page->nevents++;
+		e->id = db_int64(res, i, 0);
+		e->received_at = db_strdup(res, i, 1);
+		e->source = db_strdup(res, i, 2);
+		e->event = db_strdup(res, i, 3);
+		e->outcome = db_strdup(res, i, 4);
+		e->delivery_id = db_strdup(res, i, 5);
+		e->app_id = db_int64(res, i, 6);
+		e->installation_id = db_int64(res, i, 7);
+		e->entity_type = db_strdup(res, i, 8);
+		e->entity_id = db_int64(res, i, 9);
+		e->entity_name = db_strdup(res, i, 10);
+		e->actor = db_strdup(res, i, 11);
+		if (!PQgetisnull(res, i, 12) &&
+		    parse_int64(PQgetvalue(res, i, 12), 1, INT64_MAX, &job) ==
+			0)
+			e->job_id = job;
+		e->repo_full_name = db_strdup(res, i, 13);
+		if (e->received_at == NULL || e->event == NULL) {
+			st = DB_ERROR;
+			goto out;
+		}
+	}
+	if (PQntuples(res) > n && n > 0)
+		page->next_cursor = page->events[n - 1].id;
+out:
+	PQclear(res);
+	if (st != DB_OK)
+		trace_page_release(page);
+	return st;
+}
+
+/*
+ * The fold rows: everything but workflow_job.* (a partial index keeps
+ * those heap rows unread), with the payload fields the fold needs.
+ * Repository lists come back as newline-separated full names.
+ */
+#define SQL_REPOS(key) \
+	"(SELECT string_agg(r ->> 'full_name', E'\\n') FROM " \
+	"jsonb_array_elements(CASE WHEN jsonb_typeof(payload -> '" key "') " \
+	"= 'array' THEN payload -> '" key "' ELSE '[]' END) r " \
+	"WHERE jsonb_typeof(r) = 'object')"
+
+#define SQL_FOLD_ROWS \
+	"SELECT id, " SQL_UTC("received_at") ", event, app_id, " \
+	"installation_id, entity_name, " \
+	"COALESCE(payload -> 'installation' ->> 'repository_selection', " \
+	"payload ->> 'repository_selection'), " \
+	"CASE event WHEN 'installation.created' THEN " SQL_REPOS("repositories") \
+	" WHEN 'installation_repositories.added' THEN " \
+	SQL_REPOS("repositories_added") \
+	" WHEN 'installation_repositories.removed' THEN " \
+	SQL_REPOS("repositories_removed") " END, " \
+	"payload -> 'changes' -> 'login' ->> 'from', " \
+	"payload -> 'account' ->> 'login', " \
+	"CASE WHEN source = 'scheduler' THEN payload ->> 'http_status' END, " \
+	"CASE WHEN source = 'scheduler' THEN " \
+	"payload -> 'repository' ->> 'full_name' END " \
+	"FROM installation_events WHERE entity_id = $1::bigint " \
+	"AND event NOT LIKE 'workflow_job.%' " \
+	"AND ($2::timestamptz IS NULL OR received_at <= $2::timestamptz) " \
+	"ORDER BY received_at, id"
+
+/* Copy column 'col' into 'pool' at *off; NULL for SQL null. */
+static const char *
+pool_copy(char *pool, size_t *off, const PGresult *res, int row, int col)
+{
+	const char *v;
+	size_t n;
+
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	v = PQgetvalue(res, row, col);
+	n = strlen(v) + 1;
+	memcpy(pool + *off, v, n);
+	*off += n;
+	return pool + *off - n;
+}
+
+/* Split the newline-separated list 'list' (ours to cut) into row 'i'. */
+static int
+split_repos(struct db_trace_rows *rows, size_t i, char *list)
+{
+	size_t n = 1;
+
+	for (const char *p = list; *p != '\0'; p++)
+		if (*p == '\n')
+			n++;
+	if ((rows->repos[i] = calloc(n, sizeof(char *))) == NULL)
+		return -1;
+	for (char *p = list; p != NULL;) {
+		char *nl = strchr(p, '\n');
+
+		if (nl != NULL)
+			*nl = '\0';
+		rows->repos[i][rows->v[i].nrepos++] = p;
+		p = nl == NULL ? NULL : nl + 1;
+	}
+	rows->v[i].repos = (const char *const *)rows->repos[i];
+	return 0;
+}
+
+enum db_status
+db_trace_fold_rows(struct db *db, int64_t entity_id, const char *at,
+    struct db_trace_rows *rows)
+{
+	char ent[24];
+	const char *values[2];
+	PGresult *res = NULL;
+	enum db_status st;
+	size_t nt;
+
+	memset(rows, 0, sizeof(*rows));
+	(void)snprintf(ent, sizeof(ent), "%" PRId64, entity_id);
+	values[0] = ent;
+	values[1] = empty_null(at);
+	st = db_exec(db, __func__, SQL_FOLD_ROWS, 2, values, NULL, NULL, &res);
+	if (st != DB_OK || PQntuples(res) == 0)
+		goto out;
+	nt = (size_t)PQntuples(res);
+	rows->v = calloc(nt, sizeof(*rows->v));
+	rows->strings = calloc(nt, sizeof(*rows->strings));
+	rows->repos = calloc(nt, sizeof(*rows->repos));
+	if (rows->v == NULL || rows->strings == NULL || rows->repos == NULL) {
+		st = DB_ERROR;
+		goto out;
+	}
+	for (size_t i = 0; i < nt; i++) {
+		struct events_row *r = &rows->v[i];
+		int row = (int)i;
+		size_t need = 0, off = 0;
+		const char *repos;
+		char *pool;
+		int64_t status = 0;
+
+		for (int c = 0; c < PQnfields(res); c++)
+			need += (size_t)PQgetlength(res, row, c) + 1;
+		if ((pool = rows->strings[i] = malloc(need)) == NULL) {
+			st = DB_ERROR;
+			goto out;
+		}
+		rows->n = i + 1;
+		r->id = db_int64(res, row, 0);
+		r->received_at = pool_copy(pool, &off, res, row, 1);
+		r->event = pool_copy(pool, &off, res, row, 2);
+		r->app_id = db_int64(res, row, 3);
+		r->installation_id = db_int64(res, row, 4);
+		r->entity_name = pool_copy(pool, &off, res, row, 5);
+		r->repository_selection = pool_copy(pool, &off, res, row, 6);
+		repos = pool_copy(pool, &off, res, row, 7);
+		r->old_login = pool_copy(pool, &off, res, row, 8);
+		r->new_login = pool_copy(pool, &off, res, row, 9);
+		if (!PQgetisnull(res, row, 10) &&
+		    parse_int64(PQgetvalue(res, row, 10), 0, 999, &status) == 0)
+			r->http_status = (int)status;
+		r->repo = pool_copy(pool, &off, res, row, 11);
+		if (repos != NULL && split_repos(rows, i,
+		    pool + (repos - pool)) == -1) {
+			st = DB_ERROR;
+			goto out;
+		}
+	}
+out:
+	PQclear(res);
+	return st;
+}
+
+void
+db_trace_rows_release(struct db_trace_rows *rows)
+{
+	if (rows == NULL)
+		return;
+	for (size_t i = 0; i < rows->n; i++) {
+		free(rows->strings[i]);
+		free(rows->repos[i]);
+	}
+	free(rows->strings);
+	free(rows->repos);
+	free(rows->v);
+	memset(rows, 0, sizeof(*rows));
+}

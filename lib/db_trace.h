@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* The read queries of the trace routes (part of the db module). */
+#ifndef INSTLOG_DB_TRACE_H
+#define INSTLOG_DB_TRACE_H
+
+#include <stdint.h>
+
+#include "db.h"
+#include "events.h"
+#include "str.h"
+#include "trace.h"
+
+/*
+ * The entity of installation 'id': the latest event with that installation
+ * and an entity, else a job of it.  Returns DB_OK and sets *entity_id,
+ * DB_NOTFOUND, or an error.
+ */
+enum db_status db_trace_entity_of_installation(struct db *db, int64_t id,
+    int64_t *entity_id);
+
+/*
+ * The entity of job 'id', from the jobs table, else from its workflow_job
+ * events.  Returns DB_OK, DB_NOTFOUND or an error.
+ */
+enum db_status db_trace_entity_of_job(struct db *db, int64_t id,
+    int64_t *entity_id);
+
+/*
+ * Write {"id","event","received_at","payload"} of event 'id' into 'out'
+ * ("raw_body_base64" too when the raw bytes were kept).  Returns DB_OK,
+ * DB_NOTFOUND or an error.
+ */
+enum db_status db_trace_payload(struct db *db, int64_t id, struct buf *out);
+
+/*
+ * Read one page of the timeline of 'entity_id' under 'p' into *page.
+ * Returns DB_OK (release *page with trace_page_release()), DB_NOTFOUND
+ * when the entity has no event at all, or an error.
+ */
+enum db_status db_trace_page(struct db *db, int64_t entity_id,
+    const struct trace_params *p, struct trace_page *page);
+
+/* The fold rows of an entity and the memory their strings live in. */
+struct db_trace_rows {
+	struct events_row	*v;
+	size_t			 n;
+	char			**strings; /* one block per row */
+	char			***repos;  /* one array per row, or NULL */
+};
+
+/*
+ * Read the rows the fold needs (every event of the entity but
+ * workflow_job.*, up to 'at' when not empty), in (received_at, id) order,
+ * into *rows.  Returns DB_OK or an error; either way the caller releases
+ * *rows with db_trace_rows_release().
+ */
+enum db_status db_trace_fold_rows(struct db *db, int64_t entity_id,
+    const char *at, struct db_trace_rows *rows);
+
+/* Free what 'rows' holds (NULL accepted). */
+void db_trace_rows_release(struct db_trace_rows *rows);
+
+#endif

@@ -1,0 +1,266 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The trace routes through nginx: one timeline per diagnosis cause, built
+# from the real payloads with ids edited, plus auth, errors and paging.
+
+TOKEN_HDR() { echo "Authorization: Bearer $TRACE_API_SECRET"; }
+trace() { http GET "$1" -H "$(TOKEN_HDR)"; }
+
+# Edits giving fixture payloads the account E (login L), installation I.
+acct() { echo ".installation.account.id = $1 | .installation.account.login = \"$2\" | .installation.id = $3 | .installation.app_id = 29310"; }
+
+# install E L I [SELECTION REPOS_JSON]: deliver installation.created.
+install() {
+	local sel=${4:-selected} repos=${5:-'[{"id":1,"name":"app","full_name":"'$2'/app","private":false}]'}
+	deliver installation "$(fixture_edit installation.created "$(acct "$1" "$2" "$3") | .installation.repository_selection = \"$sel\" | .repositories = $repos")"
+	assert_status 200
+	LAST_ID=$(printf '%s' "$BODY" | jq -r .id)
+}
+
+# action EVENT FIXTURE E L I [EXTRA_JQ]: deliver a fixture for account E.
+action() {
+	deliver "$1" "$(fixture_edit "$2" "$(acct "$3" "$4" "$5") ${6:-}")"
+	assert_status 200
+	LAST_ID=$(printf '%s' "$BODY" | jq -r .id)
+}
+
+# queue_job E L I JOB REPO: a pending job for the account, from the fixture.
+queue_job() {
+	deliver workflow_job "$(fixture_edit workflow_job.queued ".repository.owner.id = $1 | .repository.owner.login = \"$2\" | .repository.owner.type = \"User\" | .installation.id = $3 | .workflow_job.id = $4 | .repository.full_name = \"$5\"")"
+	assert_json .outcome job_stored
+}
+
+# auth_row E L I APP STATUS REPO JOB: a scheduler row as cron/auth_check
+# writes it (DESIGN §5).
+auth_row() {
+	local ev=auth_attempt.other_error oc=auth_other_error
+	[ "$5" = 404 ] && { ev=auth_attempt.404; oc=auth_404; }
+	LAST_ID=$(sql "INSERT INTO installation_events (source, event, outcome, app_id, installation_id, entity_type, entity_id, entity_name, payload)
+	    VALUES ('scheduler', '$ev', '$oc', $4, $3, 'User', $1, '$2',
+	    jsonb_build_object('installation_id', $3, 'app_id', $4, 'entity_type', 'User', 'entity_id', $1, 'entity_name', '$2',
+	      'repository', jsonb_build_object('full_name', '$6'), 'workflow_job', jsonb_build_object('id', $7),
+	      'http_status', $5, 'message', 'Not Found')) RETURNING id")
+}
+
+# causes: the diagnosis causes of the last BODY, comma-separated.
+causes() { printf '%s' "$BODY" | jq -r '[.diagnosis[].cause] | join(",")'; }
+evidence() { printf '%s' "$BODY" | jq -c "[.diagnosis[] | select(.cause == \"$1\") | .evidence[]]"; }
+
+test_uninstalled_then_reinstalled() {
+	local E=5101 I=6101 del a404
+	install $E alice $I
+	queue_job $E alice $I 7101 alice/app
+	action installation installation.deleted $E alice $I; del=$LAST_ID
+	auth_row $E alice $I 29310 404 alice/app 7101; a404=$LAST_ID
+	for p in /trace/installation/$I /trace/job/7101 /trace/entity/$E; do
+		trace "$p"
+		assert_status 200
+		assert_eq uninstalled "$(causes)" "$p causes"
+		assert_eq "[$del,$a404]" "$(evidence uninstalled)" "$p evidence"
+		assert_json .state.installed false
+		assert_json .state.last_auth_failure.http_status 404
+	done
+	# Folding as of before the deletion: still installed, nothing wrong.
+	local before
+	before=$(sql "SELECT to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM installation_events WHERE id = $del - 1")
+	trace "/trace/entity/$E?at=$before"
+	assert_json .state.installed true
+	assert_eq "" "$(causes)" "as of before"
+	install $E alice $I
+	trace /trace/installation/$I
+	assert_eq "" "$(causes)" "reinstall clears uninstalled"
+}
+
+test_suspended_then_unsuspended() {
+	local E=5102 I=6102 sus a403
+	install $E bob $I
+	action installation installation.suspend $E bob $I; sus=$LAST_ID
+	auth_row $E bob $I 29310 403 bob/app 7102; a403=$LAST_ID
+	trace /trace/installation/$I
+	assert_eq suspended "$(causes)" "causes"
+	assert_eq "[$sus,$a403]" "$(evidence suspended)" "evidence"
+	assert_json .state.suspended true
+	action installation installation.unsuspend $E bob $I
+	trace /trace/installation/$I
+	assert_eq "" "$(causes)" "unsuspend clears suspended"
+	assert_json .state.suspended false
+}
+
+test_repo_removed_then_readded() {
+	local E=5103 I=6103 rem a404 repos
+	repos='[{"id":1,"name":"app","full_name":"carol/app","private":false},{"id":2,"name":"lib","full_name":"carol/lib","private":false}]'
+	install $E carol $I selected "$repos"
+	action installation_repositories installation_repositories.added $E carol $I \
+	    '| .repositories_added = [{"id":3,"name":"web","full_name":"carol/web","private":false}]'
+	# installation_repositories.removed has no published example: the
+	# added payload with the action and lists swapped, per the schema.
+	action installation_repositories installation_repositories.added $E carol $I \
+	    '| .action = "removed" | .repositories_removed = [{"id":2,"name":"lib","full_name":"carol/lib","private":false}] | .repositories_added = []'
+	rem=$LAST_ID
+	auth_row $E carol $I 29310 404 carol/lib 7103; a404=$LAST_ID
+	trace /trace/entity/$E
+	assert_eq repo_removed "$(causes)" "causes"
+	assert_eq "[$rem,$a404]" "$(evidence repo_removed)" "evidence"
+	assert_json '.state.repositories | join(",")' "carol/app,carol/web"
+	action installation_repositories installation_repositories.added $E carol $I \
+	    '| .repositories_added = [{"id":2,"name":"lib","full_name":"carol/lib","private":false}]'
+	trace /trace/entity/$E
+	assert_eq "" "$(causes)" "re-add clears repo_removed"
+}
+
+test_renamed() {
+	local E=5104 I=6104 ren a404 body
+	install $E dave-old $I
+	# installation_target.renamed has no published example: built from
+	# the schema (account, changes.login.from, installation) over the
+	# fields of a real installation payload.
+	body=$(fixture_edit installation.created "$(acct $E dave-old $I) | {action: \"renamed\", target_type: \"User\",
+	    account: (.installation.account | .login = \"dave-new\"), changes: {login: {from: \"dave-old\"}},
+	    installation: {id: .installation.id, node_id: \"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNjEwNA==\"}, sender: .sender}")
+	deliver installation_target "$body"
+	assert_json .outcome ok
+	ren=$(printf '%s' "$BODY" | jq -r .id)
+	auth_row $E dave-old $I 29310 404 dave-old/app 7104; a404=$LAST_ID
+	trace /trace/installation/$I
+	assert_eq renamed "$(causes)" "causes"
+	assert_eq "[$ren,$a404]" "$(evidence renamed)" "evidence"
+	assert_json .entity_name dave-new
+	assert_json '.state.previous_names | join(",")' dave-old
+}
+
+test_wrong_app() {
+	local E=5105 I=6105 cr a404
+	install $E erin $I selected '[{"id":1,"name":"app","full_name":"erin/app","private":false}]'
+	cr=$LAST_ID
+	auth_row $E erin $I 31337 404 erin/app 7105; a404=$LAST_ID
+	trace /trace/entity/$E
+	assert_eq wrong_app "$(causes)" "causes"
+	assert_eq "[$cr,$a404]" "$(evidence wrong_app)" "evidence"
+	# The same 404 with the live installation's app is not wrong_app.
+	auth_row $E erin $I 29310 500 erin/app 7105
+	trace /trace/entity/$E
+	assert_eq wrong_app "$(causes)" "an other_error does not hide the 404"
+}
+
+test_repo_not_selected() {
+	local E=5106 I=6106 cr a404
+	install $E frank $I selected '[{"id":1,"name":"app","full_name":"frank/app","private":false}]'
+	cr=$LAST_ID
+	auth_row $E frank $I 29310 404 frank/secret 7106; a404=$LAST_ID
+	trace /trace/entity/$E
+	assert_eq repo_not_selected "$(causes)" "causes"
+	assert_eq "[$cr,$a404]" "$(evidence repo_not_selected)" "evidence"
+	# A repository that was selected is fine.
+	auth_row $E frank $I 29310 404 frank/app 7106
+	trace /trace/entity/$E
+	assert_eq "" "$(causes)" "selected repo"
+}
+
+test_healthy_timeline_has_no_diagnosis() {
+	local E=5107 I=6107
+	install $E grace $I all '[]'
+	queue_job $E grace $I 7107 grace/app
+	trace /trace/job/7107
+	assert_status 200
+	assert_json '.diagnosis | length' 0
+	assert_json '[.events[].event] | join(",")' "installation.created,workflow_job.queued"
+	assert_json '.events[1].job_id' 7107
+	assert_json '.events[1].repo_full_name' grace/app
+	assert_json '.events[0].actor' Codertocat
+	assert_json '[.events[] | has("payload")] | any' false
+	assert_json '.events[0].received_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z$")' true
+}
+
+test_payload_route_returns_stored_json() {
+	local f id
+	f=$(fixture installation.created.with-requester)
+	deliver installation "$f"
+	id=$(printf '%s' "$BODY" | jq -r .id)
+	trace /trace/payload/$id
+	assert_status 200
+	assert_json .id "$id"
+	assert_json .event installation.created
+	assert_eq true "$(jq -n --argjson a "$(printf '%s' "$BODY" | jq .payload)" --slurpfile b "$f" '$a == $b[0]')" "payload equals the delivered body"
+}
+
+test_trace_auth_401() {
+	http GET /trace/entity/1
+	assert_status 401
+	printf '%s' "$HEADERS" | grep -qi '^WWW-Authenticate: Bearer' || fail "no WWW-Authenticate header"
+	http GET /trace/entity/1 -H 'Authorization: Bearer wrong'
+	assert_status 401
+	http GET /trace/payload/1 -H "Authorization: Basic $TRACE_API_SECRET"
+	assert_status 401
+	for r in entity installation job payload; do
+		http GET /trace/$r/1 -H 'Authorization: Bearer '
+		assert_status 401
+	done
+}
+
+test_trace_bad_ids_400_unknown_404_post_405() {
+	local r
+	for r in entity installation job payload; do
+		for bad in abc 0 -1 1.5 99999999999999999999 "1%27%20OR%201=1%20--" ""; do
+			trace "/trace/$r/$bad"
+			assert_status 400
+		done
+		trace /trace/$r/987654321
+		assert_status 404
+		http POST /trace/$r/1 -H "$(TOKEN_HDR)" --data-binary x
+		assert_status 405
+	done
+}
+
+test_trace_bad_parameters_400() {
+	install 5108 heidi 6108
+	for q in "since=yesterday" "until=2026-13-01" "limit=0" "limit=5001" "limit=x" \
+	    "dedupe=2" "event=a%20b" "cursor=abc" "at=soon" "event=%27%20OR%201=1%20--"; do
+		trace "/trace/entity/5108?$q"
+		assert_status 400
+		assert_json .error "$(printf '%s' "$BODY" | jq -r .error)"
+		case "$(printf '%s' "$BODY" | jq -r .error)" in "${q%%=*}"*) ;; *) fail "$q: error does not name the parameter: $BODY" ;; esac
+	done
+	trace "/trace/entity/5108?since=7d&until=2099-01-01T00:00:00Z&event=installation&limit=5"
+	assert_status 200
+	assert_json '.events | length' 1
+	trace "/trace/entity/5108?since=2099-01-01"
+	assert_json '.events | length' 0
+	trace "/trace/entity/5108?event=installation.deleted"
+	assert_json '.events | length' 0
+}
+
+test_pagination_1200_events_no_gap_no_duplicate() {
+	local E=5109 cursor="" page=0 all="" n
+	# 1,200 rows, 40 sharing each timestamp so ties are broken by id.
+	sql "INSERT INTO installation_events (received_at, source, event, outcome, installation_id, entity_type, entity_id, entity_name, payload)
+	     SELECT '2026-01-01T00:00:00Z'::timestamptz + (g / 40) * interval '1 second', 'webhook', 'installation_repositories.added', 'ok', 6109, 'User', $E, 'ivan', '{}'
+	     FROM generate_series(1, 1200) g" >/dev/null
+	while :; do
+		trace "/trace/entity/$E?limit=500${cursor:+&cursor=$cursor}"
+		assert_status 200
+		all="$all $(printf '%s' "$BODY" | jq -r '[.events[].id] | map(tostring) | join(" ")')"
+		cursor=$(printf '%s' "$BODY" | jq -r '.next_cursor // empty')
+		page=$((page + 1))
+		# A row arriving during the walk lands after it, never in a gap.
+		[ $page = 1 ] && install $E ivan 6109
+		[ -n "$cursor" ] || break
+		[ $page -lt 10 ] || { fail "too many pages"; break; }
+	done
+	assert_eq 3 "$page" "pages"
+	n=$(echo $all | wc -w)
+	assert_eq 1201 "$n" "rows walked"
+	assert_eq "$n" "$(echo $all | tr ' ' '\n' | sort -u | wc -l)" "no duplicate"
+	assert_eq "$(sql "SELECT string_agg(id::text, ' ' ORDER BY received_at, id) FROM installation_events WHERE entity_id = $E")" "$(echo $all)" "order and no gap"
+}
+
+test_dedupe_after_redelivery() {
+	local f
+	f=$(fixture_edit installation.created "$(acct 5110 judy 6110)")
+	deliver installation "$f" dup-5110
+	deliver installation "$f" dup-5110
+	trace /trace/entity/5110
+	assert_json '.events | length' 2
+	trace "/trace/entity/5110?dedupe=1"
+	assert_json '.events | length' 1
+	assert_json '.events[0].delivery_id' dup-5110
+}
