@@ -44,7 +44,8 @@ SUPPS     = $(SUPP_SRC:tests/support/%.c=$(BUILD)/tests/%)
 # Debian 12 packages the build, `make run` and `make test` need.
 DEB_PKGS = gcc make pkg-config libc6-dev libfcgi-dev libpq-dev libcjson-dev \
 	   libcurl4-openssl-dev libssl-dev libcmocka-dev nginx-light \
-	   postgresql postgresql-client curl jq openssl procps ca-certificates
+	   postgresql postgresql-client curl jq openssl procps ca-certificates \
+	   util-linux
 
 .PHONY: all deps run test unit integration check valgrind analyze format \
 	format-check install clean bench
@@ -135,13 +136,28 @@ format:
 format-check:
 	clang-format --dry-run --Werror lib/*.[ch] cgi-bin/*.c
 
+# `make install` (PREFIX, DESTDIR, RUNDIR): the binaries, sql/, the nginx
+# snippet with RUNDIR filled in, the cron.d files and the systemd units.
+BINDIR  = $(PREFIX)/bin
+SHARE   = $(PREFIX)/share/instlog
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+RUNDIR  ?= /run/instlog
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/instlog/sql \
-	    $(DESTDIR)$(PREFIX)/share/instlog/nginx
-	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 sql/*.sql $(DESTDIR)$(PREFIX)/share/instlog/sql/
-	install -m 0755 sql/migrate $(DESTDIR)$(PREFIX)/share/instlog/sql/
-	install -m 0644 nginx/* $(DESTDIR)$(PREFIX)/share/instlog/nginx/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHARE)/sql \
+	    $(DESTDIR)$(SHARE)/nginx $(DESTDIR)$(SHARE)/cron $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 sql/*.sql $(DESTDIR)$(SHARE)/sql/
+	install -m 0755 sql/migrate $(DESTDIR)$(SHARE)/sql/
+	sed 's|@RUNDIR@|$(RUNDIR)|g' nginx/instlog.conf \
+	    >$(DESTDIR)$(SHARE)/nginx/instlog.conf
+	install -m 0644 nginx/fastcgi.conf $(DESTDIR)$(SHARE)/nginx/
+	for f in cron/*.cron; do [ -e "$$f" ] || continue; \
+	    sed 's|/usr/local/bin|$(BINDIR)|g' $$f \
+	    >$(DESTDIR)$(SHARE)/cron/$$(basename $$f); done
+	install -m 0644 cron/instlog.env.example $(DESTDIR)$(SHARE)/cron/
+	for f in cgi-bin/*.service cgi-bin/*.socket; do \
+	    sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@RUNDIR@|$(RUNDIR)|g' $$f \
+	    >$(DESTDIR)$(UNITDIR)/$$(basename $$f); done
 
 clean:
 	rm -rf $(BUILD)

@@ -146,6 +146,17 @@ db_int64(const PGresult *res, int row, int col)
 	return v;
 }
 
+enum db_status
+db_ping(struct db *db)
+{
+	PGresult *res = NULL;
+	enum db_status st;
+
+	st = db_exec(db, __func__, "SELECT 1", 0, NULL, NULL, NULL, &res);
+	PQclear(res);
+	return st;
+}
+
 /* Format a nonzero id into 'b' and return it, or NULL for 0 (SQL null). */
 static const char *
 id_param(char *b, size_t size, int64_t v)

@@ -35,6 +35,12 @@ void db_free(struct db *db);
  */
 enum db_status db_connect(struct db *db);
 
+/*
+ * Check the server answers a trivial query.  Returns DB_OK or
+ * DB_UNAVAILABLE / DB_ERROR.
+ */
+enum db_status db_ping(struct db *db);
+
 /* One installation_events row to append. */
 struct db_event {
 	const char	*received_at;	/* RFC 3339; NULL: now() */

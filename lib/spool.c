@@ -290,3 +290,14 @@ spool_remove(const char *dir, const char *name)
 	}
 	return fsync_dir(dir);
 }
+
+int
+spool_pending(const char *dir)
+{
+	char **names;
+	int n;
+
+	if ((n = spool_list(dir, &names)) >= 0)
+		spool_names_free(names);
+	return n;
+}

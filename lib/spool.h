@@ -52,6 +52,12 @@ int spool_list(const char *dir, char ***names);
 /* Free a list from spool_list() (NULL accepted). */
 void spool_names_free(char **names);
 
+/*
+ * Count the deliveries waiting in 'dir'.  Returns the count, or -1 when
+ * the directory cannot be read.
+ */
+int spool_pending(const char *dir);
+
 /* Remove spool file 'name' of 'dir' and fsync 'dir'.  Returns 0 or -1. */
 int spool_remove(const char *dir, const char *name);
 

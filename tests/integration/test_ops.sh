@@ -1,0 +1,148 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Operations: install into a prefix and run from there, restart one route
+# alone, /healthz, and trace routes served from a streaming replica.
+
+# start_nginx_for DIR PORT: an nginx whose server includes DIR/instlog.conf.
+start_nginx_for() {
+	local dir=$1 port=$2 userline=""
+	[ "$(id -u)" = 0 ] && userline="user root;"
+	mkdir -p "$dir/nginx-tmp"
+	sed -e "s|@RUNDIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@USERLINE@|$userline|" \
+	    -e "s|@ACCESSLOG@|off|" "$STACK_TOP/nginx/nginx.conf.in" >"$dir/nginx.conf"
+	nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" -g 'daemon off;' &
+	echo $! >"$dir/nginx.pid.test"
+	for _ in $(seq 1 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0
+		sleep 0.05
+	done
+	fail "nginx on $port did not start"
+}
+
+stop_pids_in() {
+	local f
+	for f in "$1"/*.pid.test; do
+		[ -e "$f" ] || continue
+		kill -TERM "$(cat "$f")" 2>/dev/null
+		wait "$(cat "$f")" 2>/dev/null
+	done
+	return 0
+}
+
+# start_route_in DIR BIN NAME: BIN serving DIR/NAME.sock.
+start_route_in() {
+	"$2" -s "$1/$3.sock" -w 1 2>>"$1/$3.log" &
+	echo $! >"$1/$3.pid.test"
+	for _ in $(seq 1 100); do
+		[ -S "$1/$3.sock" ] && return 0
+		sleep 0.05
+	done
+	fail "$3 did not start"
+}
+
+test_install_into_prefix_and_run_from_there() {
+	local prefix=$TEST_TMP/prefix run=$TEST_TMP/prun port db
+	make -s -C "$STACK_TOP" install PREFIX="$prefix" RUNDIR="$run" >/dev/null || fail "make install"
+	for b in webhook trace_entity trace_installation trace_job trace_payload healthz; do
+		[ -x "$prefix/bin/$b" ] || fail "missing $prefix/bin/$b"
+	done
+	[ -x "$prefix/share/instlog/sql/migrate" ] || fail "missing migrate"
+	grep -q "unix:$run/webhook.sock" "$prefix/share/instlog/nginx/instlog.conf" || fail "nginx snippet RUNDIR"
+	grep -q "ExecStart=$prefix/bin/%i" "$prefix/lib/systemd/system/instlog@.service" || fail "unit BINDIR"
+	grep -q "ListenStream=$run/%i.sock" "$prefix/lib/systemd/system/instlog@.socket" || fail "socket RUNDIR"
+	# A database of its own, migrated by the installed command.
+	sql "CREATE DATABASE instlog_prefix" >/dev/null
+	db=${DATABASE_URL%/instlog}/instlog_prefix
+	"$prefix/share/instlog/sql/migrate" "$db" >/dev/null || fail "installed migrate"
+	assert_eq 2 "$(psql "$db" -XAt -c 'SELECT count(*) FROM schema_migrations')" "migrations recorded"
+	# Run again: nothing left to apply.
+	"$prefix/share/instlog/sql/migrate" "$db" | grep -q "0 applied" || fail "migrate not idempotent"
+	mkdir -p "$run"
+	cp "$prefix/share/instlog/nginx/instlog.conf" "$prefix/share/instlog/nginx/fastcgi.conf" "$run/"
+	(
+		export DATABASE_URL=$db
+		start_route_in "$run" "$prefix/bin/webhook" webhook
+		start_route_in "$run" "$prefix/bin/trace_payload" trace_payload
+	)
+	port=$(stack_free_port)
+	start_nginx_for "$run" "$port"
+	INSTLOG_URL=http://127.0.0.1:$port deliver ping "$(fixture ping)" prefix-1
+	assert_status 200
+	INSTLOG_URL=http://127.0.0.1:$port http GET "/trace/payload/$(printf '%s' "$BODY" | jq -r .id)" \
+	    -H "Authorization: Bearer $TRACE_API_SECRET"
+	assert_status 200
+	assert_json .event ping
+	assert_eq 1 "$(psql "$db" -XAt -c "SELECT count(*) FROM installation_events WHERE delivery_id = 'prefix-1'")" "row in the prefix database"
+	stop_pids_in "$run"
+	sql "DROP DATABASE instlog_prefix WITH (FORCE)" >/dev/null
+}
+
+test_restart_webhook_alone_while_traces_answer() {
+	local codes=$TEST_TMP/trace-codes loop
+	deliver installation "$(fixture installation.created)" restart-0
+	assert_status 200
+	( while :; do
+		curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $TRACE_API_SECRET" \
+		    "$INSTLOG_URL/trace/entity/21031067?limit=1" >>"$codes"
+		sleep 0.02
+	  done ) &
+	loop=$!
+	sleep 0.3
+	stack_route_stop webhook
+	deliver ping "$(fixture ping)" restart-down
+	assert_status 502
+	stack_route_start webhook
+	deliver ping "$(fixture ping)" restart-1
+	assert_status 200
+	sleep 0.3
+	kill "$loop"; wait "$loop" 2>/dev/null
+	[ "$(wc -l <"$codes")" -ge 10 ] || fail "too few trace requests: $(wc -l <"$codes")"
+	assert_eq "200" "$(sort -u "$codes" | tr '\n' ' ' | xargs)" "trace statuses during the restart"
+	assert_eq 1 "$(rows_for restart-1)" "webhook serves again"
+}
+
+test_healthz() {
+	http GET /healthz
+	assert_status 200
+	assert_json .status ok
+	assert_json .database ok
+	assert_json .spool.configured true
+	assert_json .spool.writable true
+	printf '%s' "$BODY" | grep -q "$DATABASE_URL" && fail "healthz leaks the database URL"
+	http POST /healthz --data-binary x
+	assert_status 405
+}
+
+test_traces_served_from_streaming_replica() {
+	local rdir=$TEST_TMP/replica rport run=$TEST_TMP/rrun port E=5201 url
+	rport=$(stack_free_port)
+	mkdir -p "$rdir"; chmod 755 "$rdir"
+	[ "$(id -u)" = 0 ] && chown postgres: "$rdir"
+	stack_as_pg "$PG_BINDIR/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U instlog \
+	    -D "$rdir/pg" -R -X stream >/dev/null 2>&1 || { fail "pg_basebackup"; return; }
+	stack_as_pg "$PG_BINDIR/pg_ctl" -D "$rdir/pg" -w -l "$rdir/pg/server.log" \
+	    -o "-p $rport -c listen_addresses=127.0.0.1 -k $rdir/pg -c max_connections=200" start >/dev/null || { fail "replica start"; return; }
+	assert_eq t "$(psql "postgresql://instlog@127.0.0.1:$rport/instlog" -XAt -c 'SELECT pg_is_in_recovery()')" "is a standby"
+	# Written through the primary...
+	deliver installation "$(fixture_edit installation.created ".installation.account.id = $E")" replica-1
+	assert_status 200
+	for _ in $(seq 1 100); do
+		[ "$(psql "postgresql://instlog@127.0.0.1:$rport/instlog" -XAt -c "SELECT count(*) FROM installation_events WHERE delivery_id = 'replica-1'")" = 1 ] && break
+		sleep 0.1
+	done
+	# ...read through a trace binary whose DATABASE_READ_URL lists the
+	# primary first and asks libpq to prefer the standby.
+	mkdir -p "$run"
+	sed "s|@RUNDIR@|$run|g" "$STACK_TOP/nginx/instlog.conf" >"$run/instlog.conf"
+	cp "$STACK_TOP/nginx/fastcgi.conf" "$run/"
+	url="postgresql://instlog@127.0.0.1:$PG_PORT,127.0.0.1:$rport/instlog?target_session_attrs=prefer-standby"
+	( export DATABASE_READ_URL=$url; start_route_in "$run" "$STACK_BIN/trace_entity" trace_entity )
+	port=$(stack_free_port)
+	start_nginx_for "$run" "$port"
+	INSTLOG_URL=http://127.0.0.1:$port http GET "/trace/entity/$E" -H "Authorization: Bearer $TRACE_API_SECRET"
+	assert_status 200
+	assert_json '.events[0].delivery_id' replica-1
+	assert_eq t "$(psql "postgresql://instlog@127.0.0.1:$rport/instlog" -XAt -c "SELECT count(*) > 0 FROM pg_stat_activity WHERE application_name = 'instlog-trace'")" "the trace binary is connected to the replica"
+	stop_pids_in "$run"
+	stack_as_pg "$PG_BINDIR/pg_ctl" -D "$rdir/pg" -m fast -w stop >/dev/null
+}
