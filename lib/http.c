@@ -125,6 +125,14 @@ supervise(pid_t *pids, int n, const char *sockpath)
 	exit(0);
 }
 
+static bool
+is_socket(int fd)
+{
+	struct stat sb;
+
+	return fstat(fd, &sb) == 0 && S_ISSOCK(sb.st_mode);
+}
+
 int
 http_listen(struct http *http, int argc, char **argv)
 {
@@ -153,6 +161,12 @@ http_listen(struct http *http, int argc, char **argv)
 			    argv[0]);
 			return -1;
 		}
+	}
+	if (sockpath == NULL && getenv("GATEWAY_INTERFACE") != NULL &&
+	    !is_socket(0)) {
+		http->cgi = true;
+		(void)signal(SIGPIPE, SIG_IGN);
+		return 0;
 	}
 	if (FCGX_Init() != 0) {
 		log_warnx("%s: FCGX_Init failed", __func__);
@@ -186,17 +200,21 @@ http_accept(struct http *http, struct http_request *req)
 	const char *v;
 
 	memset(req, 0, sizeof(*req));
-	if (FCGX_Accept_r(&http->fcgi) < 0)
+	if (http->cgi) {
+		if (http->cgi_done)
+			return -1;
+		http->cgi_done = true;
+	} else if (FCGX_Accept_r(&http->fcgi) < 0)
 		return -1;
 	http->in_request = true;
 	req->http = http;
-	v = FCGX_GetParam("REQUEST_METHOD", http->fcgi.envp);
+	v = http_param(req, "REQUEST_METHOD");
 	req->method = v != NULL ? v : "";
-	v = FCGX_GetParam("DOCUMENT_URI", http->fcgi.envp);
+	v = http_param(req, "DOCUMENT_URI");
 	if (v == NULL)
-		v = FCGX_GetParam("SCRIPT_NAME", http->fcgi.envp);
+		v = http_param(req, "SCRIPT_NAME");
 	req->path = v != NULL ? v : "";
-	v = FCGX_GetParam("QUERY_STRING", http->fcgi.envp);
+	v = http_param(req, "QUERY_STRING");
 	req->query = v != NULL ? v : "";
 	return 0;
 }
@@ -206,7 +224,9 @@ http_request_release(struct http_request *req)
 {
 	if (req == NULL || req->http == NULL)
 		return;
-	if (req->http->in_request)
+	if (req->http->in_request && req->http->cgi)
+		(void)fflush(stdout);
+	else if (req->http->in_request)
 		FCGX_Finish_r(&req->http->fcgi);
 	req->http->in_request = false;
 	req->http = NULL;
@@ -215,7 +235,34 @@ http_request_release(struct http_request *req)
 const char *
 http_param(const struct http_request *req, const char *name)
 {
+	if (req->http->cgi)
+		return getenv(name);
 	return FCGX_GetParam(name, req->http->fcgi.envp);
+}
+
+/* http_read_body() for plain CGI: CONTENT_LENGTH bytes of stdin. */
+static int
+read_body_stdin(struct http_request *req, size_t max, struct buf *out)
+{
+	char chunk[16384];
+	int64_t want = 0;
+	size_t n;
+	const char *cl = http_param(req, "CONTENT_LENGTH");
+
+	if (cl != NULL && *cl != '\0' &&
+	    parse_int64(cl, 0, INT64_MAX, &want) == -1)
+		return -1;
+	if ((uint64_t)want > max)
+		return 1;
+	while (want > 0 && (n = fread(chunk, 1, (size_t)want < sizeof(chunk) ?
+	    (size_t)want : sizeof(chunk), stdin)) > 0) {
+		if (buf_append(out, chunk, n) == -1)
+			return -1;
+		want -= (int64_t)n;
+	}
+	if (want > 0 || (out->buf == NULL && buf_append(out, "", 0) == -1))
+		return -1;
+	return 0;
 }
 
 int
@@ -225,6 +272,8 @@ http_read_body(struct http_request *req, size_t max, struct buf *out)
 	int n;
 	int over = 0;
 
+	if (req->http->cgi)
+		return read_body_stdin(req, max, out);
 	while ((n = FCGX_GetStr(chunk, sizeof(chunk), req->http->fcgi.in)) >
 	    0) {
 		if (over || out->len + (size_t)n > max) {
@@ -365,6 +414,12 @@ http_send(struct http_request *req, const struct http_response *resp)
 	    resp->body.len, resp->extra, resp->extra[0] != '\0' ? "\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return;
+	if (req->http->cgi) {
+		(void)fwrite(head, 1, (size_t)n, stdout);
+		(void)fwrite(resp->body.buf == NULL ? "" : resp->body.buf, 1,
+		    resp->body.len, stdout);
+		return;
+	}
 	(void)FCGX_PutStr(head, n, out);
 	if (resp->body.len > 0)
 		(void)FCGX_PutStr(resp->body.buf, (int)resp->body.len, out);

@@ -15,6 +15,8 @@ struct http {
 	int		sock;
 	FCGX_Request	fcgi;
 	bool		in_request;
+	bool		cgi;	/* plain CGI: one request, environ and stdio */
+	bool		cgi_done;
 };
 
 /* One accepted request; its strings are borrowed from the FastCGI record. */
@@ -35,7 +37,10 @@ struct http_response {
 /*
  * Start serving: with "-s PATH" open a Unix socket at PATH (mode 0666, the
  * directory guards access); without it use the socket on descriptor 0, as
- * spawn-fcgi and systemd socket units pass it.  "-w N" (default 2) forks N
+ * spawn-fcgi and systemd socket units pass it.  Run as a plain CGI
+ * program (GATEWAY_INTERFACE set, descriptor 0 not a socket) it serves the
+ * one request of its environment and standard input, then http_accept()
+ * ends the loop.  "-w N" (default 2) forks N
  * workers and supervises them, restarting any that dies; the supervisor
  * never returns and exits 0 on SIGTERM or SIGINT after stopping its
  * workers.  Returns 0 in each worker, or -1 (logged) when the socket cannot

@@ -174,3 +174,13 @@ test_partition_routing() {
 	sql "DELETE FROM installation_events WHERE delivery_id = 'part-old'" >/dev/null 2>&1 && fail "DELETE allowed"
 	assert_eq 1 "$(rows_for part-old)" "row kept"
 }
+
+test_webhook_runs_as_plain_cgi() {
+	local f out
+	f=$(fixture ping)
+	out=$(GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST DOCUMENT_URI=/webhook \
+	    CONTENT_LENGTH=$(wc -c <"$f") HTTP_X_GITHUB_EVENT=ping HTTP_X_GITHUB_DELIVERY=cgi-1 \
+	    HTTP_X_HUB_SIGNATURE_256="sha256=$(sign "$f")" "$STACK_BIN/webhook" <"$f")
+	printf '%s' "$out" | head -1 | grep -q '^Status: 200' || fail "CGI status: $out"
+	assert_eq 1 "$(rows_for cgi-1)" "row from the CGI run"
+}
