@@ -18,7 +18,9 @@ stack_log() { printf 'stack: %s\n' "$*" >&2; }
 stack_free_port() {
 	local p
 	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % 40000))
+		# Below the kernel's ephemeral range (32768-60999 here), so
+		# an outgoing connection cannot take it in between.
+		p=$((15000 + RANDOM % 17000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
@@ -167,6 +169,9 @@ stack_stop() {
 		wait "$pid" 2>/dev/null
 	done
 	STACK_PIDS=()
+	# A route restarted from a subshell (a test) is not in STACK_PIDS:
+	# stop whatever still serves a socket of this stack.
+	[ -n "${RUNDIR:-}" ] && pkill -TERM -f -- "-s $RUNDIR/" 2>/dev/null
 	stack_pg_stop
 }
 
