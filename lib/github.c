@@ -621,6 +621,7 @@ github_multi_run(struct github_client *c, struct github_call *calls, size_t n,
 	size_t nslots, next = 0, active = 0;
 	CURLMcode mc;
 	int still, left, rc = -1;
+	bool freed;
 
 	/* Calls the driver never reaches still get a well-formed resp. */
 	for (size_t i = 0; i < n; i++) {
@@ -647,6 +648,7 @@ github_multi_run(struct github_client *c, struct github_call *calls, size_t n,
 				active++;
 			next++;
 		}
+		freed = false;
 		if ((mc = curl_multi_perform(c->multi, &still)) != CURLM_OK) {
 			log_warnx("%s: %s", __func__, curl_multi_strerror(mc));
 			goto out;
@@ -662,7 +664,11 @@ github_multi_run(struct github_client *c, struct github_call *calls, size_t n,
 				abort();
 			transfer_finish(t, msg->data.result);
 			active--;
+			freed = true;
 		}
+		/* A freed slot with work waiting: start it before waiting. */
+		if (freed && next < n)
+			continue;
 		if (active > 0 &&
 		    (mc = curl_multi_poll(c->multi, NULL, 0, 1000, NULL)) !=
 		        CURLM_OK) {
