@@ -26,10 +26,15 @@ make -s -C "$TOP" all >/dev/null
 BENCH=$(mktemp -d /tmp/instlog-bench.XXXXXX)
 chmod 755 "$BENCH"
 FAKE_PID=""
+# Under set -e a failing step here would end the trap before PostgreSQL is
+# stopped: every step is allowed to fail.
 cleanup() {
-	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
-	stack_pg_stop
-	rm -rf "$BENCH"
+	if [ -n "$FAKE_PID" ]; then
+		kill "$FAKE_PID" 2>/dev/null || :
+		wait "$FAKE_PID" 2>/dev/null || :
+	fi
+	stack_pg_stop || :
+	rm -rf "$BENCH" || :
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
