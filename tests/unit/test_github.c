@@ -204,7 +204,8 @@ jwt_split(const char *jwt, char parts[3][1024])
 		assert_true(n > 0 && n < 1024);
 		memcpy(parts[i], p, n);
 		parts[i][n] = '\0';
-		p = dot + 1;
+		if (dot != NULL)
+			p = dot + 1;
 	}
 }
 
