@@ -34,33 +34,33 @@
 
 /* One app variant: its key and, once needed, this run's JWT. */
 struct variant {
-	struct github_app *app;
-	char *jwt;
+	struct github_app	*app;
+	char			*jwt;
 };
 
 struct run {
-	struct config cfg;
-	struct variant org;
-	struct variant user;
-	struct github_client *client;
-	struct db *db;
-	size_t parallel;
+	struct config		 cfg;
+	struct variant		 org;
+	struct variant		 user;
+	struct github_client	*client;
+	struct db		*db;
+	size_t			 parallel;
 };
 
 struct counts {
-	size_t checked;
-	size_t cached;
-	size_t ok;
-	size_t not_found;
-	size_t other;
-	size_t transport;
+	size_t	checked;
+	size_t	cached;
+	size_t	ok;
+	size_t	not_found;
+	size_t	other;
+	size_t	transport;
 };
 
 /* One request of this run and the target it is for. */
 struct check {
-	const struct db_auth_target *target;
-	struct variant *variant;
-	char path[64];
+	const struct db_auth_target	*target;
+	struct variant			*variant;
+	char				 path[64];
 };
 
 /*

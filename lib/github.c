@@ -114,8 +114,8 @@ github_base64url_decode(const char *s, size_t len, struct buf *out)
 }
 
 struct github_app {
-	int64_t id;
-	EVP_PKEY *pkey;
+	int64_t		 id;
+	EVP_PKEY	*pkey;
 };
 
 /*
@@ -299,13 +299,14 @@ github_jwt_free(char *jwt)
 }
 
 struct github_client {
-	char *base_url;
-	char *user_agent;
-	bool allow_http;
-	long connect_ms;
-	long total_ms;
-	size_t max_response;
-	CURLM *multi;
+	char	*base_url;
+	char	*user_agent;
+	bool	 allow_http;
+	bool	 curl_ready;	/* curl_global_init() succeeded */
+	long	 connect_ms;
+	long	 total_ms;
+	size_t	 max_response;
+	CURLM	*multi;
 };
 
 /* True for "http://127.0.0.1" alone or followed by ':' or '/'. */
@@ -323,41 +324,37 @@ is_loopback_http(const char *url)
 struct github_client *
 github_client_new(const char *api_url, const char *user_agent)
 {
-	struct github_client *c;
+	struct github_client *c = NULL;
 	size_t n;
 
 	if (!has_prefix(api_url, "https://") && !is_loopback_http(api_url)) {
 		log_warnx("github: API URL must be https:// (or "
 		          "http://127.0.0.1 for tests): '%s'",
 		    api_url);
-		return NULL;
+		goto out;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->base_url = strdup(api_url)) == NULL ||
+	    (c->user_agent = strdup(user_agent)) == NULL) {
+		log_warnx("github: out of memory");
+		goto out;
+	}
 	c->allow_http = is_loopback_http(api_url);
 	c->connect_ms = GITHUB_CONNECT_TIMEOUT_MS;
 	c->total_ms = GITHUB_TOTAL_TIMEOUT_MS;
 	c->max_response = GITHUB_MAX_RESPONSE;
-	if ((c->base_url = strdup(api_url)) == NULL ||
-	    (c->user_agent = strdup(user_agent)) == NULL)
-		goto fail;
 	n = strlen(c->base_url);
 	while (n > 0 && c->base_url[n - 1] == '/')
 		c->base_url[--n] = '\0';
 	/* Reference counted and thread-safe since libcurl 7.84. */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	c->curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+	if (!c->curl_ready || (c->multi = curl_multi_init()) == NULL) {
 		log_warnx("github: libcurl initialisation failed");
-		goto fail;
-	}
-	if ((c->multi = curl_multi_init()) == NULL) {
-		curl_global_cleanup();
-		goto fail;
+		goto out;
 	}
 	return c;
-fail:
-	free(c->base_url);
-	free(c->user_agent);
-	free(c);
+out:
+	github_client_free(c);
 	return NULL;
 }
 
@@ -366,8 +363,10 @@ github_client_free(struct github_client *c)
 {
 	if (c == NULL)
 		return;
-	curl_multi_cleanup(c->multi);
-	curl_global_cleanup();
+	if (c->multi != NULL)
+		(void)curl_multi_cleanup(c->multi);
+	if (c->curl_ready)
+		curl_global_cleanup();
 	free(c->base_url);
 	free(c->user_agent);
 	free(c);
@@ -408,11 +407,11 @@ github_response_release(struct github_response *r)
 
 /* One running request: an easy handle slot of the multi driver. */
 struct transfer {
-	struct github_client *client;
-	struct github_call *call;
-	CURL *easy;
-	struct curl_slist *headers;
-	bool too_large;
+	struct github_client	*client;
+	struct github_call	*call;
+	CURL			*easy;
+	struct curl_slist	*headers;
+	bool			 too_large;
 };
 
 /*

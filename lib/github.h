@@ -99,10 +99,14 @@ void github_client_set_limits(struct github_client *c, long connect_ms,
 
 /* What came back from one call. */
 struct github_response {
-	long status;     /* HTTP status; 0 on a transport error */
-	char *message;   /* GitHub's "message" member, or NULL */
-	struct buf body; /* the body, only when 'want_body' was set */
-	char error[GITHUB_ERROR_SIZE]; /* transport error text */
+	/* The HTTP status; 0 on a transport error. */
+	long		 status;
+	/* GitHub's "message" member of an error body, or NULL. */
+	char		*message;
+	/* The body, only when the call's 'want_body' was set. */
+	struct buf	 body;
+	/* What went wrong when 'status' is 0. */
+	char		 error[GITHUB_ERROR_SIZE];
 };
 
 /* Release what 'r' holds (NULL accepted), wiping the body first. */
@@ -114,12 +118,12 @@ void github_response_release(struct github_response *r);
  * github_response_release().
  */
 struct github_call {
-	const char *method; /* "GET", "POST", "PATCH", "DELETE" */
-	const char *path;   /* from '/', appended to the base URL */
-	const char *jwt;    /* Authorization: Bearer; NULL: none */
-	const char *body;   /* JSON request body, or NULL */
-	bool want_body;     /* keep the response body */
-	struct github_response resp;
+	const char		*method; /* "GET", "POST", "PATCH", ... */
+	const char		*path;	 /* from '/', after the base URL */
+	const char		*jwt;	 /* Bearer token, or NULL: none */
+	const char		*body;	 /* JSON request body, or NULL */
+	bool			 want_body; /* keep the response body */
+	struct github_response	 resp;
 };
 
 /*

@@ -48,26 +48,26 @@
 #define ACCESS_TOKENS "/access_tokens"
 
 struct fake_app {
-	int64_t id;
-	EVP_PKEY *pkey;
+	int64_t		 id;
+	EVP_PKEY	*pkey;
 };
 
 /* INSTALLATION:VALUE pairs of --answer and --owner. */
 struct fake_rule {
-	int64_t installation_id;
-	int64_t value;
+	int64_t	installation_id;
+	int64_t	value;
 };
 
 /* Everything the connection threads read; fixed once listening. */
 static struct {
-	struct fake_app apps[MAX_APPS];
-	size_t napps;
-	struct fake_rule answers[MAX_RULES];
-	size_t nanswers;
-	struct fake_rule owners[MAX_RULES];
-	size_t nowners;
-	long latency_ms;
-	int logfd;
+	struct fake_app		apps[MAX_APPS];
+	size_t			napps;
+	struct fake_rule	answers[MAX_RULES];
+	size_t			nanswers;
+	struct fake_rule	owners[MAX_RULES];
+	size_t			nowners;
+	long			latency_ms;
+	int			logfd;
 } fake;
 
 /* The value of 'id' in 'rules', or 'dflt'. */
@@ -102,36 +102,42 @@ static int
 app_add(const char *arg)
 {
 	const char *colon = strchr(arg, ':');
+	struct fake_app *a = &fake.apps[fake.napps];
 	char idtext[32];
-	FILE *f;
-	struct fake_app *a;
+	FILE *f = NULL;
+	int rc = -1;
 
 	if (fake.napps == MAX_APPS || colon == NULL ||
-	    (size_t)(colon - arg) >= sizeof(idtext))
-		goto bad;
-	a = &fake.apps[fake.napps];
+	    (size_t)(colon - arg) >= sizeof(idtext)) {
+		fprintf(stderr,
+		    "fake_github: --app wants ID:PUBLIC_KEY_FILE "
+		    "(at most %d): '%s'\n",
+		    MAX_APPS, arg);
+		goto out;
+	}
 	memcpy(idtext, arg, (size_t)(colon - arg));
 	idtext[colon - arg] = '\0';
-	if (parse_int64(idtext, 1, INT64_MAX, &a->id) == -1)
-		goto bad;
+	if (parse_int64(idtext, 1, INT64_MAX, &a->id) == -1) {
+		fprintf(stderr, "fake_github: --app: bad app id '%s'\n",
+		    idtext);
+		goto out;
+	}
 	if ((f = fopen(colon + 1, "r")) == NULL) {
 		fprintf(stderr, "fake_github: %s: %s\n", colon + 1,
 		    strerror(errno));
-		return -1;
+		goto out;
 	}
-	a->pkey = PEM_read_PUBKEY(f, NULL, NULL, NULL);
-	(void)fclose(f);
-	if (a->pkey == NULL) {
+	if ((a->pkey = PEM_read_PUBKEY(f, NULL, NULL, NULL)) == NULL) {
 		fprintf(stderr, "fake_github: %s: not a PEM public key\n",
 		    colon + 1);
-		return -1;
+		goto out;
 	}
 	fake.napps++;
-	return 0;
-bad:
-	fprintf(stderr, "fake_github: --app wants ID:PUBLIC_KEY_FILE: '%s'\n",
-	    arg);
-	return -1;
+	rc = 0;
+out:
+	if (f != NULL)
+		(void)fclose(f);
+	return rc;
 }
 
 static const struct fake_app *

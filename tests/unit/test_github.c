@@ -29,8 +29,8 @@
 
 /* Keys generated once for the group: nothing is read from disk. */
 struct keys {
-	EVP_PKEY *rsa;
-	EVP_PKEY *other;
+	EVP_PKEY	*rsa;
+	EVP_PKEY	*other;
 };
 
 static int
@@ -443,11 +443,11 @@ github_client_is_https_only(void **state)
 
 /* A one-shot HTTP server on 127.0.0.1 answering one canned response. */
 struct canned {
-	int lfd;
-	int port;
-	const char *response;
-	char request[8192];
-	pthread_t thread;
+	int		 lfd;
+	int		 port;
+	const char	*response;
+	char		 request[8192];
+	pthread_t	 thread;
 };
 
 static void *
