@@ -132,7 +132,14 @@ variant_for(struct run *r, const char *entity_type)
 	return v != NULL && v->app != NULL ? v : NULL;
 }
 
-/* Sign the variant's JWT on first use: one per app per run. */
+/*
+ * Sign the variant's JWT on first use: one per app per run.  It is valid
+ * for 9 minutes (GITHUB_JWT_LIFETIME); with the 20 s total timeout per
+ * request that covers 27 rounds even if every request times out, i.e.
+ * 1,728 installations at the default parallelism.  A run due to check
+ * more while GitHub is that slow would see late requests refused with 401
+ * (recorded as auth_attempt.other_error): not handled yet.
+ */
 static int
 variant_jwt(struct variant *v)
 {
