@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * auth_check: ask GitHub for an installation token of every installation
+ * with pending jobs and record why it said no (DESIGN §5).  Run by cron
+ * every minute.  Exit status: 0 done, 1 a request failed at transport
+ * level or the database failed, 2 bad configuration.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "db.h"
+#include "db_auth.h"
+#include "github.h"
+#include "log.h"
+#include "str.h"
+
+#define EXIT_TRANSPORT 1
+#define EXIT_CONFIG    2
+
+/*
+ * Requests in flight at once; INSTLOG_AUTH_PARALLEL overrides.  64, not
+ * 16: 1,000 installations at 50 ms each take 3.2 s at 16 and 0.9 s at 64
+ * (bench/RESULTS.md), and 64 stays under GitHub's limit of 100 concurrent
+ * requests.
+ */
+#define PARALLEL_DEFAULT 64
+#define PARALLEL_MAX     256
+
+#define USER_AGENT "instlog-auth-check"
+
+/* One app variant: its key and, once needed, this run's JWT. */
+struct variant {
+	struct github_app	*app;
+	char			*jwt;
+};
+
+struct run {
+	struct config		 cfg;
+	struct variant		 org;
+	struct variant		 user;
+	struct github_client	*client;
+	struct db		*db;
+	size_t			 parallel;
+};
+
+struct counts {
+	size_t	checked;
+	size_t	cached;
+	size_t	ok;
+	size_t	not_found;
+	size_t	other;
+	size_t	transport;
+};
+
+/* One request of this run and the target it is for. */
+struct check {
+	const struct db_auth_target	*target;
+	struct variant			*variant;
+	char				 path[64];
+};
+
+/*
+ * Load the configuration, the keys and the client.  Returns 0, or -1
+ * after one line on stderr saying what is wrong.
+ */
+static int
+run_init(struct run *r)
+{
+	const char *v;
+	int64_t n;
+
+	if (config_load(&r->cfg, CONFIG_NEED_DB | CONFIG_NEED_APPS) == -1)
+		return -1;
+	r->parallel = PARALLEL_DEFAULT;
+	v = getenv("INSTLOG_AUTH_PARALLEL");
+	if (v != NULL && *v != '\0') {
+		if (parse_int64(v, 1, PARALLEL_MAX, &n) == -1) {
+			log_warnx("config: INSTLOG_AUTH_PARALLEL: not an "
+			          "integer in 1..%d: '%s'",
+			    PARALLEL_MAX, v);
+			return -1;
+		}
+		r->parallel = (size_t)n;
+	}
+	if (r->cfg.app_org.id != 0 &&
+	    (r->org.app = github_app_load(r->cfg.app_org.id,
+	         r->cfg.app_org.key_file)) == NULL)
+		return -1;
+	if (r->cfg.app_user.id != 0 &&
+	    (r->user.app = github_app_load(r->cfg.app_user.id,
+	         r->cfg.app_user.key_file)) == NULL)
+		return -1;
+	if ((r->client = github_client_new(r->cfg.github_api_url,
+	         USER_AGENT)) == NULL)
+		return -1;
+	if ((r->db = db_new(r->cfg.database_url, "instlog-auth-check")) ==
+	    NULL) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+run_release(struct run *r)
+{
+	db_free(r->db);
+	github_client_free(r->client);
+	github_jwt_free(r->org.jwt);
+	github_jwt_free(r->user.jwt);
+	github_app_free(r->org.app);
+	github_app_free(r->user.app);
+	config_release(&r->cfg);
+}
+
+/* The variant for an entity type, or NULL when it is not configured. */
+static struct variant *
+variant_for(struct run *r, const char *entity_type)
+{
+	struct variant *v = NULL;
+
+	if (entity_type == NULL)
+		return NULL;
+	if (strcmp(entity_type, "Organization") == 0)
+		v = &r->org;
+	else if (strcmp(entity_type, "User") == 0)
+		v = &r->user;
+	return v != NULL && v->app != NULL ? v : NULL;
+}
+
+/*
+ * Sign the variant's JWT on first use: one per app per run.  It is valid
+ * for 9 minutes (GITHUB_JWT_LIFETIME); with the 20 s total timeout per
+ * request that covers 27 rounds even if every request times out, i.e.
+ * 1,728 installations at the default parallelism.  A run due to check
+ * more while GitHub is that slow would see late requests refused with 401
+ * (recorded as auth_attempt.other_error): not handled yet.
+ */
+static int
+variant_jwt(struct variant *v)
+{
+	if (v->jwt != NULL)
+		return 0;
+	return github_jwt_sign(v->app, time(NULL), &v->jwt);
+}
+
+/*
+ * Record a refused authentication; for a 404, fail the pending jobs.
+ * Returns 0, or -1 when the database failed (logged).
+ */
+static int
+record_failure(struct run *r, const struct check *ck,
+    const struct github_response *resp)
+{
+	const struct db_auth_target *t = ck->target;
+	struct db_auth_failure f;
+	int64_t id, nfailed;
+	enum db_status st;
+
+	memset(&f, 0, sizeof(f));
+	f.target = t;
+	f.app_id = github_app_id(ck->variant->app);
+	f.http_status = resp->status;
+	f.message = resp->message;
+	st = db_auth_failure_record(r->db, &f, &id, &nfailed);
+	if (st == DB_REFUSED) {
+		/* The database refused GitHub's text: keep the row without. */
+		f.message = NULL;
+		st = db_auth_failure_record(r->db, &f, &id, &nfailed);
+	}
+	if (st != DB_OK) {
+		log_warnx("installation '%" PRId64 "': cannot record HTTP %ld",
+		    t->installation_id, resp->status);
+		return -1;
+	}
+	if (resp->status == 404)
+		log_info("installation '%" PRId64 "': app '%" PRId64 "': HTTP "
+		         "404 '%.100s': event %" PRId64 ", %" PRId64 " pending "
+		         "jobs failed",
+		    t->installation_id, f.app_id,
+		    resp->message != NULL ? resp->message : "", id, nfailed);
+	else
+		log_info("installation '%" PRId64 "': app '%" PRId64 "': HTTP "
+		         "%ld '%.100s': event %" PRId64 ", jobs left pending",
+		    t->installation_id, f.app_id, resp->status,
+		    resp->message != NULL ? resp->message : "", id);
+	return 0;
+}
+
+/*
+ * Check every installation due.  Returns the exit status: 0, or
+ * EXIT_TRANSPORT when a request or the database failed.
+ */
+static int
+run_check(struct run *r, struct counts *cnt, bool *locked)
+{
+	struct db_auth_targets targets;
+	struct check *checks = NULL;
+	struct github_call *calls = NULL;
+	int64_t *ok_inst = NULL, *ok_app = NULL;
+	size_t m = 0, nok = 0;
+	int rc = EXIT_TRANSPORT;
+
+	memset(&targets, 0, sizeof(targets));
+	if (db_auth_lock_try(r->db, locked) != DB_OK)
+		goto out;
+	if (!*locked) {
+		rc = 0;
+		goto out;
+	}
+	if (db_auth_targets_get(r->db, r->cfg.app_org.id, r->cfg.app_user.id,
+	        &targets) != DB_OK)
+		goto out;
+	cnt->cached = targets.ncached;
+	if (targets.n > 0 &&
+	    ((checks = calloc(targets.n, sizeof(*checks))) == NULL ||
+	        (calls = calloc(targets.n, sizeof(*calls))) == NULL ||
+	        (ok_inst = calloc(targets.n, sizeof(*ok_inst))) == NULL ||
+	        (ok_app = calloc(targets.n, sizeof(*ok_app))) == NULL)) {
+		log_warnx("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < targets.n; i++) {
+		const struct db_auth_target *t = &targets.v[i];
+		struct check *ck = &checks[m];
+
+		if ((ck->variant = variant_for(r, t->entity_type)) == NULL) {
+			log_warnx("installation '%" PRId64 "': no app "
+			          "configured for entity type '%s': skipped",
+			    t->installation_id,
+			    t->entity_type != NULL ? t->entity_type : "");
+			continue;
+		}
+		if (variant_jwt(ck->variant) == -1)
+			goto out;
+		ck->target = t;
+		(void)snprintf(ck->path, sizeof(ck->path),
+		    "/app/installations/%" PRId64 "/access_tokens",
+		    t->installation_id);
+		calls[m].method = "POST";
+		calls[m].path = ck->path;
+		calls[m].jwt = ck->variant->jwt;
+		m++;
+	}
+	cnt->checked = m;
+	rc = 0;
+	if (github_multi_run(r->client, calls, m, r->parallel) == -1)
+		rc = EXIT_TRANSPORT;
+	for (size_t k = 0; k < m; k++) {
+		const struct github_response *resp = &calls[k].resp;
+		const struct check *ck = &checks[k];
+
+		if (resp->status == 0) {
+			cnt->transport++;
+			rc = EXIT_TRANSPORT;
+			log_warnx("installation '%" PRId64 "': %s",
+			    ck->target->installation_id, resp->error);
+		} else if (resp->status >= 200 && resp->status < 300) {
+			ok_inst[nok] = ck->target->installation_id;
+			ok_app[nok] = github_app_id(ck->variant->app);
+			nok++;
+		} else {
+			if (resp->status == 404)
+				cnt->not_found++;
+			else
+				cnt->other++;
+			if (record_failure(r, ck, resp) == -1)
+				rc = EXIT_TRANSPORT;
+		}
+	}
+	cnt->ok = nok;
+	if (db_auth_cache_put(r->db, ok_inst, ok_app, nok) != DB_OK)
+		rc = EXIT_TRANSPORT;
+out:
+	for (size_t k = 0; calls != NULL && k < m; k++)
+		github_response_release(&calls[k].resp);
+	free(calls);
+	free(checks);
+	free(ok_inst);
+	free(ok_app);
+	db_auth_targets_release(&targets);
+	return rc;
+}
+
+int
+main(void)
+{
+	struct run r;
+	struct counts cnt;
+	struct timespec t0, t1;
+	bool locked = false;
+	int rc = EXIT_CONFIG;
+	long long ms;
+
+	memset(&r, 0, sizeof(r));
+	memset(&cnt, 0, sizeof(cnt));
+	log_init("auth_check");
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (run_init(&r) == -1)
+		goto out;
+	rc = run_check(&r, &cnt, &locked);
+	if (!locked && rc == 0)
+		goto out; /* another run holds the lock: quietly */
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	printf("auth_check: checked=%zu cached=%zu ok=%zu 404=%zu other=%zu "
+	       "transport_errors=%zu ms=%lld\n",
+	    cnt.checked, cnt.cached, cnt.ok, cnt.not_found, cnt.other,
+	    cnt.transport, ms);
+out:
+	run_release(&r);
+	return rc;
+}
