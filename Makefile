@@ -151,9 +151,13 @@ install: all
 	sed 's|@RUNDIR@|$(RUNDIR)|g' nginx/instlog.conf \
 	    >$(DESTDIR)$(SHARE)/nginx/instlog.conf
 	install -m 0644 nginx/fastcgi.conf $(DESTDIR)$(SHARE)/nginx/
+	# cron.d ignores names with a dot: instlog.cron becomes "instlog",
+	# maintenance.cron "instlog-maintenance", and so on.
 	for f in cron/*.cron; do [ -e "$$f" ] || continue; \
+	    n=$$(basename $$f .cron | tr _ -); \
+	    case $$n in instlog*) ;; *) n=instlog-$$n ;; esac; \
 	    sed 's|/usr/local/bin|$(BINDIR)|g' $$f \
-	    >$(DESTDIR)$(SHARE)/cron/$$(basename $$f); done
+	    >$(DESTDIR)$(SHARE)/cron/$$n; done
 	install -m 0644 cron/instlog.env.example $(DESTDIR)$(SHARE)/cron/
 	for f in cgi-bin/*.service cgi-bin/*.socket; do \
 	    sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@RUNDIR@|$(RUNDIR)|g' $$f \

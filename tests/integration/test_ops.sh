@@ -50,6 +50,8 @@ test_install_into_prefix_and_run_from_there() {
 	grep -q "unix:$run/webhook.sock" "$prefix/share/instlog/nginx/instlog.conf" || fail "nginx snippet RUNDIR"
 	grep -q "ExecStart=$prefix/bin/%i" "$prefix/lib/systemd/system/instlog@.service" || fail "unit BINDIR"
 	grep -q "ListenStream=$run/%i.sock" "$prefix/lib/systemd/system/instlog@.socket" || fail "socket RUNDIR"
+	grep -q "$prefix/bin/auth_check" "$prefix/share/instlog/cron/instlog" || fail "cron.d file without a dot, BINDIR filled in"
+	ls "$prefix/share/instlog/cron" | grep -v "instlog.env.example" | grep -q "\\." && fail "a cron.d file name has a dot"
 	# A database of its own, migrated by the installed command.
 	sql "CREATE DATABASE instlog_prefix" >/dev/null
 	db=${DATABASE_URL%/instlog}/instlog_prefix
