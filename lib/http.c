@@ -290,18 +290,6 @@ http_read_body(struct http_request *req, size_t max, struct buf *out)
 	return over;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 http_query_get(const char *query, const char *name, char *out, size_t size)
 {
@@ -323,8 +311,8 @@ http_query_get(const char *query, const char *name, char *out, size_t size)
 					int hi, lo;
 
 					if (i + 2 >= seg ||
-					    (hi = hexval(p[i + 1])) < 0 ||
-					    (lo = hexval(p[i + 2])) < 0)
+					    (hi = hex_digit(p[i + 1])) < 0 ||
+					    (lo = hex_digit(p[i + 2])) < 0)
 						return -1;
 					c = (char)(hi << 4 | lo);
 					i += 2;

@@ -152,8 +152,8 @@ parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 	return 0;
 }
 
-static int
-hex_val(char c)
+int
+hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -172,7 +172,7 @@ hex_decode(const char *hex, unsigned char *out, size_t outlen)
 	if (hex == NULL || strlen(hex) != outlen * 2)
 		return -1;
 	for (i = 0; i < outlen; i++) {
-		int hi = hex_val(hex[2 * i]), lo = hex_val(hex[2 * i + 1]);
+		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;

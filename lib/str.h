@@ -49,6 +49,9 @@ int buf_put_json_string(struct buf *b, const char *s);
  */
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 
+/* The value of hex digit 'c' (either case), or -1 when it is not one. */
+int hex_digit(char c);
+
 /*
  * Decode exactly 2 * outlen lowercase or uppercase hex digits of 'hex'
  * (NUL-terminated, no more, no fewer) into 'out'.  Returns 0 or -1.
