@@ -91,10 +91,6 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 		    "signature does not match");
 		return;
 	}
-	if (h.delivery_id != NULL && strlen(h.delivery_id) > 200) {
-		http_error(resp, 400, "invalid X-GitHub-Delivery header");
-		return;
-	}
 
 	switch (ingest_delivery(app->db, &app->cfg, &h, NULL, app->body.buf,
 	    app->body.len, &r)) {
