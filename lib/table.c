@@ -37,37 +37,38 @@ enum table_col {
 	TABLE_COL__MAX
 };
 
-/*
- * The columns.  When the table would be wider than TABLE_WIDTH, the
- * columns with a 'min' are cut, the one with the widest excess over its
- * 'min' first; if that is not enough, further as table_cut says.  Ids,
- * times and job ids are never cut.
- */
+/* The columns: titles, and the numbers aligned right. */
 static const struct {
 	const char *title;
-	size_t min; /* 0: never cut */
 	bool right;
 } table_cols[TABLE_COL__MAX] = {
-	[TABLE_COL_ID] = { "ID", 0, true },
-	[TABLE_COL_TIME] = { "TIME (UTC)", 0, false },
-	[TABLE_COL_EVENT] = { "EVENT", 24, false },
-	[TABLE_COL_OUTCOME] = { "OUTCOME", 12, false },
-	[TABLE_COL_ENTITY] = { "ENTITY", 8, false },
-	[TABLE_COL_ACTOR] = { "ACTOR", 8, false },
-	[TABLE_COL_REPO] = { "REPO", 16, false },
-	[TABLE_COL_JOB] = { "JOB", 0, true },
+	[TABLE_COL_ID] = { "ID", true },
+	[TABLE_COL_TIME] = { "TIME (UTC)", false },
+	[TABLE_COL_EVENT] = { "EVENT", false },
+	[TABLE_COL_OUTCOME] = { "OUTCOME", false },
+	[TABLE_COL_ENTITY] = { "ENTITY", false },
+	[TABLE_COL_ACTOR] = { "ACTOR", false },
+	[TABLE_COL_REPO] = { "REPO", false },
+	[TABLE_COL_JOB] = { "JOB", true },
 };
 
-/* When even the minimums are too wide: the order of cutting, and how far. */
+/*
+ * When the table would be wider than TABLE_WIDTH, columns are cut in this
+ * order, the least telling first: each to 'min' (enough for most of its
+ * values: every event but installation_repositories.* and
+ * installation_target.renamed, most outcomes); if that is not enough,
+ * each to 'floor'; then each to 3.  Ids, times and job ids are never cut.
+ */
 static const struct {
 	enum table_col col;
+	size_t min;
 	size_t floor;
 } table_cut[] = {
-	{ TABLE_COL_ACTOR, 5 },
-	{ TABLE_COL_ENTITY, 6 },
-	{ TABLE_COL_REPO, 8 },
-	{ TABLE_COL_OUTCOME, 8 },
-	{ TABLE_COL_EVENT, 12 },
+	{ TABLE_COL_ACTOR, 8, 5 },
+	{ TABLE_COL_ENTITY, 8, 6 },
+	{ TABLE_COL_REPO, 16, 8 },
+	{ TABLE_COL_OUTCOME, 16, 8 },
+	{ TABLE_COL_EVENT, 24, 12 },
 };
 
 /*
@@ -347,31 +348,14 @@ table_widths(const struct table_row *rows, size_t n, size_t *w, size_t *gap)
 	}
 	*gap = sum + GAP * (TABLE_COL__MAX - 1) <= TABLE_WIDTH ? GAP : 1;
 	avail = TABLE_WIDTH - *gap * (TABLE_COL__MAX - 1);
-	/* First the widest excess over the minimums. */
-	while (sum > avail) {
-		size_t best = TABLE_COL__MAX, excess = 0;
-
-		for (size_t c = 0; c < TABLE_COL__MAX; c++) {
-			size_t min = table_cols[c].min;
-
-			if (min > 0 && w[c] > min && w[c] - min > excess) {
-				excess = w[c] - min;
-				best = c;
-			}
-		}
-		if (best == TABLE_COL__MAX)
-			break;
-		w[best]--;
-		sum--;
-	}
-	/* Then the least telling columns first, to their floors, then to 3. */
-	for (int pass = 0; pass < 2; pass++)
+	for (int pass = 0; pass < 3; pass++)
 		for (size_t i = 0; i < sizeof(table_cut) / sizeof(table_cut[0]);
 		     i++) {
 			size_t c = table_cut[i].col;
-			size_t floor = pass == 0 ? table_cut[i].floor : 3;
+			const size_t to[] = { table_cut[i].min,
+				table_cut[i].floor, 3 };
 
-			while (sum > avail && w[c] > floor) {
+			while (sum > avail && w[c] > to[pass]) {
 				w[c]--;
 				sum--;
 			}
