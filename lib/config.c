@@ -294,3 +294,22 @@ config_label_is_ours(const struct config *cfg, const char *label)
 			return true;
 	return false;
 }
+
+int
+config_secret_load(const char *name, struct config_secret *s)
+{
+	s->buf = NULL;
+	s->len = 0;
+	if (load_secret(name, s) == -1) {
+		secret_release(s);
+		return -1;
+	}
+	return 0;
+}
+
+void
+config_secret_release(struct config_secret *s)
+{
+	if (s != NULL)
+		secret_release(s);
+}

@@ -63,4 +63,16 @@ void config_release(struct config *cfg);
  */
 bool config_label_is_ours(const struct config *cfg, const char *label);
 
+/*
+ * Load the one secret 'name' from the environment, or from the file named
+ * by name_FILE (trailing newlines removed), into *s.  Returns 0, with
+ * s->buf NULL when neither is set; or -1 after logging one line (both
+ * set, unreadable, empty or oversized file), with *s empty.  The caller
+ * releases *s with config_secret_release(), which wipes it.
+ */
+int config_secret_load(const char *name, struct config_secret *s);
+
+/* Wipe and free the secret 's' (NULL accepted) and make it empty. */
+void config_secret_release(struct config_secret *s);
+
 #endif

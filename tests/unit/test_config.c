@@ -20,7 +20,8 @@ static const char *const vars[] = { "DATABASE_URL", "DATABASE_READ_URL",
 	"GITHUB_WEBHOOK_SECRET_PREVIOUS", "GITHUB_WEBHOOK_SECRET_PREVIOUS_FILE",
 	"GITHUB_API_URL", "GITHUB_APP_ORG_ID", "GITHUB_APP_ORG_PRIVATE_KEY_FILE",
 	"GITHUB_APP_USER_ID", "GITHUB_APP_USER_PRIVATE_KEY_FILE",
-	"INSTLOG_RUNNER_LABELS", "INSTLOG_MAX_BODY", "INSTLOG_SPOOL_DIR" };
+	"INSTLOG_RUNNER_LABELS", "INSTLOG_MAX_BODY", "INSTLOG_SPOOL_DIR",
+	"GITHUB_TOKEN", "GITHUB_TOKEN_FILE" };
 
 static int
 clear_env(void **state)
@@ -99,6 +100,47 @@ config_secret_file(void **state)
 }
 
 static void
+config_one_secret(void **state)
+{
+	char path[] = "/tmp/instlog-test-secret.XXXXXX";
+	struct config_secret s;
+	int fd;
+
+	(void)state;
+	assert_int_equal(config_secret_load("GITHUB_TOKEN", &s), 0);
+	assert_null(s.buf);
+	assert_int_equal(s.len, 0);
+	config_secret_release(&s);
+	setenv("GITHUB_TOKEN", "", 1);
+	assert_int_equal(config_secret_load("GITHUB_TOKEN", &s), 0);
+	assert_null(s.buf);
+	setenv("GITHUB_TOKEN", "tkn", 1);
+	assert_int_equal(config_secret_load("GITHUB_TOKEN", &s), 0);
+	assert_int_equal(s.len, 3);
+	assert_memory_equal(s.buf, "tkn", 3);
+	config_secret_release(&s);
+	assert_null(s.buf);
+	config_secret_release(NULL);
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "from-file\r\n", 11), 11);
+	(void)close(fd);
+	setenv("GITHUB_TOKEN_FILE", path, 1);
+	/* Both forms at once is ambiguous. */
+	assert_int_equal(config_secret_load("GITHUB_TOKEN", &s), -1);
+	assert_null(s.buf);
+	unsetenv("GITHUB_TOKEN");
+	assert_int_equal(config_secret_load("GITHUB_TOKEN", &s), 0);
+	assert_int_equal(s.len, 9);
+	assert_memory_equal(s.buf, "from-file", 9);
+	config_secret_release(&s);
+	(void)unlink(path);
+	assert_int_equal(config_secret_load("GITHUB_TOKEN", &s), -1);
+	assert_null(s.buf);
+}
+
+static void
 config_bad_values(void **state)
 {
 	static const struct {
@@ -151,6 +193,7 @@ main(void)
 		cmocka_unit_test_setup(config_defaults, clear_env),
 		cmocka_unit_test_setup(config_required, clear_env),
 		cmocka_unit_test_setup(config_secret_file, clear_env),
+		cmocka_unit_test_setup(config_one_secret, clear_env),
 		cmocka_unit_test_setup(config_bad_values, clear_env),
 		cmocka_unit_test_setup(config_labels_and_url, clear_env),
 	};

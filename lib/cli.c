@@ -1,0 +1,930 @@
+/* SPDX-License-Identifier: MIT */
+/* instlog-trace: arguments, URLs, and the run over the trace routes. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/crypto.h>
+
+#include "config.h"
+#include "fetch.h"
+#include "json.h"
+#include "log.h"
+#include "table.h"
+#include "trace.h"
+
+/* Caps on what a reply may weigh: a page of 5,000 rows, one payload. */
+#define CLI_MAX_LIST    (64u * 1024 * 1024)
+#define CLI_MAX_PAYLOAD (64u * 1024 * 1024)
+#define CLI_MAX_GITHUB  (1024u * 1024)
+/* How much of a server's error message an error line quotes. */
+#define CLI_MAX_QUOTE 200
+
+enum cli_opt {
+	CLI_OPT_INSTALLATION_ID,
+	CLI_OPT_ENTITY_ID,
+	CLI_OPT_ENTITY_NAME,
+	CLI_OPT_JOB_ID,
+	CLI_OPT_JSON,
+	CLI_OPT_AT,
+	CLI_OPT_SINCE,
+	CLI_OPT_UNTIL,
+	CLI_OPT_EVENT,
+	CLI_OPT_DEDUPE,
+	CLI_OPT_ALL,
+	CLI_OPT_LIMIT,
+	CLI_OPT_URL,
+	CLI_OPT_VERBOSE,
+	CLI_OPT_HELP,
+	CLI_OPT__MAX
+};
+
+static const struct {
+	const char *name;
+	bool value;
+} cli_opts[CLI_OPT__MAX] = {
+	[CLI_OPT_INSTALLATION_ID] = { "installation-id", true },
+	[CLI_OPT_ENTITY_ID] = { "entity-id", true },
+	[CLI_OPT_ENTITY_NAME] = { "entity-name", true },
+	[CLI_OPT_JOB_ID] = { "job-id", true },
+	[CLI_OPT_JSON] = { "json", false },
+	[CLI_OPT_AT] = { "at", true },
+	[CLI_OPT_SINCE] = { "since", true },
+	[CLI_OPT_UNTIL] = { "until", true },
+	[CLI_OPT_EVENT] = { "event", true },
+	[CLI_OPT_DEDUPE] = { "dedupe", false },
+	[CLI_OPT_ALL] = { "all", false },
+	[CLI_OPT_LIMIT] = { "limit", true },
+	[CLI_OPT_URL] = { "url", true },
+	[CLI_OPT_VERBOSE] = { "verbose", false },
+	[CLI_OPT_HELP] = { "help", false },
+};
+
+/* Find the option named by 'arg' ("--name" or "--name=value"). */
+static enum cli_opt
+cli_opt_find(const char *arg, const char **value)
+{
+	const char *eq;
+	size_t n;
+
+	*value = NULL;
+	if (strcmp(arg, "-h") == 0)
+		return CLI_OPT_HELP;
+	if (strncmp(arg, "--", 2) != 0)
+		return CLI_OPT__MAX;
+	arg += 2;
+	eq = strchr(arg, '=');
+	n = eq == NULL ? strlen(arg) : (size_t)(eq - arg);
+	for (int i = 0; i < CLI_OPT__MAX; i++)
+		if (strlen(cli_opts[i].name) == n &&
+		    strncmp(cli_opts[i].name, arg, n) == 0) {
+			if (eq != NULL)
+				*value = eq + 1;
+			return (enum cli_opt)i;
+		}
+	return CLI_OPT__MAX;
+}
+
+/* Apply option 'opt' with 'v' (NULL for flags) to *o. */
+static int
+cli_opt_apply(struct cli_options *o, enum cli_opt opt, const char *v, char *err,
+    size_t errlen)
+{
+	const char *name = cli_opts[opt].name;
+
+	switch (opt) {
+	case CLI_OPT_INSTALLATION_ID:
+	case CLI_OPT_ENTITY_ID:
+	case CLI_OPT_JOB_ID:
+		if (parse_int64(v, 1, INT64_MAX, &o->id) == -1) {
+			(void)snprintf(err, errlen,
+			    "--%s: not a positive integer: '%.40s'", name, v);
+			return -1;
+		}
+		o->selector = opt == CLI_OPT_INSTALLATION_ID
+		    ? CLI_SELECTOR_INSTALLATION
+		    : opt == CLI_OPT_ENTITY_ID ? CLI_SELECTOR_ENTITY
+		                               : CLI_SELECTOR_JOB;
+		break;
+	case CLI_OPT_ENTITY_NAME:
+		if (!cli_is_valid_login(v)) {
+			(void)snprintf(err, errlen,
+			    "--entity-name: not a GitHub login: '%.40s'", v);
+			return -1;
+		}
+		(void)snprintf(o->login, sizeof(o->login), "%s", v);
+		o->selector = CLI_SELECTOR_ENTITY_NAME;
+		break;
+	case CLI_OPT_LIMIT:
+		if (parse_int64(v, 1, TRACE_LIMIT_MAX, &o->limit) == -1) {
+			(void)snprintf(err, errlen,
+			    "--limit: not an integer in 1..%d: '%.40s'",
+			    TRACE_LIMIT_MAX, v);
+			return -1;
+		}
+		break;
+	case CLI_OPT_AT:
+		o->at = v;
+		break;
+	case CLI_OPT_SINCE:
+		o->since = v;
+		break;
+	case CLI_OPT_UNTIL:
+		o->until = v;
+		break;
+	case CLI_OPT_EVENT:
+		o->event = v;
+		break;
+	case CLI_OPT_URL:
+		o->url = v;
+		break;
+	case CLI_OPT_JSON:
+		o->json = true;
+		break;
+	case CLI_OPT_DEDUPE:
+		o->dedupe = true;
+		break;
+	case CLI_OPT_ALL:
+		o->all = true;
+		break;
+	case CLI_OPT_VERBOSE:
+		o->verbose = true;
+		break;
+	case CLI_OPT_HELP:
+	case CLI_OPT__MAX:
+		abort();
+	}
+	return 0;
+}
+
+int
+cli_parse(int argc, char *const argv[], struct cli_options *o, char *err,
+    size_t errlen)
+{
+	bool seen[CLI_OPT__MAX] = { false };
+	int nselectors = 0;
+
+	memset(o, 0, sizeof(*o));
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i], *v;
+		enum cli_opt opt = cli_opt_find(arg, &v);
+
+		if (opt == CLI_OPT_HELP) {
+			o->help = true;
+			return 0;
+		}
+		if (opt == CLI_OPT__MAX) {
+			(void)snprintf(err, errlen, "%s '%.40s'",
+			    *arg == '-' ? "unknown option"
+			                : "unexpected argument",
+			    arg);
+			return -1;
+		}
+		if (seen[opt]) {
+			(void)snprintf(err, errlen, "--%s given twice",
+			    cli_opts[opt].name);
+			return -1;
+		}
+		seen[opt] = true;
+		if (!cli_opts[opt].value && v != NULL) {
+			(void)snprintf(err, errlen, "--%s takes no value",
+			    cli_opts[opt].name);
+			return -1;
+		}
+		if (cli_opts[opt].value && v == NULL) {
+			if (i + 1 >= argc) {
+				(void)snprintf(err, errlen,
+				    "--%s needs a value", cli_opts[opt].name);
+				return -1;
+			}
+			v = argv[++i];
+		}
+		if (v != NULL && *v == '\0') {
+			(void)snprintf(err, errlen, "--%s: empty value",
+			    cli_opts[opt].name);
+			return -1;
+		}
+		if (opt <= CLI_OPT_JOB_ID)
+			nselectors++;
+		if (cli_opt_apply(o, opt, v, err, errlen) == -1)
+			return -1;
+	}
+	if (nselectors != 1) {
+		(void)snprintf(err, errlen,
+		    "give %s one of --installation-id, --entity-id, "
+		    "--entity-name, --job-id",
+		    nselectors == 0 ? "exactly" : "only");
+		return -1;
+	}
+	return 0;
+}
+
+bool
+cli_is_valid_login(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL || *s == '\0' || *s == '-')
+		return false;
+	for (const char *p = s; *p != '\0'; p++, n++) {
+		bool alnum = (*p >= 'a' && *p <= 'z') ||
+		    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9');
+
+		if (n >= CLI_LOGIN_MAX)
+			return false;
+		if (!alnum && !(*p == '-' && p[1] != '-' && p[1] != '\0'))
+			return false;
+	}
+	return true;
+}
+
+/* Return true when 'host' (n bytes, brackets kept) is a loopback host. */
+static bool
+cli_is_loopback(const char *host, size_t n)
+{
+	if ((n == 9 && strncasecmp(host, "localhost", 9) == 0) ||
+	    (n == 5 && strncmp(host, "[::1]", 5) == 0))
+		return true;
+	if (n < 4 || strncmp(host, "127.", 4) != 0)
+		return false;
+	for (size_t i = 4; i < n; i++)
+		if (!(host[i] == '.' || (host[i] >= '0' && host[i] <= '9')))
+			return false;
+	return true;
+}
+
+int
+cli_url_check(const char *url, char *err, size_t errlen)
+{
+	const char *rest, *host, *host_end, *end;
+	bool tls;
+	int64_t port;
+	char digits[8];
+
+	for (const char *p = url; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
+			(void)snprintf(err, errlen,
+			    "spaces, control or non-ASCII characters in the URL");
+			return -1;
+		}
+	if (strncasecmp(url, "https://", 8) == 0) {
+		tls = true;
+		rest = url + 8;
+	} else if (strncasecmp(url, "http://", 7) == 0) {
+		tls = false;
+		rest = url + 7;
+	} else {
+		(void)snprintf(err, errlen, "not an http(s) URL: '%.80s'", url);
+		return -1;
+	}
+	if (strpbrk(url, "?#") != NULL) {
+		(void)snprintf(err, errlen,
+		    "no query or fragment allowed: '%.80s'", url);
+		return -1;
+	}
+	end = rest + strcspn(rest, "/");
+	if (memchr(rest, '@', (size_t)(end - rest)) != NULL) {
+		(void)snprintf(err, errlen, "no user info allowed in the URL");
+		return -1;
+	}
+	host = rest;
+	if (*host == '[') {
+		const char *rb = memchr(host, ']', (size_t)(end - host));
+
+		host_end = rb == NULL ? host : rb + 1;
+	} else
+		host_end = host + strcspn(host, ":/");
+	if (host_end == host) {
+		(void)snprintf(err, errlen, "no host in the URL: '%.80s'", url);
+		return -1;
+	}
+	if (*host_end == ':') {
+		size_t n = (size_t)(end - host_end - 1);
+
+		if (n == 0 || n >= sizeof(digits)) {
+			(void)snprintf(err, errlen, "bad port in '%.80s'", url);
+			return -1;
+		}
+		memcpy(digits, host_end + 1, n);
+		digits[n] = '\0';
+		if (parse_int64(digits, 1, 65535, &port) == -1) {
+			(void)snprintf(err, errlen, "bad port in '%.80s'", url);
+			return -1;
+		}
+	} else if (host_end != end) {
+		(void)snprintf(err, errlen, "bad host in '%.80s'", url);
+		return -1;
+	}
+	if (!tls && !cli_is_loopback(host, (size_t)(host_end - host))) {
+		(void)snprintf(err, errlen,
+		    "plain http is only allowed to a loopback host, so that "
+		    "the token stays off the network; use https: '%.80s'",
+		    url);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cli_url_encode(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0';
+	     p++) {
+		char esc[3];
+
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
+		    *p == '_' || *p == '~') {
+			if (buf_append(b, p, 1) == -1)
+				return -1;
+			continue;
+		}
+		esc[0] = '%';
+		esc[1] = hex[*p >> 4];
+		esc[2] = hex[*p & 0xf];
+		if (buf_append(b, esc, sizeof(esc)) == -1)
+			return -1;
+	}
+	/* Even an empty result is a string. */
+	return buf_append(b, "", 0);
+}
+
+/* Empty 'b' and put 'base' into it, less its trailing slashes. */
+static int
+cli_put_base(struct buf *b, const char *base)
+{
+	size_t n = strlen(base);
+
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	buf_reset(b);
+	return buf_append(b, base, n);
+}
+
+/* Append "?name=value" or "&name=value", 'value' encoded, when set. */
+static int
+cli_put_param(struct buf *b, bool *first, const char *name, const char *value)
+{
+	if (value == NULL)
+		return 0;
+	if (buf_printf(b, "%c%s=", *first ? '?' : '&', name) == -1)
+		return -1;
+	*first = false;
+	return cli_url_encode(b, value);
+}
+
+int
+cli_trace_url(struct buf *b, const char *base, const struct cli_options *o,
+    int64_t entity_id, const char *cursor)
+{
+	const char *route;
+	int64_t id = o->id;
+	char limit[24];
+	bool first = true;
+
+	switch (o->selector) {
+	case CLI_SELECTOR_INSTALLATION:
+		route = "installation";
+		break;
+	case CLI_SELECTOR_JOB:
+		route = "job";
+		break;
+	default:
+		route = "entity";
+		id = entity_id;
+		break;
+	}
+	(void)snprintf(limit, sizeof(limit), "%lld", (long long)o->limit);
+	if (cli_put_base(b, base) == -1 ||
+	    buf_printf(b, "/trace/%s/%lld", route, (long long)id) == -1 ||
+	    cli_put_param(b, &first, "since", o->since) == -1 ||
+	    cli_put_param(b, &first, "until", o->until) == -1 ||
+	    cli_put_param(b, &first, "event", o->event) == -1 ||
+	    cli_put_param(b, &first, "at", o->at) == -1 ||
+	    cli_put_param(b, &first, "limit", o->limit > 0 ? limit : NULL) ==
+	        -1 ||
+	    cli_put_param(b, &first, "dedupe", o->dedupe ? "1" : NULL) == -1 ||
+	    cli_put_param(b, &first, "cursor", cursor) == -1)
+		return -1;
+	return 0;
+}
+
+int
+cli_payload_url(struct buf *b, const char *base, int64_t id)
+{
+	if (cli_put_base(b, base) == -1)
+		return -1;
+	return buf_printf(b, "/trace/payload/%lld", (long long)id);
+}
+
+int
+cli_github_url(struct buf *b, const char *api, const char *kind,
+    const char *login)
+{
+	if (cli_put_base(b, api) == -1 || buf_printf(b, "/%s/", kind) == -1)
+		return -1;
+	return cli_url_encode(b, login);
+}
+
+enum cli_status
+cli_status_from_http(long status)
+{
+	switch (status) {
+	case 200:
+		return CLI_OK;
+	case 400:
+		return CLI_USAGE;
+	case 401:
+	case 403:
+		return CLI_AUTH;
+	case 404:
+		return CLI_NOTFOUND;
+	default:
+		return CLI_SERVER;
+	}
+}
+
+/* What one run holds; released by cli_run(). */
+struct cli_ctx {
+	const struct cli_options *o;
+	const char *base;
+	const char *api;
+	struct fetch fetch;
+	struct buf auth;    /* "Authorization: Bearer <trace token>", wiped */
+	struct buf gh_auth; /* the same for GITHUB_TOKEN, or empty */
+	struct buf url;
+	struct fetch_reply reply;
+};
+
+/*
+ * Quote the message a server put in its reply (instlog's "error", GitHub's
+ * "message") into 'q', one safe line of at most CLI_MAX_QUOTE columns; ""
+ * when there is none.
+ */
+static void
+cli_quote(const struct fetch_reply *r, const char *key, struct buf *q)
+{
+	cJSON *doc = json_parse(r->body.buf, r->body.len);
+	const char *msg = json_string(doc, key);
+
+	buf_reset(q);
+	if (msg != NULL && *msg != '\0' &&
+	    (buf_puts(q, " (") == -1 ||
+	        table_fit(q, msg, CLI_MAX_QUOTE) == -1 ||
+	        buf_puts(q, ")") == -1))
+		buf_reset(q);
+	cJSON_Delete(doc);
+}
+
+/*
+ * GET ctx->url with 'headers' into ctx->reply, at most 'max' bytes.
+ * Returns CLI_OK when an HTTP answer came (any status), else the failure,
+ * logged.
+ */
+static enum cli_status
+cli_get(struct cli_ctx *ctx, const char *const *headers, size_t n, size_t max)
+{
+	char err[320];
+
+	switch (fetch_get(&ctx->fetch, ctx->url.buf, headers, n, max,
+	    &ctx->reply, err, sizeof(err))) {
+	case FETCH_OK:
+		return CLI_OK;
+	case FETCH_NETWORK:
+		log_warnx("cannot reach %s: %s", ctx->url.buf, err);
+		return CLI_NETWORK;
+	case FETCH_TOO_LARGE:
+		log_warnx("%s: %s", ctx->url.buf, err);
+		return CLI_SERVER;
+	case FETCH_ERROR:
+		break;
+	}
+	log_warnx("%s: %s", ctx->url.buf, err);
+	return CLI_FAILURE;
+}
+
+/*
+ * GET ctx->url from instlog; 'what' names the thing asked for in
+ * messages ("installation 42").  Returns CLI_OK for a 200, else the exit
+ * status after logging why.
+ */
+static enum cli_status
+cli_get_instlog(struct cli_ctx *ctx, const char *what, size_t max)
+{
+	const char *const headers[] = { ctx->auth.buf,
+		"Accept: application/json" };
+	enum cli_status st;
+	struct buf q;
+
+	if ((st = cli_get(ctx, headers, 2, max)) != CLI_OK)
+		return st;
+	if ((st = cli_status_from_http(ctx->reply.status)) == CLI_OK)
+		return st;
+	buf_init(&q);
+	cli_quote(&ctx->reply, "error", &q);
+	switch (st) {
+	case CLI_USAGE:
+		log_warnx("the server refused the request%s",
+		    q.len > 0 ? q.buf : "");
+		break;
+	case CLI_AUTH:
+		log_warnx("%s: HTTP %ld: the server refused the token; check "
+		          "TRACE_API_SECRET",
+		    ctx->url.buf, ctx->reply.status);
+		break;
+	case CLI_NOTFOUND:
+		log_warnx("%s: not found%s", what, q.len > 0 ? q.buf : "");
+		break;
+	default:
+		log_warnx("%s: HTTP %ld from the server%s", ctx->url.buf,
+		    ctx->reply.status, q.len > 0 ? q.buf : "");
+		break;
+	}
+	buf_release(&q);
+	return st;
+}
+
+/*
+ * Resolve ctx->o->login to a GitHub account id through /users/{login},
+ * then /orgs/{login}.  Returns CLI_OK and sets *id, or the exit status
+ * after logging why.
+ */
+static enum cli_status
+cli_resolve(struct cli_ctx *ctx, int64_t *id)
+{
+	static const char *const kinds[] = { "users", "orgs" };
+	const char *headers[] = { "Accept: application/vnd.github+json",
+		"X-GitHub-Api-Version: 2022-11-28", ctx->gh_auth.buf };
+	size_t nheaders = ctx->gh_auth.len > 0 ? 3 : 2;
+	enum cli_status st;
+	struct buf q;
+	cJSON *doc;
+
+	buf_init(&q);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (cli_github_url(&ctx->url, ctx->api, kinds[i],
+		        ctx->o->login) == -1) {
+			st = CLI_FAILURE;
+			goto out;
+		}
+		if ((st = cli_get(ctx, headers, nheaders, CLI_MAX_GITHUB)) !=
+		    CLI_OK)
+			goto out;
+		if (ctx->reply.status == 404)
+			continue;
+		cli_quote(&ctx->reply, "message", &q);
+		st = cli_status_from_http(ctx->reply.status);
+		if (st == CLI_AUTH) {
+			log_warnx("github: %s: HTTP %ld%s; check GITHUB_TOKEN",
+			    ctx->url.buf, ctx->reply.status,
+			    q.len > 0 ? q.buf : "");
+			goto out;
+		}
+		if (st != CLI_OK) {
+			log_warnx("github: %s: HTTP %ld%s", ctx->url.buf,
+			    ctx->reply.status, q.len > 0 ? q.buf : "");
+			st = CLI_SERVER;
+			goto out;
+		}
+		doc = json_parse(ctx->reply.body.buf, ctx->reply.body.len);
+		if (json_int64(doc, "id", 1, INT64_MAX, id) != 0) {
+			log_warnx("github: %s: no account id in the reply",
+			    ctx->url.buf);
+			st = CLI_SERVER;
+		}
+		cJSON_Delete(doc);
+		goto out;
+	}
+	log_warnx("no GitHub user or organization named '%s'", ctx->o->login);
+	st = CLI_NOTFOUND;
+out:
+	buf_release(&q);
+	return st;
+}
+
+/* Name what the options ask for, for messages: "installation 42". */
+static void
+cli_what(const struct cli_options *o, int64_t entity_id, char *dst, size_t size)
+{
+	switch (o->selector) {
+	case CLI_SELECTOR_INSTALLATION:
+		(void)snprintf(dst, size, "installation %lld",
+		    (long long)o->id);
+		break;
+	case CLI_SELECTOR_JOB:
+		(void)snprintf(dst, size, "job %lld", (long long)o->id);
+		break;
+	case CLI_SELECTOR_ENTITY_NAME:
+		(void)snprintf(dst, size, "entity %lld ('%s')",
+		    (long long)entity_id, o->login);
+		break;
+	default:
+		(void)snprintf(dst, size, "entity %lld", (long long)entity_id);
+		break;
+	}
+}
+
+/*
+ * Read the next_cursor of page 'doc' into 'cursor' ("" for none),
+ * checking that it moves past *last.  Returns 0 or -1 (bad cursor).
+ */
+static int
+cli_next_cursor(const cJSON *doc, int64_t *last, char *cursor, size_t size)
+{
+	const cJSON *c = json_dig(doc, "next_cursor");
+	int64_t v;
+
+	cursor[0] = '\0';
+	if (c == NULL || cJSON_IsNull(c))
+		return 0;
+	if (cJSON_IsString(c)) {
+		if (parse_int64(c->valuestring, 1, INT64_MAX, &v) == -1)
+			return -1;
+	} else if (json_int64(doc, "next_cursor", 1, INT64_MAX, &v) != 0)
+		return -1;
+	if (v <= *last)
+		return -1;
+	*last = v;
+	(void)snprintf(cursor, size, "%lld", (long long)v);
+	return 0;
+}
+
+/*
+ * Fetch the timeline: one page, or with --all every page, merged into
+ * the last page's document with the events of all of them.  Sets *doc
+ * (the caller deletes it) and leaves the last reply in ctx->reply.
+ * Returns CLI_OK or the exit status, logged.
+ */
+static enum cli_status
+cli_timeline(struct cli_ctx *ctx, int64_t entity_id, cJSON **doc)
+{
+	char what[96], cursor[24] = "";
+	cJSON *page = NULL, *acc = NULL, *events, *it;
+	int64_t last = 0;
+	enum cli_status st = CLI_FAILURE;
+
+	*doc = NULL;
+	cli_what(ctx->o, entity_id, what, sizeof(what));
+	if (ctx->o->all && (acc = cJSON_CreateArray()) == NULL)
+		goto out;
+	for (;;) {
+		if (cli_trace_url(&ctx->url, ctx->base, ctx->o, entity_id,
+		        cursor[0] != '\0' ? cursor : NULL) == -1) {
+			st = CLI_FAILURE;
+			goto out;
+		}
+		if ((st = cli_get_instlog(ctx, what, CLI_MAX_LIST)) != CLI_OK)
+			goto out;
+		cJSON_Delete(page);
+		page = json_parse(ctx->reply.body.buf, ctx->reply.body.len);
+		events = cJSON_GetObjectItemCaseSensitive(page, "events");
+		if (!cJSON_IsArray(events)) {
+			log_warnx("%s: not a trace document", ctx->url.buf);
+			st = CLI_SERVER;
+			goto out;
+		}
+		if (!ctx->o->all)
+			break;
+		while ((it = cJSON_DetachItemFromArray(events, 0)) != NULL)
+			cJSON_AddItemToArray(acc, it);
+		if (cli_next_cursor(page, &last, cursor, sizeof(cursor)) ==
+		    -1) {
+			log_warnx("%s: bad next_cursor", ctx->url.buf);
+			st = CLI_SERVER;
+			goto out;
+		}
+		if (cursor[0] == '\0') {
+			if (!cJSON_ReplaceItemInObjectCaseSensitive(page,
+			        "events", acc)) {
+				st = CLI_FAILURE;
+				goto out;
+			}
+			acc = NULL;
+			break;
+		}
+	}
+	*doc = page;
+	page = NULL;
+	st = CLI_OK;
+out:
+	cJSON_Delete(page);
+	cJSON_Delete(acc);
+	return st;
+}
+
+/*
+ * Give the auth failure row 'e' the repo and job of its payload 'p' when
+ * the list did not carry them (only workflow_job rows do).
+ */
+static void
+cli_fill_auth_row(cJSON *e, const cJSON *p)
+{
+	const char *repo = json_string(p, "payload.repository.full_name");
+	int64_t job;
+
+	if (repo != NULL && !cJSON_HasObjectItem(e, "repo_full_name"))
+		(void)cJSON_AddStringToObject(e, "repo_full_name", repo);
+	if (json_int64(p, "payload.workflow_job.id", 1, INT64_MAX, &job) == 0 &&
+	    !cJSON_HasObjectItem(e, "job_id"))
+		(void)cJSON_AddNumberToObject(e, "job_id", (double)job);
+}
+
+/*
+ * --verbose: fetch /trace/payload/{id} of every auth_attempt.* row of
+ * 'doc'.  With --json the replies are written to 'out' as received;
+ * otherwise they are rendered into 'text' and their repo and job added to
+ * the rows.  Returns CLI_OK or the exit status, logged.
+ */
+static enum cli_status
+cli_payloads(struct cli_ctx *ctx, cJSON *doc, FILE *out, unsigned flags,
+    struct buf *text)
+{
+	cJSON *events = cJSON_GetObjectItemCaseSensitive(doc, "events"), *e;
+	enum cli_status st;
+
+	cJSON_ArrayForEach (e, events) {
+		const char *ev = json_string(e, "event");
+		char what[48];
+		int64_t id;
+		cJSON *p;
+
+		if (ev == NULL || !has_prefix(ev, "auth_attempt.") ||
+		    json_int64(e, "id", 1, INT64_MAX, &id) != 0)
+			continue;
+		(void)snprintf(what, sizeof(what), "event %lld", (long long)id);
+		if (cli_payload_url(&ctx->url, ctx->base, id) == -1)
+			return CLI_FAILURE;
+		if ((st = cli_get_instlog(ctx, what, CLI_MAX_PAYLOAD)) !=
+		    CLI_OK)
+			return st;
+		p = json_parse(ctx->reply.body.buf, ctx->reply.body.len);
+		if (!cJSON_IsObject(p)) {
+			cJSON_Delete(p);
+			log_warnx("%s: not a payload document", ctx->url.buf);
+			return CLI_SERVER;
+		}
+		if (ctx->o->json) {
+			(void)fwrite(ctx->reply.body.buf, 1,
+			    ctx->reply.body.len, out);
+		} else {
+			cli_fill_auth_row(e, p);
+			if (table_render_payload(text, p, flags) == -1) {
+				cJSON_Delete(p);
+				return CLI_FAILURE;
+			}
+		}
+		cJSON_Delete(p);
+	}
+	return CLI_OK;
+}
+
+/*
+ * Put "Authorization: Bearer <secret NAME>" into 'hdr'.  Returns CLI_OK
+ * (hdr empty when the secret is unset and not 'required'), or CLI_AUTH
+ * after logging why.
+ */
+static enum cli_status
+cli_bearer(const char *name, bool required, struct buf *hdr)
+{
+	struct config_secret s;
+	enum cli_status st = CLI_AUTH;
+
+	if (config_secret_load(name, &s) == -1)
+		goto out;
+	if (s.buf == NULL) {
+		if (required)
+			log_warnx("%s (or %s_FILE) is not set", name, name);
+		else
+			st = CLI_OK;
+		goto out;
+	}
+	for (size_t i = 0; i < s.len; i++)
+		if (s.buf[i] < 0x21 || s.buf[i] == 0x7f) {
+			log_warnx("%s: spaces or control characters in the "
+			          "token",
+			    name);
+			goto out;
+		}
+	if (buf_puts(hdr, "Authorization: Bearer ") == -1 ||
+	    buf_append(hdr, s.buf, s.len) == -1) {
+		st = CLI_FAILURE;
+		goto out;
+	}
+	st = CLI_OK;
+out:
+	config_secret_release(&s);
+	return st;
+}
+
+/* Wipe and free a buffer that held a secret. */
+static void
+cli_wipe(struct buf *b)
+{
+	if (b->buf != NULL)
+		OPENSSL_cleanse(b->buf, b->cap);
+	buf_release(b);
+}
+
+/* The environment variable 'name' when set and not empty, else 'dflt'. */
+static const char *
+cli_env(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : dflt;
+}
+
+enum cli_status
+cli_run(const struct cli_options *o, FILE *out, bool color)
+{
+	struct cli_ctx ctx;
+	struct buf text, payloads;
+	cJSON *doc = NULL;
+	char *json = NULL;
+	int64_t entity_id = o->id;
+	unsigned flags = color ? TABLE_COLOR : 0;
+	enum cli_status st = CLI_FAILURE;
+	char err[256];
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.o = o;
+	buf_init(&ctx.auth);
+	buf_init(&ctx.gh_auth);
+	buf_init(&ctx.url);
+	buf_init(&text);
+	buf_init(&payloads);
+	fetch_reply_init(&ctx.reply);
+
+	ctx.base =
+	    o->url != NULL ? o->url : cli_env("INSTLOG_URL", CLI_URL_DEFAULT);
+	if (cli_url_check(ctx.base, err, sizeof(err)) == -1) {
+		log_warnx("%s: %s", o->url != NULL ? "--url" : "INSTLOG_URL",
+		    err);
+		st = CLI_USAGE;
+		goto out;
+	}
+	if ((st = cli_bearer("TRACE_API_SECRET", true, &ctx.auth)) != CLI_OK)
+		goto out;
+	st = CLI_FAILURE;
+	if (fetch_init(&ctx.fetch) == -1) {
+		log_warnx("cannot initialise libcurl");
+		goto out;
+	}
+	if (o->selector == CLI_SELECTOR_ENTITY_NAME) {
+		ctx.api = cli_env("GITHUB_API_URL", CLI_GITHUB_URL_DEFAULT);
+		if (cli_url_check(ctx.api, err, sizeof(err)) == -1) {
+			log_warnx("GITHUB_API_URL: %s", err);
+			st = CLI_USAGE;
+			goto out;
+		}
+		if ((st = cli_bearer("GITHUB_TOKEN", false, &ctx.gh_auth)) !=
+		        CLI_OK ||
+		    (st = cli_resolve(&ctx, &entity_id)) != CLI_OK)
+			goto out;
+	}
+	if ((st = cli_timeline(&ctx, entity_id, &doc)) != CLI_OK)
+		goto out;
+	st = CLI_FAILURE;
+	if (o->json && !o->all)
+		(void)fwrite(ctx.reply.body.buf, 1, ctx.reply.body.len, out);
+	else if (o->json) {
+		if ((json = cJSON_PrintUnformatted(doc)) == NULL)
+			goto out;
+		(void)fprintf(out, "%s\n", json);
+	}
+	if (o->verbose &&
+	    (st = cli_payloads(&ctx, doc, out, flags, &payloads)) != CLI_OK)
+		goto out;
+	st = CLI_FAILURE;
+	if (!o->json) {
+		if (table_render(&text, doc, flags) == -1) {
+			log_warnx("%s: cannot render the reply", ctx.base);
+			st = CLI_SERVER;
+			goto out;
+		}
+		(void)fwrite(text.buf, 1, text.len, out);
+		if (payloads.len > 0)
+			(void)fwrite(payloads.buf, 1, payloads.len, out);
+	}
+	if (fflush(out) == EOF || ferror(out)) {
+		log_warnx("cannot write the output");
+		goto out;
+	}
+	st = CLI_OK;
+out:
+	cJSON_free(json);
+	cJSON_Delete(doc);
+	fetch_reply_release(&ctx.reply);
+	fetch_release(&ctx.fetch);
+	cli_wipe(&ctx.auth);
+	cli_wipe(&ctx.gh_auth);
+	buf_release(&ctx.url);
+	buf_release(&text);
+	buf_release(&payloads);
+	return st;
+}

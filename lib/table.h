@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* Text rendering of trace documents for a terminal: table, state, diagnosis. */
+#ifndef INSTLOG_TABLE_H
+#define INSTLOG_TABLE_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "str.h"
+
+/* No rendered line is wider than this many columns. */
+#define TABLE_WIDTH 100
+
+/* Rendering flags. */
+enum table_flag {
+	TABLE_COLOR = 1 << 0, /* ANSI bold headers, red failures and causes */
+};
+
+/*
+ * Append to 'out' at most 'width' columns of 's', made safe for a
+ * terminal: control characters (C0, DEL, C1) and invalid UTF-8 become
+ * '?'.  When 's' is wider, it is cut to width - 1 columns followed by an
+ * ellipsis ("\u2026").  One code point counts as one column.  Returns the
+ * number of columns appended, or -1 when out of memory.
+ */
+int table_fit(struct buf *out, const char *s, size_t width);
+
+/*
+ * Append to 'out' the list document 'doc' of a trace route
+ * ({"entity_id","entity_name","events","next_cursor","state",
+ * "diagnosis"}) as text: a title line; the events as a chronological
+ * table (id, time in UTC to the second, event, outcome, entity, actor,
+ * repo, job) whose cells are cut with an ellipsis so that no line is
+ * wider than TABLE_WIDTH; a note when next_cursor is set; the state; the
+ * diagnosis (cause, summary, evidence) or "no problem found".  'flags' is
+ * a mask of enum table_flag.  Every field is read with a type check; a
+ * missing or mistyped one shows as "-" or is left out.  Returns 0, or -1
+ * when 'doc' has no "events" array or when out of memory.  'doc' is not
+ * retained.
+ */
+int table_render(struct buf *out, const cJSON *doc, unsigned flags);
+
+/*
+ * Append to 'out' the document 'doc' of /trace/payload/{id}
+ * ({"id","event","received_at","payload"}): a title line, then one
+ * "path  value" line per leaf of the payload (paths like
+ * "repository.full_name" or "labels[0]"), each at most TABLE_WIDTH
+ * columns.  Returns 0, or -1 when 'doc' is not an object or when out of
+ * memory.  'doc' is not retained.
+ */
+int table_render_payload(struct buf *out, const cJSON *doc, unsigned flags);
+
+#endif
