@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apps.h"
 #include "config.h"
 #include "db.h"
 #include "db_auth.h"
@@ -32,16 +33,9 @@
 
 #define USER_AGENT "instlog-auth-check"
 
-/* One app variant: its key and, once needed, this run's JWT. */
-struct variant {
-	struct github_app	*app;
-	char			*jwt;
-};
-
 struct run {
 	struct config		 cfg;
-	struct variant		 org;
-	struct variant		 user;
+	struct apps		 apps;
 	struct github_client	*client;
 	struct db		*db;
 	size_t			 parallel;
@@ -59,7 +53,7 @@ struct counts {
 /* One request of this run and the target it is for. */
 struct check {
 	const struct db_auth_target	*target;
-	struct variant			*variant;
+	struct apps_variant		*variant;
 	char				 path[64];
 };
 
@@ -86,13 +80,7 @@ run_init(struct run *r)
 		}
 		r->parallel = (size_t)n;
 	}
-	if (r->cfg.app_org.id != 0 &&
-	    (r->org.app = github_app_load(r->cfg.app_org.id,
-	         r->cfg.app_org.key_file)) == NULL)
-		return -1;
-	if (r->cfg.app_user.id != 0 &&
-	    (r->user.app = github_app_load(r->cfg.app_user.id,
-	         r->cfg.app_user.key_file)) == NULL)
+	if (apps_load(&r->apps, &r->cfg) == -1)
 		return -1;
 	if ((r->client = github_client_new(r->cfg.github_api_url,
 	         USER_AGENT)) == NULL)
@@ -110,42 +98,8 @@ run_release(struct run *r)
 {
 	db_free(r->db);
 	github_client_free(r->client);
-	github_jwt_free(r->org.jwt);
-	github_jwt_free(r->user.jwt);
-	github_app_free(r->org.app);
-	github_app_free(r->user.app);
+	apps_release(&r->apps);
 	config_release(&r->cfg);
-}
-
-/* The variant for an entity type, or NULL when it is not configured. */
-static struct variant *
-variant_for(struct run *r, const char *entity_type)
-{
-	struct variant *v = NULL;
-
-	if (entity_type == NULL)
-		return NULL;
-	if (strcmp(entity_type, "Organization") == 0)
-		v = &r->org;
-	else if (strcmp(entity_type, "User") == 0)
-		v = &r->user;
-	return v != NULL && v->app != NULL ? v : NULL;
-}
-
-/*
- * Sign the variant's JWT on first use: one per app per run.  It is valid
- * for 9 minutes (GITHUB_JWT_LIFETIME); with the 20 s total timeout per
- * request that covers 27 rounds even if every request times out, i.e.
- * 1,728 installations at the default parallelism.  A run due to check
- * more while GitHub is that slow would see late requests refused with 401
- * (recorded as auth_attempt.other_error): not handled yet.
- */
-static int
-variant_jwt(struct variant *v)
-{
-	if (v->jwt != NULL)
-		return 0;
-	return github_jwt_sign(v->app, time(NULL), &v->jwt);
 }
 
 /*
@@ -203,6 +157,7 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 	struct github_call *calls = NULL;
 	int64_t *ok_inst = NULL, *ok_app = NULL;
 	size_t m = 0, nok = 0;
+	time_t now;
 	int rc = EXIT_TRANSPORT;
 
 	memset(&targets, 0, sizeof(targets));
@@ -224,18 +179,31 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 		log_warnx("out of memory");
 		goto out;
 	}
+	now = time(NULL);
 	for (size_t i = 0; i < targets.n; i++) {
 		const struct db_auth_target *t = &targets.v[i];
 		struct check *ck = &checks[m];
 
-		if ((ck->variant = variant_for(r, t->entity_type)) == NULL) {
+		if ((ck->variant = apps_for_entity(&r->apps, t->entity_type)) ==
+		    NULL) {
 			log_warnx("installation '%" PRId64 "': no app "
 			          "configured for entity type '%s': skipped",
 			    t->installation_id,
 			    t->entity_type != NULL ? t->entity_type : "");
 			continue;
 		}
-		if (variant_jwt(ck->variant) == -1)
+		/*
+		 * One JWT per app per run, signed on first use.  It is valid
+		 * for 9 minutes (GITHUB_JWT_LIFETIME); with the 20 s total
+		 * timeout per request that covers 27 rounds even if every
+		 * request times out, i.e. 1,728 installations at the default
+		 * parallelism.  A run due to check more while GitHub is that
+		 * slow would see late requests refused with 401 (recorded as
+		 * auth_attempt.other_error): not handled yet.  The same 'now'
+		 * for every call: no JWT is signed again, so none of the
+		 * pointers in calls[] is freed under them.
+		 */
+		if ((calls[m].jwt = apps_jwt(ck->variant, now)) == NULL)
 			goto out;
 		ck->target = t;
 		(void)snprintf(ck->path, sizeof(ck->path),
@@ -243,7 +211,6 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 		    t->installation_id);
 		calls[m].method = "POST";
 		calls[m].path = ck->path;
-		calls[m].jwt = ck->variant->jwt;
 		m++;
 	}
 	cnt->checked = m;

@@ -157,6 +157,26 @@ db_ping(struct db *db)
 	return st;
 }
 
+#define SQL_LOCK_TRY "SELECT pg_try_advisory_lock($1::bigint)"
+
+enum db_status
+db_lock_try(struct db *db, int64_t key, bool *got)
+{
+	char k[24];
+	const char *values[1] = { k };
+	PGresult *res = NULL;
+	enum db_status st;
+
+	*got = false;
+	(void)snprintf(k, sizeof(k), "%" PRId64, key);
+	st = db_exec(db, __func__, SQL_LOCK_TRY, 1, values, NULL, NULL, &res);
+	if (st == DB_OK)
+		*got = PQntuples(res) == 1 &&
+		    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return st;
+}
+
 /* Format a nonzero id into 'b' and return it, or NULL for 0 (SQL null). */
 static const char *
 id_param(char *b, size_t size, int64_t v)

@@ -3,6 +3,7 @@
 #ifndef INSTLOG_DB_H
 #define INSTLOG_DB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,14 @@ enum db_status db_connect(struct db *db);
  * DB_UNAVAILABLE / DB_ERROR.
  */
 enum db_status db_ping(struct db *db);
+
+/*
+ * Try to take the session-level advisory lock 'key' without waiting
+ * (pg_try_advisory_lock).  Sets *got to whether this session now holds
+ * it; it is released when the connection closes (db_free()).  Returns
+ * DB_OK, DB_ERROR or DB_UNAVAILABLE.
+ */
+enum db_status db_lock_try(struct db *db, int64_t key, bool *got);
 
 /* One installation_events row to append. */
 struct db_event {

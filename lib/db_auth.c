@@ -14,24 +14,10 @@
 #include "outcome.h"
 #include "str.h"
 
-#define SQL_AUTH_LOCK "SELECT pg_try_advisory_lock($1::bigint)"
-
 enum db_status
 db_auth_lock_try(struct db *db, bool *got)
 {
-	char key[24];
-	const char *values[1] = { key };
-	PGresult *res = NULL;
-	enum db_status st;
-
-	*got = false;
-	(void)snprintf(key, sizeof(key), "%lld", (long long)DB_AUTH_LOCK_KEY);
-	st = db_exec(db, __func__, SQL_AUTH_LOCK, 1, values, NULL, NULL, &res);
-	if (st == DB_OK)
-		*got = PQntuples(res) == 1 &&
-		    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	PQclear(res);
-	return st;
+	return db_lock_try(db, DB_AUTH_LOCK_KEY, got);
 }
 
 /*

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 #include <openssl/bio.h>
@@ -384,6 +385,157 @@ github_client_set_limits(struct github_client *c, long connect_ms,
 		c->max_response = max_response;
 }
 
+const char *
+github_client_path(const struct github_client *c, const char *url)
+{
+	size_t n = strlen(c->base_url);
+
+	if (strncmp(url, c->base_url, n) != 0 || url[n] != '/')
+		return NULL;
+	return url + n;
+}
+
+/* Optional whitespace of HTTP (RFC 9110 OWS). */
+static bool
+is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* A character of an HTTP token (RFC 9110 tchar). */
+static bool
+is_tchar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/*
+ * True when the relation types in 'n' bytes of 'p' (space-separated)
+ * include "next", compared case-insensitively.
+ */
+static bool
+rel_has_next(const char *p, size_t n)
+{
+	size_t i = 0, start;
+
+	while (i < n) {
+		while (i < n && is_ows(p[i]))
+			i++;
+		start = i;
+		while (i < n && !is_ows(p[i]))
+			i++;
+		if (i - start == 4 && strncasecmp(p + start, "next", 4) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Read one parameter value at *pp (before 'end'): a token or a quoted
+ * string, whose unescaped text is copied into 'out' (of 'size' bytes,
+ * truncated) with its length in *outlen.  Advances *pp past it.  Returns
+ * 0, or -1 when the value is malformed.
+ */
+static int
+param_value(const char **pp, const char *end, char *out, size_t size,
+    size_t *outlen)
+{
+	const char *p = *pp;
+	size_t n = 0;
+
+	if (p < end && *p == '"') {
+		for (p++; p < end && *p != '"'; p++) {
+			if (*p == '\\' && ++p == end)
+				return -1;
+			if ((unsigned char)*p < 0x20 && *p != '\t')
+				return -1;
+			if (n + 1 < size)
+				out[n++] = *p;
+		}
+		if (p == end)
+			return -1;
+		p++;
+	} else {
+		for (; p < end && is_tchar(*p); p++)
+			if (n + 1 < size)
+				out[n++] = *p;
+		if (p == *pp)
+			return -1;
+	}
+	out[n] = '\0';
+	*outlen = n;
+	*pp = p;
+	return 0;
+}
+
+int
+github_link_next(const char *value, size_t len, char **url)
+{
+	const char *p = value, *end = value + len, *uri, *uri_end, *name;
+	char rel[256];
+	size_t nlen, rlen;
+	bool has_rel, next;
+
+	*url = NULL;
+	for (;;) {
+		/* Empty list elements are allowed (RFC 9110 §5.6.1). */
+		while (p < end && (is_ows(*p) || *p == ','))
+			p++;
+		if (p == end)
+			return 0;
+		if (*p++ != '<')
+			return -1;
+		for (uri = p; p < end && *p != '>'; p++)
+			if ((unsigned char)*p <= 0x20 || *p == 0x7f ||
+			    *p == '<')
+				return -1;
+		if (p == end)
+			return -1;
+		uri_end = p++;
+		has_rel = next = false;
+		for (;;) {
+			while (p < end && is_ows(*p))
+				p++;
+			if (p == end || *p == ',')
+				break;
+			if (*p++ != ';')
+				return -1;
+			while (p < end && is_ows(*p))
+				p++;
+			for (name = p; p < end && is_tchar(*p); p++)
+				;
+			if ((nlen = (size_t)(p - name)) == 0)
+				return -1;
+			while (p < end && is_ows(*p))
+				p++;
+			rlen = 0;
+			rel[0] = '\0';
+			if (p < end && *p == '=') {
+				p++;
+				while (p < end && is_ows(*p))
+					p++;
+				if (param_value(&p, end, rel, sizeof(rel),
+				        &rlen) == -1)
+					return -1;
+			}
+			/* Only the first rel counts (RFC 8288 §3.3). */
+			if (nlen == 3 && strncasecmp(name, "rel", 3) == 0 &&
+			    !has_rel) {
+				has_rel = true;
+				next = rel_has_next(rel, rlen);
+			}
+		}
+		if (next) {
+			if ((*url = strndup(uri, (size_t)(uri_end - uri))) ==
+			    NULL)
+				return -1;
+			return 1;
+		}
+	}
+}
+
 /* Wipe and free the body of 'r'. */
 static void
 body_wipe(struct buf *b)
@@ -401,6 +553,8 @@ github_response_release(struct github_response *r)
 	body_wipe(&r->body);
 	free(r->message);
 	r->message = NULL;
+	free(r->link_next);
+	r->link_next = NULL;
 	r->status = 0;
 	r->error[0] = '\0';
 }
@@ -412,6 +566,8 @@ struct transfer {
 	CURL			*easy;
 	struct curl_slist	*headers;
 	bool			 too_large;
+	struct buf		 link;	   /* the Link header value(s) */
+	bool			 link_bad; /* too long, or out of memory */
 };
 
 /*
@@ -459,6 +615,42 @@ transfer_write(char *p, size_t size, size_t nmemb, void *arg)
 		t->too_large = true;
 		return 0;
 	}
+	return n;
+}
+
+/*
+ * libcurl header callback: keep the value of every Link header of the
+ * final response, joined by ", " (one list, RFC 9110 §5.3), within
+ * GITHUB_MAX_LINK bytes.
+ */
+static size_t
+transfer_header(char *p, size_t size, size_t nitems, void *arg)
+{
+	struct transfer *t = arg;
+	size_t n = size * nitems, vlen;
+	const char *v;
+
+	/* A status line starts a response: forget an interim one's. */
+	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		buf_reset(&t->link);
+		t->link_bad = false;
+		return n;
+	}
+	if (n < 5 || strncasecmp(p, "link:", 5) != 0)
+		return n;
+	v = p + 5;
+	vlen = n - 5;
+	while (vlen > 0 && is_ows(*v)) {
+		v++;
+		vlen--;
+	}
+	while (vlen > 0 &&
+	    (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || is_ows(v[vlen - 1])))
+		vlen--;
+	if (t->link.len + vlen + 2 > GITHUB_MAX_LINK ||
+	    (t->link.len > 0 && buf_puts(&t->link, ", ") == -1) ||
+	    buf_append(&t->link, v, vlen) == -1)
+		t->link_bad = true;
 	return n;
 }
 
@@ -510,6 +702,8 @@ transfer_start(struct transfer *t, struct github_call *call)
 	t->call = call;
 	t->too_large = false;
 	t->headers = NULL;
+	buf_reset(&t->link);
+	t->link_bad = false;
 	buf_init(&url);
 	curl_easy_reset(e);
 	if (buf_puts(&url, c->base_url) == -1 ||
@@ -537,6 +731,9 @@ transfer_start(struct transfer *t, struct github_call *call)
 	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, transfer_write) !=
 	        CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_WRITEDATA, t) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, transfer_header) !=
+	        CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HEADERDATA, t) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, call->resp.error) !=
 	        CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_PRIVATE, t) != CURLE_OK ||
@@ -592,6 +789,14 @@ transfer_finish(struct transfer *t, CURLcode res)
 	    r->status == 0) {
 		r->status = 0;
 		(void)snprintf(r->error, sizeof(r->error), "no HTTP status");
+	} else if (r->status >= 200 && r->status < 300 &&
+	    (t->link_bad ||
+	        (t->link.len > 0 &&
+	            github_link_next(t->link.buf, t->link.len, &r->link_next) ==
+	                -1))) {
+		r->status = 0;
+		(void)snprintf(r->error, sizeof(r->error),
+		    "malformed or oversized Link header");
 	} else if (r->status >= 300 && r->body.len > 0) {
 		/*
 		 * Only error bodies are parsed: a 2xx body may carry a token
@@ -681,6 +886,7 @@ out:
 		if (slots[i].call != NULL)
 			transfer_finish(&slots[i], CURLE_ABORTED_BY_CALLBACK);
 		curl_easy_cleanup(slots[i].easy);
+		buf_release(&slots[i].link);
 	}
 	free(slots);
 	return rc;

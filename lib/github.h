@@ -97,12 +97,39 @@ void github_client_free(struct github_client *c);
 void github_client_set_limits(struct github_client *c, long connect_ms,
     long total_ms, size_t max_response);
 
+/*
+ * The path of 'url' relative to the client's base URL: a pointer into
+ * 'url' at the '/' that follows the base URL, for github_call.path.
+ * Returns NULL when 'url' is not under the base URL, so that a Link
+ * header never sends the JWT to another host.
+ */
+const char *github_client_path(const struct github_client *c, const char *url);
+
+/*
+ * Find the target of the link whose relation types include "next"
+ * (case-insensitive) in 'len' bytes of 'value', the value of an HTTP Link
+ * header (RFC 8288): '<' URI-reference '>' followed by ';' parameters,
+ * links separated by ','; rel may be quoted and list several types.
+ * Returns 1 and sets *url to a copy the caller frees, 0 when no link is
+ * "next" (*url NULL), or -1 when 'value' is malformed or memory ran out.
+ */
+int github_link_next(const char *value, size_t len, char **url);
+
+/* A Link response header longer than this is a transport error. */
+#define GITHUB_MAX_LINK 8192
+
 /* What came back from one call. */
 struct github_response {
 	/* The HTTP status; 0 on a transport error. */
 	long		 status;
 	/* GitHub's "message" member of an error body, or NULL. */
 	char		*message;
+	/*
+	 * The URL of the Link header's rel="next" target on a 2xx answer
+	 * (GitHub's pagination), or NULL when there is no next page.  A 2xx
+	 * answer whose Link header cannot be parsed is a transport error.
+	 */
+	char		*link_next;
 	/* The body, only when the call's 'want_body' was set. */
 	struct buf	 body;
 	/* What went wrong when 'status' is 0. */

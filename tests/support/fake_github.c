@@ -2,17 +2,31 @@
 /*
  * fake_github: a test stand-in for POST /app/installations/{id}/
  * access_tokens that really verifies the App JWT (RS256, iat, exp, iss)
- * against the apps' public keys and answers per installation.  A test
- * tool, not production code: one thread per connection, HTTP/1.1 with
- * keep-alive, 127.0.0.1 only.
+ * against the apps' public keys and answers per installation; and, with
+ * --deliveries, for GET /app/hook/deliveries (cursor paging, Link
+ * header) and POST /app/hook/deliveries/{id}/attempts.  A test tool, not
+ * production code: one thread per connection, HTTP/1.1 with keep-alive,
+ * 127.0.0.1 only.
  *
  * usage: fake_github [--port N] [--log FILE] [--latency-ms N]
  *            --app ID:PUBLIC_KEY.pem ... [--answer INSTALLATION:STATUS] ...
  *            [--owner INSTALLATION:APP_ID] ...
+ *            [--deliveries FILE] [--page-size N]
  *
  * Prints "fake_github: listening on 127.0.0.1:PORT" once it accepts
- * (--port 0, the default, picks a free port).  Logs one line per request,
- * "app=ID installation=ID status=N", to FILE or stdout.
+ * (--port 0, the default, picks a free port).  Logs one line per request
+ * to FILE or stdout: "app=ID installation=ID status=N", and for the
+ * deliveries routes "app=ID METHOD PATH status=N".
+ *
+ * FILE is a JSON array of delivery items as GitHub lists them, newest
+ * first, read again for every request (a test may replace it between
+ * runs).  An item with an "app_id" member is listed only to that app's
+ * JWT, and served without that member; one without, to every app.  Pages
+ * hold per_page items (default 30, at most 100 and --page-size), and a
+ * page with more after it carries
+ * Link: <http://127.0.0.1:PORT/app/hook/deliveries?per_page=N&cursor=v1_ID>;
+ * rel="next", where ID is the last item's id.  POST .../{id}/attempts
+ * answers 202 {} for an id the app may list, else 404.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -46,6 +60,8 @@
 #define IAT_MAX_AGE   120
 #define JWT_MAX_LIFE  600
 #define ACCESS_TOKENS "/access_tokens"
+#define DELIVERIES    "/app/hook/deliveries"
+#define LIST_FILE_MAX (64 * 1024 * 1024)
 
 struct fake_app {
 	int64_t		 id;
@@ -68,6 +84,9 @@ static struct {
 	size_t			nowners;
 	long			latency_ms;
 	int			logfd;
+	const char		*deliveries; /* --deliveries FILE, or NULL */
+	int64_t			page_size;
+	int			port;
 } fake;
 
 /* The value of 'id' in 'rules', or 'dflt'. */
@@ -318,6 +337,233 @@ write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/* Read --deliveries: a JSON array, or NULL (reported on stderr). */
+static cJSON *
+deliveries_load(void)
+{
+	struct buf text;
+	cJSON *root = NULL;
+	char chunk[65536];
+	FILE *f;
+	size_t n;
+
+	buf_init(&text);
+	if ((f = fopen(fake.deliveries, "r")) == NULL) {
+		fprintf(stderr, "fake_github: %s: %s\n", fake.deliveries,
+		    strerror(errno));
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 &&
+	    text.len + n <= LIST_FILE_MAX)
+		if (buf_append(&text, chunk, n) == -1)
+			break;
+	(void)fclose(f);
+	if (text.len > 0)
+		root = json_parse(text.buf, text.len);
+	buf_release(&text);
+	if (root == NULL || !cJSON_IsArray(root)) {
+		fprintf(stderr, "fake_github: %s: not a JSON array\n",
+		    fake.deliveries);
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* True when item 'o' is listed to app 'app_id'. */
+static bool
+item_is_apps(const cJSON *o, int64_t app_id)
+{
+	int64_t owner;
+	int r = json_int64(o, "app_id", 1, INT64_MAX, &owner);
+
+	return r == 1 || (r == 0 && owner == app_id);
+}
+
+/*
+ * The value of parameter 'name' in the query string 'q' (after '?'),
+ * copied into 'out'; NULL when absent or longer than 'size'.
+ */
+static const char *
+query_get(const char *q, const char *name, char *out, size_t size)
+{
+	size_t nlen = strlen(name), vlen;
+	const char *end;
+
+	while (q != NULL && *q != '\0') {
+		end = q + strcspn(q, "&");
+		if ((size_t)(end - q) > nlen && q[nlen] == '=' &&
+		    strncmp(q, name, nlen) == 0) {
+			vlen = (size_t)(end - q) - nlen - 1;
+			if (vlen >= size)
+				return NULL;
+			memcpy(out, q + nlen + 1, vlen);
+			out[vlen] = '\0';
+			return out;
+		}
+		q = *end == '&' ? end + 1 : end;
+	}
+	return NULL;
+}
+
+/*
+ * GET /app/hook/deliveries?QUERY for app 'app_id': a page of its items
+ * in 'body' and, when more follow, a Link header line in 'headers'.
+ * Returns the status.
+ */
+static int
+deliveries_list(const char *query, int64_t app_id, struct buf *body,
+    struct buf *headers)
+{
+	char v[64], *text;
+	cJSON *root, *page = NULL, *dup;
+	const cJSON *o;
+	int64_t per_page = 30, after = 0, id, last = 0;
+	bool started, more = false;
+	int count = 0, status = 422;
+
+	if (query_get(query, "per_page", v, sizeof(v)) != NULL &&
+	    parse_int64(v, 1, 100, &per_page) == -1)
+		goto out;
+	if (query_get(query, "cursor", v, sizeof(v)) != NULL &&
+	    (strncmp(v, "v1_", 3) != 0 ||
+	        parse_int64(v + 3, 1, INT64_MAX, &after) == -1))
+		goto out;
+	if (per_page > fake.page_size)
+		per_page = fake.page_size;
+	status = 500;
+	if ((root = deliveries_load()) == NULL)
+		goto out;
+	if ((page = cJSON_CreateArray()) == NULL) {
+		cJSON_Delete(root);
+		goto out;
+	}
+	started = after == 0;
+	cJSON_ArrayForEach (o, root) {
+		if (!item_is_apps(o, app_id) ||
+		    json_int64(o, "id", 1, INT64_MAX, &id) != 0)
+			continue;
+		if (!started) {
+			started = id == after;
+			continue;
+		}
+		if (count == per_page) {
+			more = true;
+			break;
+		}
+		if ((dup = cJSON_Duplicate(o, 1)) == NULL)
+			break;
+		cJSON_DeleteItemFromObjectCaseSensitive(dup, "app_id");
+		cJSON_AddItemToArray(page, dup);
+		count++;
+		last = id;
+	}
+	cJSON_Delete(root);
+	if (!started) {
+		status = 422;
+		goto out;
+	}
+	if (more) {
+		(void)buf_puts(headers, "Link: ");
+		if (after != 0)
+			(void)buf_printf(headers,
+			    "<http://127.0.0.1:%d" DELIVERIES
+			    "?per_page=%" PRId64 ">; rel=\"first\", ",
+			    fake.port, per_page);
+		(void)buf_printf(headers,
+		    "<http://127.0.0.1:%d" DELIVERIES "?per_page=%" PRId64
+		    "&cursor=v1_%" PRId64 ">; rel=\"next\"\r\n",
+		    fake.port, per_page, last);
+	}
+	if ((text = cJSON_PrintUnformatted(page)) != NULL) {
+		(void)buf_puts(body, text);
+		cJSON_free(text);
+		status = 200;
+	}
+out:
+	cJSON_Delete(page);
+	if (status == 422)
+		(void)buf_puts(body, "{\"message\":\"Validation Failed\"}");
+	else if (status == 500)
+		(void)buf_puts(body, "{\"message\":\"Server Error\"}");
+	return status;
+}
+
+/*
+ * POST /app/hook/deliveries/{id}/attempts for app 'app_id'.  Returns 202
+ * when the app lists that id, else 404.
+ */
+static int
+deliveries_attempt(const char *idtext, int64_t app_id, struct buf *body)
+{
+	cJSON *root;
+	const cJSON *o;
+	int64_t want, id;
+	int status = 404;
+
+	if (parse_int64(idtext, 1, INT64_MAX, &want) == 0 &&
+	    (root = deliveries_load()) != NULL) {
+		cJSON_ArrayForEach (o, root) {
+			if (item_is_apps(o, app_id) &&
+			    json_int64(o, "id", 1, INT64_MAX, &id) == 0 &&
+			    id == want) {
+				status = 202;
+				break;
+			}
+		}
+		cJSON_Delete(root);
+	}
+	(void)buf_puts(body,
+	    status == 202
+	        ? "{}"
+	        : "{\"message\":\"Not Found\",\"documentation_url\":"
+	          "\"https://docs.github.com/rest\",\"status\":\"404\"}");
+	return status;
+}
+
+/*
+ * The deliveries routes, when 'path' is one of them and --deliveries is
+ * set: fill 'body', 'headers' and the 'log' line, and return the status;
+ * 0 when 'path' is not theirs.
+ */
+static int
+route_deliveries(const char *method, const char *path, const char *auth,
+    struct buf *body, struct buf *headers, struct buf *log)
+{
+	const char *rest, *why;
+	char idtext[32];
+	int64_t app_id = 0;
+	size_t n;
+	bool list;
+	int status;
+
+	if (fake.deliveries == NULL || !has_prefix(path, DELIVERIES))
+		return 0;
+	rest = path + strlen(DELIVERIES);
+	n = *rest == '/' ? strcspn(rest + 1, "/") : 0;
+	list = strcmp(method, "GET") == 0 && (*rest == '\0' || *rest == '?');
+	if (!list &&
+	    (strcmp(method, "POST") != 0 || n == 0 || n >= sizeof(idtext) ||
+	        strcmp(rest + 1 + n, "/attempts") != 0))
+		return 0;
+	if (jwt_verify(auth, &app_id, &why) == -1) {
+		status = 401;
+		(void)buf_puts(body, "{\"message\":");
+		(void)buf_put_json_string(body, why);
+		(void)buf_puts(body, ",\"status\":\"401\"}");
+	} else if (list)
+		status = deliveries_list(*rest == '?' ? rest + 1 : NULL, app_id,
+		    body, headers);
+	else {
+		memcpy(idtext, rest + 1, n);
+		idtext[n] = '\0';
+		status = deliveries_attempt(idtext, app_id, body);
+	}
+	(void)buf_printf(log, "app=%" PRId64 " %s %s status=%d\n", app_id,
+	    method, path, status);
+	return status;
+}
+
 /*
  * Answer one request: append the JSON response body to 'body' and return
  * the status.  Sets *app_id (from iss) and *inst for the log line.
@@ -431,6 +677,7 @@ serve(void *arg)
 	char *in = malloc(MAX_HEAD + 1);
 	char method[16], path[1024], version[16], auth[8192], value[64];
 	char logline[160];
+	struct buf headers, log;
 	const char *end;
 	size_t len = 0, head, have;
 	ssize_t n;
@@ -441,6 +688,8 @@ serve(void *arg)
 
 	buf_init(&body);
 	buf_init(&resp);
+	buf_init(&headers);
+	buf_init(&log);
 	if (in == NULL)
 		goto out;
 	for (;;) {
@@ -474,8 +723,14 @@ serve(void *arg)
 
 		buf_reset(&body);
 		buf_reset(&resp);
-		status = route(method, path, auth[0] != '\0' ? auth : NULL,
-		    &body, &app_id, &inst);
+		buf_reset(&headers);
+		buf_reset(&log);
+		status = route_deliveries(method, path,
+		    auth[0] != '\0' ? auth : NULL, &body, &headers, &log);
+		if (status == 0)
+			status =
+			    route(method, path, auth[0] != '\0' ? auth : NULL,
+			        &body, &app_id, &inst);
 		if (fake.latency_ms > 0) {
 			ts.tv_sec = fake.latency_ms / 1000;
 			ts.tv_nsec = (fake.latency_ms % 1000) * 1000000;
@@ -485,15 +740,21 @@ serve(void *arg)
 		(void)buf_printf(&resp,
 		    "HTTP/1.1 %d %s\r\nContent-Type: application/json; "
 		    "charset=utf-8\r\nX-GitHub-Media-Type: github.v3\r\n"
-		    "Content-Length: %zu\r\nConnection: %s\r\n\r\n%s",
-		    status, reason_phrase(status), body.len,
+		    "%sContent-Length: %zu\r\nConnection: %s\r\n\r\n%s",
+		    status, reason_phrase(status),
+		    headers.buf != NULL ? headers.buf : "", body.len,
 		    keep ? "keep-alive" : "close",
 		    body.buf != NULL ? body.buf : "");
-		n = snprintf(logline, sizeof(logline),
-		    "app=%" PRId64 " installation=%" PRId64 " status=%d\n",
-		    app_id, inst, status);
-		if (n > 0 && (size_t)n < sizeof(logline))
-			(void)!write(fake.logfd, logline, (size_t)n);
+		if (log.len > 0)
+			(void)!write(fake.logfd, log.buf, log.len);
+		else {
+			n = snprintf(logline, sizeof(logline),
+			    "app=%" PRId64 " installation=%" PRId64
+			    " status=%d\n",
+			    app_id, inst, status);
+			if (n > 0 && (size_t)n < sizeof(logline))
+				(void)!write(fake.logfd, logline, (size_t)n);
+		}
 		if (resp.buf == NULL || write_all(fd, resp.buf, resp.len) == -1)
 			goto out;
 
@@ -523,6 +784,8 @@ out:
 	free(in);
 	buf_release(&body);
 	buf_release(&resp);
+	buf_release(&headers);
+	buf_release(&log);
 	(void)close(fd);
 	return NULL;
 }
@@ -534,7 +797,8 @@ usage(void)
 	    "usage: fake_github [--port N] [--log FILE] [--latency-ms N]\n"
 	    "           --app ID:PUBLIC_KEY.pem ... "
 	    "[--answer INSTALLATION:STATUS] ...\n"
-	    "           [--owner INSTALLATION:APP_ID] ...\n");
+	    "           [--owner INSTALLATION:APP_ID] ...\n"
+	    "           [--deliveries FILE] [--page-size N]\n");
 	exit(2);
 }
 
@@ -550,6 +814,7 @@ main(int argc, char *argv[])
 	int lfd, fd, one = 1;
 
 	fake.logfd = STDOUT_FILENO;
+	fake.page_size = 100;
 	for (int i = 1; i < argc; i++) {
 		const char *opt = argv[i],
 		           *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -572,6 +837,11 @@ main(int argc, char *argv[])
 			if (parse_int64(val, 0, 60000, &v) == -1)
 				usage();
 			fake.latency_ms = (long)v;
+		} else if (strcmp(opt, "--deliveries") == 0) {
+			fake.deliveries = val;
+		} else if (strcmp(opt, "--page-size") == 0) {
+			if (parse_int64(val, 1, 100, &fake.page_size) == -1)
+				usage();
 		} else if (strcmp(opt, "--app") == 0) {
 			if (app_add(val) == -1)
 				return 2;
@@ -608,7 +878,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "fake_github: listen: %s\n", strerror(errno));
 		return 1;
 	}
-	printf("fake_github: listening on 127.0.0.1:%d\n", ntohs(sin.sin_port));
+	fake.port = ntohs(sin.sin_port);
+	printf("fake_github: listening on 127.0.0.1:%d\n", fake.port);
 	(void)fflush(stdout);
 
 	if (pthread_attr_init(&attr) != 0 ||

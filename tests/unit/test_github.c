@@ -637,6 +637,160 @@ github_call_reports_transport_error(void **state)
 	github_client_free(c);
 }
 
+static void
+github_link_next_table(void **state)
+{
+	static const struct {
+		const char	*value;
+		int		 rc;
+		const char	*url;
+	} v[] = {
+		/* GitHub's cursor pagination of app hook deliveries. */
+		{ "<https://api.github.com/app/hook/deliveries?per_page=100&"
+		  "cursor=v1_12345>; rel=\"next\"",
+		    1,
+		    "https://api.github.com/app/hook/deliveries?per_page=100&"
+		    "cursor=v1_12345" },
+		/* Page-numbered lists: next among the others. */
+		{ "<https://api.github.com/repositories/1300192/issues?page=2>;"
+		  " rel=\"prev\", <https://api.github.com/repositories/1300192/"
+		  "issues?page=4>; rel=\"next\", <https://api.github.com/"
+		  "repositories/1300192/issues?page=515>; rel=\"last\", "
+		  "<https://api.github.com/repositories/1300192/issues?page=1>;"
+		  " rel=\"first\"",
+		    1,
+		    "https://api.github.com/repositories/1300192/issues?page=4" },
+		/* The last page: no next. */
+		{ "<https://api.github.com/x?page=1>; rel=\"first\", "
+		  "<https://api.github.com/x?page=2>; rel=\"prev\"",
+		    0, NULL },
+		{ "", 0, NULL },
+		{ " , ,", 0, NULL },
+		/* Unquoted, upper case, several types, extra parameters. */
+		{ "<https://h/a>;rel=NEXT", 1, "https://h/a" },
+		{ "<https://h/a>; rel=\"last next\"", 1, "https://h/a" },
+		{ "<https://h/a> ;\ttitle=\"a, b; rel=next\" ; rel=next", 1,
+		    "https://h/a" },
+		{ "<https://h/a>; title=\"x\\\"y\"; rel=\"next\"", 1,
+		    "https://h/a" },
+		{ "<https://h/a>; rel=\"nextish\", <https://h/b>; rel=next", 1,
+		    "https://h/b" },
+		{ "<https://h/a>; anchor=\"#x\"; rel=\"next\"", 1,
+		    "https://h/a" },
+		/* Only the first rel of a link counts. */
+		{ "<https://h/a>; rel=prev; rel=next", 0, NULL },
+		{ "<https://h/a>", 0, NULL },
+		{ "<https://h/a>; rel", 0, NULL },
+		/* Malformed. */
+		{ "https://h/a; rel=next", -1, NULL },
+		{ "<https://h/a; rel=next", -1, NULL },
+		{ "<https://h/a>; rel=\"next", -1, NULL },
+		{ "<https://h/a> rel=next", -1, NULL },
+		{ "<https://h/a>; =next", -1, NULL },
+		{ "<https://h/a>; rel=", -1, NULL },
+		{ "<https://h/ a>; rel=next", -1, NULL },
+		{ "<https://h/a>; rel=next <https://h/b>", -1, NULL },
+	};
+	char *url;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		int rc = github_link_next(v[i].value, strlen(v[i].value), &url);
+
+		if (rc != v[i].rc)
+			fail_msg("'%s': %d, expected %d", v[i].value, rc,
+			    v[i].rc);
+		if (v[i].url == NULL)
+			assert_null(url);
+		else
+			assert_string_equal(url, v[i].url);
+		free(url);
+	}
+	/* The length bounds the value: a longer buffer is not read on. */
+	assert_int_equal(github_link_next("<https://h/a>; rel=next", 13, &url),
+	    0);
+	assert_null(url);
+}
+
+static void
+github_client_path_stays_under_base(void **state)
+{
+	struct github_client *c;
+
+	(void)state;
+	assert_non_null(
+	    c = github_client_new("https://api.github.com/", "test"));
+	assert_string_equal(
+	    github_client_path(c,
+	        "https://api.github.com/app/hook/deliveries?cursor=v1_1"),
+	    "/app/hook/deliveries?cursor=v1_1");
+	assert_null(github_client_path(c, "https://api.github.com"));
+	assert_null(github_client_path(c, "https://api.github.com.evil/x"));
+	assert_null(github_client_path(c, "https://evil.example/x"));
+	assert_null(github_client_path(c, "http://api.github.com/x"));
+	assert_null(github_client_path(c, "/app/hook/deliveries"));
+	github_client_free(c);
+	assert_non_null(
+	    c = github_client_new("https://ghe.example/api/v3", "test"));
+	assert_string_equal(
+	    github_client_path(c,
+	        "https://ghe.example/api/v3/app/hook/deliveries"),
+	    "/app/hook/deliveries");
+	assert_null(github_client_path(c, "https://ghe.example/api/v30/x"));
+	github_client_free(c);
+}
+
+static void
+github_call_reads_link_next(void **state)
+{
+	static const char resp[] =
+	    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	    "link: <https://api.github.com/app/hook/deliveries?per_page=2>; "
+	    "rel=\"first\"\r\n"
+	    "Link: <https://api.github.com/app/hook/deliveries?per_page=2&"
+	    "cursor=v1_7>; rel=\"next\"\r\n"
+	    "Content-Length: 2\r\nConnection: close\r\n\r\n[]";
+	static const char last[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+	                           "Connection: close\r\n\r\n[]";
+	static const char bad[] =
+	    "HTTP/1.1 200 OK\r\nLink: <https://x/y; rel=next\r\n"
+	    "Content-Length: 2\r\nConnection: close\r\n\r\n[]";
+	static const char error[] =
+	    "HTTP/1.1 500 Internal Server Error\r\n"
+	    "Link: <https://x/y; rel=next\r\n"
+	    "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+	struct canned s;
+	struct github_call call;
+
+	(void)state;
+	canned_call(&s, resp, 0, true, &call);
+	assert_int_equal(call.resp.status, 200);
+	assert_string_equal(call.resp.link_next,
+	    "https://api.github.com/app/hook/deliveries?per_page=2&cursor=v1_7");
+	assert_string_equal(call.resp.body.buf, "[]");
+	github_response_release(&call.resp);
+	assert_null(call.resp.link_next);
+
+	canned_call(&s, last, 0, true, &call);
+	assert_int_equal(call.resp.status, 200);
+	assert_null(call.resp.link_next);
+	github_response_release(&call.resp);
+
+	/* A 2xx page whose next page cannot be found is not a last page. */
+	canned_call(&s, bad, 0, true, &call);
+	assert_int_equal(call.resp.status, 0);
+	assert_string_equal(call.resp.error,
+	    "malformed or oversized Link header");
+	assert_null(call.resp.link_next);
+	assert_null(call.resp.body.buf);
+	github_response_release(&call.resp);
+
+	canned_call(&s, error, 0, false, &call);
+	assert_int_equal(call.resp.status, 500);
+	assert_null(call.resp.link_next);
+	github_response_release(&call.resp);
+}
+
 int
 main(void)
 {
@@ -656,6 +810,9 @@ main(void)
 		cmocka_unit_test(github_call_wipes_success_body),
 		cmocka_unit_test(github_call_caps_response_size),
 		cmocka_unit_test(github_call_reports_transport_error),
+		cmocka_unit_test(github_link_next_table),
+		cmocka_unit_test(github_client_path_stays_under_base),
+		cmocka_unit_test(github_call_reads_link_next),
 	};
 
 	return cmocka_run_group_tests_name("github", tests, group_setup,

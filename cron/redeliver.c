@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * redeliver: ask GitHub to send again the webhook deliveries we missed.
+ * GitHub never retries a failed delivery by itself, and redelivers on
+ * request only within 3 days.  For each configured app variant, list
+ * GET /app/hook/deliveries back to the last sweep's high-water mark less
+ * an hour; a guid none of whose attempts we answered with a 2xx, and that
+ * installation_events does not have, is missed: POST .../attempts for
+ * its latest attempt, at most INSTLOG_REDELIVER_MAX per run, at most 3
+ * times per guid, 30 minutes apart.  Run by cron every 10 minutes.  Exit
+ * status: 0 done, 1 a GitHub call or the database failed, 2 bad
+ * configuration.
+ */
+#include "redeliver.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "apps.h"
+#include "config.h"
+#include "db.h"
+#include "db_redeliver.h"
+#include "github.h"
+#include "log.h"
+#include "str.h"
+
+#define EXIT_FAILED 1
+#define EXIT_CONFIG 2
+
+/* Redeliveries asked per run (INSTLOG_REDELIVER_MAX). */
+#define MAX_DEFAULT 50
+#define MAX_MAX     1000
+
+/* Pages of the delivery list read per app per run (INSTLOG_REDELIVER_PAGES). */
+#define PAGES_DEFAULT 50
+#define PAGES_MAX     1000
+
+/* GitHub's largest page; 100 items take some 40 KB. */
+#define PER_PAGE          100
+#define LIST_MAX_RESPONSE (1024 * 1024)
+
+/* Redelivery requests in flight at once. */
+#define PARALLEL 8
+
+#define USER_AGENT "instlog-redeliver"
+
+struct run {
+	struct config		 cfg;
+	struct apps		 apps;
+	struct github_client	*client;
+	struct db		*db;
+	size_t			 max_pages;
+	size_t			 budget; /* redeliveries left to ask this run */
+};
+
+struct counts {
+	size_t	apps;
+	size_t	listed;
+	size_t	missed;
+	size_t	requested;
+	size_t	skipped;
+	size_t	failed;
+};
+
+/*
+ * Read the integer variable 'name' in [min, max] into *out, 'dflt' when
+ * unset or empty.  Returns 0, or -1 after one line naming it.
+ */
+static int
+env_size(const char *name, int64_t min, int64_t max, size_t dflt, size_t *out)
+{
+	const char *v = getenv(name);
+	int64_t n;
+
+	*out = dflt;
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (parse_int64(v, min, max, &n) == -1) {
+		log_warnx("config: %s: not an integer in %" PRId64 "..%" PRId64
+		          ": '%s'",
+		    name, min, max, v);
+		return -1;
+	}
+	*out = (size_t)n;
+	return 0;
+}
+
+/*
+ * Load the configuration, the keys and the client.  Returns 0, or -1
+ * after one line on stderr saying what is wrong.
+ */
+static int
+run_init(struct run *r)
+{
+	if (config_load(&r->cfg, CONFIG_NEED_DB | CONFIG_NEED_APPS) == -1 ||
+	    env_size("INSTLOG_REDELIVER_MAX", 0, MAX_MAX, MAX_DEFAULT,
+	        &r->budget) == -1 ||
+	    env_size("INSTLOG_REDELIVER_PAGES", 1, PAGES_MAX, PAGES_DEFAULT,
+	        &r->max_pages) == -1 ||
+	    apps_load(&r->apps, &r->cfg) == -1)
+		return -1;
+	if ((r->client = github_client_new(r->cfg.github_api_url,
+	         USER_AGENT)) == NULL)
+		return -1;
+	github_client_set_limits(r->client, 0, 0, LIST_MAX_RESPONSE);
+	if ((r->db = db_new(r->cfg.database_url, "instlog-redeliver")) ==
+	    NULL) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+run_release(struct run *r)
+{
+	db_free(r->db);
+	github_client_free(r->client);
+	apps_release(&r->apps);
+	config_release(&r->cfg);
+}
+
+/* Format 't' as RFC 3339 UTC into 'out' (at least 21 bytes). */
+static const char *
+utc(time_t t, char *out, size_t size)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		(void)snprintf(out, size, "%lld", (long long)t);
+	return out;
+}
+
+/*
+ * List the deliveries of app 'v' delivered at or after 'cutoff' into 'l',
+ * newest first, following the Link header from page to page.  Sets
+ * *complete when the list reached 'cutoff' or its end within
+ * r->max_pages pages.  Returns 0, or -1 when a call failed (logged and
+ * counted).
+ */
+static int
+list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
+    struct redeliver_list *l, bool *complete, struct counts *cnt)
+{
+	int64_t app_id = github_app_id(v->app);
+	struct github_call call;
+	const char *next;
+	char first[64], *path = NULL, when[32];
+	size_t pages = 0, older = 0, invalid = 0;
+	int rc = -1;
+
+	*complete = false;
+	memset(&call, 0, sizeof(call));
+	(void)snprintf(first, sizeof(first), "/app/hook/deliveries?per_page=%d",
+	    PER_PAGE);
+	for (;;) {
+		github_response_release(&call.resp);
+		memset(&call, 0, sizeof(call));
+		call.method = "GET";
+		call.path = path != NULL ? path : first;
+		call.want_body = true;
+		if ((call.jwt = apps_jwt(v, time(NULL))) == NULL)
+			goto out;
+		if (github_call_run(r->client, &call) == -1) {
+			cnt->failed++;
+			goto out;
+		}
+		if (call.resp.status == 0) {
+			log_warnx("app '%" PRId64 "': listing deliveries: %s",
+			    app_id, call.resp.error);
+			cnt->failed++;
+			goto out;
+		}
+		if (call.resp.status < 200 || call.resp.status >= 300) {
+			log_warnx("app '%" PRId64 "': listing deliveries: "
+			          "HTTP %ld '%.100s'",
+			    app_id, call.resp.status,
+			    call.resp.message != NULL ? call.resp.message : "");
+			cnt->failed++;
+			goto out;
+		}
+		if (redeliver_page_parse(call.resp.body.buf, call.resp.body.len,
+		        cutoff, l, &older, &invalid) == -1) {
+			log_warnx("app '%" PRId64 "': listing deliveries: not "
+			          "a JSON array of deliveries",
+			    app_id);
+			cnt->failed++;
+			goto out;
+		}
+		pages++;
+		if (older > 0 || call.resp.link_next == NULL) {
+			*complete = true;
+			break;
+		}
+		if (pages == r->max_pages) {
+			log_warnx("app '%" PRId64 "': %zu pages listed, none "
+			          "older than %s yet: the rest is left, the "
+			          "high-water mark kept",
+			    app_id, pages, utc(cutoff, when, sizeof(when)));
+			break;
+		}
+		if ((next = github_client_path(r->client,
+		         call.resp.link_next)) == NULL) {
+			log_warnx("app '%" PRId64 "': listing deliveries: the "
+			          "next page is not under GITHUB_API_URL",
+			    app_id);
+			cnt->failed++;
+			goto out;
+		}
+		free(path);
+		if ((path = strdup(next)) == NULL) {
+			log_warnx("out of memory");
+			goto out;
+		}
+	}
+	if (invalid > 0)
+		log_warnx("app '%" PRId64 "': %zu malformed delivery items "
+		          "ignored",
+		    app_id, invalid);
+	rc = 0;
+out:
+	github_response_release(&call.resp);
+	free(path);
+	return rc;
+}
+
+/*
+ * Ask GitHub to redeliver the 'n' guids failed[asks[k]] of app 'v' and
+ * record each answer.  Returns 0, or -1 when a call or the database
+ * failed (logged and counted).
+ */
+static int
+ask_redeliveries(struct run *r, struct apps_variant *v,
+    const struct redeliver_failed *failed, const size_t *asks, size_t n,
+    struct counts *cnt)
+{
+	int64_t app_id = github_app_id(v->app), asked;
+	struct github_call *calls = NULL;
+	struct ask_path {
+		char	 s[64];
+	} *paths = NULL;
+	const char *jwt;
+	char when[32];
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	if ((calls = calloc(n, sizeof(*calls))) == NULL ||
+	    (paths = calloc(n, sizeof(*paths))) == NULL) {
+		log_warnx("out of memory");
+		goto out;
+	}
+	/* One JWT for all: apps_jwt() is not called again under them. */
+	if ((jwt = apps_jwt(v, time(NULL))) == NULL)
+		goto out;
+	for (size_t k = 0; k < n; k++) {
+		(void)snprintf(paths[k].s, sizeof(paths[k].s),
+		    "/app/hook/deliveries/%" PRId64 "/attempts",
+		    failed[asks[k]].id);
+		calls[k].method = "POST";
+		calls[k].path = paths[k].s;
+		calls[k].jwt = jwt;
+	}
+	/* When the driver fails, the calls it left have status 0. */
+	rc = github_multi_run(r->client, calls, n, PARALLEL);
+	for (size_t k = 0; k < n; k++) {
+		const struct redeliver_failed *f = &failed[asks[k]];
+		const struct github_response *resp = &calls[k].resp;
+
+		if (resp->status == 0) {
+			log_warnx("app '%" PRId64 "': delivery '%s': asking "
+			          "for a redelivery: %s",
+			    app_id, f->guid, resp->error);
+			cnt->failed++;
+			rc = -1;
+			continue;
+		}
+		if (db_redeliver_record(r->db, app_id, f, resp->status,
+		        &asked) != DB_OK)
+			rc = -1;
+		if (resp->status >= 200 && resp->status < 300) {
+			cnt->requested++;
+			log_info("app '%" PRId64 "': delivery '%s' (%s at %s, "
+			         "status %d): redelivery %" PRId64 " of %d "
+			         "requested",
+			    app_id, f->guid,
+			    f->event[0] != '\0' ? f->event : "-",
+			    utc(f->delivered_at, when, sizeof(when)),
+			    f->status_code, asked, REDELIVER_MAX_ASKS);
+		} else {
+			cnt->failed++;
+			rc = -1;
+			log_warnx("app '%" PRId64 "': delivery '%s': asking "
+			          "for a redelivery: HTTP %ld '%.100s'",
+			    app_id, f->guid, resp->status,
+			    resp->message != NULL ? resp->message : "");
+		}
+	}
+out:
+	for (size_t k = 0; calls != NULL && k < n; k++)
+		github_response_release(&calls[k].resp);
+	free(calls);
+	free(paths);
+	return rc;
+}
+
+/*
+ * Sweep the deliveries of app variant 'v'.  The high-water mark moves to
+ * the newest delivery listed only when every page was read, every missed
+ * guid was asked for or skipped on purpose, and every call succeeded.
+ * Returns 0, or EXIT_FAILED when a call or the database failed.
+ */
+static int
+sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
+{
+	int64_t app_id = github_app_id(v->app);
+	struct redeliver_list list;
+	struct redeliver_failed *failed = NULL;
+	struct redeliver_state *states = NULL;
+	enum redeliver_verdict *verdicts = NULL;
+	size_t *asks = NULL, nfailed = 0, nask = 0, over_cap = 0;
+	time_t swept_until, newest = 0;
+	bool complete = false;
+	int rc = EXIT_FAILED;
+
+	memset(&list, 0, sizeof(list));
+	if (db_redeliver_sweep_get(r->db, app_id, &swept_until) != DB_OK)
+		goto out;
+	if (list_deliveries(r, v, redeliver_cutoff(time(NULL), swept_until),
+	        &list, &complete, cnt) == -1)
+		goto out;
+	cnt->listed += list.n;
+	for (size_t i = 0; i < list.n; i++)
+		if (list.v[i].delivered_at > newest)
+			newest = list.v[i].delivered_at;
+	if (redeliver_group(list.v, list.n, &failed, &nfailed) == -1 ||
+	    (nfailed > 0 &&
+	        ((states = calloc(nfailed, sizeof(*states))) == NULL ||
+	            (verdicts = calloc(nfailed, sizeof(*verdicts))) == NULL ||
+	            (asks = calloc(nfailed, sizeof(*asks))) == NULL))) {
+		log_warnx("out of memory");
+		goto out;
+	}
+	if (db_redeliver_states_get(r->db, failed, nfailed, states) != DB_OK)
+		goto out;
+	redeliver_plan(states, nfailed, &r->budget, verdicts);
+	for (size_t i = 0; i < nfailed; i++) {
+		if (verdicts[i] == REDELIVER_IN_LOG)
+			continue;
+		cnt->missed++;
+		if (verdicts[i] == REDELIVER_ASK)
+			asks[nask++] = i;
+		else
+			cnt->skipped++;
+		if (verdicts[i] == REDELIVER_OVER_CAP)
+			over_cap++;
+	}
+	if (over_cap > 0)
+		log_warnx("app '%" PRId64 "': %zu missed deliveries left for "
+		          "the next run (INSTLOG_REDELIVER_MAX reached)",
+		    app_id, over_cap);
+	if (ask_redeliveries(r, v, failed, asks, nask, cnt) == -1)
+		goto out;
+	rc = 0;
+	if (complete && over_cap == 0 && newest != 0 &&
+	    db_redeliver_sweep_put(r->db, app_id, newest) != DB_OK)
+		rc = EXIT_FAILED;
+out:
+	redeliver_list_release(&list);
+	free(failed);
+	free(states);
+	free(verdicts);
+	free(asks);
+	return rc;
+}
+
+/*
+ * Sweep every configured app (an id configured twice once).  Returns the
+ * exit status: 0, or EXIT_FAILED.  Sets *locked when this run held the
+ * lock.
+ */
+static int
+run_sweep(struct run *r, struct counts *cnt, bool *locked)
+{
+	int64_t seen[APPS__MAX];
+	size_t nseen = 0;
+	bool dup;
+	int rc = 0;
+
+	if (db_redeliver_lock_try(r->db, locked) != DB_OK)
+		return EXIT_FAILED;
+	if (!*locked)
+		return 0;
+	for (size_t i = 0; i < APPS__MAX; i++) {
+		struct apps_variant *v = &r->apps.v[i];
+
+		if (v->app == NULL)
+			continue;
+		dup = false;
+		for (size_t k = 0; k < nseen; k++)
+			dup = dup || seen[k] == github_app_id(v->app);
+		if (dup)
+			continue;
+		seen[nseen++] = github_app_id(v->app);
+		cnt->apps++;
+		if (sweep_app(r, v, cnt) != 0)
+			rc = EXIT_FAILED;
+	}
+	if (db_redeliver_prune(r->db) != DB_OK)
+		rc = EXIT_FAILED;
+	return rc;
+}
+
+int
+main(void)
+{
+	struct run r;
+	struct counts cnt;
+	struct timespec t0, t1;
+	bool locked = false;
+	int rc = EXIT_CONFIG;
+	long long ms;
+
+	memset(&r, 0, sizeof(r));
+	memset(&cnt, 0, sizeof(cnt));
+	log_init("redeliver");
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (run_init(&r) == -1)
+		goto out;
+	rc = run_sweep(&r, &cnt, &locked);
+	if (!locked && rc == 0)
+		goto out; /* another sweep holds the lock: quietly */
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	printf("redeliver: apps=%zu listed=%zu missed=%zu requested=%zu "
+	       "skipped=%zu failed=%zu ms=%lld\n",
+	    cnt.apps, cnt.listed, cnt.missed, cnt.requested, cnt.skipped,
+	    cnt.failed, ms);
+out:
+	run_release(&r);
+	return rc;
+}
