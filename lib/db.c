@@ -159,6 +159,10 @@ db_connect(struct db *db)
 	db->conn = NULL;
 	if (now_ms() < db->holdoff_until)
 		return DB_UNAVAILABLE;
+	if (db->deadline != 0 && db->deadline <= now_ms()) {
+		log_warnx("%s: no time left to connect", __func__);
+		return DB_UNAVAILABLE;
+	}
 	/*
 	 * Connect without blocking so that connect_timeout and the deadline
 	 * hold even when the server accepts the TCP connection and then says
@@ -293,6 +297,14 @@ db_exec(struct db *db, const char *what, const char *sql, int n,
 			return DB_UNAVAILABLE;
 		until = db->deadline != 0 ? db->deadline
 		                          : now_ms() + DB_CALL_LIMIT_MS;
+		/*
+		 * Send no statement that would be abandoned at once: it
+		 * might still commit after the caller spooled the delivery.
+		 */
+		if (until <= now_ms()) {
+			log_warnx("%s: no time left for the statement", what);
+			return DB_UNAVAILABLE;
+		}
 		PQclear(*res);
 		*res = NULL;
 		st = db_run(db, what, sql, n, values, lengths, formats, until,
