@@ -47,8 +47,9 @@ DEB_PKGS = gcc make pkg-config libc6-dev libfcgi-dev libpq-dev libcjson-dev \
 	   postgresql postgresql-client curl jq openssl procps ca-certificates \
 	   util-linux
 
-.PHONY: all deps run test unit integration check valgrind analyze format \
-	format-check install clean bench
+.PHONY: all deps run test unit integration check check-deps \
+	check-integration fuzz valgrind analyze format format-check install \
+	clean bench
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -114,11 +115,78 @@ test: deps
 	@$(MAKE) --no-print-directory WERROR=1 unit
 	@$(MAKE) --no-print-directory WERROR=1 integration
 
-# Unit tests under ASan+UBSan (clang), in a build tree of their own.
-check: deps
-	@command -v clang >/dev/null || { apt-get install -y -qq clang >/dev/null; }
+# `make check`: the unit tests under ASan+UBSan (clang, in a build tree of
+# their own), the integration suite once with every FastCGI binary and the
+# spool replayer under valgrind, then FUZZ_SECONDS of libFuzzer.
+CHECK_DEB_PKGS = clang libclang-rt-14-dev valgrind
+FUZZ_SECONDS  ?= 60
+FUZZ_BUILD     = build/fuzz
+VALGRIND_LOGS  = build/valgrind
+VALGRIND_RUN   = valgrind --leak-check=full --errors-for-leak-kinds=definite \
+		 --show-leak-kinds=definite --num-callers=30 \
+		 --log-file=$(abspath $(VALGRIND_LOGS))/%p.log
+
+check: deps check-deps
 	@$(MAKE) --no-print-directory CC=clang SANITIZE=address,undefined \
 	    BUILD=build/asan unit
+	@$(MAKE) --no-print-directory check-integration
+	@$(MAKE) --no-print-directory fuzz
+
+# Installs what `make check` needs beyond `make deps` (as root).
+check-deps:
+	@missing=""; for p in $(CHECK_DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	    grep -q '^install ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    if [ "$$(id -u)" != 0 ]; then \
+	        echo "check-deps: run as root to install:$$missing" >&2; \
+	        exit 1; fi; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq \
+	        --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+# The integration suite with the binaries under valgrind (they fork their
+# workers; one log per process), then no error and no definite leak in any
+# log.
+check-integration: all
+	@rm -rf $(VALGRIND_LOGS) && mkdir -p $(VALGRIND_LOGS)
+	@STACK_WRAPPER="$(VALGRIND_RUN)" bash tests/integration/run.sh
+	@bash tests/valgrind-logs.sh $(VALGRIND_LOGS)
+
+# libFuzzer over headers + body -> verify -> delivery_parse, the lib built
+# with the sanitizers in a tree of its own, seeded from the fixtures into a
+# temporary corpus.  Inputs that crashed land in $(FUZZ_BUILD)/artifacts/.
+$(FUZZ_BUILD)/fuzz_delivery: tests/fuzz/fuzz_delivery.c $(LIB_SRC) \
+    $(wildcard lib/*.h)
+	@$(MAKE) --no-print-directory CC=clang \
+	    SANITIZE=fuzzer-no-link,address,undefined BUILD=$(FUZZ_BUILD) \
+	    $(FUZZ_BUILD)/libinstlog.a
+	@echo "  LD      $@"
+	@clang -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
+	    $(WARN) -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -fno-omit-frame-pointer $(PKG_CFLAGS) \
+	    -Ilib -o $@ $< $(FUZZ_BUILD)/libinstlog.a $(PKG_LIBS)
+
+fuzz: $(FUZZ_BUILD)/fuzz_delivery
+	@corpus=$$(mktemp -d /tmp/instlog-fuzz.XXXXXX); \
+	trap 'rm -rf "$$corpus"' EXIT; \
+	bash tests/fuzz/seed.sh "$(FIXTURES)" "$$corpus" || exit 1; \
+	mkdir -p $(FUZZ_BUILD)/artifacts; \
+	echo "fuzz: $(FUZZ_SECONDS) s"; \
+	$(FUZZ_BUILD)/fuzz_delivery -max_total_time=$(FUZZ_SECONDS) \
+	    -timeout=10 -print_final_stats=1 -dict=tests/fuzz/delivery.dict \
+	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/ "$$corpus" \
+	    $(wildcard tests/fuzz/regressions) >$(FUZZ_BUILD)/fuzz.log 2>&1; \
+	rc=$$?; \
+	execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' \
+	    $(FUZZ_BUILD)/fuzz.log); \
+	if [ $$rc -ne 0 ]; then tail -40 $(FUZZ_BUILD)/fuzz.log; \
+	    echo "fuzz: FAILED after $${execs:-?} executions; inputs in" \
+	        "$(FUZZ_BUILD)/artifacts/"; exit 1; fi; \
+	echo "fuzz: $$execs executions in $(FUZZ_SECONDS) s, no crash" | \
+	    tee $(FUZZ_BUILD)/summary.txt
 
 valgrind: all
 	@set -e; for t in $(UNITS); do \
@@ -131,7 +199,7 @@ analyze:
 
 format:
 	clang-format -i lib/*.[ch] cgi-bin/*.c cron/*.c cli/*.c tests/unit/*.c \
-	    tests/support/*.c
+	    tests/support/*.c tests/fuzz/*.c
 
 format-check:
 	clang-format --dry-run --Werror lib/*.[ch] cgi-bin/*.c

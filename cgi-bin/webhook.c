@@ -13,6 +13,13 @@
 #include "spool.h"
 #include "str.h"
 
+/*
+ * The time the database work of one delivery may take, from the request's
+ * start.  nginx gives up on us after 8 s (fastcgi_read_timeout) and GitHub
+ * after 10 s: past this the delivery is spooled and answered 202 instead.
+ */
+#define WEBHOOK_DB_BUDGET_MS 6000
+
 struct app {
 	struct config	cfg;
 	struct http	http;
@@ -45,6 +52,7 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 	int64_t clen;
 	int rd;
 
+	db_set_deadline(app->db, WEBHOOK_DB_BUDGET_MS);
 	if (strcmp(req->method, "POST") != 0) {
 		(void)snprintf(resp->extra, sizeof(resp->extra),
 		    "Allow: POST");
@@ -83,6 +91,11 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 		http_error(resp, 400, "invalid X-GitHub-Event header");
 		return;
 	}
+	/* GitHub's are GUIDs; a longer id would not fit the index anyway. */
+	if (h.delivery_id != NULL && strlen(h.delivery_id) > 200) {
+		http_error(resp, 400, "invalid X-GitHub-Delivery header");
+		return;
+	}
 	sig = http_param(req, "HTTP_X_HUB_SIGNATURE_256");
 	if (auth_webhook_verify(&app->cfg, sig, app->body.buf,
 	    app->body.len) == -1) {
@@ -104,6 +117,11 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 		reply_recorded(resp, 503, &r);
 		break;
 	case INGEST_DB_DOWN:
+	case INGEST_ERROR:
+		/*
+		 * Nothing was written: keep the verified delivery for the
+		 * replayer rather than lose it (GitHub does not retry).
+		 */
 		if (spool_write(app->cfg.spool_dir, &h, app->body.buf,
 		    app->body.len) == 0) {
 			resp->status = 202;
@@ -111,9 +129,6 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 			(void)buf_puts(&resp->body, "{\"spooled\":true}\n");
 		} else
 			http_error(resp, 503, "service unavailable");
-		break;
-	default:
-		http_error(resp, 500, "internal error");
 		break;
 	}
 }

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* PostgreSQL access: one persistent connection per process, reconnecting. */
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -44,6 +49,92 @@ db_notice(void *arg, const char *msg)
 	(void)msg;
 }
 
+/* CLOCK_MONOTONIC in milliseconds. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+db_set_deadline(struct db *db, int ms)
+{
+	db->deadline = ms > 0 ? now_ms() + ms : 0;
+}
+
+/* Log "what: <libpq's message>" on one line. */
+static void
+db_log(const char *what, const PGconn *conn)
+{
+	const char *msg = conn == NULL ? "out of memory" : PQerrorMessage(conn);
+	size_t n = strlen(msg);
+
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		n--;
+	log_warnx("%s: %.*s", what, (int)n, n > 0 ? msg : "connection lost");
+}
+
+/*
+ * Wait until the socket of 'conn' is ready for 'events' or 'until' (ms)
+ * has come.  Returns 1 when ready, 0 on timeout, -1 on error.
+ */
+static int
+db_wait(const PGconn *conn, short events, int64_t until)
+{
+	struct pollfd pfd;
+	int64_t left;
+	int n;
+
+	pfd.fd = PQsocket(conn);
+	pfd.events = events;
+	pfd.revents = 0;
+	if (pfd.fd < 0)
+		return -1;
+	for (;;) {
+		if ((left = until - now_ms()) <= 0)
+			return 0;
+		n = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (n > 0)
+			return 1;
+		if (n == 0)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+/* The connect_timeout in force for 'conn' (the URL may set it), in ms. */
+static int64_t
+connect_timeout_ms(PGconn *conn)
+{
+	PQconninfoOption *opts, *o;
+	int64_t s, ms = 2000;
+
+	if ((opts = PQconninfo(conn)) == NULL)
+		return ms;
+	for (o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "connect_timeout") == 0 &&
+		    o->val != NULL && parse_int64(o->val, 1, 3600, &s) == 0)
+			ms = (s < 2 ? 2 : s) * 1000;
+	PQconninfoFree(opts);
+	return ms;
+}
+
+/* Drop the connection after a timeout and fail fast for a while. */
+static void
+db_timed_out(struct db *db, const char *what)
+{
+	log_warnx("%s: no answer from the database in time; not trying again "
+	          "for %d ms",
+	    what, DB_HOLDOFF_MS);
+	PQfinish(db->conn);
+	db->conn = NULL;
+	db->holdoff_until = now_ms() + DB_HOLDOFF_MS;
+}
+
 enum db_status
 db_connect(struct db *db)
 {
@@ -53,31 +144,63 @@ db_connect(struct db *db)
 	 */
 	const char *keys[] = { "connect_timeout", "options", "dbname",
 		"application_name", NULL };
-	const char *vals[] = { "3",
+	const char *vals[] = { "2",
 		"-c statement_timeout=5000 -c lock_timeout=2000 "
 		"-c idle_in_transaction_session_timeout=10000 "
 		"-c search_path=public",
 		db->url, db->appname, NULL };
+	PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
+	int64_t until;
+	int w;
 
 	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
 		return DB_OK;
 	PQfinish(db->conn);
-	db->conn = PQconnectdbParams(keys, vals, 1);
-	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		log_warnx("%s: cannot connect: %s", __func__,
-		    db->conn == NULL ? "out of memory" :
-		    PQerrorMessage(db->conn));
-		PQfinish(db->conn);
-		db->conn = NULL;
+	db->conn = NULL;
+	if (now_ms() < db->holdoff_until)
+		return DB_UNAVAILABLE;
+	if (db->deadline != 0 && db->deadline <= now_ms()) {
+		log_warnx("%s: no time left to connect", __func__);
 		return DB_UNAVAILABLE;
 	}
+	/*
+	 * Connect without blocking so that connect_timeout and the deadline
+	 * hold even when the server accepts the TCP connection and then says
+	 * nothing (stopped, swapping, or a black hole in between).
+	 */
+	db->conn = PQconnectStartParams(keys, vals, 1);
+	if (db->conn == NULL || PQstatus(db->conn) == CONNECTION_BAD)
+		goto fail;
+	until = now_ms() + connect_timeout_ms(db->conn);
+	if (db->deadline != 0 && db->deadline < until)
+		until = db->deadline;
+	while (ps != PGRES_POLLING_OK) {
+		if (ps == PGRES_POLLING_FAILED)
+			goto fail;
+		w = db_wait(db->conn,
+		    ps == PGRES_POLLING_READING ? POLLIN : POLLOUT, until);
+		if (w == 0) {
+			db_timed_out(db, "db_connect");
+			return DB_UNAVAILABLE;
+		}
+		if (w == -1)
+			goto fail;
+		ps = PQconnectPoll(db->conn);
+	}
+	if (PQsetnonblocking(db->conn, 1) == -1)
+		goto fail;
 	(void)PQsetNoticeProcessor(db->conn, db_notice, NULL);
 	return DB_OK;
+fail:
+	db_log("db_connect: cannot connect", db->conn);
+	PQfinish(db->conn);
+	db->conn = NULL;
+	return DB_UNAVAILABLE;
 }
 
 /* Classify a failed result. */
 static enum db_status
-db_classify(const PGresult *res, PGconn *conn)
+db_classify(const PGresult *res, const PGconn *conn)
 {
 	const char *state;
 
@@ -86,12 +209,77 @@ db_classify(const PGresult *res, PGconn *conn)
 	state = res == NULL ? NULL : PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	if (state == NULL)
 		return DB_UNAVAILABLE;
-	/* Class 08: connection exception; 57P0x: server shutting down. */
-	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)
+	/*
+	 * Worth trying again later: class 08 connection exception, 57P0x
+	 * server shutting down, 57014 statement_timeout (query_canceled),
+	 * 55P03 lock_timeout, class 53 insufficient resources (disk full,
+	 * too many connections), 40001/40P01 serialization failure and
+	 * deadlock.
+	 */
+	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
+	    strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0 ||
+	    strncmp(state, "53", 2) == 0 || strcmp(state, "40001") == 0 ||
+	    strcmp(state, "40P01") == 0)
 		return DB_UNAVAILABLE;
-	if (strncmp(state, "22", 2) == 0)
+	/* Class 22 data exception; class 54 program limit (e.g. too deep). */
+	if (strncmp(state, "22", 2) == 0 || strncmp(state, "54", 2) == 0)
 		return DB_REFUSED;
 	return DB_ERROR;
+}
+
+/*
+ * Send one statement on the (non-blocking) connection and collect its
+ * result by 'until'.  Sets *res to the result, or leaves it NULL.  Returns
+ * DB_OK, a classified failure, or DB_UNAVAILABLE with *timed_out set when
+ * 'until' passed first (the connection is then dropped).
+ */
+static enum db_status
+db_run(struct db *db, const char *what, const char *sql, int n,
+    const char *const *values, const int *lengths, const int *formats,
+    int64_t until, PGresult **res, bool *timed_out)
+{
+	PGresult *r;
+	int f, w;
+
+	*timed_out = false;
+	if (!PQsendQueryParams(db->conn, sql, n, NULL, values, lengths, formats,
+	        0))
+		return db_classify(NULL, db->conn);
+	/* A large body may not fit the socket buffer at once. */
+	while ((f = PQflush(db->conn)) == 1) {
+		if ((w = db_wait(db->conn, POLLIN | POLLOUT, until)) == 0)
+			goto timeout;
+		if (w == -1 || !PQconsumeInput(db->conn))
+			return db_classify(NULL, db->conn);
+	}
+	if (f == -1)
+		return db_classify(NULL, db->conn);
+	for (;;) {
+		while (PQisBusy(db->conn)) {
+			if ((w = db_wait(db->conn, POLLIN, until)) == 0)
+				goto timeout;
+			/* Leave the connection busy: db_exec() drops it. */
+			if (w == -1 || !PQconsumeInput(db->conn))
+				return db_classify(*res, db->conn);
+		}
+		if ((r = PQgetResult(db->conn)) == NULL)
+			break;
+		if (*res == NULL)
+			*res = r;
+		else
+			PQclear(r);
+	}
+	switch (PQresultStatus(*res)) {
+	case PGRES_TUPLES_OK:
+	case PGRES_COMMAND_OK:
+		return DB_OK;
+	default:
+		return db_classify(*res, db->conn);
+	}
+timeout:
+	*timed_out = true;
+	db_timed_out(db, what);
+	return DB_UNAVAILABLE;
 }
 
 enum db_status
@@ -99,30 +287,46 @@ db_exec(struct db *db, const char *what, const char *sql, int n,
     const char *const *values, const int *lengths, const int *formats,
     PGresult **res)
 {
-	enum db_status st = DB_UNAVAILABLE;
-	ExecStatusType es;
+	enum db_status st;
+	bool timed_out, dropped;
+	int64_t until;
 
 	*res = NULL;
-	for (int attempt = 0; attempt < 2; attempt++) {
+	for (int attempt = 0;; attempt++) {
 		if (db_connect(db) != DB_OK)
 			return DB_UNAVAILABLE;
+		until = db->deadline != 0 ? db->deadline
+		                          : now_ms() + DB_CALL_LIMIT_MS;
+		/*
+		 * Send no statement that would be abandoned at once: it
+		 * might still commit after the caller spooled the delivery.
+		 */
+		if (until <= now_ms()) {
+			log_warnx("%s: no time left for the statement", what);
+			return DB_UNAVAILABLE;
+		}
 		PQclear(*res);
-		*res = PQexecParams(db->conn, sql, n, NULL, values, lengths,
-		    formats, 0);
-		es = PQresultStatus(*res);
-		if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK)
-			return DB_OK;
-		st = db_classify(*res, db->conn);
-		if (st != DB_UNAVAILABLE)
-			break;
-		/* The connection dropped: reconnect once and retry. */
-		PQfinish(db->conn);
-		db->conn = NULL;
+		*res = NULL;
+		st = db_run(db, what, sql, n, values, lengths, formats, until,
+		    res, &timed_out);
+		if (st == DB_OK || timed_out)
+			return st;
+		if (st != DB_REFUSED)
+			db_log(what, db->conn);
+		/* A connection not back at idle cannot be reused. */
+		dropped = PQstatus(db->conn) != CONNECTION_OK;
+		if (dropped || PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+			PQfinish(db->conn);
+			db->conn = NULL;
+		}
+		/*
+		 * The server dropped the connection (restarted since the
+		 * last request, say): reconnect once and retry, so the
+		 * request in hand is not failed for a stale connection.
+		 */
+		if (!dropped || attempt > 0)
+			return st;
 	}
-	if (st != DB_REFUSED)
-		log_warnx("%s: %s", what, db->conn != NULL ?
-		    PQerrorMessage(db->conn) : "connection lost");
-	return st;
 }
 
 char *

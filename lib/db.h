@@ -13,17 +13,30 @@ enum db_status {
 	DB_OK = 0,
 	DB_NOTFOUND,	/* no such row */
 	DB_CONFLICT,	/* the row was already there */
-	DB_REFUSED,	/* the statement failed on the data (SQLSTATE 22) */
+	DB_REFUSED,	/* the statement failed on the data (SQLSTATE 22, 54) */
 	DB_ERROR,	/* the statement failed otherwise (logged) */
-	DB_UNAVAILABLE,	/* no connection to the server (logged) */
+	DB_UNAVAILABLE,	/* the server cannot be reached, did not answer in
+			   time or cancelled the statement: try again
+			   later (logged) */
 };
+
+/* A call without a deadline (db_set_deadline()) gives up after this. */
+#define DB_CALL_LIMIT_MS 30000
+
+/*
+ * After a connect or a statement ran out of time, connecting fails at once
+ * for this long, so that requests queued behind a stalled server are
+ * answered (spooled) quickly instead of each waiting out its deadline.
+ */
+#define DB_HOLDOFF_MS 3000
 
 /*
  * Create a handle for 'url' (a libpq connection string or URI, copied).
  * 'appname' (retained: a string literal) becomes application_name.
- * Connects lazily.  connect_timeout, statement_timeout, lock_timeout and
- * search_path get defaults that the URL may override.  The caller frees it
- * with db_free().  Returns NULL when out of memory.
+ * Connects lazily.  connect_timeout (2 s), statement_timeout (5 s),
+ * lock_timeout (2 s) and search_path get defaults that the URL may
+ * override.  The caller frees it with db_free().  Returns NULL when out of
+ * memory.
  */
 struct db *db_new(const char *url, const char *appname);
 
@@ -31,8 +44,10 @@ struct db *db_new(const char *url, const char *appname);
 void db_free(struct db *db);
 
 /*
- * Make sure the connection is up, reconnecting when it dropped.  Returns
- * DB_OK or DB_UNAVAILABLE (logged once per failure).
+ * Make sure the connection is up, reconnecting when it dropped.  The
+ * attempt gives up after connect_timeout or at the deadline, whichever
+ * comes first, and is not made at all for DB_HOLDOFF_MS after a timeout.
+ * Returns DB_OK or DB_UNAVAILABLE (logged once per failure).
  */
 enum db_status db_connect(struct db *db);
 
@@ -49,6 +64,16 @@ enum db_status db_ping(struct db *db);
  * DB_OK, DB_ERROR or DB_UNAVAILABLE.
  */
 enum db_status db_lock_try(struct db *db, int64_t key, bool *got);
+
+/*
+ * Bound every following call on 'db': each connect and statement must be
+ * done 'ms' milliseconds from now or fails with DB_UNAVAILABLE; 0 removes
+ * the bound.  A statement cut off by the deadline drops the connection,
+ * and may still commit on a server that was only frozen (at-least-once:
+ * the caller spools, and reads dedupe by delivery_id).  The webhook sets
+ * it per request so that it answers within nginx's and GitHub's timeouts.
+ */
+void db_set_deadline(struct db *db, int ms);
 
 /* One installation_events row to append. */
 struct db_event {

@@ -11,16 +11,21 @@ struct db {
 	PGconn		*conn;
 	char		*url;
 	const char	*appname;
+	int64_t		 deadline;	/* CLOCK_MONOTONIC ms; 0: none */
+	int64_t		 holdoff_until;	/* no connect attempt before */
 };
 
 /*
- * Run the constant SQL text 'sql' with 'n' parameters through
- * PQexecParams, reconnecting once and retrying when the connection had
- * dropped.  Sets *res to the result (the caller PQclear()s it, also on
- * error).  Returns DB_OK when the status is PGRES_TUPLES_OK or
- * PGRES_COMMAND_OK, DB_REFUSED on a data exception (SQLSTATE class 22),
- * DB_UNAVAILABLE when the server cannot be reached, else DB_ERROR; errors
- * are logged with 'what'.
+ * Run the constant SQL text 'sql' with 'n' parameters (as PQexecParams
+ * would, but without blocking past the deadline of db_set_deadline(), or
+ * DB_CALL_LIMIT_MS without one), reconnecting once and retrying when the
+ * server had dropped the connection.  Sets *res to the result (the caller
+ * PQclear()s it, also on error; it may be NULL).  Returns DB_OK when the
+ * status is PGRES_TUPLES_OK or PGRES_COMMAND_OK, DB_REFUSED when the
+ * statement failed on the data (SQLSTATE class 22 or 54), DB_UNAVAILABLE
+ * when the server cannot be reached, did not answer in time or cancelled
+ * the statement (57014, 55P03, class 53, ...), else DB_ERROR; errors are
+ * logged with 'what'.
  */
 enum db_status db_exec(struct db *db, const char *what, const char *sql,
     int n, const char *const *values, const int *lengths, const int *formats,

@@ -53,14 +53,17 @@ delivery_event_is_valid(const char *event)
 	return true;
 }
 
-/* Duplicate 's' into *dst unless 's' is NULL.  Returns 0 or -1. */
+/*
+ * Duplicate 's' into *dst unless 's' is NULL, made well-formed UTF-8 so
+ * that PostgreSQL text takes it.  Returns 0 or -1.
+ */
 static int
 set_str(char **dst, const char *s)
 {
 	if (s == NULL)
 		return 0;
 	free(*dst);
-	if ((*dst = strdup(s)) == NULL)
+	if ((*dst = utf8_dup(s)) == NULL)
 		return -1;
 	return 0;
 }
@@ -180,11 +183,16 @@ parse_workflow_job(const struct config *cfg, const cJSON *root,
 	}
 	if (set_str(&d->html_url, json_string(job, "html_url")) == -1)
 		return -1;
-	labels = cJSON_GetObjectItemCaseSensitive(job, "labels");
+	labels = json_dig(job, "labels");
 	if (cJSON_IsArray(labels)) {
-		d->labels_json = cJSON_PrintUnformatted(labels);
-		if (d->labels_json == NULL)
+		char *text = cJSON_PrintUnformatted(labels);
+
+		/* Ill-formed UTF-8 would make jsonb refuse the jobs row. */
+		if (text == NULL || set_str(&d->labels_json, text) == -1) {
+			cJSON_free(text);
 			return -1;
+		}
+		cJSON_free(text);
 	}
 	if (!job_is_ours(cfg, labels))
 		d->kind = DELIVERY_IGNORED_NO_LABEL;
@@ -204,7 +212,17 @@ parse_body(const struct config *cfg, const struct delivery_headers *h,
 	int64_t id;
 	int r;
 
+	r = json_int64(root, "installation.id", 1, INT64_MAX, &id);
+	if (r == 0)
+		d->installation_id = id;
+	set_app_id(d, h, root);
+
 	action = json_string(root, "action");
+	if (action != NULL && !delivery_event_is_valid(action)) {
+		if (set_str(&d->event, ev) == -1)
+			return -1;
+		return set_invalid(d, "action is malformed");
+	}
 	buf_init(&name);
 	if (buf_puts(&name, ev) == -1 || (action != NULL && (buf_puts(&name,
 	    ".") == -1 || buf_puts(&name, action) == -1))) {
@@ -212,11 +230,6 @@ parse_body(const struct config *cfg, const struct delivery_headers *h,
 		return -1;
 	}
 	d->event = name.buf;
-
-	r = json_int64(root, "installation.id", 1, INT64_MAX, &id);
-	if (r == 0)
-		d->installation_id = id;
-	set_app_id(d, h, root);
 
 	if (strcmp(ev, "ping") == 0) {
 		d->kind = DELIVERY_RECORD;
@@ -266,7 +279,7 @@ delivery_parse(const struct config *cfg, const struct delivery_headers *h,
 		len = 2;
 	}
 	if (memchr(body, '\0', len) == NULL)
-		root = json_parse(body, len);
+		root = json_parse_lenient(body, len, &d->json_repaired);
 	if (root == NULL || !cJSON_IsObject(root)) {
 		set_app_id(d, h, NULL);
 		if (set_str(&d->event, h->event) == -1)

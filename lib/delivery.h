@@ -32,13 +32,18 @@ struct delivery_headers {
 
 /*
  * Everything one installation_events row (and the jobs side effect) needs.
- * Integer ids are 0 when absent.  Strings are owned by the struct.
+ * Integer ids are 0 when absent.  Strings are owned by the struct and are
+ * well-formed UTF-8 (ill-formed bytes of the body replaced by U+FFFD).
  */
 struct delivery {
 	enum delivery_kind	 kind;
 	char			*event;		/* "<event>.<action>" or bare */
 	char			*invalid_reason; /* DELIVERY_INVALID only */
 	bool			 is_json;	/* body parsed as JSON */
+	bool			 json_repaired;	/* parsed only once lone UTF-16
+						   surrogate escapes were
+						   replaced: jsonb refuses
+						   the body as it is */
 	int64_t			 app_id;
 	int64_t			 installation_id;
 	int64_t			 entity_id;
@@ -67,6 +72,10 @@ bool delivery_event_is_valid(const char *event);
  * Parse the raw body of a delivery whose signature was verified, with its
  * headers 'h', into *d: event name, kind, entity, installation, app and job
  * fields.  'cfg' supplies the runner labels.  An empty body counts as {}.
+ * A body that is JSON but for lone UTF-16 surrogate escapes is parsed with
+ * them replaced by U+FFFD (see json_parse_lenient()) and sets
+ * json_repaired.  An "action" that is not a plausible name (see
+ * delivery_event_is_valid()) makes the delivery DELIVERY_INVALID.
  * Returns 0 (the kind says what to do, DELIVERY_INVALID included) or -1
  * when out of memory.  The caller releases *d with delivery_release().
  */

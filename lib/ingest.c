@@ -74,6 +74,8 @@ ingest_delivery(struct db *db, const struct config *cfg,
 	struct buf why;
 	enum db_status st;
 	enum ingest_status rc = INGEST_ERROR;
+	char *delivery_id = NULL;
+	const char *reason;
 	int db_down = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -95,19 +97,32 @@ ingest_delivery(struct db *db, const struct config *cfg,
 	ev.event = d.event;
 	ev.outcome = outcome_name(res->outcome);
 	ev.delivery_id = h->delivery_id;
+	/* A header with ill-formed UTF-8 would make text refuse the row. */
+	if (h->delivery_id != NULL &&
+	    !is_utf8(h->delivery_id, strlen(h->delivery_id))) {
+		if ((delivery_id = utf8_dup(h->delivery_id)) == NULL)
+			goto out;
+		ev.delivery_id = delivery_id;
+	}
 	ev.app_id = d.app_id;
 	ev.installation_id = d.installation_id;
 	ev.entity_type = d.entity_type;
 	ev.entity_id = d.entity_id;
 	ev.entity_name = d.entity_name;
 	ev.payload = len == 0 ? "{}" : body;
-	st = d.is_json ? db_event_insert(db, &ev, &res->id) : DB_REFUSED;
+	/* jsonb refuses what cJSON only took once repaired: skip the try. */
+	st = d.is_json && !d.json_repaired ? db_event_insert(db, &ev, &res->id)
+	                                   : DB_REFUSED;
 	if (st == DB_REFUSED) {
 		/* jsonb refused the body: keep the bytes and say why. */
+		if (!d.is_json)
+			reason = d.invalid_reason;
+		else if (d.json_repaired)
+			reason = "unpaired UTF-16 surrogate escape";
+		else
+			reason = "payload not storable as jsonb";
 		if (buf_puts(&why, "{\"stored_raw\":true,\"reason\":") == -1 ||
-		    buf_put_json_string(&why, d.is_json ?
-			"payload not storable as jsonb" :
-			d.invalid_reason) == -1 ||
+		    buf_put_json_string(&why, reason) == -1 ||
 		    buf_puts(&why, "}") == -1)
 			goto out;
 		ev.payload = why.buf;
@@ -128,6 +143,7 @@ ingest_delivery(struct db *db, const struct config *cfg,
 	else
 		rc = INGEST_OK;
 out:
+	free(delivery_id);
 	buf_release(&why);
 	delivery_release(&d);
 	return rc;

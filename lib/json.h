@@ -3,6 +3,8 @@
 #ifndef INSTLOG_JSON_H
 #define INSTLOG_JSON_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -18,7 +20,17 @@
 cJSON *json_parse(const char *p, size_t len);
 
 /*
- * Follow 'path', member names separated by '.', from object 'root'.
+ * Parse like json_parse(); when that fails and 'p' holds \u escapes of
+ * UTF-16 surrogates that do not form a pair (a lone "\ud800", which cJSON
+ * and jsonb both refuse), parse a copy with each such escape replaced by
+ * "\ufffd" instead, and set *repaired when that succeeded.  'p' is not
+ * modified.  Returns a tree the caller frees with cJSON_Delete(), or NULL.
+ */
+cJSON *json_parse_lenient(const char *p, size_t len, bool *repaired);
+
+/*
+ * Follow 'path', member names separated by '.', from object 'root'.  When
+ * an object has a member name twice the last one counts, as in jsonb.
  * Returns the member (borrowed from 'root'), or NULL when any step is
  * missing or is not an object.
  */
@@ -33,7 +45,9 @@ const cJSON *json_object(const cJSON *root, const char *path);
 /*
  * Read the integer at 'path' into *out.  Returns 0; 1 when the member is
  * missing or null; -1 when it is present but not an integral number in
- * [min, max].
+ * [min, max], or 2^53 or more in magnitude (cJSON holds numbers as
+ * doubles, which no longer keep every integer there: the id may have been
+ * rounded).
  */
 int json_int64(const cJSON *root, const char *path, int64_t min, int64_t max,
     int64_t *out);

@@ -13,6 +13,9 @@
 #include "str.h"
 #include "trace.h"
 
+/* The database time of one trace request; nginx waits 30 s for us. */
+#define ROUTE_DB_BUDGET_MS 25000
+
 void
 route_db_error(struct http_response *resp, enum db_status st,
     const char *what)
@@ -137,6 +140,7 @@ route_trace_main(int argc, char **argv, const struct route_def *def)
 		goto out;
 	(void)db_connect(ctx.db);
 	while (http_accept(&ctx.http, &req) == 0) {
+		db_set_deadline(ctx.db, ROUTE_DB_BUDGET_MS);
 		http_response_init(&resp);
 		handle(&ctx, def, &req, &resp);
 		http_send(&req, &resp);

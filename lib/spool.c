@@ -4,9 +4,11 @@
 #include <sys/time.h>
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +179,21 @@ parse_head(struct spool_entry *e)
 	return -1;
 }
 
+/* Return true for "YYYY-MM-DDTHH:MM:SS.uuuuuuZ", as spool_write() puts. */
+static bool
+is_stamp(const char *s)
+{
+	static const char form[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+
+	if (s == NULL || strlen(s) != sizeof(form) - 1)
+		return false;
+	for (size_t i = 0; form[i] != '\0'; i++)
+		if (form[i] == 'd' ? !isdigit((unsigned char)s[i])
+		                   : s[i] != form[i])
+			return false;
+	return true;
+}
+
 int
 spool_read(const char *path, struct spool_entry *e)
 {
@@ -193,11 +210,19 @@ spool_read(const char *path, struct spool_entry *e)
 		return -1;
 	}
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_append(&e->data, chunk, n) == -1)
+		if (buf_append(&e->data, chunk, n) == -1) {
+			log_warnx("spool: '%s': out of memory", path);
 			goto out;
-	if (ferror(f) || e->data.len < strlen(SPOOL_MAGIC) ||
+		}
+	if (ferror(f)) {
+		log_warnx("spool: cannot read '%s'", path);
+		goto out;
+	}
+	rc = 1;
+	if (e->data.len < strlen(SPOOL_MAGIC) ||
 	    memcmp(e->data.buf, SPOOL_MAGIC, strlen(SPOOL_MAGIC)) != 0 ||
-	    parse_head(e) == -1 || e->h.event == NULL) {
+	    parse_head(e) == -1 || !delivery_event_is_valid(e->h.event) ||
+	    !is_stamp(e->received_at)) {
 		log_warnx("spool: '%s' is not a spool file", path);
 		goto out;
 	}

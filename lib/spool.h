@@ -33,8 +33,10 @@ struct spool_entry {
 };
 
 /*
- * Read the spool file 'path' into *e.  Returns 0, or -1 (logged) when it
- * cannot be read or is not a spool file.  Release with
+ * Read the spool file 'path' into *e.  Returns 0; 1 (logged) when it is
+ * not a well-formed spool file (bad magic, header lines, event name or
+ * received_at: move it aside, reading it again will not help); -1
+ * (logged) when it cannot be read.  Either way release *e with
  * spool_entry_release().
  */
 int spool_read(const char *path, struct spool_entry *e);

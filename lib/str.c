@@ -194,6 +194,91 @@ hex_encode(const unsigned char *p, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
+/*
+ * Return the length of the well-formed UTF-8 sequence at the start of the
+ * 'len' (> 0) bytes of 'p', or 0 when there is none.
+ */
+static size_t
+utf8_seq(const unsigned char *p, size_t len)
+{
+	uint32_t cp;
+	size_t n;
+
+	if (p[0] == 0)
+		return 0;
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07;
+	} else
+		return 0;
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+bool
+is_utf8(const char *p, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t i = 0, n;
+
+	while (i < len) {
+		if ((n = utf8_seq(u + i, len - i)) == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+int
+buf_append_utf8(struct buf *b, const char *p, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t i = 0, start = 0, n;
+
+	while (i < len) {
+		if ((n = utf8_seq(u + i, len - i)) != 0) {
+			i += n;
+			continue;
+		}
+		if (buf_append(b, p + start, i - start) == -1 ||
+		    buf_append(b, "\xef\xbf\xbd", 3) == -1)
+			return -1;
+		start = ++i;
+	}
+	return buf_append(b, p + start, i - start);
+}
+
+char *
+utf8_dup(const char *s)
+{
+	struct buf b;
+
+	buf_init(&b);
+	if (buf_append_utf8(&b, s, strlen(s)) == -1 ||
+	    (b.buf == NULL && buf_append(&b, "", 0) == -1)) {
+		buf_release(&b);
+		return NULL;
+	}
+	return b.buf;
+}
+
 bool
 has_prefix(const char *s, const char *prefix)
 {

@@ -64,6 +64,26 @@ int hex_decode(const char *hex, unsigned char *out, size_t outlen);
  */
 void hex_encode(const unsigned char *p, size_t len, char *out);
 
+/*
+ * Return true when the 'len' bytes of 'p' are well-formed UTF-8 that
+ * PostgreSQL text accepts: no overlong forms, surrogates, code points past
+ * U+10FFFF or NUL bytes.
+ */
+bool is_utf8(const char *p, size_t len);
+
+/*
+ * Append 'len' bytes of 'p' with each byte that does not start a
+ * well-formed UTF-8 sequence (see is_utf8()) replaced by U+FFFD.  Returns
+ * 0 or -1.
+ */
+int buf_append_utf8(struct buf *b, const char *p, size_t len);
+
+/*
+ * Return a copy of the NUL-terminated 's' made well-formed UTF-8 with
+ * buf_append_utf8(), or NULL when out of memory.  The caller frees it.
+ */
+char *utf8_dup(const char *s);
+
 /* Return true when the NUL-terminated 's' starts with 'prefix'. */
 bool has_prefix(const char *s, const char *prefix);
 

@@ -38,19 +38,40 @@ days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+/* Seconds from 1970 of 0001-01-01 and of 10000-01-01, PostgreSQL's
+ * timestamptz covering both. */
+#define TIME_MIN (-62135596800LL)
+#define TIME_END (253402300800LL)
+
+/*
+ * Write 'secs' (within [TIME_MIN, TIME_END)) and 'usec' as RFC 3339 UTC
+ * with a four-digit year.  Returns 0, or -1 when out of range.
+ */
 static int
 format_utc(int64_t secs, long usec, char *out, size_t size)
 {
 	struct tm tm;
 	time_t t = (time_t)secs;
-	char base[32];
 
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+	if (secs < TIME_MIN || secs >= TIME_END || gmtime_r(&t, &tm) == NULL)
 		return -1;
-	if (snprintf(out, size, "%s.%06ldZ", base, usec) >= (int)size)
+	if (snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+	        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	        tm.tm_min, tm.tm_sec, usec) >= (int)size)
 		return -1;
 	return 0;
+}
+
+/* Days in month 'm' of year 'y'. */
+static int
+month_days(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+		31 };
+
+	if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+		return 29;
+	return days[m - 1];
 }
 
 int
@@ -80,7 +101,7 @@ trace_time_parse(const char *s, time_t now, char *out, size_t size)
 	    digits(&p, 2, &mo) == -1 || *p++ != '-' ||
 	    digits(&p, 2, &d) == -1)
 		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31)
+	if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo))
 		return -1;
 	if (*p != '\0') {
 		if (*p != 'T' && *p != 't' && *p != ' ')

@@ -67,16 +67,22 @@ stack_pg_start() {
 		    return 1
 	fi
 	PG_PORT=${PG_PORT:-$(stack_free_port)}
-	stack_as_pg "$bindir/pg_ctl" -D "$PGDATA_DIR" -w -t 60 \
-	    -l "$PGDATA_DIR/server.log" \
-	    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PGDATA_DIR -c max_connections=200 ${STACK_PG_OPTS:-}" \
-	    start >/dev/null || { cat "$PGDATA_DIR/server.log" >&2; return 1; }
+	stack_pg_resume || return 1
 	stack_as_pg "$bindir/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U instlog \
 	    -d postgres -c "SELECT 1 FROM pg_database WHERE datname='instlog'" \
 	    -At | grep -q 1 ||
 	    stack_as_pg "$bindir/createdb" -h 127.0.0.1 -p "$PG_PORT" \
 	    -U instlog instlog
 	STACK_DATABASE_URL="postgresql://instlog@127.0.0.1:$PG_PORT/instlog"
+}
+
+# stack_pg_resume: start the cluster of PGDATA_DIR again on PG_PORT (after
+# stack_pg_stop, say), with the options stack_pg_start gave it.
+stack_pg_resume() {
+	stack_as_pg "$PG_BINDIR/pg_ctl" -D "$PGDATA_DIR" -w -t 60 \
+	    -l "$PGDATA_DIR/server.log" \
+	    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PGDATA_DIR -c max_connections=200 ${STACK_PG_OPTS:-}" \
+	    start >/dev/null || { cat "$PGDATA_DIR/server.log" >&2; return 1; }
 }
 
 stack_pg_stop() {
@@ -86,31 +92,53 @@ stack_pg_stop() {
 	return 0
 }
 
-# stack_route_start NAME: start one FastCGI binary on RUNDIR/NAME.sock.
+# stack_route_start NAME: start one FastCGI binary on RUNDIR/NAME.sock,
+# under STACK_WRAPPER when set (e.g. "valgrind -q --log-file=...").
 stack_route_start() {
 	local name=$1 workers=${STACK_WORKERS:-2} i
 	[ -x "$STACK_BIN/$name" ] || { stack_log "no binary $name (skipped)"; return 0; }
 	rm -f "$RUNDIR/$name.sock"
-	"$STACK_BIN/$name" -s "$RUNDIR/$name.sock" -w "$workers" \
+	${STACK_WRAPPER:-} "$STACK_BIN/$name" -s "$RUNDIR/$name.sock" -w "$workers" \
 	    2>>"$RUNDIR/$name.log" &
 	eval "STACK_PID_$name=$!"
 	STACK_PIDS+=("$!")
-	for i in $(seq 1 100); do
+	# Also on disk: a route restarted from a subshell stays findable.
+	echo "$!" >"$RUNDIR/$name.pid"
+	for i in $(seq 1 400); do
 		[ -S "$RUNDIR/$name.sock" ] && return 0
 		kill -0 "$!" 2>/dev/null || { stack_log "$name failed to start:"; cat "$RUNDIR/$name.log" >&2; return 1; }
 		sleep 0.05
 	done
-	stack_log "$name: no socket after 5 s"
+	stack_log "$name: no socket after 20 s"
 	return 1
+}
+
+# stack_replay_start: when INSTLOG_SPOOL_DIR is set, replay the spool in the
+# background every STACK_REPLAY_INTERVAL seconds (default 5).
+stack_replay_start() {
+	[ -n "${INSTLOG_SPOOL_DIR:-}" ] || return 0
+	[ -x "$STACK_BIN/spool_replay" ] || { stack_log "no binary spool_replay (skipped)"; return 0; }
+	${STACK_WRAPPER:-} "$STACK_BIN/spool_replay" -i "${STACK_REPLAY_INTERVAL:-5}" \
+	    2>>"$RUNDIR/spool_replay.log" &
+	STACK_PID_spool_replay=$!
+	STACK_PIDS+=("$!")
+}
+
+# stack_route_pid NAME: the supervisor pid of a running route binary.
+stack_route_pid() {
+	cat "$RUNDIR/$1.pid" 2>/dev/null
 }
 
 # stack_route_stop NAME: stop one binary (its workers follow).
 stack_route_stop() {
-	local var="STACK_PID_$1" pid
-	pid=${!var:-}
+	local pid
+	pid=$(stack_route_pid "$1")
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null
+	# Not our child when started from another subshell: poll.
 	wait "$pid" 2>/dev/null
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+	rm -f "$RUNDIR/$1.pid"
 	eval "STACK_PID_$1="
 	return 0
 }
@@ -157,6 +185,7 @@ stack_start() {
 	for r in $STACK_ROUTES; do
 		stack_route_start "$r" || return 1
 	done
+	stack_replay_start || return 1
 	stack_nginx_start || return 1
 }
 
@@ -215,6 +244,7 @@ instlog ready at $INSTLOG_URL
   GET  $INSTLOG_URL/trace/entity/{id}  /trace/installation/{id}  /trace/job/{id}  /trace/payload/{id}
   DATABASE_URL=$DATABASE_URL
   logs: $var/*.log
+  spool: $INSTLOG_SPOOL_DIR (replayed every ${STACK_REPLAY_INTERVAL:-5} s by spool_replay)
 
 Send a signed sample delivery:
   sig=\$(openssl dgst -sha256 -hmac '$secret_expr' -r $sample | cut -d' ' -f1); curl -sS -H 'X-GitHub-Event: ping' -H "X-GitHub-Delivery: \$(cat /proc/sys/kernel/random/uuid)" -H "X-Hub-Signature-256: sha256=\$sig" --data-binary @$sample $INSTLOG_URL/webhook

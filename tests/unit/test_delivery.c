@@ -366,6 +366,150 @@ delivery_deep_nesting_refused(void **state)
 	buf_release(&b);
 }
 
+/* The fixture 'name' with the first 'from' replaced by 'to'. */
+static char *
+fixture_edit(const char *name, const char *from, const char *to, size_t *len)
+{
+	size_t n;
+	char *body = read_fixture(name, &n), *at;
+	struct buf b;
+
+	at = strstr(body, from);
+	assert_non_null(at);
+	buf_init(&b);
+	assert_int_equal(buf_append(&b, body, (size_t)(at - body)), 0);
+	assert_int_equal(buf_puts(&b, to), 0);
+	assert_int_equal(buf_puts(&b, at + strlen(from)), 0);
+	free(body);
+	*len = b.len;
+	return b.buf;
+}
+
+/*
+ * A lone UTF-16 surrogate escape makes cJSON (and jsonb) refuse the body;
+ * the delivery still yields its semantic row, from a repaired copy.
+ */
+static void
+delivery_lone_surrogate_keeps_semantic_row(void **state)
+{
+	static const struct {
+		const char *login, *want;
+		bool repaired;
+	} v[] = {
+		{ "\"Coder\\ud800tocat\"", "Coder\xef\xbf\xbdtocat", true },
+		{ "\"Coder\\udfffTocat\"", "Coder\xef\xbf\xbdTocat", true },
+		{ "\"\\ud800\\u0041\"",
+		    "\xef\xbf\xbd"
+		    "A",
+		    true },
+		{ "\"\\udbff\\udbff\"", "\xef\xbf\xbd\xef\xbf\xbd", true },
+		{ "\"x\\ud800\"", "x\xef\xbf\xbd", true },
+		/* A valid pair, and an escaped backslash before "ud800". */
+		{ "\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80", false },
+		{ "\"\\\\ud800\"", "\\ud800", false },
+	};
+	struct delivery_headers h = { "installation", "guid", NULL, NULL };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct delivery d;
+		size_t len;
+		char *body = fixture_edit("installation.created",
+		    "\"Codertocat\"", v[i].login, &len);
+
+		assert_int_equal(delivery_parse(&no_labels, &h, body, len, &d),
+		    0);
+		assert_true(d.is_json);
+		assert_int_equal(d.json_repaired, v[i].repaired);
+		assert_int_equal(d.kind, DELIVERY_RECORD);
+		assert_string_equal(d.event, "installation.created");
+		assert_int_equal(d.entity_id, 21031067);
+		assert_int_equal(d.installation_id, 957387);
+		assert_string_equal(d.entity_name, v[i].want);
+		delivery_release(&d);
+		free(body);
+	}
+}
+
+/* Strings go to text columns: ill-formed UTF-8 is replaced, not stored. */
+static void
+delivery_ill_formed_utf8_made_text_safe(void **state)
+{
+	struct delivery_headers h = { "installation", "guid", NULL, NULL };
+	struct delivery d;
+	size_t len;
+	char *body = fixture_edit("installation.created", "\"Codertocat\"",
+	    "\"Coder\xff\xc0\xaftocat\"", &len);
+
+	(void)state;
+	assert_int_equal(delivery_parse(&no_labels, &h, body, len, &d), 0);
+	assert_true(d.is_json);
+	assert_int_equal(d.kind, DELIVERY_RECORD);
+	assert_string_equal(d.entity_name,
+	    "Coder\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdtocat");
+	delivery_release(&d);
+	free(body);
+}
+
+/* Twice the same member name: the last counts, as jsonb keeps it. */
+static void
+delivery_duplicate_members_last_wins(void **state)
+{
+	struct delivery_headers h = { "installation", "guid", NULL, NULL };
+	struct delivery d;
+	size_t len;
+	char *body = fixture_edit("installation.created", "\"installation\":",
+	    "\"installation\":{\"id\":1,\"account\":{\"id\":2}},"
+	    "\"installation\":",
+	    &len);
+
+	(void)state;
+	assert_int_equal(delivery_parse(&no_labels, &h, body, len, &d), 0);
+	assert_int_equal(d.installation_id, 957387);
+	assert_int_equal(d.entity_id, 21031067);
+	delivery_release(&d);
+	free(body);
+}
+
+/* Ids a double cannot hold exactly, and actions that are no name. */
+static void
+delivery_suspicious_fields_invalid(void **state)
+{
+	static const struct {
+		const char *from, *to;
+	} v[] = {
+		{ "\"id\": 957387", "\"id\": 9007199254740993" },
+		{ "\"id\": 957387", "\"id\": -957387" },
+		{ "\"id\": 957387", "\"id\": 1e30" },
+		{ "\"id\": 957387", "\"id\": \"957387\"" },
+		{ "\"id\": 957387", "\"id\": true" },
+		{ "\"action\": \"created\"", "\"action\": \"created\\n\"" },
+		{ "\"action\": \"created\"", "\"action\": \"\"" },
+		{ "\"action\": \"created\"",
+		    "\"action\": \"created' OR 1=1 --\"" },
+	};
+	struct delivery_headers h = { "installation", "guid", NULL, NULL };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct delivery d;
+		size_t len;
+		char *body = fixture_edit("installation.created", v[i].from,
+		    v[i].to, &len);
+
+		assert_int_equal(delivery_parse(&no_labels, &h, body, len, &d),
+		    0);
+		if (d.kind != DELIVERY_INVALID)
+			fail_msg("case %zu: kind %d", i, d.kind);
+		assert_true(d.is_json);
+		assert_non_null(d.invalid_reason);
+		assert_true(strcmp(d.event, "installation") == 0 ||
+		    strcmp(d.event, "installation.created") == 0);
+		delivery_release(&d);
+		free(body);
+	}
+}
+
 static void
 delivery_event_names(void **state)
 {
@@ -392,6 +536,10 @@ main(void)
 		cmocka_unit_test(delivery_invalid_bodies),
 		cmocka_unit_test(delivery_deep_nesting_refused),
 		cmocka_unit_test(delivery_event_names),
+		cmocka_unit_test(delivery_lone_surrogate_keeps_semantic_row),
+		cmocka_unit_test(delivery_ill_formed_utf8_made_text_safe),
+		cmocka_unit_test(delivery_duplicate_members_last_wins),
+		cmocka_unit_test(delivery_suspicious_fields_invalid),
 	};
 
 	return cmocka_run_group_tests_name("delivery", tests, NULL, NULL);

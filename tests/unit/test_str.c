@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -116,6 +117,148 @@ json_getters(void **state)
 	cJSON_Delete(root);
 }
 
+static void
+str_utf8(void **state)
+{
+	static const struct {
+		const char *in, *out;
+		size_t len;
+	} v[] = {
+		{ "", "", 0 },
+		{ "plain", "plain", 5 },
+		{ "\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9", 5 },
+		{ "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", 4 },
+		{ "\xef\xbf\xbd", "\xef\xbf\xbd", 3 },
+		/* Stray continuation, bad lead bytes, truncated sequences. */
+		{ "a\x80"
+		  "b",
+		    "a\xef\xbf\xbd"
+		    "b",
+		    3 },
+		{ "\xff\xfe", "\xef\xbf\xbd\xef\xbf\xbd", 2 },
+		{ "\xc3", "\xef\xbf\xbd", 1 },
+		{ "\xe2\x82", "\xef\xbf\xbd\xef\xbf\xbd", 2 },
+		/* Overlong '/', an encoded surrogate, past U+10FFFF. */
+		{ "\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd", 2 },
+		{ "\xe0\x80\xaf", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", 3 },
+		{ "\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", 3 },
+		{ "\xf4\x90\x80\x80",
+		    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", 4 },
+		/* A NUL is ill-formed for text too. */
+		{ "a\0b",
+		    "a\xef\xbf\xbd"
+		    "b",
+		    3 },
+	};
+	char *dup;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct buf b;
+
+		buf_init(&b);
+		assert_int_equal(is_utf8(v[i].in, v[i].len),
+		    strcmp(v[i].in, v[i].out) == 0 &&
+		        v[i].len == strlen(v[i].in));
+		assert_int_equal(buf_append_utf8(&b, v[i].in, v[i].len), 0);
+		if (b.len != strlen(v[i].out))
+			fail_msg("case %zu: %zu bytes", i, b.len);
+		if (b.len > 0)
+			assert_memory_equal(b.buf, v[i].out, b.len);
+		buf_release(&b);
+	}
+	dup = utf8_dup("x\xffy");
+	assert_string_equal(dup, "x\xef\xbf\xbdy");
+	free(dup);
+	dup = utf8_dup("");
+	assert_string_equal(dup, "");
+	free(dup);
+}
+
+static void
+json_lenient_surrogates(void **state)
+{
+	static const struct {
+		const char *in, *want;
+		bool ok, repaired;
+	} v[] = {
+		{ "{\"s\":\"a\\ud800b\"}",
+		    "a\xef\xbf\xbd"
+		    "b",
+		    true, true },
+		{ "{\"s\":\"\\udc00\"}", "\xef\xbf\xbd", true, true },
+		{ "{\"s\":\"\\uD83D\\uDE00\"}", "\xf0\x9f\x98\x80", true,
+		    false },
+		{ "{\"s\":\"\\ud83d\"}", "\xef\xbf\xbd", true, true },
+		/* Escapes in member names, and at the very end of the text. */
+		{ "{\"\\ud800\":1,\"s\":\"x\"}", "x", true, true },
+		{ "{\"s\":\"\\ud800", NULL, false, false },
+		{ "{\"s\":\"\\ud8", NULL, false, false },
+		/* Still not JSON once repaired. */
+		{ "{\"s\":\"\\ud800\",}", NULL, false, false },
+
+		{ "\\ud800", NULL, false, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		bool repaired = true;
+		cJSON *root =
+		    json_parse_lenient(v[i].in, strlen(v[i].in), &repaired);
+
+		assert_int_equal(root != NULL, v[i].ok);
+		assert_int_equal(repaired, v[i].repaired);
+		if (root != NULL)
+			assert_string_equal(json_string(root, "s"), v[i].want);
+		cJSON_Delete(root);
+	}
+}
+
+static void
+json_nesting_and_duplicates(void **state)
+{
+	const char *dup = "{\"a\":{\"id\":1},\"a\":{\"id\":2}}", *text;
+	struct buf b;
+	cJSON *root;
+	int64_t v = 0;
+
+	(void)state;
+	root = json_parse(dup, strlen(dup));
+	assert_non_null(root);
+	assert_int_equal(json_int64(root, "a.id", 1, 10, &v), 0);
+	assert_int_equal(v, 2);
+	cJSON_Delete(root);
+	/* Closing brackets first do not buy extra depth. */
+	buf_init(&b);
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(buf_puts(&b, "]"), 0);
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(buf_puts(&b, "["), 0);
+	assert_null(json_parse(b.buf, b.len));
+	buf_reset(&b);
+	for (int i = 0; i < JSON_MAX_DEPTH; i++)
+		assert_int_equal(buf_puts(&b, "["), 0);
+	for (int i = 0; i < JSON_MAX_DEPTH; i++)
+		assert_int_equal(buf_puts(&b, "]"), 0);
+	root = json_parse(b.buf, b.len);
+	assert_non_null(root);
+	cJSON_Delete(root);
+	buf_reset(&b);
+	for (int i = 0; i <= JSON_MAX_DEPTH; i++)
+		assert_int_equal(buf_puts(&b, "["), 0);
+	for (int i = 0; i <= JSON_MAX_DEPTH; i++)
+		assert_int_equal(buf_puts(&b, "]"), 0);
+	assert_null(json_parse(b.buf, b.len));
+	buf_release(&b);
+	/* 2^53 - 1 is exact; 2^53 may be a rounded 2^53 + 1. */
+	text = "{\"a\":9007199254740991,\"b\":9007199254740993}";
+	root = json_parse(text, strlen(text));
+	assert_non_null(root);
+	assert_int_equal(json_int64(root, "a", 1, INT64_MAX, &v), 0);
+	assert_int_equal(json_int64(root, "b", 1, INT64_MAX, &v), -1);
+	cJSON_Delete(root);
+}
+
 int
 main(void)
 {
@@ -124,6 +267,9 @@ main(void)
 		cmocka_unit_test(str_hex),
 		cmocka_unit_test(str_buf_and_json_string),
 		cmocka_unit_test(json_getters),
+		cmocka_unit_test(str_utf8),
+		cmocka_unit_test(json_lenient_surrogates),
+		cmocka_unit_test(json_nesting_and_duplicates),
 	};
 
 	return cmocka_run_group_tests_name("str", tests, NULL, NULL);

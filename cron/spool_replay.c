@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/* spool_replay: record the deliveries spooled while PostgreSQL was away. */
+#include <sys/file.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "db.h"
+#include "ingest.h"
+#include "log.h"
+#include "spool.h"
+#include "str.h"
+
+/* In the spool directory; spool_list() only lists "*.delivery". */
+#define LOCK_NAME  "spool_replay.lock"
+#define BAD_SUFFIX ".bad"
+
+/* What became of one spool file. */
+enum replay_result {
+	REPLAY_DONE,    /* its row is committed and the file removed */
+	REPLAY_MOVED,   /* not a spool file: moved aside */
+	REPLAY_FAILED,  /* left in the spool (logged) */
+	REPLAY_DB_DOWN, /* left in the spool: the database is away */
+};
+
+/* What one pass over the spool did. */
+struct replay_stats {
+	int replayed; /* rows committed (files removed) */
+	int bad;      /* not spool files: moved aside as *.bad */
+	int failed;   /* left: an error other than the database */
+	int left;     /* left: the database went away, or stopped */
+	bool locked;  /* another replayer holds the lock: no pass */
+};
+
+static volatile sig_atomic_t replay_stop;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	replay_stop = 1;
+}
+
+/* Rename spool file 'name' of 'dir' to 'name.bad'.  Returns 0 or -1. */
+static int
+move_aside(const char *dir, const char *name)
+{
+	char from[4096], to[4096];
+
+	if (snprintf(from, sizeof(from), "%s/%s", dir, name) >=
+	        (int)sizeof(from) ||
+	    snprintf(to, sizeof(to), "%s/%s%s", dir, name, BAD_SUFFIX) >=
+	        (int)sizeof(to))
+		return -1;
+	if (rename(from, to) == -1) {
+		log_warnx("cannot move '%s' aside: %s", from, strerror(errno));
+		return -1;
+	}
+	log_warnx("moved '%s' aside as '%s'", from, to);
+	return 0;
+}
+
+/* Replay spool file 'name' of the spool directory. */
+static enum replay_result
+replay_file(struct db *db, const struct config *cfg, const char *name)
+{
+	struct spool_entry e;
+	struct ingest_result r;
+	enum ingest_status st;
+	char path[4096];
+	int rd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", cfg->spool_dir, name) >=
+	    (int)sizeof(path))
+		return REPLAY_FAILED;
+	if ((rd = spool_read(path, &e)) != 0) {
+		spool_entry_release(&e);
+		if (rd == 1 && move_aside(cfg->spool_dir, name) == 0)
+			return REPLAY_MOVED;
+		return REPLAY_FAILED;
+	}
+	/* The same path as a live delivery, at the time it arrived. */
+	st = ingest_delivery(db, cfg, &e.h, e.received_at, e.body, e.len, &r);
+	spool_entry_release(&e);
+	switch (st) {
+	case INGEST_OK:
+	case INGEST_INVALID:
+	case INGEST_JOB_FAILED:
+		/* The row is committed: only now may the file go. */
+		if (spool_remove(cfg->spool_dir, name) == -1)
+			log_warnx("'%s' is recorded (row %lld) but still "
+			          "spooled: remove it by hand",
+			    path, (long long)r.id);
+		return REPLAY_DONE;
+	case INGEST_DB_DOWN:
+		return REPLAY_DB_DOWN;
+	case INGEST_ERROR:
+		break;
+	}
+	log_warnx("'%s' not recorded: left in the spool", path);
+	return REPLAY_FAILED;
+}
+
+/*
+ * One pass: take the lock (held elsewhere: st->locked, nothing done) and
+ * replay every spool file in arrival order, stopping at the first that
+ * finds the database down.  Fills *st.  Returns 0, or -1 (logged) when the
+ * spool cannot be locked or listed.
+ */
+static int
+replay_pass(struct db *db, const struct config *cfg, struct replay_stats *st)
+{
+	char lockpath[4096];
+	char **names = NULL;
+	int lock = -1, n, i, rc = -1;
+
+	memset(st, 0, sizeof(*st));
+	if (snprintf(lockpath, sizeof(lockpath), "%s/%s", cfg->spool_dir,
+	        LOCK_NAME) >= (int)sizeof(lockpath))
+		goto out;
+	if ((lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		log_warnx("cannot open '%s': %s", lockpath, strerror(errno));
+		goto out;
+	}
+	if (flock(lock, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK) {
+			st->locked = true;
+			rc = 0;
+		} else
+			log_warnx("cannot lock '%s': %s", lockpath,
+			    strerror(errno));
+		goto out;
+	}
+	if ((n = spool_list(cfg->spool_dir, &names)) == -1)
+		goto out;
+	for (i = 0; i < n && !replay_stop; i++) {
+		enum replay_result r = replay_file(db, cfg, names[i]);
+
+		if (r == REPLAY_DB_DOWN)
+			break;
+		if (r == REPLAY_DONE)
+			st->replayed++;
+		else if (r == REPLAY_MOVED)
+			st->bad++;
+		else
+			st->failed++;
+	}
+	st->left = n - i;
+	rc = 0;
+out:
+	spool_names_free(names);
+	if (lock != -1)
+		(void)close(lock);
+	return rc;
+}
+
+static void
+usage(void)
+{
+	(void)fprintf(stderr, "usage: spool_replay [-1 | -i seconds]\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cfg;
+	struct replay_stats st;
+	struct sigaction sa;
+	struct db *db = NULL;
+	int64_t interval = 0;
+	int c, rc = 2;
+
+	log_init("spool_replay");
+	memset(&cfg, 0, sizeof(cfg));
+	while ((c = getopt(argc, argv, "1i:")) != -1) {
+		switch (c) {
+		case '1':
+			interval = 0;
+			break;
+		case 'i':
+			if (parse_int64(optarg, 1, 86400, &interval) == -1) {
+				log_warnx("-i: seconds must be 1..86400: '%s'",
+				    optarg);
+				goto out;
+			}
+			break;
+		default:
+			usage();
+			goto out;
+		}
+	}
+	if (optind != argc) {
+		usage();
+		goto out;
+	}
+	if (config_load(&cfg, CONFIG_NEED_DB) == -1)
+		goto out;
+	if (cfg.spool_dir == NULL) {
+		log_warnx("INSTLOG_SPOOL_DIR is not set");
+		goto out;
+	}
+	if (spool_check(cfg.spool_dir) == -1)
+		goto out;
+	if ((db = db_new(cfg.database_url, "instlog-spool-replay")) == NULL) {
+		log_warnx("out of memory");
+		rc = 1;
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)signal(SIGPIPE, SIG_IGN);
+
+	if (interval == 0) {
+		/* One pass, for cron: a held lock is a quiet success. */
+		if (replay_pass(db, &cfg, &st) == -1) {
+			rc = 1;
+			goto out;
+		}
+		rc = 0;
+		if (st.locked)
+			goto out;
+		log_info("replayed=%d bad=%d failed=%d left=%d", st.replayed,
+		    st.bad, st.failed, st.left);
+		if (st.bad > 0 || st.failed > 0 || st.left > 0)
+			rc = 1;
+		goto out;
+	}
+	log_info("replaying '%s' every %lld s", cfg.spool_dir,
+	    (long long)interval);
+	while (!replay_stop) {
+		struct timespec ts = { (time_t)interval, 0 };
+
+		if (replay_pass(db, &cfg, &st) == 0 && !st.locked &&
+		    (st.replayed > 0 || st.bad > 0 || st.failed > 0))
+			log_info("replayed=%d bad=%d failed=%d left=%d",
+			    st.replayed, st.bad, st.failed, st.left);
+		/* A signal cuts the sleep short. */
+		if (!replay_stop)
+			(void)nanosleep(&ts, NULL);
+	}
+	rc = 0;
+out:
+	db_free(db);
+	config_release(&cfg);
+	return rc;
+}
