@@ -70,7 +70,8 @@ ac_run() {
 ac_summary() {
 	[[ "$OUT" =~ ^auth_check:\ (.*)\ ms=[0-9]+$ ]] ||
 	    { fail "no summary line: '$OUT'"; return 1; }
-	assert_eq "$1" "${BASH_REMATCH[1]}" "summary"
+	assert_eq "$1" "${BASH_REMATCH[1]}" "summary" ||
+	    echo "auth_check stderr: $ERR; fake: $(tail -3 "$TEST_TMP/fake.out")" >&2
 }
 
 # ac_requests [LINE]: requests the fake logged (those equal to LINE).
