@@ -235,8 +235,9 @@ stack_run() {
 	else
 		printf '{"zen":"Design for failure.","hook_id":1,"hook":{"type":"App","app_id":1}}' >"$sample"
 	fi
-	local secret_expr='$GITHUB_WEBHOOK_SECRET'
+	local secret_expr='$GITHUB_WEBHOOK_SECRET' trace_expr='$TRACE_API_SECRET'
 	[ -n "${GITHUB_WEBHOOK_SECRET:-}" ] && secret_expr=$GITHUB_WEBHOOK_SECRET
+	[ -n "${TRACE_API_SECRET:-}" ] && trace_expr=$TRACE_API_SECRET
 	cat <<MSG
 
 instlog ready at $INSTLOG_URL
@@ -250,6 +251,9 @@ Send a signed sample delivery:
   sig=\$(openssl dgst -sha256 -hmac '$secret_expr' -r $sample | cut -d' ' -f1); curl -sS -H 'X-GitHub-Event: ping' -H "X-GitHub-Delivery: \$(cat /proc/sys/kernel/random/uuid)" -H "X-Hub-Signature-256: sha256=\$sig" --data-binary @$sample $INSTLOG_URL/webhook
 See the row:
   psql '$DATABASE_URL' -c 'SELECT id, received_at, event, outcome, delivery_id FROM installation_events ORDER BY id'
+Read it back through the trace routes and the CLI:
+  curl -sS -H 'Authorization: Bearer $trace_expr' $INSTLOG_URL/trace/payload/1
+  TRACE_API_SECRET='$trace_expr' INSTLOG_URL=$INSTLOG_URL $STACK_BIN/instlog-trace --entity-id <account id>
 
 Ctrl-C stops everything.
 MSG
