@@ -86,9 +86,11 @@ stack_pg_stop() {
 	return 0
 }
 
-# stack_route_start NAME: start one FastCGI binary on RUNDIR/NAME.sock.
+# stack_route_start NAME: start one FastCGI binary on RUNDIR/NAME.sock with
+# STACK_WORKERS_NAME workers (else STACK_WORKERS, else 2).
 stack_route_start() {
-	local name=$1 workers=${STACK_WORKERS:-2} i
+	local name=$1 wvar="STACK_WORKERS_$1" workers i
+	workers=${!wvar:-${STACK_WORKERS:-2}}
 	[ -x "$STACK_BIN/$name" ] || { stack_log "no binary $name (skipped)"; return 0; }
 	rm -f "$RUNDIR/$name.sock"
 	"$STACK_BIN/$name" -s "$RUNDIR/$name.sock" -w "$workers" \
@@ -116,12 +118,16 @@ stack_route_stop() {
 }
 
 # stack_nginx_start: write RUNDIR/nginx.conf from nginx/ and start nginx.
+# STACK_NGINX_EXTRA names a file of extra locations (the benchmarks' CGI
+# peer) appended to the routes, with @RUNDIR@ filled in.
 stack_nginx_start() {
 	local userline="" access="off"
 	[ "$(id -u)" = 0 ] && userline="user root;"
 	[ -n "${STACK_ACCESS_LOG:-}" ] && access="$RUNDIR/nginx-access.log"
 	mkdir -p "$RUNDIR/nginx-tmp"
 	sed "s|@RUNDIR@|$RUNDIR|g" "$STACK_TOP/nginx/instlog.conf" >"$RUNDIR/instlog.conf"
+	[ -n "${STACK_NGINX_EXTRA:-}" ] &&
+	    sed "s|@RUNDIR@|$RUNDIR|g" "$STACK_NGINX_EXTRA" >>"$RUNDIR/instlog.conf"
 	cp "$STACK_TOP/nginx/fastcgi.conf" "$RUNDIR/fastcgi.conf"
 	sed -e "s|@RUNDIR@|$RUNDIR|g" -e "s|@PORT@|$PORT|g" \
 	    -e "s|@USERLINE@|$userline|" -e "s|@ACCESSLOG@|$access|" \
@@ -140,7 +146,8 @@ stack_nginx_start() {
 }
 
 # stack_start DIR: everything, in DIR.  Honours DATABASE_URL, PORT
-# (default a free one), STACK_WORKERS.  Exports the §7 variables.
+# (default a free one), STACK_WORKERS, STACK_WORKERS_<route>,
+# STACK_PG_OPTS, STACK_NGINX_EXTRA.  Exports the §7 variables.
 stack_start() {
 	RUNDIR=$1
 	mkdir -p "$RUNDIR"
