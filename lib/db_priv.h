@@ -11,6 +11,8 @@ struct db {
 	PGconn		*conn;
 	char		*url;
 	const char	*appname;
+	unsigned int	 prepared;	/* bit i: db.c's statement i is
+					   prepared on 'conn' */
 };
 
 /*
