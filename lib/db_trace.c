@@ -101,6 +101,16 @@ out:
 }
 
 /*
+ * The payload of row 'e', detoasted once: a payload of more than about
+ * 2 kB is stored compressed (and out of line), and every "payload -> ..."
+ * would fetch and decompress it again.  "#> '{}'" returns the whole value
+ * detoasted; OFFSET 0 keeps the planner from copying the expression into
+ * each use.  The queries below read x.p instead of payload.
+ */
+#define SQL_PAYLOAD_ONCE(e) \
+	"CROSS JOIN LATERAL (SELECT " e "payload #> '{}' AS p OFFSET 0) x "
+
+/*
  * The page query.  $1 entity, $2 since, $3 until, $4 event, $5 cursor id,
  * $6 limit + 1, $7 dedupe.  The event filter matches the name or, at a
  * dot boundary, a prefix of it; a cursor continues after its row.
@@ -109,12 +119,13 @@ out:
 	"SELECT e.id, " SQL_UTC("e.received_at") ", e.source, e.event, " \
 	"e.outcome, e.delivery_id, e.app_id, e.installation_id, " \
 	"e.entity_type, e.entity_id, e.entity_name, " \
-	"e.payload -> 'sender' ->> 'login', " \
+	"x.p -> 'sender' ->> 'login', " \
 	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
-	"e.payload -> 'workflow_job' ->> 'id' END, " \
+	"x.p -> 'workflow_job' ->> 'id' END, " \
 	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
-	"e.payload -> 'repository' ->> 'full_name' END " \
-	"FROM installation_events e WHERE e.entity_id = $1::bigint " \
+	"x.p -> 'repository' ->> 'full_name' END " \
+	"FROM installation_events e " SQL_PAYLOAD_ONCE("e.") \
+	"WHERE e.entity_id = $1::bigint " \
 	"AND ($2::timestamptz IS NULL OR e.received_at >= $2::timestamptz) " \
 	"AND ($3::timestamptz IS NULL OR e.received_at <= $3::timestamptz) " \
 	"AND ($4::text IS NULL OR e.event = $4::text " \
@@ -216,26 +227,27 @@ out:
  */
 #define SQL_REPOS(key) \
 	"(SELECT string_agg(r ->> 'full_name', E'\\n') FROM " \
-	"jsonb_array_elements(CASE WHEN jsonb_typeof(payload -> '" key "') " \
-	"= 'array' THEN payload -> '" key "' ELSE '[]' END) r " \
+	"jsonb_array_elements(CASE WHEN jsonb_typeof(x.p -> '" key "') " \
+	"= 'array' THEN x.p -> '" key "' ELSE '[]' END) r " \
 	"WHERE jsonb_typeof(r) = 'object')"
 
 #define SQL_FOLD_ROWS \
 	"SELECT id, " SQL_UTC("received_at") ", event, app_id, " \
 	"installation_id, entity_name, " \
-	"COALESCE(payload -> 'installation' ->> 'repository_selection', " \
-	"payload ->> 'repository_selection'), " \
+	"COALESCE(x.p -> 'installation' ->> 'repository_selection', " \
+	"x.p ->> 'repository_selection'), " \
 	"CASE event WHEN 'installation.created' THEN " SQL_REPOS("repositories") \
 	" WHEN 'installation_repositories.added' THEN " \
 	SQL_REPOS("repositories_added") \
 	" WHEN 'installation_repositories.removed' THEN " \
 	SQL_REPOS("repositories_removed") " END, " \
-	"payload -> 'changes' -> 'login' ->> 'from', " \
-	"payload -> 'account' ->> 'login', " \
-	"CASE WHEN source = 'scheduler' THEN payload ->> 'http_status' END, " \
+	"x.p -> 'changes' -> 'login' ->> 'from', " \
+	"x.p -> 'account' ->> 'login', " \
+	"CASE WHEN source = 'scheduler' THEN x.p ->> 'http_status' END, " \
 	"CASE WHEN source = 'scheduler' THEN " \
-	"payload -> 'repository' ->> 'full_name' END " \
-	"FROM installation_events WHERE entity_id = $1::bigint " \
+	"x.p -> 'repository' ->> 'full_name' END " \
+	"FROM installation_events " SQL_PAYLOAD_ONCE("") \
+	"WHERE entity_id = $1::bigint " \
 	"AND event NOT LIKE 'workflow_job.%' " \
 	"AND ($2::timestamptz IS NULL OR received_at <= $2::timestamptz) " \
 	"ORDER BY received_at, id"
