@@ -139,6 +139,22 @@ out:
 	"AND (d.received_at, d.id) < (e.received_at, e.id))) " \
 	"ORDER BY e.received_at, e.id LIMIT $6::bigint"
 
+/* Copy column 'col' into 'pool' at *off; NULL for SQL null. */
+static const char *
+pool_copy(char *pool, size_t *off, const PGresult *res, int row, int col)
+{
+	const char *v;
+	size_t n;
+
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	v = PQgetvalue(res, row, col);
+	n = strlen(v) + 1;
+	memcpy(pool + *off, v, n);
+	*off += n;
+	return pool + *off - n;
+}
+
 #define SQL_ENTITY_EXISTS \
 	"SELECT 1 FROM installation_events WHERE entity_id = $1::bigint LIMIT 1"
 
@@ -157,12 +173,10 @@ db_trace_page(struct db *db, int64_t entity_id, const struct trace_params *p,
 	PGresult *res = NULL;
 	enum db_status st;
 	int64_t exists = 0;
+	size_t need = 0, off = 0;
 	int n;
 
 	memset(page, 0, sizeof(*page));
-	st = lookup_id(db, __func__, SQL_ENTITY_EXISTS, entity_id, &exists);
-	if (st != DB_OK)
-		return st;
 	(void)snprintf(ent, sizeof(ent), "%" PRId64, entity_id);
 	(void)snprintf(cur, sizeof(cur), "%" PRId64, p->cursor);
 	(void)snprintf(lim, sizeof(lim), "%" PRId64, p->limit + 1);
@@ -176,36 +190,51 @@ db_trace_page(struct db *db, int64_t entity_id, const struct trace_params *p,
 	st = db_exec(db, __func__, SQL_PAGE, 7, values, NULL, NULL, &res);
 	if (st != DB_OK)
 		goto out;
+	/*
+	 * An empty page is either an unknown entity or filters that match
+	 * nothing: only then is the existence query worth its round trip.
+	 */
+	if (PQntuples(res) == 0) {
+		st = lookup_id(db, __func__, SQL_ENTITY_EXISTS, entity_id,
+		    &exists);
+		goto out;
+	}
 	n = PQntuples(res);
 	if ((int64_t)n > p->limit)
 		n = (int)p->limit;
-	if (n > 0 && (page->events = calloc((size_t)n,
-	    sizeof(*page->events))) == NULL) {
+	/* Every string of the page goes into one allocation. */
+	for (int i = 0; i < n; i++)
+		for (int c = 0; c < PQnfields(res); c++)
+			need += (size_t)PQgetlength(res, i, c) + 1;
+	if ((page->events = calloc((size_t)n, sizeof(*page->events))) ==
+		NULL ||
+	    (page->strings = malloc(need)) == NULL) {
 		st = DB_ERROR;
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {
 		struct trace_event *e = &page->events[i];
+		char *pool = page->strings;
 		int64_t job = 0;
 
 		page->nevents++;
 		e->id = db_int64(res, i, 0);
-		e->received_at = db_strdup(res, i, 1);
-		e->source = db_strdup(res, i, 2);
-		e->event = db_strdup(res, i, 3);
-		e->outcome = db_strdup(res, i, 4);
-		e->delivery_id = db_strdup(res, i, 5);
+		e->received_at = pool_copy(pool, &off, res, i, 1);
+		e->source = pool_copy(pool, &off, res, i, 2);
+		e->event = pool_copy(pool, &off, res, i, 3);
+		e->outcome = pool_copy(pool, &off, res, i, 4);
+		e->delivery_id = pool_copy(pool, &off, res, i, 5);
 		e->app_id = db_int64(res, i, 6);
 		e->installation_id = db_int64(res, i, 7);
-		e->entity_type = db_strdup(res, i, 8);
+		e->entity_type = pool_copy(pool, &off, res, i, 8);
 		e->entity_id = db_int64(res, i, 9);
-		e->entity_name = db_strdup(res, i, 10);
-		e->actor = db_strdup(res, i, 11);
+		e->entity_name = pool_copy(pool, &off, res, i, 10);
+		e->actor = pool_copy(pool, &off, res, i, 11);
 		if (!PQgetisnull(res, i, 12) &&
 		    parse_int64(PQgetvalue(res, i, 12), 1, INT64_MAX, &job) ==
 			0)
 			e->job_id = job;
-		e->repo_full_name = db_strdup(res, i, 13);
+		e->repo_full_name = pool_copy(pool, &off, res, i, 13);
 		if (e->received_at == NULL || e->event == NULL) {
 			st = DB_ERROR;
 			goto out;
@@ -251,22 +280,6 @@ out:
 	"AND event NOT LIKE 'workflow_job.%' " \
 	"AND ($2::timestamptz IS NULL OR received_at <= $2::timestamptz) " \
 	"ORDER BY received_at, id"
-
-/* Copy column 'col' into 'pool' at *off; NULL for SQL null. */
-static const char *
-pool_copy(char *pool, size_t *off, const PGresult *res, int row, int col)
-{
-	const char *v;
-	size_t n;
-
-	if (PQgetisnull(res, row, col))
-		return NULL;
-	v = PQgetvalue(res, row, col);
-	n = strlen(v) + 1;
-	memcpy(pool + *off, v, n);
-	*off += n;
-	return pool + *off - n;
-}
 
 /* Split the newline-separated list 'list' (ours to cut) into row 'i'. */
 static int

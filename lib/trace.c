@@ -217,19 +217,7 @@ trace_page_release(struct trace_page *page)
 {
 	if (page == NULL)
 		return;
-	for (size_t i = 0; i < page->nevents; i++) {
-		struct trace_event *e = &page->events[i];
-
-		free(e->received_at);
-		free(e->source);
-		free(e->event);
-		free(e->outcome);
-		free(e->delivery_id);
-		free(e->entity_type);
-		free(e->entity_name);
-		free(e->actor);
-		free(e->repo_full_name);
-	}
+	free(page->strings);
 	free(page->events);
 	memset(page, 0, sizeof(*page));
 }
