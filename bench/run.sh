@@ -142,8 +142,8 @@ ln -s "$STACK_BIN/webhook" "$RUNDIR/webhook-cgi"
 URL=$INSTLOG_URL
 sql() { psql "$DATABASE_URL" -X -q -At -v ON_ERROR_STOP=1 -c "$1"; }
 workers_of() {
-	local var="STACK_WORKERS_$1"
-	echo "${!var:-${STACK_WORKERS:-2}}"
+	local var="STACK_WORKERS_$1" dvar="STACK_DEFAULT_WORKERS_$1"
+	echo "${!var:-${STACK_WORKERS:-${!dvar:-2}}}"
 }
 # restart_route NAME WORKERS
 restart_route() {
@@ -267,6 +267,7 @@ if want ingest; then
 		p=$(run_pgbench "$c" prepared)
 		rps=$(kv "$w" rps)
 		OURS_RPS[$c]=$rps
+		[ "$c" = 16 ] && PGB16=$(kv "$p" tps)
 		errs=$(($(kv "$w" non2xx) + $(kv "$w" connect_err) + $(kv "$w" read_err) + $(kv "$w" write_err) + $(kv "$w" timeouts)))
 		log "ingest c=$c: ours $rps req/s p50 $(kv "$w" p50_ms) p99 $(kv "$w" p99_ms); pgbench $(kv "$p" tps) tps"
 		sum "| $c | $rps | $(kv "$w" p50_ms) | $(kv "$w" p99_ms) | $errs | $(kv "$p" tps) | $(kv "$p" lat_ms) | $(ratio "$rps" "$(kv "$p" tps)") |"
@@ -274,8 +275,17 @@ if want ingest; then
 	done
 	fresh_table
 	p=$(run_pgbench 16 extended)
+	# The same chain without the database: a wrong signature is refused
+	# (401) after nginx, FastCGI, reading the body and the HMAC.
+	WRK_SCRIPT_ARGS=("$BODY" "$(printf '0%.0s' $(seq 64))" "$INGEST_EVENT")
+	f=$(run_wrk 16 /webhook)
+	WRK_SCRIPT_ARGS=()
+	FRONT_RPS=$(kv "$f" rps)
+	bound=$(awk -v f="$FRONT_RPS" -v p="$PGB16" 'BEGIN { printf "%d", (f > 0 && p > 0) ? 1 / (1 / f + 1 / p) : 0 }')
 	sum ""
 	sum "pgbench -M extended (parse and plan every time, like PQexecParams) at 16 clients: $(kv "$p" tps) tps."
+	sum ""
+	sum "The chain without the database (wrong signature, 401: nginx, FastCGI, body, HMAC) at 16 connections: $FRONT_RPS req/s. Both share the same 2 cores, so their costs add: 1 / (1/$FRONT_RPS + 1/$PGB16) = **$bound req/s** is what ingest can reach at 16 connections here, $(ratio "$bound" "$PGB16") of pgbench."
 	sum ""
 	after ingest
 fi
@@ -478,13 +488,39 @@ if want trace; then
 			echo "EXPLAIN (ANALYZE, BUFFERS) EXECUTE $e;"
 		done
 	} | psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -f - >"$OUT/trace-explain.txt" 2>&1
-	seqs=$(grep -c 'Seq Scan' "$OUT/trace-explain.txt")
-	sorts=$(grep -cE '^ *(->  )?Sort ' "$OUT/trace-explain.txt")
+	# Per query: execution time, and the scans that read pages (a Seq
+	# Scan of an empty partition reads none and is no concern).
+	awk '
+	function flush() {
+		if (q != "") printf "| `%s` | %s | %s |\n", q, t, (scans == "" ? "-" : scans)
+	}
+	/^=== / { flush(); q = substr($0, 5); t = ""; scans = ""; node = ""; next }
+	/\(cost=/ {
+		node = ""
+		if ($0 !~ /(Seq Scan|Index Only Scan|Index Scan|Bitmap Heap Scan|Sort) /)
+			next
+		n = $0; sub(/^ *(->  )?/, "", n); sub(/ (on|using) .*| +\(.*/, "", n)
+		node = n; next
+	}
+	/^ *Planning/ { node = ""; next }
+	/Buffers: shared/ && node != "" {
+		if (index(scans, node) == 0) scans = scans (scans == "" ? "" : ", ") node
+		node = ""; next
+	}
+	/Execution Time/ { t = $3 " ms" }
+	END { flush() }' "$OUT/trace-explain.txt" >"$OUT/trace-plans.md"
+	seqs=$(grep -c 'Seq Scan' "$OUT/trace-plans.md")
 
 	wait_quiet trace section
 	sum "### Trace: /trace/entity/{id}, 10,000 events of one account among $rows rows ($parts partitions), first page of 500"
 	sum ""
-	sum "Plans (build/bench/*/trace-explain.txt): $seqs Seq Scan nodes, $sorts Sort nodes over all trace queries."
+	sum "Plans of every trace query (EXPLAIN ANALYZE, full text in trace-explain.txt); the nodes that read pages:"
+	sum ""
+	sum "| query | execution | nodes reading pages |"
+	sum "|---|---|---|"
+	cat "$OUT/trace-plans.md" >>"$SUMMARY"
+	sum ""
+	sum "Queries with a Seq Scan that read pages: $seqs."
 	sum ""
 	sum "| account payloads | SQL page ms | SQL fold ms | SQL page+fold ms | route p50 ms (1 conn) | route / SQL | route req/s at 4 conns | p99 ms at 4 conns |"
 	sum "|---|---|---|---|---|---|---|---|"
@@ -520,7 +556,18 @@ if want trace; then
 		sum "| $comp | $page | $fold | $both | $(kv "$w1" p50_ms) | $(ratio "$(kv "$w1" p50_ms)" "$both") | $(kv "$w4" rps) | $(kv "$w4" p99_ms) |"
 	done
 	sum ""
-	sum "Trace workers: $(workers_of trace_entity)."
+	# Worker count for the CPU-bound trace route, lz4 account.
+	w0=$(workers_of trace_entity)
+	sum "| trace_entity workers (lz4 account) | req/s at 4 conns | p50 ms | p99 ms |"
+	sum "|---|---|---|---|"
+	for n in 1 2 4; do
+		restart_route trace_entity "$n" >/dev/null 2>&1 || die "restart trace_entity"
+		DUR=2 run_wrk 4 /trace/entity/9000002 "${auth[@]}" >/dev/null
+		w4=$(run_wrk 4 /trace/entity/9000002 "${auth[@]}")
+		log "trace workers=$n: $(kv "$w4" rps) req/s p99 $(kv "$w4" p99_ms)"
+		sum "| $n | $(kv "$w4" rps) | $(kv "$w4" p50_ms) | $(kv "$w4" p99_ms) |"
+	done
+	restart_route trace_entity "$w0" >/dev/null 2>&1 || die "restart trace_entity"
 	sum ""
 	after trace
 fi
