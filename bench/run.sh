@@ -246,6 +246,27 @@ set_compression() {
 compression_now() {
 	sql "SELECT CASE attcompression WHEN 'l' THEN 'lz4' WHEN 'p' THEN 'pglz' ELSE 'DEFAULT' END FROM pg_attribute WHERE attrelid = 'installation_events'::regclass AND attname = 'payload'"
 }
+# cpu_ticks: "comm ticks" for every process, user + system time so far.
+cpu_ticks() {
+	cat /proc/[0-9]*/stat 2>/dev/null | awk '{
+		a = index($0, "("); b = index($0, ") ")
+		comm = substr($0, a + 1, b - a - 1)
+		split(substr($0, b + 2), f, " ")
+		t[comm] += f[12] + f[13]
+	} END { for (c in t) print c, t[c] }'
+}
+# cpu_per_request BEFORE AFTER REQUESTS: "comm=us ..." of CPU per request
+# for the processes that used at least 2% of it, biggest first.
+cpu_per_request() {
+	awk -v n="$3" -v hz="$(getconf CLK_TCK)" '
+	FNR == NR { b[$1] = $2; next }
+	{ d = $2 - b[$1]; if (d > 0) { t[$1] = d; tot += d } }
+	END {
+		for (c in t) if (t[c] >= tot * 0.02)
+			printf "%d %s=%.0f\n", t[c], c, t[c] / hz / n * 1e6
+		printf "%d total=%.0f\n", tot * 2, tot / hz / n * 1e6
+	}' "$1" "$2" | sort -rn | cut -d' ' -f2 | tr '\n' ' '
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf("%.2f", (b > 0) ? a / b : 0) }'; }
 
 # --- ingest ----------------------------------------------------------------
@@ -262,9 +283,18 @@ if want ingest; then
 	DUR=3 run_wrk_post 4 /webhook >/dev/null
 	for c in 1 4 16; do
 		fresh_table
+		cpu_ticks >"$OUT/cpu.0"
 		w=$(run_wrk_post "$c" /webhook)
+		cpu_ticks >"$OUT/cpu.1"
 		fresh_table
+		cpu_ticks >"$OUT/cpu.2"
 		p=$(run_pgbench "$c" prepared)
+		cpu_ticks >"$OUT/cpu.3"
+		if [ "$c" = 16 ]; then
+			CPU_OURS=$(cpu_per_request "$OUT/cpu.0" "$OUT/cpu.1" "$(kv "$w" requests)")
+			CPU_PGB=$(cpu_per_request "$OUT/cpu.2" "$OUT/cpu.3" \
+			    "$(awk -v t="$(kv "$p" tps)" -v d="$DUR" 'BEGIN { printf "%d", t * d }')")
+		fi
 		rps=$(kv "$w" rps)
 		OURS_RPS[$c]=$rps
 		[ "$c" = 16 ] && PGB16=$(kv "$p" tps)
@@ -284,6 +314,11 @@ if want ingest; then
 	bound=$(awk -v f="$FRONT_RPS" -v p="$PGB16" 'BEGIN { printf "%d", (f > 0 && p > 0) ? 1 / (1 / f + 1 / p) : 0 }')
 	sum ""
 	sum "pgbench -M extended (parse and plan every time, like PQexecParams) at 16 clients: $(kv "$p" tps) tps."
+	sum ""
+	sum "CPU time per request at 16 connections, by process (µs, from /proc/*/stat; the kernel's work is charged to the process it ran for):"
+	sum ""
+	sum "- ours: $CPU_OURS"
+	sum "- pgbench: $CPU_PGB"
 	sum ""
 	sum "The chain without the database (wrong signature, 401: nginx, FastCGI, body, HMAC) at 16 connections: $FRONT_RPS req/s. Both share the same 2 cores, so their costs add: 1 / (1/$FRONT_RPS + 1/$PGB16) = **$bound req/s** is what ingest can reach at 16 connections here, $(ratio "$bound" "$PGB16") of pgbench."
 	sum ""
