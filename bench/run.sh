@@ -35,6 +35,8 @@ INGEST_EVENT=installation
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+# Section start times (UTC) go to sections.log, to match the server log.
+mark() { [ -n "${OUT:-}" ] && echo "$(date -u +%FT%T.%3NZ) $*" >>"$OUT/sections.log"; }
 
 # Packages the benchmark needs beyond `make deps`.
 missing=""
@@ -122,6 +124,7 @@ stop_fcgiwrap() {
 }
 cleanup() {
 	stop_fcgiwrap
+	[ -n "${PGDATA_DIR:-}" ] && cp "$PGDATA_DIR/server.log" "$OUT/postgresql.log" 2>/dev/null
 	stack_stop
 	rm -rf "$BENCH"
 }
@@ -134,6 +137,9 @@ export INSTLOG_SPOOL_DIR=$BENCH/spool
 unset DATABASE_URL GITHUB_WEBHOOK_SECRET_PREVIOUS TRACE_API_SECRET_PREVIOUS \
     INSTLOG_RUNNER_LABELS
 export STACK_NGINX_EXTRA=$TOP/bench/nginx-cgi.conf
+# Default settings; only more logging (checkpoints are logged by default),
+# so that a latency outlier can be matched with the server's own work.
+export STACK_PG_OPTS="${STACK_PG_OPTS:--c log_autovacuum_min_duration=0 -c log_temp_files=0}"
 
 wait_quiet "start" start
 log "output in $OUT"
@@ -246,14 +252,21 @@ set_compression() {
 compression_now() {
 	sql "SELECT CASE attcompression WHEN 'l' THEN 'lz4' WHEN 'p' THEN 'pglz' ELSE 'DEFAULT' END FROM pg_attribute WHERE attrelid = 'installation_events'::regclass AND attname = 'payload'"
 }
-# cpu_ticks: "comm ticks" for every process, user + system time so far.
+# cpu_ticks: "comm ticks" for every process: user + system time so far,
+# with that of its children that have exited (a pgbench backend is gone
+# when its run ends; the postmaster has its time).  The load generators are
+# children of this shell and are counted by client_ticks instead.
 cpu_ticks() {
 	cat /proc/[0-9]*/stat 2>/dev/null | awk '{
 		a = index($0, "("); b = index($0, ") ")
 		comm = substr($0, a + 1, b - a - 1)
 		split(substr($0, b + 2), f, " ")
-		t[comm] += f[12] + f[13]
+		if (comm != "bash")
+			t[comm] += f[12] + f[13] + f[14] + f[15]
 	} END { for (c in t) print c, t[c] }'
+	# Our exited children: wrk, pgbench and the subshells around them.
+	awk '{ b = index($0, ") "); split(substr($0, b + 2), f, " ");
+	    print "client", f[14] + f[15] }' "/proc/$$/stat"
 }
 # cpu_per_request BEFORE AFTER REQUESTS: "comm=us ..." of CPU per request
 # for the processes that used at least 2% of it, biggest first.
@@ -274,6 +287,7 @@ BEST_RPS=0
 declare -A OURS_RPS
 if want ingest; then
 	wait_quiet ingest section
+	mark ingest
 	log "ingest: wrk vs pgbench, ${DUR}s each, webhook workers=$(workers_of webhook)"
 	sum "### Ingest: nginx → webhook → PostgreSQL vs pgbench, same INSERT (webhook workers: $(workers_of webhook))"
 	sum ""
@@ -315,7 +329,7 @@ if want ingest; then
 	sum ""
 	sum "pgbench -M extended (parse and plan every time, like PQexecParams) at 16 clients: $(kv "$p" tps) tps."
 	sum ""
-	sum "CPU time per request at 16 connections, by process (µs, from /proc/*/stat; the kernel's work is charged to the process it ran for):"
+	sum "CPU time per request at 16 connections, by process (µs, from /proc/*/stat; exited processes count in their parent, the kernel's work in the process it ran for; client = wrk or pgbench):"
 	sum ""
 	sum "- ours: $CPU_OURS"
 	sum "- pgbench: $CPU_PGB"
@@ -328,6 +342,7 @@ fi
 # --- toast: payload compression pglz vs lz4 -------------------------------
 if want toast; then
 	wait_quiet toast section
+	mark toast
 	orig=$(compression_now)
 	sum "### Payload TOAST compression at 16 connections (same run)"
 	sum ""
@@ -352,6 +367,7 @@ fi
 # --- workers: how many webhook workers 16 connections need ----------------
 if want workers; then
 	wait_quiet workers section
+	mark workers
 	w0=$(workers_of webhook)
 	sum "### Webhook workers at 16 connections"
 	sum ""
@@ -374,12 +390,14 @@ fi
 # --- latency at half the best rate -----------------------------------------
 if want latency; then
 	wait_quiet latency section
+	mark latency
 	if [ "$BEST_RPS" = 0 ]; then
 		fresh_table
 		BEST_RPS=$(kv "$(run_wrk_post 16 /webhook)" rps)
 	fi
 	half=$(awk -v r="$BEST_RPS" 'BEGIN { printf "%d", r / 2 }')
 	fresh_table
+	mark "latency loadgen start"
 	l=$("$LOADGEN" -u "$URL/webhook" -b "$BODY" -g -c 16 -r "$half" \
 	    -d $((DUR + 5)) -w 2 -H "X-GitHub-Event: $INGEST_EVENT" \
 	    -H "X-GitHub-Hook-Installation-Target-ID: 29310" \
@@ -387,6 +405,7 @@ if want latency; then
 	    -H "X-Hub-Signature-256: sha256=$SIG" \
 	    -H "Content-Type: application/json")
 	echo "$l" >>"$OUT/loadgen.log"
+	mark "latency loadgen end"
 	log "latency at $half req/s: $l"
 	sum "### Latency at 50 % of the best measured rate ($BEST_RPS req/s), open loop, 16 connections"
 	sum ""
@@ -400,6 +419,7 @@ fi
 # --- cgi: fork-per-request peer -------------------------------------------
 if want cgi; then
 	wait_quiet cgi section
+	mark cgi
 	rm -f "$RUNDIR/fcgiwrap.sock"
 	fcgiwrap -c 16 -s "unix:$RUNDIR/fcgiwrap.sock" 2>>"$RUNDIR/fcgiwrap.log" &
 	FCGIWRAP_PID=$!
@@ -429,6 +449,7 @@ fi
 # --- memory: one worker, 100k requests -------------------------------------
 if want memory; then
 	wait_quiet memory section
+	mark memory
 	w0=$(workers_of webhook)
 	restart_route webhook 1 >/dev/null 2>&1 || die "restart webhook"
 	fresh_table
@@ -547,6 +568,7 @@ if want trace; then
 	seqs=$(grep -c 'Seq Scan' "$OUT/trace-plans.md")
 
 	wait_quiet trace section
+	mark trace
 	sum "### Trace: /trace/entity/{id}, 10,000 events of one account among $rows rows ($parts partitions), first page of 500"
 	sum ""
 	sum "Plans of every trace query (EXPLAIN ANALYZE, full text in trace-explain.txt); the nodes that read pages:"
