@@ -53,7 +53,10 @@ struct opts {
 	double		 warmup;	/* seconds not recorded (paced mode) */
 	long		 count;		/* requests (closed mode) */
 	bool		 delivery;	/* add a unique X-GitHub-Delivery */
+	FILE		*timeline;	/* per-second count and max, or NULL */
 };
+
+#define TIMELINE_SECS 3600
 
 struct stats {
 	double	*lat;
@@ -62,6 +65,8 @@ struct stats {
 	long	 ok;
 	long	 non2xx;
 	long	 errors;
+	long	 sec_n[TIMELINE_SECS];	/* by intended start second */
+	double	 sec_max[TIMELINE_SECS];
 };
 
 static double
@@ -77,7 +82,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: loadgen -u http://HOST:PORT/PATH [-b BODY] "
-			"[-H 'Name: value']... [-g] [-c CONNS]\n"
+			"[-H 'Name: value']... [-g] [-c CONNS] [-t TIMELINE]\n"
 			"\t(-r RATE -d SECONDS [-w WARMUP] | -n COUNT)\n");
 	exit(2);
 }
@@ -286,7 +291,7 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	memset(&s, 0, sizeof(s));
 	o.conns = 1;
-	while ((ch = getopt(argc, argv, "u:b:H:gc:r:d:w:n:")) != -1) {
+	while ((ch = getopt(argc, argv, "u:b:H:gc:r:d:w:n:t:")) != -1) {
 		switch (ch) {
 		case 'u':
 			parse_url(&o, optarg);
@@ -316,6 +321,12 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			o.count = atol(optarg);
+			break;
+		case 't':
+			if ((o.timeline = fopen(optarg, "w")) == NULL) {
+				perror(optarg);
+				return 2;
+			}
 			break;
 		default:
 			usage();
@@ -428,6 +439,13 @@ main(int argc, char **argv)
 				s.non2xx++;
 			if (c->start >= t0 + o.warmup)
 				record(&s, t - c->start);
+			if (c->start - t0 < TIMELINE_SECS) {
+				size_t k = (size_t)(c->start - t0);
+
+				s.sec_n[k]++;
+				if (t - c->start > s.sec_max[k])
+					s.sec_max[k] = t - c->start;
+			}
 			c->busy = false;
 			done++;
 			if (close_after) {
@@ -443,6 +461,13 @@ fail:
 			(void)close(c->fd);
 			c->fd = -1;
 		}
+	}
+	if (o.timeline != NULL) {
+		/* second, requests started in it, slowest of them (ms) */
+		for (size_t k = 0; k < TIMELINE_SECS && s.sec_n[k] > 0; k++)
+			fprintf(o.timeline, "%zu %ld %.3f\n", k, s.sec_n[k],
+			    s.sec_max[k] * 1e3);
+		(void)fclose(o.timeline);
 	}
 	qsort(s.lat, s.n, sizeof(*s.lat), cmp_double);
 	report(&o, &s, o.rate > 0 ? o.duration : now() - t0);

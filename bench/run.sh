@@ -399,6 +399,7 @@ if want latency; then
 	fresh_table
 	mark "latency loadgen start"
 	l=$("$LOADGEN" -u "$URL/webhook" -b "$BODY" -g -c 16 -r "$half" \
+	    -t "$OUT/latency-timeline.txt" \
 	    -d $((DUR + 5)) -w 2 -H "X-GitHub-Event: $INGEST_EVENT" \
 	    -H "X-GitHub-Hook-Installation-Target-ID: 29310" \
 	    -H "X-GitHub-Hook-Installation-Target-Type: integration" \
@@ -412,6 +413,25 @@ if want latency; then
 	sum "| target req/s | achieved | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | non-2xx+errors |"
 	sum "|---|---|---|---|---|---|---|---|"
 	sum "| $half | $(kv "$l" rate) | $(kv "$l" p50_ms) | $(kv "$l" p90_ms) | $(kv "$l" p99_ms) | $(kv "$l" p99.9_ms) | $(kv "$l" max_ms) | $(($(kv "$l" non2xx) + $(kv "$l" errors))) |"
+	# Control: pgbench alone at the same rate, open loop too (-R; the
+	# latency counts from the scheduled start), 2 s of warm-up dropped.
+	fresh_table
+	mark "latency pgbench start"
+	rm -f "$OUT"/pgb-latency*
+	pgbench -n -M prepared -c 16 -j 2 -R "$half" -T $((DUR + 5)) -l \
+	    --log-prefix="$OUT/pgb-latency" -f "$OUT/insert.pgbench" \
+	    "${PGB_VARS[@]}" "$DATABASE_URL" >>"$OUT/pgbench.log" 2>&1
+	mark "latency pgbench end"
+	pl=$(cat "$OUT"/pgb-latency* | sort -k5,5n -k6,6n | awk '
+	    NR == 1 { t0 = $5 } $5 - t0 >= 2 { print ($3 + $7) / 1000 }' | sort -n |
+	    awk '{ v[NR] = $1 } END { if (NR) printf "%d %.3f %.3f %.3f %.3f %.3f",
+		NR, v[int(NR * 0.5) + 1], v[int(NR * 0.9) + 1], v[int(NR * 0.99) + 1],
+		v[int(NR * 0.999) + 1], v[NR] }')
+	read -r pn pp50 pp90 pp99 pp999 pmax <<<"$pl"
+	log "latency pgbench at $half tps: p99 $pp99 ms"
+	sum "| pgbench -R $half (control) | $(awk -v n="$pn" -v d=$((DUR + 3)) 'BEGIN { printf "%.1f", n / d }') | $pp50 | $pp90 | $pp99 | $pp999 | $pmax | |"
+	sum ""
+	sum "Slowest request started in each second (ms), ours: $(awk '{ printf("%s%.0f", (NR > 1) ? " " : "", $3) }' "$OUT/latency-timeline.txt")."
 	sum ""
 	after latency
 fi
