@@ -231,6 +231,25 @@ install: all
 	    sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@RUNDIR@|$(RUNDIR)|g' $$f \
 	    >$(DESTDIR)$(UNITDIR)/$$(basename $$f); done
 
+# `make bench`: bench/run.sh (installs wrk and fcgiwrap if missing; about
+# 10 minutes; see bench/RESULTS.md).  Its two helpers build here.
+BENCH_TOOLS = $(BUILD)/bench/loadgen $(BUILD)/bench/trace_sql
+
+$(BUILD)/bench/loadgen: bench/loadgen.c
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CSTD) $(WARN) -o $@ $<
+
+# Includes lib/db_trace.c to print the exact SQL the trace routes run.
+$(BUILD)/bench/trace_sql: bench/trace_sql.c lib/db_trace.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CSTD) $(PKG_CFLAGS) -Ilib -o $@ $< $(LIB) $(LDLIBS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_TOOLS)
+	@bash bench/run.sh
+
 clean:
 	rm -rf $(BUILD)
 

@@ -101,6 +101,16 @@ out:
 }
 
 /*
+ * The payload of row 'e', detoasted once: a payload of more than about
+ * 2 kB is stored compressed (and out of line), and every "payload -> ..."
+ * would fetch and decompress it again.  "#> '{}'" returns the whole value
+ * detoasted; OFFSET 0 keeps the planner from copying the expression into
+ * each use.  The queries below read x.p instead of payload.
+ */
+#define SQL_PAYLOAD_ONCE(e) \
+	"CROSS JOIN LATERAL (SELECT " e "payload #> '{}' AS p OFFSET 0) x "
+
+/*
  * The page query.  $1 entity, $2 since, $3 until, $4 event, $5 cursor id,
  * $6 limit + 1, $7 dedupe.  The event filter matches the name or, at a
  * dot boundary, a prefix of it; a cursor continues after its row.
@@ -109,12 +119,13 @@ out:
 	"SELECT e.id, " SQL_UTC("e.received_at") ", e.source, e.event, " \
 	"e.outcome, e.delivery_id, e.app_id, e.installation_id, " \
 	"e.entity_type, e.entity_id, e.entity_name, " \
-	"e.payload -> 'sender' ->> 'login', " \
+	"x.p -> 'sender' ->> 'login', " \
 	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
-	"e.payload -> 'workflow_job' ->> 'id' END, " \
+	"x.p -> 'workflow_job' ->> 'id' END, " \
 	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
-	"e.payload -> 'repository' ->> 'full_name' END " \
-	"FROM installation_events e WHERE e.entity_id = $1::bigint " \
+	"x.p -> 'repository' ->> 'full_name' END " \
+	"FROM installation_events e " SQL_PAYLOAD_ONCE("e.") \
+	"WHERE e.entity_id = $1::bigint " \
 	"AND ($2::timestamptz IS NULL OR e.received_at >= $2::timestamptz) " \
 	"AND ($3::timestamptz IS NULL OR e.received_at <= $3::timestamptz) " \
 	"AND ($4::text IS NULL OR e.event = $4::text " \
@@ -127,6 +138,22 @@ out:
 	"WHERE d.delivery_id = e.delivery_id AND d.entity_id = e.entity_id " \
 	"AND (d.received_at, d.id) < (e.received_at, e.id))) " \
 	"ORDER BY e.received_at, e.id LIMIT $6::bigint"
+
+/* Copy column 'col' into 'pool' at *off; NULL for SQL null. */
+static const char *
+pool_copy(char *pool, size_t *off, const PGresult *res, int row, int col)
+{
+	const char *v;
+	size_t n;
+
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	v = PQgetvalue(res, row, col);
+	n = strlen(v) + 1;
+	memcpy(pool + *off, v, n);
+	*off += n;
+	return pool + *off - n;
+}
 
 #define SQL_ENTITY_EXISTS \
 	"SELECT 1 FROM installation_events WHERE entity_id = $1::bigint LIMIT 1"
@@ -146,12 +173,10 @@ db_trace_page(struct db *db, int64_t entity_id, const struct trace_params *p,
 	PGresult *res = NULL;
 	enum db_status st;
 	int64_t exists = 0;
+	size_t need = 0, off = 0;
 	int n;
 
 	memset(page, 0, sizeof(*page));
-	st = lookup_id(db, __func__, SQL_ENTITY_EXISTS, entity_id, &exists);
-	if (st != DB_OK)
-		return st;
 	(void)snprintf(ent, sizeof(ent), "%" PRId64, entity_id);
 	(void)snprintf(cur, sizeof(cur), "%" PRId64, p->cursor);
 	(void)snprintf(lim, sizeof(lim), "%" PRId64, p->limit + 1);
@@ -165,36 +190,51 @@ db_trace_page(struct db *db, int64_t entity_id, const struct trace_params *p,
 	st = db_exec(db, __func__, SQL_PAGE, 7, values, NULL, NULL, &res);
 	if (st != DB_OK)
 		goto out;
+	/*
+	 * An empty page is either an unknown entity or filters that match
+	 * nothing: only then is the existence query worth its round trip.
+	 */
+	if (PQntuples(res) == 0) {
+		st = lookup_id(db, __func__, SQL_ENTITY_EXISTS, entity_id,
+		    &exists);
+		goto out;
+	}
 	n = PQntuples(res);
 	if ((int64_t)n > p->limit)
 		n = (int)p->limit;
-	if (n > 0 && (page->events = calloc((size_t)n,
-	    sizeof(*page->events))) == NULL) {
+	/* Every string of the page goes into one allocation. */
+	for (int i = 0; i < n; i++)
+		for (int c = 0; c < PQnfields(res); c++)
+			need += (size_t)PQgetlength(res, i, c) + 1;
+	if ((page->events = calloc((size_t)n, sizeof(*page->events))) ==
+		NULL ||
+	    (page->strings = malloc(need)) == NULL) {
 		st = DB_ERROR;
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {
 		struct trace_event *e = &page->events[i];
+		char *pool = page->strings;
 		int64_t job = 0;
 
 		page->nevents++;
 		e->id = db_int64(res, i, 0);
-		e->received_at = db_strdup(res, i, 1);
-		e->source = db_strdup(res, i, 2);
-		e->event = db_strdup(res, i, 3);
-		e->outcome = db_strdup(res, i, 4);
-		e->delivery_id = db_strdup(res, i, 5);
+		e->received_at = pool_copy(pool, &off, res, i, 1);
+		e->source = pool_copy(pool, &off, res, i, 2);
+		e->event = pool_copy(pool, &off, res, i, 3);
+		e->outcome = pool_copy(pool, &off, res, i, 4);
+		e->delivery_id = pool_copy(pool, &off, res, i, 5);
 		e->app_id = db_int64(res, i, 6);
 		e->installation_id = db_int64(res, i, 7);
-		e->entity_type = db_strdup(res, i, 8);
+		e->entity_type = pool_copy(pool, &off, res, i, 8);
 		e->entity_id = db_int64(res, i, 9);
-		e->entity_name = db_strdup(res, i, 10);
-		e->actor = db_strdup(res, i, 11);
+		e->entity_name = pool_copy(pool, &off, res, i, 10);
+		e->actor = pool_copy(pool, &off, res, i, 11);
 		if (!PQgetisnull(res, i, 12) &&
 		    parse_int64(PQgetvalue(res, i, 12), 1, INT64_MAX, &job) ==
 			0)
 			e->job_id = job;
-		e->repo_full_name = db_strdup(res, i, 13);
+		e->repo_full_name = pool_copy(pool, &off, res, i, 13);
 		if (e->received_at == NULL || e->event == NULL) {
 			st = DB_ERROR;
 			goto out;
@@ -216,45 +256,30 @@ out:
  */
 #define SQL_REPOS(key) \
 	"(SELECT string_agg(r ->> 'full_name', E'\\n') FROM " \
-	"jsonb_array_elements(CASE WHEN jsonb_typeof(payload -> '" key "') " \
-	"= 'array' THEN payload -> '" key "' ELSE '[]' END) r " \
+	"jsonb_array_elements(CASE WHEN jsonb_typeof(x.p -> '" key "') " \
+	"= 'array' THEN x.p -> '" key "' ELSE '[]' END) r " \
 	"WHERE jsonb_typeof(r) = 'object')"
 
 #define SQL_FOLD_ROWS \
 	"SELECT id, " SQL_UTC("received_at") ", event, app_id, " \
 	"installation_id, entity_name, " \
-	"COALESCE(payload -> 'installation' ->> 'repository_selection', " \
-	"payload ->> 'repository_selection'), " \
+	"COALESCE(x.p -> 'installation' ->> 'repository_selection', " \
+	"x.p ->> 'repository_selection'), " \
 	"CASE event WHEN 'installation.created' THEN " SQL_REPOS("repositories") \
 	" WHEN 'installation_repositories.added' THEN " \
 	SQL_REPOS("repositories_added") \
 	" WHEN 'installation_repositories.removed' THEN " \
 	SQL_REPOS("repositories_removed") " END, " \
-	"payload -> 'changes' -> 'login' ->> 'from', " \
-	"payload -> 'account' ->> 'login', " \
-	"CASE WHEN source = 'scheduler' THEN payload ->> 'http_status' END, " \
+	"x.p -> 'changes' -> 'login' ->> 'from', " \
+	"x.p -> 'account' ->> 'login', " \
+	"CASE WHEN source = 'scheduler' THEN x.p ->> 'http_status' END, " \
 	"CASE WHEN source = 'scheduler' THEN " \
-	"payload -> 'repository' ->> 'full_name' END " \
-	"FROM installation_events WHERE entity_id = $1::bigint " \
+	"x.p -> 'repository' ->> 'full_name' END " \
+	"FROM installation_events " SQL_PAYLOAD_ONCE("") \
+	"WHERE entity_id = $1::bigint " \
 	"AND event NOT LIKE 'workflow_job.%' " \
 	"AND ($2::timestamptz IS NULL OR received_at <= $2::timestamptz) " \
 	"ORDER BY received_at, id"
-
-/* Copy column 'col' into 'pool' at *off; NULL for SQL null. */
-static const char *
-pool_copy(char *pool, size_t *off, const PGresult *res, int row, int col)
-{
-	const char *v;
-	size_t n;
-
-	if (PQgetisnull(res, row, col))
-		return NULL;
-	v = PQgetvalue(res, row, col);
-	n = strlen(v) + 1;
-	memcpy(pool + *off, v, n);
-	*off += n;
-	return pool + *off - n;
-}
 
 /* Split the newline-separated list 'list' (ours to cut) into row 'i'. */
 static int

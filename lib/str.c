@@ -78,31 +78,76 @@ int
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
+	size_t room;
 	int n;
 
+	/*
+	 * Format straight into the free space and only format again when it
+	 * did not fit: most calls (small numbers, keys) then run vsnprintf
+	 * once, not twice.
+	 */
+	room = b->cap > b->len ? b->cap - b->len : 0;
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(room > 0 ? b->buf + b->len : NULL, room, fmt, ap);
 	va_end(ap);
-	if (n < 0 || buf_grow(b, (size_t)n) == -1)
+	if (n < 0)
 		return -1;
-	va_start(ap, fmt);
-	(void)vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	if ((size_t)n >= room) {
+		if (buf_grow(b, (size_t)n) == -1) {
+			if (b->buf != NULL)
+				b->buf[b->len] = '\0';
+			return -1;
+		}
+		va_start(ap, fmt);
+		(void)vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 	return 0;
 }
 
 int
+buf_put_int64(struct buf *b, int64_t v)
+{
+	char tmp[24];
+	char *p = tmp + sizeof(tmp);
+	/* Negate in unsigned arithmetic so that INT64_MIN works too. */
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	return buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+/* True for the bytes a JSON string literal cannot hold as they are. */
+static bool
+json_needs_escape(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\';
+}
+
+int
 buf_put_json_string(struct buf *b, const char *s)
 {
-	const unsigned char *p;
+	const unsigned char *p = (const unsigned char *)s, *run;
 	char esc[8];
 
 	if (buf_append(b, "\"", 1) == -1)
 		return -1;
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		const char *rep = NULL;
+	while (*p != '\0') {
+		const char *rep;
 
+		/* Copy the run of bytes that need no escape in one go. */
+		for (run = p; *p != '\0' && !json_needs_escape(*p); p++)
+			;
+		if (p > run && buf_append(b, run, (size_t)(p - run)) == -1)
+			return -1;
+		if (*p == '\0')
+			break;
 		switch (*p) {
 		case '"':
 			rep = "\\\"";
@@ -120,17 +165,13 @@ buf_put_json_string(struct buf *b, const char *s)
 			rep = "\\t";
 			break;
 		default:
-			if (*p < 0x20) {
-				(void)snprintf(esc, sizeof(esc), "\\u%04x", *p);
-				rep = esc;
-			}
+			(void)snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			rep = esc;
 			break;
 		}
-		if (rep != NULL) {
-			if (buf_puts(b, rep) == -1)
-				return -1;
-		} else if (buf_append(b, p, 1) == -1)
+		if (buf_puts(b, rep) == -1)
 			return -1;
+		p++;
 	}
 	return buf_append(b, "\"", 1);
 }

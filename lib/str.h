@@ -36,6 +36,9 @@ int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Append 'v' in decimal (no printf).  Returns 0 or -1. */
+int buf_put_int64(struct buf *b, int64_t v);
+
 /*
  * Append 's' as a JSON string literal, quotes included, escaping what
  * JSON requires.  Returns 0 or -1.

@@ -238,28 +238,26 @@ trace_page_release(struct trace_page *page)
 {
 	if (page == NULL)
 		return;
-	for (size_t i = 0; i < page->nevents; i++) {
-		struct trace_event *e = &page->events[i];
-
-		free(e->received_at);
-		free(e->source);
-		free(e->event);
-		free(e->outcome);
-		free(e->delivery_id);
-		free(e->entity_type);
-		free(e->entity_name);
-		free(e->actor);
-		free(e->repo_full_name);
-	}
+	free(page->strings);
 	free(page->events);
 	memset(page, 0, sizeof(*page));
+}
+
+/* "key": preceded by a comma unless 'first' (no printf: hot path). */
+static int
+put_key(struct buf *b, const char *key, bool first)
+{
+	if (buf_puts(b, first ? "\"" : ",\"") == -1 ||
+	    buf_puts(b, key) == -1 || buf_append(b, "\":", 2) == -1)
+		return -1;
+	return 0;
 }
 
 /* ,"key":"value" or ,"key":null */
 static int
 put_str(struct buf *b, const char *key, const char *v, bool first)
 {
-	if (buf_printf(b, "%s\"%s\":", first ? "" : ",", key) == -1)
+	if (put_key(b, key, first) == -1)
 		return -1;
 	return v == NULL ? buf_puts(b, "null") : buf_put_json_string(b, v);
 }
@@ -268,15 +266,15 @@ put_str(struct buf *b, const char *key, const char *v, bool first)
 static int
 put_id(struct buf *b, const char *key, int64_t v)
 {
-	if (v == 0)
-		return buf_printf(b, ",\"%s\":null", key);
-	return buf_printf(b, ",\"%s\":%lld", key, (long long)v);
+	if (put_key(b, key, false) == -1)
+		return -1;
+	return v == 0 ? buf_puts(b, "null") : buf_put_int64(b, v);
 }
 
 static int
 put_event(struct buf *b, const struct trace_event *e)
 {
-	if (buf_printf(b, "{\"id\":%lld", (long long)e->id) == -1 ||
+	if (buf_puts(b, "{\"id\":") == -1 || buf_put_int64(b, e->id) == -1 ||
 	    put_str(b, "received_at", e->received_at, false) == -1 ||
 	    put_str(b, "source", e->source, false) == -1 ||
 	    put_str(b, "event", e->event, false) == -1 ||

@@ -40,29 +40,33 @@ int trace_time_parse(const char *s, time_t now, char *out, size_t size);
 int trace_params_parse(const char *query, time_t now, struct trace_params *p,
     char *err, size_t errlen);
 
-/* One row of the timeline; strings owned by the row. */
+/* One row of the timeline; its strings are borrowed from the page. */
 struct trace_event {
-	int64_t	 id;
-	char	*received_at;
-	char	*source;
-	char	*event;
-	char	*outcome;
-	char	*delivery_id;
-	int64_t	 app_id;
-	int64_t	 installation_id;
-	char	*entity_type;
-	int64_t	 entity_id;
-	char	*entity_name;
-	char	*actor;
-	int64_t	 job_id;	/* workflow_job.* rows only, else 0 */
-	char	*repo_full_name; /* workflow_job.* rows only */
+	int64_t		 id;
+	const char	*received_at;
+	const char	*source;
+	const char	*event;
+	const char	*outcome;
+	const char	*delivery_id;
+	int64_t		 app_id;
+	int64_t		 installation_id;
+	const char	*entity_type;
+	int64_t		 entity_id;
+	const char	*entity_name;
+	const char	*actor;
+	int64_t		 job_id;	/* workflow_job.* rows only, else 0 */
+	const char	*repo_full_name; /* workflow_job.* rows only */
 };
 
-/* A page of the timeline.  Release with trace_page_release(). */
+/*
+ * A page of the timeline.  The events' strings point into 'strings', one
+ * allocation for the whole page.  Release with trace_page_release().
+ */
 struct trace_page {
 	struct trace_event	*events;
 	size_t			 nevents;
 	int64_t			 next_cursor; /* 0: no next page */
+	char			*strings;
 };
 
 /* Free what 'page' owns (NULL accepted). */

@@ -92,10 +92,20 @@ stack_pg_stop() {
 	return 0
 }
 
-# stack_route_start NAME: start one FastCGI binary on RUNDIR/NAME.sock,
-# under STACK_WRAPPER when set (e.g. "valgrind -q --log-file=...").
+# Default workers per route, sized for 2 cores (bench/RESULTS.md): a
+# webhook worker spends most of a delivery waiting for PostgreSQL's commit,
+# so 8 keep both cores busy (2 reached 2.4k deliveries/s, 8 reached 4.7k);
+# the trace routes are CPU-bound and keep 2.
+STACK_DEFAULT_WORKERS_webhook=8
+
+# stack_route_start NAME: start one FastCGI binary on RUNDIR/NAME.sock with
+# STACK_WORKERS_NAME workers, else STACK_WORKERS, else the route's default
+# above, else 2; under STACK_WRAPPER when set (e.g. "valgrind -q
+# --log-file=...").
 stack_route_start() {
-	local name=$1 workers=${STACK_WORKERS:-2} i
+	local name=$1 wvar="STACK_WORKERS_$1" dvar="STACK_DEFAULT_WORKERS_$1"
+	local workers i
+	workers=${!wvar:-${STACK_WORKERS:-${!dvar:-2}}}
 	[ -x "$STACK_BIN/$name" ] || { stack_log "no binary $name (skipped)"; return 0; }
 	rm -f "$RUNDIR/$name.sock"
 	${STACK_WRAPPER:-} "$STACK_BIN/$name" -s "$RUNDIR/$name.sock" -w "$workers" \
@@ -144,12 +154,16 @@ stack_route_stop() {
 }
 
 # stack_nginx_start: write RUNDIR/nginx.conf from nginx/ and start nginx.
+# STACK_NGINX_EXTRA names a file of extra locations (the benchmarks' CGI
+# peer) appended to the routes, with @RUNDIR@ filled in.
 stack_nginx_start() {
 	local userline="" access="off"
 	[ "$(id -u)" = 0 ] && userline="user root;"
 	[ -n "${STACK_ACCESS_LOG:-}" ] && access="$RUNDIR/nginx-access.log"
 	mkdir -p "$RUNDIR/nginx-tmp"
 	sed "s|@RUNDIR@|$RUNDIR|g" "$STACK_TOP/nginx/instlog.conf" >"$RUNDIR/instlog.conf"
+	[ -n "${STACK_NGINX_EXTRA:-}" ] &&
+	    sed "s|@RUNDIR@|$RUNDIR|g" "$STACK_NGINX_EXTRA" >>"$RUNDIR/instlog.conf"
 	cp "$STACK_TOP/nginx/fastcgi.conf" "$RUNDIR/fastcgi.conf"
 	sed -e "s|@RUNDIR@|$RUNDIR|g" -e "s|@PORT@|$PORT|g" \
 	    -e "s|@USERLINE@|$userline|" -e "s|@ACCESSLOG@|$access|" \
@@ -168,7 +182,8 @@ stack_nginx_start() {
 }
 
 # stack_start DIR: everything, in DIR.  Honours DATABASE_URL, PORT
-# (default a free one), STACK_WORKERS.  Exports the §7 variables.
+# (default a free one), STACK_WORKERS, STACK_WORKERS_<route>,
+# STACK_PG_OPTS, STACK_NGINX_EXTRA.  Exports the §7 variables.
 stack_start() {
 	RUNDIR=$1
 	mkdir -p "$RUNDIR"

@@ -160,7 +160,7 @@ test_outage_no_delivery_lost() {
 # is in the log.
 test_worker_killed_mid_load() {
 	local n=200 dir=$TEST_TMP/kill prefix before after victim sender i
-	local workers=${STACK_WORKERS:-2} missing failed acked
+	local workers=${STACK_WORKERS_webhook:-${STACK_WORKERS:-${STACK_DEFAULT_WORKERS_webhook:-2}}} missing failed acked
 	prefix=kill-$RANDOM$RANDOM
 	before=$(pgrep -P "$(stack_route_pid webhook)" | sort)
 	assert_eq "$workers" "$(echo "$before" | wc -l)" "workers before"

@@ -201,3 +201,16 @@ test_jobs_write_failure_keeps_log_row() {
 	    "$(sql "SELECT event, outcome FROM installation_events WHERE delivery_id = 'jwf-1'")" "log row"
 	assert_eq 0 "$(sql 'SELECT count(*) FROM jobs')" "no job"
 }
+
+# sql/005: large payloads are compressed with lz4 (the server has it), in
+# every partition, and read back intact.
+test_large_payload_stored_lz4() {
+	db_reset
+	local f
+	f=$(fixture workflow_job.queued.with-deployment)
+	deliver workflow_job "$f"
+	assert_status 200
+	assert_eq lz4 "$(sql "SELECT pg_column_compression(payload) FROM installation_events")" "payload compression"
+	assert_eq "$(jq -S . "$f")" "$(sql "SELECT payload FROM installation_events" | jq -S .)" "payload read back"
+	assert_eq 0 "$(sql "SELECT count(*) FROM pg_attribute a JOIN pg_inherits i ON a.attrelid = i.inhrelid WHERE i.inhparent = 'installation_events'::regclass AND a.attname = 'payload' AND a.attcompression <> 'l'")" "partitions not on lz4"
+}

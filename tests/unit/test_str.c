@@ -87,6 +87,61 @@ str_buf_and_json_string(void **state)
 }
 
 static void
+str_buf_int64_and_printf_growth(void **state)
+{
+	static const struct {
+		int64_t		 v;
+		const char	*want;
+	} cases[] = {
+		{ 0, "0" },
+		{ 7, "7" },
+		{ -7, "-7" },
+		{ 1234567890123, "1234567890123" },
+		{ INT64_MAX, "9223372036854775807" },
+		{ INT64_MIN, "-9223372036854775808" },
+	};
+	struct buf b;
+	char big[600];
+
+	(void)state;
+	buf_init(&b);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&b);
+		assert_int_equal(buf_put_int64(&b, cases[i].v), 0);
+		assert_string_equal(b.buf, cases[i].want);
+		assert_int_equal(b.len, strlen(cases[i].want));
+	}
+	/* Formatting that fits the free space, then that has to grow it. */
+	buf_reset(&b);
+	assert_int_equal(buf_printf(&b, "%s", "ab"), 0);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(buf_printf(&b, "%s-%d", big, 5), 0);
+	assert_int_equal(b.len, 2 + strlen(big) + 2);
+	assert_memory_equal(b.buf, "abxxx", 5);
+	assert_string_equal(b.buf + b.len - 3, "x-5");
+	buf_release(&b);
+}
+
+static void
+str_json_string_runs(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b);
+	assert_int_equal(buf_put_json_string(&b, ""), 0);
+	assert_string_equal(b.buf, "\"\"");
+	buf_reset(&b);
+	assert_int_equal(buf_put_json_string(&b, "plain text \xc3\xa9"), 0);
+	assert_string_equal(b.buf, "\"plain text \xc3\xa9\"");
+	buf_reset(&b);
+	assert_int_equal(buf_put_json_string(&b, "\"lead\ttab\rtrail\x1f"), 0);
+	assert_string_equal(b.buf, "\"\\\"lead\\ttab\\rtrail\\u001f\"");
+	buf_release(&b);
+}
+
+static void
 json_getters(void **state)
 {
 	const char *text = "{\"a\":{\"b\":{\"id\":12,\"s\":\"x\",\"f\":1.5,"
@@ -266,6 +321,8 @@ main(void)
 		cmocka_unit_test(str_parse_int64),
 		cmocka_unit_test(str_hex),
 		cmocka_unit_test(str_buf_and_json_string),
+		cmocka_unit_test(str_buf_int64_and_printf_growth),
+		cmocka_unit_test(str_json_string_runs),
 		cmocka_unit_test(json_getters),
 		cmocka_unit_test(str_utf8),
 		cmocka_unit_test(json_lenient_surrogates),

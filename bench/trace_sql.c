@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Print the SQL text the trace routes run, one "NAME<TAB>SQL" line per
+ * query, taken from lib/db_trace.c itself so that the benchmark times
+ * exactly what the routes send.
+ */
+#include <stdio.h>
+
+#include "../lib/db_trace.c"
+
+int
+main(void)
+{
+	printf("exists\t%s\n", SQL_ENTITY_EXISTS);
+	printf("page\t%s\n", SQL_PAGE);
+	printf("fold\t%s\n", SQL_FOLD_ROWS);
+	printf("of_installation\t%s\n", SQL_ENTITY_OF_INSTALLATION);
+	printf("of_job\t%s\n", SQL_ENTITY_OF_JOB);
+	printf("payload\t%s\n", SQL_PAYLOAD);
+	return 0;
+}
