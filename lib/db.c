@@ -111,7 +111,9 @@ static PGresult *
 db_run(struct db *db, int stmt, const char *sql, int n,
     const char *const *values, const int *lengths, const int *formats)
 {
-	static const char *const names[DB_STMT__MAX] = { "instlog_event_insert" };
+	static const char *const names[DB_STMT__MAX] = {
+		"instlog_event_insert"
+	};
 	PGresult *res;
 
 	if (stmt < 0)
@@ -130,8 +132,8 @@ db_run(struct db *db, int stmt, const char *sql, int n,
 
 /* db_exec(), running prepared statement 'stmt' when it is >= 0. */
 static enum db_status
-db_exec_stmt(struct db *db, const char *what, int stmt, const char *sql,
-    int n, const char *const *values, const int *lengths, const int *formats,
+db_exec_stmt(struct db *db, const char *what, int stmt, const char *sql, int n,
+    const char *const *values, const int *lengths, const int *formats,
     PGresult **res)
 {
 	enum db_status st = DB_UNAVAILABLE;
