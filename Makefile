@@ -232,7 +232,8 @@ install: all
 	    >$(DESTDIR)$(UNITDIR)/$$(basename $$f); done
 
 # `make bench`: bench/run.sh (installs wrk and fcgiwrap if missing; about
-# 10 minutes; see bench/RESULTS.md).  Its two helpers build here.
+# 7 minutes plus waiting for a quiet machine; see bench/RESULTS.md).  Its two
+# helpers build here.
 BENCH_TOOLS = $(BUILD)/bench/loadgen $(BUILD)/bench/trace_sql
 
 $(BUILD)/bench/loadgen: bench/loadgen.c

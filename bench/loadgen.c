@@ -96,7 +96,8 @@ read_file(const char *path, size_t *len)
 
 	if ((f = fopen(path, "rb")) == NULL ||
 	    fseek(f, 0, SEEK_END) == -1 || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) == -1 || (p = malloc((size_t)n + 1)) == NULL ||
+	    fseek(f, 0, SEEK_SET) == -1 ||
+	    (p = malloc((size_t)n + 1)) == NULL ||
 	    fread(p, 1, (size_t)n, f) != (size_t)n) {
 		fprintf(stderr, "loadgen: cannot read '%s'\n", path);
 		exit(2);

@@ -114,11 +114,12 @@ after() {
 BENCH=$(mktemp -d /tmp/instlog-bench.XXXXXX)
 chmod 755 "$BENCH"
 FCGIWRAP_PID=""
-# fcgiwrap -c N forks N children that outlive their parent: stop them first.
+# fcgiwrap -c N forks N children, outlive their parent and are respawned by
+# it when they die: it runs in a process group of its own (setsid), and the
+# whole group is stopped at once.
 stop_fcgiwrap() {
 	[ -n "$FCGIWRAP_PID" ] || return 0
-	pkill -TERM -P "$FCGIWRAP_PID" 2>/dev/null
-	kill "$FCGIWRAP_PID" 2>/dev/null
+	kill -TERM -- "-$FCGIWRAP_PID" 2>/dev/null
 	wait "$FCGIWRAP_PID" 2>/dev/null
 	FCGIWRAP_PID=""
 }
@@ -441,7 +442,9 @@ if want cgi; then
 	wait_quiet cgi section
 	mark cgi
 	rm -f "$RUNDIR/fcgiwrap.sock"
-	fcgiwrap -c 16 -s "unix:$RUNDIR/fcgiwrap.sock" 2>>"$RUNDIR/fcgiwrap.log" &
+	# A background job is no group leader, so setsid execs without a fork.
+	setsid fcgiwrap -c 16 -s "unix:$RUNDIR/fcgiwrap.sock" \
+	    2>>"$RUNDIR/fcgiwrap.log" &
 	FCGIWRAP_PID=$!
 	for _ in $(seq 1 100); do [ -S "$RUNDIR/fcgiwrap.sock" ] && break; sleep 0.05; done
 	chmod 666 "$RUNDIR/fcgiwrap.sock"
