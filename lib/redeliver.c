@@ -5,6 +5,7 @@
  * missed deliveries to ask GitHub to send again.
  */
 #include "redeliver.h"
+#include "str.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,34 +24,6 @@ redeliver_list_release(struct redeliver_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* Read exactly 'n' digits at *p into *v and advance.  Returns 0 or -1. */
-static int
-digits(const char **p, int n, int *v)
-{
-	*v = 0;
-	for (int i = 0; i < n; i++) {
-		if ((*p)[i] < '0' || (*p)[i] > '9')
-			return -1;
-		*v = *v * 10 + ((*p)[i] - '0');
-	}
-	*p += n;
-	return 0;
-}
-
-/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar. */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 int
 redeliver_time_parse(const char *s, time_t *out)
 {
@@ -60,14 +33,14 @@ redeliver_time_parse(const char *s, time_t *out)
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
 	bool leap;
 
-	if (digits(&p, 4, &y) == -1 || *p++ != '-' ||
-	    digits(&p, 2, &mo) == -1 || *p++ != '-' ||
-	    digits(&p, 2, &d) == -1 || (*p != 'T' && *p != 't'))
+	if (parse_digits(&p, 4, &y) == -1 || *p++ != '-' ||
+	    parse_digits(&p, 2, &mo) == -1 || *p++ != '-' ||
+	    parse_digits(&p, 2, &d) == -1 || (*p != 'T' && *p != 't'))
 		return -1;
 	p++;
-	if (digits(&p, 2, &h) == -1 || *p++ != ':' ||
-	    digits(&p, 2, &mi) == -1 || *p++ != ':' ||
-	    digits(&p, 2, &sec) == -1)
+	if (parse_digits(&p, 2, &h) == -1 || *p++ != ':' ||
+	    parse_digits(&p, 2, &mi) == -1 || *p++ != ':' ||
+	    parse_digits(&p, 2, &sec) == -1)
 		return -1;
 	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
@@ -83,8 +56,8 @@ redeliver_time_parse(const char *s, time_t *out)
 		p++;
 	else if (*p == '+' || *p == '-') {
 		sign = *p++ == '-' ? -1 : 1;
-		if (digits(&p, 2, &oh) == -1 || *p++ != ':' ||
-		    digits(&p, 2, &om) == -1 || oh > 23 || om > 59)
+		if (parse_digits(&p, 2, &oh) == -1 || *p++ != ':' ||
+		    parse_digits(&p, 2, &om) == -1 || oh > 23 || om > 59)
 			return -1;
 	} else
 		return -1;

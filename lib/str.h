@@ -87,6 +87,15 @@ int buf_append_utf8(struct buf *b, const char *p, size_t len);
  */
 char *utf8_dup(const char *s);
 
+/*
+ * Read exactly 'n' decimal digits at *p into *v and advance *p past them.
+ * Returns 0, or -1 (and *p is left anywhere) when one is not a digit.
+ */
+int parse_digits(const char **p, int n, int *v);
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar. */
+int64_t days_from_civil(int64_t y, int m, int d);
+
 /* Return true when the NUL-terminated 's' starts with 'prefix'. */
 bool has_prefix(const char *s, const char *prefix);
 

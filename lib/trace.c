@@ -11,33 +11,6 @@
 #include "str.h"
 #include "trace.h"
 
-/* Read exactly 'n' digits at *p into *v and advance.  Returns 0 or -1. */
-static int
-digits(const char **p, int n, int *v)
-{
-	*v = 0;
-	for (int i = 0; i < n; i++, (*p)++) {
-		if (!isdigit((unsigned char)**p))
-			return -1;
-		*v = *v * 10 + (**p - '0');
-	}
-	return 0;
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* Seconds from 1970 of 0001-01-01 and of 10000-01-01, PostgreSQL's
  * timestamptz covering both. */
 #define TIME_MIN (-62135596800LL)
@@ -97,9 +70,9 @@ trace_time_parse(const char *s, time_t now, char *out, size_t size)
 		    unit == 'd' ? 86400 : 604800;
 		return format_utc((int64_t)now - n, 0, out, size);
 	}
-	if (digits(&p, 4, &y) == -1 || *p++ != '-' ||
-	    digits(&p, 2, &mo) == -1 || *p++ != '-' ||
-	    digits(&p, 2, &d) == -1)
+	if (parse_digits(&p, 4, &y) == -1 || *p++ != '-' ||
+	    parse_digits(&p, 2, &mo) == -1 || *p++ != '-' ||
+	    parse_digits(&p, 2, &d) == -1)
 		return -1;
 	if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo))
 		return -1;
@@ -107,9 +80,9 @@ trace_time_parse(const char *s, time_t now, char *out, size_t size)
 		if (*p != 'T' && *p != 't' && *p != ' ')
 			return -1;
 		p++;
-		if (digits(&p, 2, &h) == -1 || *p++ != ':' ||
-		    digits(&p, 2, &mi) == -1 || *p++ != ':' ||
-		    digits(&p, 2, &sec) == -1)
+		if (parse_digits(&p, 2, &h) == -1 || *p++ != ':' ||
+		    parse_digits(&p, 2, &mi) == -1 || *p++ != ':' ||
+		    parse_digits(&p, 2, &sec) == -1)
 			return -1;
 		if (h > 23 || mi > 59 || sec > 60)
 			return -1;
@@ -136,8 +109,8 @@ trace_time_parse(const char *s, time_t now, char *out, size_t size)
 			int sign = *p == '-' ? -1 : 1;
 
 			p++;
-			if (digits(&p, 2, &oh) == -1 || *p++ != ':' ||
-			    digits(&p, 2, &om) == -1 || oh > 23 || om > 59)
+			if (parse_digits(&p, 2, &oh) == -1 || *p++ != ':' ||
+			    parse_digits(&p, 2, &om) == -1 || oh > 23 || om > 59)
 				return -1;
 			oh *= sign;
 			om *= sign;
