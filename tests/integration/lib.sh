@@ -85,5 +85,19 @@ assert_json() {
 	[ "$got" = "$2" ] || fail "$1: expected '$2', got '$got'"
 }
 
+# app_keys DIR: an RSA key pair per app variant (org.pem/org.pub,
+# user.pem/user.pub) in DIR, made once; never committed.
+app_keys() {
+	[ -f "$1/user.pub" ] && return 0
+	mkdir -p "$1"
+	local v
+	for v in org user; do
+		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+		    -out "$1/$v.pem" 2>/dev/null &&
+		    openssl pkey -in "$1/$v.pem" -pubout -out "$1/$v.pub" ||
+		    return 1
+	done
+}
+
 # rows_for DELIVERY: how many rows carry that delivery id.
 rows_for() { sql "SELECT count(*) FROM installation_events WHERE delivery_id = '$1'"; }

@@ -16,15 +16,7 @@ AC_FAKE=${FAKE_GITHUB_BIN:-$TOP/build/tests/fake_github}
 # ac_keys: an RSA key pair per app in $TEST_TMP/ac-keys, made once.
 ac_keys() {
 	AC_KEYS=$TEST_TMP/ac-keys
-	[ -f "$AC_KEYS/user.pub" ] && return 0
-	mkdir -p "$AC_KEYS"
-	local v
-	for v in org user; do
-		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-		    -out "$AC_KEYS/$v.pem" 2>/dev/null &&
-		    openssl pkey -in "$AC_KEYS/$v.pem" -pubout \
-		    -out "$AC_KEYS/$v.pub" || return 1
-	done
+	app_keys "$AC_KEYS"
 }
 
 # ac_env: both app variants configured, defaults for the rest.

@@ -17,15 +17,7 @@ RD_FAKE=${FAKE_GITHUB_BIN:-$TOP/build/tests/fake_github}
 # rd_keys: an RSA key pair per app in $TEST_TMP/rd-keys, made once.
 rd_keys() {
 	RD_KEYS=$TEST_TMP/rd-keys
-	[ -f "$RD_KEYS/user.pub" ] && return 0
-	mkdir -p "$RD_KEYS"
-	local v
-	for v in org user; do
-		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-		    -out "$RD_KEYS/$v.pem" 2>/dev/null &&
-		    openssl pkey -in "$RD_KEYS/$v.pem" -pubout \
-		    -out "$RD_KEYS/$v.pub" || return 1
-	done
+	app_keys "$RD_KEYS"
 }
 
 # rd_setup: empty tables, both app variants configured, an empty
