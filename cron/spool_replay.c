@@ -202,7 +202,8 @@ main(int argc, char **argv)
 		usage();
 		goto out;
 	}
-	if (config_load(&cfg, CONFIG_NEED_DB) == -1)
+	if (config_load(&cfg, CONFIG_NEED_DB | CONFIG_NEED_WEBHOOK_SECRET) ==
+	    -1)
 		goto out;
 	if (cfg.spool_dir == NULL) {
 		log_warnx("INSTLOG_SPOOL_DIR is not set");

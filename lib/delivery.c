@@ -53,6 +53,26 @@ delivery_event_is_valid(const char *event)
 	return true;
 }
 
+void
+delivery_event_clean(const char *event, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (const char *p = event; *p != '\0' && n < 64 && n + 1 < size;
+	    p++) {
+		char c = *p;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		    c == '-'))
+			c = '_';
+		out[n++] = c;
+	}
+	if (n == 0)
+		out[n++] = '_';
+	out[n] = '\0';
+}
+
 /*
  * Duplicate 's' into *dst unless 's' is NULL, made well-formed UTF-8 so
  * that PostgreSQL text takes it.  Returns 0 or -1.
@@ -103,9 +123,10 @@ set_entity(struct delivery *d, const cJSON *account, const char *fallback_type)
 }
 
 /*
- * The app id: from X-GitHub-Hook-Installation-Target-ID when the hook
- * belongs to an app (target type "integration", or not sent), else from
- * the payload's installation.app_id or hook.app_id.
+ * The app id: from the signed body's installation.app_id (or hook.app_id,
+ * a ping's) when it has one; only else from the unsigned header
+ * X-GitHub-Hook-Installation-Target-ID, and then only when the hook
+ * belongs to an app (target type "integration", or not sent).
  */
 static void
 set_app_id(struct delivery *d, const struct delivery_headers *h,
@@ -113,17 +134,16 @@ set_app_id(struct delivery *d, const struct delivery_headers *h,
 {
 	int64_t id;
 
-	if (h->target_id != NULL && (h->target_type == NULL ||
-	    strcasecmp(h->target_type, "integration") == 0 ||
-	    strcasecmp(h->target_type, "app") == 0) &&
-	    parse_int64(h->target_id, 1, INT64_MAX, &id) == 0) {
+	if (root != NULL &&
+	    (json_int64(root, "installation.app_id", 1, INT64_MAX, &id) == 0 ||
+	    json_int64(root, "hook.app_id", 1, INT64_MAX, &id) == 0)) {
 		d->app_id = id;
 		return;
 	}
-	if (root == NULL)
-		return;
-	if (json_int64(root, "installation.app_id", 1, INT64_MAX, &id) == 0 ||
-	    json_int64(root, "hook.app_id", 1, INT64_MAX, &id) == 0)
+	if (h->target_id != NULL && (h->target_type == NULL ||
+	    strcasecmp(h->target_type, "integration") == 0 ||
+	    strcasecmp(h->target_type, "app") == 0) &&
+	    parse_int64(h->target_id, 1, INT64_MAX, &id) == 0)
 		d->app_id = id;
 }
 
@@ -289,7 +309,13 @@ delivery_parse(const struct config *cfg, const struct delivery_headers *h,
 		goto out;
 	}
 	d->is_json = true;
-	rc = parse_body(cfg, h, root, d);
+	if ((rc = parse_body(cfg, h, root, d)) == 0 && h->refused != NULL) {
+		/* The fields stay; the headers make it invalid. */
+		if (set_str(&d->event, h->event) == -1)
+			rc = -1;
+		else
+			rc = set_invalid(d, h->refused);
+	}
 out:
 	cJSON_Delete(root);
 	return rc;

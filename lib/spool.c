@@ -113,6 +113,7 @@ spool_write(const char *dir, const struct delivery_headers *h,
 	    put_header(&head, "delivery", h->delivery_id) == -1 ||
 	    put_header(&head, "target_id", h->target_id) == -1 ||
 	    put_header(&head, "target_type", h->target_type) == -1 ||
+	    put_header(&head, "refused", h->refused) == -1 ||
 	    buf_puts(&head, "\n") == -1)
 		goto out;
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1 ||
@@ -174,6 +175,8 @@ parse_head(struct spool_entry *e)
 			e->h.target_id = colon;
 		else if (strcmp(p, "target_type") == 0)
 			e->h.target_type = colon;
+		else if (strcmp(p, "refused") == 0)
+			e->h.refused = colon;
 		p = nl + 1;
 	}
 	return -1;
@@ -241,6 +244,15 @@ spool_entry_release(struct spool_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
+/* Return true when 'name' is a spool file's name ("*.delivery"). */
+static bool
+is_spool_name(const char *name)
+{
+	size_t len = strlen(name), sl = strlen(SPOOL_SUFFIX);
+
+	return len > sl && strcmp(name + len - sl, SPOOL_SUFFIX) == 0;
+}
+
 static int
 cmp_names(const void *a, const void *b)
 {
@@ -253,7 +265,7 @@ spool_list(const char *dir, char ***names)
 	DIR *d;
 	struct dirent *de;
 	char **v = NULL, **nv;
-	size_t n = 0, cap = 0, sl = strlen(SPOOL_SUFFIX);
+	size_t n = 0, cap = 0;
 
 	*names = NULL;
 	if ((d = opendir(dir)) == NULL) {
@@ -261,10 +273,7 @@ spool_list(const char *dir, char ***names)
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
-		size_t len = strlen(de->d_name);
-
-		if (len <= sl || strcmp(de->d_name + len - sl,
-		    SPOOL_SUFFIX) != 0)
+		if (!is_spool_name(de->d_name))
 			continue;
 		if (n + 2 > cap) {
 			cap = cap == 0 ? 64 : cap * 2;
@@ -317,12 +326,23 @@ spool_remove(const char *dir, const char *name)
 }
 
 int
-spool_pending(const char *dir)
+spool_pending(const char *dir, int limit, bool *more)
 {
-	char **names;
-	int n;
+	DIR *d;
+	struct dirent *de;
+	int n = 0, seen = 0;
 
-	if ((n = spool_list(dir, &names)) >= 0)
-		spool_names_free(names);
+	*more = false;
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (seen++ == limit) {
+			*more = true;
+			break;
+		}
+		if (is_spool_name(de->d_name))
+			n++;
+	}
+	(void)closedir(d);
 	return n;
 }

@@ -3,6 +3,7 @@
 #ifndef INSTLOG_SPOOL_H
 #define INSTLOG_SPOOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "delivery.h"
@@ -55,10 +56,13 @@ int spool_list(const char *dir, char ***names);
 void spool_names_free(char **names);
 
 /*
- * Count the deliveries waiting in 'dir'.  Returns the count, or -1 when
- * the directory cannot be read.
+ * Count the deliveries waiting in 'dir', looking at no more than 'limit'
+ * directory entries and sorting nothing, so that the cost is bounded
+ * however large the spool grew.  Sets *more when it stopped at 'limit'
+ * (the count is then a lower bound).  Returns the count, or -1 when the
+ * directory cannot be read.
  */
-int spool_pending(const char *dir);
+int spool_pending(const char *dir, int limit, bool *more);
 
 /* Remove spool file 'name' of 'dir' and fsync 'dir'.  Returns 0 or -1. */
 int spool_remove(const char *dir, const char *name);

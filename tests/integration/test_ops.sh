@@ -186,3 +186,25 @@ test_webhook_runs_as_plain_cgi() {
 	printf '%s' "$out" | head -1 | grep -q '^Status: 200' || fail "CGI status: $out"
 	assert_eq 1 "$(rows_for cgi-1)" "row from the CGI run"
 }
+
+# Each binary reads only the secrets it uses: a trace route starts with no
+# webhook secret and an unreadable GITHUB_WEBHOOK_SECRET_FILE and app key
+# settings, and the webhook with an unreadable TRACE_API_SECRET_FILE
+# (each would fail at start if it read them).
+test_binaries_load_only_their_secrets() {
+	local run=$TEST_TMP/secrets
+	mkdir -p "$run"
+	( unset GITHUB_WEBHOOK_SECRET GITHUB_WEBHOOK_SECRET_PREVIOUS
+	  export GITHUB_WEBHOOK_SECRET_FILE=/nonexistent/hook GITHUB_APP_ORG_ID=x
+	  start_route_in "$run" "$STACK_BIN/trace_entity" trace_entity )
+	kill -0 "$(cat "$run/trace_entity.pid.test")" 2>/dev/null || fail "trace_entity did not start: $(cat "$run/trace_entity.log")"
+	( unset TRACE_API_SECRET
+	  export TRACE_API_SECRET_FILE=/nonexistent/trace GITHUB_APP_USER_ID=x
+	  start_route_in "$run" "$STACK_BIN/webhook" webhook )
+	kill -0 "$(cat "$run/webhook.pid.test")" 2>/dev/null || fail "webhook did not start: $(cat "$run/webhook.log")"
+	stop_pids_in "$run"
+	# The webhook still refuses to start without its own secret.
+	( unset GITHUB_WEBHOOK_SECRET GITHUB_WEBHOOK_SECRET_PREVIOUS
+	  "$STACK_BIN/webhook" -s "$run/w2.sock" -w 1 ) 2>"$run/w2.log" && fail "webhook started without its secret"
+	grep -q GITHUB_WEBHOOK_SECRET "$run/w2.log" || fail "no clear error: $(cat "$run/w2.log")"
+}

@@ -339,12 +339,13 @@ sig_nonhex_64|401|0
 sig_without_prefix|401|0
 sig_uppercase_prefix|401|0
 sig_of_other_body|401|0
-event_bad_chars|400|0
-event_too_long|400|0
+event_bad_chars|400|1
+event_too_long|400|1
+event_bad_chars_unsigned|401|0
 huge_event_header|400 431 494|0
 huge_custom_header|400 431 494|0
 headers_over_32k|400 431 494|0
-delivery_id_201|400|0
+delivery_id_201|400|1
 delivery_id_ill_formed_utf8|200|1
 chunked_body|200|1
 chunked_oversized|413|0
@@ -375,6 +376,7 @@ bad_send() {
 	sig_uppercase_prefix) post "SHA256=$sig" ping "$f" "$id" ;;
 	sig_of_other_body) post "sha256=$(sign "$(fixture ping.organization)")" ping "$f" "$id" ;;
 	event_bad_chars) post "sha256=$sig" "ping;DROP" "$f" "$id" ;;
+	event_bad_chars_unsigned) post "sha256=$(sign "$(fixture ping.organization)")" "ping;DROP" "$f" "$id" ;;
 	event_too_long) post "sha256=$sig" "$(printf 'a%.0s' $(seq 1 65))" "$f" "$id" ;;
 	huge_event_header) post "sha256=$sig" "$(head -c 65536 /dev/zero | tr '\0' a)" "$f" "$id" ;;
 	huge_custom_header) post "sha256=$sig" ping "$f" "$id" -H "X-Junk: $(head -c 65536 /dev/zero | tr '\0' a)" ;;
@@ -443,6 +445,8 @@ bad_check() {
 		    "$(row "installation_id, payload->'installation'->>'id', entity_id")" "$name" ;;
 	installation_id_*) assert_eq "installation.created|invalid_payload" "$(row "event, outcome")" "$name" ;;
 	action_injection) assert_eq "installation|invalid_payload" "$(row "event, outcome")" "$name" ;;
+	event_bad_chars) assert_eq "ping_DROP|invalid_payload" "$(row "event, outcome")" "$name" ;;
+	event_too_long) assert_eq "$(printf 'a%.0s' $(seq 1 64))|invalid_payload" "$(row "event, outcome")" "$name" ;;
 	esac
 }
 
@@ -455,6 +459,9 @@ test_bad_inputs_table() {
 		case " $want " in *" $STATUS "*) ;; *) fail "$name: expected HTTP $want, got $STATUS (${BODY:0:120})" ;; esac
 		if [ "$name" = delivery_id_ill_formed_utf8 ]; then
 			got=$(sql "SELECT count(*) FROM installation_events WHERE delivery_id = '$id' || E'\\uFFFD\\uFFFD'")
+		elif [ "$name" = delivery_id_201 ]; then
+			# Stored cut at 200 characters.
+			got=$(sql "SELECT count(*) FROM installation_events WHERE delivery_id = left('$id' || repeat('x', 201), 200)")
 		else
 			got=$(rows_for "$id")
 		fi
@@ -489,4 +496,39 @@ test_trace_hostile_parameters() {
 	assert_status 401
 	http GET /trace/entity/1 -H "Authorization: Bearer $(head -c 7000 /dev/zero | tr '\0' a)"
 	assert_status 401
+}
+
+# healthz_cgi DIR: run healthz as plain CGI with spool DIR; sets BODY.
+healthz_cgi() {
+	BODY=$(INSTLOG_SPOOL_DIR=$1 GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET \
+	    DOCUMENT_URI=/healthz "$STACK_BIN/healthz" </dev/null | sed '1,/^\r$/d')
+}
+
+# /healthz counts the spool without listing and sorting it all: a spool
+# of any size costs a bounded scan, and says when the count is a lower
+# bound.  A frozen PostgreSQL is reported down within the ping's deadline
+# (nginx would otherwise give up first and answer 504).
+test_healthz_bounded_spool_and_frozen_database() {
+	local dir=$TEST_TMP/bigspool
+	mkdir -p "$dir"
+	(cd "$dir" && seq -f '%012g.delivery' 1 500 | xargs touch)
+	healthz_cgi "$dir"
+	assert_json .service instlog
+	assert_json .spool.pending 500
+	assert_json .spool.pending_more false
+	(cd "$dir" && seq -f '%012g.delivery' 501 12000 | xargs touch)
+	healthz_cgi "$dir"
+	assert_json .spool.pending_more true
+	assert_json '.spool.pending >= 9998 and .spool.pending <= 10000' true
+	rm -rf "$dir"
+
+	http GET /healthz
+	assert_status 200
+	trap pg_ensure_up EXIT
+	pg_freeze
+	http GET /healthz --max-time 20
+	pg_thaw
+	assert_status 503
+	assert_json .database unavailable
+	assert_json .status degraded
 }
