@@ -51,6 +51,7 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 {
 	struct delivery_headers h;
 	struct ingest_result r;
+	struct delivery_attempt attempt;
 	char event[65], delivery_id[WEBHOOK_DELIVERY_ID_MAX + 1];
 	const char *cl, *sig;
 	int64_t clen;
@@ -120,8 +121,13 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 		h.refused = "X-GitHub-Delivery header is too long";
 	}
 
-	switch (ingest_delivery(app->db, &app->cfg, &h, NULL, app->body.buf,
-	    app->body.len, &r)) {
+	if (delivery_attempt_new(&attempt) == -1) {
+		log_warnx("%s: no random bytes for the attempt key", __func__);
+		http_error(resp, 503, "service unavailable");
+		return;
+	}
+	switch (ingest_delivery(app->db, &app->cfg, &h, attempt.received_at,
+	    attempt.key, app->body.buf, app->body.len, &r)) {
 	case INGEST_OK:
 		reply_recorded(resp, 200, &r);
 		break;
@@ -134,11 +140,13 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 	case INGEST_DB_DOWN:
 	case INGEST_ERROR:
 		/*
-		 * Nothing was written: keep the verified delivery for the
-		 * replayer rather than lose it (GitHub does not retry).
+		 * Nothing was written, or a commit's reply was lost: keep
+		 * the verified delivery for the replayer rather than lose it
+		 * (GitHub does not retry).  The file carries this attempt,
+		 * so replaying it after such a commit adds no second row.
 		 */
-		if (spool_write(app->cfg.spool_dir, &h, app->body.buf,
-		    app->body.len) == 0) {
+		if (spool_write(app->cfg.spool_dir, &h, &attempt, sig,
+		    app->body.buf, app->body.len) == 0) {
 			resp->status = 202;
 			buf_reset(&resp->body);
 			(void)buf_puts(&resp->body, "{\"spooled\":true}\n");

@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* A verified webhook delivery, parsed into the typed fields of one row. */
+#include <sys/time.h>
+
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/rand.h>
 
 #include "delivery.h"
 #include "json.h"
@@ -48,6 +54,45 @@ delivery_event_is_valid(const char *event)
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
 		    c == '-'))
+			return false;
+	}
+	return true;
+}
+
+int
+delivery_attempt_new(struct delivery_attempt *a)
+{
+	unsigned char r[16];
+	struct timeval tv;
+	struct tm tm;
+	char stamp[24];
+
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		return -1;
+	hex_encode(r, sizeof(r), a->key);
+	(void)gettimeofday(&tv, NULL);
+	(void)gmtime_r(&tv.tv_sec, &tm);
+	(void)strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	(void)snprintf(a->received_at, sizeof(a->received_at), "%s.%06ldZ",
+	    stamp, (long)tv.tv_usec);
+	return 0;
+}
+
+bool
+delivery_attempt_is_valid(const char *s, bool is_key)
+{
+	static const char stamp[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+	static const char key[] = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+	const char *form = is_key ? key : stamp;
+
+	if (s == NULL || strlen(s) != strlen(form))
+		return false;
+	for (size_t i = 0; form[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (form[i] == 'd' ? !isdigit(c) :
+		    form[i] == 'x' ? !isxdigit(c) || isupper(c) :
+		    s[i] != form[i])
 			return false;
 	}
 	return true;

@@ -33,6 +33,29 @@ struct delivery_headers {
 };
 
 /*
+ * One attempt at recording a delivery: when the webhook received it and a
+ * random key.  Both go with the INSERT and into the spool file, so that a
+ * statement whose reply was lost and the replay of its spool file make one
+ * row (sql/007_hardening.sql).
+ */
+struct delivery_attempt {
+	char	received_at[32]; /* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" (UTC) */
+	char	key[33];	 /* 32 lower-case hex digits */
+};
+
+/*
+ * Fill *a with the current time and a fresh random key.  Returns 0, or -1
+ * when no random bytes could be had.
+ */
+int delivery_attempt_new(struct delivery_attempt *a);
+
+/*
+ * Return true when 's' has the form of a received_at of
+ * delivery_attempt_new() (with 'is_key' false) or of its key (true).
+ */
+bool delivery_attempt_is_valid(const char *s, bool is_key);
+
+/*
  * Everything one installation_events row (and the jobs side effect) needs.
  * Integer ids are 0 when absent.  Strings are owned by the struct and are
  * well-formed UTF-8 (ill-formed bytes of the body replaced by U+FFFD).
