@@ -575,7 +575,7 @@ test_spool_dir_writable_by_others_refused() {
 	rc=$?
 	assert_eq 2 "$rc" "replayer exit status"
 	case $out in *"'$dir' is group- or world-writable (mode 0770)"*) ;; *) fail "replayer message: $out" ;; esac
-	out=$(INSTLOG_SPOOL_DIR=$dir "$STACK_BIN/webhook" -s "$dir/w.sock" -w 1 2>&1)
+	out=$(INSTLOG_SPOOL_DIR=$dir timeout 20 "$STACK_BIN/webhook" -s "$dir/w.sock" -w 1 2>&1)
 	rc=$?
 	assert_eq 2 "$rc" "webhook exit status"
 	case $out in *"group- or world-writable"*) ;; *) fail "webhook message: $out" ;; esac
