@@ -4,9 +4,10 @@
 # another server stops it at once with nothing left running, and the
 # secrets it generates are kept and reused by the next start.
 
-# The environment `make run` sees on a fresh machine: env "${RUN_ENV[@]}".
+# The environment `make run` sees on a fresh machine (no valgrind wrapper
+# of `make check` either): env "${RUN_ENV[@]}".
 RUN_ENV=(-u DATABASE_URL -u GITHUB_WEBHOOK_SECRET -u GITHUB_WEBHOOK_SECRET_PREVIOUS
-    -u TRACE_API_SECRET -u INSTLOG_SPOOL_DIR -u PORT -u RUNDIR)
+    -u TRACE_API_SECRET -u INSTLOG_SPOOL_DIR -u PORT -u RUNDIR -u STACK_WRAPPER)
 
 # ours VAR: processes of a stack started in VAR (binaries, nginx,
 # PostgreSQL), one per line.
