@@ -17,6 +17,7 @@ const SEED = JSON.parse(fs.readFileSync(process.env.BROWSER_SEED, "utf8"));
 const UI = BASE + "/ui/";
 
 const requests = [];	// every request any tab made
+const pageUrls = [];	// every URL a tab showed, hash changes included
 const statuses = [];	// [url, status] of every response
 let passed = 0;
 let failed = 0;
@@ -81,12 +82,17 @@ async function main() {
 		headers: r.headers() }));
 	ctx.on("response", (r) => statuses.push([r.url(), r.status()]));
 	const errors = [];
-	ctx.on("page", (p) => p.on("pageerror", (e) => errors.push(e)));
+	ctx.on("page", (p) => {
+		p.on("pageerror", (e) => errors.push(e));
+		p.on("framenavigated", (f) => pageUrls.push(f.url()));
+	});
 	const E = SEED.E;
 
 	await test("token form: one password field, Enter submits, " +
 	    "sessionStorage only", async () => {
-		const page = await newTab(ctx, "");
+		const page = await ctx.newPage();
+		await page.goto(BASE + "/ui");
+		assert.equal(page.url(), UI, "/ui redirects to /ui/");
 		await page.locator("#login").waitFor({ state: "visible" });
 		assert.equal(await page.locator("input[type=password]")
 			.count(), 1);
@@ -112,6 +118,11 @@ async function main() {
 		await page.locator("#diagnosis h3").waitFor();
 		assert.equal(await page.textContent(".title h1"), SEED.L);
 		assert.ok(!page.url().includes(TOKEN));
+		// "Forget token" drops it and asks again.
+		await page.click("#forget");
+		await page.locator("#token").waitFor({ state: "visible" });
+		assert.equal(await page.evaluate(() =>
+			sessionStorage.getItem("instlog.trace_token")), null);
 		await page.close();
 	});
 
@@ -321,6 +332,10 @@ async function main() {
 	await test("no request URL holds the token; nothing from another " +
 	    "host; the token travels as a header", async () => {
 		assert.ok(requests.length > 20, "requests recorded");
+		assert.ok(pageUrls.some((u) => u.includes("#/entity/")),
+			"hash changes recorded");
+		for (const u of pageUrls)
+			assert.ok(!u.includes(TOKEN), "token in the address " + u);
 		for (const r of requests) {
 			assert.ok(!r.url.includes(TOKEN) &&
 				!r.url.includes(encodeURIComponent(TOKEN)),
