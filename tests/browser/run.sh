@@ -23,19 +23,10 @@ CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
     { echo "browser: run make browser-deps first" >&2; exit 1; }
 [ -d "$FIXTURES" ] || { echo "browser: fixtures not found at $FIXTURES" >&2; exit 1; }
 
-TEST_ROOT=$(mktemp -d /tmp/instlog-browser.XXXXXX)
-chmod 755 "$TEST_ROOT"
-export TEST_TMP=$TEST_ROOT/tmp
-mkdir -p "$TEST_TMP"
+test_root browser
 export GITHUB_WEBHOOK_SECRET="br-secret-$RANDOM$RANDOM"
 export TRACE_API_SECRET="br-trace-$(openssl rand -hex 16)"
-unset DATABASE_URL INSTLOG_RUNNER_LABELS INSTLOG_SPOOL_DIR
-cleanup() {
-	stack_stop
-	[ -n "${KEEP:-}" ] || rm -rf "$TEST_ROOT"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+unset INSTLOG_SPOOL_DIR
 
 stack_start "$TEST_ROOT/run" || { echo "browser: stack failed to start" >&2; exit 1; }
 echo "browser: stack up at $INSTLOG_URL"
