@@ -481,7 +481,8 @@
 			"aria-expanded": "false",
 			title: "show the payload of #" + id,
 		}, cells.map(([label, content]) =>
-			el("td", { "data-label": label },
+			el("td", { "data-label": label,
+				   class: content === "—" ? "none" : null },
 			   el("div", { class: "cell" }, content))));
 		tr.addEventListener("click", () => togglePayload(tr, id));
 		tr.addEventListener("keydown", (ev) => {

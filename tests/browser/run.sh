@@ -63,7 +63,11 @@ jq -n --argjson E $E --arg L $L --argjson I $I --argjson J $J \
 BROWSER_SEED=$TEST_ROOT/seed.json BROWSER_OUT=$TEST_ROOT CHROMIUM=$CHROMIUM \
     node "$HERE/ui.test.mjs"
 rc=$?
-echo "browser: screenshots in $TEST_ROOT${KEEP:+ (kept)}"
+if [ -n "${KEEP:-}" ]; then
+	echo "browser: screenshots kept in $TEST_ROOT"
+else
+	echo "browser: screenshots in $TEST_ROOT (removed at exit; KEEP=1 keeps them)"
+fi
 if [ -n "${UI_SCREENSHOT:-}" ] && [ -f "$TEST_ROOT/ui-laptop.png" ]; then
 	cp "$TEST_ROOT/ui-laptop.png" "$UI_SCREENSHOT" &&
 	    echo "browser: laptop screenshot copied to $UI_SCREENSHOT"
