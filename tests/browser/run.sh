@@ -21,14 +21,16 @@ CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || { echo "browser: no $CHROMIUM (make deps)" >&2; exit 1; }
 [ -d "$HERE/node_modules/playwright-core" ] ||
     { echo "browser: run make browser-deps first" >&2; exit 1; }
-[ -d "$FIXTURES" ] || { echo "browser: fixtures not found at $FIXTURES" >&2; exit 1; }
+[ -d "$FIXTURES" ] ||
+    { echo "browser: fixtures not found at $FIXTURES" >&2; exit 1; }
 
 test_root browser
 export GITHUB_WEBHOOK_SECRET="br-secret-$RANDOM$RANDOM"
 export TRACE_API_SECRET="br-trace-$(openssl rand -hex 16)"
 unset INSTLOG_SPOOL_DIR
 
-stack_start "$TEST_ROOT/run" || { echo "browser: stack failed to start" >&2; exit 1; }
+stack_start "$TEST_ROOT/run" ||
+    { echo "browser: stack failed to start" >&2; exit 1; }
 echo "browser: stack up at $INSTLOG_URL"
 
 # An account whose app was uninstalled while a job waited: the diagnosis
