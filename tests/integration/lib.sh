@@ -118,5 +118,18 @@ app_keys() {
 	done
 }
 
+# fake_github_port OUT: the port of the fake_github whose stdout is OUT,
+# once it listens (empty if it does not within 5 s).
+fake_github_port() {
+	local p="" re
+	re='s/^fake_github: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p'
+	for _ in $(seq 1 100); do
+		p=$(sed -n "$re" "$1")
+		[ -n "$p" ] && break
+		sleep 0.05
+	done
+	echo "$p"
+}
+
 # rows_for DELIVERY: how many rows carry that delivery id.
 rows_for() { sql "SELECT count(*) FROM installation_events WHERE delivery_id = '$1'"; }
