@@ -26,6 +26,7 @@
 #include "github.h"
 #include "log.h"
 #include "str.h"
+#include "utc.h"
 
 #define EXIT_FAILED 1
 #define EXIT_CONFIG 2
@@ -123,14 +124,11 @@ run_release(struct run *r)
 	config_release(&r->cfg);
 }
 
-/* Format 't' as RFC 3339 UTC into 'out' (at least 21 bytes). */
+/* 't' as RFC 3339 UTC in 'out' for a log line, else its number. */
 static const char *
 utc(time_t t, char *out, size_t size)
 {
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (utc_format(t, 0, 0, out, size) == -1)
 		(void)snprintf(out, size, "%lld", (long long)t);
 	return out;
 }

@@ -845,7 +845,7 @@ cli_run(const struct cli_options *o, FILE *out, bool color)
 	struct cli_ctx ctx;
 	struct buf text, payloads;
 	cJSON *doc = NULL;
-	char *json = NULL;
+	struct json_writer w;
 	int64_t entity_id = o->id;
 	unsigned flags = color ? TABLE_COLOR : 0;
 	enum cli_status st = CLI_FAILURE;
@@ -893,9 +893,11 @@ cli_run(const struct cli_options *o, FILE *out, bool color)
 	if (o->json && !o->all)
 		(void)fwrite(ctx.reply.body.buf, 1, ctx.reply.body.len, out);
 	else if (o->json) {
-		if ((json = cJSON_PrintUnformatted(doc)) == NULL)
+		json_writer_init(&w, &text);
+		json_put_tree(&w, doc);
+		if (json_writer_finish(&w) == -1 || buf_puts(&text, "\n") == -1)
 			goto out;
-		(void)fprintf(out, "%s\n", json);
+		(void)fwrite(text.buf, 1, text.len, out);
 	}
 	if (o->verbose &&
 	    (st = cli_payloads(&ctx, doc, out, flags, &payloads)) != CLI_OK)
@@ -917,7 +919,6 @@ cli_run(const struct cli_options *o, FILE *out, bool color)
 	}
 	st = CLI_OK;
 out:
-	cJSON_free(json);
 	cJSON_Delete(doc);
 	fetch_reply_release(&ctx.reply);
 	fetch_release(&ctx.fetch);
