@@ -117,7 +117,7 @@ record_failure(struct run *r, const struct check *ck,
 
 	memset(&f, 0, sizeof(f));
 	f.target = t;
-	f.app_id = github_app_id(ck->variant->app);
+	f.app_id = jwt_app_id(ck->variant->app);
 	f.http_status = resp->status;
 	f.message = resp->message;
 	st = db_auth_failure_record(r->db, &f, &id, &nfailed);
@@ -194,7 +194,7 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 		}
 		/*
 		 * One JWT per app per run, signed on first use.  It is valid
-		 * for 9 minutes (GITHUB_JWT_LIFETIME); with the 20 s total
+		 * for 9 minutes (JWT_LIFETIME); with the 20 s total
 		 * timeout per request that covers 27 rounds even if every
 		 * request times out, i.e. 1,728 installations at the default
 		 * parallelism.  A run due to check more while GitHub is that
@@ -228,7 +228,7 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 			    ck->target->installation_id, resp->error);
 		} else if (resp->status >= 200 && resp->status < 300) {
 			ok_inst[nok] = ck->target->installation_id;
-			ok_app[nok] = github_app_id(ck->variant->app);
+			ok_app[nok] = jwt_app_id(ck->variant->app);
 			nok++;
 		} else {
 			if (resp->status == 404)
