@@ -3,7 +3,8 @@
  * auth_check: ask GitHub for an installation token of every installation
  * with pending jobs and record why it said no (DESIGN §5).  Run by cron
  * every minute.  Exit status: 0 done, 1 a request failed at transport
- * level or the database failed, 2 bad configuration.
+ * level or the database failed, 2 bad configuration (GitHub refusing
+ * GET /app included).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -120,6 +121,7 @@ record_failure(struct run *r, const struct check *ck,
 	f.app_id = jwt_app_id(ck->variant->app);
 	f.http_status = resp->status;
 	f.message = resp->message;
+	f.not_found = github_is_not_found(resp);
 	st = db_auth_failure_record(r->db, &f, &id, &nfailed);
 	if (st == DB_REFUSED) {
 		/* The database refused GitHub's text: keep the row without. */
@@ -131,7 +133,7 @@ record_failure(struct run *r, const struct check *ck,
 		    t->installation_id, resp->status);
 		return -1;
 	}
-	if (resp->status == 404)
+	if (f.not_found)
 		log_info("installation '%" PRId64 "': app '%" PRId64 "': HTTP "
 		         "404 '%.100s': event %" PRId64 ", %" PRId64 " pending "
 		         "jobs failed",
@@ -146,11 +148,50 @@ record_failure(struct run *r, const struct check *ck,
 }
 
 /*
- * Check every installation due.  Returns the exit status: 0, or
- * EXIT_TRANSPORT when a request or the database failed.
+ * Ask GitHub about app variant 'v' itself (GET /app with its JWT at
+ * 'now'): it answers 200 only when GITHUB_API_URL is the API and the app
+ * id and key belong together.  Otherwise every installation would be
+ * refused for the same reason.  Returns 0; or, after one line on stderr,
+ * EXIT_TRANSPORT when GitHub could not be reached or failed (5xx), and
+ * EXIT_CONFIG for any other answer.
  */
 static int
-run_check(struct run *r, struct counts *cnt, bool *locked)
+app_check(struct run *r, struct apps_variant *v, time_t now)
+{
+	struct github_call call;
+	int64_t id = jwt_app_id(v->app);
+	int rc = EXIT_TRANSPORT;
+
+	memset(&call, 0, sizeof(call));
+	call.method = "GET";
+	call.path = "/app";
+	if ((call.jwt = apps_jwt(v, now)) == NULL)
+		return EXIT_TRANSPORT;
+	if (github_call_run(r->client, &call) == -1 || call.resp.status == 0)
+		log_warnx("app '%" PRId64 "': GET %s/app: %s; nothing checked",
+		    id, r->cfg.github_api_url, call.resp.error);
+	else if (call.resp.status >= 200 && call.resp.status < 300)
+		rc = 0;
+	else {
+		log_warnx("app '%" PRId64 "': GET %s/app: HTTP %ld '%.100s': "
+		          "check GITHUB_API_URL and the app's id and key; "
+		          "nothing checked",
+		    id, r->cfg.github_api_url, call.resp.status,
+		    call.resp.message != NULL ? call.resp.message : "");
+		if (call.resp.status < 500)
+			rc = EXIT_CONFIG;
+	}
+	github_response_release(&call.resp);
+	return rc;
+}
+
+/*
+ * Check every installation due.  Returns the exit status: 0, or
+ * EXIT_TRANSPORT when a request or the database failed; or, with *stopped
+ * set, app_check()'s when an app variant failed it.
+ */
+static int
+run_check(struct run *r, struct counts *cnt, bool *locked, bool *stopped)
 {
 	struct db_auth_targets targets;
 	struct check *checks = NULL;
@@ -213,6 +254,17 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 		calls[m].path = ck->path;
 		m++;
 	}
+	/* Each variant in use, once, before any installation. */
+	for (size_t k = 0; k < APPS__MAX; k++) {
+		bool used = false;
+
+		for (size_t i = 0; i < m && !used; i++)
+			used = checks[i].variant == &r->apps.v[k];
+		if (used && (rc = app_check(r, &r->apps.v[k], now)) != 0) {
+			*stopped = true;
+			goto out;
+		}
+	}
 	cnt->checked = m;
 	rc = 0;
 	if (github_multi_run(r->client, calls, m, r->parallel) == -1)
@@ -231,7 +283,7 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 			ok_app[nok] = jwt_app_id(ck->variant->app);
 			nok++;
 		} else {
-			if (resp->status == 404)
+			if (github_is_not_found(resp))
 				cnt->not_found++;
 			else
 				cnt->other++;
@@ -259,7 +311,7 @@ main(void)
 	struct run r;
 	struct counts cnt;
 	struct timespec t0, t1;
-	bool locked = false;
+	bool locked = false, stopped = false;
 	int rc = EXIT_CONFIG;
 	long long ms;
 
@@ -269,9 +321,9 @@ main(void)
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (run_init(&r) == -1)
 		goto out;
-	rc = run_check(&r, &cnt, &locked);
-	if (!locked && rc == 0)
-		goto out; /* another run holds the lock: quietly */
+	rc = run_check(&r, &cnt, &locked, &stopped);
+	if ((!locked && rc == 0) || stopped)
+		goto out; /* another run holds the lock, or GET /app failed */
 	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
 	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
