@@ -137,32 +137,60 @@ out:
  * $6 limit + 1, $7 dedupe.  The event filter matches the name or, at a
  * dot boundary, a prefix of it; a cursor continues after its row.
  */
-#define SQL_PAGE \
-	"SELECT e.id, " SQL_UTC("e.received_at") ", e.source, e.event, " \
-	"e.outcome, e.delivery_id, e.app_id, e.installation_id, " \
-	"e.entity_type, e.entity_id, e.entity_name, " \
-	"x.p -> 'sender' ->> 'login', " \
-	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
-	"x.p -> 'workflow_job' ->> 'id' END, " \
-	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
-	"x.p -> 'repository' ->> 'full_name' END " \
-	"FROM installation_events e " SQL_PAYLOAD_ONCE("e.") \
-	"WHERE e.entity_id = $1::bigint " \
-	"AND ($2::timestamptz IS NULL OR e.received_at >= $2::timestamptz) " \
-	"AND ($3::timestamptz IS NULL OR e.received_at <= $3::timestamptz) " \
-	"AND ($4::text IS NULL OR e.event = $4::text " \
-	"OR left(e.event, length($4::text) + 1) = $4::text || '.') " \
-	"AND ($5::bigint IS NULL OR (e.received_at, e.id) > " \
-	"(SELECT c.received_at, c.id FROM installation_events c " \
-	"WHERE c.id = $5::bigint)) " \
-	"AND (NOT $7::boolean OR e.delivery_id IS NULL OR NOT EXISTS (" \
-	"SELECT 1 FROM installation_events d " \
-	"WHERE d.delivery_id = e.delivery_id AND d.entity_id = e.entity_id " \
-	"AND (d.received_at, d.id) < (e.received_at, e.id))) " \
-	"ORDER BY e.received_at, e.id LIMIT $6::bigint"
+#define SQL_PAGE                                                                                     \
+ "SELECT e.id, " SQL_UTC(                                                                            \
+     "e.received_at") ", e.source, e.event, "                                                        \
+	              "e.outcome, e.delivery_id, e.app_id, e.installation_id, "                      \
+	              "e.entity_type, e.entity_id, e.entity_name, "                                  \
+	              "x.p -> 'sender' ->> 'login', "                                                \
+	              "CASE WHEN e.event LIKE 'workflow_job.%' THEN "                                \
+	              "x.p -> 'workflow_job' ->> 'id' END, "                                         \
+	              "CASE WHEN e.event LIKE 'workflow_job.%' THEN "                                \
+	              "x.p -> 'repository' ->> 'full_name' END "                                     \
+	              "FROM installation_events e " SQL_PAYLOAD_ONCE(                                \
+	                  "e.") "WHERE e.entity_id = $1::bigint "                                    \
+	                        "AND ($2::timestamptz IS NULL OR e.received_at >= $2::timestamptz) " \
+	                        "AND ($3::timestamptz IS NULL OR e.received_at <= $3::timestamptz) " \
+	                        "AND ($4::text IS NULL OR e.event = $4::text "                       \
+	                        "OR left(e.event, length($4::text) + 1) = $4::text || '.') "         \
+	                        "AND ($5::bigint IS NULL OR (e.received_at, e.id) > "                \
+	                        "(SELECT c.received_at, c.id FROM installation_events c "            \
+	                        "WHERE c.id = $5::bigint AND c.entity_id = $1::bigint)) "            \
+	                        "AND (NOT $7::boolean OR e.delivery_id IS NULL OR NOT EXISTS ("      \
+	                        "SELECT 1 FROM installation_events d "                               \
+	                        "WHERE d.delivery_id = e.delivery_id AND d.entity_id = e.entity_id " \
+	                        "AND (d.received_at, d.id) < (e.received_at, e.id))) "               \
+	                        "ORDER BY e.received_at, e.id LIMIT $6::bigint"
 
 #define SQL_ENTITY_EXISTS \
 	"SELECT 1 FROM installation_events WHERE entity_id = $1::bigint LIMIT 1"
+
+/* $1 a cursor (an event id), $2 the entity it must belong to. */
+#define SQL_CURSOR_EXISTS                                   \
+ "SELECT 1 FROM installation_events WHERE id = $1::bigint " \
+ "AND entity_id = $2::bigint"
+
+/*
+ * Check that event 'cursor' belongs to the entity whose id is the text
+ * 'ent'.  Returns DB_OK, DB_REFUSED when it does not (a cursor not handed
+ * out for this entity), or an error.
+ */
+static enum db_status
+cursor_check(struct db *db, int64_t cursor, const char *ent)
+{
+	char cur[24];
+	const char *values[2] = { cur, ent };
+	PGresult *res = NULL;
+	enum db_status st;
+
+	(void)snprintf(cur, sizeof(cur), "%" PRId64, cursor);
+	st = db_exec(db, __func__, SQL_CURSOR_EXISTS, 2, values, NULL, NULL,
+	    &res);
+	if (st == DB_OK && PQntuples(res) == 0)
+		st = DB_REFUSED;
+	PQclear(res);
+	return st;
+}
 
 static const char *
 empty_null(const char *s)
@@ -203,6 +231,8 @@ db_trace_page(struct db *db, int64_t entity_id, const struct trace_params *p,
 	if (PQntuples(res) == 0) {
 		st = lookup_id(db, __func__, SQL_ENTITY_EXISTS, entity_id,
 		    &exists);
+		if (st == DB_OK && p->cursor > 0)
+			st = cursor_check(db, p->cursor, ent);
 		goto out;
 	}
 	n = PQntuples(res);
