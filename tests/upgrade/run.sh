@@ -206,11 +206,26 @@ ids() {
 	esac
 }
 
-# get KIND ID FILE: GET /trace/KIND/ID into FILE; prints the HTTP status.
+# paths: every trace request to compare: each id of each route, and each
+# entity folded as of each of its rows (?at=).
+paths() {
+	local kind id
+	for kind in entity installation job payload; do
+		for id in $(ids $kind); do
+			echo "/trace/$kind/$id"
+		done
+	done
+	sql "SELECT '/trace/entity/' || entity_id || '?at=' ||
+	    to_char(received_at AT TIME ZONE 'UTC',
+	    'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM installation_events
+	    WHERE entity_id IS NOT NULL ORDER BY id"
+}
+
+# get PATH FILE: GET PATH with the trace token into FILE; prints the HTTP
+# status.
 get() {
-	curl -sS -o "$3" -w '%{http_code}' \
-	    -H "Authorization: Bearer $TRACE_API_SECRET" \
-	    "$INSTLOG_URL/trace/$1/$2"
+	curl -sS -o "$2" -w '%{http_code}' \
+	    -H "Authorization: Bearer $TRACE_API_SECRET" "$INSTLOG_URL$1"
 }
 
 # The tables, columns, row counts and row digests of the old schema.
@@ -237,14 +252,13 @@ col_list() {
 	    WHERE table_schema = 'public' AND table_name = '$1'"
 }
 
+# CAP/N.json and CAP/N.status: the answer to line N of CAP/paths.
+paths >"$CAP/paths"
 ndocs=0
-for kind in entity installation job payload; do
-	for id in $(ids $kind); do
-		st=$(get $kind "$id" "$CAP/$kind-$id.json")
-		echo "$st" >"$CAP/$kind-$id.status"
-		ndocs=$((ndocs + 1))
-	done
-done
+while read -r path; do
+	ndocs=$((ndocs + 1))
+	get "$path" "$CAP/$ndocs.json" >"$CAP/$ndocs.status"
+done <"$CAP/paths"
 : >"$ROOT/old-columns"
 for t in $(tables); do
 	columns "$t" >>"$ROOT/old-columns"
@@ -307,21 +321,20 @@ done <"$ROOT/old-rows"
 
 # The old trace answers, one check per route and id (tests/upgrade/cmp.jq
 # lists the differences).
-for f in "$CAP"/*.json; do
-	n=$(basename "$f" .json)
-	kind=${n%%-*}
-	id=${n#*-}
-	st=$(get "$kind" "$id" "$ROOT/new.json")
+n=0
+while read -r path; do
+	n=$((n + 1))
+	st=$(get "$path" "$ROOT/new.json")
 	d=$( [ "$st" = "$(cat "$CAP/$n.status")" ] ||
 	    echo "HTTP status: was $(cat "$CAP/$n.status"), now $st"
-	    jq -n -r --slurpfile o "$f" --slurpfile n "$ROOT/new.json" \
-	    -f "$HERE/cmp.jq" 2>&1)
+	    jq -n -r --slurpfile o "$CAP/$n.json" \
+	    --slurpfile n "$ROOT/new.json" -f "$HERE/cmp.jq" 2>&1)
 	if [ -z "$d" ]; then
-		ok "/trace/$kind/$id traces the same"
+		ok "$path traces the same"
 	else
-		bad "/trace/$kind/$id traces the same" "$(head -5 <<<"$d")"
+		bad "$path traces the same" "$(head -5 <<<"$d")"
 	fi
-done
+done <"$CAP/paths"
 
 # A new delivery through the new webhook lands next to the old rows.
 f=$(fixture installation.created)
@@ -329,8 +342,9 @@ deliver installation "$f"
 new_id=$(printf '%s' "$BODY" | jq -r '.id // empty' 2>/dev/null)
 ent=$(jq -r .installation.account.id "$f")
 if [ "$STATUS" = 200 ] && [ -n "$new_id" ] &&
-    get entity "$ent" "$ROOT/new.json" >/dev/null &&
-    jq -e --argjson id "$new_id" --slurpfile o "$CAP/entity-$ent.json" \
+    get "/trace/entity/$ent" "$ROOT/new.json" >/dev/null &&
+    jq -e --argjson id "$new_id" --slurpfile o \
+    "$CAP/$(grep -nx "/trace/entity/$ent" "$CAP/paths" | cut -d: -f1).json" \
     '[.events[].id] == [$o[0].events[].id] + [$id]' "$ROOT/new.json" \
     >/dev/null; then
 	ok "a new delivery ($new_id) traces after the old rows of entity $ent"
