@@ -275,6 +275,9 @@ ok "old stack filled: $nrows rows, $ndocs trace answers captured"
 stack_stop
 unset DATABASE_URL
 use_stack "$TOP"
+# Fold snapshots (when this tree has them) every 2 rows, so that the old
+# timelines, short as they are, get some.
+export INSTLOG_FOLD_CHECKPOINT_EVERY=2
 if ! stack_start "$VAR" >"$ROOT/new-stack.log" 2>&1; then
 	# Name the migrations the database still lacks: the first failed.
 	for f in "$TOP"/sql/[0-9][0-9][0-9]_*.sql; do
@@ -321,20 +324,27 @@ done <"$ROOT/old-rows"
 
 # The old trace answers, one check per route and id (tests/upgrade/cmp.jq
 # lists the differences).
-n=0
-while read -r path; do
-	n=$((n + 1))
-	st=$(get "$path" "$ROOT/new.json")
-	d=$( [ "$st" = "$(cat "$CAP/$n.status")" ] ||
-	    echo "HTTP status: was $(cat "$CAP/$n.status"), now $st"
-	    jq -n -r --slurpfile o "$CAP/$n.json" \
-	    --slurpfile n "$ROOT/new.json" -f "$HERE/cmp.jq" 2>&1)
-	if [ -z "$d" ]; then
-		ok "$path traces the same"
-	else
-		bad "$path traces the same" "$(head -5 <<<"$d")"
-	fi
-done <"$CAP/paths"
+# Twice: the second round reads the fold snapshots the first wrote.
+for round in first second; do
+	n=0
+	same=0
+	while read -r path; do
+		n=$((n + 1))
+		st=$(get "$path" "$ROOT/new.json")
+		d=$( [ "$st" = "$(cat "$CAP/$n.status")" ] ||
+		    echo "HTTP status: was $(cat "$CAP/$n.status"), now $st"
+		    jq -n -r --slurpfile o "$CAP/$n.json" \
+		    --slurpfile n "$ROOT/new.json" -f "$HERE/cmp.jq" 2>&1)
+		if [ -z "$d" ]; then
+			same=$((same + 1))
+		else
+			bad "$path traces the same ($round round)" \
+			    "$(head -5 <<<"$d")"
+		fi
+	done <"$CAP/paths"
+	passed=$((passed + same))
+	echo "ok - $same of $n old trace answers the same ($round round)"
+done
 
 # A new delivery through the new webhook lands next to the old rows.
 f=$(fixture installation.created)
