@@ -35,6 +35,9 @@ struct config {
 	size_t			 nrunner_labels;
 	size_t			 max_body;
 	char			*spool_dir; /* NULL: spooling disabled */
+	/* INSTLOG_FOLD_CHECKPOINT_EVERY: rows between fold snapshots of
+	 * the trace routes; 0 disables them (CKPT_EVERY_DEFAULT). */
+	size_t			 fold_checkpoint_every;
 };
 
 /* What a program needs to be present; config_load() fails without it. */

@@ -279,6 +279,8 @@ out:
 	"WHERE entity_id = $1::bigint " \
 	"AND event NOT LIKE 'workflow_job.%' " \
 	"AND ($2::timestamptz IS NULL OR received_at <= $2::timestamptz) " \
+	"AND ($3::timestamptz IS NULL OR " \
+	"(received_at, id) > ($3::timestamptz, $4::bigint)) " \
 	"ORDER BY received_at, id"
 
 /* Split the newline-separated list 'list' (ours to cut) into row 'i'. */
@@ -308,8 +310,15 @@ enum db_status
 db_trace_fold_rows(struct db *db, int64_t entity_id, const char *at,
     struct db_trace_rows *rows)
 {
-	char ent[24];
-	const char *values[2];
+	return db_trace_fold_rows_after(db, entity_id, at, NULL, 0, rows);
+}
+
+enum db_status
+db_trace_fold_rows_after(struct db *db, int64_t entity_id, const char *at,
+    const char *after_at, int64_t after_id, struct db_trace_rows *rows)
+{
+	char ent[24], aid[24];
+	const char *values[4];
 	PGresult *res = NULL;
 	enum db_status st;
 	size_t nt;
@@ -317,8 +326,11 @@ db_trace_fold_rows(struct db *db, int64_t entity_id, const char *at,
 	memset(rows, 0, sizeof(*rows));
 	(void)snprintf(ent, sizeof(ent), "%" PRId64, entity_id);
 	values[0] = ent;
+	(void)snprintf(aid, sizeof(aid), "%" PRId64, after_id);
 	values[1] = empty_null(at);
-	st = db_exec(db, __func__, SQL_FOLD_ROWS, 2, values, NULL, NULL, &res);
+	values[2] = empty_null(after_at);
+	values[3] = aid;
+	st = db_exec(db, __func__, SQL_FOLD_ROWS, 4, values, NULL, NULL, &res);
 	if (st != DB_OK || PQntuples(res) == 0)
 		goto out;
 	nt = (size_t)PQntuples(res);

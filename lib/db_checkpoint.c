@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/* The fold_checkpoints table (part of the db module). */
+#include "db_checkpoint.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "db_priv.h"
+#include "log.h"
+#include "str.h"
+
+/*
+ * Whether this process may write snapshots: it stops trying after the
+ * first refusal (a SELECT-only role, a standby), for the process's life.
+ */
+static bool writes_refused;
+
+static enum db_status
+run(struct db *db, const char *what, const char *sql)
+{
+	PGresult *res = NULL;
+	enum db_status st;
+
+	st = db_exec(db, what, sql, 0, NULL, NULL, NULL, &res);
+	PQclear(res);
+	return st;
+}
+
+enum db_status
+db_checkpoint_begin(struct db *db)
+{
+	return run(db, __func__,
+	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+}
+
+enum db_status
+db_checkpoint_end(struct db *db)
+{
+	bool inside = db->conn != NULL &&
+	    PQtransactionStatus(db->conn) == PQTRANS_INTRANS;
+
+	/* The connection was made again in between: nothing to commit. */
+	if (!inside)
+		return DB_ERROR;
+	return run(db, __func__, "COMMIT");
+}
+
+/* clang-format off */
+#define SQL_UTC(col) \
+	"to_char(" col " AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+/*
+ * The latest usable snapshot.  Its last row must still be there (the log
+ * was not emptied and filled again since), and no row may have come in at
+ * or before its position since it was made (an id above its max_id): the
+ * (entity_id, id) index finds those among the rows since then.
+ */
+#define SQL_LATEST \
+	"SELECT " SQL_UTC("c.received_at") ", c.event_id, c.nrows, " \
+	"c.snapshot FROM fold_checkpoints c " \
+	"WHERE c.entity_id = $1::bigint AND c.version = $2::integer " \
+	"AND ($3::timestamptz IS NULL OR c.received_at <= $3::timestamptz) " \
+	"AND EXISTS (SELECT 1 FROM installation_events e " \
+	"WHERE e.id = c.event_id AND e.entity_id = c.entity_id " \
+	"AND e.received_at = c.received_at) " \
+	"AND NOT EXISTS (SELECT 1 FROM installation_events e " \
+	"WHERE e.entity_id = c.entity_id AND e.id > c.max_id " \
+	"AND e.event NOT LIKE 'workflow_job.%' " \
+	"AND (e.received_at, e.id) <= (c.received_at, c.event_id)) " \
+	"ORDER BY c.received_at DESC, c.event_id DESC LIMIT 1"
+/* clang-format on */
+
+enum db_status
+db_checkpoint_latest(struct db *db, int64_t entity_id, int version,
+    const char *at, struct db_checkpoint *out)
+{
+	char ent[24], ver[24];
+	const char *values[3] = { ent, ver, NULL };
+	PGresult *res = NULL;
+	unsigned char *data = NULL;
+	enum db_status st;
+	size_t len = 0;
+
+	memset(out, 0, sizeof(*out));
+	(void)snprintf(ent, sizeof(ent), "%" PRId64, entity_id);
+	(void)snprintf(ver, sizeof(ver), "%d", version);
+	if (at != NULL && *at != '\0')
+		values[2] = at;
+	st = db_exec(db, __func__, SQL_LATEST, 3, values, NULL, NULL, &res);
+	if (st != DB_OK || PQntuples(res) == 0)
+		goto out;
+	if (strlen(PQgetvalue(res, 0, 0)) >= sizeof(out->received_at) ||
+	    (data = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0,
+	                                3),
+	         &len)) == NULL ||
+	    (out->data = malloc(len + 1)) == NULL) {
+		log_warnx("%s: entity '%" PRId64 "': out of memory", __func__,
+		    entity_id);
+		st = DB_ERROR;
+		goto out;
+	}
+	memcpy(out->data, data, len);
+	out->len = len;
+	(void)snprintf(out->received_at, sizeof(out->received_at), "%s",
+	    PQgetvalue(res, 0, 0));
+	out->event_id = db_int64(res, 0, 1);
+	out->nrows = db_int64(res, 0, 2);
+	out->found = true;
+out:
+	if (data != NULL)
+		PQfreemem(data);
+	PQclear(res);
+	return st;
+}
+
+void
+db_checkpoint_release(struct db_checkpoint *c)
+{
+	if (c == NULL)
+		return;
+	free(c->data);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Ids come from one sequence in the order rows are inserted, but a
+ * transaction that took an id may commit after one that took a higher id.
+ * With no writing transaction in flight, every id up to the highest is
+ * final.  Otherwise the first hole among the last 10,000 ids may be a row
+ * still to come (or one rolled back, which costs only coverage).
+ */
+/* clang-format off */
+#define SQL_MAX_ID \
+	"SELECT CASE WHEN h.hi IS NULL THEN 0 " \
+	"WHEN NOT EXISTS (SELECT 1 FROM " \
+	"pg_snapshot_xip(pg_current_snapshot())) THEN h.hi " \
+	"ELSE (SELECT COALESCE(min(g.prev), h.hi) FROM (" \
+	"SELECT id, lag(id, 1, greatest(h.hi - 10000, 0)) " \
+	"OVER (ORDER BY id) AS prev FROM installation_events " \
+	"WHERE id > greatest(h.hi - 10000, 0)) g " \
+	"WHERE g.id > g.prev + 1) END " \
+	"FROM (SELECT max(id) AS hi FROM installation_events) h"
+/* clang-format on */
+
+enum db_status
+db_checkpoint_max_id(struct db *db, int64_t *max_id)
+{
+	PGresult *res = NULL;
+	enum db_status st;
+
+	*max_id = 0;
+	st = db_exec(db, __func__, SQL_MAX_ID, 0, NULL, NULL, NULL, &res);
+	if (st == DB_OK && PQntuples(res) == 1)
+		*max_id = db_int64(res, 0, 0);
+	PQclear(res);
+	return st;
+}
+
+/*
+ * Replace the entity's snapshots after the one folded from ($3, $4) up to
+ * the last new one ($5, $6), and those of older versions, by the new
+ * ones (arrays $7..$10).  The DELETE spares the new positions, which the
+ * INSERT updates in place, so the two never touch the same row.
+ */
+/* clang-format off */
+#define SQL_STORE \
+	"WITH gone AS (DELETE FROM fold_checkpoints " \
+	"WHERE entity_id = $1::bigint AND (version < $2::integer OR " \
+	"(version = $2::integer " \
+	"AND (received_at, event_id) > ($3::timestamptz, $4::bigint) " \
+	"AND (received_at, event_id) <= ($5::timestamptz, $6::bigint) " \
+	"AND (received_at, event_id) NOT IN (SELECT * FROM " \
+	"unnest($7::timestamptz[], $8::bigint[]))))) " \
+	"INSERT INTO fold_checkpoints (entity_id, version, received_at, " \
+	"event_id, max_id, nrows, snapshot) " \
+	"SELECT $1::bigint, $2::integer, u.r, u.i, $11::bigint, u.n, u.s " \
+	"FROM unnest($7::timestamptz[], $8::bigint[], $9::bigint[], " \
+	"$10::bytea[]) AS u(r, i, n, s) " \
+	"ON CONFLICT (entity_id, version, received_at, event_id) DO UPDATE " \
+	"SET max_id = EXCLUDED.max_id, nrows = EXCLUDED.nrows, " \
+	"snapshot = EXCLUDED.snapshot, created_at = now()"
+/* clang-format on */
+
+/* Append the array literals of the new snapshots' columns. */
+static int
+put_arrays(struct buf *at, struct buf *id, struct buf *nrows, struct buf *data,
+    const struct db_checkpoint_new *v, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char h[2];
+
+	for (size_t i = 0; i < n; i++) {
+		const char *sep = i == 0 ? "{" : ",";
+
+		if (buf_printf(at, "%s\"%s\"", sep, v[i].received_at) == -1 ||
+		    buf_printf(id, "%s%" PRId64, sep, v[i].event_id) == -1 ||
+		    buf_printf(nrows, "%s%" PRId64, sep, v[i].nrows) == -1 ||
+		    buf_printf(data, "%s\"\\\\x", sep) == -1)
+			return -1;
+		for (size_t j = 0; j < v[i].len; j++) {
+			h[0] = hex[v[i].data[j] >> 4];
+			h[1] = hex[v[i].data[j] & 15];
+			if (buf_append(data, h, 2) == -1)
+				return -1;
+		}
+		if (buf_puts(data, "\"") == -1)
+			return -1;
+	}
+	if (buf_puts(at, "}") == -1 || buf_puts(id, "}") == -1 ||
+	    buf_puts(nrows, "}") == -1 || buf_puts(data, "}") == -1)
+		return -1;
+	return 0;
+}
+
+enum db_status
+db_checkpoint_store(struct db *db, int64_t entity_id, int version,
+    const char *from_at, int64_t from_id, int64_t max_id,
+    const struct db_checkpoint_new *v, size_t n)
+{
+	char ent[24], ver[24], fid[24], lid[24], mid[24];
+	struct buf at, id, nrows, data;
+	const char *values[11];
+	const char *state;
+	PGresult *res = NULL;
+	enum db_status st = DB_ERROR;
+
+	if (n == 0 || writes_refused)
+		return DB_OK;
+	buf_init(&at);
+	buf_init(&id);
+	buf_init(&nrows);
+	buf_init(&data);
+	if (put_arrays(&at, &id, &nrows, &data, v, n) == -1) {
+		log_warnx("%s: entity '%" PRId64 "': out of memory", __func__,
+		    entity_id);
+		goto out;
+	}
+	(void)snprintf(ent, sizeof(ent), "%" PRId64, entity_id);
+	(void)snprintf(ver, sizeof(ver), "%d", version);
+	(void)snprintf(fid, sizeof(fid), "%" PRId64, from_id);
+	(void)snprintf(lid, sizeof(lid), "%" PRId64, v[n - 1].event_id);
+	(void)snprintf(mid, sizeof(mid), "%" PRId64, max_id);
+	values[0] = ent;
+	values[1] = ver;
+	values[2] = from_at != NULL && *from_at != '\0' ? from_at : "-infinity";
+	values[3] = fid;
+	values[4] = v[n - 1].received_at;
+	values[5] = lid;
+	values[6] = at.buf;
+	values[7] = id.buf;
+	values[8] = nrows.buf;
+	values[9] = data.buf;
+	values[10] = mid;
+	st = db_exec(db, __func__, SQL_STORE, 11, values, NULL, NULL, &res);
+	state = res == NULL ? NULL : PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	/* 42501 insufficient_privilege, 25006 read_only_sql_transaction. */
+	if (st != DB_OK && state != NULL &&
+	    (strcmp(state, "42501") == 0 || strcmp(state, "25006") == 0)) {
+		writes_refused = true;
+		log_info(
+		    "fold checkpoints: this role may not write them "
+		    "(SQLSTATE '%s'): traces fold from the ones that "
+		    "exist; grant INSERT, UPDATE, DELETE on fold_checkpoints "
+		    "to store more",
+		    state);
+	}
+out:
+	PQclear(res);
+	buf_release(&at);
+	buf_release(&id);
+	buf_release(&nrows);
+	buf_release(&data);
+	return st;
+}
+
+bool
+db_checkpoint_writable(void)
+{
+	return !writes_refused;
+}
