@@ -544,7 +544,7 @@ if want trace; then
 		echo "SET plan_cache_mode = force_custom_plan;"
 		echo "PREPARE q_exists(bigint) AS $(q exists);"
 		echo "PREPARE q_page(bigint, timestamptz, timestamptz, text, bigint, bigint, boolean) AS $(q page);"
-		echo "PREPARE q_fold(bigint, timestamptz, timestamptz, bigint) AS $(q fold);"
+		echo "PREPARE q_fold(bigint, timestamptz, timestamptz, bigint, bigint) AS $(q fold);"
 		echo "PREPARE q_inst(bigint) AS $(q of_installation);"
 		echo "PREPARE q_job(bigint) AS $(q of_job);"
 		echo "PREPARE q_payload(bigint) AS $(q payload);"
@@ -557,7 +557,7 @@ if want trace; then
 		cat "$OUT/trace-prepare.sql"
 		for e in "q_exists(9000001)" \
 		    "q_page(9000001, NULL, NULL, NULL, NULL, 501, false)" \
-		    "q_fold(9000001, NULL, NULL, NULL)" \
+		    "q_fold(9000001, NULL, NULL, NULL, NULL)" \
 		    "q_page(9000001, NULL, NULL, NULL, $cursor, 501, false)" \
 		    "q_page(9000001, NULL, NULL, NULL, NULL, 501, true)" \
 		    "q_page(9000001, now() - interval '30 days', NULL, 'installation', NULL, 501, false)" \
@@ -613,12 +613,12 @@ if want trace; then
 			# Warm-up, untimed.
 			for _ in 1 2 3; do
 				echo "EXECUTE q_page($ent, NULL, NULL, NULL, NULL, 501, false);"
-				echo "EXECUTE q_fold($ent, NULL, NULL, NULL);"
+				echo "EXECUTE q_fold($ent, NULL, NULL, NULL, NULL);"
 			done
 			echo "\\timing on"
 			for _ in $(seq 1 $N); do
 				echo "EXECUTE q_page($ent, NULL, NULL, NULL, NULL, 501, false);"
-				echo "EXECUTE q_fold($ent, NULL, NULL, NULL);"
+				echo "EXECUTE q_fold($ent, NULL, NULL, NULL, NULL);"
 			done
 		} | psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -f - >"$OUT/trace-timing-$ent.txt" 2>&1
 		times=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' "$OUT/trace-timing-$ent.txt")

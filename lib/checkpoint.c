@@ -464,27 +464,31 @@ out:
 	return rc;
 }
 
-int
-ckpt_fold(struct ckpt_snapshot *from, const struct events_row *tail, size_t n,
+/*
+ * Fold 'tail' after 'from' into *st (which takes 'from's state), handing
+ * snapshots to the plan.  Leaves in *kept what the diagnosis needs of the
+ * rows before tail[*rest], the rows after the last snapshot.  Returns 0 or
+ * -1; *kept is the caller's to release either way.
+ */
+static int
+fold_on(struct ckpt_snapshot *from, const struct events_row *tail, size_t n,
     const struct ckpt_plan *plan, struct events_state *st,
-    struct events_diagnosis *dg)
+    struct events_kept *kept, size_t *rest)
 {
-	struct events_kept kept = { 0 };
-	struct events_row *seq = NULL;
 	size_t start = 0, limit = n, gap = 0, len = 0;
 	bool emitting;
-	int rc = -1, r;
+	int r;
 
-	if (st == NULL || dg == NULL || (tail == NULL && n > 0))
-		return -1;
+	memset(kept, 0, sizeof(*kept));
+	*rest = 0;
 	if (from != NULL) {
 		*st = from->st;
 		events_state_init(&from->st);
 		/* The rows of 'from' are the first kept rows (a copy). */
-		if (rows_concat(from->rows, from->nrows, NULL, 0, &kept.rows) ==
-		    -1)
-			goto out;
-		kept.n = from->nrows;
+		if (rows_concat(from->rows, from->nrows, NULL, 0,
+		        &kept->rows) == -1)
+			return -1;
+		kept->n = from->nrows;
 	}
 	emitting = plan != NULL && plan->every > 0 && plan->emit != NULL;
 	for (size_t i = 0; emitting && i < n; i++)
@@ -496,26 +500,72 @@ ckpt_fold(struct ckpt_snapshot *from, const struct events_row *tail, size_t n,
 		gap = plan->every;
 	while (emitting && gap <= limit - start) {
 		if (events_fold(tail + start, gap, st) == -1)
-			goto out;
-		if ((r = snapshot(&kept, tail + start, gap, st, plan,
+			return -1;
+		if ((r = snapshot(kept, tail + start, gap, st, plan,
 		         start + gap - 1, &len)) == -1)
-			goto out;
+			return -1;
 		emitting = r == 0;
 		start += gap;
 		gap = plan->every > len / 64 ? plan->every : len / 64;
 	}
-	if (events_fold(tail + start, n - start, st) == -1)
+	*rest = start;
+	return events_fold(tail + start, n - start, st);
+}
+
+int
+ckpt_fold(struct ckpt_snapshot *from, const struct events_row *tail, size_t n,
+    const struct ckpt_plan *plan, struct events_state *st,
+    struct events_diagnosis *dg)
+{
+	struct events_kept kept;
+	struct events_row *seq = NULL;
+	size_t rest;
+	int rc = -1;
+
+	if (st == NULL || dg == NULL || (tail == NULL && n > 0))
+		return -1;
+	if (fold_on(from, tail, n, plan, st, &kept, &rest) == -1)
 		goto out;
 	if (kept.n == 0) {
-		if (events_diagnose(tail + start, n - start, st, dg) == -1)
+		if (events_diagnose(tail + rest, n - rest, st, dg) == -1)
 			goto out;
-	} else if (rows_concat(kept.rows, kept.n, tail + start, n - start,
+	} else if (rows_concat(kept.rows, kept.n, tail + rest, n - rest,
 	               &seq) == -1 ||
-	    events_diagnose(seq, kept.n + n - start, st, dg) == -1)
+	    events_diagnose(seq, kept.n + n - rest, st, dg) == -1)
 		goto out;
 	rc = 0;
 out:
 	events_kept_release(&kept);
+	free(seq);
+	return rc;
+}
+
+int
+ckpt_fold_page(struct ckpt_snapshot *from, const struct events_row *tail,
+    size_t n, const struct ckpt_plan *plan, unsigned char **out, size_t *outlen)
+{
+	struct events_state st;
+	struct events_kept kept, last;
+	struct events_row *seq = NULL;
+	size_t rest;
+	int rc = -1;
+
+	*out = NULL;
+	*outlen = 0;
+	events_state_init(&st);
+	memset(&last, 0, sizeof(last));
+	if (tail == NULL && n > 0)
+		return -1;
+	if (fold_on(from, tail, n, plan, &st, &kept, &rest) == -1 ||
+	    rows_concat(kept.rows, kept.n, tail + rest, n - rest, &seq) == -1 ||
+	    events_keep(seq, kept.n + n - rest, &st, &last) == -1 ||
+	    ckpt_encode(&st, last.rows, last.n, out, outlen) == -1)
+		goto out;
+	rc = 0;
+out:
+	events_kept_release(&last);
+	events_kept_release(&kept);
+	events_state_release(&st);
 	free(seq);
 	return rc;
 }

@@ -94,4 +94,15 @@ int ckpt_fold(struct ckpt_snapshot *from, const struct events_row *tail,
     size_t n, const struct ckpt_plan *plan, struct events_state *st,
     struct events_diagnosis *dg);
 
+/*
+ * The same for all but the last page of a timeline read in pages, without
+ * the diagnosis: fold the 'n' rows of 'tail' after 'from' (NULL: from the
+ * start), hand snapshots to the plan, and set *out to the snapshot after
+ * the last row of 'tail' (*outlen bytes; the caller frees it), to decode
+ * and fold the next page after.  Returns 0, or -1 when out of memory.
+ */
+int ckpt_fold_page(struct ckpt_snapshot *from, const struct events_row *tail,
+    size_t n, const struct ckpt_plan *plan, unsigned char **out,
+    size_t *outlen);
+
 #endif

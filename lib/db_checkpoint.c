@@ -19,50 +19,44 @@
  */
 static bool writes_refused;
 
-static enum db_status
-run(struct db *db, const char *what, const char *sql)
-{
-	PGresult *res = NULL;
-	enum db_status st;
-
-	st = db_exec(db, what, sql, 0, NULL, NULL, NULL, &res);
-	PQclear(res);
-	return st;
-}
-
-enum db_status
-db_checkpoint_begin(struct db *db)
-{
-	return run(db, __func__,
-	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-}
-
-enum db_status
-db_checkpoint_end(struct db *db)
-{
-	bool inside = db->conn != NULL &&
-	    PQtransactionStatus(db->conn) == PQTRANS_INTRANS;
-
-	/* The connection was made again in between: nothing to commit. */
-	if (!inside)
-		return DB_ERROR;
-	return run(db, __func__, "COMMIT");
-}
-
 /* clang-format off */
 #define SQL_UTC(col) \
 	"to_char(" col " AT TIME ZONE 'UTC', " \
 	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 /*
+ * Ids come from one sequence in the order rows are inserted, but a
+ * transaction that took an id may commit after one that took a higher id.
+ * With no writing transaction in flight, every id up to the highest is
+ * final.  Otherwise the first hole among the last 10,000 ids may be a row
+ * still to come (or one rolled back, which costs only coverage).
+ */
+#define SQL_MAX_ID \
+	"SELECT CASE WHEN h.hi IS NULL THEN 0 " \
+	"WHEN NOT EXISTS (SELECT 1 FROM " \
+	"pg_snapshot_xip(pg_current_snapshot())) THEN h.hi " \
+	"ELSE (SELECT COALESCE(min(g.prev), h.hi) FROM (" \
+	"SELECT id, lag(id, 1, greatest(h.hi - 10000, 0)) " \
+	"OVER (ORDER BY id) AS prev FROM installation_events " \
+	"WHERE id > greatest(h.hi - 10000, 0)) g " \
+	"WHERE g.id > g.prev + 1) END " \
+	"FROM (SELECT max(id) AS hi FROM installation_events) h"
+
+/*
  * The latest usable snapshot.  Its last row must still be there (the log
  * was not emptied and filled again since), and no row may have come in at
  * or before its position since it was made (an id above its max_id): the
- * (entity_id, id) index finds those among the rows since then.
+ * (entity_id, id) index finds those among the rows since then.  Adding
+ * 0 s keeps the time comparison out of the index conditions, or the
+ * planner may range over the (entity_id, received_at, id) index instead:
+ * every row up to the position.  The max id (when $4) comes from the same
+ * database snapshot as that check: see db_checkpoint_latest().
  */
 #define SQL_LATEST \
-	"SELECT " SQL_UTC("c.received_at") ", c.event_id, c.nrows, " \
-	"c.snapshot FROM fold_checkpoints c " \
+	"SELECT CASE WHEN $4::boolean THEN (" SQL_MAX_ID ") ELSE 0 END, " \
+	SQL_UTC("c.received_at") ", c.event_id, c.nrows, c.snapshot " \
+	"FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT * " \
+	"FROM fold_checkpoints c " \
 	"WHERE c.entity_id = $1::bigint AND c.version = $2::integer " \
 	"AND ($3::timestamptz IS NULL OR c.received_at <= $3::timestamptz) " \
 	"AND EXISTS (SELECT 1 FROM installation_events e " \
@@ -71,16 +65,17 @@ db_checkpoint_end(struct db *db)
 	"AND NOT EXISTS (SELECT 1 FROM installation_events e " \
 	"WHERE e.entity_id = c.entity_id AND e.id > c.max_id " \
 	"AND e.event NOT LIKE 'workflow_job.%' " \
-	"AND (e.received_at, e.id) <= (c.received_at, c.event_id)) " \
-	"ORDER BY c.received_at DESC, c.event_id DESC LIMIT 1"
+	"AND (e.received_at + interval '0 s', e.id) <= " \
+	"(c.received_at, c.event_id)) " \
+	"ORDER BY c.received_at DESC, c.event_id DESC LIMIT 1) c ON true"
 /* clang-format on */
 
 enum db_status
 db_checkpoint_latest(struct db *db, int64_t entity_id, int version,
-    const char *at, struct db_checkpoint *out)
+    const char *at, bool want_max_id, struct db_checkpoint *out)
 {
 	char ent[24], ver[24];
-	const char *values[3] = { ent, ver, NULL };
+	const char *values[4] = { ent, ver, NULL, NULL };
 	PGresult *res = NULL;
 	unsigned char *data = NULL;
 	enum db_status st;
@@ -91,12 +86,16 @@ db_checkpoint_latest(struct db *db, int64_t entity_id, int version,
 	(void)snprintf(ver, sizeof(ver), "%d", version);
 	if (at != NULL && *at != '\0')
 		values[2] = at;
-	st = db_exec(db, __func__, SQL_LATEST, 3, values, NULL, NULL, &res);
-	if (st != DB_OK || PQntuples(res) == 0)
+	values[3] = want_max_id ? "true" : "false";
+	st = db_exec(db, __func__, SQL_LATEST, 4, values, NULL, NULL, &res);
+	if (st != DB_OK || PQntuples(res) != 1)
 		goto out;
-	if (strlen(PQgetvalue(res, 0, 0)) >= sizeof(out->received_at) ||
+	out->max_id = db_int64(res, 0, 0);
+	if (PQgetisnull(res, 0, 2))
+		goto out;
+	if (strlen(PQgetvalue(res, 0, 1)) >= sizeof(out->received_at) ||
 	    (data = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0,
-	                                3),
+	                                4),
 	         &len)) == NULL ||
 	    (out->data = malloc(len + 1)) == NULL) {
 		log_warnx("%s: entity '%" PRId64 "': out of memory", __func__,
@@ -107,9 +106,9 @@ db_checkpoint_latest(struct db *db, int64_t entity_id, int version,
 	memcpy(out->data, data, len);
 	out->len = len;
 	(void)snprintf(out->received_at, sizeof(out->received_at), "%s",
-	    PQgetvalue(res, 0, 0));
-	out->event_id = db_int64(res, 0, 1);
-	out->nrows = db_int64(res, 0, 2);
+	    PQgetvalue(res, 0, 1));
+	out->event_id = db_int64(res, 0, 2);
+	out->nrows = db_int64(res, 0, 3);
 	out->found = true;
 out:
 	if (data != NULL)
@@ -125,40 +124,6 @@ db_checkpoint_release(struct db_checkpoint *c)
 		return;
 	free(c->data);
 	memset(c, 0, sizeof(*c));
-}
-
-/*
- * Ids come from one sequence in the order rows are inserted, but a
- * transaction that took an id may commit after one that took a higher id.
- * With no writing transaction in flight, every id up to the highest is
- * final.  Otherwise the first hole among the last 10,000 ids may be a row
- * still to come (or one rolled back, which costs only coverage).
- */
-/* clang-format off */
-#define SQL_MAX_ID \
-	"SELECT CASE WHEN h.hi IS NULL THEN 0 " \
-	"WHEN NOT EXISTS (SELECT 1 FROM " \
-	"pg_snapshot_xip(pg_current_snapshot())) THEN h.hi " \
-	"ELSE (SELECT COALESCE(min(g.prev), h.hi) FROM (" \
-	"SELECT id, lag(id, 1, greatest(h.hi - 10000, 0)) " \
-	"OVER (ORDER BY id) AS prev FROM installation_events " \
-	"WHERE id > greatest(h.hi - 10000, 0)) g " \
-	"WHERE g.id > g.prev + 1) END " \
-	"FROM (SELECT max(id) AS hi FROM installation_events) h"
-/* clang-format on */
-
-enum db_status
-db_checkpoint_max_id(struct db *db, int64_t *max_id)
-{
-	PGresult *res = NULL;
-	enum db_status st;
-
-	*max_id = 0;
-	st = db_exec(db, __func__, SQL_MAX_ID, 0, NULL, NULL, NULL, &res);
-	if (st == DB_OK && PQntuples(res) == 1)
-		*max_id = db_int64(res, 0, 0);
-	PQclear(res);
-	return st;
 }
 
 /*

@@ -9,20 +9,6 @@
 
 #include "db.h"
 
-/*
- * Begin a REPEATABLE READ READ ONLY transaction, so that the snapshot
- * lookup, the rows after it and db_checkpoint_max_id() see one database
- * state.  End it with db_checkpoint_end().  Returns DB_OK or an error.
- */
-enum db_status db_checkpoint_begin(struct db *db);
-
-/*
- * Commit the transaction of db_checkpoint_begin().  Returns DB_OK, or
- * DB_ERROR when the statements since did not all run inside it (the
- * connection was lost and made again in between).
- */
-enum db_status db_checkpoint_end(struct db *db);
-
 /* A stored snapshot and the position of the last row it covers. */
 struct db_checkpoint {
 	bool found;
@@ -31,6 +17,7 @@ struct db_checkpoint {
 	int64_t nrows;
 	unsigned char *data; /* the encoded snapshot */
 	size_t len;
+	int64_t max_id; /* see db_checkpoint_latest() */
 };
 
 /*
@@ -38,22 +25,25 @@ struct db_checkpoint {
  * that covers no row after 'at' (NULL or "": any), and that is still
  * whole: its last row is there, and no row with an id above its max_id
  * was inserted at or before its position since.  out->found is false when
- * there is none.  Returns DB_OK or an error; either way the caller
- * releases *out with db_checkpoint_release().
+ * there is none.
+ *
+ * With 'want_max_id', out->max_id is set, in the same database snapshot,
+ * to an id that no row inserted from then on can have or be below: the
+ * highest id when no transaction that writes is in flight, else the id
+ * before the first hole among the last 10,000 ids (a hole may be a row
+ * still being inserted).  Rows read afterwards with ids up to it are then
+ * every row there is with such ids, and a row inserted at or before the
+ * position of a snapshot made from them, with a higher id, will make the
+ * snapshot unusable, as it makes this one.
+ *
+ * Returns DB_OK or an error; either way the caller releases *out with
+ * db_checkpoint_release().
  */
 enum db_status db_checkpoint_latest(struct db *db, int64_t entity_id,
-    int version, const char *at, struct db_checkpoint *out);
+    int version, const char *at, bool want_max_id, struct db_checkpoint *out);
 
 /* Free what 'c' holds (NULL accepted) and make it empty. */
 void db_checkpoint_release(struct db_checkpoint *c);
-
-/*
- * Set *max_id to an id that no row inserted from now on can have or be
- * below: the highest id when no transaction that writes is in flight,
- * else the id before the first hole among the last 10,000 ids (a hole
- * may be a row still being inserted).  Returns DB_OK or an error.
- */
-enum db_status db_checkpoint_max_id(struct db *db, int64_t *max_id);
 
 /* A snapshot to store: it covers every row up to its position. */
 struct db_checkpoint_new {
@@ -67,7 +57,7 @@ struct db_checkpoint_new {
 /*
  * Store the 'n' snapshots 'v' (in timeline order) of 'entity_id', made
  * by folding from the snapshot at position ('from_at', 'from_id') (NULL
- * 'from_at': from the start) with 'max_id' of db_checkpoint_max_id().
+ * 'from_at': from the start) with the max_id of db_checkpoint_latest().
  * They replace the entity's snapshots between that position and the last
  * of 'v' (stale ones among them included), and every snapshot of an older
  * version than 'version'.  Nothing of 'v' is retained.

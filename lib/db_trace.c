@@ -281,7 +281,7 @@ out:
 	"AND ($2::timestamptz IS NULL OR received_at <= $2::timestamptz) " \
 	"AND ($3::timestamptz IS NULL OR " \
 	"(received_at, id) > ($3::timestamptz, $4::bigint)) " \
-	"ORDER BY received_at, id"
+	"ORDER BY received_at, id LIMIT $5::bigint"
 
 /* Split the newline-separated list 'list' (ours to cut) into row 'i'. */
 static int
@@ -310,15 +310,16 @@ enum db_status
 db_trace_fold_rows(struct db *db, int64_t entity_id, const char *at,
     struct db_trace_rows *rows)
 {
-	return db_trace_fold_rows_after(db, entity_id, at, NULL, 0, rows);
+	return db_trace_fold_rows_after(db, entity_id, at, NULL, 0, 0, rows);
 }
 
 enum db_status
 db_trace_fold_rows_after(struct db *db, int64_t entity_id, const char *at,
-    const char *after_at, int64_t after_id, struct db_trace_rows *rows)
+    const char *after_at, int64_t after_id, int64_t limit,
+    struct db_trace_rows *rows)
 {
-	char ent[24], aid[24];
-	const char *values[4];
+	char ent[24], aid[24], lim[24];
+	const char *values[5];
 	PGresult *res = NULL;
 	enum db_status st;
 	size_t nt;
@@ -330,7 +331,9 @@ db_trace_fold_rows_after(struct db *db, int64_t entity_id, const char *at,
 	values[1] = empty_null(at);
 	values[2] = empty_null(after_at);
 	values[3] = aid;
-	st = db_exec(db, __func__, SQL_FOLD_ROWS, 4, values, NULL, NULL, &res);
+	(void)snprintf(lim, sizeof(lim), "%" PRId64, limit);
+	values[4] = limit > 0 ? lim : NULL;
+	st = db_exec(db, __func__, SQL_FOLD_ROWS, 5, values, NULL, NULL, &res);
 	if (st != DB_OK || PQntuples(res) == 0)
 		goto out;
 	nt = (size_t)PQntuples(res);

@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,8 +14,15 @@
 #include "events.h"
 #include "log.h"
 
-/* Snapshots made by one fold are kept in memory up to this many bytes. */
-#define FOLD_SNAPSHOT_BYTES_MAX (64u * 1024 * 1024)
+/* Rows read per statement: well within its time limit (5 s). */
+#define FOLD_PAGE_ROWS 20000
+
+/*
+ * One page stores at most this many bytes of snapshots (about 1,000 of a
+ * few hundred repositories), so that storing them takes a second or two of
+ * the request's database time; the next fold goes on from the last one.
+ */
+#define FOLD_SNAPSHOT_BYTES_MAX (16u * 1024 * 1024)
 
 /* The snapshots ckpt_fold() made, to store once the fold is done. */
 struct made {
@@ -90,6 +98,27 @@ out:
 	return rc;
 }
 
+/* Store what 'm' holds, folded from ('from_at', 'from_id'), and empty it. */
+static void
+made_store(struct made *m, struct db *db, int64_t entity_id,
+    const char *from_at, int64_t from_id, int64_t max_id)
+{
+	if (m->n > 0)
+		(void)db_checkpoint_store(db, entity_id, CKPT_VERSION, from_at,
+		    from_id, max_id, m->v, m->n);
+	made_release(m);
+}
+
+/* True when a row of 'rows' has an id above 'max_id'. */
+static bool
+has_id_above(const struct db_trace_rows *rows, int64_t max_id)
+{
+	for (size_t i = 0; i < rows->n; i++)
+		if (rows->v[i].id > max_id)
+			return true;
+	return false;
+}
+
 int
 fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
     struct events_state *st, struct events_diagnosis *dg, enum db_status *ds)
@@ -99,58 +128,87 @@ fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
 	struct db_trace_rows rows;
 	struct made made;
 	struct ckpt_plan plan;
-	bool have = false, in_tx = false;
-	int64_t max_id = 0;
+	char pos_at[40] = "";
+	int64_t pos_id = 0, nrows = 0;
+	unsigned char *next = NULL;
+	size_t len;
+	bool have = false;
 	int rc = -1;
 
 	*ds = DB_OK;
 	if (every == 0)
 		return fold_all(db, entity_id, at, st, dg, ds);
-	memset(&ck, 0, sizeof(ck));
 	memset(&snap, 0, sizeof(snap));
 	memset(&rows, 0, sizeof(rows));
 	memset(&made, 0, sizeof(made));
-	if ((*ds = db_checkpoint_begin(db)) != DB_OK)
-		goto out;
-	in_tx = true;
+	/*
+	 * The snapshots cannot be read (sql/008 not applied yet, say): the
+	 * fold of every row, as before them.
+	 */
 	if ((*ds = db_checkpoint_latest(db, entity_id, CKPT_VERSION, at,
-	         &ck)) != DB_OK)
+	         db_checkpoint_writable(), &ck)) == DB_ERROR) {
+		db_checkpoint_release(&ck);
+		return fold_all(db, entity_id, at, st, dg, ds);
+	}
+	if (*ds != DB_OK)
 		goto out;
 	/* One that does not decode is ignored, and replaced if we can. */
-	if (ck.found && ckpt_decode(ck.data, ck.len, &snap) == 0)
+	if (ck.found && ckpt_decode(ck.data, ck.len, &snap) == 0) {
 		have = true;
-	else if (ck.found)
+		memcpy(pos_at, ck.received_at, sizeof(pos_at));
+		pos_id = ck.event_id;
+		nrows = ck.nrows;
+	} else if (ck.found)
 		log_warnx("%s: entity '%" PRId64 "': snapshot at '%s' does "
 		          "not decode: ignored",
 		    __func__, entity_id, ck.received_at);
-	if ((*ds = db_trace_fold_rows_after(db, entity_id, at,
-	         have ? ck.received_at : NULL, have ? ck.event_id : 0,
-	         &rows)) != DB_OK)
-		goto out;
-	if (rows.n >= every && db_checkpoint_writable() &&
-	    (*ds = db_checkpoint_max_id(db, &max_id)) != DB_OK)
-		goto out;
-	in_tx = false;
-	/* Not read in one transaction: fold, but make no snapshot. */
-	if (db_checkpoint_end(db) != DB_OK)
-		max_id = 0;
-	made.rows = rows.v;
-	made.nrows = have ? ck.nrows : 0;
 	plan.every = every;
-	plan.max_id = max_id;
+	plan.max_id = ck.max_id;
 	plan.emit = made_add;
 	plan.arg = &made;
+	/*
+	 * The rows after the snapshot, a page at a time: each page in a
+	 * statement of bounded time and memory, and its snapshots stored
+	 * before the next, so a long history the request has no time to fold
+	 * whole is folded further by each request.
+	 */
+	for (;;) {
+		if ((*ds = db_trace_fold_rows_after(db, entity_id, at,
+		         have ? pos_at : NULL, pos_id, FOLD_PAGE_ROWS,
+		         &rows)) != DB_OK)
+			goto out;
+		made.rows = rows.v;
+		made.nrows = nrows;
+		if (rows.n < FOLD_PAGE_ROWS)
+			break;
+		if (ckpt_fold_page(have ? &snap : NULL, rows.v, rows.n,
+		        plan.max_id > 0 ? &plan : NULL, &next, &len) == -1)
+			goto out;
+		made_store(&made, db, entity_id, have ? pos_at : NULL, pos_id,
+		    plan.max_id);
+		/* No snapshot covers a row the last one may not know. */
+		if (has_id_above(&rows, plan.max_id))
+			plan.max_id = 0;
+		ckpt_snapshot_release(&snap);
+		have = ckpt_decode(next, len, &snap) == 0;
+		free(next);
+		next = NULL;
+		if (!have)
+			goto out;
+		(void)snprintf(pos_at, sizeof(pos_at), "%s",
+		    rows.v[rows.n - 1].received_at);
+		pos_id = rows.v[rows.n - 1].id;
+		nrows += (int64_t)rows.n;
+		db_trace_rows_release(&rows);
+	}
 	if (ckpt_fold(have ? &snap : NULL, rows.v, rows.n,
-	        max_id > 0 ? &plan : NULL, st, dg) == -1)
+	        plan.max_id > 0 ? &plan : NULL, st, dg) == -1)
 		goto out;
+	made_store(&made, db, entity_id, have ? pos_at : NULL, pos_id,
+	    plan.max_id);
 	rc = 0;
-	if (made.n > 0)
-		(void)db_checkpoint_store(db, entity_id, CKPT_VERSION,
-		    have ? ck.received_at : NULL, have ? ck.event_id : 0,
-		    max_id, made.v, made.n);
 out:
-	if (in_tx)
-		(void)db_checkpoint_end(db);
+	free(next);
 	made_release(&made);
 	db_trace_rows_release(&rows);
 	ckpt_snapshot_release(&snap);

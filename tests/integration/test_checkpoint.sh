@@ -191,3 +191,39 @@ test_checkpoint_read_only_role_traces_without_writing() {
 	ckpt_traces $E "$d/ro2"
 	ckpt_same "$d/full" "$d/ro2" "read-only role, from snapshots"
 }
+
+test_checkpoint_long_history_read_in_pages() {
+	local E=5306 d=$TEST_TMP/ckpt5 t at
+	trap ckpt_restore EXIT
+	# 45,000 rows, more than two pages of the fold (20,000): the
+	# payload fields the fold reads, in the shape GitHub sends them.
+	sql "INSERT INTO installation_events (received_at, source, event, outcome, app_id, installation_id, entity_type, entity_id, entity_name, payload)
+	    SELECT now() - interval '1 day' + g * interval '1 ms', 'webhook', ev, 'ok', 29310, 6306, 'User', $E, 'judy',
+	      jsonb_build_object('installation', jsonb_build_object('id', 6306, 'repository_selection', 'selected'),
+	        CASE ev WHEN 'installation.created' THEN 'repositories' WHEN 'installation_repositories.removed' THEN 'repositories_removed'
+	          ELSE 'repositories_added' END,
+	        jsonb_build_array(jsonb_build_object('full_name', 'judy/repo' || g % 7)))
+	    FROM generate_series(1, 45000) g,
+	    LATERAL (SELECT CASE WHEN g = 1 THEN 'installation.created'
+	      ELSE (ARRAY['installation_repositories.added', 'installation_repositories.removed',
+	        'installation.suspend', 'installation.unsuspend'])[1 + g % 4] END AS ev) e" >/dev/null
+	auth_row $E judy 6306 29310 404 judy/repo3 1
+	at="&at=$(ckpt_times $E | sed -n 30001p)"
+	ckpt_route 0
+	mkdir -p "$d/full" "$d/ckpt"
+	for t in "" "$at"; do
+		trace "/trace/entity/$E?limit=5$t"
+		assert_status 200
+		printf '%s' "$BODY" >"$d/full/${#t}.json"
+	done
+	ckpt_route 256
+	for pass in 1 2; do
+		for t in "" "$at"; do
+			trace "/trace/entity/$E?limit=5$t"
+			assert_status 200
+			printf '%s' "$BODY" >"$d/ckpt/${#t}.json"
+		done
+		ckpt_same "$d/full" "$d/ckpt" "pass $pass"
+	done
+	[ "$(ckpt_count $E)" -ge 150 ] || fail "expected 150 snapshots or more, got $(ckpt_count $E)"
+}

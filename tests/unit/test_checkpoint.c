@@ -182,11 +182,12 @@ snaps_release(struct snaps *sn)
 /*
  * Fold rows[from + 1 .. upto) after snapshot 'k' of 'sn' (every row up
  * to 'upto' when k is sn->n), making more snapshots into 'sn' every
- * 'every' rows, and return the outcome.
+ * 'every' rows, and return the outcome.  With 'page' > 0, read the rows
+ * in pages of that many, each but the last with ckpt_fold_page().
  */
 static char *
 resumed_outcome(const struct timeline *tl, struct snaps *sn, size_t k,
-    size_t upto, size_t every, int64_t max_id)
+    size_t upto, size_t every, int64_t max_id, size_t page)
 {
 	struct ckpt_snapshot snap;
 	struct events_state st;
@@ -194,6 +195,8 @@ resumed_outcome(const struct timeline *tl, struct snaps *sn, size_t k,
 	struct ckpt_plan plan = { every, max_id, collect, sn };
 	size_t start = 0;
 	bool from = k < sn->n;
+	unsigned char *next;
+	size_t len;
 	char *s;
 
 	events_state_init(&st);
@@ -202,6 +205,18 @@ resumed_outcome(const struct timeline *tl, struct snaps *sn, size_t k,
 		assert_int_equal(ckpt_decode(sn->data[k], sn->len[k], &snap),
 		    0);
 		start = sn->last[k] + 1;
+	}
+	for (; page > 0 && upto - start > page; start += page) {
+		sn->base = start;
+		assert_int_equal(ckpt_fold_page(from ? &snap : NULL,
+		                     tl->rows + start, page, &plan, &next,
+		                     &len),
+		    0);
+		if (from)
+			ckpt_snapshot_release(&snap);
+		assert_int_equal(ckpt_decode(next, len, &snap), 0);
+		free(next);
+		from = true;
 	}
 	sn->base = start;
 	assert_int_equal(ckpt_fold(from ? &snap : NULL, tl->rows + start,
@@ -217,7 +232,8 @@ resumed_outcome(const struct timeline *tl, struct snaps *sn, size_t k,
 
 /*
  * For random timelines and random snapshot positions, chained (a
- * snapshot made by a fold that itself started from a snapshot): folding
+ * snapshot made by a fold that itself started from a snapshot), the rows
+ * read whole or in random pages: folding
  * from any snapshot at or before 'at' plus the rows after it gives the
  * state and diagnosis of the full fold, byte for byte, for every 'at'.
  */
@@ -235,7 +251,8 @@ checkpoint_fold_equals_full_fold(void **state)
 		timeline_make(&tl);
 		/* Snapshots along the whole timeline, none past max_id. */
 		free(resumed_outcome(&tl, &sn, sn.n, tl.n, 1 + pick(4),
-		    pick(4) == 0 ? (int64_t)(pick(tl.n) + 1) * 10 : INT64_MAX));
+		    pick(4) == 0 ? (int64_t)(pick(tl.n) + 1) * 10 : INT64_MAX,
+		    pick(2) * (1 + pick(8))));
 		for (size_t at = 0; at <= tl.n; at++) {
 			char *full = full_outcome(tl.rows, at);
 			char *got;
@@ -251,7 +268,7 @@ checkpoint_fold_equals_full_fold(void **state)
 			if (k < sn.n)
 				resumed++;
 			got = resumed_outcome(&tl, &sn, k, at, 1 + pick(3),
-			    INT64_MAX);
+			    INT64_MAX, pick(2) * (1 + pick(6)));
 			assert_string_equal(got, full);
 			compared++;
 			free(got);
@@ -278,7 +295,7 @@ checkpoint_respects_max_id(void **state)
 
 		timeline_make(&tl);
 		max_id = (int64_t)(pick(tl.n) + 1) * 10;
-		free(resumed_outcome(&tl, &sn, sn.n, tl.n, 1, max_id));
+		free(resumed_outcome(&tl, &sn, sn.n, tl.n, 1, max_id, 0));
 		for (size_t k = 0; k < sn.n; k++)
 			for (size_t i = 0; i <= sn.last[k]; i++)
 				assert_true(tl.rows[i].id <= max_id);
