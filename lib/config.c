@@ -264,9 +264,9 @@ config_load(struct config *cfg, unsigned need)
 	cfg->fold_checkpoint_every = CKPT_EVERY_DEFAULT;
 	v = getenv("INSTLOG_FOLD_CHECKPOINT_EVERY");
 	if (v != NULL && *v != '\0') {
-		if (parse_int64(v, 0, 1000000, &n) == -1) {
+		if (parse_int64(v, 0, 20000, &n) == -1) {
 			log_warnx("config: INSTLOG_FOLD_CHECKPOINT_EVERY: not a "
-				  "row count (0..1000000): '%s'", v);
+				  "row count (0..20000): '%s'", v);
 			return -1;
 		}
 		cfg->fold_checkpoint_every = (size_t)n;

@@ -19,83 +19,109 @@
  */
 static bool writes_refused;
 
+/*
+ * Note a refusal to let this role make snapshots in 'res': 42501
+ * insufficient_privilege, 25006 read_only_sql_transaction.
+ */
+static void
+note_refusal(const PGresult *res)
+{
+	const char *state;
+
+	state = res == NULL ? NULL : PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (state == NULL || writes_refused ||
+	    (strcmp(state, "42501") != 0 && strcmp(state, "25006") != 0))
+		return;
+	writes_refused = true;
+	log_info("fold checkpoints: this role may not write them "
+	         "(SQLSTATE '%s'): traces fold from the ones that exist; "
+	         "grant INSERT, UPDATE, DELETE on fold_checkpoints and SELECT "
+	         "on its id sequence to store more",
+	    state);
+}
+
 /* clang-format off */
 #define SQL_UTC(col) \
 	"to_char(" col " AT TIME ZONE 'UTC', " \
 	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 /*
- * Ids come from one sequence in the order rows are inserted, but a
- * transaction that took an id may commit after one that took a higher id.
- * With no writing transaction in flight, every id up to the highest is
- * final.  Otherwise the first hole among the last 10,000 ids may be a row
- * still to come (or one rolled back, which costs only coverage).
+ * No row may have come in at or before snapshot c's position since it was
+ * made (an id above its max_id): the (entity_id, id) index finds those
+ * among the rows since then.  Adding 0 s keeps the time comparison out of
+ * the index conditions, or the planner may range over the (entity_id,
+ * received_at, id) index instead: every row up to the position.
  */
-#define SQL_MAX_ID \
-	"SELECT CASE WHEN h.hi IS NULL THEN 0 " \
-	"WHEN NOT EXISTS (SELECT 1 FROM " \
-	"pg_snapshot_xip(pg_current_snapshot())) THEN h.hi " \
-	"ELSE (SELECT COALESCE(min(g.prev), h.hi) FROM (" \
-	"SELECT id, lag(id, 1, greatest(h.hi - 10000, 0)) " \
-	"OVER (ORDER BY id) AS prev FROM installation_events " \
-	"WHERE id > greatest(h.hi - 10000, 0)) g " \
-	"WHERE g.id > g.prev + 1) END " \
-	"FROM (SELECT max(id) AS hi FROM installation_events) h"
-
-/*
- * The latest usable snapshot.  Its last row must still be there (the log
- * was not emptied and filled again since), and no row may have come in at
- * or before its position since it was made (an id above its max_id): the
- * (entity_id, id) index finds those among the rows since then.  Adding
- * 0 s keeps the time comparison out of the index conditions, or the
- * planner may range over the (entity_id, received_at, id) index instead:
- * every row up to the position.  The max id (when $4) comes from the same
- * database snapshot as that check: see db_checkpoint_latest().
- */
-#define SQL_LATEST \
-	"SELECT CASE WHEN $4::boolean THEN (" SQL_MAX_ID ") ELSE 0 END, " \
-	SQL_UTC("c.received_at") ", c.event_id, c.nrows, c.snapshot " \
-	"FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT * " \
-	"FROM fold_checkpoints c " \
-	"WHERE c.entity_id = $1::bigint AND c.version = $2::integer " \
-	"AND ($3::timestamptz IS NULL OR c.received_at <= $3::timestamptz) " \
-	"AND EXISTS (SELECT 1 FROM installation_events e " \
-	"WHERE e.id = c.event_id AND e.entity_id = c.entity_id " \
-	"AND e.received_at = c.received_at) " \
-	"AND NOT EXISTS (SELECT 1 FROM installation_events e " \
-	"WHERE e.entity_id = c.entity_id AND e.id > c.max_id " \
+#define SQL_WHOLE(c) \
+	"NOT EXISTS (SELECT 1 FROM installation_events e " \
+	"WHERE e.entity_id = " c ".entity_id AND e.id > " c ".max_id " \
 	"AND e.event NOT LIKE 'workflow_job.%' " \
 	"AND (e.received_at + interval '0 s', e.id) <= " \
-	"(c.received_at, c.event_id)) " \
-	"ORDER BY c.received_at DESC, c.event_id DESC LIMIT 1) c ON true"
+	"(" c ".received_at, " c ".event_id))"
+
+/* The latest usable snapshot, by the primary key. */
+#define SQL_LATEST \
+	"SELECT " SQL_UTC("c.received_at") ", c.event_id, c.nrows, " \
+	"c.snapshot, c.max_id FROM fold_checkpoints c " \
+	"WHERE c.entity_id = $1::bigint AND c.version = $2::integer " \
+	"AND ($3::timestamptz IS NULL OR c.received_at <= $3::timestamptz) " \
+	"AND " SQL_WHOLE("c") " " \
+	"ORDER BY c.received_at DESC, c.event_id DESC LIMIT 1"
+
+/*
+ * Ids come from the table's sequence (one id at a time, CACHE 1) in the
+ * order rows are inserted, but a transaction that took an id may commit
+ * after one that took a higher id.  With no writing transaction in flight,
+ * every id the sequence gave is final: the first column.  Else it is
+ * NULL, and SQL_HOLE says more.  The second column tells whether snapshot
+ * ($1, $2, $3, $4) is still whole, in the same database snapshot.
+ */
+#define SQL_MAX_ID \
+	"SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM " \
+	"pg_snapshot_xip(pg_current_snapshot())) THEN " \
+	"COALESCE(pg_sequence_last_value(pg_get_serial_sequence(" \
+	"'installation_events', 'id')::regclass), 0) END, " \
+	"$3::timestamptz IS NULL OR (SELECT " SQL_WHOLE("c") " FROM " \
+	"(SELECT $1::bigint AS entity_id, $2::bigint AS max_id, " \
+	"$3::timestamptz AS received_at, $4::bigint AS event_id) c)"
+
+/*
+ * With transactions in flight: the id before the first hole among the
+ * last 10,000 ids, as a hole may be a row still to come (or one rolled
+ * back, which costs only coverage).  An insert is assumed not to stay in
+ * flight while 10,000 later ids are taken.
+ */
+#define SQL_HOLE \
+	"SELECT COALESCE((SELECT min(g.prev) FROM (SELECT id, " \
+	"lag(id, 1, greatest(h.hi - 10000, 0)) OVER (ORDER BY id) AS prev " \
+	"FROM installation_events WHERE id > greatest(h.hi - 10000, 0)) g " \
+	"WHERE g.id > g.prev + 1), h.hi, 0) " \
+	"FROM (SELECT max(id) AS hi FROM installation_events) h"
 /* clang-format on */
 
 enum db_status
 db_checkpoint_latest(struct db *db, int64_t entity_id, int version,
-    const char *at, bool want_max_id, struct db_checkpoint *out)
+    const char *at, struct db_checkpoint *out)
 {
 	char ent[24], ver[24];
-	const char *values[4] = { ent, ver, NULL, NULL };
+	const char *values[3] = { ent, ver, NULL };
 	PGresult *res = NULL;
 	unsigned char *data = NULL;
 	enum db_status st;
 	size_t len = 0;
 
 	memset(out, 0, sizeof(*out));
+	out->entity_id = entity_id;
 	(void)snprintf(ent, sizeof(ent), "%" PRId64, entity_id);
 	(void)snprintf(ver, sizeof(ver), "%d", version);
 	if (at != NULL && *at != '\0')
 		values[2] = at;
-	values[3] = want_max_id ? "true" : "false";
-	st = db_exec(db, __func__, SQL_LATEST, 4, values, NULL, NULL, &res);
+	st = db_exec(db, __func__, SQL_LATEST, 3, values, NULL, NULL, &res);
 	if (st != DB_OK || PQntuples(res) != 1)
 		goto out;
-	out->max_id = db_int64(res, 0, 0);
-	if (PQgetisnull(res, 0, 2))
-		goto out;
-	if (strlen(PQgetvalue(res, 0, 1)) >= sizeof(out->received_at) ||
+	if (strlen(PQgetvalue(res, 0, 0)) >= sizeof(out->received_at) ||
 	    (data = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0,
-	                                4),
+	                                3),
 	         &len)) == NULL ||
 	    (out->data = malloc(len + 1)) == NULL) {
 		log_warnx("%s: entity '%" PRId64 "': out of memory", __func__,
@@ -106,9 +132,10 @@ db_checkpoint_latest(struct db *db, int64_t entity_id, int version,
 	memcpy(out->data, data, len);
 	out->len = len;
 	(void)snprintf(out->received_at, sizeof(out->received_at), "%s",
-	    PQgetvalue(res, 0, 1));
-	out->event_id = db_int64(res, 0, 2);
-	out->nrows = db_int64(res, 0, 3);
+	    PQgetvalue(res, 0, 0));
+	out->event_id = db_int64(res, 0, 1);
+	out->nrows = db_int64(res, 0, 2);
+	out->max_id = db_int64(res, 0, 4);
 	out->found = true;
 out:
 	if (data != NULL)
@@ -124,6 +151,43 @@ db_checkpoint_release(struct db_checkpoint *c)
 		return;
 	free(c->data);
 	memset(c, 0, sizeof(*c));
+}
+
+enum db_status
+db_checkpoint_max_id(struct db *db, const struct db_checkpoint *from,
+    int64_t *max_id)
+{
+	char ent[24], mid[24], eid[24];
+	const char *values[4] = { ent, mid, NULL, eid };
+	PGresult *res = NULL;
+	enum db_status st;
+
+	*max_id = 0;
+	(void)snprintf(ent, sizeof(ent), "%" PRId64, from->entity_id);
+	(void)snprintf(mid, sizeof(mid), "%" PRId64, from->max_id);
+	(void)snprintf(eid, sizeof(eid), "%" PRId64, from->event_id);
+	if (from->found)
+		values[2] = from->received_at;
+	st = db_exec(db, __func__, SQL_MAX_ID, 4, values, NULL, NULL, &res);
+	if (st != DB_OK)
+		note_refusal(res);
+	if (st != DB_OK || PQntuples(res) != 1)
+		goto out;
+	/* The snapshot lost a row meanwhile: no new one from it. */
+	if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
+		goto out;
+	if (!PQgetisnull(res, 0, 0)) {
+		*max_id = db_int64(res, 0, 0);
+		goto out;
+	}
+	PQclear(res);
+	res = NULL;
+	st = db_exec(db, __func__, SQL_HOLE, 0, NULL, NULL, NULL, &res);
+	if (st == DB_OK && PQntuples(res) == 1)
+		*max_id = db_int64(res, 0, 0);
+out:
+	PQclear(res);
+	return st;
 }
 
 /*
@@ -190,7 +254,6 @@ db_checkpoint_store(struct db *db, int64_t entity_id, int version,
 	char ent[24], ver[24], fid[24], lid[24], mid[24];
 	struct buf at, id, nrows, data;
 	const char *values[11];
-	const char *state;
 	PGresult *res = NULL;
 	enum db_status st = DB_ERROR;
 
@@ -222,18 +285,8 @@ db_checkpoint_store(struct db *db, int64_t entity_id, int version,
 	values[9] = data.buf;
 	values[10] = mid;
 	st = db_exec(db, __func__, SQL_STORE, 11, values, NULL, NULL, &res);
-	state = res == NULL ? NULL : PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	/* 42501 insufficient_privilege, 25006 read_only_sql_transaction. */
-	if (st != DB_OK && state != NULL &&
-	    (strcmp(state, "42501") == 0 || strcmp(state, "25006") == 0)) {
-		writes_refused = true;
-		log_info(
-		    "fold checkpoints: this role may not write them "
-		    "(SQLSTATE '%s'): traces fold from the ones that "
-		    "exist; grant INSERT, UPDATE, DELETE on fold_checkpoints "
-		    "to store more",
-		    state);
-	}
+	if (st != DB_OK)
+		note_refusal(res);
 out:
 	PQclear(res);
 	buf_release(&at);

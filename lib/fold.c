@@ -132,7 +132,7 @@ fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
 	int64_t pos_id = 0, nrows = 0;
 	unsigned char *next = NULL;
 	size_t len;
-	bool have = false;
+	bool have = false, checked = false;
 	int rc = -1;
 
 	*ds = DB_OK;
@@ -146,7 +146,7 @@ fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
 	 * fold of every row, as before them.
 	 */
 	if ((*ds = db_checkpoint_latest(db, entity_id, CKPT_VERSION, at,
-	         db_checkpoint_writable(), &ck)) == DB_ERROR) {
+	         &ck)) == DB_ERROR) {
 		db_checkpoint_release(&ck);
 		return fold_all(db, entity_id, at, st, dg, ds);
 	}
@@ -158,12 +158,14 @@ fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
 		memcpy(pos_at, ck.received_at, sizeof(pos_at));
 		pos_id = ck.event_id;
 		nrows = ck.nrows;
-	} else if (ck.found)
+	} else if (ck.found) {
 		log_warnx("%s: entity '%" PRId64 "': snapshot at '%s' does "
 		          "not decode: ignored",
 		    __func__, entity_id, ck.received_at);
+		ck.found = false;
+	}
 	plan.every = every;
-	plan.max_id = ck.max_id;
+	plan.max_id = 0;
 	plan.emit = made_add;
 	plan.arg = &made;
 	/*
@@ -177,6 +179,21 @@ fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
 		         have ? pos_at : NULL, pos_id, FOLD_PAGE_ROWS,
 		         &rows)) != DB_OK)
 			goto out;
+		/*
+		 * Enough rows for a snapshot: the max id it may cover, then
+		 * the page again, as rows with ids up to it may have come in
+		 * since it was read.  Later pages are read after it.
+		 */
+		if (!checked && rows.n >= every && db_checkpoint_writable()) {
+			checked = true;
+			if (db_checkpoint_max_id(db, &ck, &plan.max_id) ==
+			        DB_OK &&
+			    plan.max_id > 0) {
+				db_trace_rows_release(&rows);
+				continue;
+			}
+			plan.max_id = 0;
+		}
 		made.rows = rows.v;
 		made.nrows = nrows;
 		if (rows.n < FOLD_PAGE_ROWS)

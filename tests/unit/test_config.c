@@ -153,7 +153,7 @@ config_bad_values(void **state)
 		{ "INSTLOG_MAX_BODY", "99999999999999999999" },
 		{ "INSTLOG_FOLD_CHECKPOINT_EVERY", "-1" },
 		{ "INSTLOG_FOLD_CHECKPOINT_EVERY", "ten" },
-		{ "INSTLOG_FOLD_CHECKPOINT_EVERY", "1000001" },
+		{ "INSTLOG_FOLD_CHECKPOINT_EVERY", "20001" },
 		{ "GITHUB_API_URL", "ftp://x" },
 		{ "GITHUB_APP_ORG_ID", "abc" },
 		{ "GITHUB_APP_ORG_ID", "12" }, /* without its key file */
