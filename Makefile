@@ -241,8 +241,10 @@ $(BUILD)/bench/loadgen: bench/loadgen.c
 	@echo "  LD      $@"
 	@$(CC) $(CSTD) $(WARN) -o $@ $<
 
-# Includes lib/db_trace.c to print the exact SQL the trace routes run.
-$(BUILD)/bench/trace_sql: bench/trace_sql.c lib/db_trace.c $(LIB)
+# Includes lib/db_trace.c and lib/db_checkpoint.c to print the exact SQL
+# the trace routes run.
+$(BUILD)/bench/trace_sql: bench/trace_sql.c lib/db_trace.c lib/db_checkpoint.c \
+    $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CSTD) $(PKG_CFLAGS) -Ilib -o $@ $< $(LIB) $(LDLIBS)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "../lib/db_trace.c"
+#include "../lib/db_checkpoint.c"
 
 int
 main(void)
@@ -17,5 +18,7 @@ main(void)
 	printf("of_installation\t%s\n", SQL_ENTITY_OF_INSTALLATION);
 	printf("of_job\t%s\n", SQL_ENTITY_OF_JOB);
 	printf("payload\t%s\n", SQL_PAYLOAD);
+	printf("ckpt_latest\t%s\n", SQL_LATEST);
+	printf("ckpt_max_id\t%s\n", SQL_MAX_ID);
 	return 0;
 }
