@@ -237,3 +237,8 @@ sum "First traces with no snapshot yet: $builds ms (the first folds all $big_row
 echo
 cat "$OUT/machine.txt"
 echo "raw output: $OUT"
+# BENCH_HOLD=SECONDS: keep the stack up that long after, to look closer.
+if [ -n "${BENCH_HOLD:-}" ]; then
+	log "holding the stack for $BENCH_HOLD s: $URL, $DATABASE_URL, token $TRACE_API_SECRET"
+	sleep "$BENCH_HOLD"
+fi

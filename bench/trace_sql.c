@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "../lib/db_trace.c"
+#include "../lib/checkpoint.h"
 #include "../lib/db_checkpoint.c"
 
 int
@@ -20,5 +21,6 @@ main(void)
 	printf("payload\t%s\n", SQL_PAYLOAD);
 	printf("ckpt_latest\t%s\n", SQL_LATEST);
 	printf("ckpt_max_id\t%s\n", SQL_MAX_ID);
+	printf("ckpt_version\t%d\n", CKPT_VERSION);
 	return 0;
 }
