@@ -196,29 +196,33 @@ on_at_max=$(pmax <"$OUT/on-at.txt")
 q() { awk -F'\t' -v n="$1" '$1 == n { print $2 }' "$OUT/trace.sql.txt"; }
 ck=$(sql "SELECT to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') || ' ' || event_id FROM fold_checkpoints WHERE entity_id = $BIG ORDER BY received_at DESC, event_id DESC LIMIT 1")
 version=$(sql "SELECT max(version) FROM fold_checkpoints WHERE entity_id = $BIG")
+ckmax=$(sql "SELECT max_id FROM fold_checkpoints WHERE entity_id = $BIG ORDER BY received_at DESC, event_id DESC LIMIT 1")
 {
 	echo "SET plan_cache_mode = force_custom_plan;"
 	echo "PREPARE q_page(bigint, timestamptz, timestamptz, text, bigint, bigint, boolean) AS $(q page);"
-	echo "PREPARE q_latest(bigint, integer, timestamptz) AS $(q ckpt_latest);"
+	echo "PREPARE q_latest(bigint, integer, timestamptz, boolean) AS $(q ckpt_latest);"
+	echo "PREPARE q_whole(bigint, bigint, timestamptz, bigint) AS $(q ckpt_is_whole);"
 	echo "PREPARE q_fold(bigint, timestamptz, timestamptz, bigint, bigint) AS $(q fold);"
 } >"$OUT/prepare.sql"
 # The route's statements for the long account: the page, the latest
-# snapshot (and the max id), the rows after it.
+# snapshot, its check, the rows after it.
 {
 	cat "$OUT/prepare.sql"
 	echo "\\o /dev/null"
 	for r in $(seq 1 $((N + 3))); do
 		[ "$r" = 4 ] && echo "\\timing on"
 		echo "EXECUTE q_page($BIG, NULL, NULL, NULL, NULL, 51, false);"
-		echo "EXECUTE q_latest($BIG, $version, NULL);"
+		echo "EXECUTE q_latest($BIG, $version, NULL, false);"
+		echo "EXECUTE q_whole($BIG, $ckmax, '${ck% *}', ${ck#* });"
 		echo "EXECUTE q_fold($BIG, NULL, '${ck% *}', ${ck#* }, 20000);"
 	done
 } | psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -f - >"$OUT/sql-timing.txt" 2>&1
 sql_ms=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' "$OUT/sql-timing.txt" |
-    paste - - - | awk '{ print $1 + $2 + $3 }' | p50)
+    paste - - - - | awk '{ print $1 + $2 + $3 + $4 }' | p50)
 {
 	cat "$OUT/prepare.sql"
-	echo "EXPLAIN (ANALYZE, BUFFERS) EXECUTE q_latest($BIG, $version, NULL);"
+	echo "EXPLAIN (ANALYZE, BUFFERS) EXECUTE q_latest($BIG, $version, NULL, false);"
+	echo "EXPLAIN (ANALYZE, BUFFERS) EXECUTE q_whole($BIG, $ckmax, '${ck% *}', ${ck#* });"
 	echo "EXPLAIN (ANALYZE, BUFFERS) EXECUTE q_fold($BIG, NULL, '${ck% *}', ${ck#* }, 20000);"
 } | psql "$DATABASE_URL" -X -q -f - >"$OUT/explain.txt" 2>&1
 

@@ -545,7 +545,7 @@ if want trace; then
 		echo "PREPARE q_exists(bigint) AS $(q exists);"
 		echo "PREPARE q_page(bigint, timestamptz, timestamptz, text, bigint, bigint, boolean) AS $(q page);"
 		echo "PREPARE q_fold(bigint, timestamptz, timestamptz, bigint, bigint) AS $(q fold);"
-		echo "PREPARE q_latest(bigint, integer, timestamptz) AS $(q ckpt_latest);"
+		echo "PREPARE q_latest(bigint, integer, timestamptz, boolean) AS $(q ckpt_latest);"
 		echo "PREPARE q_inst(bigint) AS $(q of_installation);"
 		echo "PREPARE q_job(bigint) AS $(q of_job);"
 		echo "PREPARE q_payload(bigint) AS $(q payload);"
@@ -558,7 +558,7 @@ if want trace; then
 		cat "$OUT/trace-prepare.sql"
 		for e in "q_exists(9000001)" \
 		    "q_page(9000001, NULL, NULL, NULL, NULL, 501, false)" \
-		    "q_latest(9000001, $(q ckpt_version), NULL)" \
+		    "q_latest(9000001, $(q ckpt_version), NULL, false)" \
 		    "q_fold(9000001, NULL, NULL, NULL, 20000)" \
 		    "q_page(9000001, NULL, NULL, NULL, $cursor, 501, false)" \
 		    "q_page(9000001, NULL, NULL, NULL, NULL, 501, true)" \
@@ -617,13 +617,13 @@ if want trace; then
 			# snapshot (none here: 50 rows), the rows after it.
 			for _ in 1 2 3; do
 				echo "EXECUTE q_page($ent, NULL, NULL, NULL, NULL, 501, false);"
-				echo "EXECUTE q_latest($ent, $(q ckpt_version), NULL);"
+				echo "EXECUTE q_latest($ent, $(q ckpt_version), NULL, false);"
 				echo "EXECUTE q_fold($ent, NULL, NULL, NULL, 20000);"
 			done
 			echo "\\timing on"
 			for _ in $(seq 1 $N); do
 				echo "EXECUTE q_page($ent, NULL, NULL, NULL, NULL, 501, false);"
-				echo "EXECUTE q_latest($ent, $(q ckpt_version), NULL);"
+				echo "EXECUTE q_latest($ent, $(q ckpt_version), NULL, false);"
 				echo "EXECUTE q_fold($ent, NULL, NULL, NULL, 20000);"
 			done
 		} | psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -f - >"$OUT/trace-timing-$ent.txt" 2>&1

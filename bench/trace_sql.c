@@ -20,6 +20,7 @@ main(void)
 	printf("of_job\t%s\n", SQL_ENTITY_OF_JOB);
 	printf("payload\t%s\n", SQL_PAYLOAD);
 	printf("ckpt_latest\t%s\n", SQL_LATEST);
+	printf("ckpt_is_whole\t%s\n", SQL_IS_WHOLE);
 	printf("ckpt_max_id\t%s\n", SQL_MAX_ID);
 	printf("ckpt_version\t%d\n", CKPT_VERSION);
 	return 0;

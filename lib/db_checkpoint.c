@@ -59,14 +59,26 @@ note_refusal(const PGresult *res)
 	"AND (e.received_at + interval '0 s', e.id) <= " \
 	"(" c ".received_at, " c ".event_id))"
 
-/* The latest usable snapshot, by the primary key. */
+/*
+ * The latest snapshot, by the primary key; only whole ones when $4.  The
+ * check is planned over every partition: it is left out ($4 false) for a
+ * first look, which is then checked alone (SQL_IS_WHOLE), so that an
+ * entity with no snapshot does not pay for it.
+ */
 #define SQL_LATEST \
 	"SELECT " SQL_UTC("c.received_at") ", c.event_id, c.nrows, " \
 	"c.snapshot, c.max_id FROM fold_checkpoints c " \
 	"WHERE c.entity_id = $1::bigint AND c.version = $2::integer " \
 	"AND ($3::timestamptz IS NULL OR c.received_at <= $3::timestamptz) " \
-	"AND " SQL_WHOLE("c") " " \
+	"AND (NOT $4::boolean OR " SQL_WHOLE("c") ") " \
 	"ORDER BY c.received_at DESC, c.event_id DESC LIMIT 1"
+
+/* Snapshot c given as parameters ($1 entity, $2 max_id, $3, $4 position). */
+#define SQL_GIVEN_C \
+	"(SELECT $1::bigint AS entity_id, $2::bigint AS max_id, " \
+	"$3::timestamptz AS received_at, $4::bigint AS event_id) c"
+
+#define SQL_IS_WHOLE "SELECT " SQL_WHOLE("c") " FROM " SQL_GIVEN_C
 
 /*
  * Ids come from the table's sequence (one id at a time, CACHE 1) in the
@@ -82,8 +94,7 @@ note_refusal(const PGresult *res)
 	"COALESCE(pg_sequence_last_value(pg_get_serial_sequence(" \
 	"'installation_events', 'id')::regclass), 0) END, " \
 	"$3::timestamptz IS NULL OR (SELECT " SQL_WHOLE("c") " FROM " \
-	"(SELECT $1::bigint AS entity_id, $2::bigint AS max_id, " \
-	"$3::timestamptz AS received_at, $4::bigint AS event_id) c)"
+	SQL_GIVEN_C ")"
 
 /*
  * With transactions in flight: the id before the first hole among the
@@ -99,37 +110,25 @@ note_refusal(const PGresult *res)
 	"FROM (SELECT max(id) AS hi FROM installation_events) h"
 /* clang-format on */
 
-enum db_status
-db_checkpoint_latest(struct db *db, int64_t entity_id, int version,
-    const char *at, struct db_checkpoint *out)
+/* Copy the one snapshot row of 'res' into *out.  Returns 0 or -1. */
+static int
+latest_copy(const PGresult *res, struct db_checkpoint *out)
 {
-	char ent[24], ver[24];
-	const char *values[3] = { ent, ver, NULL };
-	PGresult *res = NULL;
-	unsigned char *data = NULL;
-	enum db_status st;
+	unsigned char *data;
 	size_t len = 0;
 
-	memset(out, 0, sizeof(*out));
-	out->entity_id = entity_id;
-	(void)snprintf(ent, sizeof(ent), "%" PRId64, entity_id);
-	(void)snprintf(ver, sizeof(ver), "%d", version);
-	if (at != NULL && *at != '\0')
-		values[2] = at;
-	st = db_exec(db, __func__, SQL_LATEST, 3, values, NULL, NULL, &res);
-	if (st != DB_OK || PQntuples(res) != 1)
-		goto out;
 	if (strlen(PQgetvalue(res, 0, 0)) >= sizeof(out->received_at) ||
 	    (data = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0,
 	                                3),
-	         &len)) == NULL ||
-	    (out->data = malloc(len + 1)) == NULL) {
-		log_warnx("%s: entity '%" PRId64 "': out of memory", __func__,
-		    entity_id);
-		st = DB_ERROR;
-		goto out;
+	         &len)) == NULL)
+		return -1;
+	free(out->data);
+	if ((out->data = malloc(len + 1)) == NULL) {
+		PQfreemem(data);
+		return -1;
 	}
 	memcpy(out->data, data, len);
+	PQfreemem(data);
 	out->len = len;
 	(void)snprintf(out->received_at, sizeof(out->received_at), "%s",
 	    PQgetvalue(res, 0, 0));
@@ -137,9 +136,66 @@ db_checkpoint_latest(struct db *db, int64_t entity_id, int version,
 	out->nrows = db_int64(res, 0, 2);
 	out->max_id = db_int64(res, 0, 4);
 	out->found = true;
-out:
-	if (data != NULL)
-		PQfreemem(data);
+	return 0;
+}
+
+/* Set *whole to whether snapshot 'c' is still whole. */
+static enum db_status
+is_whole(struct db *db, const struct db_checkpoint *c, bool *whole)
+{
+	char ent[24], mid[24], eid[24];
+	const char *values[4] = { ent, mid, c->received_at, eid };
+	PGresult *res = NULL;
+	enum db_status st;
+
+	(void)snprintf(ent, sizeof(ent), "%" PRId64, c->entity_id);
+	(void)snprintf(mid, sizeof(mid), "%" PRId64, c->max_id);
+	(void)snprintf(eid, sizeof(eid), "%" PRId64, c->event_id);
+	st = db_exec(db, __func__, SQL_IS_WHOLE, 4, values, NULL, NULL, &res);
+	*whole = st == DB_OK && PQntuples(res) == 1 &&
+	    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return st;
+}
+
+enum db_status
+db_checkpoint_latest(struct db *db, int64_t entity_id, int version,
+    const char *at, struct db_checkpoint *out)
+{
+	char ent[24], ver[24];
+	const char *values[4] = { ent, ver, NULL, "false" };
+	PGresult *res = NULL;
+	enum db_status st;
+	bool whole = false;
+
+	memset(out, 0, sizeof(*out));
+	out->entity_id = entity_id;
+	(void)snprintf(ent, sizeof(ent), "%" PRId64, entity_id);
+	(void)snprintf(ver, sizeof(ver), "%d", version);
+	if (at != NULL && *at != '\0')
+		values[2] = at;
+	/* The latest, then, when it is not whole, the latest whole one. */
+	for (int pass = 0; pass < 2; pass++) {
+		out->found = false;
+		PQclear(res);
+		res = NULL;
+		if ((st = db_exec(db, __func__, SQL_LATEST, 4, values, NULL,
+		         NULL, &res)) != DB_OK ||
+		    PQntuples(res) != 1)
+			break;
+		if (latest_copy(res, out) == -1) {
+			log_warnx("%s: entity '%" PRId64 "': out of memory",
+			    __func__, entity_id);
+			st = DB_ERROR;
+			break;
+		}
+		if (pass == 1 || (st = is_whole(db, out, &whole)) != DB_OK ||
+		    whole)
+			break;
+		values[3] = "true";
+	}
+	if (st != DB_OK)
+		out->found = false;
 	PQclear(res);
 	return st;
 }
