@@ -13,6 +13,12 @@
 #include "spool.h"
 #include "str.h"
 
+/* The database must answer the ping within this (nginx waits 8 s). */
+#define HEALTHZ_DB_BUDGET_MS 2000
+
+/* Directory entries of the spool looked at per request, at most. */
+#define HEALTHZ_SPOOL_SCAN 10000
+
 struct app {
 	struct config	 cfg;
 	struct http	 http;
@@ -20,14 +26,16 @@ struct app {
 };
 
 /*
- * {"status":"ok"|"degraded","database":"ok"|"unavailable",
- *  "spool":{"configured":…,"writable":…,"pending":N}}; 503 unless all ok.
- * Nothing secret: no URL, no path.
+ * {"service":"instlog","status":"ok"|"degraded",
+ *  "database":"ok"|"unavailable","spool":{"configured":…,"writable":…,
+ *  "pending":N,"pending_more":…}}; 503 unless all ok.  "pending_more"
+ * says N is a lower bound (the scan stopped).  Nothing secret: no URL, no
+ * path.
  */
 static void
 handle(struct app *app, struct http_request *req, struct http_response *resp)
 {
-	bool db_ok, spool_ok = true, writable = false;
+	bool db_ok, spool_ok = true, writable = false, more = false;
 	int pending = 0;
 	const char *dir = app->cfg.spool_dir;
 
@@ -37,19 +45,22 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 		http_error(resp, 405, "method not allowed: use GET");
 		return;
 	}
+	db_set_deadline(app->db, HEALTHZ_DB_BUDGET_MS);
 	db_ok = db_ping(app->db) == DB_OK;
 	if (dir != NULL) {
 		writable = access(dir, W_OK | X_OK) == 0;
-		pending = spool_pending(dir);
+		pending = spool_pending(dir, HEALTHZ_SPOOL_SCAN, &more);
 		spool_ok = writable && pending >= 0;
 	}
 	resp->status = db_ok && spool_ok ? 200 : 503;
 	if (buf_printf(&resp->body,
-		"{\"status\":\"%s\",\"database\":\"%s\",\"spool\":"
-		"{\"configured\":%s,\"writable\":%s,\"pending\":%d}}\n",
+		"{\"service\":\"instlog\",\"status\":\"%s\","
+		"\"database\":\"%s\",\"spool\":{\"configured\":%s,"
+		"\"writable\":%s,\"pending\":%d,\"pending_more\":%s}}\n",
 		resp->status == 200 ? "ok" : "degraded",
 		db_ok ? "ok" : "unavailable", dir != NULL ? "true" : "false",
-		writable ? "true" : "false", pending < 0 ? 0 : pending) == -1)
+		writable ? "true" : "false", pending < 0 ? 0 : pending,
+		more ? "true" : "false") == -1)
 		http_error(resp, 500, "internal error");
 }
 

@@ -3,7 +3,8 @@
  * auth_check: ask GitHub for an installation token of every installation
  * with pending jobs and record why it said no (DESIGN §5).  Run by cron
  * every minute.  Exit status: 0 done, 1 a request failed at transport
- * level or the database failed, 2 bad configuration.
+ * level or the database failed, 2 bad configuration (GitHub refusing
+ * GET /app included).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,16 +12,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "apps.h"
-#include "config.h"
-#include "db.h"
+#include "cronrun.h"
 #include "db_auth.h"
-#include "github.h"
 #include "log.h"
-#include "str.h"
-
-#define EXIT_TRANSPORT 1
-#define EXIT_CONFIG    2
 
 /*
  * Requests in flight at once; INSTLOG_AUTH_PARALLEL overrides.  64, not
@@ -31,14 +25,9 @@
 #define PARALLEL_DEFAULT 64
 #define PARALLEL_MAX     256
 
-#define USER_AGENT "instlog-auth-check"
-
 struct run {
-	struct config		 cfg;
-	struct apps		 apps;
-	struct github_client	*client;
-	struct db		*db;
-	size_t			 parallel;
+	struct cronrun cr;
+	size_t parallel;
 };
 
 struct counts {
@@ -58,51 +47,6 @@ struct check {
 };
 
 /*
- * Load the configuration, the keys and the client.  Returns 0, or -1
- * after one line on stderr saying what is wrong.
- */
-static int
-run_init(struct run *r)
-{
-	const char *v;
-	int64_t n;
-
-	if (config_load(&r->cfg, CONFIG_NEED_DB | CONFIG_NEED_APPS) == -1)
-		return -1;
-	r->parallel = PARALLEL_DEFAULT;
-	v = getenv("INSTLOG_AUTH_PARALLEL");
-	if (v != NULL && *v != '\0') {
-		if (parse_int64(v, 1, PARALLEL_MAX, &n) == -1) {
-			log_warnx("config: INSTLOG_AUTH_PARALLEL: not an "
-			          "integer in 1..%d: '%s'",
-			    PARALLEL_MAX, v);
-			return -1;
-		}
-		r->parallel = (size_t)n;
-	}
-	if (apps_load(&r->apps, &r->cfg) == -1)
-		return -1;
-	if ((r->client = github_client_new(r->cfg.github_api_url,
-	         USER_AGENT)) == NULL)
-		return -1;
-	if ((r->db = db_new(r->cfg.database_url, "instlog-auth-check")) ==
-	    NULL) {
-		log_warnx("out of memory");
-		return -1;
-	}
-	return 0;
-}
-
-static void
-run_release(struct run *r)
-{
-	db_free(r->db);
-	github_client_free(r->client);
-	apps_release(&r->apps);
-	config_release(&r->cfg);
-}
-
-/*
  * Record a refused authentication; for a 404, fail the pending jobs.
  * Returns 0, or -1 when the database failed (logged).
  */
@@ -117,21 +61,22 @@ record_failure(struct run *r, const struct check *ck,
 
 	memset(&f, 0, sizeof(f));
 	f.target = t;
-	f.app_id = github_app_id(ck->variant->app);
+	f.app_id = jwt_app_id(ck->variant->app);
 	f.http_status = resp->status;
 	f.message = resp->message;
-	st = db_auth_failure_record(r->db, &f, &id, &nfailed);
+	f.not_found = github_is_not_found(resp);
+	st = db_auth_failure_record(r->cr.db, &f, &id, &nfailed);
 	if (st == DB_REFUSED) {
 		/* The database refused GitHub's text: keep the row without. */
 		f.message = NULL;
-		st = db_auth_failure_record(r->db, &f, &id, &nfailed);
+		st = db_auth_failure_record(r->cr.db, &f, &id, &nfailed);
 	}
 	if (st != DB_OK) {
 		log_warnx("installation '%" PRId64 "': cannot record HTTP %ld",
 		    t->installation_id, resp->status);
 		return -1;
 	}
-	if (resp->status == 404)
+	if (f.not_found)
 		log_info("installation '%" PRId64 "': app '%" PRId64 "': HTTP "
 		         "404 '%.100s': event %" PRId64 ", %" PRId64 " pending "
 		         "jobs failed",
@@ -146,11 +91,50 @@ record_failure(struct run *r, const struct check *ck,
 }
 
 /*
- * Check every installation due.  Returns the exit status: 0, or
- * EXIT_TRANSPORT when a request or the database failed.
+ * Ask GitHub about app variant 'v' itself (GET /app with its JWT at
+ * 'now'): it answers 200 only when GITHUB_API_URL is the API and the app
+ * id and key belong together.  Otherwise every installation would be
+ * refused for the same reason.  Returns 0; or, after one line on stderr,
+ * CRONRUN_FAILED when GitHub could not be reached or failed (5xx), and
+ * CRONRUN_CONFIG for any other answer.
  */
 static int
-run_check(struct run *r, struct counts *cnt, bool *locked)
+app_check(struct run *r, struct apps_variant *v, time_t now)
+{
+	struct github_call call;
+	int64_t id = jwt_app_id(v->app);
+	int rc = CRONRUN_FAILED;
+
+	memset(&call, 0, sizeof(call));
+	call.method = "GET";
+	call.path = "/app";
+	if ((call.jwt = apps_jwt(v, now)) == NULL)
+		return CRONRUN_FAILED;
+	if (github_call_run(r->cr.client, &call) == -1 || call.resp.status == 0)
+		log_warnx("app '%" PRId64 "': GET %s/app: %s; nothing checked",
+		    id, r->cr.cfg.github_api_url, call.resp.error);
+	else if (call.resp.status >= 200 && call.resp.status < 300)
+		rc = 0;
+	else {
+		log_warnx("app '%" PRId64 "': GET %s/app: HTTP %ld '%.100s': "
+		          "check GITHUB_API_URL and the app's id and key; "
+		          "nothing checked",
+		    id, r->cr.cfg.github_api_url, call.resp.status,
+		    call.resp.message != NULL ? call.resp.message : "");
+		if (call.resp.status < 500)
+			rc = CRONRUN_CONFIG;
+	}
+	github_response_release(&call.resp);
+	return rc;
+}
+
+/*
+ * Check every installation due (the lock held).  Returns the exit
+ * status: 0, or CRONRUN_FAILED when a request or the database failed; or,
+ * with *stopped set, app_check()'s when an app variant failed it.
+ */
+static int
+run_check(struct run *r, struct counts *cnt, bool *stopped)
 {
 	struct db_auth_targets targets;
 	struct check *checks = NULL;
@@ -158,17 +142,11 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 	int64_t *ok_inst = NULL, *ok_app = NULL;
 	size_t m = 0, nok = 0;
 	time_t now;
-	int rc = EXIT_TRANSPORT;
+	int rc = CRONRUN_FAILED;
 
 	memset(&targets, 0, sizeof(targets));
-	if (db_auth_lock_try(r->db, locked) != DB_OK)
-		goto out;
-	if (!*locked) {
-		rc = 0;
-		goto out;
-	}
-	if (db_auth_targets_get(r->db, r->cfg.app_org.id, r->cfg.app_user.id,
-	        &targets) != DB_OK)
+	if (db_auth_targets_get(r->cr.db, r->cr.cfg.app_org.id,
+	        r->cr.cfg.app_user.id, &targets) != DB_OK)
 		goto out;
 	cnt->cached = targets.ncached;
 	if (targets.n > 0 &&
@@ -184,8 +162,8 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 		const struct db_auth_target *t = &targets.v[i];
 		struct check *ck = &checks[m];
 
-		if ((ck->variant = apps_for_entity(&r->apps, t->entity_type)) ==
-		    NULL) {
+		if ((ck->variant = apps_for_entity(&r->cr.apps,
+		         t->entity_type)) == NULL) {
 			log_warnx("installation '%" PRId64 "': no app "
 			          "configured for entity type '%s': skipped",
 			    t->installation_id,
@@ -194,7 +172,7 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 		}
 		/*
 		 * One JWT per app per run, signed on first use.  It is valid
-		 * for 9 minutes (GITHUB_JWT_LIFETIME); with the 20 s total
+		 * for 9 minutes (JWT_LIFETIME); with the 20 s total
 		 * timeout per request that covers 27 rounds even if every
 		 * request times out, i.e. 1,728 installations at the default
 		 * parallelism.  A run due to check more while GitHub is that
@@ -213,35 +191,46 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 		calls[m].path = ck->path;
 		m++;
 	}
+	/* Each variant in use, once, before any installation. */
+	for (size_t k = 0; k < APPS__MAX; k++) {
+		bool used = false;
+
+		for (size_t i = 0; i < m && !used; i++)
+			used = checks[i].variant == &r->cr.apps.v[k];
+		if (used && (rc = app_check(r, &r->cr.apps.v[k], now)) != 0) {
+			*stopped = true;
+			goto out;
+		}
+	}
 	cnt->checked = m;
 	rc = 0;
-	if (github_multi_run(r->client, calls, m, r->parallel) == -1)
-		rc = EXIT_TRANSPORT;
+	if (github_multi_run(r->cr.client, calls, m, r->parallel) == -1)
+		rc = CRONRUN_FAILED;
 	for (size_t k = 0; k < m; k++) {
 		const struct github_response *resp = &calls[k].resp;
 		const struct check *ck = &checks[k];
 
 		if (resp->status == 0) {
 			cnt->transport++;
-			rc = EXIT_TRANSPORT;
+			rc = CRONRUN_FAILED;
 			log_warnx("installation '%" PRId64 "': %s",
 			    ck->target->installation_id, resp->error);
 		} else if (resp->status >= 200 && resp->status < 300) {
 			ok_inst[nok] = ck->target->installation_id;
-			ok_app[nok] = github_app_id(ck->variant->app);
+			ok_app[nok] = jwt_app_id(ck->variant->app);
 			nok++;
 		} else {
-			if (resp->status == 404)
+			if (github_is_not_found(resp))
 				cnt->not_found++;
 			else
 				cnt->other++;
 			if (record_failure(r, ck, resp) == -1)
-				rc = EXIT_TRANSPORT;
+				rc = CRONRUN_FAILED;
 		}
 	}
 	cnt->ok = nok;
-	if (db_auth_cache_put(r->db, ok_inst, ok_app, nok) != DB_OK)
-		rc = EXIT_TRANSPORT;
+	if (db_auth_cache_put(r->cr.db, ok_inst, ok_app, nok) != DB_OK)
+		rc = CRONRUN_FAILED;
 out:
 	for (size_t k = 0; calls != NULL && k < m; k++)
 		github_response_release(&calls[k].resp);
@@ -258,28 +247,28 @@ main(void)
 {
 	struct run r;
 	struct counts cnt;
-	struct timespec t0, t1;
-	bool locked = false;
-	int rc = EXIT_CONFIG;
-	long long ms;
+	bool locked = false, stopped = false;
+	int rc = CRONRUN_CONFIG;
 
 	memset(&r, 0, sizeof(r));
 	memset(&cnt, 0, sizeof(cnt));
-	log_init("auth_check");
-	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (run_init(&r) == -1)
+	if (cronrun_init(&r.cr, "auth_check", CRONRUN_GITHUB) == -1 ||
+	    cronrun_env_size("INSTLOG_AUTH_PARALLEL", 1, PARALLEL_MAX,
+	        PARALLEL_DEFAULT, &r.parallel) == -1)
 		goto out;
-	rc = run_check(&r, &cnt, &locked);
-	if (!locked && rc == 0)
+	if ((rc = cronrun_lock(&r.cr, DB_AUTH_LOCK_KEY, &locked)) ==
+	        CRONRUN_OK &&
+	    !locked)
 		goto out; /* another run holds the lock: quietly */
-	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	printf("auth_check: checked=%zu cached=%zu ok=%zu 404=%zu other=%zu "
-	       "transport_errors=%zu ms=%lld\n",
+	if (locked && (rc = run_check(&r, &cnt, &stopped)) != CRONRUN_OK &&
+	    stopped)
+		goto out; /* GET /app failed: said in one line */
+	cronrun_summary(&r.cr,
+	    "checked=%zu cached=%zu ok=%zu 404=%zu other=%zu "
+	    "transport_errors=%zu",
 	    cnt.checked, cnt.cached, cnt.ok, cnt.not_found, cnt.other,
-	    cnt.transport, ms);
+	    cnt.transport);
 out:
-	run_release(&r);
+	cronrun_release(&r.cr);
 	return rc;
 }

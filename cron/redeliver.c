@@ -19,16 +19,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "apps.h"
-#include "config.h"
-#include "db.h"
+#include "cronrun.h"
 #include "db_redeliver.h"
-#include "github.h"
 #include "log.h"
-#include "str.h"
-
-#define EXIT_FAILED 1
-#define EXIT_CONFIG 2
+#include "utc.h"
 
 /* Redeliveries asked per run (INSTLOG_REDELIVER_MAX). */
 #define MAX_DEFAULT 50
@@ -45,15 +39,10 @@
 /* Redelivery requests in flight at once. */
 #define PARALLEL 8
 
-#define USER_AGENT "instlog-redeliver"
-
 struct run {
-	struct config		 cfg;
-	struct apps		 apps;
-	struct github_client	*client;
-	struct db		*db;
-	size_t			 max_pages;
-	size_t			 budget; /* redeliveries left to ask this run */
+	struct cronrun cr;
+	size_t max_pages;
+	size_t budget; /* redeliveries left to ask this run */
 };
 
 struct counts {
@@ -66,71 +55,27 @@ struct counts {
 };
 
 /*
- * Read the integer variable 'name' in [min, max] into *out, 'dflt' when
- * unset or empty.  Returns 0, or -1 after one line naming it.
- */
-static int
-env_size(const char *name, int64_t min, int64_t max, size_t dflt, size_t *out)
-{
-	const char *v = getenv(name);
-	int64_t n;
-
-	*out = dflt;
-	if (v == NULL || *v == '\0')
-		return 0;
-	if (parse_int64(v, min, max, &n) == -1) {
-		log_warnx("config: %s: not an integer in %" PRId64 "..%" PRId64
-		          ": '%s'",
-		    name, min, max, v);
-		return -1;
-	}
-	*out = (size_t)n;
-	return 0;
-}
-
-/*
- * Load the configuration, the keys and the client.  Returns 0, or -1
- * after one line on stderr saying what is wrong.
+ * Set up the run and read its knobs.  Returns 0, or -1 after one line on
+ * stderr saying what is wrong.
  */
 static int
 run_init(struct run *r)
 {
-	if (config_load(&r->cfg, CONFIG_NEED_DB | CONFIG_NEED_APPS) == -1 ||
-	    env_size("INSTLOG_REDELIVER_MAX", 0, MAX_MAX, MAX_DEFAULT,
+	if (cronrun_init(&r->cr, "redeliver", CRONRUN_GITHUB) == -1 ||
+	    cronrun_env_size("INSTLOG_REDELIVER_MAX", 0, MAX_MAX, MAX_DEFAULT,
 	        &r->budget) == -1 ||
-	    env_size("INSTLOG_REDELIVER_PAGES", 1, PAGES_MAX, PAGES_DEFAULT,
-	        &r->max_pages) == -1 ||
-	    apps_load(&r->apps, &r->cfg) == -1)
+	    cronrun_env_size("INSTLOG_REDELIVER_PAGES", 1, PAGES_MAX,
+	        PAGES_DEFAULT, &r->max_pages) == -1)
 		return -1;
-	if ((r->client = github_client_new(r->cfg.github_api_url,
-	         USER_AGENT)) == NULL)
-		return -1;
-	github_client_set_limits(r->client, 0, 0, LIST_MAX_RESPONSE);
-	if ((r->db = db_new(r->cfg.database_url, "instlog-redeliver")) ==
-	    NULL) {
-		log_warnx("out of memory");
-		return -1;
-	}
+	github_client_set_limits(r->cr.client, 0, LIST_MAX_RESPONSE);
 	return 0;
 }
 
-static void
-run_release(struct run *r)
-{
-	db_free(r->db);
-	github_client_free(r->client);
-	apps_release(&r->apps);
-	config_release(&r->cfg);
-}
-
-/* Format 't' as RFC 3339 UTC into 'out' (at least 21 bytes). */
+/* 't' as RFC 3339 UTC in 'out' for a log line, else its number. */
 static const char *
 utc(time_t t, char *out, size_t size)
 {
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (utc_format(t, 0, 0, out, size) == -1)
 		(void)snprintf(out, size, "%lld", (long long)t);
 	return out;
 }
@@ -146,7 +91,7 @@ static int
 list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
     struct redeliver_list *l, bool *complete, struct counts *cnt)
 {
-	int64_t app_id = github_app_id(v->app);
+	int64_t app_id = jwt_app_id(v->app);
 	struct github_call call;
 	const char *next;
 	char first[64], *path = NULL, when[32];
@@ -165,7 +110,7 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 		call.want_body = true;
 		if ((call.jwt = apps_jwt(v, time(NULL))) == NULL)
 			goto out;
-		if (github_call_run(r->client, &call) == -1) {
+		if (github_call_run(r->cr.client, &call) == -1) {
 			cnt->failed++;
 			goto out;
 		}
@@ -203,7 +148,7 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 			    app_id, pages, utc(cutoff, when, sizeof(when)));
 			break;
 		}
-		if ((next = github_client_path(r->client,
+		if ((next = github_client_path(r->cr.client,
 		         call.resp.link_next)) == NULL) {
 			log_warnx("app '%" PRId64 "': listing deliveries: the "
 			          "next page is not under GITHUB_API_URL",
@@ -238,7 +183,7 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
     const struct redeliver_failed *failed, const size_t *asks, size_t n,
     struct counts *cnt)
 {
-	int64_t app_id = github_app_id(v->app), asked;
+	int64_t app_id = jwt_app_id(v->app), asked;
 	struct github_call *calls = NULL;
 	struct ask_path {
 		char	 s[64];
@@ -266,7 +211,7 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 		calls[k].jwt = jwt;
 	}
 	/* When the driver fails, the calls it left have status 0. */
-	rc = github_multi_run(r->client, calls, n, PARALLEL);
+	rc = github_multi_run(r->cr.client, calls, n, PARALLEL);
 	for (size_t k = 0; k < n; k++) {
 		const struct redeliver_failed *f = &failed[asks[k]];
 		const struct github_response *resp = &calls[k].resp;
@@ -279,7 +224,7 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 			rc = -1;
 			continue;
 		}
-		if (db_redeliver_record(r->db, app_id, f, resp->status,
+		if (db_redeliver_record(r->cr.db, app_id, f, resp->status,
 		        &asked) != DB_OK)
 			rc = -1;
 		if (resp->status >= 200 && resp->status < 300) {
@@ -312,12 +257,12 @@ out:
  * Sweep the deliveries of app variant 'v'.  The high-water mark moves to
  * the newest delivery listed only when every page was read, every missed
  * guid was asked for or skipped on purpose, and every call succeeded.
- * Returns 0, or EXIT_FAILED when a call or the database failed.
+ * Returns 0, or CRONRUN_FAILED when a call or the database failed.
  */
 static int
 sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 {
-	int64_t app_id = github_app_id(v->app);
+	int64_t app_id = jwt_app_id(v->app);
 	struct redeliver_list list;
 	struct redeliver_failed *failed = NULL;
 	struct redeliver_state *states = NULL;
@@ -325,10 +270,10 @@ sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 	size_t *asks = NULL, nfailed = 0, nask = 0, over_cap = 0;
 	time_t swept_until, newest = 0;
 	bool complete = false;
-	int rc = EXIT_FAILED;
+	int rc = CRONRUN_FAILED;
 
 	memset(&list, 0, sizeof(list));
-	if (db_redeliver_sweep_get(r->db, app_id, &swept_until) != DB_OK)
+	if (db_redeliver_sweep_get(r->cr.db, app_id, &swept_until) != DB_OK)
 		goto out;
 	if (list_deliveries(r, v, redeliver_cutoff(time(NULL), swept_until),
 	        &list, &complete, cnt) == -1)
@@ -345,7 +290,7 @@ sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 		log_warnx("out of memory");
 		goto out;
 	}
-	if (db_redeliver_states_get(r->db, failed, nfailed, states) != DB_OK)
+	if (db_redeliver_states_get(r->cr.db, failed, nfailed, states) != DB_OK)
 		goto out;
 	redeliver_plan(states, nfailed, &r->budget, verdicts);
 	for (size_t i = 0; i < nfailed; i++) {
@@ -367,8 +312,8 @@ sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 		goto out;
 	rc = 0;
 	if (complete && over_cap == 0 && newest != 0 &&
-	    db_redeliver_sweep_put(r->db, app_id, newest) != DB_OK)
-		rc = EXIT_FAILED;
+	    db_redeliver_sweep_put(r->cr.db, app_id, newest) != DB_OK)
+		rc = CRONRUN_FAILED;
 out:
 	redeliver_list_release(&list);
 	free(failed);
@@ -380,38 +325,33 @@ out:
 
 /*
  * Sweep every configured app (an id configured twice once).  Returns the
- * exit status: 0, or EXIT_FAILED.  Sets *locked when this run held the
- * lock.
+ * exit status: 0, or CRONRUN_FAILED.
  */
 static int
-run_sweep(struct run *r, struct counts *cnt, bool *locked)
+run_sweep(struct run *r, struct counts *cnt)
 {
-	int64_t seen[APPS__MAX];
+	int64_t seen[APPS__MAX] = { 0 };
 	size_t nseen = 0;
 	bool dup;
 	int rc = 0;
 
-	if (db_redeliver_lock_try(r->db, locked) != DB_OK)
-		return EXIT_FAILED;
-	if (!*locked)
-		return 0;
 	for (size_t i = 0; i < APPS__MAX; i++) {
-		struct apps_variant *v = &r->apps.v[i];
+		struct apps_variant *v = &r->cr.apps.v[i];
 
 		if (v->app == NULL)
 			continue;
 		dup = false;
 		for (size_t k = 0; k < nseen; k++)
-			dup = dup || seen[k] == github_app_id(v->app);
+			dup = dup || seen[k] == jwt_app_id(v->app);
 		if (dup)
 			continue;
-		seen[nseen++] = github_app_id(v->app);
+		seen[nseen++] = jwt_app_id(v->app);
 		cnt->apps++;
 		if (sweep_app(r, v, cnt) != 0)
-			rc = EXIT_FAILED;
+			rc = CRONRUN_FAILED;
 	}
-	if (db_redeliver_prune(r->db) != DB_OK)
-		rc = EXIT_FAILED;
+	if (db_redeliver_prune(r->cr.db) != DB_OK)
+		rc = CRONRUN_FAILED;
 	return rc;
 }
 
@@ -420,28 +360,25 @@ main(void)
 {
 	struct run r;
 	struct counts cnt;
-	struct timespec t0, t1;
 	bool locked = false;
-	int rc = EXIT_CONFIG;
-	long long ms;
+	int rc = CRONRUN_CONFIG;
 
 	memset(&r, 0, sizeof(r));
 	memset(&cnt, 0, sizeof(cnt));
-	log_init("redeliver");
-	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (run_init(&r) == -1)
 		goto out;
-	rc = run_sweep(&r, &cnt, &locked);
-	if (!locked && rc == 0)
+	if ((rc = cronrun_lock(&r.cr, DB_REDELIVER_LOCK_KEY, &locked)) ==
+	        CRONRUN_OK &&
+	    !locked)
 		goto out; /* another sweep holds the lock: quietly */
-	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	printf("redeliver: apps=%zu listed=%zu missed=%zu requested=%zu "
-	       "skipped=%zu failed=%zu ms=%lld\n",
+	if (locked)
+		rc = run_sweep(&r, &cnt);
+	cronrun_summary(&r.cr,
+	    "apps=%zu listed=%zu missed=%zu requested=%zu skipped=%zu "
+	    "failed=%zu",
 	    cnt.apps, cnt.listed, cnt.missed, cnt.requested, cnt.skipped,
-	    cnt.failed, ms);
+	    cnt.failed);
 out:
-	run_release(&r);
+	cronrun_release(&r.cr);
 	return rc;
 }

@@ -51,7 +51,10 @@ route_trace_list(struct route_ctx *ctx, int64_t entity_id,
 		goto out;
 	}
 	if ((ds = db_trace_page(ctx->db, entity_id, &p, &page)) != DB_OK) {
-		route_db_error(resp, ds, "entity");
+		if (ds == DB_REFUSED)
+			http_error(resp, 400, TRACE_CURSOR_ERROR);
+		else
+			route_db_error(resp, ds, "entity");
 		goto out;
 	}
 	folded = fold_entity(ctx->db, entity_id, p.at,
@@ -123,7 +126,8 @@ route_trace_main(int argc, char **argv, const struct route_def *def)
 	int rc = 1;
 
 	memset(&ctx, 0, sizeof(ctx));
-	if (config_load(&ctx.cfg, CONFIG_NEED_DB) == -1) {
+	if (config_load(&ctx.cfg, CONFIG_NEED_DB | CONFIG_USE_TRACE_SECRET) ==
+	    -1) {
 		rc = 2;
 		goto out;
 	}

@@ -5,6 +5,25 @@
 
 FIXTURES=${FIXTURES:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/fixtures/github}
 
+# test_root NAME: a fresh TEST_ROOT (/tmp/instlog-NAME.XXXXXX) with
+# TEST_TMP in it, for a runner (tests/integration/run.sh,
+# tests/browser/run.sh) to start its stack in; at exit the stack stops and
+# TEST_ROOT goes, unless KEEP is set.
+test_root() {
+	TEST_ROOT=$(mktemp -d "/tmp/instlog-$1.XXXXXX") || exit 1
+	chmod 755 "$TEST_ROOT"
+	export TEST_TMP=$TEST_ROOT/tmp
+	mkdir -p "$TEST_TMP"
+	unset DATABASE_URL INSTLOG_RUNNER_LABELS
+	trap test_root_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+test_root_cleanup() {
+	stack_stop
+	[ -n "${KEEP:-}" ] || rm -rf "$TEST_ROOT"
+}
+
 # fixture NAME: path of ../shared/fixtures/github/NAME.json (must exist).
 fixture() {
 	local f="$FIXTURES/$1.json"
@@ -118,27 +137,74 @@ install() {
 	LAST_ID=$(printf '%s' "$BODY" | jq -r .id)
 }
 
-# action EVENT FIXTURE E L I [EXTRA_JQ]: deliver a fixture for account E.
+# action EVENT FIXTURE E L I [EXTRA_JQ]: deliver a fixture for account E;
+# LAST_ID is its row.
 action() {
 	deliver "$1" "$(fixture_edit "$2" "$(acct "$3" "$4" "$5") ${6:-}")"
 	assert_status 200
 	LAST_ID=$(printf '%s' "$BODY" | jq -r .id)
 }
 
-# queue_job E L I JOB REPO: a pending job for the account, from the fixture.
+# queue_job E L I JOB REPO: a pending job for the account, from the fixture;
+# LAST_ID is its row.
 queue_job() {
 	deliver workflow_job "$(fixture_edit workflow_job.queued ".repository.owner.id = $1 | .repository.owner.login = \"$2\" | .repository.owner.type = \"User\" | .installation.id = $3 | .workflow_job.id = $4 | .repository.full_name = \"$5\"")"
 	assert_json .outcome job_stored
+	LAST_ID=$(printf '%s' "$BODY" | jq -r .id)
 }
 
-# auth_row E L I APP STATUS REPO JOB: a scheduler row as cron/auth_check
-# writes it (DESIGN §5).
+# auth_row E L I APP STATUS REPO JOB [TIME [ID]]: a scheduler row as
+# cron/auth_check writes it (DESIGN §5), optionally at TIME with row id ID.
 auth_row() {
-	local ev=auth_attempt.other_error oc=auth_other_error
+	local ev=auth_attempt.other_error oc=auth_other_error cols="" vals=""
 	[ "$5" = 404 ] && { ev=auth_attempt.404; oc=auth_404; }
-	LAST_ID=$(sql "INSERT INTO installation_events (source, event, outcome, app_id, installation_id, entity_type, entity_id, entity_name, payload)
-	    VALUES ('scheduler', '$ev', '$oc', $4, $3, 'User', $1, '$2',
+	[ -n "${8:-}" ] && { cols="received_at, "; vals="'$8', "; }
+	[ -n "${9:-}" ] && { cols="id, $cols"; vals="$9, $vals"; }
+	LAST_ID=$(sql "INSERT INTO installation_events ($cols source, event, outcome, app_id, installation_id, entity_type, entity_id, entity_name, payload)
+	    OVERRIDING SYSTEM VALUE VALUES ($vals 'scheduler', '$ev', '$oc', $4, $3, 'User', $1, '$2',
 	    jsonb_build_object('installation_id', $3, 'app_id', $4, 'entity_type', 'User', 'entity_id', $1, 'entity_name', '$2',
 	      'repository', jsonb_build_object('full_name', '$6'), 'workflow_job', jsonb_build_object('id', $7),
 	      'http_status', $5, 'message', 'Not Found')) RETURNING id")
+}
+
+# listening_port FILE NAME: wait for the line "NAME: listening on
+# 127.0.0.1:PORT" in FILE (a test server's stdout) and print PORT.
+listening_port() {
+	local port=""
+	for _ in $(seq 1 100); do
+		port=$(sed -n "s/^$2: listening on 127\.0\.0\.1:\([0-9]*\)\$/\1/p" "$1")
+		[ -n "$port" ] && { echo "$port"; return 0; }
+		sleep 0.05
+	done
+	return 1
+}
+
+# proxy_start: a fake_proxy (tests/support/fake_proxy.c) on a free port,
+# named by every proxy variable libcurl reads, NO_PROXY unset.  PROXY_LOG
+# records every connection it gets.  First checks, with curl(1) told to
+# use it, that it records a request, so that an empty log later means
+# nothing was sent.  Killed when the test's subshell exits.
+proxy_start() {
+	local port="" prev
+	PROXY_LOG=$TEST_TMP/proxy.log
+	: >"$PROXY_LOG"
+	"$TOP/build/tests/fake_proxy" --log "$PROXY_LOG" >"$TEST_TMP/proxy.out" 2>&1 &
+	PROXY_PID=$!
+	prev=$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT$/\\1/")
+	trap "kill $PROXY_PID 2>/dev/null; wait $PROXY_PID 2>/dev/null; $prev" EXIT
+	port=$(listening_port "$TEST_TMP/proxy.out" fake_proxy) ||
+	    { fail "fake_proxy did not start: $(cat "$TEST_TMP/proxy.out")"; return 1; }
+	curl -s -o /dev/null --proxy "http://127.0.0.1:$port" http://127.0.0.1:9/probe
+	grep -q '^GET http://127.0.0.1:9/probe ' "$PROXY_LOG" ||
+	    { fail "fake_proxy recorded nothing: $(cat "$PROXY_LOG")"; return 1; }
+	: >"$PROXY_LOG"
+	export http_proxy=http://127.0.0.1:$port HTTP_PROXY=http://127.0.0.1:$port
+	export https_proxy=http://127.0.0.1:$port HTTPS_PROXY=http://127.0.0.1:$port
+	export ALL_PROXY=http://127.0.0.1:$port all_proxy=http://127.0.0.1:$port
+	unset NO_PROXY no_proxy
+}
+
+# assert_proxy_unused WHAT: nothing reached the fake proxy.
+assert_proxy_unused() {
+	[ ! -s "$PROXY_LOG" ] || fail "$1 went through the proxy: $(head -3 "$PROXY_LOG" | tr '\n' ' ')"
 }

@@ -14,10 +14,7 @@ TOP=$(cd "$HERE/../.." && pwd)
 
 [ -d "$FIXTURES" ] || { echo "integration: fixtures not found at $FIXTURES" >&2; exit 1; }
 
-TEST_ROOT=$(mktemp -d /tmp/instlog-it.XXXXXX)
-chmod 755 "$TEST_ROOT"
-export TEST_TMP=$TEST_ROOT/tmp
-mkdir -p "$TEST_TMP"
+test_root it
 export GITHUB_WEBHOOK_SECRET="it-secret-$RANDOM$RANDOM"
 export GITHUB_WEBHOOK_SECRET_PREVIOUS="it-previous-$RANDOM$RANDOM"
 export TRACE_API_SECRET="it-trace-$RANDOM$RANDOM"
@@ -27,13 +24,6 @@ export INSTLOG_SPOOL_DIR=$TEST_ROOT/spool
 export INSTLOG_FOLD_CHECKPOINT_EVERY=${INSTLOG_FOLD_CHECKPOINT_EVERY:-3}
 # The stack's spool_replay loop: quick, so tests that spool see it drain.
 export STACK_REPLAY_INTERVAL=${STACK_REPLAY_INTERVAL:-1}
-unset DATABASE_URL INSTLOG_RUNNER_LABELS
-cleanup() {
-	stack_stop
-	[ -n "${KEEP:-}" ] || rm -rf "$TEST_ROOT"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 stack_start "$TEST_ROOT/run" || { echo "integration: stack failed to start" >&2; exit 1; }
 echo "integration: stack up at $INSTLOG_URL, database $DATABASE_URL"
@@ -43,10 +33,11 @@ failed=0
 failures=()
 for file in "$HERE"/test_*.sh; do
 	case "$(basename "$file")" in *${1:-}*) ;; *) continue ;; esac
-	# Load the file's functions into a clean namespace per file.
-	for fn in $(declare -F | awk '{print $3}' | grep '^test_'); do unset -f "$fn"; done
+	# Load the file's functions into a clean namespace per file (lib.sh's
+	# test_root helpers are not tests: the exit trap needs them).
+	for fn in $(declare -F | awk '{print $3}' | grep '^test_' | grep -v '^test_root'); do unset -f "$fn"; done
 	. "$file"
-	for fn in $(declare -F | awk '{print $3}' | grep '^test_'); do
+	for fn in $(declare -F | awk '{print $3}' | grep '^test_' | grep -v '^test_root'); do
 		case "$fn" in *${2:-}*) ;; *) continue ;; esac
 		rm -f "$TEST_TMP/failed"
 		( "$fn" ) >"$TEST_TMP/out" 2>&1
