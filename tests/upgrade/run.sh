@@ -123,49 +123,25 @@ for f in "$FIXTURES"/*.json; do
 	send "${n%%.*}" "$f"
 done
 
-# acct E LOGIN I: the jq edit giving a fixture account E and installation
-# I of app 29310.
-acct() {
-	echo ".installation.account.id = $1 |
-	    .installation.account.login = \"$2\" | .installation.id = $3 |
-	    .installation.app_id = 29310"
-}
-# timeline E LOGIN I JOB REPO REPOS_JSON: installed with REPOS, a job
-# queued in REPO.
-timeline() {
-	send installation "$(fixture_edit installation.created \
-	    "$(acct "$1" "$2" "$3") |
-	    .installation.repository_selection = \"selected\" |
-	    .repositories = $6")"
-	send workflow_job "$(fixture_edit workflow_job.queued "
-	    .repository.owner.id = $1 | .repository.owner.login = \"$2\" |
-	    .repository.owner.type = \"User\" | .installation.id = $3 |
-	    .workflow_job.id = $4 | .repository.full_name = \"$5\"")"
-}
-repos() {
-	local r out="" i=0
-	for r in "$@"; do
-		i=$((i + 1))
-		out="$out${out:+,}{\"id\":$i,\"name\":\"${r#*/}\","
-		out="$out\"full_name\":\"$r\",\"private\":false}"
-	done
-	echo "[$out]"
-}
-timeline 5201 upg-alice 6201 7201 upg-alice/app "$(repos upg-alice/app)"
-send installation \
-    "$(fixture_edit installation.deleted "$(acct 5201 upg-alice 6201)")"
-timeline 5202 upg-bob 6202 7202 upg-bob/app "$(repos upg-bob/app)"
-send installation \
-    "$(fixture_edit installation.suspend "$(acct 5202 upg-bob 6202)")"
-timeline 5203 upg-carol 6203 7203 upg-carol/lib \
-    "$(repos upg-carol/app upg-carol/lib)"
-# installation_repositories.removed has no published example: the added
-# payload with the action and lists swapped, per the schema (as
-# tests/integration/test_trace.sh does).
-send installation_repositories "$(fixture_edit \
-    installation_repositories.added "$(acct 5203 upg-carol 6203) |
-    .action = \"removed\" | .repositories_added = [] |
-    .repositories_removed = $(repos upg-carol/lib)")"
+# Three timelines with a diagnosis, through lib.sh's trace helpers (app
+# 29310, a job queued in each).  installation_repositories.removed has no
+# published example: the added payload with the action and lists swapped,
+# per the schema (as tests/integration/test_trace.sh does).
+lib='{"id":2,"name":"lib","full_name":"upg-carol/lib","private":false}'
+install 5201 upg-alice 6201
+queue_job 5201 upg-alice 6201 7201 upg-alice/app
+action installation installation.deleted 5201 upg-alice 6201
+install 5202 upg-bob 6202
+queue_job 5202 upg-bob 6202 7202 upg-bob/app
+action installation installation.suspend 5202 upg-bob 6202
+install 5203 upg-carol 6203 selected \
+    '[{"id":1,"name":"app","full_name":"upg-carol/app","private":false},'"$lib]"
+queue_job 5203 upg-carol 6203 7203 upg-carol/lib
+action installation_repositories installation_repositories.added \
+    5203 upg-carol 6203 "| .action = \"removed\" |
+    .repositories_added = [] | .repositories_removed = [$lib]"
+[ -e "$TEST_TMP/failed" ] &&
+    setup_failed "old webhook stores the timelines" "$TEST_TMP/failed"
 
 # The old auth_check against the old fake_github: 404 for the uninstalled
 # and the repo_removed installations, 403 for the suspended one.
@@ -175,7 +151,7 @@ app_keys "$ROOT/keys" || setup_failed "app keys"
     --answer 6201:404 --answer 6202:403 --answer 6203:404 \
     >"$ROOT/fake.out" 2>&1 &
 FAKE_PID=$!
-fport=$(fake_github_port "$ROOT/fake.out")
+fport=$(listening_port "$ROOT/fake.out" fake_github)
 [ -n "$fport" ] || setup_failed "old fake_github starts" "$ROOT/fake.out"
 GITHUB_API_URL=http://127.0.0.1:$fport \
     GITHUB_APP_ORG_ID=101 GITHUB_APP_ORG_PRIVATE_KEY_FILE=$ROOT/keys/org.pem \
