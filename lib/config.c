@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Configuration from the environment, with NAME_FILE for every secret. */
+#include "config.h"
+
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +11,6 @@
 
 #include <openssl/crypto.h>
 
-#include "config.h"
 #include "log.h"
 #include "str.h"
 
@@ -184,6 +186,29 @@ load_app(const char *prefix, struct config_app *app)
 	return 0;
 }
 
+/*
+ * Read the integer variable 'name' in [min, max] into *out, 'dflt' when
+ * unset or empty.  Returns 0, or -1 after one line naming it.
+ */
+static int
+env_size(const char *name, int64_t min, int64_t max, size_t dflt, size_t *out)
+{
+	const char *v = getenv(name);
+	int64_t n;
+
+	*out = dflt;
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (parse_int64(v, min, max, &n) == -1) {
+		log_warnx("config: %s: not an integer in %" PRId64 "..%" PRId64
+		          ": '%s'",
+		    name, min, max, v);
+		return -1;
+	}
+	*out = (size_t)n;
+	return 0;
+}
+
 int
 config_load(struct config *cfg, unsigned need)
 {
@@ -263,6 +288,17 @@ config_load(struct config *cfg, unsigned need)
 	v = getenv("INSTLOG_SPOOL_DIR");
 	if (v != NULL && *v != '\0' &&
 	    (cfg->spool_dir = xstrdup_or_null(v)) == NULL)
+		return -1;
+	if ((need & CONFIG_USE_AUTH_CHECK) &&
+	    env_size("INSTLOG_AUTH_PARALLEL", 1, CONFIG_AUTH_PARALLEL_MAX,
+	        CONFIG_AUTH_PARALLEL_DEFAULT, &cfg->auth_parallel) == -1)
+		return -1;
+	if ((need & CONFIG_USE_REDELIVER) &&
+	    (env_size("INSTLOG_REDELIVER_MAX", 0, CONFIG_REDELIVER_MAX_MAX,
+	         CONFIG_REDELIVER_MAX_DEFAULT, &cfg->redeliver_max) == -1 ||
+	        env_size("INSTLOG_REDELIVER_PAGES", 1,
+	            CONFIG_REDELIVER_PAGES_MAX, CONFIG_REDELIVER_PAGES_DEFAULT,
+	            &cfg->redeliver_pages) == -1))
 		return -1;
 	return 0;
 }
