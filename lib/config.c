@@ -67,9 +67,7 @@ read_secret_file(const char *name, const char *path, unsigned char **out,
 	rc = 0;
 out:
 	OPENSSL_cleanse(chunk, sizeof(chunk));
-	if (b.buf != NULL)
-		OPENSSL_cleanse(b.buf, b.cap);
-	buf_release(&b);
+	buf_wipe(&b);
 	if (f != NULL)
 		(void)fclose(f);
 	return rc;

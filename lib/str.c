@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "str.h"
 
 void
@@ -24,6 +26,16 @@ buf_release(struct buf *b)
 		return;
 	free(b->buf);
 	buf_init(b);
+}
+
+void
+buf_wipe(struct buf *b)
+{
+	if (b == NULL)
+		return;
+	if (b->buf != NULL)
+		OPENSSL_cleanse(b->buf, b->cap);
+	buf_release(b);
 }
 
 void

@@ -23,6 +23,12 @@ void buf_init(struct buf *b);
 /* Free the contents of 'b' (NULL accepted) and make it empty again. */
 void buf_release(struct buf *b);
 
+/*
+ * Wipe the whole allocation of 'b' (it held a secret: a token, a key)
+ * with OPENSSL_cleanse(), then release it like buf_release().
+ */
+void buf_wipe(struct buf *b);
+
 /* Empty 'b' but keep its allocation for reuse. */
 void buf_reset(struct buf *b);
 
