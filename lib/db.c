@@ -23,11 +23,12 @@ db_new(const char *url, const char *appname)
 
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return NULL;
-	if ((db->url = strdup(url)) == NULL) {
+	if ((db->url = strdup(url)) == NULL ||
+	    (db->appname = strdup(appname)) == NULL) {
+		free(db->url);
 		free(db);
 		return NULL;
 	}
-	db->appname = appname;
 	return db;
 }
 
@@ -38,6 +39,7 @@ db_free(struct db *db)
 		return;
 	PQfinish(db->conn);
 	free(db->url);
+	free(db->appname);
 	free(db);
 }
 

@@ -32,7 +32,7 @@ enum db_status {
 
 /*
  * Create a handle for 'url' (a libpq connection string or URI, copied).
- * 'appname' (retained: a string literal) becomes application_name.
+ * 'appname' (copied) becomes application_name.
  * Connects lazily.  connect_timeout (2 s), statement_timeout (5 s),
  * lock_timeout (2 s) and search_path get defaults that the URL may
  * override.  The caller frees it with db_free().  Returns NULL when out of

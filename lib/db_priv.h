@@ -10,7 +10,7 @@
 struct db {
 	PGconn		*conn;
 	char		*url;
-	const char	*appname;
+	char		*appname;
 	int64_t		 deadline;	/* CLOCK_MONOTONIC ms; 0: none */
 	int64_t		 holdoff_until;	/* no connect attempt before */
 };
