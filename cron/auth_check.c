@@ -16,18 +16,8 @@
 #include "db_auth.h"
 #include "log.h"
 
-/*
- * Requests in flight at once; INSTLOG_AUTH_PARALLEL overrides.  64, not
- * 16: 1,000 installations at 50 ms each take 3.2 s at 16 and 0.9 s at 64
- * (bench/RESULTS.md), and 64 stays under GitHub's limit of 100 concurrent
- * requests.
- */
-#define PARALLEL_DEFAULT 64
-#define PARALLEL_MAX     256
-
 struct run {
-	struct cronrun cr;
-	size_t parallel;
+	struct cronrun *cr;
 };
 
 struct counts {
@@ -65,11 +55,11 @@ record_failure(struct run *r, const struct check *ck,
 	f.http_status = resp->status;
 	f.message = resp->message;
 	f.not_found = github_is_not_found(resp);
-	st = db_auth_failure_record(r->cr.db, &f, &id, &nfailed);
+	st = db_auth_failure_record(r->cr->db, &f, &id, &nfailed);
 	if (st == DB_REFUSED) {
 		/* The database refused GitHub's text: keep the row without. */
 		f.message = NULL;
-		st = db_auth_failure_record(r->cr.db, &f, &id, &nfailed);
+		st = db_auth_failure_record(r->cr->db, &f, &id, &nfailed);
 	}
 	if (st != DB_OK) {
 		log_warnx("installation '%" PRId64 "': cannot record HTTP %ld",
@@ -110,16 +100,17 @@ app_check(struct run *r, struct apps_variant *v, time_t now)
 	call.path = "/app";
 	if ((call.jwt = apps_jwt(v, now)) == NULL)
 		return CRONRUN_FAILED;
-	if (github_call_run(r->cr.client, &call) == -1 || call.resp.status == 0)
+	if (github_call_run(r->cr->client, &call) == -1 ||
+	    call.resp.status == 0)
 		log_warnx("app '%" PRId64 "': GET %s/app: %s; nothing checked",
-		    id, r->cr.cfg.github_api_url, call.resp.error);
+		    id, r->cr->cfg.github_api_url, call.resp.error);
 	else if (call.resp.status >= 200 && call.resp.status < 300)
 		rc = 0;
 	else {
 		log_warnx("app '%" PRId64 "': GET %s/app: HTTP %ld '%.100s': "
 		          "check GITHUB_API_URL and the app's id and key; "
 		          "nothing checked",
-		    id, r->cr.cfg.github_api_url, call.resp.status,
+		    id, r->cr->cfg.github_api_url, call.resp.status,
 		    call.resp.message != NULL ? call.resp.message : "");
 		if (call.resp.status < 500)
 			rc = CRONRUN_CONFIG;
@@ -129,13 +120,17 @@ app_check(struct run *r, struct apps_variant *v, time_t now)
 }
 
 /*
- * Check every installation due (the lock held).  Returns the exit
- * status: 0, or CRONRUN_FAILED when a request or the database failed; or,
- * with *stopped set, app_check()'s when an app variant failed it.
+ * Check every installation due (the lock held) and print the summary.
+ * Returns the exit status: 0, or CRONRUN_FAILED when a request or the
+ * database failed; or app_check()'s when an app variant failed it, with
+ * no summary (its one line said it).
  */
 static int
-run_check(struct run *r, struct counts *cnt, bool *stopped)
+run(struct cronrun *cr, void *arg)
 {
+	struct run run = { cr }, *r = &run;
+	struct counts counts, *cnt = &counts;
+	bool stopped = false;
 	struct db_auth_targets targets;
 	struct check *checks = NULL;
 	struct github_call *calls = NULL;
@@ -144,9 +139,11 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 	time_t now;
 	int rc = CRONRUN_FAILED;
 
+	(void)arg;
 	memset(&targets, 0, sizeof(targets));
-	if (db_auth_targets_get(r->cr.db, r->cr.cfg.app_org.id,
-	        r->cr.cfg.app_user.id, &targets) != DB_OK)
+	memset(cnt, 0, sizeof(*cnt));
+	if (db_auth_targets_get(r->cr->db, r->cr->cfg.app_org.id,
+	        r->cr->cfg.app_user.id, &targets) != DB_OK)
 		goto out;
 	cnt->cached = targets.ncached;
 	if (targets.n > 0 &&
@@ -162,7 +159,7 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 		const struct db_auth_target *t = &targets.v[i];
 		struct check *ck = &checks[m];
 
-		if ((ck->variant = apps_for_entity(&r->cr.apps,
+		if ((ck->variant = apps_for_entity(&r->cr->apps,
 		         t->entity_type)) == NULL) {
 			log_warnx("installation '%" PRId64 "': no app "
 			          "configured for entity type '%s': skipped",
@@ -196,15 +193,16 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 		bool used = false;
 
 		for (size_t i = 0; i < m && !used; i++)
-			used = checks[i].variant == &r->cr.apps.v[k];
-		if (used && (rc = app_check(r, &r->cr.apps.v[k], now)) != 0) {
-			*stopped = true;
+			used = checks[i].variant == &r->cr->apps.v[k];
+		if (used && (rc = app_check(r, &r->cr->apps.v[k], now)) != 0) {
+			stopped = true;
 			goto out;
 		}
 	}
 	cnt->checked = m;
 	rc = 0;
-	if (github_multi_run(r->cr.client, calls, m, r->parallel) == -1)
+	if (github_multi_run(r->cr->client, calls, m,
+	        r->cr->cfg.auth_parallel) == -1)
 		rc = CRONRUN_FAILED;
 	for (size_t k = 0; k < m; k++) {
 		const struct github_response *resp = &calls[k].resp;
@@ -229,7 +227,7 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 		}
 	}
 	cnt->ok = nok;
-	if (db_auth_cache_put(r->cr.db, ok_inst, ok_app, nok) != DB_OK)
+	if (db_auth_cache_put(r->cr->db, ok_inst, ok_app, nok) != DB_OK)
 		rc = CRONRUN_FAILED;
 out:
 	for (size_t k = 0; calls != NULL && k < m; k++)
@@ -239,36 +237,19 @@ out:
 	free(ok_inst);
 	free(ok_app);
 	db_auth_targets_release(&targets);
+	if (!stopped)
+		cronrun_summary(cr,
+		    "checked=%zu cached=%zu ok=%zu 404=%zu other=%zu "
+		    "transport_errors=%zu",
+		    cnt->checked, cnt->cached, cnt->ok, cnt->not_found,
+		    cnt->other, cnt->transport);
 	return rc;
 }
 
 int
 main(void)
 {
-	struct run r;
-	struct counts cnt;
-	bool locked = false, stopped = false;
-	int rc = CRONRUN_CONFIG;
-
-	memset(&r, 0, sizeof(r));
-	memset(&cnt, 0, sizeof(cnt));
-	if (cronrun_init(&r.cr, "auth_check", CRONRUN_GITHUB) == -1 ||
-	    cronrun_env_size("INSTLOG_AUTH_PARALLEL", 1, PARALLEL_MAX,
-	        PARALLEL_DEFAULT, &r.parallel) == -1)
-		goto out;
-	if ((rc = cronrun_lock(&r.cr, DB_AUTH_LOCK_KEY, &locked)) ==
-	        CRONRUN_OK &&
-	    !locked)
-		goto out; /* another run holds the lock: quietly */
-	if (locked && (rc = run_check(&r, &cnt, &stopped)) != CRONRUN_OK &&
-	    stopped)
-		goto out; /* GET /app failed: said in one line */
-	cronrun_summary(&r.cr,
-	    "checked=%zu cached=%zu ok=%zu 404=%zu other=%zu "
-	    "transport_errors=%zu",
-	    cnt.checked, cnt.cached, cnt.ok, cnt.not_found, cnt.other,
-	    cnt.transport);
-out:
-	cronrun_release(&r.cr);
-	return rc;
+	return cronrun_main("auth_check",
+	    CONFIG_NEED_APPS | CONFIG_USE_AUTH_CHECK, DB_AUTH_LOCK_KEY, run,
+	    NULL);
 }

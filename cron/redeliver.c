@@ -24,14 +24,6 @@
 #include "log.h"
 #include "utc.h"
 
-/* Redeliveries asked per run (INSTLOG_REDELIVER_MAX). */
-#define MAX_DEFAULT 50
-#define MAX_MAX     1000
-
-/* Pages of the delivery list read per app per run (INSTLOG_REDELIVER_PAGES). */
-#define PAGES_DEFAULT 50
-#define PAGES_MAX     1000
-
 /* GitHub's largest page; 100 items take some 40 KB. */
 #define PER_PAGE          100
 #define LIST_MAX_RESPONSE (1024 * 1024)
@@ -40,7 +32,7 @@
 #define PARALLEL 8
 
 struct run {
-	struct cronrun cr;
+	struct cronrun *cr;
 	size_t max_pages;
 	size_t budget; /* redeliveries left to ask this run */
 };
@@ -53,23 +45,6 @@ struct counts {
 	size_t	skipped;
 	size_t	failed;
 };
-
-/*
- * Set up the run and read its knobs.  Returns 0, or -1 after one line on
- * stderr saying what is wrong.
- */
-static int
-run_init(struct run *r)
-{
-	if (cronrun_init(&r->cr, "redeliver", CRONRUN_GITHUB) == -1 ||
-	    cronrun_env_size("INSTLOG_REDELIVER_MAX", 0, MAX_MAX, MAX_DEFAULT,
-	        &r->budget) == -1 ||
-	    cronrun_env_size("INSTLOG_REDELIVER_PAGES", 1, PAGES_MAX,
-	        PAGES_DEFAULT, &r->max_pages) == -1)
-		return -1;
-	github_client_set_limits(r->cr.client, 0, LIST_MAX_RESPONSE);
-	return 0;
-}
 
 /* 't' as RFC 3339 UTC in 'out' for a log line, else its number. */
 static const char *
@@ -110,7 +85,7 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 		call.want_body = true;
 		if ((call.jwt = apps_jwt(v, time(NULL))) == NULL)
 			goto out;
-		if (github_call_run(r->cr.client, &call) == -1) {
+		if (github_call_run(r->cr->client, &call) == -1) {
 			cnt->failed++;
 			goto out;
 		}
@@ -148,7 +123,7 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 			    app_id, pages, utc(cutoff, when, sizeof(when)));
 			break;
 		}
-		if ((next = github_client_path(r->cr.client,
+		if ((next = github_client_path(r->cr->client,
 		         call.resp.link_next)) == NULL) {
 			log_warnx("app '%" PRId64 "': listing deliveries: the "
 			          "next page is not under GITHUB_API_URL",
@@ -211,7 +186,7 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 		calls[k].jwt = jwt;
 	}
 	/* When the driver fails, the calls it left have status 0. */
-	rc = github_multi_run(r->cr.client, calls, n, PARALLEL);
+	rc = github_multi_run(r->cr->client, calls, n, PARALLEL);
 	for (size_t k = 0; k < n; k++) {
 		const struct redeliver_failed *f = &failed[asks[k]];
 		const struct github_response *resp = &calls[k].resp;
@@ -224,7 +199,7 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 			rc = -1;
 			continue;
 		}
-		if (db_redeliver_record(r->cr.db, app_id, f, resp->status,
+		if (db_redeliver_record(r->cr->db, app_id, f, resp->status,
 		        &asked) != DB_OK)
 			rc = -1;
 		if (resp->status >= 200 && resp->status < 300) {
@@ -273,7 +248,7 @@ sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 	int rc = CRONRUN_FAILED;
 
 	memset(&list, 0, sizeof(list));
-	if (db_redeliver_sweep_get(r->cr.db, app_id, &swept_until) != DB_OK)
+	if (db_redeliver_sweep_get(r->cr->db, app_id, &swept_until) != DB_OK)
 		goto out;
 	if (list_deliveries(r, v, redeliver_cutoff(time(NULL), swept_until),
 	        &list, &complete, cnt) == -1)
@@ -290,7 +265,8 @@ sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 		log_warnx("out of memory");
 		goto out;
 	}
-	if (db_redeliver_states_get(r->cr.db, failed, nfailed, states) != DB_OK)
+	if (db_redeliver_states_get(r->cr->db, failed, nfailed, states) !=
+	    DB_OK)
 		goto out;
 	redeliver_plan(states, nfailed, &r->budget, verdicts);
 	for (size_t i = 0; i < nfailed; i++) {
@@ -312,7 +288,7 @@ sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 		goto out;
 	rc = 0;
 	if (complete && over_cap == 0 && newest != 0 &&
-	    db_redeliver_sweep_put(r->cr.db, app_id, newest) != DB_OK)
+	    db_redeliver_sweep_put(r->cr->db, app_id, newest) != DB_OK)
 		rc = CRONRUN_FAILED;
 out:
 	redeliver_list_release(&list);
@@ -324,19 +300,27 @@ out:
 }
 
 /*
- * Sweep every configured app (an id configured twice once).  Returns the
- * exit status: 0, or CRONRUN_FAILED.
+ * Sweep every configured app (an id configured twice once), the lock
+ * held, and print the summary.  Returns the exit status: 0, or
+ * CRONRUN_FAILED.
  */
 static int
-run_sweep(struct run *r, struct counts *cnt)
+run(struct cronrun *cr, void *arg)
 {
+	struct run run = { cr, cr->cfg.redeliver_pages, cr->cfg.redeliver_max };
+	struct run *r = &run;
+	struct counts counts, *cnt = &counts;
 	int64_t seen[APPS__MAX] = { 0 };
 	size_t nseen = 0;
 	bool dup;
 	int rc = 0;
 
+	(void)arg;
+	memset(cnt, 0, sizeof(*cnt));
+	github_client_set_limits(cr->client, 0, LIST_MAX_RESPONSE);
+
 	for (size_t i = 0; i < APPS__MAX; i++) {
-		struct apps_variant *v = &r->cr.apps.v[i];
+		struct apps_variant *v = &r->cr->apps.v[i];
 
 		if (v->app == NULL)
 			continue;
@@ -350,35 +334,20 @@ run_sweep(struct run *r, struct counts *cnt)
 		if (sweep_app(r, v, cnt) != 0)
 			rc = CRONRUN_FAILED;
 	}
-	if (db_redeliver_prune(r->cr.db) != DB_OK)
+	if (db_redeliver_prune(r->cr->db) != DB_OK)
 		rc = CRONRUN_FAILED;
+	cronrun_summary(cr,
+	    "apps=%zu listed=%zu missed=%zu requested=%zu skipped=%zu "
+	    "failed=%zu",
+	    cnt->apps, cnt->listed, cnt->missed, cnt->requested, cnt->skipped,
+	    cnt->failed);
 	return rc;
 }
 
 int
 main(void)
 {
-	struct run r;
-	struct counts cnt;
-	bool locked = false;
-	int rc = CRONRUN_CONFIG;
-
-	memset(&r, 0, sizeof(r));
-	memset(&cnt, 0, sizeof(cnt));
-	if (run_init(&r) == -1)
-		goto out;
-	if ((rc = cronrun_lock(&r.cr, DB_REDELIVER_LOCK_KEY, &locked)) ==
-	        CRONRUN_OK &&
-	    !locked)
-		goto out; /* another sweep holds the lock: quietly */
-	if (locked)
-		rc = run_sweep(&r, &cnt);
-	cronrun_summary(&r.cr,
-	    "apps=%zu listed=%zu missed=%zu requested=%zu skipped=%zu "
-	    "failed=%zu",
-	    cnt.apps, cnt.listed, cnt.missed, cnt.requested, cnt.skipped,
-	    cnt.failed);
-out:
-	cronrun_release(&r.cr);
-	return rc;
+	return cronrun_main("redeliver",
+	    CONFIG_NEED_APPS | CONFIG_USE_REDELIVER, DB_REDELIVER_LOCK_KEY, run,
+	    NULL);
 }

@@ -29,11 +29,9 @@ cronrun_init(struct cronrun *r, const char *name, unsigned need)
 	for (char *p = agent; *p != '\0'; p++)
 		if (*p == '_')
 			*p = '-';
-	if (config_load(&r->cfg,
-	        CONFIG_NEED_DB |
-	            ((need & CRONRUN_GITHUB) ? CONFIG_NEED_APPS : 0)) == -1)
+	if (config_load(&r->cfg, CONFIG_NEED_DB | need) == -1)
 		return -1;
-	if ((need & CRONRUN_GITHUB) &&
+	if ((need & CONFIG_NEED_APPS) &&
 	    (apps_load(&r->apps, &r->cfg) == -1 ||
 	        (r->client = github_client_new(r->cfg.github_api_url, agent)) ==
 	            NULL))
@@ -46,31 +44,23 @@ cronrun_init(struct cronrun *r, const char *name, unsigned need)
 }
 
 int
-cronrun_env_size(const char *name, int64_t min, int64_t max, size_t dflt,
-    size_t *out)
+cronrun_main(const char *name, unsigned need, int64_t key,
+    int (*run)(struct cronrun *r, void *arg), void *arg)
 {
-	const char *v = getenv(name);
-	int64_t n;
+	struct cronrun r;
+	bool got = false;
+	int rc = CRONRUN_CONFIG;
 
-	*out = dflt;
-	if (v == NULL || *v == '\0')
-		return 0;
-	if (parse_int64(v, min, max, &n) == -1) {
-		log_warnx("config: %s: not an integer in %" PRId64 "..%" PRId64
-		          ": '%s'",
-		    name, min, max, v);
-		return -1;
-	}
-	*out = (size_t)n;
-	return 0;
-}
-
-int
-cronrun_lock(struct cronrun *r, int64_t key, bool *got)
-{
-	*got = false;
-	return db_lock_try(r->db, key, got) == DB_OK ? CRONRUN_OK
-	                                             : CRONRUN_FAILED;
+	if (cronrun_init(&r, name, need) == -1)
+		goto out;
+	rc = CRONRUN_FAILED;
+	if (db_lock_try(r.db, key, &got) != DB_OK)
+		goto out;
+	/* Without the lock another run is at work: end quietly. */
+	rc = got ? run(&r, arg) : CRONRUN_OK;
+out:
+	cronrun_release(&r);
+	return rc;
 }
 
 void

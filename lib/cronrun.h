@@ -24,11 +24,6 @@ enum cronrun_exit {
 	CRONRUN_CONFIG = 2, /* bad configuration */
 };
 
-/* What cronrun_init() sets up besides the configuration and database. */
-enum cronrun_need {
-	CRONRUN_GITHUB = 1 << 0, /* the app keys and a GitHub client */
-};
-
 /* One run.  Zero it, then cronrun_init(); cronrun_release() at the end. */
 struct cronrun {
 	const char *name;
@@ -41,28 +36,24 @@ struct cronrun {
 
 /*
  * Start run 'name' (the log prefix; "instlog-NAME" is the User-Agent and
- * the database application_name): load the configuration (DATABASE_URL
- * and, with CRONRUN_GITHUB, the apps), the app keys and a GitHub client
- * for GITHUB_API_URL, and make the database handle (not connected yet).
- * Returns 0, or -1 after one line on stderr; the caller exits with
- * CRONRUN_CONFIG.  Either way the caller calls cronrun_release().
+ * the database application_name): load the configuration 'need' asks for
+ * (config_load(); CONFIG_NEED_DB always), with CONFIG_NEED_APPS the app
+ * keys and a GitHub client for GITHUB_API_URL, and make the database
+ * handle (not connected yet).  Returns 0, or -1 after one line on stderr;
+ * the caller exits with CRONRUN_CONFIG.  Either way the caller calls
+ * cronrun_release().
  */
 int cronrun_init(struct cronrun *r, const char *name, unsigned need);
 
 /*
- * Read the integer variable 'name' in [min, max] into *out, 'dflt' when
- * unset or empty.  Returns 0, or -1 after one line naming it.
+ * The whole main of a cron run that holds the advisory lock 'key':
+ * cronrun_init() (bad configuration: CRONRUN_CONFIG), the lock without
+ * waiting (held by another run: CRONRUN_OK quietly; the query failed:
+ * CRONRUN_FAILED), then run(r, arg), which prints its summary with
+ * cronrun_summary() and returns the exit status; cronrun_release().
  */
-int cronrun_env_size(const char *name, int64_t min, int64_t max, size_t dflt,
-    size_t *out);
-
-/*
- * Try the advisory lock 'key' (db_lock_try()) without waiting.  Returns
- * CRONRUN_OK and sets *got, or CRONRUN_FAILED when the database failed
- * (logged).  A run that did not get the lock ends quietly: another one
- * is running.
- */
-int cronrun_lock(struct cronrun *r, int64_t key, bool *got);
+int cronrun_main(const char *name, unsigned need, int64_t key,
+    int (*run)(struct cronrun *r, void *arg), void *arg);
 
 /*
  * Print the summary line "NAME: TEXT ms=N" on stdout, N the milliseconds

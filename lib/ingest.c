@@ -1,16 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /* Record one verified delivery: the jobs side effect, then the log row. */
+#include "ingest.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ingest.h"
+#include "db_webhook.h"
+#include "json.h"
 #include "log.h"
+#include "spool.h"
 #include "str.h"
 
 /*
- * Apply the jobs side effect of 'd' and return the outcome of the
- * delivery.  Sets *db_down when the failure was the connection.
+ * Apply the jobs write that the outcome of 'd' stands for (job_stored,
+ * job_marked_running, job_marked_completed; the others have none) and
+ * return the outcome of the row: d's, the one the write found
+ * (job_already_exists, job_not_found), or job_write_failed.  Sets *db_down
+ * when the failure was the connection.
  */
 static enum outcome
 apply_jobs(struct db *db, const struct delivery *d, int *db_down)
@@ -18,18 +25,8 @@ apply_jobs(struct db *db, const struct delivery *d, int *db_down)
 	struct db_job job;
 	enum db_status st;
 
-	switch (d->kind) {
-	case DELIVERY_RECORD:
-		return OUTCOME_OK;
-	case DELIVERY_IGNORED_ACTION:
-		return OUTCOME_IGNORED_ACTION;
-	case DELIVERY_IGNORED_NO_LABEL:
-		return OUTCOME_IGNORED_NO_LABEL;
-	case DELIVERY_UNHANDLED:
-		return OUTCOME_UNHANDLED_EVENT;
-	case DELIVERY_INVALID:
-		return OUTCOME_INVALID_PAYLOAD;
-	case DELIVERY_JOB_QUEUED:
+	switch (d->outcome) {
+	case OUTCOME_JOB_STORED:
 		memset(&job, 0, sizeof(job));
 		job.job_id = d->job_id;
 		job.entity_id = d->entity_id;
@@ -40,31 +37,27 @@ apply_jobs(struct db *db, const struct delivery *d, int *db_down)
 		job.repo_full_name = d->repo_full_name;
 		job.labels_json = d->labels_json;
 		job.html_url = d->html_url;
-		st = db_job_insert(db, &job);
-		if (st == DB_OK)
-			return OUTCOME_JOB_STORED;
-		if (st == DB_CONFLICT)
+		if ((st = db_job_insert(db, &job)) == DB_CONFLICT)
 			return OUTCOME_JOB_ALREADY_EXISTS;
 		break;
-	case DELIVERY_JOB_RUNNING:
-	case DELIVERY_JOB_COMPLETED:
+	case OUTCOME_JOB_MARKED_RUNNING:
+	case OUTCOME_JOB_MARKED_COMPLETED:
 		st = db_job_advance(db, d->job_id,
-		    d->kind == DELIVERY_JOB_RUNNING ? "running" : "completed");
+		    d->outcome == OUTCOME_JOB_MARKED_RUNNING ? "running"
+		                                             : "completed");
 		if (st == DB_NOTFOUND)
 			return OUTCOME_JOB_NOT_FOUND;
-		if (st == DB_OK)
-			return d->kind == DELIVERY_JOB_RUNNING ?
-			    OUTCOME_JOB_MARKED_RUNNING :
-			    OUTCOME_JOB_MARKED_COMPLETED;
 		break;
 	default:
-		abort();
+		return d->outcome;
 	}
+	if (st == DB_OK)
+		return d->outcome;
 	*db_down = st == DB_UNAVAILABLE;
 	return OUTCOME_JOB_WRITE_FAILED;
 }
 
-enum ingest_status
+int
 ingest_delivery(struct db *db, const struct config *cfg,
     const struct delivery_headers *h, const char *received_at,
     const char *attempt_key, const char *body, size_t len,
@@ -73,8 +66,9 @@ ingest_delivery(struct db *db, const struct config *cfg,
 	struct delivery d;
 	struct db_event ev;
 	struct buf why;
+	struct json_writer w;
 	enum db_status st;
-	enum ingest_status rc = INGEST_ERROR;
+	int rc = -1;
 	char *delivery_id = NULL;
 	const char *reason;
 	int db_down = 0;
@@ -86,10 +80,8 @@ ingest_delivery(struct db *db, const struct config *cfg,
 		goto out;
 	}
 	res->outcome = apply_jobs(db, &d, &db_down);
-	if (db_down) {
-		rc = INGEST_DB_DOWN;
+	if (db_down)
 		goto out;
-	}
 	(void)snprintf(res->event, sizeof(res->event), "%s", d.event);
 
 	memset(&ev, 0, sizeof(ev));
@@ -123,30 +115,60 @@ ingest_delivery(struct db *db, const struct config *cfg,
 			reason = "unpaired UTF-16 surrogate escape";
 		else
 			reason = "payload not storable as jsonb";
-		if (buf_puts(&why, "{\"stored_raw\":true,\"reason\":") == -1 ||
-		    buf_put_json_string(&why, reason) == -1 ||
-		    buf_puts(&why, "}") == -1)
+		json_writer_init(&w, &why);
+		json_open_object(&w);
+		json_member_bool(&w, "stored_raw", true);
+		json_member_string(&w, "reason", reason);
+		json_close_object(&w);
+		if (json_writer_finish(&w) == -1)
 			goto out;
 		ev.payload = why.buf;
 		ev.raw = body;
 		ev.rawlen = len;
 		st = db_event_insert(db, &ev, &res->id);
 	}
-	if (st == DB_UNAVAILABLE) {
-		rc = INGEST_DB_DOWN;
-		goto out;
-	}
-	if (st != DB_OK)
-		goto out;
-	if (res->outcome == OUTCOME_INVALID_PAYLOAD)
-		rc = INGEST_INVALID;
-	else if (res->outcome == OUTCOME_JOB_WRITE_FAILED)
-		rc = INGEST_JOB_FAILED;
-	else
-		rc = INGEST_OK;
+	if (st == DB_OK)
+		rc = 0;
 out:
 	free(delivery_id);
 	buf_release(&why);
 	delivery_release(&d);
 	return rc;
+}
+
+enum ingest_fate
+ingest_live(struct db *db, const struct config *cfg, struct delivery_headers *h,
+    const char *sig, const char *body, size_t len, struct ingest_result *res)
+{
+	struct delivery_header_copy copy;
+	struct delivery_attempt at;
+	enum ingest_fate fate = INGEST_LOST;
+
+	delivery_headers_limit(h, &copy);
+	if (delivery_attempt_new(&at) == -1)
+		log_warnx("%s: no random bytes for the attempt key", __func__);
+	else if (ingest_delivery(db, cfg, h, at.received_at, at.key, body, len,
+	             res) == 0)
+		fate = INGEST_RECORDED;
+	else if (spool_write(cfg->spool_dir, h, &at, sig, body, len) == 0)
+		fate = INGEST_SPOOLED;
+	/* 'copy' goes: 'h' must not point into it any more. */
+	memset(h, 0, sizeof(*h));
+	return fate;
+}
+
+int
+ingest_result_write(const struct ingest_result *r, struct buf *out)
+{
+	struct json_writer w;
+
+	json_writer_init(&w, out);
+	json_open_object(&w);
+	json_member_int(&w, "id", r->id);
+	json_member_string(&w, "event", r->event);
+	json_member_string(&w, "outcome", outcome_name(r->outcome));
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1)
+		return -1;
+	return buf_puts(out, "\n");
 }
