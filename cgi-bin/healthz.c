@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "db_ops.h"
 #include "http.h"
 #include "log.h"
 #include "spool.h"
@@ -21,13 +22,17 @@ struct app {
 
 /*
  * {"status":"ok"|"degraded","database":"ok"|"unavailable",
- *  "spool":{"configured":…,"writable":…,"pending":N}}; 503 unless all ok.
- * Nothing secret: no URL, no path.
+ *  "spool":{"configured":…,"writable":…,"pending":N},
+ *  "auth_check":{"completed_at":…,"failed":…,"operation_id":N}|null};
+ * 503 unless the database and the spool are ok (the last auth check
+ * is reported, not judged).  Nothing secret: no URL, no path.
  */
 static void
 handle(struct app *app, struct http_request *req, struct http_response *resp)
 {
-	bool db_ok, spool_ok = true, writable = false;
+	bool db_ok, spool_ok = true, writable = false, found = false, failed;
+	char at[40];
+	int64_t op;
 	int pending = 0;
 	const char *dir = app->cfg.spool_dir;
 
@@ -43,13 +48,22 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 		pending = spool_pending(dir);
 		spool_ok = writable && pending >= 0;
 	}
+	if (db_ok && db_ops_last(app->db, "auth_check", &found, at, sizeof(at),
+	                 &failed, &op) != DB_OK)
+		found = false;
 	resp->status = db_ok && spool_ok ? 200 : 503;
 	if (buf_printf(&resp->body,
 		"{\"status\":\"%s\",\"database\":\"%s\",\"spool\":"
-		"{\"configured\":%s,\"writable\":%s,\"pending\":%d}}\n",
+		"{\"configured\":%s,\"writable\":%s,\"pending\":%d},"
+		"\"auth_check\":",
 		resp->status == 200 ? "ok" : "degraded",
 		db_ok ? "ok" : "unavailable", dir != NULL ? "true" : "false",
-		writable ? "true" : "false", pending < 0 ? 0 : pending) == -1)
+		writable ? "true" : "false", pending < 0 ? 0 : pending) == -1 ||
+	    (found ? buf_printf(&resp->body,
+	                 "{\"completed_at\":\"%s\",\"failed\":%s,"
+	                 "\"operation_id\":%lld}}\n",
+	                 at, failed ? "true" : "false", (long long)op)
+	           : buf_puts(&resp->body, "null}\n")) == -1)
 		http_error(resp, 500, "internal error");
 }
 

@@ -48,6 +48,8 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 {
 	struct delivery_headers h;
 	struct ingest_result r;
+	enum ingest_status st;
+	bool spooled = false;
 	const char *cl, *sig;
 	int64_t clen;
 	int rd;
@@ -83,6 +85,7 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 	    "HTTP_X_GITHUB_HOOK_INSTALLATION_TARGET_ID");
 	h.target_type = http_param(req,
 	    "HTTP_X_GITHUB_HOOK_INSTALLATION_TARGET_TYPE");
+	h.request_id = http_param(req, "REQUEST_ID");
 	if (h.event == NULL || *h.event == '\0') {
 		http_error(resp, 400, "missing X-GitHub-Event header");
 		return;
@@ -105,8 +108,9 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 		return;
 	}
 
-	switch (ingest_delivery(app->db, &app->cfg, &h, NULL, app->body.buf,
-	    app->body.len, &r)) {
+	st = ingest_delivery(app->db, &app->cfg, &h, NULL, app->body.buf,
+	    app->body.len, &r);
+	switch (st) {
 	case INGEST_OK:
 		reply_recorded(resp, 200, &r);
 		break;
@@ -124,6 +128,7 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 		 */
 		if (spool_write(app->cfg.spool_dir, &h, app->body.buf,
 		    app->body.len) == 0) {
+			spooled = true;
 			resp->status = 202;
 			buf_reset(&resp->body);
 			(void)buf_puts(&resp->body, "{\"spooled\":true}\n");
@@ -131,6 +136,7 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 			http_error(resp, 503, "service unavailable");
 		break;
 	}
+	ingest_record_operation(app->db, &h, st, &r, spooled);
 }
 
 int

@@ -15,8 +15,10 @@
 #include "config.h"
 #include "db.h"
 #include "db_auth.h"
+#include "db_ops.h"
 #include "github.h"
 #include "log.h"
+#include "ops.h"
 #include "str.h"
 
 #define EXIT_TRANSPORT 1
@@ -39,6 +41,7 @@ struct run {
 	struct github_client	*client;
 	struct db		*db;
 	size_t			 parallel;
+	struct ops_run op; /* this run's operation */
 };
 
 struct counts {
@@ -96,6 +99,7 @@ run_init(struct run *r)
 static void
 run_release(struct run *r)
 {
+	ops_release(&r->op);
 	db_free(r->db);
 	github_client_free(r->client);
 	apps_release(&r->apps);
@@ -103,35 +107,41 @@ run_release(struct run *r)
 }
 
 /*
- * Record a refused authentication; for a 404, fail the pending jobs.
- * Returns 0, or -1 when the database failed (logged).
+ * Record a refused authentication; for a 404, fail the pending jobs.  Adds
+ * the installation's failed step to the operation: GitHub's status,
+ * message and body, the row written and the jobs failed.  Returns 0, or
+ * -1 when the database failed (logged).
  */
 static int
 record_failure(struct run *r, const struct check *ck,
-    const struct github_response *resp)
+    const struct github_response *resp, int64_t started_ms)
 {
 	const struct db_auth_target *t = ck->target;
 	struct db_auth_failure f;
-	int64_t id, nfailed;
+	struct buf out, err;
+	char name[24], *jobs = NULL;
+	int64_t id = 0, nfailed = 0;
 	enum db_status st;
+	int rc = -1;
 
+	buf_init(&out);
+	buf_init(&err);
 	memset(&f, 0, sizeof(f));
 	f.target = t;
 	f.app_id = github_app_id(ck->variant->app);
 	f.http_status = resp->status;
 	f.message = resp->message;
-	st = db_auth_failure_record(r->db, &f, &id, &nfailed);
+	f.operation_id = r->op.id;
+	st = db_auth_failure_record(r->db, &f, &id, &nfailed, &jobs);
 	if (st == DB_REFUSED) {
 		/* The database refused GitHub's text: keep the row without. */
 		f.message = NULL;
-		st = db_auth_failure_record(r->db, &f, &id, &nfailed);
+		st = db_auth_failure_record(r->db, &f, &id, &nfailed, &jobs);
 	}
-	if (st != DB_OK) {
+	if (st != DB_OK)
 		log_warnx("installation '%" PRId64 "': cannot record HTTP %ld",
 		    t->installation_id, resp->status);
-		return -1;
-	}
-	if (resp->status == 404)
+	else if (resp->status == 404)
 		log_info("installation '%" PRId64 "': app '%" PRId64 "': HTTP "
 		         "404 '%.100s': event %" PRId64 ", %" PRId64 " pending "
 		         "jobs failed",
@@ -142,7 +152,115 @@ record_failure(struct run *r, const struct check *ck,
 		         "%ld '%.100s': event %" PRId64 ", jobs left pending",
 		    t->installation_id, f.app_id, resp->status,
 		    resp->message != NULL ? resp->message : "", id);
-	return 0;
+	(void)snprintf(name, sizeof(name), "%" PRId64, t->installation_id);
+	if (buf_printf(&out,
+	        "{\"installation_id\":%" PRId64 ",\"app_id\":"
+	        "%" PRId64 ",\"entity_id\":%" PRId64 ",\"http_status\":%ld,"
+	        "\"event_id\":%" PRId64 ",\"jobs_failed\":[%s]}",
+	        t->installation_id, f.app_id, t->entity_id, resp->status, id,
+	        jobs != NULL ? jobs : "") == -1 ||
+	    buf_append(&out, "", 1) == -1 ||
+	    buf_printf(&err, "HTTP %ld", resp->status) == -1 ||
+	    (resp->message != NULL &&
+	        buf_printf(&err, ": %.300s", resp->message) == -1) ||
+	    (nfailed > 0 &&
+	        buf_printf(&err, "; %" PRId64 " pending jobs failed",
+	            nfailed) == -1) ||
+	    (st != DB_OK && buf_puts(&err, "; not recorded") == -1) ||
+	    buf_append(&err, "", 1) == -1 ||
+	    ops_step(&r->op, name, started_ms, out.buf, err.buf,
+	        resp->body.buf != NULL ? resp->body.buf : "",
+	        resp->body.len) == -1)
+		log_warnx("out of memory");
+	else if (st == DB_OK)
+		rc = 0;
+	free(jobs);
+	buf_release(&out);
+	buf_release(&err);
+	return rc;
+}
+
+/*
+ * One step for the installations GitHub authenticated (201): named by
+ * the installation when there is one, else counted.  Returns 0 or -1.
+ */
+static int
+step_successes(struct run *r, const int64_t *inst, size_t n, int64_t started_ms)
+{
+	struct ops_step s;
+	struct buf out;
+	char name[24];
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	buf_init(&out);
+	if (buf_puts(&out, "{\"http_status\":201,\"installation_ids\":[") == -1)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (buf_printf(&out, "%s%" PRId64, i == 0 ? "" : ",",
+		        inst[i]) == -1)
+			goto out;
+	if (buf_puts(&out, "]}") == -1 || buf_append(&out, "", 1) == -1)
+		goto out;
+	memset(&s, 0, sizeof(s));
+	(void)snprintf(name, sizeof(name), "%" PRId64, inst[0]);
+	s.name = n == 1 ? name : (char *)(uintptr_t) "installations";
+	s.started_ms = started_ms;
+	s.duration_ms = ops_now_ms() - started_ms;
+	s.count = (int64_t)n;
+	s.output = out.buf;
+	rc = ops_step_add(&r->op, &s);
+out:
+	buf_release(&out);
+	return rc;
+}
+
+/*
+ * Sign (or reuse) the JWT of variant 'v' and, the first time in this run,
+ * record a "jwt:org" / "jwt:user" step.  Returns the JWT, or NULL when it
+ * could not be signed (the step says so).
+ */
+static const char *
+sign_jwt(struct run *r, struct apps_variant *v, time_t now, bool *stepped)
+{
+	static const char *const names[APPS__MAX] = { "jwt:org", "jwt:user" };
+	size_t k = (size_t)(v - r->apps.v);
+	int64_t t0 = ops_now_ms();
+	const char *jwt = apps_jwt(v, now);
+	char out[64];
+
+	if (stepped[k])
+		return jwt;
+	stepped[k] = true;
+	(void)snprintf(out, sizeof(out), "{\"app_id\":%" PRId64 "}",
+	    github_app_id(v->app));
+	if (ops_step(&r->op, names[k], t0, out,
+	        jwt == NULL ? "cannot sign the app's JWT" : NULL, NULL,
+	        0) == -1)
+		log_warnx("out of memory");
+	return jwt;
+}
+
+/*
+ * Start this run's operation, once it holds the lock: the running rows
+ * of earlier runs are theirs, dead.  A failure is logged and the check
+ * goes on without one.
+ */
+static void
+op_start(struct run *r)
+{
+	struct db_ops_origin origin;
+	char input[64];
+	int64_t n;
+
+	memset(&origin, 0, sizeof(origin));
+	(void)snprintf(input, sizeof(input), "{\"parallel\":%zu}", r->parallel);
+	origin.input = input;
+	if (db_ops_abandon(r->db, "auth_check", true, 0, &n) == DB_OK && n > 0)
+		log_info("%" PRId64 " earlier run(s) marked abandoned", n);
+	if (db_ops_start(r->db, &r->op, &origin) != DB_OK)
+		log_warnx("cannot record the operation: going on without");
 }
 
 /*
@@ -155,8 +273,9 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 	struct db_auth_targets targets;
 	struct check *checks = NULL;
 	struct github_call *calls = NULL;
-	int64_t *ok_inst = NULL, *ok_app = NULL;
+	int64_t *ok_inst = NULL, *ok_app = NULL, t0;
 	size_t m = 0, nok = 0;
+	bool stepped[APPS__MAX] = { false };
 	time_t now;
 	int rc = EXIT_TRANSPORT;
 
@@ -167,6 +286,7 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 		rc = 0;
 		goto out;
 	}
+	op_start(r);
 	if (db_auth_targets_get(r->db, r->cfg.app_org.id, r->cfg.app_user.id,
 	        &targets) != DB_OK)
 		goto out;
@@ -203,8 +323,14 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 		 * for every call: no JWT is signed again, so none of the
 		 * pointers in calls[] is freed under them.
 		 */
-		if ((calls[m].jwt = apps_jwt(ck->variant, now)) == NULL)
+		if ((calls[m].jwt = sign_jwt(r, ck->variant, now, stepped)) ==
+		    NULL)
 			goto out;
+		calls[m].want_error_body = true;
+		if (ops_touch(&r->op, t->installation_id, t->entity_id) == -1) {
+			log_warnx("out of memory");
+			goto out;
+		}
 		ck->target = t;
 		(void)snprintf(ck->path, sizeof(ck->path),
 		    "/app/installations/%" PRId64 "/access_tokens",
@@ -215,6 +341,9 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 	}
 	cnt->checked = m;
 	rc = 0;
+	/* The JWT steps are stored before the calls start. */
+	(void)db_ops_flush(r->db, &r->op);
+	t0 = ops_now_ms();
 	if (github_multi_run(r->client, calls, m, r->parallel) == -1)
 		rc = EXIT_TRANSPORT;
 	for (size_t k = 0; k < m; k++) {
@@ -222,10 +351,17 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 		const struct check *ck = &checks[k];
 
 		if (resp->status == 0) {
+			char name[24];
+
 			cnt->transport++;
 			rc = EXIT_TRANSPORT;
 			log_warnx("installation '%" PRId64 "': %s",
 			    ck->target->installation_id, resp->error);
+			(void)snprintf(name, sizeof(name), "%" PRId64,
+			    ck->target->installation_id);
+			if (ops_step(&r->op, name, t0, NULL, resp->error, NULL,
+			        0) == -1)
+				log_warnx("out of memory");
 		} else if (resp->status >= 200 && resp->status < 300) {
 			ok_inst[nok] = ck->target->installation_id;
 			ok_app[nok] = github_app_id(ck->variant->app);
@@ -235,11 +371,13 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 				cnt->not_found++;
 			else
 				cnt->other++;
-			if (record_failure(r, ck, resp) == -1)
+			if (record_failure(r, ck, resp, t0) == -1)
 				rc = EXIT_TRANSPORT;
 		}
 	}
 	cnt->ok = nok;
+	if (step_successes(r, ok_inst, nok, t0) == -1)
+		log_warnx("out of memory");
 	if (db_auth_cache_put(r->db, ok_inst, ok_app, nok) != DB_OK)
 		rc = EXIT_TRANSPORT;
 out:
@@ -262,6 +400,7 @@ main(void)
 	bool locked = false;
 	int rc = EXIT_CONFIG;
 	long long ms;
+	char output[192];
 
 	memset(&r, 0, sizeof(r));
 	memset(&cnt, 0, sizeof(cnt));
@@ -269,12 +408,22 @@ main(void)
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (run_init(&r) == -1)
 		goto out;
+	ops_init(&r.op, "auth_check", ops_now_ms());
 	rc = run_check(&r, &cnt, &locked);
 	if (!locked && rc == 0)
 		goto out; /* another run holds the lock: quietly */
 	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
 	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	(void)snprintf(output, sizeof(output),
+	    "{\"checked\":%zu,\"cached\":%zu,\"ok\":%zu,\"404\":%zu,"
+	    "\"other\":%zu,\"transport_errors\":%zu}",
+	    cnt.checked, cnt.cached, cnt.ok, cnt.not_found, cnt.other,
+	    cnt.transport);
+	if (db_ops_finish(r.db, &r.op, output,
+	        rc != 0 && !ops_has_failed(&r.op) ? "run: the database failed"
+	                                          : NULL) != DB_OK)
+		rc = EXIT_TRANSPORT;
 	printf("auth_check: checked=%zu cached=%zu ok=%zu 404=%zu other=%zu "
 	       "transport_errors=%zu ms=%lld\n",
 	    cnt.checked, cnt.cached, cnt.ok, cnt.not_found, cnt.other,

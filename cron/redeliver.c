@@ -22,9 +22,11 @@
 #include "apps.h"
 #include "config.h"
 #include "db.h"
+#include "db_ops.h"
 #include "db_redeliver.h"
 #include "github.h"
 #include "log.h"
+#include "ops.h"
 #include "str.h"
 
 #define EXIT_FAILED 1
@@ -54,6 +56,9 @@ struct run {
 	struct db		*db;
 	size_t			 max_pages;
 	size_t			 budget; /* redeliveries left to ask this run */
+	struct ops_run		 op;	 /* this sweep's operation */
+	char			 last_guid[128]; /* the guid asked last */
+	size_t			 nasked;
 };
 
 struct counts {
@@ -117,6 +122,7 @@ run_init(struct run *r)
 static void
 run_release(struct run *r)
 {
+	ops_release(&r->op);
 	db_free(r->db);
 	github_client_free(r->client);
 	apps_release(&r->apps);
@@ -136,6 +142,36 @@ utc(time_t t, char *out, size_t size)
 }
 
 /*
+ * The step of one page of the delivery list: "app N page P" with the
+ * items it held, or failed with GitHub's status, message and body (or
+ * the transport error, or 'why').
+ */
+static void
+step_page(struct run *r, int64_t app_id, size_t page, int64_t t0,
+    const struct github_response *resp, size_t items, const char *why)
+{
+	char name[64], out[96], err[160];
+	const char *e = why;
+
+	(void)snprintf(name, sizeof(name), "app %" PRId64 " page %zu", app_id,
+	    page);
+	(void)snprintf(out, sizeof(out), "{\"http_status\":%ld,\"items\":"
+	    "%zu}", resp->status, items);
+	if (e == NULL && resp->status == 0)
+		e = resp->error;
+	else if (e == NULL && (resp->status < 200 || resp->status > 299)) {
+		(void)snprintf(err, sizeof(err), "HTTP %ld: %.100s",
+		    resp->status,
+		    resp->message != NULL ? resp->message : "");
+		e = err;
+	}
+	if (ops_step(&r->op, name, t0, out, e,
+	        e != NULL && resp->body.buf != NULL ? resp->body.buf : NULL,
+	        resp->body.len) == -1)
+		log_warnx("out of memory");
+}
+
+/*
  * List the deliveries of app 'v' delivered at or after 'cutoff' into 'l',
  * newest first, following the Link header from page to page.  Sets
  * *complete when the list reached 'cutoff' or its end within
@@ -150,7 +186,8 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 	struct github_call call;
 	const char *next;
 	char first[64], *path = NULL, when[32];
-	size_t pages = 0, older = 0, invalid = 0;
+	size_t pages = 0, older = 0, invalid = 0, before;
+	int64_t t0;
 	int rc = -1;
 
 	*complete = false;
@@ -165,17 +202,23 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 		call.want_body = true;
 		if ((call.jwt = apps_jwt(v, time(NULL))) == NULL)
 			goto out;
+		t0 = ops_now_ms();
+		before = l->n;
 		if (github_call_run(r->client, &call) == -1) {
+			step_page(r, app_id, pages + 1, t0, &call.resp, 0,
+			    "the call could not be made");
 			cnt->failed++;
 			goto out;
 		}
 		if (call.resp.status == 0) {
+			step_page(r, app_id, pages + 1, t0, &call.resp, 0, NULL);
 			log_warnx("app '%" PRId64 "': listing deliveries: %s",
 			    app_id, call.resp.error);
 			cnt->failed++;
 			goto out;
 		}
 		if (call.resp.status < 200 || call.resp.status >= 300) {
+			step_page(r, app_id, pages + 1, t0, &call.resp, 0, NULL);
 			log_warnx("app '%" PRId64 "': listing deliveries: "
 			          "HTTP %ld '%.100s'",
 			    app_id, call.resp.status,
@@ -185,6 +228,8 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 		}
 		if (redeliver_page_parse(call.resp.body.buf, call.resp.body.len,
 		        cutoff, l, &older, &invalid) == -1) {
+			step_page(r, app_id, pages + 1, t0, &call.resp, 0,
+			    "not a JSON array of deliveries");
 			log_warnx("app '%" PRId64 "': listing deliveries: not "
 			          "a JSON array of deliveries",
 			    app_id);
@@ -192,6 +237,9 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 			goto out;
 		}
 		pages++;
+		step_page(r, app_id, pages, t0, &call.resp, l->n - before,
+		    NULL);
+		(void)db_ops_flush(r->db, &r->op);
 		if (older > 0 || call.resp.link_next == NULL) {
 			*complete = true;
 			break;
@@ -229,6 +277,42 @@ out:
 }
 
 /*
+ * The step of one redelivery asked: named by its guid, with the guid,
+ * GitHub's id of the attempt and its answer as output; failed with
+ * GitHub's status, message and body, or the transport error.
+ */
+static void
+step_ask(struct run *r, int64_t app_id, const struct redeliver_failed *f,
+    const struct github_response *resp, int64_t t0)
+{
+	struct buf out;
+	char err[160];
+	const char *e = NULL;
+
+	buf_init(&out);
+	if (resp->status == 0)
+		e = resp->error;
+	else if (resp->status < 200 || resp->status > 299) {
+		(void)snprintf(err, sizeof(err), "HTTP %ld: %.100s",
+		    resp->status, resp->message != NULL ? resp->message : "");
+		e = err;
+	}
+	if (buf_puts(&out, "{\"guid\":") == -1 ||
+	    buf_put_json_string(&out, f->guid) == -1 ||
+	    buf_printf(&out, ",\"app_id\":%" PRId64 ",\"hook_delivery_id\":"
+	        "%" PRId64 ",\"http_status\":%ld}", app_id, f->id,
+	        resp->status) == -1 ||
+	    buf_append(&out, "", 1) == -1 ||
+	    ops_step(&r->op, f->guid, t0, out.buf, e,
+	        e != NULL && resp->body.buf != NULL ? resp->body.buf : NULL,
+	        resp->body.len) == -1)
+		log_warnx("out of memory");
+	(void)snprintf(r->last_guid, sizeof(r->last_guid), "%s", f->guid);
+	r->nasked++;
+	buf_release(&out);
+}
+
+/*
  * Ask GitHub to redeliver the 'n' guids failed[asks[k]] of app 'v' and
  * record each answer.  Returns 0, or -1 when a call or the database
  * failed (logged and counted).
@@ -245,6 +329,7 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 	} *paths = NULL;
 	const char *jwt;
 	char when[32];
+	int64_t t0;
 	int rc = -1;
 
 	if (n == 0)
@@ -264,13 +349,16 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 		calls[k].method = "POST";
 		calls[k].path = paths[k].s;
 		calls[k].jwt = jwt;
+		calls[k].want_error_body = true;
 	}
 	/* When the driver fails, the calls it left have status 0. */
+	t0 = ops_now_ms();
 	rc = github_multi_run(r->client, calls, n, PARALLEL);
 	for (size_t k = 0; k < n; k++) {
 		const struct redeliver_failed *f = &failed[asks[k]];
 		const struct github_response *resp = &calls[k].resp;
 
+		step_ask(r, app_id, f, resp, t0);
 		if (resp->status == 0) {
 			log_warnx("app '%" PRId64 "': delivery '%s': asking "
 			          "for a redelivery: %s",
@@ -280,7 +368,7 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 			continue;
 		}
 		if (db_redeliver_record(r->db, app_id, f, resp->status,
-		        &asked) != DB_OK)
+		        r->op.id, &asked) != DB_OK)
 			rc = -1;
 		if (resp->status >= 200 && resp->status < 300) {
 			cnt->requested++;
@@ -379,6 +467,28 @@ out:
 }
 
 /*
+ * Start this sweep's operation, once it holds the lock: running rows of
+ * earlier sweeps are theirs, dead.  A failure is logged and the sweep
+ * goes on without one.
+ */
+static void
+op_start(struct run *r)
+{
+	struct db_ops_origin origin;
+	char input[96];
+	int64_t n;
+
+	memset(&origin, 0, sizeof(origin));
+	(void)snprintf(input, sizeof(input), "{\"max\":%zu,\"max_pages\":%zu}",
+	    r->budget, r->max_pages);
+	origin.input = input;
+	if (db_ops_abandon(r->db, "redeliver", true, 0, &n) == DB_OK && n > 0)
+		log_info("%" PRId64 " earlier sweep(s) marked abandoned", n);
+	if (db_ops_start(r->db, &r->op, &origin) != DB_OK)
+		log_warnx("cannot record the operation: going on without");
+}
+
+/*
  * Sweep every configured app (an id configured twice once).  Returns the
  * exit status: 0, or EXIT_FAILED.  Sets *locked when this run held the
  * lock.
@@ -395,6 +505,7 @@ run_sweep(struct run *r, struct counts *cnt, bool *locked)
 		return EXIT_FAILED;
 	if (!*locked)
 		return 0;
+	op_start(r);
 	for (size_t i = 0; i < APPS__MAX; i++) {
 		struct apps_variant *v = &r->apps.v[i];
 
@@ -424,10 +535,12 @@ main(void)
 	bool locked = false;
 	int rc = EXIT_CONFIG;
 	long long ms;
+	char output[192];
 
 	memset(&r, 0, sizeof(r));
 	memset(&cnt, 0, sizeof(cnt));
 	log_init("redeliver");
+	ops_init(&r.op, "redeliver", ops_now_ms());
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (run_init(&r) == -1)
 		goto out;
@@ -437,6 +550,18 @@ main(void)
 	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
 	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	(void)snprintf(output, sizeof(output),
+	    "{\"apps\":%zu,\"listed\":%zu,\"missed\":%zu,\"requested\":%zu,"
+	    "\"skipped\":%zu,\"failed\":%zu}",
+	    cnt.apps, cnt.listed, cnt.missed, cnt.requested, cnt.skipped,
+	    cnt.failed);
+	/* One guid asked: the sweep is about it (external_ref). */
+	if (r.nasked == 1)
+		r.op.external_ref = r.last_guid;
+	if (db_ops_finish(r.db, &r.op, output,
+	        rc != 0 && !ops_has_failed(&r.op) ? "run: the database failed"
+	                                          : NULL) != DB_OK)
+		rc = EXIT_FAILED;
 	printf("redeliver: apps=%zu listed=%zu missed=%zu requested=%zu "
 	       "skipped=%zu failed=%zu ms=%lld\n",
 	    cnt.apps, cnt.listed, cnt.missed, cnt.requested, cnt.skipped,

@@ -123,7 +123,11 @@ out:
 	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
 	"x.p -> 'workflow_job' ->> 'id' END, " \
 	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
-	"x.p -> 'repository' ->> 'full_name' END " \
+	"x.p -> 'repository' ->> 'full_name' END, " \
+	"e.request_id, e.operation_id, " \
+	"CASE WHEN e.delivery_id IS NOT NULL THEN (SELECT r.operation_id " \
+	"FROM redelivery_requests r WHERE r.guid = e.delivery_id " \
+	"AND r.first_requested_at <= e.received_at) END " \
 	"FROM installation_events e " SQL_PAYLOAD_ONCE("e.") \
 	"WHERE e.entity_id = $1::bigint " \
 	"AND ($2::timestamptz IS NULL OR e.received_at >= $2::timestamptz) " \
@@ -235,6 +239,9 @@ db_trace_page(struct db *db, int64_t entity_id, const struct trace_params *p,
 			0)
 			e->job_id = job;
 		e->repo_full_name = pool_copy(pool, &off, res, i, 13);
+		e->request_id = pool_copy(pool, &off, res, i, 14);
+		e->operation_id = db_int64(res, i, 15);
+		e->redelivered_by = db_int64(res, i, 16);
 		if (e->received_at == NULL || e->event == NULL) {
 			st = DB_ERROR;
 			goto out;

@@ -807,7 +807,10 @@ transfer_finish(struct transfer *t, CURLcode res)
 			r->message = strdup(msg);
 		cJSON_Delete(root);
 	}
-	if (!t->call->want_body || r->status == 0)
+	if (r->status == 0 ||
+	    !(t->call->want_body ||
+	        (t->call->want_error_body &&
+	            (r->status < 200 || r->status > 299))))
 		body_wipe(&r->body);
 	headers_free(t->headers);
 	t->headers = NULL;

@@ -91,8 +91,12 @@ handle(struct route_ctx *ctx, const struct route_def *def,
 		http_error(resp, 405, "method not allowed: use GET");
 		return;
 	}
-	(void)snprintf(prefix, sizeof(prefix), "/trace/%s/", def->name);
-	if (!has_prefix(req->path, prefix)) {
+	if (def->prefix != NULL)
+		(void)snprintf(prefix, sizeof(prefix), "%s", def->prefix);
+	else
+		(void)snprintf(prefix, sizeof(prefix), "/trace/%s/", def->name);
+	if (def->no_id ? strcmp(req->path, prefix) != 0
+	               : !has_prefix(req->path, prefix)) {
 		http_error(resp, 404, "no such route");
 		return;
 	}
@@ -101,6 +105,10 @@ handle(struct route_ctx *ctx, const struct route_def *def,
 		(void)snprintf(resp->extra, sizeof(resp->extra),
 		    "WWW-Authenticate: Bearer realm=\"instlog\"");
 		http_error(resp, 401, "missing or wrong bearer token");
+		return;
+	}
+	if (def->no_id) {
+		def->view(ctx, 0, req, resp);
 		return;
 	}
 	idstr = req->path + strlen(prefix);

@@ -258,7 +258,12 @@ put_event(struct buf *b, const struct trace_event *e)
 	    put_str(b, "entity_type", e->entity_type, false) == -1 ||
 	    put_id(b, "entity_id", e->entity_id) == -1 ||
 	    put_str(b, "entity_name", e->entity_name, false) == -1 ||
-	    put_str(b, "actor", e->actor, false) == -1)
+	    put_str(b, "actor", e->actor, false) == -1 ||
+	    put_str(b, "request_id", e->request_id, false) == -1 ||
+	    (e->operation_id != 0 &&
+	        put_id(b, "operation_id", e->operation_id) == -1) ||
+	    (e->redelivered_by != 0 &&
+	        put_id(b, "redelivered_by", e->redelivered_by) == -1))
 		return -1;
 	if (e->event != NULL && has_prefix(e->event, "workflow_job.") &&
 	    (put_id(b, "job_id", e->job_id) == -1 ||

@@ -146,15 +146,17 @@ test_auth_404_logs_one_row_and_fails_pending_jobs() {
 	    "$(sql "SELECT source, event, outcome, app_id, installation_id, entity_type, entity_id, entity_name, delivery_id IS NULL FROM installation_events WHERE source = 'scheduler'")" \
 	    "row"
 	# The payload, exactly; the job is the lowest pending one.
-	assert_eq t "$(sql "SELECT payload = '{\"installation_id\":5002,\"app_id\":101,\"entity_type\":\"Organization\",\"entity_id\":38302899,\"entity_name\":\"Octocoders\",\"repository\":{\"full_name\":\"Octocoders/beta\"},\"workflow_job\":{\"id\":700011},\"http_status\":404,\"message\":\"Not Found\"}'::jsonb FROM installation_events WHERE source = 'scheduler'")" \
+	assert_eq t "$(sql "SELECT payload - 'operation_id' = '{\"installation_id\":5002,\"app_id\":101,\"entity_type\":\"Organization\",\"entity_id\":38302899,\"entity_name\":\"Octocoders\",\"repository\":{\"full_name\":\"Octocoders/beta\"},\"workflow_job\":{\"id\":700011},\"http_status\":404,\"message\":\"Not Found\"}'::jsonb FROM installation_events WHERE source = 'scheduler'")" \
 	    "payload ($(sql "SELECT payload FROM installation_events WHERE source = 'scheduler'"))"
 	local want='{"version":1,"message":"installation not found for installation_id=5002 entity_type=Organization"}'
 	assert_eq "700011|failed|t
 700012|failed|t
 700013|running|
 700021|pending|" \
-	    "$(sql "SELECT job_id, status, failure_info = '$want'::jsonb FROM jobs ORDER BY job_id")" \
+	    "$(sql "SELECT job_id, status, failure_info - 'operation_id' = '$want'::jsonb FROM jobs ORDER BY job_id")" \
 	    "jobs"
+	# The operation of the run is named by the row and the jobs.
+	assert_eq "1|1|2" "$(sql "SELECT count(DISTINCT o.id), count(DISTINCT e.id), count(DISTINCT j.job_id) FROM operations o JOIN installation_events e ON e.operation_id = o.id AND (e.payload->>'operation_id')::bigint = o.id JOIN jobs j ON (j.failure_info->>'operation_id')::bigint = o.id")" "operation links"
 	assert_eq 0 "$(sql 'SELECT count(*) FROM auth_cache WHERE installation_id = 5002')" "404 not cached"
 	# Nothing pending is left for 5002: no more requests, no more rows.
 	ac_run
