@@ -34,7 +34,12 @@ LDFLAGS += $(LDHARD)
 LIB_SRC   = $(wildcard lib/*.c)
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB       = $(BUILD)/libinstlog.a
-PROG_SRC  = $(wildcard cgi-bin/*.c cron/*.c cli/*.c)
+# The CLI: cli/instlog-trace.c is its main, the other cli/*.c its modules
+# (in an archive of their own, also linked into the unit tests).
+CLI_MAIN  = cli/instlog-trace.c
+CLI_SRC   = $(filter-out $(CLI_MAIN),$(wildcard cli/*.c))
+CLI_LIB   = $(BUILD)/libinstlog-cli.a
+PROG_SRC  = $(wildcard cgi-bin/*.c cron/*.c) $(CLI_MAIN)
 PROGS     = $(foreach s,$(PROG_SRC),$(BUILD)/bin/$(notdir $(basename $(s))))
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNITS     = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -64,15 +69,23 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@$(AR) rcs $@ $^
 
+$(CLI_LIB): $(CLI_SRC:%.c=$(BUILD)/%.o)
+	@mkdir -p $(dir $@)
+	@$(AR) rcs $@ $^
+
+# The CLI's headers are for the CLI and its tests only.
+$(BUILD)/cli/%.o $(BUILD)/tests/unit/%.o: CFLAGS += -Icli
+
 define prog_rule
-$(BUILD)/bin/$(notdir $(basename $(1))): $(BUILD)/$(basename $(1)).o $(LIB)
+$(BUILD)/bin/$(notdir $(basename $(1))): $(BUILD)/$(basename $(1)).o \
+    $(if $(filter cli/%,$(1)),$(CLI_LIB)) $(LIB)
 	@mkdir -p $$(dir $$@)
 	@echo "  LD      $$@"
 	@$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach s,$(PROG_SRC),$(eval $(call prog_rule,$(s))))
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(CLI_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka

@@ -3,7 +3,8 @@
  * auth_check: ask GitHub for an installation token of every installation
  * with pending jobs and record why it said no (DESIGN §5).  Run by cron
  * every minute.  Exit status: 0 done, 1 a request failed at transport
- * level or the database failed, 2 bad configuration.
+ * level or the database failed, 2 bad configuration (GitHub refusing
+ * GET /app included).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -128,10 +129,11 @@ record_failure(struct run *r, const struct check *ck,
 	buf_init(&err);
 	memset(&f, 0, sizeof(f));
 	f.target = t;
-	f.app_id = github_app_id(ck->variant->app);
+	f.app_id = jwt_app_id(ck->variant->app);
 	f.http_status = resp->status;
 	f.message = resp->message;
 	f.operation_id = r->op.id;
+	f.not_found = github_is_not_found(resp);
 	st = db_auth_failure_record(r->db, &f, &id, &nfailed, &jobs);
 	if (st == DB_REFUSED) {
 		/* The database refused GitHub's text: keep the row without. */
@@ -141,7 +143,7 @@ record_failure(struct run *r, const struct check *ck,
 	if (st != DB_OK)
 		log_warnx("installation '%" PRId64 "': cannot record HTTP %ld",
 		    t->installation_id, resp->status);
-	else if (resp->status == 404)
+	else if (f.not_found)
 		log_info("installation '%" PRId64 "': app '%" PRId64 "': HTTP "
 		         "404 '%.100s': event %" PRId64 ", %" PRId64 " pending "
 		         "jobs failed",
@@ -234,7 +236,7 @@ sign_jwt(struct run *r, struct apps_variant *v, time_t now, bool *stepped)
 		return jwt;
 	stepped[k] = true;
 	(void)snprintf(out, sizeof(out), "{\"app_id\":%" PRId64 "}",
-	    github_app_id(v->app));
+	    jwt_app_id(v->app));
 	if (ops_step(&r->op, names[k], t0, out,
 	        jwt == NULL ? "cannot sign the app's JWT" : NULL, NULL,
 	        0) == -1)
@@ -264,11 +266,50 @@ op_start(struct run *r)
 }
 
 /*
- * Check every installation due.  Returns the exit status: 0, or
- * EXIT_TRANSPORT when a request or the database failed.
+ * Ask GitHub about app variant 'v' itself (GET /app with its JWT at
+ * 'now'): it answers 200 only when GITHUB_API_URL is the API and the app
+ * id and key belong together.  Otherwise every installation would be
+ * refused for the same reason.  Returns 0; or, after one line on stderr,
+ * EXIT_TRANSPORT when GitHub could not be reached or failed (5xx), and
+ * EXIT_CONFIG for any other answer.
  */
 static int
-run_check(struct run *r, struct counts *cnt, bool *locked)
+app_check(struct run *r, struct apps_variant *v, time_t now)
+{
+	struct github_call call;
+	int64_t id = jwt_app_id(v->app);
+	int rc = EXIT_TRANSPORT;
+
+	memset(&call, 0, sizeof(call));
+	call.method = "GET";
+	call.path = "/app";
+	if ((call.jwt = apps_jwt(v, now)) == NULL)
+		return EXIT_TRANSPORT;
+	if (github_call_run(r->client, &call) == -1 || call.resp.status == 0)
+		log_warnx("app '%" PRId64 "': GET %s/app: %s; nothing checked",
+		    id, r->cfg.github_api_url, call.resp.error);
+	else if (call.resp.status >= 200 && call.resp.status < 300)
+		rc = 0;
+	else {
+		log_warnx("app '%" PRId64 "': GET %s/app: HTTP %ld '%.100s': "
+		          "check GITHUB_API_URL and the app's id and key; "
+		          "nothing checked",
+		    id, r->cfg.github_api_url, call.resp.status,
+		    call.resp.message != NULL ? call.resp.message : "");
+		if (call.resp.status < 500)
+			rc = EXIT_CONFIG;
+	}
+	github_response_release(&call.resp);
+	return rc;
+}
+
+/*
+ * Check every installation due.  Returns the exit status: 0, or
+ * EXIT_TRANSPORT when a request or the database failed; or, with *stopped
+ * set, app_check()'s when an app variant failed it.
+ */
+static int
+run_check(struct run *r, struct counts *cnt, bool *locked, bool *stopped)
 {
 	struct db_auth_targets targets;
 	struct check *checks = NULL;
@@ -314,7 +355,7 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 		}
 		/*
 		 * One JWT per app per run, signed on first use.  It is valid
-		 * for 9 minutes (GITHUB_JWT_LIFETIME); with the 20 s total
+		 * for 9 minutes (JWT_LIFETIME); with the 20 s total
 		 * timeout per request that covers 27 rounds even if every
 		 * request times out, i.e. 1,728 installations at the default
 		 * parallelism.  A run due to check more while GitHub is that
@@ -338,6 +379,17 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 		calls[m].method = "POST";
 		calls[m].path = ck->path;
 		m++;
+	}
+	/* Each variant in use, once, before any installation. */
+	for (size_t k = 0; k < APPS__MAX; k++) {
+		bool used = false;
+
+		for (size_t i = 0; i < m && !used; i++)
+			used = checks[i].variant == &r->apps.v[k];
+		if (used && (rc = app_check(r, &r->apps.v[k], now)) != 0) {
+			*stopped = true;
+			goto out;
+		}
 	}
 	cnt->checked = m;
 	rc = 0;
@@ -364,10 +416,10 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 				log_warnx("out of memory");
 		} else if (resp->status >= 200 && resp->status < 300) {
 			ok_inst[nok] = ck->target->installation_id;
-			ok_app[nok] = github_app_id(ck->variant->app);
+			ok_app[nok] = jwt_app_id(ck->variant->app);
 			nok++;
 		} else {
-			if (resp->status == 404)
+			if (github_is_not_found(resp))
 				cnt->not_found++;
 			else
 				cnt->other++;
@@ -397,7 +449,7 @@ main(void)
 	struct run r;
 	struct counts cnt;
 	struct timespec t0, t1;
-	bool locked = false;
+	bool locked = false, stopped = false;
 	int rc = EXIT_CONFIG;
 	long long ms;
 	char output[192];
@@ -409,9 +461,15 @@ main(void)
 	if (run_init(&r) == -1)
 		goto out;
 	ops_init(&r.op, "auth_check", ops_now_ms());
-	rc = run_check(&r, &cnt, &locked);
+	rc = run_check(&r, &cnt, &locked, &stopped);
 	if (!locked && rc == 0)
 		goto out; /* another run holds the lock: quietly */
+	if (stopped) {
+		/* GET /app failed: said on stderr, nothing checked. */
+		(void)db_ops_finish(r.db, &r.op, NULL,
+		    "app: GET /app failed, nothing checked");
+		goto out;
+	}
 	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
 	    (t1.tv_nsec - t0.tv_nsec) / 1000000;

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "ops.h"
 #include "str.h"
+#include "utc.h"
 
 #define EXIT_FAILED 1
 #define EXIT_CONFIG 2
@@ -110,7 +111,7 @@ run_init(struct run *r)
 	if ((r->client = github_client_new(r->cfg.github_api_url,
 	         USER_AGENT)) == NULL)
 		return -1;
-	github_client_set_limits(r->client, 0, 0, LIST_MAX_RESPONSE);
+	github_client_set_limits(r->client, 0, LIST_MAX_RESPONSE);
 	if ((r->db = db_new(r->cfg.database_url, "instlog-redeliver")) ==
 	    NULL) {
 		log_warnx("out of memory");
@@ -129,14 +130,11 @@ run_release(struct run *r)
 	config_release(&r->cfg);
 }
 
-/* Format 't' as RFC 3339 UTC into 'out' (at least 21 bytes). */
+/* 't' as RFC 3339 UTC in 'out' for a log line, else its number. */
 static const char *
 utc(time_t t, char *out, size_t size)
 {
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (utc_format(t, 0, 0, out, size) == -1)
 		(void)snprintf(out, size, "%lld", (long long)t);
 	return out;
 }
@@ -182,7 +180,7 @@ static int
 list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
     struct redeliver_list *l, bool *complete, struct counts *cnt)
 {
-	int64_t app_id = github_app_id(v->app);
+	int64_t app_id = jwt_app_id(v->app);
 	struct github_call call;
 	const char *next;
 	char first[64], *path = NULL, when[32];
@@ -322,7 +320,7 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
     const struct redeliver_failed *failed, const size_t *asks, size_t n,
     struct counts *cnt)
 {
-	int64_t app_id = github_app_id(v->app), asked;
+	int64_t app_id = jwt_app_id(v->app), asked;
 	struct github_call *calls = NULL;
 	struct ask_path {
 		char	 s[64];
@@ -405,7 +403,7 @@ out:
 static int
 sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 {
-	int64_t app_id = github_app_id(v->app);
+	int64_t app_id = jwt_app_id(v->app);
 	struct redeliver_list list;
 	struct redeliver_failed *failed = NULL;
 	struct redeliver_state *states = NULL;
@@ -513,10 +511,10 @@ run_sweep(struct run *r, struct counts *cnt, bool *locked)
 			continue;
 		dup = false;
 		for (size_t k = 0; k < nseen; k++)
-			dup = dup || seen[k] == github_app_id(v->app);
+			dup = dup || seen[k] == jwt_app_id(v->app);
 		if (dup)
 			continue;
-		seen[nseen++] = github_app_id(v->app);
+		seen[nseen++] = jwt_app_id(v->app);
 		cnt->apps++;
 		if (sweep_app(r, v, cnt) != 0)
 			rc = EXIT_FAILED;

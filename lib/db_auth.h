@@ -74,13 +74,19 @@ struct db_auth_failure {
 	long				 http_status;
 	const char			*message; /* GitHub's, or NULL */
 	int64_t operation_id;                     /* 0: none */
+	/*
+	 * GitHub said the installation does not exist: a 404 with GitHub's
+	 * JSON error body.  Any other refusal, a proxy's HTML 404 included,
+	 * is not.
+	 */
+	bool not_found;
 };
 
 /*
  * Append the scheduler row of 'f' to installation_events: source
- * 'scheduler', event auth_attempt.404 / outcome auth_404 when http_status
- * is 404, else auth_attempt.other_error / auth_other_error, with the
- * payload of DESIGN §5.  For a 404, in the same statement (so the same
+ * 'scheduler', event auth_attempt.404 / outcome auth_404 when
+ * f->not_found, else auth_attempt.other_error / auth_other_error, with the
+ * payload of DESIGN §5.  When not_found, in the same statement (so the same
  * transaction), also set the installation's pending jobs to failed with
  * failure_info {"version":1,"message":"installation not found for
  * installation_id=N entity_type=T","operation_id":N}.  The row (column

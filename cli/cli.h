@@ -88,15 +88,6 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err,
 bool cli_is_valid_login(const char *s);
 
 /*
- * Check that 'url' is a base URL the client may use: http:// or https://,
- * a host, an optional port and path, no user info, query or fragment.
- * Plain http is accepted only for a loopback host (localhost, 127.x.x.x,
- * [::1]), so that no token crosses a network in clear.  Returns 0, or -1
- * with a message in 'err'.
- */
-int cli_url_check(const char *url, char *err, size_t errlen);
-
-/*
  * Append 's' to 'b' percent-encoded: every byte but the RFC 3986
  * unreserved characters (letters, digits, '-', '.', '_', '~') becomes
  * %XX.  Returns 0 or -1 (out of memory).
@@ -130,6 +121,33 @@ int cli_payload_url(struct buf *b, const char *base, int64_t id);
  */
 int cli_github_url(struct buf *b, const char *api, const char *kind,
     const char *login);
+
+/* --all follows at most this many pages. */
+#define CLI_MAX_PAGES 1000000
+
+/*
+ * The cursors --all has followed, so that a server that hands one out
+ * again (a loop) is caught.  Initialise with cli_cursors_init(), release
+ * with cli_cursors_release().
+ */
+struct cli_cursors {
+	int64_t *v; /* open addressing; 0 is a free slot */
+	size_t n;
+	size_t cap;
+};
+
+void cli_cursors_init(struct cli_cursors *c);
+
+/* Free what 'c' holds (NULL accepted). */
+void cli_cursors_release(struct cli_cursors *c);
+
+/*
+ * Add the positive cursor 'v' to 'c'.  Returns 0 when it is new, 1 when
+ * it was there already or CLI_MAX_PAGES are, -1 when 'v' is not positive
+ * or memory ran out.  Cursors need not grow: ids do not follow
+ * received_at.
+ */
+int cli_cursors_add(struct cli_cursors *c, int64_t v);
 
 /*
  * The exit status for an HTTP 'status' from instlog or GitHub: CLI_OK
