@@ -12,32 +12,8 @@
 #include <cmocka.h>
 
 #include "delivery.h"
+#include "fixture.h"
 #include "str.h"
-
-/* Read fixture 'name' from $INSTLOG_FIXTURES (../shared/fixtures/github). */
-static char *
-read_fixture(const char *name, size_t *len)
-{
-	const char *dir = getenv("INSTLOG_FIXTURES");
-	char path[1024];
-	struct buf b;
-	char chunk[8192];
-	size_t n;
-	FILE *f;
-
-	if (dir == NULL || *dir == '\0')
-		dir = "../shared/fixtures/github";
-	(void)snprintf(path, sizeof(path), "%s/%s.json", dir, name);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		fail_msg("cannot open fixture '%s'", path);
-	buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		assert_int_equal(buf_append(&b, chunk, n), 0);
-	(void)fclose(f);
-	*len = b.len;
-	return b.buf;
-}
 
 static const struct config no_labels;
 
