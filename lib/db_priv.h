@@ -45,6 +45,11 @@ int64_t db_int64(const PGresult *res, int row, int col);
  */
 const char *db_id_param(char *b, size_t size, int64_t v);
 
+/* SQL text of timestamptz column 'col' as RFC 3339 UTC with microseconds. */
+#define DB_SQL_UTC(col) \
+	"to_char(" col " AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
 /*
  * Append the array literal {v0,v1,...} of the 'n' integers 'v' to 'b'.
  * Returns 0, or -1 when out of memory.

@@ -57,26 +57,30 @@ CREATE INDEX IF NOT EXISTS notification_sends_due_idx
 -- How far cron/notify has read the log.  A row committed late (a lower
 -- id committing after a higher one) must still be announced, so the
 -- watermark is not "the highest id seen": every row with an id above
--- 'settled_id' is scanned each run and deduplicated by
+-- 'settled_id' is read each run and deduplicated by
 -- notifications.event_row_id, and 'settled_id' only moves past ids that
--- can no longer appear.
+-- no transaction can still insert.
 --
--- The rule: ids come from a sequence, so every id at or below M (the
--- highest id visible to a run's snapshot S) was taken before S, by a
--- transaction that was running at S or had already ended.  Such a
--- transaction had its xid before S, or took it at its first write soon
--- after; a run records M with the xmax of the *next* run's snapshot, and
--- once pg_snapshot_xmin() of a later run has reached that xmax, every
--- transaction that could still insert an id at or below M has ended:
--- 'settled_id' becomes M.  (Left out: an INSERT that stalls for a whole
--- run interval between taking its id and writing its row; instlog's
--- sessions have statement_timeout 5 s.)  An idle open transaction holds
--- 'settled_id' back; the scan then grows, it never skips.
+-- The rule.  A run first notes its snapshot S (one statement): the
+-- highest id M it sees, its xmin and xmax; then it reads and stores every
+-- new row above 'settled_id'; then it moves the cursor.  Ids come from a
+-- sequence, so every id at or below M was taken before S, by a
+-- transaction that had ended by S or was running then; such a
+-- transaction had its xid before S, or takes it at its first write just
+-- after.  The next run's snapshot xmax covers both, so M is kept as
+-- 'pending_id' with the next run's xmax as 'pending_xmax'; at a later
+-- run whose snapshot xmin has reached 'pending_xmax', each of those
+-- transactions ended before that snapshot, its rows were visible to that
+-- run's reads and are stored, and 'settled_id' becomes M.  (Left out: an
+-- INSERT that stalls for a whole run interval between taking its id and
+-- writing its row; instlog's sessions have statement_timeout 5 s.)  An
+-- idle open transaction holds 'settled_id' back: the reads grow, nothing
+-- is skipped.
 --
--- 'pending_id'/'pending_xmax': M of an earlier run and the xmax it waits
--- for; 'seen_id': M of the previous run.  'op_floor': failed operations
--- with an id at or below it predate notifications and are never announced
--- (the others are deduplicated by notifications.operation_id).
+-- 'seen_id': M of the previous run.  'op_floor': failed operations with
+-- an id at or below it predate notifications and are never announced
+-- (the others are deduplicated by notifications.operation_id; an
+-- operation fails when it ends, so no id watermark serves them).
 CREATE TABLE IF NOT EXISTS notify_cursor (
 	one		boolean PRIMARY KEY DEFAULT true CHECK (one),
 	settled_id	bigint NOT NULL,
@@ -95,8 +99,8 @@ SELECT (SELECT coalesce(max(id), 0) FROM installation_events),
 ON CONFLICT (one) DO NOTHING;
 
 -- "Healthy again": an installation whose announced auth failure is
--- followed by a successful auth (this column, set on every write of its
--- auth_cache row: the auth check writes one only on a 201) or by an
+-- followed by a successful auth (ok_at, set whenever its auth_cache row
+-- is written valid: the auth check writes one only on a 201) or by an
 -- installation.created or installation.unsuspend row is announced again
 -- at its next failure of that cause.
 ALTER TABLE auth_cache ADD COLUMN IF NOT EXISTS ok_at timestamptz;
@@ -111,4 +115,5 @@ $$;
 DROP TRIGGER IF EXISTS auth_cache_ok_at ON auth_cache;
 CREATE TRIGGER auth_cache_ok_at
 	BEFORE INSERT OR UPDATE ON auth_cache
-	FOR EACH ROW EXECUTE FUNCTION auth_cache_ok_at();
+	FOR EACH ROW WHEN (NEW.ok_until > now())
+	EXECUTE FUNCTION auth_cache_ok_at();

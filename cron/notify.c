@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * notify: announce what the log says happened (DESIGN §10).  Run by cron
+ * every minute: reads the announced events and failed operations from
+ * the database (the log is the outbox), queues each for every configured
+ * sink, and sends what is due, each attempt a step of the run's notify
+ * operation.  Exit status: 0 done, 1 a send or the database failed, 2
+ * bad configuration.
+ */
+#include "notify.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "db_notify.h"
+#include "db_ops.h"
+#include "httpc.h"
+#include "json.h"
+#include "log.h"
+#include "ops.h"
+#include "str.h"
+
+#define EXIT_FAILED 1
+#define EXIT_CONFIG 2
+
+#define USER_AGENT "instlog-notify"
+
+/* Each send may take this long; all of a run's sends run at once. */
+#define SEND_TIMEOUT_MS 10000
+
+/* The most bytes of a sink's answer; a longer one is a failed send. */
+#define REPLY_MAX (64 * 1024)
+
+/* INSTLOG_NOTIFY_BACKOFF_SECONDS: the first retry's delay. */
+#define BACKOFF_MAX 3600
+
+struct run {
+	struct config cfg;
+	char *gateway_url;           /* INSTLOG_NOTIFY_URL, or NULL */
+	struct config_secret secret; /* INSTLOG_NOTIFY_SECRET */
+	struct config_secret slack;  /* INSTLOG_SLACK_WEBHOOK_URL: a secret */
+	char *public_url;            /* INSTLOG_PUBLIC_URL, or NULL */
+	int64_t backoff;
+	const char *sinks[NOTIFY__MAX + 1]; /* configured, NULL-terminated */
+	size_t nsinks;
+	struct db *db;
+	struct httpc http;
+	struct ops_run op; /* this run's operation */
+	bool op_started;
+};
+
+struct counts {
+	size_t queued;
+	size_t repeats;
+	size_t attempted;
+	size_t sent;
+	size_t failed;
+	size_t given_up;
+};
+
+/*
+ * Read an optional URL variable into *out (NULL when unset or empty).
+ * Returns 0, or -1 after one line on stderr.
+ */
+static int
+url_load(const char *name, unsigned flags, char **out)
+{
+	const char *v = getenv(name);
+	char err[HTTPC_ERROR_SIZE];
+
+	*out = NULL;
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (httpc_url_check(v, flags, err, sizeof(err)) == -1) {
+		log_warnx("config: %s: %s", name, err);
+		return -1;
+	}
+	if ((*out = strdup(v)) == NULL) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Load the configuration and the client.  Returns 0, or -1 after one
+ * line on stderr saying what is wrong.
+ */
+static int
+run_init(struct run *r)
+{
+	const char *v;
+	char err[HTTPC_ERROR_SIZE];
+	r->backoff = NOTIFY_BACKOFF_DEFAULT;
+	if (config_load(&r->cfg, CONFIG_NEED_DB) == -1 ||
+	    url_load("INSTLOG_NOTIFY_URL", 0, &r->gateway_url) == -1 ||
+	    url_load("INSTLOG_PUBLIC_URL", HTTPC_URL_BASE, &r->public_url) ==
+	        -1 ||
+	    config_secret_load("INSTLOG_NOTIFY_SECRET", &r->secret) == -1 ||
+	    config_secret_load("INSTLOG_SLACK_WEBHOOK_URL", &r->slack) == -1)
+		return -1;
+	if (r->gateway_url != NULL && r->secret.buf == NULL) {
+		log_warnx(
+		    "config: INSTLOG_NOTIFY_URL is set but "
+		    "INSTLOG_NOTIFY_SECRET (or INSTLOG_NOTIFY_SECRET_FILE) "
+		    "is not: the gateway's events must be signed");
+		return -1;
+	}
+	/* The Slack URL is a secret: say what is wrong, never the URL. */
+	if (r->slack.buf != NULL &&
+	    (strlen((const char *)r->slack.buf) != r->slack.len ||
+	        httpc_url_check((const char *)r->slack.buf, 0, err,
+	            sizeof(err)) == -1)) {
+		log_warnx("config: INSTLOG_SLACK_WEBHOOK_URL: not an https URL "
+		          "(plain http only to a loopback host, no user info); "
+		          "the value is a secret and is not shown");
+		return -1;
+	}
+	v = getenv("INSTLOG_NOTIFY_BACKOFF_SECONDS");
+	if (v != NULL && *v != '\0' &&
+	    parse_int64(v, 1, BACKOFF_MAX, &r->backoff) == -1) {
+		log_warnx("config: INSTLOG_NOTIFY_BACKOFF_SECONDS: not an "
+		          "integer in 1..%d: '%s'",
+		    BACKOFF_MAX, v);
+		return -1;
+	}
+	if (r->gateway_url != NULL)
+		r->sinks[r->nsinks++] = notify_sink_name(NOTIFY_GATEWAY);
+	if (r->slack.buf != NULL)
+		r->sinks[r->nsinks++] = notify_sink_name(NOTIFY_SLACK);
+	r->sinks[r->nsinks] = NULL;
+	if (httpc_init(&r->http, USER_AGENT, SEND_TIMEOUT_MS) == -1)
+		return -1;
+	if ((r->db = db_new(r->cfg.database_url, "instlog-notify")) == NULL) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+run_release(struct run *r)
+{
+	ops_release(&r->op);
+	db_free(r->db);
+	httpc_release(&r->http);
+	free(r->gateway_url);
+	free(r->public_url);
+	config_secret_release(&r->secret);
+	config_secret_release(&r->slack);
+	config_release(&r->cfg);
+}
+
+/*
+ * Build the documents of source 'src' and queue them.  Returns 0, or -1
+ * when out of memory or the database failed (logged).
+ */
+static int
+queue_one(struct run *r, const struct db_notify_source *src, struct counts *cnt)
+{
+	struct notify_source s;
+	struct db_notify_new n;
+	char key[NOTIFY_KEY_SIZE];
+	struct buf body, slack;
+	cJSON *payload = NULL;
+	int64_t repeat_of;
+	int rc = -1;
+
+	memset(&s, 0, sizeof(s));
+	buf_init(&body);
+	buf_init(&slack);
+	s.row_id = src->row_id;
+	s.operation_id = src->operation_id;
+	s.occurred_at = src->occurred_at;
+	s.action = src->action;
+	s.installation_id = src->installation_id;
+	s.app_id = src->app_id;
+	s.entity_id = src->entity_id;
+	s.entity_login = src->entity_login;
+	s.entity_type = src->entity_type;
+	s.op_type = src->op_type;
+	s.op_error = src->op_error;
+	if (src->payload != NULL &&
+	    (payload = json_parse(src->payload, strlen(src->payload))) != NULL)
+		notify_source_read(&s, payload);
+	if (notify_event_key(&s, key, sizeof(key)) == -1 ||
+	    notify_gateway_body(&s, r->public_url, &body) == -1 ||
+	    notify_slack_body(&s, r->public_url, &slack) == -1) {
+		log_warnx("%s: '%s' %" PRId64 ": out of memory", __func__,
+		    src->action, src->row_id);
+		goto out;
+	}
+	memset(&n, 0, sizeof(n));
+	n.row_id = src->row_id;
+	n.operation_id = src->operation_id;
+	n.action = src->action;
+	n.installation_id = src->installation_id;
+	n.entity_id = src->entity_id;
+	n.event_key = key;
+	n.body = body.buf;
+	n.slack_body = slack.buf;
+	n.is_auth = is_notify_auth_failure(src->action);
+	if (db_notify_queue(r->db, &n, r->sinks, &repeat_of) != DB_OK)
+		goto out;
+	if (repeat_of != 0)
+		cnt->repeats++;
+	else
+		cnt->queued++;
+	rc = 0;
+out:
+	cJSON_Delete(payload);
+	buf_release(&body);
+	buf_release(&slack);
+	return rc;
+}
+
+/* Decide on every new source.  Returns 0, or -1 (logged). */
+static int
+queue_new(struct run *r, struct counts *cnt)
+{
+	struct db_notify_snapshot snap;
+	struct db_notify_sources src;
+	int rc = -1;
+
+	memset(&src, 0, sizeof(src));
+	if (db_notify_snapshot(r->db, &snap) != DB_OK)
+		return -1;
+	/* A batch at a time, until a read finds nothing new to store. */
+	for (;;) {
+		size_t before = cnt->queued + cnt->repeats;
+
+		if (db_notify_sources_get(r->db, notify_events, &src) != DB_OK)
+			return -1;
+		for (size_t i = 0; i < src.n; i++)
+			if (queue_one(r, &src.v[i], cnt) == -1)
+				goto out;
+		db_notify_sources_release(&src);
+		if (cnt->queued + cnt->repeats == before)
+			break;
+	}
+	if (db_notify_cursor_advance(r->db, &snap) != DB_OK)
+		goto out;
+	rc = 0;
+out:
+	db_notify_sources_release(&src);
+	return rc;
+}
+
+/* Fill request 'q' for send 's'; 'headers' has room for 3. */
+static void
+request_fill(const struct run *r, const struct db_notify_send *s,
+    struct httpc_request *q, char headers[3][128], const char *hv[3])
+{
+	char sig[AUTH_SIGNATURE_SIZE];
+	bool gateway = strcmp(s->sink, notify_sink_name(NOTIFY_GATEWAY)) == 0;
+
+	memset(q, 0, sizeof(*q));
+	q->method = "POST";
+	q->url = gateway ? r->gateway_url : (const char *)r->slack.buf;
+	q->body = s->body;
+	q->max = REPLY_MAX;
+	(void)snprintf(headers[0], sizeof(headers[0]),
+	    "Content-Type: application/json");
+	hv[0] = headers[0];
+	q->headers = hv;
+	q->nheaders = 1;
+	if (!gateway)
+		return;
+	(void)snprintf(headers[1], sizeof(headers[1]), "X-Instlog-Event-ID: %s",
+	    s->event_key);
+	if (auth_hmac_sign(&r->secret, s->body, strlen(s->body), sig) == -1)
+		sig[0] = '\0';
+	(void)snprintf(headers[2], sizeof(headers[2]),
+	    "X-Instlog-Signature-256: %s", sig);
+	hv[1] = headers[1];
+	hv[2] = headers[2];
+	q->nheaders = 3;
+}
+
+/*
+ * Record the attempt of send 's' that request 'q' made, as a step and in
+ * notification_sends.  Returns 0, or -1 when the database failed.
+ */
+static int
+attempt_record(struct run *r, const struct db_notify_send *s,
+    const struct httpc_request *q, int64_t started_ms, struct counts *cnt)
+{
+	char name[160], output[64], error[HTTPC_ERROR_SIZE + 32];
+	bool ok = q->result == HTTPC_OK && q->status >= 200 && q->status < 300;
+	int64_t retry = 0;
+
+	(void)snprintf(name, sizeof(name), "%s %s %s", s->sink, s->event_key,
+	    s->action);
+	(void)snprintf(output, sizeof(output), "{\"status\":%ld}",
+	    q->result == HTTPC_OK ? q->status : 0L);
+	if (q->result == HTTPC_OK)
+		(void)snprintf(error, sizeof(error), "HTTP %ld", q->status);
+	else
+		(void)snprintf(error, sizeof(error), "%s", q->error);
+	cnt->attempted++;
+	if (ok)
+		cnt->sent++;
+	else {
+		cnt->failed++;
+		retry = notify_backoff(s->attempts + 1, r->backoff, s->age);
+		if (retry == -1) {
+			cnt->given_up++;
+			(void)strncat(error, ", given up",
+			    sizeof(error) - strlen(error) - 1);
+			log_warnx("%s: %s", name, error);
+		} else
+			log_warnx("%s: %s, again in %" PRId64 " s", name, error,
+			    retry);
+	}
+	if (ops_step(&r->op, name, started_ms, output, ok ? NULL : error,
+	        ok ? NULL : q->reply.buf, ok ? 0 : q->reply.len) == -1 ||
+	    ops_touch(&r->op, s->installation_id, s->entity_id) == -1) {
+		log_warnx("%s: out of memory", __func__);
+		return -1;
+	}
+	return db_notify_attempt_record(r->db, s->notification_id, s->sink,
+	           q->result == HTTPC_OK ? q->status : 0, ok ? NULL : error,
+	           retry) == DB_OK
+	    ? 0
+	    : -1;
+}
+
+/*
+ * Send everything due, every sink's at once so that a sink that hangs or
+ * fails delays no other.  Returns 0, or -1 when the database failed.
+ */
+static int
+send_due(struct run *r, struct counts *cnt)
+{
+	struct db_notify_sends due;
+	struct httpc_request *q = NULL;
+	char(*headers)[3][128] = NULL;
+	const char *(*hv)[3] = NULL;
+	int64_t started_ms;
+	int rc = -1;
+
+	if (r->sinks[0] == NULL)
+		return 0;
+	if (db_notify_sends_get(r->db, r->sinks, &due) != DB_OK)
+		return -1;
+	if (due.n == 0) {
+		rc = 0;
+		goto out;
+	}
+	if ((q = calloc(due.n, sizeof(*q))) == NULL ||
+	    (headers = calloc(due.n, sizeof(*headers))) == NULL ||
+	    (hv = calloc(due.n, sizeof(*hv))) == NULL) {
+		log_warnx("%s: out of memory", __func__);
+		goto out;
+	}
+	if (!r->op_started) {
+		struct db_ops_origin origin;
+
+		memset(&origin, 0, sizeof(origin));
+		if (db_ops_start(r->db, &r->op, &origin) != DB_OK)
+			goto out;
+		r->op_started = true;
+	}
+	for (size_t i = 0; i < due.n; i++)
+		request_fill(r, &due.v[i], &q[i], headers[i], hv[i]);
+	started_ms = ops_now_ms();
+	if (httpc_run(&r->http, q, due.n, due.n) == -1)
+		log_warnx("%s: the request driver failed", __func__);
+	rc = 0;
+	for (size_t i = 0; i < due.n; i++)
+		if (attempt_record(r, &due.v[i], &q[i], started_ms, cnt) == -1)
+			rc = -1;
+	if (db_ops_flush(r->db, &r->op) != DB_OK)
+		rc = -1;
+out:
+	for (size_t i = 0; q != NULL && i < due.n; i++)
+		httpc_request_release(&q[i]);
+	if (headers != NULL)
+		explicit_bzero(headers, due.n * sizeof(*headers));
+	free(q);
+	free(headers);
+	free(hv);
+	db_notify_sends_release(&due);
+	return rc;
+}
+
+/*
+ * One run under the lock.  Sets *locked.  Returns 0, or EXIT_FAILED when
+ * the database failed.
+ */
+static int
+run_notify(struct run *r, struct counts *cnt, bool *locked)
+{
+	int64_t abandoned;
+
+	if (db_lock_try(r->db, DB_NOTIFY_LOCK_KEY, locked) != DB_OK)
+		return EXIT_FAILED;
+	if (!*locked)
+		return 0;
+	if (db_ops_abandon(r->db, "notify", true, 0, &abandoned) != DB_OK ||
+	    queue_new(r, cnt) == -1 || send_due(r, cnt) == -1)
+		return EXIT_FAILED;
+	return cnt->failed > 0 ? EXIT_FAILED : 0;
+}
+
+int
+main(void)
+{
+	struct run r;
+	struct counts cnt;
+	bool locked = false;
+	int rc = EXIT_CONFIG;
+	int64_t t0 = ops_now_ms();
+	char output[192];
+
+	memset(&r, 0, sizeof(r));
+	memset(&cnt, 0, sizeof(cnt));
+	log_init("notify");
+	if (run_init(&r) == -1)
+		goto out;
+	ops_init(&r.op, "notify", t0);
+	rc = run_notify(&r, &cnt, &locked);
+	if (!locked && rc == 0)
+		goto out; /* another run holds the lock: quietly */
+	(void)snprintf(output, sizeof(output),
+	    "{\"queued\":%zu,\"repeats\":%zu,\"attempted\":%zu,\"sent\":%zu,"
+	    "\"failed\":%zu,\"given_up\":%zu}",
+	    cnt.queued, cnt.repeats, cnt.attempted, cnt.sent, cnt.failed,
+	    cnt.given_up);
+	if (r.op_started &&
+	    db_ops_finish(r.db, &r.op, output,
+	        rc != 0 && !ops_has_failed(&r.op) ? "run: the database failed"
+	                                          : NULL) != DB_OK)
+		rc = EXIT_FAILED;
+	printf("notify: sinks=%zu queued=%zu repeats=%zu attempted=%zu "
+	       "sent=%zu failed=%zu given_up=%zu ms=%" PRId64 "\n",
+	    r.nsinks, cnt.queued, cnt.repeats, cnt.attempted, cnt.sent,
+	    cnt.failed, cnt.given_up, ops_now_ms() - t0);
+out:
+	run_release(&r);
+	return rc;
+}
