@@ -17,6 +17,7 @@
 #include "db_auth.h"
 #include "db_ops.h"
 #include "github.h"
+#include "json.h"
 #include "log.h"
 #include "ops.h"
 #include "str.h"
@@ -118,6 +119,7 @@ record_failure(struct run *r, const struct check *ck,
 {
 	const struct db_auth_target *t = ck->target;
 	struct db_auth_failure f;
+	struct json_writer w;
 	struct buf out, err;
 	char name[24], *jobs = NULL;
 	int64_t id = 0, nfailed = 0;
@@ -128,7 +130,7 @@ record_failure(struct run *r, const struct check *ck,
 	buf_init(&err);
 	memset(&f, 0, sizeof(f));
 	f.target = t;
-	f.app_id = github_app_id(ck->variant->app);
+	f.app_id = jwt_app_id(ck->variant->app);
 	f.http_status = resp->status;
 	f.message = resp->message;
 	f.operation_id = r->op.id;
@@ -153,13 +155,29 @@ record_failure(struct run *r, const struct check *ck,
 		    t->installation_id, f.app_id, resp->status,
 		    resp->message != NULL ? resp->message : "", id);
 	(void)snprintf(name, sizeof(name), "%" PRId64, t->installation_id);
-	if (buf_printf(&out,
-	        "{\"installation_id\":%" PRId64 ",\"app_id\":"
-	        "%" PRId64 ",\"entity_id\":%" PRId64 ",\"http_status\":%ld,"
-	        "\"event_id\":%" PRId64 ",\"jobs_failed\":[%s]}",
-	        t->installation_id, f.app_id, t->entity_id, resp->status, id,
-	        jobs != NULL ? jobs : "") == -1 ||
-	    buf_append(&out, "", 1) == -1 ||
+	json_writer_init(&w, &out);
+	json_open_object(&w);
+	json_member_int(&w, "installation_id", t->installation_id);
+	json_member_int(&w, "app_id", f.app_id);
+	json_member_int(&w, "entity_id", t->entity_id);
+	json_member_int(&w, "http_status", resp->status);
+	json_member_int(&w, "event_id", id);
+	json_put_key(&w, "jobs_failed");
+	json_open_array(&w);
+	/* "1,2,3" from the database: integers and commas only. */
+	for (const char *p = jobs; p != NULL && *p != '\0';) {
+		size_t k = strcspn(p, ",");
+		char num[24];
+		int64_t job;
+
+		(void)snprintf(num, sizeof(num), "%.*s", (int)k, p);
+		if (parse_int64(num, 1, INT64_MAX, &job) == 0)
+			json_put_int(&w, job);
+		p += k + (p[k] == ',');
+	}
+	json_close_array(&w);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_append(&out, "", 1) == -1 ||
 	    buf_printf(&err, "HTTP %ld", resp->status) == -1 ||
 	    (resp->message != NULL &&
 	        buf_printf(&err, ": %.300s", resp->message) == -1) ||
@@ -188,6 +206,7 @@ static int
 step_successes(struct run *r, const int64_t *inst, size_t n, int64_t started_ms)
 {
 	struct ops_step s;
+	struct json_writer w;
 	struct buf out;
 	char name[24];
 	int rc = -1;
@@ -195,13 +214,16 @@ step_successes(struct run *r, const int64_t *inst, size_t n, int64_t started_ms)
 	if (n == 0)
 		return 0;
 	buf_init(&out);
-	if (buf_puts(&out, "{\"http_status\":201,\"installation_ids\":[") == -1)
-		goto out;
+	json_writer_init(&w, &out);
+	json_open_object(&w);
+	json_member_int(&w, "http_status", 201);
+	json_put_key(&w, "installation_ids");
+	json_open_array(&w);
 	for (size_t i = 0; i < n; i++)
-		if (buf_printf(&out, "%s%" PRId64, i == 0 ? "" : ",",
-		        inst[i]) == -1)
-			goto out;
-	if (buf_puts(&out, "]}") == -1 || buf_append(&out, "", 1) == -1)
+		json_put_int(&w, inst[i]);
+	json_close_array(&w);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_append(&out, "", 1) == -1)
 		goto out;
 	memset(&s, 0, sizeof(s));
 	(void)snprintf(name, sizeof(name), "%" PRId64, inst[0]);
@@ -228,17 +250,20 @@ sign_jwt(struct run *r, struct apps_variant *v, time_t now, bool *stepped)
 	size_t k = (size_t)(v - r->apps.v);
 	int64_t t0 = ops_now_ms();
 	const char *jwt = apps_jwt(v, now);
-	char out[64];
+	static const char *const keys[] = { "app_id" };
+	int64_t app = jwt_app_id(v->app);
+	struct buf out;
 
 	if (stepped[k])
 		return jwt;
 	stepped[k] = true;
-	(void)snprintf(out, sizeof(out), "{\"app_id\":%" PRId64 "}",
-	    github_app_id(v->app));
-	if (ops_step(&r->op, names[k], t0, out,
+	buf_init(&out);
+	if (ops_json_ints(&out, keys, &app, 1) == -1 ||
+	    ops_step(&r->op, names[k], t0, out.buf,
 	        jwt == NULL ? "cannot sign the app's JWT" : NULL, NULL,
 	        0) == -1)
 		log_warnx("out of memory");
+	buf_release(&out);
 	return jwt;
 }
 
@@ -250,17 +275,21 @@ sign_jwt(struct run *r, struct apps_variant *v, time_t now, bool *stepped)
 static void
 op_start(struct run *r)
 {
+	static const char *const keys[] = { "parallel" };
 	struct db_ops_origin origin;
-	char input[64];
-	int64_t n;
+	struct buf input;
+	int64_t n, p;
 
 	memset(&origin, 0, sizeof(origin));
-	(void)snprintf(input, sizeof(input), "{\"parallel\":%zu}", r->parallel);
-	origin.input = input;
+	p = (int64_t)r->parallel;
+	buf_init(&input);
+	if (ops_json_ints(&input, keys, &p, 1) == 0)
+		origin.input = input.buf;
 	if (db_ops_abandon(r->db, "auth_check", true, 0, &n) == DB_OK && n > 0)
 		log_info("%" PRId64 " earlier run(s) marked abandoned", n);
 	if (db_ops_start(r->db, &r->op, &origin) != DB_OK)
 		log_warnx("cannot record the operation: going on without");
+	buf_release(&input);
 }
 
 /*
@@ -314,7 +343,7 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 		}
 		/*
 		 * One JWT per app per run, signed on first use.  It is valid
-		 * for 9 minutes (GITHUB_JWT_LIFETIME); with the 20 s total
+		 * for 9 minutes (JWT_LIFETIME); with the 20 s total
 		 * timeout per request that covers 27 rounds even if every
 		 * request times out, i.e. 1,728 installations at the default
 		 * parallelism.  A run due to check more while GitHub is that
@@ -364,7 +393,7 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 				log_warnx("out of memory");
 		} else if (resp->status >= 200 && resp->status < 300) {
 			ok_inst[nok] = ck->target->installation_id;
-			ok_app[nok] = github_app_id(ck->variant->app);
+			ok_app[nok] = jwt_app_id(ck->variant->app);
 			nok++;
 		} else {
 			if (resp->status == 404)
@@ -400,10 +429,14 @@ main(void)
 	bool locked = false;
 	int rc = EXIT_CONFIG;
 	long long ms;
-	char output[192];
+	static const char *const keys[] = { "checked", "cached", "ok", "404",
+		"other", "transport_errors" };
+	int64_t vals[6];
+	struct buf output;
 
 	memset(&r, 0, sizeof(r));
 	memset(&cnt, 0, sizeof(cnt));
+	buf_init(&output);
 	log_init("auth_check");
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (run_init(&r) == -1)
@@ -415,12 +448,15 @@ main(void)
 	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
 	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	(void)snprintf(output, sizeof(output),
-	    "{\"checked\":%zu,\"cached\":%zu,\"ok\":%zu,\"404\":%zu,"
-	    "\"other\":%zu,\"transport_errors\":%zu}",
-	    cnt.checked, cnt.cached, cnt.ok, cnt.not_found, cnt.other,
-	    cnt.transport);
-	if (db_ops_finish(r.db, &r.op, output,
+	vals[0] = (int64_t)cnt.checked;
+	vals[1] = (int64_t)cnt.cached;
+	vals[2] = (int64_t)cnt.ok;
+	vals[3] = (int64_t)cnt.not_found;
+	vals[4] = (int64_t)cnt.other;
+	vals[5] = (int64_t)cnt.transport;
+	if (ops_json_ints(&output, keys, vals, 6) == -1)
+		log_warnx("out of memory");
+	if (db_ops_finish(r.db, &r.op, output.buf,
 	        rc != 0 && !ops_has_failed(&r.op) ? "run: the database failed"
 	                                          : NULL) != DB_OK)
 		rc = EXIT_TRANSPORT;
@@ -429,6 +465,7 @@ main(void)
 	    cnt.checked, cnt.cached, cnt.ok, cnt.not_found, cnt.other,
 	    cnt.transport, ms);
 out:
+	buf_release(&output);
 	run_release(&r);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "db.h"
 #include "db_ops.h"
+#include "json.h"
 #include "log.h"
 #include "ops.h"
 #include "str.h"
@@ -50,17 +51,21 @@ static int
 step_ensure(struct db *db, struct ops_run *op, const char *name,
     bool operations, int ahead)
 {
-	int64_t t0 = ops_now_ms(), created;
-	char out[64];
+	static const char *const keys[] = { "ahead", "created" };
+	int64_t t0 = ops_now_ms(), created, vals[2];
+	struct buf out;
 	enum db_status st = db_partitions_ensure(db, operations, ahead,
 	    &created);
 	const char *msg = db_error_message(db);
 
-	(void)snprintf(out, sizeof(out), "{\"ahead\":%d,\"created\":%" PRId64
-	    "}", ahead, created);
-	(void)ops_step(op, name, t0, out,
+	vals[0] = ahead;
+	vals[1] = created;
+	buf_init(&out);
+	(void)ops_json_ints(&out, keys, vals, 2);
+	(void)ops_step(op, name, t0, out.buf,
 	    st == DB_OK ? NULL : "cannot create partitions",
 	    st == DB_OK ? NULL : msg, strlen(msg));
+	buf_release(&out);
 	return st == DB_OK ? 0 : -1;
 }
 
@@ -70,6 +75,7 @@ main(void)
 	struct config cfg;
 	struct ops_run op;
 	struct db_ops_origin origin;
+	struct json_writer w;
 	struct db *db = NULL;
 	struct buf dropped, out;
 	int64_t days, t0, dead;
@@ -108,10 +114,15 @@ main(void)
 	(void)db_ops_flush(db, &op);
 	t0 = ops_now_ms();
 	if (db_ops_drop_partitions(db, (int)days, &dropped) == DB_OK) {
-		(void)buf_printf(&out, "{\"keep_days\":%" PRId64 ",\"dropped\":",
-		    days);
-		(void)buf_append(&out, dropped.buf, dropped.len);
-		(void)buf_append(&out, "}", 2);
+		json_writer_init(&w, &out);
+		json_open_object(&w);
+		json_member_int(&w, "keep_days", days);
+		json_put_key(&w, "dropped");
+		json_put_raw(&w, dropped.buf, dropped.len);
+		json_close_object(&w);
+		if (json_writer_finish(&w) == -1 ||
+		    buf_append(&out, "", 1) == -1)
+			log_warnx("out of memory");
 		(void)ops_step(&op, "retention", t0, out.buf, NULL, NULL, 0);
 	} else {
 		const char *msg = db_error_message(db);

@@ -25,9 +25,11 @@
 #include "db_ops.h"
 #include "db_redeliver.h"
 #include "github.h"
+#include "json.h"
 #include "log.h"
 #include "ops.h"
 #include "str.h"
+#include "utc.h"
 
 #define EXIT_FAILED 1
 #define EXIT_CONFIG 2
@@ -110,7 +112,7 @@ run_init(struct run *r)
 	if ((r->client = github_client_new(r->cfg.github_api_url,
 	         USER_AGENT)) == NULL)
 		return -1;
-	github_client_set_limits(r->client, 0, 0, LIST_MAX_RESPONSE);
+	github_client_set_limits(r->client, 0, LIST_MAX_RESPONSE);
 	if ((r->db = db_new(r->cfg.database_url, "instlog-redeliver")) ==
 	    NULL) {
 		log_warnx("out of memory");
@@ -129,14 +131,11 @@ run_release(struct run *r)
 	config_release(&r->cfg);
 }
 
-/* Format 't' as RFC 3339 UTC into 'out' (at least 21 bytes). */
+/* 't' as RFC 3339 UTC in 'out' for a log line, else its number. */
 static const char *
 utc(time_t t, char *out, size_t size)
 {
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (utc_format(t, 0, 0, out, size) == -1)
 		(void)snprintf(out, size, "%lld", (long long)t);
 	return out;
 }
@@ -150,13 +149,18 @@ static void
 step_page(struct run *r, int64_t app_id, size_t page, int64_t t0,
     const struct github_response *resp, size_t items, const char *why)
 {
-	char name[64], out[96], err[160];
+	static const char *const keys[] = { "http_status", "items" };
+	char name[64], err[160];
+	int64_t vals[2];
+	struct buf out;
 	const char *e = why;
 
 	(void)snprintf(name, sizeof(name), "app %" PRId64 " page %zu", app_id,
 	    page);
-	(void)snprintf(out, sizeof(out), "{\"http_status\":%ld,\"items\":"
-	    "%zu}", resp->status, items);
+	vals[0] = resp->status;
+	vals[1] = (int64_t)items;
+	buf_init(&out);
+	(void)ops_json_ints(&out, keys, vals, 2);
 	if (e == NULL && resp->status == 0)
 		e = resp->error;
 	else if (e == NULL && (resp->status < 200 || resp->status > 299)) {
@@ -165,10 +169,11 @@ step_page(struct run *r, int64_t app_id, size_t page, int64_t t0,
 		    resp->message != NULL ? resp->message : "");
 		e = err;
 	}
-	if (ops_step(&r->op, name, t0, out, e,
+	if (ops_step(&r->op, name, t0, out.buf, e,
 	        e != NULL && resp->body.buf != NULL ? resp->body.buf : NULL,
 	        resp->body.len) == -1)
 		log_warnx("out of memory");
+	buf_release(&out);
 }
 
 /*
@@ -182,7 +187,7 @@ static int
 list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
     struct redeliver_list *l, bool *complete, struct counts *cnt)
 {
-	int64_t app_id = github_app_id(v->app);
+	int64_t app_id = jwt_app_id(v->app);
 	struct github_call call;
 	const char *next;
 	char first[64], *path = NULL, when[32];
@@ -211,14 +216,16 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 			goto out;
 		}
 		if (call.resp.status == 0) {
-			step_page(r, app_id, pages + 1, t0, &call.resp, 0, NULL);
+			step_page(r, app_id, pages + 1, t0, &call.resp, 0,
+			    NULL);
 			log_warnx("app '%" PRId64 "': listing deliveries: %s",
 			    app_id, call.resp.error);
 			cnt->failed++;
 			goto out;
 		}
 		if (call.resp.status < 200 || call.resp.status >= 300) {
-			step_page(r, app_id, pages + 1, t0, &call.resp, 0, NULL);
+			step_page(r, app_id, pages + 1, t0, &call.resp, 0,
+			    NULL);
 			log_warnx("app '%" PRId64 "': listing deliveries: "
 			          "HTTP %ld '%.100s'",
 			    app_id, call.resp.status,
@@ -285,6 +292,7 @@ static void
 step_ask(struct run *r, int64_t app_id, const struct redeliver_failed *f,
     const struct github_response *resp, int64_t t0)
 {
+	struct json_writer w;
 	struct buf out;
 	char err[160];
 	const char *e = NULL;
@@ -297,12 +305,14 @@ step_ask(struct run *r, int64_t app_id, const struct redeliver_failed *f,
 		    resp->status, resp->message != NULL ? resp->message : "");
 		e = err;
 	}
-	if (buf_puts(&out, "{\"guid\":") == -1 ||
-	    buf_put_json_string(&out, f->guid) == -1 ||
-	    buf_printf(&out, ",\"app_id\":%" PRId64 ",\"hook_delivery_id\":"
-	        "%" PRId64 ",\"http_status\":%ld}", app_id, f->id,
-	        resp->status) == -1 ||
-	    buf_append(&out, "", 1) == -1 ||
+	json_writer_init(&w, &out);
+	json_open_object(&w);
+	json_member_string(&w, "guid", f->guid);
+	json_member_int(&w, "app_id", app_id);
+	json_member_int(&w, "hook_delivery_id", f->id);
+	json_member_int(&w, "http_status", resp->status);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_append(&out, "", 1) == -1 ||
 	    ops_step(&r->op, f->guid, t0, out.buf, e,
 	        e != NULL && resp->body.buf != NULL ? resp->body.buf : NULL,
 	        resp->body.len) == -1)
@@ -322,7 +332,7 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
     const struct redeliver_failed *failed, const size_t *asks, size_t n,
     struct counts *cnt)
 {
-	int64_t app_id = github_app_id(v->app), asked;
+	int64_t app_id = jwt_app_id(v->app), asked;
 	struct github_call *calls = NULL;
 	struct ask_path {
 		char	 s[64];
@@ -405,7 +415,7 @@ out:
 static int
 sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 {
-	int64_t app_id = github_app_id(v->app);
+	int64_t app_id = jwt_app_id(v->app);
 	struct redeliver_list list;
 	struct redeliver_failed *failed = NULL;
 	struct redeliver_state *states = NULL;
@@ -475,17 +485,21 @@ static void
 op_start(struct run *r)
 {
 	struct db_ops_origin origin;
-	char input[96];
-	int64_t n;
+	static const char *const keys[] = { "max", "max_pages" };
+	int64_t n, vals[2];
+	struct buf input;
 
 	memset(&origin, 0, sizeof(origin));
-	(void)snprintf(input, sizeof(input), "{\"max\":%zu,\"max_pages\":%zu}",
-	    r->budget, r->max_pages);
-	origin.input = input;
+	vals[0] = (int64_t)r->budget;
+	vals[1] = (int64_t)r->max_pages;
+	buf_init(&input);
+	if (ops_json_ints(&input, keys, vals, 2) == 0)
+		origin.input = input.buf;
 	if (db_ops_abandon(r->db, "redeliver", true, 0, &n) == DB_OK && n > 0)
 		log_info("%" PRId64 " earlier sweep(s) marked abandoned", n);
 	if (db_ops_start(r->db, &r->op, &origin) != DB_OK)
 		log_warnx("cannot record the operation: going on without");
+	buf_release(&input);
 }
 
 /*
@@ -513,10 +527,10 @@ run_sweep(struct run *r, struct counts *cnt, bool *locked)
 			continue;
 		dup = false;
 		for (size_t k = 0; k < nseen; k++)
-			dup = dup || seen[k] == github_app_id(v->app);
+			dup = dup || seen[k] == jwt_app_id(v->app);
 		if (dup)
 			continue;
-		seen[nseen++] = github_app_id(v->app);
+		seen[nseen++] = jwt_app_id(v->app);
 		cnt->apps++;
 		if (sweep_app(r, v, cnt) != 0)
 			rc = EXIT_FAILED;
@@ -535,10 +549,14 @@ main(void)
 	bool locked = false;
 	int rc = EXIT_CONFIG;
 	long long ms;
-	char output[192];
+	static const char *const keys[] = { "apps", "listed", "missed",
+		"requested", "skipped", "failed" };
+	int64_t vals[6];
+	struct buf output;
 
 	memset(&r, 0, sizeof(r));
 	memset(&cnt, 0, sizeof(cnt));
+	buf_init(&output);
 	log_init("redeliver");
 	ops_init(&r.op, "redeliver", ops_now_ms());
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -550,15 +568,17 @@ main(void)
 	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
 	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	(void)snprintf(output, sizeof(output),
-	    "{\"apps\":%zu,\"listed\":%zu,\"missed\":%zu,\"requested\":%zu,"
-	    "\"skipped\":%zu,\"failed\":%zu}",
-	    cnt.apps, cnt.listed, cnt.missed, cnt.requested, cnt.skipped,
-	    cnt.failed);
+	vals[0] = (int64_t)cnt.apps;
+	vals[1] = (int64_t)cnt.listed;
+	vals[2] = (int64_t)cnt.missed;
+	vals[3] = (int64_t)cnt.requested;
+	vals[4] = (int64_t)cnt.skipped;
+	vals[5] = (int64_t)cnt.failed;
+	(void)ops_json_ints(&output, keys, vals, 6);
 	/* One guid asked: the sweep is about it (external_ref). */
 	if (r.nasked == 1)
 		r.op.external_ref = r.last_guid;
-	if (db_ops_finish(r.db, &r.op, output,
+	if (db_ops_finish(r.db, &r.op, output.buf,
 	        rc != 0 && !ops_has_failed(&r.op) ? "run: the database failed"
 	                                          : NULL) != DB_OK)
 		rc = EXIT_FAILED;
@@ -567,6 +587,7 @@ main(void)
 	    cnt.apps, cnt.listed, cnt.missed, cnt.requested, cnt.skipped,
 	    cnt.failed, ms);
 out:
+	buf_release(&output);
 	run_release(&r);
 	return rc;
 }

@@ -10,7 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "config.h"
-#include "fetch.h"
+#include "httpc.h"
 #include "json.h"
 #include "log.h"
 #include "table.h"
@@ -20,6 +20,8 @@
 #define CLI_MAX_LIST    (64u * 1024 * 1024)
 #define CLI_MAX_PAYLOAD (64u * 1024 * 1024)
 #define CLI_MAX_GITHUB  (1024u * 1024)
+/* Milliseconds allowed for one request. */
+#define CLI_TIMEOUT_MS 30000
 /* How much of a server's error message an error line quotes. */
 #define CLI_MAX_QUOTE 200
 
@@ -210,7 +212,8 @@ cli_check_applies(const struct cli_options *o, const bool *seen, char *err,
 			return -1;
 		}
 	if (o->selector == CLI_SELECTOR_OPERATION &&
-	    (seen[CLI_OPT_SINCE] || seen[CLI_OPT_UNTIL] || seen[CLI_OPT_LIMIT])) {
+	    (seen[CLI_OPT_SINCE] || seen[CLI_OPT_UNTIL] ||
+	        seen[CLI_OPT_LIMIT])) {
 		(void)snprintf(err, errlen, "--since, --until and --limit go "
 		    "with --operations, not --operation");
 		return -1;
@@ -297,93 +300,6 @@ cli_is_valid_login(const char *s)
 			return false;
 	}
 	return true;
-}
-
-/* Return true when 'host' (n bytes, brackets kept) is a loopback host. */
-static bool
-cli_is_loopback(const char *host, size_t n)
-{
-	if ((n == 9 && strncasecmp(host, "localhost", 9) == 0) ||
-	    (n == 5 && strncmp(host, "[::1]", 5) == 0))
-		return true;
-	if (n < 4 || strncmp(host, "127.", 4) != 0)
-		return false;
-	for (size_t i = 4; i < n; i++)
-		if (!(host[i] == '.' || (host[i] >= '0' && host[i] <= '9')))
-			return false;
-	return true;
-}
-
-int
-cli_url_check(const char *url, char *err, size_t errlen)
-{
-	const char *rest, *host, *host_end, *end;
-	bool tls;
-	int64_t port;
-	char digits[8];
-
-	for (const char *p = url; *p != '\0'; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
-			(void)snprintf(err, errlen,
-			    "spaces, control or non-ASCII characters in the URL");
-			return -1;
-		}
-	if (strncasecmp(url, "https://", 8) == 0) {
-		tls = true;
-		rest = url + 8;
-	} else if (strncasecmp(url, "http://", 7) == 0) {
-		tls = false;
-		rest = url + 7;
-	} else {
-		(void)snprintf(err, errlen, "not an http(s) URL: '%.80s'", url);
-		return -1;
-	}
-	if (strpbrk(url, "?#") != NULL) {
-		(void)snprintf(err, errlen,
-		    "no query or fragment allowed: '%.80s'", url);
-		return -1;
-	}
-	end = rest + strcspn(rest, "/");
-	if (memchr(rest, '@', (size_t)(end - rest)) != NULL) {
-		(void)snprintf(err, errlen, "no user info allowed in the URL");
-		return -1;
-	}
-	host = rest;
-	if (*host == '[') {
-		const char *rb = memchr(host, ']', (size_t)(end - host));
-
-		host_end = rb == NULL ? host : rb + 1;
-	} else
-		host_end = host + strcspn(host, ":/");
-	if (host_end == host) {
-		(void)snprintf(err, errlen, "no host in the URL: '%.80s'", url);
-		return -1;
-	}
-	if (*host_end == ':') {
-		size_t n = (size_t)(end - host_end - 1);
-
-		if (n == 0 || n >= sizeof(digits)) {
-			(void)snprintf(err, errlen, "bad port in '%.80s'", url);
-			return -1;
-		}
-		memcpy(digits, host_end + 1, n);
-		digits[n] = '\0';
-		if (parse_int64(digits, 1, 65535, &port) == -1) {
-			(void)snprintf(err, errlen, "bad port in '%.80s'", url);
-			return -1;
-		}
-	} else if (host_end != end) {
-		(void)snprintf(err, errlen, "bad host in '%.80s'", url);
-		return -1;
-	}
-	if (!tls && !cli_is_loopback(host, (size_t)(host_end - host))) {
-		(void)snprintf(err, errlen,
-		    "plain http is only allowed to a loopback host, so that "
-		    "the token stays off the network; use https: '%.80s'",
-		    url);
-		return -1;
-	}
-	return 0;
 }
 
 int
@@ -535,11 +451,11 @@ struct cli_ctx {
 	const struct cli_options *o;
 	const char *base;
 	const char *api;
-	struct fetch fetch;
+	struct httpc http;
 	struct buf auth;    /* "Authorization: Bearer <trace token>", wiped */
 	struct buf gh_auth; /* the same for GITHUB_TOKEN, or empty */
 	struct buf url;
-	struct fetch_reply reply;
+	struct httpc_request reply; /* the last request and its reply */
 };
 
 /*
@@ -548,9 +464,9 @@ struct cli_ctx {
  * when there is none.
  */
 static void
-cli_quote(const struct fetch_reply *r, const char *key, struct buf *q)
+cli_quote(const struct httpc_request *r, const char *key, struct buf *q)
 {
-	cJSON *doc = json_parse(r->body.buf, r->body.len);
+	cJSON *doc = json_parse(r->reply.buf, r->reply.len);
 	const char *msg = json_string(doc, key);
 
 	buf_reset(q);
@@ -570,22 +486,28 @@ cli_quote(const struct fetch_reply *r, const char *key, struct buf *q)
 static enum cli_status
 cli_get(struct cli_ctx *ctx, const char *const *headers, size_t n, size_t max)
 {
-	char err[320];
+	struct httpc_request *r = &ctx->reply;
 
-	switch (fetch_get(&ctx->fetch, ctx->url.buf, headers, n, max,
-	    &ctx->reply, err, sizeof(err))) {
-	case FETCH_OK:
+	httpc_request_release(r);
+	memset(r, 0, sizeof(*r));
+	r->url = ctx->url.buf;
+	r->headers = headers;
+	r->nheaders = n;
+	r->max = max;
+	(void)httpc_run(&ctx->http, r, 1, 1);
+	switch (r->result) {
+	case HTTPC_OK:
 		return CLI_OK;
-	case FETCH_NETWORK:
-		log_warnx("cannot reach %s: %s", ctx->url.buf, err);
+	case HTTPC_NETWORK:
+		log_warnx("cannot reach %s: %s", ctx->url.buf, r->error);
 		return CLI_NETWORK;
-	case FETCH_TOO_LARGE:
-		log_warnx("%s: %s", ctx->url.buf, err);
+	case HTTPC_TOO_LARGE:
+		log_warnx("%s: %s", ctx->url.buf, r->error);
 		return CLI_SERVER;
-	case FETCH_ERROR:
+	case HTTPC_ERROR:
 		break;
 	}
-	log_warnx("%s: %s", ctx->url.buf, err);
+	log_warnx("%s: %s", ctx->url.buf, r->error);
 	return CLI_FAILURE;
 }
 
@@ -672,7 +594,7 @@ cli_resolve(struct cli_ctx *ctx, int64_t *id)
 			st = CLI_SERVER;
 			goto out;
 		}
-		doc = json_parse(ctx->reply.body.buf, ctx->reply.body.len);
+		doc = json_parse(ctx->reply.reply.buf, ctx->reply.reply.len);
 		if (json_int64(doc, "id", 1, INT64_MAX, id) != 0) {
 			log_warnx("github: %s: no account id in the reply",
 			    ctx->url.buf);
@@ -762,7 +684,7 @@ cli_timeline(struct cli_ctx *ctx, int64_t entity_id, cJSON **doc)
 		if ((st = cli_get_instlog(ctx, what, CLI_MAX_LIST)) != CLI_OK)
 			goto out;
 		cJSON_Delete(page);
-		page = json_parse(ctx->reply.body.buf, ctx->reply.body.len);
+		page = json_parse(ctx->reply.reply.buf, ctx->reply.reply.len);
 		events = cJSON_GetObjectItemCaseSensitive(page, "events");
 		if (!cJSON_IsArray(events)) {
 			log_warnx("%s: not a trace document", ctx->url.buf);
@@ -843,15 +765,15 @@ cli_payloads(struct cli_ctx *ctx, cJSON *doc, FILE *out, unsigned flags,
 		if ((st = cli_get_instlog(ctx, what, CLI_MAX_PAYLOAD)) !=
 		    CLI_OK)
 			return st;
-		p = json_parse(ctx->reply.body.buf, ctx->reply.body.len);
+		p = json_parse(ctx->reply.reply.buf, ctx->reply.reply.len);
 		if (!cJSON_IsObject(p)) {
 			cJSON_Delete(p);
 			log_warnx("%s: not a payload document", ctx->url.buf);
 			return CLI_SERVER;
 		}
 		if (ctx->o->json) {
-			(void)fwrite(ctx->reply.body.buf, 1,
-			    ctx->reply.body.len, out);
+			(void)fwrite(ctx->reply.reply.buf, 1,
+			    ctx->reply.reply.len, out);
 		} else {
 			cli_fill_auth_row(e, p);
 			if (table_render_payload(text, p, flags) == -1) {
@@ -879,8 +801,11 @@ cli_operations(struct cli_ctx *ctx, FILE *out, unsigned flags)
 	enum cli_status st;
 
 	buf_init(&text);
-	(void)snprintf(what, sizeof(what), one ? "operation %lld" : "operations",
-	    (long long)ctx->o->id);
+	if (one)
+		(void)snprintf(what, sizeof(what), "operation %lld",
+		    (long long)ctx->o->id);
+	else
+		(void)snprintf(what, sizeof(what), "operations");
 	if (cli_ops_url(&ctx->url, ctx->base, ctx->o) == -1) {
 		st = CLI_FAILURE;
 		goto out;
@@ -888,10 +813,11 @@ cli_operations(struct cli_ctx *ctx, FILE *out, unsigned flags)
 	if ((st = cli_get_instlog(ctx, what, CLI_MAX_LIST)) != CLI_OK)
 		goto out;
 	if (ctx->o->json) {
-		(void)fwrite(ctx->reply.body.buf, 1, ctx->reply.body.len, out);
+		(void)fwrite(ctx->reply.reply.buf, 1, ctx->reply.reply.len,
+		    out);
 		goto out;
 	}
-	doc = json_parse(ctx->reply.body.buf, ctx->reply.body.len);
+	doc = json_parse(ctx->reply.reply.buf, ctx->reply.reply.len);
 	if ((one ? table_render_operation(&text, doc, flags)
 	         : table_render_operations(&text, doc, flags)) == -1) {
 		log_warnx("%s: not an operations document", ctx->url.buf);
@@ -967,7 +893,7 @@ cli_run(const struct cli_options *o, FILE *out, bool color)
 	struct cli_ctx ctx;
 	struct buf text, payloads;
 	cJSON *doc = NULL;
-	char *json = NULL;
+	struct json_writer w;
 	int64_t entity_id = o->id;
 	unsigned flags = color ? TABLE_COLOR : 0;
 	enum cli_status st = CLI_FAILURE;
@@ -980,11 +906,10 @@ cli_run(const struct cli_options *o, FILE *out, bool color)
 	buf_init(&ctx.url);
 	buf_init(&text);
 	buf_init(&payloads);
-	fetch_reply_init(&ctx.reply);
 
 	ctx.base =
 	    o->url != NULL ? o->url : cli_env("INSTLOG_URL", CLI_URL_DEFAULT);
-	if (cli_url_check(ctx.base, err, sizeof(err)) == -1) {
+	if (httpc_url_check(ctx.base, HTTPC_URL_BASE, err, sizeof(err)) == -1) {
 		log_warnx("%s: %s", o->url != NULL ? "--url" : "INSTLOG_URL",
 		    err);
 		st = CLI_USAGE;
@@ -993,10 +918,8 @@ cli_run(const struct cli_options *o, FILE *out, bool color)
 	if ((st = cli_bearer("TRACE_API_SECRET", true, &ctx.auth)) != CLI_OK)
 		goto out;
 	st = CLI_FAILURE;
-	if (fetch_init(&ctx.fetch) == -1) {
-		log_warnx("cannot initialise libcurl");
+	if (httpc_init(&ctx.http, "instlog-trace/1", CLI_TIMEOUT_MS) == -1)
 		goto out;
-	}
 	if (o->selector == CLI_SELECTOR_OPERATIONS ||
 	    o->selector == CLI_SELECTOR_OPERATION) {
 		if ((st = cli_operations(&ctx, out, flags)) != CLI_OK)
@@ -1006,7 +929,8 @@ cli_run(const struct cli_options *o, FILE *out, bool color)
 	}
 	if (o->selector == CLI_SELECTOR_ENTITY_NAME) {
 		ctx.api = cli_env("GITHUB_API_URL", CLI_GITHUB_URL_DEFAULT);
-		if (cli_url_check(ctx.api, err, sizeof(err)) == -1) {
+		if (httpc_url_check(ctx.api, HTTPC_URL_BASE, err,
+		        sizeof(err)) == -1) {
 			log_warnx("GITHUB_API_URL: %s", err);
 			st = CLI_USAGE;
 			goto out;
@@ -1020,11 +944,13 @@ cli_run(const struct cli_options *o, FILE *out, bool color)
 		goto out;
 	st = CLI_FAILURE;
 	if (o->json && !o->all)
-		(void)fwrite(ctx.reply.body.buf, 1, ctx.reply.body.len, out);
+		(void)fwrite(ctx.reply.reply.buf, 1, ctx.reply.reply.len, out);
 	else if (o->json) {
-		if ((json = cJSON_PrintUnformatted(doc)) == NULL)
+		json_writer_init(&w, &text);
+		json_put_tree(&w, doc);
+		if (json_writer_finish(&w) == -1 || buf_puts(&text, "\n") == -1)
 			goto out;
-		(void)fprintf(out, "%s\n", json);
+		(void)fwrite(text.buf, 1, text.len, out);
 	}
 	if (o->verbose &&
 	    (st = cli_payloads(&ctx, doc, out, flags, &payloads)) != CLI_OK)
@@ -1047,10 +973,9 @@ flush:
 	}
 	st = CLI_OK;
 out:
-	cJSON_free(json);
 	cJSON_Delete(doc);
-	fetch_reply_release(&ctx.reply);
-	fetch_release(&ctx.fetch);
+	httpc_request_release(&ctx.reply);
+	httpc_release(&ctx.http);
 	cli_wipe(&ctx.auth);
 	cli_wipe(&ctx.gh_auth);
 	buf_release(&ctx.url);

@@ -88,15 +88,6 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err,
 bool cli_is_valid_login(const char *s);
 
 /*
- * Check that 'url' is a base URL the client may use: http:// or https://,
- * a host, an optional port and path, no user info, query or fragment.
- * Plain http is accepted only for a loopback host (localhost, 127.x.x.x,
- * [::1]), so that no token crosses a network in clear.  Returns 0, or -1
- * with a message in 'err'.
- */
-int cli_url_check(const char *url, char *err, size_t errlen);
-
-/*
  * Append 's' to 'b' percent-encoded: every byte but the RFC 3986
  * unreserved characters (letters, digits, '-', '.', '_', '~') becomes
  * %XX.  Returns 0 or -1 (out of memory).

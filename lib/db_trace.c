@@ -64,39 +64,61 @@ db_trace_entity_of_job(struct db *db, int64_t id, int64_t *entity_id)
 	return lookup_id(db, __func__, SQL_ENTITY_OF_JOB, id, entity_id);
 }
 
+/* Copy column 'col' into 'pool' at *off; NULL for SQL null. */
+static const char *
+pool_copy(char *pool, size_t *off, const PGresult *res, int row, int col)
+{
+	const char *v;
+	size_t n;
+
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	v = PQgetvalue(res, row, col);
+	n = strlen(v) + 1;
+	memcpy(pool + *off, v, n);
+	*off += n;
+	return pool + *off - n;
+}
+
 #define SQL_PAYLOAD \
 	"SELECT id, event, " SQL_UTC("received_at") ", payload::text, " \
 	"translate(encode(raw_body, 'base64'), E'\\n', '') " \
 	"FROM installation_events WHERE id = $1::bigint"
 
 enum db_status
-db_trace_payload(struct db *db, int64_t id, struct buf *out)
+db_trace_payload(struct db *db, int64_t id, struct trace_payload *out)
 {
 	char v[24];
 	const char *values[1] = { v };
 	PGresult *res = NULL;
 	enum db_status st;
+	size_t need = 0, off = 0;
 
+	memset(out, 0, sizeof(*out));
 	(void)snprintf(v, sizeof(v), "%" PRId64, id);
 	st = db_exec(db, __func__, SQL_PAYLOAD, 1, values, NULL, NULL, &res);
 	if (st == DB_OK && PQntuples(res) == 0)
 		st = DB_NOTFOUND;
 	if (st != DB_OK)
 		goto out;
-	if (buf_printf(out, "{\"id\":%s,\"event\":", PQgetvalue(res, 0, 0)) ==
-		-1 ||
-	    buf_put_json_string(out, PQgetvalue(res, 0, 1)) == -1 ||
-	    buf_puts(out, ",\"received_at\":") == -1 ||
-	    buf_put_json_string(out, PQgetvalue(res, 0, 2)) == -1 ||
-	    buf_puts(out, ",\"payload\":") == -1 ||
-	    buf_puts(out, PQgetvalue(res, 0, 3)) == -1 ||
-	    (!PQgetisnull(res, 0, 4) &&
-	    (buf_puts(out, ",\"raw_body_base64\":") == -1 ||
-	    buf_put_json_string(out, PQgetvalue(res, 0, 4)) == -1)) ||
-	    buf_puts(out, "}\n") == -1)
+	for (int c = 1; c < PQnfields(res); c++)
+		need += (size_t)PQgetlength(res, 0, c) + 1;
+	if ((out->strings = malloc(need)) == NULL) {
+		st = DB_ERROR;
+		goto out;
+	}
+	out->id = db_int64(res, 0, 0);
+	out->event = pool_copy(out->strings, &off, res, 0, 1);
+	out->received_at = pool_copy(out->strings, &off, res, 0, 2);
+	out->payload = pool_copy(out->strings, &off, res, 0, 3);
+	out->raw_body_base64 = pool_copy(out->strings, &off, res, 0, 4);
+	if (out->event == NULL || out->received_at == NULL ||
+	    out->payload == NULL)
 		st = DB_ERROR;
 out:
 	PQclear(res);
+	if (st != DB_OK)
+		trace_payload_release(out);
 	return st;
 }
 
@@ -142,22 +164,6 @@ out:
 	"WHERE d.delivery_id = e.delivery_id AND d.entity_id = e.entity_id " \
 	"AND (d.received_at, d.id) < (e.received_at, e.id))) " \
 	"ORDER BY e.received_at, e.id LIMIT $6::bigint"
-
-/* Copy column 'col' into 'pool' at *off; NULL for SQL null. */
-static const char *
-pool_copy(char *pool, size_t *off, const PGresult *res, int row, int col)
-{
-	const char *v;
-	size_t n;
-
-	if (PQgetisnull(res, row, col))
-		return NULL;
-	v = PQgetvalue(res, row, col);
-	n = strlen(v) + 1;
-	memcpy(pool + *off, v, n);
-	*off += n;
-	return pool + *off - n;
-}
 
 #define SQL_ENTITY_EXISTS \
 	"SELECT 1 FROM installation_events WHERE entity_id = $1::bigint LIMIT 1"

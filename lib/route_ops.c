@@ -10,7 +10,7 @@
 #include "log.h"
 #include "route.h"
 #include "str.h"
-#include "trace.h"
+#include "utc.h"
 
 /*
  * Read query parameter 'name' into 'v'.  Returns 1 present, 0 absent, or
@@ -52,6 +52,7 @@ filter_parse(const char *query, time_t now, struct db_ops_filter *f, char *err,
 {
 	static const char *const ids[] = { "installation_id", "entity_id",
 		"cursor" };
+	struct utc_time t;
 	char v[128];
 	int r;
 
@@ -87,7 +88,9 @@ filter_parse(const char *query, time_t now, struct db_ops_filter *f, char *err,
 		if ((r = param(query, name, v, sizeof(v), err, errlen)) == -1)
 			return -1;
 		if (r == 1 &&
-		    trace_time_parse(v, now, dst, sizeof(f->since)) == -1) {
+		    (utc_parse(v, UTC_LENIENT | UTC_AGO, now, &t) == -1 ||
+		        utc_format(t.secs, t.usec, UTC_MICROS, dst,
+		            sizeof(f->since)) == -1)) {
 			(void)snprintf(err, errlen,
 			    "%s: expected an RFC 3339 "
 			    "time or a relative one like 30m, 1h, 7d",

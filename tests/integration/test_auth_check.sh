@@ -41,12 +41,8 @@ ac_fake_start() {
 	    >"$TEST_TMP/fake.out" 2>&1 &
 	AC_FAKE_PID=$!
 	trap 'kill "$AC_FAKE_PID" 2>/dev/null; wait "$AC_FAKE_PID" 2>/dev/null' EXIT
-	for _ in $(seq 1 100); do
-		port=$(sed -n 's/^fake_github: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$TEST_TMP/fake.out")
-		[ -n "$port" ] && break
-		sleep 0.05
-	done
-	[ -n "$port" ] || { fail "fake_github did not start: $(cat "$TEST_TMP/fake.out")"; return 1; }
+	port=$(listening_port "$TEST_TMP/fake.out" fake_github) ||
+	    { fail "fake_github did not start: $(cat "$TEST_TMP/fake.out")"; return 1; }
 	export GITHUB_API_URL=http://127.0.0.1:$port
 }
 
@@ -294,6 +290,9 @@ test_auth_bad_config_exit_2() {
 	 ac_expect_config_error "bad app id" "*GITHUB_APP_ORG_ID*'abc'*")
 	(export GITHUB_API_URL=http://api.github.com
 	 ac_expect_config_error "plain http" "*must be https://*")
+	# Issue 12, finding 4: user info is refused, not read as a port.
+	(export GITHUB_API_URL=http://127.0.0.1:1@evil.example
+	 ac_expect_config_error "user info" "*must be https://*no user info*")
 	(export INSTLOG_AUTH_PARALLEL=0
 	 ac_expect_config_error "parallelism" "*INSTLOG_AUTH_PARALLEL*'0'*")
 	(unset DATABASE_URL
@@ -301,6 +300,20 @@ test_auth_bad_config_exit_2() {
 	assert_eq 0 "$(ac_requests)" "no request"
 	assert_eq 0 "$(ac_scheduler_rows)" "no row"
 	assert_eq pending "$(sql 'SELECT status FROM jobs WHERE job_id = 700081')" "job"
+}
+
+# Issue 12, finding 1: with every proxy variable set, the JWT goes to the
+# loopback API directly, never to the proxy.
+test_auth_loopback_never_through_a_proxy() {
+	db_reset
+	ac_env
+	ac_fake_start
+	ac_queue 700091 8191 Organization 7091 org-p org-p/r
+	proxy_start || return
+	ac_run
+	assert_eq 0 "$RC" "exit status ($ERR)"
+	assert_eq 1 "$(ac_requests 'app=101 installation=8191 status=201')" "request"
+	assert_proxy_unused auth_check
 }
 
 test_auth_lock_held_exits_quietly() {

@@ -423,6 +423,24 @@ test_entity_name_through_fake_github() {
 	assert_error 2 "GITHUB_API_URL: plain http is only allowed to a loopback host"
 }
 
+# Issue 12, finding 1: with every proxy variable set, neither the trace
+# requests (and their token) nor the GitHub lookup leave for the proxy.
+test_loopback_never_through_a_proxy() {
+	cli_deliver installation installation.created 8220 proxy-user 8320
+	mini_nginx github 'server {
+		listen 127.0.0.1:@PORT@;
+		location = /users/proxy-user { return 200 "{\"login\":\"proxy-user\",\"id\":8220,\"type\":\"User\"}"; }
+		location / { return 404 "{\"message\":\"Not Found\"}"; }
+	}'
+	proxy_start || return
+	GITHUB_API_URL=$MINI_URL cli --entity-name proxy-user --verbose
+	assert_rc 0
+	cli --installation-id 8320 --json
+	assert_rc 0
+	assert_eq 8220 "$(jq .entity_id "$TEST_TMP/cli.out")" "entity through the stack"
+	assert_proxy_unused instlog-trace
+}
+
 test_make_install_honours_prefix() {
 	local dest=$TEST_TMP/dest
 	make -s -C "$TOP" install DESTDIR="$dest" PREFIX=/opt/instlog >"$TEST_TMP/make.out" 2>&1 ||

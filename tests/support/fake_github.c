@@ -49,7 +49,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "github.h"
+#include "jwt.h"
 #include "json.h"
 #include "str.h"
 
@@ -176,7 +176,7 @@ part_json(const char *p, size_t len)
 	cJSON *root = NULL;
 
 	buf_init(&dec);
-	if (github_base64url_decode(p, len, &dec) == 0 && dec.len > 0)
+	if (jwt_base64url_decode(p, len, &dec) == 0 && dec.len > 0)
 		root = json_parse(dec.buf, dec.len);
 	buf_release(&dec);
 	if (root != NULL && !cJSON_IsObject(root)) {
@@ -215,7 +215,7 @@ jwt_verify(const char *auth, int64_t *app_id, const char **why)
 		goto out;
 	if ((hdr = part_json(jwt, (size_t)(d1 - jwt))) == NULL ||
 	    (claims = part_json(d1 + 1, (size_t)(d2 - d1 - 1))) == NULL ||
-	    github_base64url_decode(d2 + 1, strlen(d2 + 1), &sig) == -1)
+	    jwt_base64url_decode(d2 + 1, strlen(d2 + 1), &sig) == -1)
 		goto out;
 	alg = json_string(hdr, "alg");
 	typ = json_string(hdr, "typ");

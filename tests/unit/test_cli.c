@@ -186,55 +186,6 @@ cli_logins(void **state)
 }
 
 static void
-cli_url_checks(void **state)
-{
-	static const char *const good[] = { "http://127.0.0.1:8080",
-		"http://127.0.0.1:8080/", "http://localhost",
-		"HTTP://LOCALHOST:1", "http://[::1]:8080/instlog",
-		"http://127.1.2.3/x/y", "https://instlog.example.com",
-		"https://10.0.0.1:8443/base/", "https://[2001:db8::1]:443",
-		"https://api.github.com" };
-	static const struct {
-		const char *url, *err;
-	} bad[] = {
-		{ "http://instlog.example.com", "plain http is only allowed" },
-		{ "http://127.0.0.1.example.com",
-		    "plain http is only allowed" },
-		{ "http://10.0.0.1:8080", "plain http is only allowed" },
-		{ "ftp://127.0.0.1", "not an http(s) URL" },
-		{ "127.0.0.1:8080", "not an http(s) URL" },
-		{ "", "not an http" },
-		{ "http://", "no host" },
-		{ "https://:8080", "no host" },
-		{ "http://127.0.0.1:", "bad port" },
-		{ "http://127.0.0.1:0", "bad port" },
-		{ "http://127.0.0.1:65536", "bad port" },
-		{ "http://127.0.0.1:80x", "bad port" },
-		{ "http://user:pw@127.0.0.1", "no user info" },
-		{ "http://127.0.0.1/?a=b", "no query or fragment" },
-		{ "http://127.0.0.1/#x", "no query or fragment" },
-		{ "http://127.0.0.1/a b", "spaces, control" },
-		{ "http://127.0.0.1/\r\nX: y", "spaces, control" },
-		{ "https://[::1", "no host" },
-		{ "https://[::1]x", "bad host" },
-	};
-	char err[256];
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		if (cli_url_check(good[i], err, sizeof(err)) != 0)
-			fail_msg("'%s' refused: %s", good[i], err);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		err[0] = '\0';
-		if (cli_url_check(bad[i].url, err, sizeof(err)) != -1)
-			fail_msg("'%s' accepted", bad[i].url);
-		if (strncmp(err, bad[i].err, strlen(bad[i].err)) != 0)
-			fail_msg("'%s': '%s' does not start with '%s'",
-			    bad[i].url, err, bad[i].err);
-	}
-}
-
-static void
 cli_url_encoding(void **state)
 {
 	static const struct {
@@ -363,7 +314,6 @@ main(void)
 		cmocka_unit_test(cli_parse_refuses),
 		cmocka_unit_test(cli_parse_help_wins),
 		cmocka_unit_test(cli_logins),
-		cmocka_unit_test(cli_url_checks),
 		cmocka_unit_test(cli_url_encoding),
 		cmocka_unit_test(cli_urls),
 		cmocka_unit_test(cli_http_statuses),
