@@ -14,12 +14,6 @@
 #include "outcome.h"
 #include "str.h"
 
-enum db_status
-db_auth_lock_try(struct db *db, bool *got)
-{
-	return db_lock_try(db, DB_AUTH_LOCK_KEY, got);
-}
-
 /*
  * The lowest-numbered pending job of every installation, and whether the
  * cache holds a valid entry for the app variant of that job's entity.
@@ -140,9 +134,9 @@ out:
 }
 
 /*
- * One statement, so one transaction: the scheduler row, and for a 404
- * ($12) the installation's pending jobs failed.  The payload is built
- * here so that its shape is exactly DESIGN §5's, with the operation
+ * One statement, so one transaction: the scheduler row, and for an
+ * installation not found ($12) its pending jobs failed.  The payload is
+ * built here so that its shape is exactly DESIGN §5's, with the operation
  * ($13) that wrote it; failure_info names it too.
  */
 #define SQL_AUTH_FAILURE                                              \
@@ -177,7 +171,7 @@ db_auth_failure_record(struct db *db, const struct db_auth_failure *f,
 	const struct db_auth_target *t = f->target;
 	char app[24], inst[24], ent[24], job[24], status[24], op[24];
 	const char *values[13];
-	bool is_404 = f->http_status == 404;
+	bool is_404 = f->not_found;
 	PGresult *res = NULL;
 	enum db_status st;
 

@@ -35,7 +35,9 @@ enum db_status db_trace_payload(struct db *db, int64_t id,
 /*
  * Read one page of the timeline of 'entity_id' under 'p' into *page.
  * Returns DB_OK (release *page with trace_page_release()), DB_NOTFOUND
- * when the entity has no event at all, or an error.
+ * when the entity has no event at all, DB_REFUSED when p->cursor is not
+ * an event of the entity (no next_cursor handed out for it), or an
+ * error.
  */
 enum db_status db_trace_page(struct db *db, int64_t entity_id,
     const struct trace_params *p, struct trace_page *page);

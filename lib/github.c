@@ -220,6 +220,12 @@ github_link_next(const char *value, size_t len, char **url)
 	}
 }
 
+bool
+github_is_not_found(const struct github_response *r)
+{
+	return r->status == 404 && r->is_error_body;
+}
+
 void
 github_response_release(struct github_response *r)
 {
@@ -233,6 +239,7 @@ github_response_release(struct github_response *r)
 	free(r->link_next);
 	r->link_next = NULL;
 	r->status = 0;
+	r->is_error_body = false;
 	r->error[0] = '\0';
 }
 

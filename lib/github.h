@@ -83,6 +83,13 @@ struct github_response {
 	char		 error[GITHUB_ERROR_SIZE];
 };
 
+/*
+ * Return true when 'r' is GitHub's own "not found": a 404 whose body is
+ * GitHub's JSON error document.  A 404 from anything else on the way (a
+ * wrong GITHUB_API_URL, a proxy's HTML page) is not.
+ */
+bool github_is_not_found(const struct github_response *r);
+
 /* Release what 'r' holds (NULL accepted), wiping the body first. */
 void github_response_release(struct github_response *r);
 

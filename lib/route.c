@@ -51,7 +51,10 @@ route_trace_list(struct route_ctx *ctx, int64_t entity_id,
 		goto out;
 	}
 	if ((ds = db_trace_page(ctx->db, entity_id, &p, &page)) != DB_OK) {
-		route_db_error(resp, ds, "entity");
+		if (ds == DB_REFUSED)
+			http_error(resp, 400, TRACE_CURSOR_ERROR);
+		else
+			route_db_error(resp, ds, "entity");
 		goto out;
 	}
 	if ((ds = db_trace_fold_rows(ctx->db, entity_id, p.at, &rows)) !=

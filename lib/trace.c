@@ -81,8 +81,7 @@ trace_params_parse(const char *query, time_t now, struct trace_params *p,
 	if ((r = param(query, "cursor", v, sizeof(v), err, errlen)) == -1)
 		return -1;
 	if (r == 1 && parse_int64(v, 1, INT64_MAX, &p->cursor) == -1) {
-		(void)snprintf(err, errlen, "cursor: expected the next_cursor "
-		    "of a previous page");
+		(void)snprintf(err, errlen, "%s", TRACE_CURSOR_ERROR);
 		return -1;
 	}
 	if ((r = param(query, "dedupe", v, sizeof(v), err, errlen)) == -1)

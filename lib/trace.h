@@ -10,6 +10,9 @@
 
 #include "str.h"
 
+/* The 400 message for a cursor that is no next_cursor of this entity. */
+#define TRACE_CURSOR_ERROR "cursor: expected the next_cursor of a previous page"
+
 #define TRACE_LIMIT_DEFAULT 500
 #define TRACE_LIMIT_MAX	    5000
 

@@ -305,6 +305,34 @@ cli_http_statuses(void **state)
 	assert_int_equal(CLI_NETWORK, 6);
 }
 
+/*
+ * Issue 12, finding 3: cursors need not grow (a replayed row keeps its
+ * arrival time but gets a higher id); only one followed before is a loop.
+ */
+static void
+cli_cursors_catch_loops_only(void **state)
+{
+	struct cli_cursors c;
+
+	(void)state;
+	cli_cursors_init(&c);
+	assert_int_equal(cli_cursors_add(&c, 50), 0);
+	assert_int_equal(cli_cursors_add(&c, 30), 0);
+	assert_int_equal(cli_cursors_add(&c, 90), 0);
+	assert_int_equal(cli_cursors_add(&c, 30), 1);
+	assert_int_equal(cli_cursors_add(&c, 0), -1);
+	assert_int_equal(cli_cursors_add(&c, -5), -1);
+	/* Through a few growths of the table, in falling order. */
+	for (int64_t v = 5000; v > 100; v--)
+		assert_int_equal(cli_cursors_add(&c, v), 0);
+	for (int64_t v = 101; v <= 5000; v += 7)
+		assert_int_equal(cli_cursors_add(&c, v), 1);
+	assert_int_equal(cli_cursors_add(&c, INT64_MAX), 0);
+	assert_int_equal(cli_cursors_add(&c, INT64_MAX), 1);
+	cli_cursors_release(&c);
+	cli_cursors_release(NULL);
+}
+
 int
 main(void)
 {
@@ -317,6 +345,7 @@ main(void)
 		cmocka_unit_test(cli_url_encoding),
 		cmocka_unit_test(cli_urls),
 		cmocka_unit_test(cli_http_statuses),
+		cmocka_unit_test(cli_cursors_catch_loops_only),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -632,12 +632,72 @@ cli_what(const struct cli_options *o, int64_t entity_id, char *dst, size_t size)
 	}
 }
 
+void
+cli_cursors_init(struct cli_cursors *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+void
+cli_cursors_release(struct cli_cursors *c)
+{
+	if (c == NULL)
+		return;
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Slot of 'v' in the open-addressing table 't' of 'cap' (a power of 2). */
+static size_t
+cli_cursor_slot(const int64_t *t, size_t cap, int64_t v)
+{
+	size_t i = (size_t)((uint64_t)v * 0x9e3779b97f4a7c15ULL) & (cap - 1);
+
+	while (t[i] != 0 && t[i] != v)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+int
+cli_cursors_add(struct cli_cursors *c, int64_t v)
+{
+	int64_t *t;
+	size_t cap;
+
+	if (v <= 0)
+		return -1;
+	if (c->n == CLI_MAX_PAGES)
+		return 1;
+	/* Keep the table at most half full. */
+	if (2 * (c->n + 1) > c->cap) {
+		cap = c->cap == 0 ? 64 : c->cap * 2;
+		if ((t = calloc(cap, sizeof(*t))) == NULL)
+			return -1;
+		for (size_t i = 0; i < c->cap; i++)
+			if (c->v[i] != 0)
+				t[cli_cursor_slot(t, cap, c->v[i])] = c->v[i];
+		free(c->v);
+		c->v = t;
+		c->cap = cap;
+	}
+	t = &c->v[cli_cursor_slot(c->v, c->cap, v)];
+	if (*t == v)
+		return 1;
+	*t = v;
+	c->n++;
+	return 0;
+}
+
 /*
- * Read the next_cursor of page 'doc' into 'cursor' ("" for none),
- * checking that it moves past *last.  Returns 0 or -1 (bad cursor).
+ * Read the next_cursor of page 'doc' into 'cursor' ("" for none).  Ids
+ * do not grow with received_at (a replayed row keeps its arrival time but
+ * gets a new id), so a cursor may be lower than the one before: only one
+ * already followed, which would loop, is refused.  Returns 0, or -1 (a
+ * bad or repeated cursor, or too many pages).
  */
 static int
-cli_next_cursor(const cJSON *doc, int64_t *last, char *cursor, size_t size)
+cli_next_cursor(const cJSON *doc, struct cli_cursors *seen, char *cursor,
+    size_t size)
 {
 	const cJSON *c = json_dig(doc, "next_cursor");
 	int64_t v;
@@ -650,9 +710,8 @@ cli_next_cursor(const cJSON *doc, int64_t *last, char *cursor, size_t size)
 			return -1;
 	} else if (json_int64(doc, "next_cursor", 1, INT64_MAX, &v) != 0)
 		return -1;
-	if (v <= *last)
+	if (cli_cursors_add(seen, v) != 0)
 		return -1;
-	*last = v;
 	(void)snprintf(cursor, size, "%lld", (long long)v);
 	return 0;
 }
@@ -668,10 +727,11 @@ cli_timeline(struct cli_ctx *ctx, int64_t entity_id, cJSON **doc)
 {
 	char what[96], cursor[24] = "";
 	cJSON *page = NULL, *acc = NULL, *events, *it;
-	int64_t last = 0;
+	struct cli_cursors seen;
 	enum cli_status st = CLI_FAILURE;
 
 	*doc = NULL;
+	cli_cursors_init(&seen);
 	cli_what(ctx->o, entity_id, what, sizeof(what));
 	if (ctx->o->all && (acc = cJSON_CreateArray()) == NULL)
 		goto out;
@@ -695,9 +755,11 @@ cli_timeline(struct cli_ctx *ctx, int64_t entity_id, cJSON **doc)
 			break;
 		while ((it = cJSON_DetachItemFromArray(events, 0)) != NULL)
 			cJSON_AddItemToArray(acc, it);
-		if (cli_next_cursor(page, &last, cursor, sizeof(cursor)) ==
+		if (cli_next_cursor(page, &seen, cursor, sizeof(cursor)) ==
 		    -1) {
-			log_warnx("%s: bad next_cursor", ctx->url.buf);
+			log_warnx("%s: bad next_cursor, or one already "
+			          "followed",
+			    ctx->url.buf);
 			st = CLI_SERVER;
 			goto out;
 		}
@@ -715,6 +777,7 @@ cli_timeline(struct cli_ctx *ctx, int64_t entity_id, cJSON **doc)
 	page = NULL;
 	st = CLI_OK;
 out:
+	cli_cursors_release(&seen);
 	cJSON_Delete(page);
 	cJSON_Delete(acc);
 	return st;

@@ -122,6 +122,33 @@ int cli_payload_url(struct buf *b, const char *base, int64_t id);
 int cli_github_url(struct buf *b, const char *api, const char *kind,
     const char *login);
 
+/* --all follows at most this many pages. */
+#define CLI_MAX_PAGES 1000000
+
+/*
+ * The cursors --all has followed, so that a server that hands one out
+ * again (a loop) is caught.  Initialise with cli_cursors_init(), release
+ * with cli_cursors_release().
+ */
+struct cli_cursors {
+	int64_t *v; /* open addressing; 0 is a free slot */
+	size_t n;
+	size_t cap;
+};
+
+void cli_cursors_init(struct cli_cursors *c);
+
+/* Free what 'c' holds (NULL accepted). */
+void cli_cursors_release(struct cli_cursors *c);
+
+/*
+ * Add the positive cursor 'v' to 'c'.  Returns 0 when it is new, 1 when
+ * it was there already or CLI_MAX_PAGES are, -1 when 'v' is not positive
+ * or memory ran out.  Cursors need not grow: ids do not follow
+ * received_at.
+ */
+int cli_cursors_add(struct cli_cursors *c, int64_t v);
+
 /*
  * The exit status for an HTTP 'status' from instlog or GitHub: CLI_OK
  * for 200, CLI_USAGE for 400, CLI_AUTH for 401 and 403, CLI_NOTFOUND for

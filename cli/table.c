@@ -184,15 +184,18 @@ table_eol(struct buf *out)
 	return buf_puts(out, "\n");
 }
 
-/* Append 's' between 'on' and RESET when colouring, else plain. */
+/*
+ * Append 's', made safe like every string from a server (table_fit()),
+ * between 'on' and RESET when colouring, else plain.  Returns 0 or -1.
+ */
 static int
 table_styled(struct buf *out, unsigned flags, const char *on, const char *s)
 {
-	if (!(flags & TABLE_COLOR))
-		return buf_puts(out, s);
-	if (buf_puts(out, on) == -1 || buf_puts(out, s) == -1)
+	if ((flags & TABLE_COLOR) && buf_puts(out, on) == -1)
 		return -1;
-	return buf_puts(out, RESET);
+	if (table_fit(out, s, TABLE_WIDTH) == -1)
+		return -1;
+	return (flags & TABLE_COLOR) ? buf_puts(out, RESET) : 0;
 }
 
 /*
