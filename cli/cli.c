@@ -212,7 +212,8 @@ cli_check_applies(const struct cli_options *o, const bool *seen, char *err,
 			return -1;
 		}
 	if (o->selector == CLI_SELECTOR_OPERATION &&
-	    (seen[CLI_OPT_SINCE] || seen[CLI_OPT_UNTIL] || seen[CLI_OPT_LIMIT])) {
+	    (seen[CLI_OPT_SINCE] || seen[CLI_OPT_UNTIL] ||
+	        seen[CLI_OPT_LIMIT])) {
 		(void)snprintf(err, errlen, "--since, --until and --limit go "
 		    "with --operations, not --operation");
 		return -1;
@@ -863,8 +864,11 @@ cli_operations(struct cli_ctx *ctx, FILE *out, unsigned flags)
 	enum cli_status st;
 
 	buf_init(&text);
-	(void)snprintf(what, sizeof(what), one ? "operation %lld" : "operations",
-	    (long long)ctx->o->id);
+	if (one)
+		(void)snprintf(what, sizeof(what), "operation %lld",
+		    (long long)ctx->o->id);
+	else
+		(void)snprintf(what, sizeof(what), "operations");
 	if (cli_ops_url(&ctx->url, ctx->base, ctx->o) == -1) {
 		st = CLI_FAILURE;
 		goto out;
@@ -872,7 +876,8 @@ cli_operations(struct cli_ctx *ctx, FILE *out, unsigned flags)
 	if ((st = cli_get_instlog(ctx, what, CLI_MAX_LIST)) != CLI_OK)
 		goto out;
 	if (ctx->o->json) {
-		(void)fwrite(ctx->reply.reply.buf, 1, ctx->reply.reply.len, out);
+		(void)fwrite(ctx->reply.reply.buf, 1, ctx->reply.reply.len,
+		    out);
 		goto out;
 	}
 	doc = json_parse(ctx->reply.reply.buf, ctx->reply.reply.len);

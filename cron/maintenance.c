@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "db.h"
+#include "cronrun.h"
 #include "db_ops.h"
+#include "json.h"
 #include "log.h"
 #include "ops.h"
 #include "str.h"
@@ -24,24 +24,6 @@
 #define EVENTS_MONTHS     3
 #define OPS_DAYS          7
 
-/* Read INSTLOG_OPERATIONS_RETENTION_DAYS into *days.  Returns 0 or -1. */
-static int
-retention_days(int64_t *days)
-{
-	const char *v = getenv("INSTLOG_OPERATIONS_RETENTION_DAYS");
-
-	*days = RETENTION_DEFAULT;
-	if (v == NULL || *v == '\0')
-		return 0;
-	if (parse_int64(v, 1, RETENTION_MAX, days) == -1) {
-		log_warnx("config: INSTLOG_OPERATIONS_RETENTION_DAYS: not an "
-		          "integer in 1..%d: '%s'",
-		    RETENTION_MAX, v);
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * One partition step: "<name>" with {"created":N}, failed with libpq's
  * message.  Returns 0 or -1 (the database failed).
@@ -50,86 +32,87 @@ static int
 step_ensure(struct db *db, struct ops_run *op, const char *name,
     bool operations, int ahead)
 {
-	int64_t t0 = ops_now_ms(), created;
-	char out[64];
+	static const char *const keys[] = { "ahead", "created" };
+	int64_t t0 = ops_now_ms(), created, vals[2];
+	struct buf out;
 	enum db_status st = db_partitions_ensure(db, operations, ahead,
 	    &created);
 	const char *msg = db_error_message(db);
 
-	(void)snprintf(out, sizeof(out), "{\"ahead\":%d,\"created\":%" PRId64
-	    "}", ahead, created);
-	(void)ops_step(op, name, t0, out,
+	vals[0] = ahead;
+	vals[1] = created;
+	buf_init(&out);
+	(void)ops_json_ints(&out, keys, vals, 2);
+	(void)ops_step(op, name, t0, out.buf,
 	    st == DB_OK ? NULL : "cannot create partitions",
 	    st == DB_OK ? NULL : msg, strlen(msg));
+	buf_release(&out);
 	return st == DB_OK ? 0 : -1;
 }
 
 int
 main(void)
 {
-	struct config cfg;
-	struct ops_run op;
-	struct db_ops_origin origin;
-	struct db *db = NULL;
-	struct buf dropped, out;
-	int64_t days, t0, dead;
+	static const char *const knobs[] = { "keep_days" };
+	struct cronrun cr;
+	struct json_writer w;
+	struct buf input, dropped, out;
+	size_t days = 0;
+	int64_t t0, keep;
 	bool locked = false;
-	int rc = 2;
+	int rc = CRONRUN_CONFIG;
 
-	log_init("maintenance");
-	memset(&cfg, 0, sizeof(cfg));
-	memset(&origin, 0, sizeof(origin));
-	ops_init(&op, "maintenance", ops_now_ms());
+	memset(&cr, 0, sizeof(cr));
+	buf_init(&input);
 	buf_init(&dropped);
 	buf_init(&out);
-	if (config_load(&cfg, CONFIG_NEED_DB) == -1 ||
-	    retention_days(&days) == -1)
+	if (cronrun_init(&cr, "maintenance", 0) == -1 ||
+	    cronrun_env_size("INSTLOG_OPERATIONS_RETENTION_DAYS", 1,
+	        RETENTION_MAX, RETENTION_DEFAULT, &days) == -1)
 		goto out;
-	rc = 1;
-	if ((db = db_new(cfg.database_url, "instlog-maintenance")) == NULL) {
+	keep = (int64_t)days;
+	if (ops_json_ints(&input, knobs, &keep, 1) == -1) {
 		log_warnx("out of memory");
 		goto out;
 	}
-	if (db_lock_try(db, DB_MAINTENANCE_LOCK_KEY, &locked) != DB_OK)
-		goto out;
-	if (!locked) {
-		rc = 0; /* another run is at it */
-		goto out;
-	}
-	if (db_ops_abandon(db, "maintenance", true, 0, &dead) != DB_OK ||
-	    db_ops_start(db, &op, &origin) != DB_OK)
-		goto out;
-	rc = 0;
-	if (step_ensure(db, &op, "installation_events partitions", false,
-	        EVENTS_MONTHS) == -1 ||
-	    step_ensure(db, &op, "operations partitions", true, OPS_DAYS) ==
-	        -1)
-		rc = 1;
-	(void)db_ops_flush(db, &op);
+	if ((rc = cronrun_lock(&cr, DB_MAINTENANCE_LOCK_KEY, input.buf,
+	         &locked)) != CRONRUN_OK ||
+	    !locked)
+		goto out; /* failed (said), or another run is at it */
+	if (step_ensure(cr.db, &cr.op, "installation_events partitions",
+	        false, EVENTS_MONTHS) == -1 ||
+	    step_ensure(cr.db, &cr.op, "operations partitions", true,
+	        OPS_DAYS) == -1)
+		rc = CRONRUN_FAILED;
+	(void)db_ops_flush(cr.db, &cr.op);
 	t0 = ops_now_ms();
-	if (db_ops_drop_partitions(db, (int)days, &dropped) == DB_OK) {
-		(void)buf_printf(&out, "{\"keep_days\":%" PRId64 ",\"dropped\":",
-		    days);
-		(void)buf_append(&out, dropped.buf, dropped.len);
-		(void)buf_append(&out, "}", 2);
-		(void)ops_step(&op, "retention", t0, out.buf, NULL, NULL, 0);
+	if (db_ops_drop_partitions(cr.db, (int)days, &dropped) == DB_OK) {
+		json_writer_init(&w, &out);
+		json_open_object(&w);
+		json_member_int(&w, "keep_days", keep);
+		json_put_key(&w, "dropped");
+		json_put_raw(&w, dropped.buf, dropped.len);
+		json_close_object(&w);
+		if (json_writer_finish(&w) == -1 ||
+		    buf_append(&out, "", 1) == -1 ||
+		    ops_step(&cr.op, "retention", t0, out.buf, NULL, NULL, 0) ==
+		        -1)
+			log_warnx("out of memory");
 	} else {
-		const char *msg = db_error_message(db);
+		const char *msg = db_error_message(cr.db);
 
-		(void)ops_step(&op, "retention", t0, NULL,
+		(void)ops_step(&cr.op, "retention", t0, NULL,
 		    "cannot drop old partitions", msg, strlen(msg));
-		rc = 1;
+		rc = CRONRUN_FAILED;
 	}
-	if (db_ops_finish(db, &op, out.buf, NULL) != DB_OK)
-		rc = 1;
-	printf("maintenance: operation=%" PRId64 " keep_days=%" PRId64
-	       " dropped=%s\n",
-	    op.id, days, dropped.buf != NULL ? dropped.buf : "?");
+	rc = cronrun_finish(&cr, rc, out.buf, "the database failed");
+	cronrun_summary(&cr, "operation=%lld keep_days=%zu dropped=%s",
+	    (long long)cr.op.id, days,
+	    dropped.buf != NULL ? dropped.buf : "?");
 out:
+	buf_release(&input);
 	buf_release(&dropped);
 	buf_release(&out);
-	ops_release(&op);
-	db_free(db);
-	config_release(&cfg);
+	cronrun_release(&cr);
 	return rc;
 }

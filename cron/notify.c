@@ -17,6 +17,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "cronrun.h"
 #include "db.h"
 #include "db_notify.h"
 #include "db_ops.h"
@@ -25,9 +26,6 @@
 #include "log.h"
 #include "ops.h"
 #include "str.h"
-
-#define EXIT_FAILED 1
-#define EXIT_CONFIG 2
 
 #define USER_AGENT "instlog-notify"
 
@@ -41,18 +39,15 @@
 #define BACKOFF_MAX 3600
 
 struct run {
-	struct config cfg;
+	struct cronrun cr;           /* config, database, lock, operation */
 	char *gateway_url;           /* INSTLOG_NOTIFY_URL, or NULL */
 	struct config_secret secret; /* INSTLOG_NOTIFY_SECRET */
 	struct config_secret slack;  /* INSTLOG_SLACK_WEBHOOK_URL: a secret */
 	char *public_url;            /* INSTLOG_PUBLIC_URL, or NULL */
-	int64_t backoff;
+	size_t backoff;
 	const char *sinks[NOTIFY__MAX + 1]; /* configured, NULL-terminated */
 	size_t nsinks;
-	struct db *db;
 	struct httpc http;
-	struct ops_run op; /* this run's operation */
-	bool op_started;
 };
 
 struct counts {
@@ -95,15 +90,16 @@ url_load(const char *name, unsigned flags, char **out)
 static int
 run_init(struct run *r)
 {
-	const char *v;
 	char err[HTTPC_ERROR_SIZE];
-	r->backoff = NOTIFY_BACKOFF_DEFAULT;
-	if (config_load(&r->cfg, CONFIG_NEED_DB) == -1 ||
+
+	if (cronrun_init(&r->cr, "notify", 0) == -1 ||
 	    url_load("INSTLOG_NOTIFY_URL", 0, &r->gateway_url) == -1 ||
 	    url_load("INSTLOG_PUBLIC_URL", HTTPC_URL_BASE, &r->public_url) ==
 	        -1 ||
 	    config_secret_load("INSTLOG_NOTIFY_SECRET", &r->secret) == -1 ||
-	    config_secret_load("INSTLOG_SLACK_WEBHOOK_URL", &r->slack) == -1)
+	    config_secret_load("INSTLOG_SLACK_WEBHOOK_URL", &r->slack) == -1 ||
+	    cronrun_env_size("INSTLOG_NOTIFY_BACKOFF_SECONDS", 1, BACKOFF_MAX,
+	        NOTIFY_BACKOFF_DEFAULT, &r->backoff) == -1)
 		return -1;
 	if (r->gateway_url != NULL && r->secret.buf == NULL) {
 		log_warnx(
@@ -122,39 +118,23 @@ run_init(struct run *r)
 		          "the value is a secret and is not shown");
 		return -1;
 	}
-	v = getenv("INSTLOG_NOTIFY_BACKOFF_SECONDS");
-	if (v != NULL && *v != '\0' &&
-	    parse_int64(v, 1, BACKOFF_MAX, &r->backoff) == -1) {
-		log_warnx("config: INSTLOG_NOTIFY_BACKOFF_SECONDS: not an "
-		          "integer in 1..%d: '%s'",
-		    BACKOFF_MAX, v);
-		return -1;
-	}
 	if (r->gateway_url != NULL)
 		r->sinks[r->nsinks++] = notify_sink_name(NOTIFY_GATEWAY);
 	if (r->slack.buf != NULL)
 		r->sinks[r->nsinks++] = notify_sink_name(NOTIFY_SLACK);
 	r->sinks[r->nsinks] = NULL;
-	if (httpc_init(&r->http, USER_AGENT, SEND_TIMEOUT_MS) == -1)
-		return -1;
-	if ((r->db = db_new(r->cfg.database_url, "instlog-notify")) == NULL) {
-		log_warnx("out of memory");
-		return -1;
-	}
-	return 0;
+	return httpc_init(&r->http, USER_AGENT, SEND_TIMEOUT_MS);
 }
 
 static void
 run_release(struct run *r)
 {
-	ops_release(&r->op);
-	db_free(r->db);
 	httpc_release(&r->http);
 	free(r->gateway_url);
 	free(r->public_url);
 	config_secret_release(&r->secret);
 	config_secret_release(&r->slack);
-	config_release(&r->cfg);
+	cronrun_release(&r->cr);
 }
 
 /*
@@ -206,7 +186,7 @@ queue_one(struct run *r, const struct db_notify_source *src, struct counts *cnt)
 	n.body = body.buf;
 	n.slack_body = slack.buf;
 	n.is_auth = is_notify_auth_failure(src->action);
-	if (db_notify_queue(r->db, &n, r->sinks, &repeat_of) != DB_OK)
+	if (db_notify_queue(r->cr.db, &n, r->sinks, &repeat_of) != DB_OK)
 		goto out;
 	if (repeat_of != 0)
 		cnt->repeats++;
@@ -229,13 +209,14 @@ queue_new(struct run *r, struct counts *cnt)
 	int rc = -1;
 
 	memset(&src, 0, sizeof(src));
-	if (db_notify_snapshot(r->db, &snap) != DB_OK)
+	if (db_notify_snapshot(r->cr.db, &snap) != DB_OK)
 		return -1;
 	/* A batch at a time, until a read finds nothing new to store. */
 	for (;;) {
 		size_t before = cnt->queued + cnt->repeats;
 
-		if (db_notify_sources_get(r->db, notify_events, &src) != DB_OK)
+		if (db_notify_sources_get(r->cr.db, notify_events, &src) !=
+		    DB_OK)
 			return -1;
 		for (size_t i = 0; i < src.n; i++)
 			if (queue_one(r, &src.v[i], cnt) == -1)
@@ -244,7 +225,7 @@ queue_new(struct run *r, struct counts *cnt)
 		if (cnt->queued + cnt->repeats == before)
 			break;
 	}
-	if (db_notify_cursor_advance(r->db, &snap) != DB_OK)
+	if (db_notify_cursor_advance(r->cr.db, &snap) != DB_OK)
 		goto out;
 	rc = 0;
 out:
@@ -308,7 +289,8 @@ attempt_record(struct run *r, const struct db_notify_send *s,
 		cnt->sent++;
 	else {
 		cnt->failed++;
-		retry = notify_backoff(s->attempts + 1, r->backoff, s->age);
+		retry = notify_backoff(s->attempts + 1, (int64_t)r->backoff,
+		    s->age);
 		if (retry == -1) {
 			cnt->given_up++;
 			(void)strncat(error, ", given up",
@@ -318,13 +300,13 @@ attempt_record(struct run *r, const struct db_notify_send *s,
 			log_warnx("%s: %s, again in %" PRId64 " s", name, error,
 			    retry);
 	}
-	if (ops_step(&r->op, name, started_ms, output, ok ? NULL : error,
+	if (ops_step(&r->cr.op, name, started_ms, output, ok ? NULL : error,
 	        ok ? NULL : q->reply.buf, ok ? 0 : q->reply.len) == -1 ||
-	    ops_touch(&r->op, s->installation_id, s->entity_id) == -1) {
+	    ops_touch(&r->cr.op, s->installation_id, s->entity_id) == -1) {
 		log_warnx("%s: out of memory", __func__);
 		return -1;
 	}
-	return db_notify_attempt_record(r->db, s->notification_id, s->sink,
+	return db_notify_attempt_record(r->cr.db, s->notification_id, s->sink,
 	           q->result == HTTPC_OK ? q->status : 0, ok ? NULL : error,
 	           retry) == DB_OK
 	    ? 0
@@ -347,7 +329,7 @@ send_due(struct run *r, struct counts *cnt)
 
 	if (r->sinks[0] == NULL)
 		return 0;
-	if (db_notify_sends_get(r->db, r->sinks, &due) != DB_OK)
+	if (db_notify_sends_get(r->cr.db, r->sinks, &due) != DB_OK)
 		return -1;
 	if (due.n == 0) {
 		rc = 0;
@@ -359,14 +341,6 @@ send_due(struct run *r, struct counts *cnt)
 		log_warnx("%s: out of memory", __func__);
 		goto out;
 	}
-	if (!r->op_started) {
-		struct db_ops_origin origin;
-
-		memset(&origin, 0, sizeof(origin));
-		if (db_ops_start(r->db, &r->op, &origin) != DB_OK)
-			goto out;
-		r->op_started = true;
-	}
 	for (size_t i = 0; i < due.n; i++)
 		request_fill(r, &due.v[i], &q[i], headers[i], hv[i]);
 	started_ms = ops_now_ms();
@@ -376,7 +350,7 @@ send_due(struct run *r, struct counts *cnt)
 	for (size_t i = 0; i < due.n; i++)
 		if (attempt_record(r, &due.v[i], &q[i], started_ms, cnt) == -1)
 			rc = -1;
-	if (db_ops_flush(r->db, &r->op) != DB_OK)
+	if (db_ops_flush(r->cr.db, &r->cr.op) != DB_OK)
 		rc = -1;
 out:
 	for (size_t i = 0; q != NULL && i < due.n; i++)
@@ -390,59 +364,47 @@ out:
 	return rc;
 }
 
-/*
- * One run under the lock.  Sets *locked.  Returns 0, or EXIT_FAILED when
- * the database failed.
- */
-static int
-run_notify(struct run *r, struct counts *cnt, bool *locked)
-{
-	int64_t abandoned;
-
-	if (db_lock_try(r->db, DB_NOTIFY_LOCK_KEY, locked) != DB_OK)
-		return EXIT_FAILED;
-	if (!*locked)
-		return 0;
-	if (db_ops_abandon(r->db, "notify", true, 0, &abandoned) != DB_OK ||
-	    queue_new(r, cnt) == -1 || send_due(r, cnt) == -1)
-		return EXIT_FAILED;
-	return cnt->failed > 0 ? EXIT_FAILED : 0;
-}
-
 int
 main(void)
 {
+	static const char *const keys[] = { "queued", "repeats", "attempted",
+		"sent", "failed", "given_up" };
 	struct run r;
 	struct counts cnt;
+	int64_t vals[6];
+	struct buf output;
 	bool locked = false;
-	int rc = EXIT_CONFIG;
-	int64_t t0 = ops_now_ms();
-	char output[192];
+	int rc = CRONRUN_CONFIG;
 
 	memset(&r, 0, sizeof(r));
 	memset(&cnt, 0, sizeof(cnt));
-	log_init("notify");
+	buf_init(&output);
 	if (run_init(&r) == -1)
 		goto out;
-	ops_init(&r.op, "notify", t0);
-	rc = run_notify(&r, &cnt, &locked);
-	if (!locked && rc == 0)
-		goto out; /* another run holds the lock: quietly */
-	(void)snprintf(output, sizeof(output),
-	    "{\"queued\":%zu,\"repeats\":%zu,\"attempted\":%zu,\"sent\":%zu,"
-	    "\"failed\":%zu,\"given_up\":%zu}",
-	    cnt.queued, cnt.repeats, cnt.attempted, cnt.sent, cnt.failed,
-	    cnt.given_up);
-	if (r.op_started &&
-	    db_ops_finish(r.db, &r.op, output,
-	        rc != 0 && !ops_has_failed(&r.op) ? "run: the database failed"
-	                                          : NULL) != DB_OK)
-		rc = EXIT_FAILED;
-	printf("notify: sinks=%zu queued=%zu repeats=%zu attempted=%zu "
-	       "sent=%zu failed=%zu given_up=%zu ms=%" PRId64 "\n",
+	if ((rc = cronrun_lock(&r.cr, DB_NOTIFY_LOCK_KEY, NULL, &locked)) !=
+	        CRONRUN_OK ||
+	    !locked)
+		goto out; /* the database failed, or another run is running */
+	if (queue_new(&r, &cnt) == -1 || send_due(&r, &cnt) == -1)
+		rc = CRONRUN_FAILED;
+	else if (cnt.failed > 0)
+		rc = CRONRUN_FAILED;
+	vals[0] = (int64_t)cnt.queued;
+	vals[1] = (int64_t)cnt.repeats;
+	vals[2] = (int64_t)cnt.attempted;
+	vals[3] = (int64_t)cnt.sent;
+	vals[4] = (int64_t)cnt.failed;
+	vals[5] = (int64_t)cnt.given_up;
+	rc = cronrun_finish(&r.cr, rc,
+	    ops_json_ints(&output, keys, vals, 6) == 0 ? output.buf : NULL,
+	    "the database failed");
+	cronrun_summary(&r.cr,
+	    "sinks=%zu queued=%zu repeats=%zu attempted=%zu sent=%zu "
+	    "failed=%zu given_up=%zu",
 	    r.nsinks, cnt.queued, cnt.repeats, cnt.attempted, cnt.sent,
-	    cnt.failed, cnt.given_up, ops_now_ms() - t0);
+	    cnt.failed, cnt.given_up);
 out:
+	buf_release(&output);
 	run_release(&r);
 	return rc;
 }

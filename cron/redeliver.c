@@ -19,19 +19,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "apps.h"
-#include "config.h"
-#include "db.h"
+#include "cronrun.h"
 #include "db_ops.h"
 #include "db_redeliver.h"
-#include "github.h"
+#include "json.h"
 #include "log.h"
 #include "ops.h"
 #include "str.h"
 #include "utc.h"
-
-#define EXIT_FAILED 1
-#define EXIT_CONFIG 2
 
 /* Redeliveries asked per run (INSTLOG_REDELIVER_MAX). */
 #define MAX_DEFAULT 50
@@ -48,18 +43,12 @@
 /* Redelivery requests in flight at once. */
 #define PARALLEL 8
 
-#define USER_AGENT "instlog-redeliver"
-
 struct run {
-	struct config		 cfg;
-	struct apps		 apps;
-	struct github_client	*client;
-	struct db		*db;
-	size_t			 max_pages;
-	size_t			 budget; /* redeliveries left to ask this run */
-	struct ops_run		 op;	 /* this sweep's operation */
-	char			 last_guid[128]; /* the guid asked last */
-	size_t			 nasked;
+	struct cronrun cr;
+	size_t max_pages;
+	size_t budget; /* redeliveries left to ask this run */
+	char last_guid[128]; /* the guid asked last */
+	size_t nasked;
 };
 
 struct counts {
@@ -72,62 +61,20 @@ struct counts {
 };
 
 /*
- * Read the integer variable 'name' in [min, max] into *out, 'dflt' when
- * unset or empty.  Returns 0, or -1 after one line naming it.
- */
-static int
-env_size(const char *name, int64_t min, int64_t max, size_t dflt, size_t *out)
-{
-	const char *v = getenv(name);
-	int64_t n;
-
-	*out = dflt;
-	if (v == NULL || *v == '\0')
-		return 0;
-	if (parse_int64(v, min, max, &n) == -1) {
-		log_warnx("config: %s: not an integer in %" PRId64 "..%" PRId64
-		          ": '%s'",
-		    name, min, max, v);
-		return -1;
-	}
-	*out = (size_t)n;
-	return 0;
-}
-
-/*
- * Load the configuration, the keys and the client.  Returns 0, or -1
- * after one line on stderr saying what is wrong.
+ * Set up the run and read its knobs.  Returns 0, or -1 after one line on
+ * stderr saying what is wrong.
  */
 static int
 run_init(struct run *r)
 {
-	if (config_load(&r->cfg, CONFIG_NEED_DB | CONFIG_NEED_APPS) == -1 ||
-	    env_size("INSTLOG_REDELIVER_MAX", 0, MAX_MAX, MAX_DEFAULT,
+	if (cronrun_init(&r->cr, "redeliver", CRONRUN_GITHUB) == -1 ||
+	    cronrun_env_size("INSTLOG_REDELIVER_MAX", 0, MAX_MAX, MAX_DEFAULT,
 	        &r->budget) == -1 ||
-	    env_size("INSTLOG_REDELIVER_PAGES", 1, PAGES_MAX, PAGES_DEFAULT,
-	        &r->max_pages) == -1 ||
-	    apps_load(&r->apps, &r->cfg) == -1)
+	    cronrun_env_size("INSTLOG_REDELIVER_PAGES", 1, PAGES_MAX,
+	        PAGES_DEFAULT, &r->max_pages) == -1)
 		return -1;
-	if ((r->client = github_client_new(r->cfg.github_api_url,
-	         USER_AGENT)) == NULL)
-		return -1;
-	github_client_set_limits(r->client, 0, LIST_MAX_RESPONSE);
-	if ((r->db = db_new(r->cfg.database_url, "instlog-redeliver")) ==
-	    NULL) {
-		log_warnx("out of memory");
-		return -1;
-	}
+	github_client_set_limits(r->cr.client, 0, LIST_MAX_RESPONSE);
 	return 0;
-}
-
-static void
-run_release(struct run *r)
-{
-	ops_release(&r->op);
-	db_free(r->db);
-	github_client_free(r->client);
-	apps_release(&r->apps);
-	config_release(&r->cfg);
 }
 
 /* 't' as RFC 3339 UTC in 'out' for a log line, else its number. */
@@ -148,13 +95,18 @@ static void
 step_page(struct run *r, int64_t app_id, size_t page, int64_t t0,
     const struct github_response *resp, size_t items, const char *why)
 {
-	char name[64], out[96], err[160];
+	static const char *const keys[] = { "http_status", "items" };
+	char name[64], err[160];
+	int64_t vals[2];
+	struct buf out;
 	const char *e = why;
 
 	(void)snprintf(name, sizeof(name), "app %" PRId64 " page %zu", app_id,
 	    page);
-	(void)snprintf(out, sizeof(out), "{\"http_status\":%ld,\"items\":"
-	    "%zu}", resp->status, items);
+	vals[0] = resp->status;
+	vals[1] = (int64_t)items;
+	buf_init(&out);
+	(void)ops_json_ints(&out, keys, vals, 2);
 	if (e == NULL && resp->status == 0)
 		e = resp->error;
 	else if (e == NULL && (resp->status < 200 || resp->status > 299)) {
@@ -163,10 +115,11 @@ step_page(struct run *r, int64_t app_id, size_t page, int64_t t0,
 		    resp->message != NULL ? resp->message : "");
 		e = err;
 	}
-	if (ops_step(&r->op, name, t0, out, e,
+	if (ops_step(&r->cr.op, name, t0, out.buf, e,
 	        e != NULL && resp->body.buf != NULL ? resp->body.buf : NULL,
 	        resp->body.len) == -1)
 		log_warnx("out of memory");
+	buf_release(&out);
 }
 
 /*
@@ -202,21 +155,23 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 			goto out;
 		t0 = ops_now_ms();
 		before = l->n;
-		if (github_call_run(r->client, &call) == -1) {
+		if (github_call_run(r->cr.client, &call) == -1) {
 			step_page(r, app_id, pages + 1, t0, &call.resp, 0,
 			    "the call could not be made");
 			cnt->failed++;
 			goto out;
 		}
 		if (call.resp.status == 0) {
-			step_page(r, app_id, pages + 1, t0, &call.resp, 0, NULL);
+			step_page(r, app_id, pages + 1, t0, &call.resp, 0,
+			    NULL);
 			log_warnx("app '%" PRId64 "': listing deliveries: %s",
 			    app_id, call.resp.error);
 			cnt->failed++;
 			goto out;
 		}
 		if (call.resp.status < 200 || call.resp.status >= 300) {
-			step_page(r, app_id, pages + 1, t0, &call.resp, 0, NULL);
+			step_page(r, app_id, pages + 1, t0, &call.resp, 0,
+			    NULL);
 			log_warnx("app '%" PRId64 "': listing deliveries: "
 			          "HTTP %ld '%.100s'",
 			    app_id, call.resp.status,
@@ -237,7 +192,7 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 		pages++;
 		step_page(r, app_id, pages, t0, &call.resp, l->n - before,
 		    NULL);
-		(void)db_ops_flush(r->db, &r->op);
+		(void)db_ops_flush(r->cr.db, &r->cr.op);
 		if (older > 0 || call.resp.link_next == NULL) {
 			*complete = true;
 			break;
@@ -249,7 +204,7 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 			    app_id, pages, utc(cutoff, when, sizeof(when)));
 			break;
 		}
-		if ((next = github_client_path(r->client,
+		if ((next = github_client_path(r->cr.client,
 		         call.resp.link_next)) == NULL) {
 			log_warnx("app '%" PRId64 "': listing deliveries: the "
 			          "next page is not under GITHUB_API_URL",
@@ -283,6 +238,7 @@ static void
 step_ask(struct run *r, int64_t app_id, const struct redeliver_failed *f,
     const struct github_response *resp, int64_t t0)
 {
+	struct json_writer w;
 	struct buf out;
 	char err[160];
 	const char *e = NULL;
@@ -295,13 +251,15 @@ step_ask(struct run *r, int64_t app_id, const struct redeliver_failed *f,
 		    resp->status, resp->message != NULL ? resp->message : "");
 		e = err;
 	}
-	if (buf_puts(&out, "{\"guid\":") == -1 ||
-	    buf_put_json_string(&out, f->guid) == -1 ||
-	    buf_printf(&out, ",\"app_id\":%" PRId64 ",\"hook_delivery_id\":"
-	        "%" PRId64 ",\"http_status\":%ld}", app_id, f->id,
-	        resp->status) == -1 ||
-	    buf_append(&out, "", 1) == -1 ||
-	    ops_step(&r->op, f->guid, t0, out.buf, e,
+	json_writer_init(&w, &out);
+	json_open_object(&w);
+	json_member_string(&w, "guid", f->guid);
+	json_member_int(&w, "app_id", app_id);
+	json_member_int(&w, "hook_delivery_id", f->id);
+	json_member_int(&w, "http_status", resp->status);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_append(&out, "", 1) == -1 ||
+	    ops_step(&r->cr.op, f->guid, t0, out.buf, e,
 	        e != NULL && resp->body.buf != NULL ? resp->body.buf : NULL,
 	        resp->body.len) == -1)
 		log_warnx("out of memory");
@@ -351,7 +309,7 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 	}
 	/* When the driver fails, the calls it left have status 0. */
 	t0 = ops_now_ms();
-	rc = github_multi_run(r->client, calls, n, PARALLEL);
+	rc = github_multi_run(r->cr.client, calls, n, PARALLEL);
 	for (size_t k = 0; k < n; k++) {
 		const struct redeliver_failed *f = &failed[asks[k]];
 		const struct github_response *resp = &calls[k].resp;
@@ -365,8 +323,8 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 			rc = -1;
 			continue;
 		}
-		if (db_redeliver_record(r->db, app_id, f, resp->status,
-		        r->op.id, &asked) != DB_OK)
+		if (db_redeliver_record(r->cr.db, app_id, f, resp->status,
+		        r->cr.op.id, &asked) != DB_OK)
 			rc = -1;
 		if (resp->status >= 200 && resp->status < 300) {
 			cnt->requested++;
@@ -398,7 +356,7 @@ out:
  * Sweep the deliveries of app variant 'v'.  The high-water mark moves to
  * the newest delivery listed only when every page was read, every missed
  * guid was asked for or skipped on purpose, and every call succeeded.
- * Returns 0, or EXIT_FAILED when a call or the database failed.
+ * Returns 0, or CRONRUN_FAILED when a call or the database failed.
  */
 static int
 sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
@@ -411,10 +369,10 @@ sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 	size_t *asks = NULL, nfailed = 0, nask = 0, over_cap = 0;
 	time_t swept_until, newest = 0;
 	bool complete = false;
-	int rc = EXIT_FAILED;
+	int rc = CRONRUN_FAILED;
 
 	memset(&list, 0, sizeof(list));
-	if (db_redeliver_sweep_get(r->db, app_id, &swept_until) != DB_OK)
+	if (db_redeliver_sweep_get(r->cr.db, app_id, &swept_until) != DB_OK)
 		goto out;
 	if (list_deliveries(r, v, redeliver_cutoff(time(NULL), swept_until),
 	        &list, &complete, cnt) == -1)
@@ -431,7 +389,7 @@ sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 		log_warnx("out of memory");
 		goto out;
 	}
-	if (db_redeliver_states_get(r->db, failed, nfailed, states) != DB_OK)
+	if (db_redeliver_states_get(r->cr.db, failed, nfailed, states) != DB_OK)
 		goto out;
 	redeliver_plan(states, nfailed, &r->budget, verdicts);
 	for (size_t i = 0; i < nfailed; i++) {
@@ -453,8 +411,8 @@ sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 		goto out;
 	rc = 0;
 	if (complete && over_cap == 0 && newest != 0 &&
-	    db_redeliver_sweep_put(r->db, app_id, newest) != DB_OK)
-		rc = EXIT_FAILED;
+	    db_redeliver_sweep_put(r->cr.db, app_id, newest) != DB_OK)
+		rc = CRONRUN_FAILED;
 out:
 	redeliver_list_release(&list);
 	free(failed);
@@ -465,47 +423,19 @@ out:
 }
 
 /*
- * Start this sweep's operation, once it holds the lock: running rows of
- * earlier sweeps are theirs, dead.  A failure is logged and the sweep
- * goes on without one.
- */
-static void
-op_start(struct run *r)
-{
-	struct db_ops_origin origin;
-	char input[96];
-	int64_t n;
-
-	memset(&origin, 0, sizeof(origin));
-	(void)snprintf(input, sizeof(input), "{\"max\":%zu,\"max_pages\":%zu}",
-	    r->budget, r->max_pages);
-	origin.input = input;
-	if (db_ops_abandon(r->db, "redeliver", true, 0, &n) == DB_OK && n > 0)
-		log_info("%" PRId64 " earlier sweep(s) marked abandoned", n);
-	if (db_ops_start(r->db, &r->op, &origin) != DB_OK)
-		log_warnx("cannot record the operation: going on without");
-}
-
-/*
  * Sweep every configured app (an id configured twice once).  Returns the
- * exit status: 0, or EXIT_FAILED.  Sets *locked when this run held the
- * lock.
+ * exit status: 0, or CRONRUN_FAILED.
  */
 static int
-run_sweep(struct run *r, struct counts *cnt, bool *locked)
+run_sweep(struct run *r, struct counts *cnt)
 {
-	int64_t seen[APPS__MAX];
+	int64_t seen[APPS__MAX] = { 0 };
 	size_t nseen = 0;
 	bool dup;
 	int rc = 0;
 
-	if (db_redeliver_lock_try(r->db, locked) != DB_OK)
-		return EXIT_FAILED;
-	if (!*locked)
-		return 0;
-	op_start(r);
 	for (size_t i = 0; i < APPS__MAX; i++) {
-		struct apps_variant *v = &r->apps.v[i];
+		struct apps_variant *v = &r->cr.apps.v[i];
 
 		if (v->app == NULL)
 			continue;
@@ -517,54 +447,64 @@ run_sweep(struct run *r, struct counts *cnt, bool *locked)
 		seen[nseen++] = jwt_app_id(v->app);
 		cnt->apps++;
 		if (sweep_app(r, v, cnt) != 0)
-			rc = EXIT_FAILED;
+			rc = CRONRUN_FAILED;
 	}
-	if (db_redeliver_prune(r->db) != DB_OK)
-		rc = EXIT_FAILED;
+	if (db_redeliver_prune(r->cr.db) != DB_OK)
+		rc = CRONRUN_FAILED;
 	return rc;
 }
 
 int
 main(void)
 {
+	static const char *const knobs[] = { "max", "max_pages" };
+	static const char *const counts[] = { "apps", "listed", "missed",
+		"requested", "skipped", "failed" };
 	struct run r;
 	struct counts cnt;
-	struct timespec t0, t1;
+	struct buf input, output;
+	int64_t vals[6];
 	bool locked = false;
-	int rc = EXIT_CONFIG;
-	long long ms;
-	char output[192];
+	int rc = CRONRUN_CONFIG;
 
 	memset(&r, 0, sizeof(r));
 	memset(&cnt, 0, sizeof(cnt));
-	log_init("redeliver");
-	ops_init(&r.op, "redeliver", ops_now_ms());
-	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	buf_init(&input);
+	buf_init(&output);
 	if (run_init(&r) == -1)
 		goto out;
-	rc = run_sweep(&r, &cnt, &locked);
-	if (!locked && rc == 0)
+	vals[0] = (int64_t)r.budget;
+	vals[1] = (int64_t)r.max_pages;
+	if (ops_json_ints(&input, knobs, vals, 2) == -1) {
+		log_warnx("out of memory");
+		goto out;
+	}
+	if ((rc = cronrun_lock(&r.cr, DB_REDELIVER_LOCK_KEY, input.buf,
+	         &locked)) == CRONRUN_OK &&
+	    !locked)
 		goto out; /* another sweep holds the lock: quietly */
-	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	(void)snprintf(output, sizeof(output),
-	    "{\"apps\":%zu,\"listed\":%zu,\"missed\":%zu,\"requested\":%zu,"
-	    "\"skipped\":%zu,\"failed\":%zu}",
-	    cnt.apps, cnt.listed, cnt.missed, cnt.requested, cnt.skipped,
-	    cnt.failed);
+	if (locked)
+		rc = run_sweep(&r, &cnt);
+	vals[0] = (int64_t)cnt.apps;
+	vals[1] = (int64_t)cnt.listed;
+	vals[2] = (int64_t)cnt.missed;
+	vals[3] = (int64_t)cnt.requested;
+	vals[4] = (int64_t)cnt.skipped;
+	vals[5] = (int64_t)cnt.failed;
 	/* One guid asked: the sweep is about it (external_ref). */
 	if (r.nasked == 1)
-		r.op.external_ref = r.last_guid;
-	if (db_ops_finish(r.db, &r.op, output,
-	        rc != 0 && !ops_has_failed(&r.op) ? "run: the database failed"
-	                                          : NULL) != DB_OK)
-		rc = EXIT_FAILED;
-	printf("redeliver: apps=%zu listed=%zu missed=%zu requested=%zu "
-	       "skipped=%zu failed=%zu ms=%lld\n",
+		r.cr.op.external_ref = r.last_guid;
+	if (locked && ops_json_ints(&output, counts, vals, 6) == 0)
+		rc = cronrun_finish(&r.cr, rc, output.buf,
+		    "the database failed");
+	cronrun_summary(&r.cr,
+	    "apps=%zu listed=%zu missed=%zu requested=%zu skipped=%zu "
+	    "failed=%zu",
 	    cnt.apps, cnt.listed, cnt.missed, cnt.requested, cnt.skipped,
-	    cnt.failed, ms);
+	    cnt.failed);
 out:
-	run_release(&r);
+	buf_release(&input);
+	buf_release(&output);
+	cronrun_release(&r.cr);
 	return rc;
 }

@@ -79,24 +79,23 @@ static void
 step_file(struct ops_run *op, const char *name, int64_t t0,
     enum replay_result res, const struct ingest_result *r)
 {
-	char out[160];
+	struct buf out;
 	const char *err = NULL;
 
-	out[0] = '\0';
-	if (res == REPLAY_DONE)
-		(void)snprintf(out, sizeof(out), "{\"event_id\":%lld,"
-		    "\"outcome\":\"%s\"}", (long long)r->id,
-		    outcome_name(r->outcome));
-	else if (res == REPLAY_MOVED)
+	buf_init(&out);
+	if (res == REPLAY_DONE && ingest_result_json(r, &out) == -1)
+		log_warnx("out of memory");
+	if (res == REPLAY_MOVED)
 		err = "not a spool file: moved aside as *" BAD_SUFFIX;
 	else if (res == REPLAY_DB_DOWN)
 		err = "the database is unavailable: left in the spool";
-	else
+	else if (res == REPLAY_FAILED)
 		err = "not recorded: left in the spool";
-	if (ops_step(op, name, t0, out[0] != '\0' ? out : NULL, err,
+	if (ops_step(op, name, t0, out.len > 0 ? out.buf : NULL, err,
 	        r->why[0] != '\0' && res != REPLAY_DONE ? r->why : NULL,
 	        strlen(r->why)) == -1)
 		log_warnx("out of memory");
+	buf_release(&out);
 }
 
 /* Replay spool file 'name' of the spool directory; a step of 'op'. */
@@ -217,12 +216,19 @@ replay_pass(struct db *db, const struct config *cfg, struct replay_stats *st)
 	st->left = n - i;
 	rc = 0;
 	if (n > 0) {
-		char out[128];
+		static const char *const keys[] = { "replayed", "bad", "failed",
+			"left" };
+		int64_t vals[4];
+		struct buf out;
 
-		(void)snprintf(out, sizeof(out), "{\"replayed\":%d,\"bad\":%d,"
-		    "\"failed\":%d,\"left\":%d}", st->replayed, st->bad,
-		    st->failed, st->left);
-		(void)db_ops_finish(db, &op, out, NULL);
+		vals[0] = st->replayed;
+		vals[1] = st->bad;
+		vals[2] = st->failed;
+		vals[3] = st->left;
+		buf_init(&out);
+		(void)ops_json_ints(&out, keys, vals, 4);
+		(void)db_ops_finish(db, &op, out.buf, NULL);
+		buf_release(&out);
 	}
 out:
 	ops_release(&op);

@@ -14,12 +14,6 @@
 #include "outcome.h"
 #include "str.h"
 
-enum db_status
-db_auth_lock_try(struct db *db, bool *got)
-{
-	return db_lock_try(db, DB_AUTH_LOCK_KEY, got);
-}
-
 /*
  * The lowest-numbered pending job of every installation, and whether the
  * cache holds a valid entry for the app variant of that job's entity.

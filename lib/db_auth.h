@@ -10,19 +10,12 @@
 #include "db.h"
 
 /*
- * The pg_try_advisory_lock key that serialises auth check runs: "instlog"
- * and 1, 7597136565293246209 in decimal.  An operator may hold it from
- * psql (SELECT pg_advisory_lock(7597136565293246209)) to pause the check.
+ * The pg_try_advisory_lock key that serialises auth check runs
+ * (cronrun_lock()): "instlog" and 1, 7597136565293246209 in decimal.  An
+ * operator may hold it from psql (SELECT pg_advisory_lock(
+ * 7597136565293246209)) to pause the check.
  */
 #define DB_AUTH_LOCK_KEY 0x696e73746c6f6701LL
-
-/*
- * Try to take the session-level advisory lock DB_AUTH_LOCK_KEY without
- * waiting.  Sets *got to whether this session now holds it; the lock is
- * released when the connection closes (db_free()).  Returns DB_OK,
- * DB_ERROR or DB_UNAVAILABLE.
- */
-enum db_status db_auth_lock_try(struct db *db, bool *got);
 
 /* An installation with pending jobs, and one of those jobs. */
 struct db_auth_target {
@@ -73,13 +66,13 @@ struct db_auth_failure {
 	int64_t				 app_id; /* the app tried */
 	long				 http_status;
 	const char			*message; /* GitHub's, or NULL */
-	int64_t operation_id;                     /* 0: none */
 	/*
 	 * GitHub said the installation does not exist: a 404 with GitHub's
 	 * JSON error body.  Any other refusal, a proxy's HTML 404 included,
 	 * is not.
 	 */
 	bool not_found;
+	int64_t operation_id; /* 0: none */
 };
 
 /*

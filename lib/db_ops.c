@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include "db_priv.h"
+#include "json.h"
 #include "log.h"
 #include "ops.h"
 #include "str.h"
@@ -272,6 +273,7 @@ db_ops_list(struct db *db, const struct db_ops_filter *f, struct buf *out)
 {
 	char inst[24], ent[24], cur[24], lim[24];
 	const char *values[8];
+	struct json_writer w;
 	PGresult *res = NULL;
 	enum db_status st;
 	int rows, shown;
@@ -290,20 +292,23 @@ db_ops_list(struct db *db, const struct db_ops_filter *f, struct buf *out)
 		goto out;
 	rows = PQntuples(res);
 	shown = rows > f->limit ? (int)f->limit : rows;
-	st = DB_ERROR;
-	if (buf_puts(out, "{\"operations\":[") == -1)
-		goto oom;
+	json_writer_init(&w, out);
+	json_open_object(&w);
+	json_put_key(&w, "operations");
+	json_open_array(&w);
 	for (int i = 0; i < shown; i++)
-		if ((i > 0 && buf_puts(out, ",") == -1) ||
-		    buf_puts(out, PQgetvalue(res, i, 1)) == -1)
-			goto oom;
-	if (rows > shown) {
-		if (buf_printf(out, "],\"next_cursor\":%" PRId64 "}\n",
-		        db_int64(res, shown - 1, 0)) == -1)
-			goto oom;
-	} else if (buf_puts(out, "],\"next_cursor\":null}\n") == -1)
+		json_put_raw(&w, PQgetvalue(res, i, 1),
+		    (size_t)PQgetlength(res, i, 1));
+	json_close_array(&w);
+	/* A string, as the trace's: ids may pass 2^53. */
+	(void)snprintf(cur, sizeof(cur), "%s",
+	    rows > shown ? PQgetvalue(res, shown - 1, 0) : "");
+	json_member_string(&w, "next_cursor", rows > shown ? cur : NULL);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_puts(out, "\n") == -1) {
+		st = DB_ERROR;
 		goto oom;
-	st = DB_OK;
+	}
 	goto out;
 oom:
 	log_warnx("%s: out of memory", __func__);
@@ -324,6 +329,7 @@ db_ops_get(struct db *db, int64_t id, struct buf *out)
 {
 	char idstr[24];
 	const char *values[1] = { idstr };
+	struct json_writer w;
 	PGresult *res = NULL;
 	enum db_status st;
 
@@ -331,11 +337,14 @@ db_ops_get(struct db *db, int64_t id, struct buf *out)
 	st = db_exec(db, __func__, SQL_OPS_GET, 1, values, NULL, NULL, &res);
 	if (st == DB_OK && PQntuples(res) == 0)
 		st = DB_NOTFOUND;
-	else if (st == DB_OK &&
-	    (buf_puts(out, PQgetvalue(res, 0, 0)) == -1 ||
-	        buf_puts(out, "\n") == -1)) {
-		log_warnx("%s: out of memory", __func__);
-		st = DB_ERROR;
+	else if (st == DB_OK) {
+		json_writer_init(&w, out);
+		json_put_raw(&w, PQgetvalue(res, 0, 0),
+		    (size_t)PQgetlength(res, 0, 0));
+		if (json_writer_finish(&w) == -1 || buf_puts(out, "\n") == -1) {
+			log_warnx("%s: out of memory", __func__);
+			st = DB_ERROR;
+		}
 	}
 	PQclear(res);
 	return st;

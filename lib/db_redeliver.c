@@ -13,12 +13,6 @@
 #include "log.h"
 #include "str.h"
 
-enum db_status
-db_redeliver_lock_try(struct db *db, bool *got)
-{
-	return db_lock_try(db, DB_REDELIVER_LOCK_KEY, got);
-}
-
 #define SQL_SWEEP_GET                                     \
  "SELECT floor(extract(epoch FROM swept_until))::bigint " \
  "FROM redelivery_sweeps WHERE app_id = $1::bigint"

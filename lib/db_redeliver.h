@@ -21,12 +21,6 @@
 #define DB_REDELIVER_KEEP_DAYS 30
 
 /*
- * Try to take DB_REDELIVER_LOCK_KEY without waiting (db_lock_try()).
- * Returns DB_OK, DB_ERROR or DB_UNAVAILABLE.
- */
-enum db_status db_redeliver_lock_try(struct db *db, bool *got);
-
-/*
  * Set *swept_until to the high-water mark of app 'app_id' (seconds since
  * the epoch), or 0 when it was never swept.  Returns DB_OK, DB_ERROR or
  * DB_UNAVAILABLE.

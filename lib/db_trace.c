@@ -9,11 +9,8 @@
 
 #include "db_priv.h"
 #include "db_trace.h"
+#include "db_trace_sql.h"
 #include "log.h"
-
-#define SQL_UTC(col) \
-	"to_char(" col " AT TIME ZONE 'UTC', " \
-	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 /* Run a one-column bigint lookup of 'id'. */
 static enum db_status
@@ -37,26 +34,12 @@ lookup_id(struct db *db, const char *what, const char *sql, int64_t id,
 	return st;
 }
 
-#define SQL_ENTITY_OF_INSTALLATION \
-	"SELECT COALESCE((SELECT entity_id FROM installation_events " \
-	"WHERE installation_id = $1::bigint AND entity_id IS NOT NULL " \
-	"ORDER BY received_at DESC, id DESC LIMIT 1), " \
-	"(SELECT entity_id FROM jobs WHERE installation_id = $1::bigint " \
-	"AND entity_id IS NOT NULL ORDER BY updated_at DESC LIMIT 1))"
-
 enum db_status
 db_trace_entity_of_installation(struct db *db, int64_t id, int64_t *entity_id)
 {
 	return lookup_id(db, __func__, SQL_ENTITY_OF_INSTALLATION, id,
 	    entity_id);
 }
-
-#define SQL_ENTITY_OF_JOB \
-	"SELECT COALESCE((SELECT entity_id FROM jobs WHERE job_id = $1::bigint), " \
-	"(SELECT entity_id FROM installation_events " \
-	"WHERE source = 'webhook' AND event LIKE 'workflow_job.%' " \
-	"AND payload -> 'workflow_job' ->> 'id' = $1::text " \
-	"AND entity_id IS NOT NULL ORDER BY received_at DESC, id DESC LIMIT 1))"
 
 enum db_status
 db_trace_entity_of_job(struct db *db, int64_t id, int64_t *entity_id)
@@ -79,11 +62,6 @@ pool_copy(char *pool, size_t *off, const PGresult *res, int row, int col)
 	*off += n;
 	return pool + *off - n;
 }
-
-#define SQL_PAYLOAD \
-	"SELECT id, event, " SQL_UTC("received_at") ", payload::text, " \
-	"translate(encode(raw_body, 'base64'), E'\\n', '') " \
-	"FROM installation_events WHERE id = $1::bigint"
 
 enum db_status
 db_trace_payload(struct db *db, int64_t id, struct trace_payload *out)
@@ -121,57 +99,6 @@ out:
 		trace_payload_release(out);
 	return st;
 }
-
-/*
- * The payload of row 'e', detoasted once: a payload of more than about
- * 2 kB is stored compressed (and out of line), and every "payload -> ..."
- * would fetch and decompress it again.  "#> '{}'" returns the whole value
- * detoasted; OFFSET 0 keeps the planner from copying the expression into
- * each use.  The queries below read x.p instead of payload.
- */
-#define SQL_PAYLOAD_ONCE(e) \
-	"CROSS JOIN LATERAL (SELECT " e "payload #> '{}' AS p OFFSET 0) x "
-
-/*
- * The page query.  $1 entity, $2 since, $3 until, $4 event, $5 cursor id,
- * $6 limit + 1, $7 dedupe.  The event filter matches the name or, at a
- * dot boundary, a prefix of it; a cursor continues after its row.
- */
-#define SQL_PAGE \
-	"SELECT e.id, " SQL_UTC("e.received_at") ", e.source, e.event, " \
-	"e.outcome, e.delivery_id, e.app_id, e.installation_id, " \
-	"e.entity_type, e.entity_id, e.entity_name, " \
-	"x.p -> 'sender' ->> 'login', " \
-	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
-	"x.p -> 'workflow_job' ->> 'id' END, " \
-	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
-	"x.p -> 'repository' ->> 'full_name' END, " \
-	"e.request_id, e.operation_id, " \
-	"CASE WHEN e.delivery_id IS NOT NULL THEN (SELECT r.operation_id " \
-	"FROM redelivery_requests r WHERE r.guid = e.delivery_id " \
-	"AND r.first_requested_at <= e.received_at) END " \
-	"FROM installation_events e " SQL_PAYLOAD_ONCE("e.") \
-	"WHERE e.entity_id = $1::bigint " \
-	"AND ($2::timestamptz IS NULL OR e.received_at >= $2::timestamptz) " \
-	"AND ($3::timestamptz IS NULL OR e.received_at <= $3::timestamptz) " \
-	"AND ($4::text IS NULL OR e.event = $4::text " \
-	"OR left(e.event, length($4::text) + 1) = $4::text || '.') " \
-	"AND ($5::bigint IS NULL OR (e.received_at, e.id) > " \
-	"(SELECT c.received_at, c.id FROM installation_events c " \
-	"WHERE c.id = $5::bigint AND c.entity_id = $1::bigint)) " \
-	"AND (NOT $7::boolean OR e.delivery_id IS NULL OR NOT EXISTS (" \
-	"SELECT 1 FROM installation_events d " \
-	"WHERE d.delivery_id = e.delivery_id AND d.entity_id = e.entity_id " \
-	"AND (d.received_at, d.id) < (e.received_at, e.id))) " \
-	"ORDER BY e.received_at, e.id LIMIT $6::bigint"
-
-#define SQL_ENTITY_EXISTS \
-	"SELECT 1 FROM installation_events WHERE entity_id = $1::bigint LIMIT 1"
-
-/* $1 a cursor (an event id), $2 the entity it must belong to. */
-#define SQL_CURSOR_EXISTS                                   \
- "SELECT 1 FROM installation_events WHERE id = $1::bigint " \
- "AND entity_id = $2::bigint"
 
 /*
  * Check that event 'cursor' belongs to the entity whose id is the text
@@ -290,38 +217,6 @@ out:
 		trace_page_release(page);
 	return st;
 }
-
-/*
- * The fold rows: everything but workflow_job.* (a partial index keeps
- * those heap rows unread), with the payload fields the fold needs.
- * Repository lists come back as newline-separated full names.
- */
-#define SQL_REPOS(key) \
-	"(SELECT string_agg(r ->> 'full_name', E'\\n') FROM " \
-	"jsonb_array_elements(CASE WHEN jsonb_typeof(x.p -> '" key "') " \
-	"= 'array' THEN x.p -> '" key "' ELSE '[]' END) r " \
-	"WHERE jsonb_typeof(r) = 'object')"
-
-#define SQL_FOLD_ROWS \
-	"SELECT id, " SQL_UTC("received_at") ", event, app_id, " \
-	"installation_id, entity_name, " \
-	"COALESCE(x.p -> 'installation' ->> 'repository_selection', " \
-	"x.p ->> 'repository_selection'), " \
-	"CASE event WHEN 'installation.created' THEN " SQL_REPOS("repositories") \
-	" WHEN 'installation_repositories.added' THEN " \
-	SQL_REPOS("repositories_added") \
-	" WHEN 'installation_repositories.removed' THEN " \
-	SQL_REPOS("repositories_removed") " END, " \
-	"x.p -> 'changes' -> 'login' ->> 'from', " \
-	"x.p -> 'account' ->> 'login', " \
-	"CASE WHEN source = 'scheduler' THEN x.p ->> 'http_status' END, " \
-	"CASE WHEN source = 'scheduler' THEN " \
-	"x.p -> 'repository' ->> 'full_name' END " \
-	"FROM installation_events " SQL_PAYLOAD_ONCE("") \
-	"WHERE entity_id = $1::bigint " \
-	"AND event NOT LIKE 'workflow_job.%' " \
-	"AND ($2::timestamptz IS NULL OR received_at <= $2::timestamptz) " \
-	"ORDER BY received_at, id"
 
 /* Split the newline-separated list 'list' (ours to cut) into row 'i'. */
 static int

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db_ops.h"
+#include "json.h"
 #include "log.h"
 #include "ops.h"
 #include "str.h"
@@ -162,12 +163,29 @@ out:
 	return rc;
 }
 
+int
+ingest_result_json(const struct ingest_result *res, struct buf *out)
+{
+	struct json_writer w;
+
+	json_writer_init(&w, out);
+	json_open_object(&w);
+	json_member_int(&w, "event_id", res->id);
+	json_member_string(&w, "outcome", outcome_name(res->outcome));
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_append(out, "", 1) == -1)
+		return -1;
+	out->len--;
+	return 0;
+}
+
 void
 ingest_record_operation(struct db *db, const struct delivery_headers *h,
     enum ingest_status st, const struct ingest_result *res, bool spooled)
 {
 	struct ops_run op;
 	struct db_ops_origin origin;
+	struct json_writer w;
 	struct buf in, out;
 	int64_t now = ops_now_ms();
 	const char *why = res->why[0] != '\0' ? res->why : "failed";
@@ -181,15 +199,13 @@ ingest_record_operation(struct db *db, const struct delivery_headers *h,
 	memset(&origin, 0, sizeof(origin));
 	origin.request_id = h->request_id;
 	origin.external_ref = h->delivery_id;
-	if (buf_puts(&in, "{\"event\":") == -1 ||
-	    buf_put_json_string(&in, h->event != NULL ? h->event : "") == -1 ||
-	    buf_puts(&in, ",\"delivery_id\":") == -1 ||
-	    (h->delivery_id != NULL ? buf_put_json_string(&in, h->delivery_id)
-	                            : buf_puts(&in, "null")) == -1 ||
-	    buf_puts(&in, "}") == -1 || buf_append(&in, "", 1) == -1 ||
-	    buf_printf(&out, "{\"event_id\":%lld,\"outcome\":\"%s\"}",
-	        (long long)res->id, outcome_name(res->outcome)) == -1 ||
-	    buf_append(&out, "", 1) == -1)
+	json_writer_init(&w, &in);
+	json_open_object(&w);
+	json_member_string(&w, "event", h->event);
+	json_member_string(&w, "delivery_id", h->delivery_id);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_append(&in, "", 1) == -1 ||
+	    ingest_result_json(res, &out) == -1)
 		goto oom;
 	origin.input = in.buf;
 	rc |= ops_step(&op, "verify", now, NULL, NULL, NULL, 0);

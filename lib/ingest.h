@@ -11,6 +11,7 @@
 #include "db.h"
 #include "delivery.h"
 #include "outcome.h"
+#include "str.h"
 
 enum ingest_status {
 	INGEST_OK = 0,		/* the row is written */
@@ -37,6 +38,12 @@ struct ingest_result {
 enum ingest_status ingest_delivery(struct db *db, const struct config *cfg,
     const struct delivery_headers *h, const char *received_at,
     const char *body, size_t len, struct ingest_result *res);
+
+/*
+ * Append {"event_id":N,"outcome":"..."} of 'res' to 'out', NUL-terminated
+ * (the NUL not counted): a delivery's step output.  Returns 0 or -1.
+ */
+int ingest_result_json(const struct ingest_result *res, struct buf *out);
 
 /*
  * Record the `delivery` operation of a verified delivery that did not end

@@ -392,14 +392,14 @@ json_put_tree(struct json_writer *w, const cJSON *v)
 
 	if (cJSON_IsObject(v)) {
 		json_open_object(w);
-		cJSON_ArrayForEach (c, v) {
+		for (c = v->child; c != NULL; c = c->next) {
 			json_put_key(w, c->string != NULL ? c->string : "");
 			json_put_tree(w, c);
 		}
 		json_close_object(w);
 	} else if (cJSON_IsArray(v)) {
 		json_open_array(w);
-		cJSON_ArrayForEach (c, v)
+		for (c = v->child; c != NULL; c = c->next)
 			json_put_tree(w, c);
 		json_close_array(w);
 	} else if (cJSON_IsString(v))

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "str.h"
 
 #define CHECK "\xe2\x9c\x93"   /* ✓ */
@@ -263,49 +264,38 @@ ops_time_format(int64_t ms, char *out, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-/* Append ,"key":<string or null>.  Returns 0 or -1. */
-static int
-put_member(struct buf *out, const char *key, const char *s)
-{
-	if (buf_printf(out, ",\"%s\":", key) == -1)
-		return -1;
-	return s == NULL ? buf_puts(out, "null") : buf_put_json_string(out, s);
-}
-
 int
 ops_steps_json(const struct ops_step *v, size_t n, struct buf *out)
 {
+	struct json_writer w;
 	char at[40];
 
-	if (buf_puts(out, "[") == -1)
-		return -1;
+	json_writer_init(&w, out);
+	json_open_array(&w);
 	for (size_t i = 0; i < n; i++) {
 		const struct ops_step *s = &v[i];
 
-		if (ops_time_format(s->started_ms, at, sizeof(at)) == -1)
-			at[0] = '\0';
-		if (buf_puts(out, i == 0 ? "{\"name\":" : ",{\"name\":") ==
-		        -1 ||
-		    buf_put_json_string(out, s->name) == -1 ||
-		    buf_printf(out, ",\"status\":\"%s\"",
-		        s->failed ? "failed" : "completed") == -1 ||
-		    put_member(out, "started_at", at[0] != '\0' ? at : NULL) ==
-		        -1 ||
-		    buf_printf(out, ",\"duration_ms\":%lld",
-		        (long long)s->duration_ms) == -1)
-			return -1;
-		if (s->count > 1 &&
-		    buf_printf(out, ",\"count\":%lld", (long long)s->count) ==
-		        -1)
-			return -1;
-		if (buf_printf(out, ",\"output\":%s",
-		        s->output != NULL ? s->output : "null") == -1 ||
-		    put_member(out, "error", s->error) == -1 ||
-		    put_member(out, "error_detail", s->error_detail) == -1 ||
-		    buf_puts(out, "}") == -1)
-			return -1;
+		json_open_object(&w);
+		json_member_string(&w, "name", s->name);
+		json_member_string(&w, "status",
+		    s->failed ? "failed" : "completed");
+		json_member_string(&w, "started_at",
+		    ops_time_format(s->started_ms, at, sizeof(at)) == 0 ? at
+		                                                        : NULL);
+		json_member_int(&w, "duration_ms", s->duration_ms);
+		if (s->count > 1)
+			json_member_int(&w, "count", s->count);
+		json_put_key(&w, "output");
+		if (s->output != NULL)
+			json_put_raw(&w, s->output, strlen(s->output));
+		else
+			json_put_null(&w);
+		json_member_string(&w, "error", s->error);
+		json_member_string(&w, "error_detail", s->error_detail);
+		json_close_object(&w);
 	}
-	return buf_puts(out, "]");
+	json_close_array(&w);
+	return json_writer_finish(&w);
 }
 
 int
@@ -330,4 +320,21 @@ ops_is_abandoned(const char *type, const char *status, int64_t id,
 {
 	return locked && strcmp(status, "running") == 0 &&
 	    strcmp(type, run_type) == 0 && id != own_id;
+}
+
+int
+ops_json_ints(struct buf *out, const char *const *keys, const int64_t *vals,
+    size_t n)
+{
+	struct json_writer w;
+
+	json_writer_init(&w, out);
+	json_open_object(&w);
+	for (size_t i = 0; i < n; i++)
+		json_member_int(&w, keys[i], vals[i]);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_append(out, "", 1) == -1)
+		return -1;
+	out->len--;
+	return 0;
 }

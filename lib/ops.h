@@ -140,6 +140,14 @@ int ops_error_line(const struct ops_run *op, struct buf *out,
 bool ops_is_abandoned(const char *type, const char *status, int64_t id,
     const char *run_type, bool locked, int64_t own_id);
 
+/*
+ * Append the JSON object {"keys[0]":vals[0],...} of 'n' integers to 'out',
+ * NUL-terminated (the NUL not counted in out->len): the output or input
+ * of most operations and steps.  Returns 0 or -1.
+ */
+int ops_json_ints(struct buf *out, const char *const *keys,
+    const int64_t *vals, size_t n);
+
 /* Write 'ms' (Unix milliseconds) as RFC 3339 UTC into 'out'.  0 or -1. */
 int ops_time_format(int64_t ms, char *out, size_t size);
 

@@ -10,7 +10,6 @@
 #include "log.h"
 #include "route.h"
 #include "str.h"
-#include "trace.h"
 #include "utc.h"
 
 /*

@@ -136,9 +136,9 @@ put_event(struct json_writer *w, const struct trace_event *e)
 	json_member_string(w, "actor", e->actor);
 	json_member_string(w, "request_id", e->request_id);
 	if (e->operation_id != 0)
-		put_id(w, "operation_id", e->operation_id);
+		json_member_int(w, "operation_id", e->operation_id);
 	if (e->redelivered_by != 0)
-		put_id(w, "redelivered_by", e->redelivered_by);
+		json_member_int(w, "redelivered_by", e->redelivered_by);
 	if (e->event != NULL && has_prefix(e->event, "workflow_job.")) {
 		put_id(w, "job_id", e->job_id);
 		json_member_string(w, "repo_full_name", e->repo_full_name);

@@ -470,6 +470,10 @@ test_auth_get_app_failing_stops_the_run() {
 	assert_eq 0 "$(ac_scheduler_rows)" "no row"
 	assert_eq "pending
 pending" "$(sql 'SELECT status FROM jobs WHERE job_id IN (700131, 700132) ORDER BY job_id')" "jobs"
+	# The run's operation failed at the app's step, with GitHub's answer.
+	assert_eq "failed|jwt:org: GET /app: HTTP 404: |jwt:org|404" \
+	    "$(sql "SELECT status, error, steps->0->>'name', steps->0->'output'->>'http_status' FROM operations WHERE type = 'auth_check' ORDER BY id DESC LIMIT 1")" \
+	    "the operation"
 	# A 5xx is GitHub failing, not a wrong setup: exit 1, as transport.
 	kill "$AC_FAKE_PID"; wait "$AC_FAKE_PID" 2>/dev/null
 	ac_fake_start --app-status 503

@@ -38,7 +38,7 @@ test_ops_failed_auth_check_traced_to_github_body() {
 	assert_json '.operations[0].type' auth_check
 	assert_json '.operations[0].status' failed
 	assert_json '.operations[0].error' "6001: HTTP 404: Not Found; 1 pending jobs failed"
-	assert_json '.operations[0].steps_summary' "jwt:user ✓ → 1 more ✓ → 6001 ✗ → 6002 ✓"
+	assert_json '.operations[0].steps_summary' "jwt:org ✓ → 1 more ✓ → 6001 ✗ → 6002 ✓"
 	assert_json '.operations[0] | has("steps")' false
 	assert_json '.next_cursor' null
 	id=$(printf '%s' "$BODY" | jq -r '.operations[0].id')
@@ -48,7 +48,7 @@ test_ops_failed_auth_check_traced_to_github_body() {
 	assert_json '.completed_at != null and .duration_ms >= 0' true
 	assert_json '.installation_ids' "$(jq -n '[6001,6002]')"
 	assert_json '.entity_ids' "$(jq -n '[21031067,38302899]')"
-	assert_json '.steps | map(.name) | join(",")' "jwt:user,jwt:org,6001,6002"
+	assert_json '.steps | map(.name) | join(",")' "jwt:org,jwt:user,6001,6002"
 	assert_json '.steps[2].status' failed
 	assert_json '.steps[2].output.http_status' 404
 	assert_json '.steps[2].output.jobs_failed' "$(jq -n '[710001]')"
