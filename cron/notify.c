@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "auth.h"
 #include "config.h"
 #include "cronrun.h"
@@ -42,8 +44,8 @@ struct run {
 	struct cronrun cr;           /* config, database, lock, operation */
 	char *gateway_url;           /* INSTLOG_NOTIFY_URL, or NULL */
 	struct config_secret secret; /* INSTLOG_NOTIFY_SECRET */
-	struct config_secret slack;  /* INSTLOG_SLACK_WEBHOOK_URL: a secret */
-	char *public_url;            /* INSTLOG_PUBLIC_URL, or NULL */
+	char *slack_url;  /* INSTLOG_SLACK_WEBHOOK_URL: a secret, or NULL */
+	char *public_url; /* INSTLOG_PUBLIC_URL, or NULL */
 	size_t backoff;
 	const char *sinks[NOTIFY__MAX + 1]; /* configured, NULL-terminated */
 	size_t nsinks;
@@ -84,20 +86,58 @@ url_load(const char *name, unsigned flags, char **out)
 }
 
 /*
+ * Read INSTLOG_SLACK_WEBHOOK_URL (or _FILE) into *out, a NUL-terminated
+ * copy (NULL when unset), and check it as a URL.  It is a secret: a bad
+ * one is said to be bad, never shown.  Returns 0, or -1 after one line.
+ */
+static int
+slack_load(char **out)
+{
+	struct config_secret s;
+	char err[HTTPC_ERROR_SIZE];
+	int rc = -1;
+
+	*out = NULL;
+	if (config_secret_load("INSTLOG_SLACK_WEBHOOK_URL", &s) == -1)
+		return -1;
+	if (s.buf == NULL)
+		return 0;
+	if (memchr(s.buf, '\0', s.len) != NULL ||
+	    (*out = malloc(s.len + 1)) == NULL)
+		goto bad;
+	memcpy(*out, s.buf, s.len);
+	(*out)[s.len] = '\0';
+	if (httpc_url_check(*out, 0, err, sizeof(err)) == 0) {
+		rc = 0;
+		goto out;
+	}
+bad:
+	log_warnx("config: INSTLOG_SLACK_WEBHOOK_URL: not an https URL "
+	          "(plain http only to a loopback host, no user info); "
+	          "the value is a secret and is not shown");
+	if (*out != NULL)
+		OPENSSL_cleanse(*out, s.len);
+	free(*out);
+	*out = NULL;
+	OPENSSL_cleanse(err, sizeof(err));
+out:
+	config_secret_release(&s);
+	return rc;
+}
+
+/*
  * Load the configuration and the client.  Returns 0, or -1 after one
  * line on stderr saying what is wrong.
  */
 static int
 run_init(struct run *r)
 {
-	char err[HTTPC_ERROR_SIZE];
-
 	if (cronrun_init(&r->cr, "notify", 0) == -1 ||
 	    url_load("INSTLOG_NOTIFY_URL", 0, &r->gateway_url) == -1 ||
 	    url_load("INSTLOG_PUBLIC_URL", HTTPC_URL_BASE, &r->public_url) ==
 	        -1 ||
 	    config_secret_load("INSTLOG_NOTIFY_SECRET", &r->secret) == -1 ||
-	    config_secret_load("INSTLOG_SLACK_WEBHOOK_URL", &r->slack) == -1 ||
+	    slack_load(&r->slack_url) == -1 ||
 	    cronrun_env_size("INSTLOG_NOTIFY_BACKOFF_SECONDS", 1, BACKOFF_MAX,
 	        NOTIFY_BACKOFF_DEFAULT, &r->backoff) == -1)
 		return -1;
@@ -108,19 +148,9 @@ run_init(struct run *r)
 		    "is not: the gateway's events must be signed");
 		return -1;
 	}
-	/* The Slack URL is a secret: say what is wrong, never the URL. */
-	if (r->slack.buf != NULL &&
-	    (strlen((const char *)r->slack.buf) != r->slack.len ||
-	        httpc_url_check((const char *)r->slack.buf, 0, err,
-	            sizeof(err)) == -1)) {
-		log_warnx("config: INSTLOG_SLACK_WEBHOOK_URL: not an https URL "
-		          "(plain http only to a loopback host, no user info); "
-		          "the value is a secret and is not shown");
-		return -1;
-	}
 	if (r->gateway_url != NULL)
 		r->sinks[r->nsinks++] = notify_sink_name(NOTIFY_GATEWAY);
-	if (r->slack.buf != NULL)
+	if (r->slack_url != NULL)
 		r->sinks[r->nsinks++] = notify_sink_name(NOTIFY_SLACK);
 	r->sinks[r->nsinks] = NULL;
 	return httpc_init(&r->http, USER_AGENT, SEND_TIMEOUT_MS);
@@ -133,7 +163,9 @@ run_release(struct run *r)
 	free(r->gateway_url);
 	free(r->public_url);
 	config_secret_release(&r->secret);
-	config_secret_release(&r->slack);
+	if (r->slack_url != NULL)
+		OPENSSL_cleanse(r->slack_url, strlen(r->slack_url));
+	free(r->slack_url);
 	cronrun_release(&r->cr);
 }
 
@@ -243,7 +275,7 @@ request_fill(const struct run *r, const struct db_notify_send *s,
 
 	memset(q, 0, sizeof(*q));
 	q->method = "POST";
-	q->url = gateway ? r->gateway_url : (const char *)r->slack.buf;
+	q->url = gateway ? r->gateway_url : r->slack_url;
 	q->body = s->body;
 	q->max = REPLY_MAX;
 	(void)snprintf(headers[0], sizeof(headers[0]),

@@ -134,6 +134,21 @@ stack_replay_start() {
 	STACK_PIDS+=("$!")
 }
 
+# stack_notify_start: for `make run`, when a notification sink is
+# configured, run notify every STACK_NOTIFY_INTERVAL seconds (default 10)
+# in the background, as cron runs it every minute in production; its
+# summary lines and errors go to RUNDIR/notify.log.
+stack_notify_start() {
+	[ -n "${INSTLOG_NOTIFY_URL:-}${INSTLOG_SLACK_WEBHOOK_URL:-}${INSTLOG_SLACK_WEBHOOK_URL_FILE:-}" ] ||
+	    return 0
+	[ -x "$STACK_BIN/notify" ] || { stack_log "no binary notify (skipped)"; return 0; }
+	( while :; do
+		"$STACK_BIN/notify"
+		sleep "${STACK_NOTIFY_INTERVAL:-10}"
+	  done ) >>"$RUNDIR/notify.log" 2>&1 &
+	STACK_PIDS+=("$!")
+}
+
 # stack_route_pid NAME: the supervisor pid of a running route binary.
 stack_route_pid() {
 	cat "$RUNDIR/$1.pid" 2>/dev/null
@@ -245,6 +260,7 @@ stack_run() {
 		PGDATA_DIR=$var/pg PG_BINDIR=$(stack_pg_bindir) stack_pg_stop
 	fi
 	stack_start "$var" || { stack_stop; exit 1; }
+	stack_notify_start
 	sample=$var/sample-ping.json
 	if [ -f "$STACK_TOP/../shared/fixtures/github/ping.json" ]; then
 		cp "$STACK_TOP/../shared/fixtures/github/ping.json" "$sample"
@@ -263,6 +279,9 @@ instlog ready at $INSTLOG_URL
   DATABASE_URL=$DATABASE_URL
   logs: $var/*.log
   spool: $INSTLOG_SPOOL_DIR (replayed every ${STACK_REPLAY_INTERVAL:-5} s by spool_replay)
+  notifications: $([ -n "${INSTLOG_NOTIFY_URL:-}${INSTLOG_SLACK_WEBHOOK_URL:-}${INSTLOG_SLACK_WEBHOOK_URL_FILE:-}" ] &&
+      echo "notify runs every ${STACK_NOTIFY_INTERVAL:-10} s (log: $var/notify.log)" ||
+      echo "off (set INSTLOG_NOTIFY_URL + INSTLOG_NOTIFY_SECRET and/or INSTLOG_SLACK_WEBHOOK_URL)")
 
 Send a signed sample delivery:
   sig=\$(openssl dgst -sha256 -hmac '$secret_expr' -r $sample | cut -d' ' -f1); curl -sS -H 'X-GitHub-Event: ping' -H "X-GitHub-Delivery: \$(cat /proc/sys/kernel/random/uuid)" -H "X-Hub-Signature-256: sha256=\$sig" --data-binary @$sample $INSTLOG_URL/webhook
