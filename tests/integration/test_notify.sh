@@ -434,3 +434,14 @@ INSTLOG_NOTIFY_SECRET=a INSTLOG_NOTIFY_SECRET_FILE=$secret|INSTLOG_NOTIFY_SECRET
 EOF
 	assert_eq 0 "$(sql "SELECT count(*) FROM notifications")" "nothing queued"
 }
+
+test_notify_installed_with_its_cron_entry() {
+	local prefix=$TEST_TMP/prefix
+	make -s -C "$TOP" install PREFIX="$prefix" >/dev/null || fail "make install"
+	[ -x "$prefix/bin/notify" ] || fail "missing $prefix/bin/notify"
+	grep -q "^\* \* \* \* \* instlog .*$prefix/bin/notify;" \
+	    "$prefix/share/instlog/cron/instlog-notify" ||
+	    fail "no every-minute line running $prefix/bin/notify in instlog-notify"
+	grep -q "^# INSTLOG_NOTIFY_URL=" "$prefix/share/instlog/cron/instlog.env.example" ||
+	    fail "the environment example does not name the sinks"
+}
