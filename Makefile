@@ -52,11 +52,11 @@ SUPPS     = $(SUPP_SRC:tests/support/%.c=$(BUILD)/tests/%)
 DEB_PKGS = gcc make pkg-config libc6-dev libfcgi-dev libpq-dev libcjson-dev \
 	   libcurl4-openssl-dev libssl-dev libcmocka-dev nginx-light \
 	   postgresql postgresql-client curl jq openssl procps ca-certificates \
-	   util-linux
+	   util-linux chromium
 
-.PHONY: all deps run test unit integration check check-deps \
-	check-integration fuzz valgrind analyze format format-check install \
-	clean bench
+.PHONY: all deps run test unit integration browser browser-deps check \
+	check-deps check-integration fuzz valgrind analyze format \
+	format-check install clean bench
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -97,13 +97,15 @@ $(BUILD)/tests/%: $(BUILD)/tests/support/%.o $(LIB)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# $(call apt_missing,TARGET,PACKAGES): install the Debian PACKAGES that
-# are missing (as root), and nothing else; TARGET names the target in the
-# message when not root.
+# $(call apt_missing,TARGET,PACKAGES[,MORE]): install the Debian PACKAGES
+# that are missing (as root), and nothing else; TARGET names the target in
+# the message when not root; MORE, shell text ending in ';', may add to
+# $$missing.
 define apt_missing
 	@missing=""; for p in $(2); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 	    grep -q '^install ok installed' || missing="$$missing $$p"; done; \
+	$(3) \
 	if [ -n "$$missing" ]; then \
 	    echo "installing:$$missing"; \
 	    if [ "$$(id -u)" != 0 ]; then \
@@ -114,8 +116,13 @@ define apt_missing
 	fi
 endef
 
+# Node.js and npm (the browser test's driver) count as present when the
+# machine has them from anywhere; else Debian's.
+NODE_MISSING = command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm";
+
 deps:
-	$(call apt_missing,deps,$(DEB_PKGS))
+	$(call apt_missing,deps,$(DEB_PKGS),$(NODE_MISSING))
 
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -131,10 +138,27 @@ export FIXTURES
 integration: all
 	@bash tests/integration/run.sh
 
+# The operator page in Debian's headless Chromium, driven by playwright-core
+# (pinned by tests/browser/package-lock.json, installed by `npm ci`).
+BROWSER_DIR  = tests/browser
+BROWSER_MODS = $(BROWSER_DIR)/node_modules/.package-lock.json
+
+$(BROWSER_MODS): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
+	@echo "  NPM     $(BROWSER_DIR)"
+	@cd $(BROWSER_DIR) && npm ci --no-audit --no-fund --loglevel=error \
+	    >/dev/null
+	@touch $@
+
+browser-deps: $(BROWSER_MODS)
+
+browser: all browser-deps
+	@bash $(BROWSER_DIR)/run.sh
+
 test: deps
 	@$(MAKE) --no-print-directory WERROR=1 all
 	@$(MAKE) --no-print-directory WERROR=1 unit
 	@$(MAKE) --no-print-directory WERROR=1 integration
+	@$(MAKE) --no-print-directory WERROR=1 browser
 
 # `make check`: the unit tests under ASan+UBSan (clang, in a build tree of
 # their own), the integration suite once with every FastCGI binary and the
@@ -216,20 +240,23 @@ format:
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_SRC)
 
-# `make install` (PREFIX, DESTDIR, RUNDIR): the binaries, sql/, the nginx
-# snippet with RUNDIR filled in, the cron.d files and the systemd units.
+# `make install` (PREFIX, DESTDIR, RUNDIR): the binaries, sql/, the operator
+# page, the nginx snippet with RUNDIR and the page's folder filled in, the
+# cron.d files and the systemd units.
 BINDIR  = $(PREFIX)/bin
 SHARE   = $(PREFIX)/share/instlog
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 RUNDIR  ?= /run/instlog
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHARE)/sql \
-	    $(DESTDIR)$(SHARE)/nginx $(DESTDIR)$(SHARE)/cron $(DESTDIR)$(UNITDIR)
+	    $(DESTDIR)$(SHARE)/nginx $(DESTDIR)$(SHARE)/cron $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SHARE)/ui
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 sql/*.sql $(DESTDIR)$(SHARE)/sql/
 	install -m 0755 sql/migrate $(DESTDIR)$(SHARE)/sql/
-	sed 's|@RUNDIR@|$(RUNDIR)|g' nginx/instlog.conf \
-	    >$(DESTDIR)$(SHARE)/nginx/instlog.conf
+	install -m 0644 ui/index.html ui/app.js ui/style.css $(DESTDIR)$(SHARE)/ui/
+	sed -e 's|@RUNDIR@|$(RUNDIR)|g' -e 's|@UIDIR@|$(SHARE)/ui|g' \
+	    nginx/instlog.conf >$(DESTDIR)$(SHARE)/nginx/instlog.conf
 	install -m 0644 nginx/fastcgi.conf $(DESTDIR)$(SHARE)/nginx/
 	# cron.d ignores names with a dot: instlog.cron becomes "instlog",
 	# maintenance.cron "instlog-maintenance", and so on.

@@ -161,7 +161,8 @@ stack_nginx_start() {
 	[ "$(id -u)" = 0 ] && userline="user root;"
 	[ -n "${STACK_ACCESS_LOG:-}" ] && access="$RUNDIR/nginx-access.log"
 	mkdir -p "$RUNDIR/nginx-tmp"
-	sed "s|@RUNDIR@|$RUNDIR|g" "$STACK_TOP/nginx/instlog.conf" >"$RUNDIR/instlog.conf"
+	sed -e "s|@RUNDIR@|$RUNDIR|g" -e "s|@UIDIR@|$STACK_TOP/ui|g" \
+	    "$STACK_TOP/nginx/instlog.conf" >"$RUNDIR/instlog.conf"
 	[ -n "${STACK_NGINX_EXTRA:-}" ] &&
 	    sed "s|@RUNDIR@|$RUNDIR|g" "$STACK_NGINX_EXTRA" >>"$RUNDIR/instlog.conf"
 	cp "$STACK_TOP/nginx/fastcgi.conf" "$RUNDIR/fastcgi.conf"
@@ -256,6 +257,7 @@ stack_run() {
 	cat <<MSG
 
 instlog ready at $INSTLOG_URL
+  page: $INSTLOG_URL/ui/ (paste TRACE_API_SECRET)
   POST $INSTLOG_URL/webhook
   GET  $INSTLOG_URL/trace/entity/{id}  /trace/installation/{id}  /trace/job/{id}  /trace/payload/{id}
   DATABASE_URL=$DATABASE_URL

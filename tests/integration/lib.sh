@@ -5,6 +5,25 @@
 
 FIXTURES=${FIXTURES:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/fixtures/github}
 
+# test_root NAME: a fresh TEST_ROOT (/tmp/instlog-NAME.XXXXXX) with
+# TEST_TMP in it, for a runner (tests/integration/run.sh,
+# tests/browser/run.sh) to start its stack in; at exit the stack stops and
+# TEST_ROOT goes, unless KEEP is set.
+test_root() {
+	TEST_ROOT=$(mktemp -d "/tmp/instlog-$1.XXXXXX") || exit 1
+	chmod 755 "$TEST_ROOT"
+	export TEST_TMP=$TEST_ROOT/tmp
+	mkdir -p "$TEST_TMP"
+	unset DATABASE_URL INSTLOG_RUNNER_LABELS
+	trap test_root_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+test_root_cleanup() {
+	stack_stop
+	[ -n "${KEEP:-}" ] || rm -rf "$TEST_ROOT"
+}
+
 # fixture NAME: path of ../shared/fixtures/github/NAME.json (must exist).
 fixture() {
 	local f="$FIXTURES/$1.json"

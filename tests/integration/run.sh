@@ -14,23 +14,13 @@ TOP=$(cd "$HERE/../.." && pwd)
 
 [ -d "$FIXTURES" ] || { echo "integration: fixtures not found at $FIXTURES" >&2; exit 1; }
 
-TEST_ROOT=$(mktemp -d /tmp/instlog-it.XXXXXX)
-chmod 755 "$TEST_ROOT"
-export TEST_TMP=$TEST_ROOT/tmp
-mkdir -p "$TEST_TMP"
+test_root it
 export GITHUB_WEBHOOK_SECRET="it-secret-$RANDOM$RANDOM"
 export GITHUB_WEBHOOK_SECRET_PREVIOUS="it-previous-$RANDOM$RANDOM"
 export TRACE_API_SECRET="it-trace-$RANDOM$RANDOM"
 export INSTLOG_SPOOL_DIR=$TEST_ROOT/spool
 # The stack's spool_replay loop: quick, so tests that spool see it drain.
 export STACK_REPLAY_INTERVAL=${STACK_REPLAY_INTERVAL:-1}
-unset DATABASE_URL INSTLOG_RUNNER_LABELS
-cleanup() {
-	stack_stop
-	[ -n "${KEEP:-}" ] || rm -rf "$TEST_ROOT"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 stack_start "$TEST_ROOT/run" || { echo "integration: stack failed to start" >&2; exit 1; }
 echo "integration: stack up at $INSTLOG_URL, database $DATABASE_URL"

@@ -48,6 +48,7 @@ test_install_into_prefix_and_run_from_there() {
 	done
 	[ -x "$prefix/share/instlog/sql/migrate" ] || fail "missing migrate"
 	grep -q "unix:$run/webhook.sock" "$prefix/share/instlog/nginx/instlog.conf" || fail "nginx snippet RUNDIR"
+	grep -q "alias $prefix/share/instlog/ui/;" "$prefix/share/instlog/nginx/instlog.conf" || fail "nginx snippet ui folder"
 	grep -q "ExecStart=$prefix/bin/%i" "$prefix/lib/systemd/system/instlog@.service" || fail "unit BINDIR"
 	grep -q "ListenStream=$run/%i.sock" "$prefix/lib/systemd/system/instlog@.socket" || fail "socket RUNDIR"
 	grep -q "$prefix/bin/auth_check" "$prefix/share/instlog/cron/instlog" || fail "cron.d file without a dot, BINDIR filled in"
@@ -75,6 +76,12 @@ test_install_into_prefix_and_run_from_there() {
 	assert_status 200
 	assert_json .event ping
 	assert_eq 1 "$(psql "$db" -XAt -c "SELECT count(*) FROM installation_events WHERE delivery_id = 'prefix-1'")" "row in the prefix database"
+	# The operator page, from the installed folder.
+	INSTLOG_URL=http://127.0.0.1:$port http GET /ui/
+	assert_status 200
+	cmp -s <(printf '%s' "$BODY") "$STACK_TOP/ui/index.html" || fail "installed /ui/ differs from ui/index.html"
+	printf '%s' "$HEADERS" | grep -qi '^Content-Type: text/html' || fail "/ui/ content type"
+	printf '%s' "$HEADERS" | grep -qi "^Content-Security-Policy: default-src 'none'" || fail "/ui/ CSP"
 	stop_pids_in "$run"
 	sql "DROP DATABASE instlog_prefix WITH (FORCE)" >/dev/null
 }

@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Browser tests of the operator page (ui/): one real stack (tests/stack.sh,
+# as the integration suite starts it), a few timelines seeded with signed
+# deliveries of the real fixtures, then ui.test.mjs drives /ui/ in Debian's
+# headless Chromium through playwright-core.
+# Prints "browser: N passed, N failed"; exits non-zero on any failure.
+# KEEP=1 keeps the temporary folder (screenshots, logs); UI_SCREENSHOT=PATH
+# copies the laptop-width screenshot there (docs/ui.png for the README).
+
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+. "$TOP/tests/stack.sh"
+. "$TOP/tests/integration/lib.sh"
+# acct, install, action, queue_job, auth_row: the trace suite's seeding
+# helpers (its test_* functions are not run here).
+. "$TOP/tests/integration/test_trace.sh"
+
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$CHROMIUM" ] || { echo "browser: no $CHROMIUM (make deps)" >&2; exit 1; }
+[ -d "$HERE/node_modules/playwright-core" ] ||
+    { echo "browser: run make browser-deps first" >&2; exit 1; }
+[ -d "$FIXTURES" ] ||
+    { echo "browser: fixtures not found at $FIXTURES" >&2; exit 1; }
+
+test_root browser
+export GITHUB_WEBHOOK_SECRET="br-secret-$RANDOM$RANDOM"
+export TRACE_API_SECRET="br-trace-$(openssl rand -hex 16)"
+unset INSTLOG_SPOOL_DIR
+
+stack_start "$TEST_ROOT/run" ||
+    { echo "browser: stack failed to start" >&2; exit 1; }
+echo "browser: stack up at $INSTLOG_URL"
+
+# An account whose app was uninstalled while a job waited: the diagnosis
+# is `uninstalled`, with the deletion and the scheduler's 404 as evidence.
+E=8101 L=octo-ui I=9101 J=9701
+install $E $L $I
+created=$LAST_ID
+queue_job $E $L $I $J $L/app
+job_row=$(printf '%s' "$BODY" | jq -r .id)
+deleted_file=$(fixture_edit installation.deleted "$(acct $E $L $I)")
+deliver installation "$deleted_file"
+assert_status 200
+deleted=$(printf '%s' "$BODY" | jq -r .id)
+auth_row $E $L $I 29310 404 $L/app $J
+a404=$LAST_ID
+# An account whose login and sender are markup: the page must show them
+# as text.
+E2=8102 L2='<b>bold-login</b>' I2=9102
+hostile_actor='<img src=x onerror=window.__pwned=1>'
+action installation installation.created $E2 "$L2" $I2 \
+    "| .sender.login = \"$hostile_actor\""
+hostile=$LAST_ID
+[ -e "$TEST_TMP/failed" ] && { echo "browser: seeding failed" >&2; exit 1; }
+
+jq -n --argjson E $E --arg L $L --argjson I $I --argjson J $J \
+    --argjson created "$created" --argjson job_row "$job_row" \
+    --argjson deleted "$deleted" --argjson a404 "$a404" \
+    --arg deleted_file "$deleted_file" --argjson E2 $E2 --arg L2 "$L2" \
+    --arg hostile_actor "$hostile_actor" --argjson hostile "$hostile" \
+    '$ARGS.named' >"$TEST_ROOT/seed.json"
+
+BROWSER_SEED=$TEST_ROOT/seed.json BROWSER_OUT=$TEST_ROOT CHROMIUM=$CHROMIUM \
+    node "$HERE/ui.test.mjs"
+rc=$?
+if [ -n "${KEEP:-}" ]; then
+	echo "browser: screenshots kept in $TEST_ROOT"
+else
+	echo "browser: screenshots in $TEST_ROOT (removed at exit; KEEP=1 keeps them)"
+fi
+if [ -n "${UI_SCREENSHOT:-}" ] && [ -f "$TEST_ROOT/ui-laptop.png" ]; then
+	cp "$TEST_ROOT/ui-laptop.png" "$UI_SCREENSHOT" &&
+	    echo "browser: laptop screenshot copied to $UI_SCREENSHOT"
+fi
+exit $rc

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: MIT
+// The operator page in Debian's headless Chromium (tests/browser/run.sh
+// starts the stack and seeds it; see its comment).  Each test opens a new
+// tab: sessionStorage is per tab, so each one starts without a token.
+// Prints "ok - NAME" / "not ok - NAME" and "browser: N passed, N failed".
+
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const BASE = process.env.INSTLOG_URL;
+const TOKEN = process.env.TRACE_API_SECRET;
+const OUT = process.env.BROWSER_OUT;
+const SEED = JSON.parse(fs.readFileSync(process.env.BROWSER_SEED, "utf8"));
+const UI = BASE + "/ui/";
+
+const requests = [];	// every request any tab made
+const pageUrls = [];	// every URL a tab showed, hash changes included
+const statuses = [];	// [url, status] of every response
+let passed = 0;
+let failed = 0;
+
+async function test(name, fn) {
+	try {
+		await fn();
+		passed++;
+		console.log("ok - browser " + name);
+	} catch (err) {
+		failed++;
+		console.log("not ok - browser " + name);
+		const msg = String(err && err.stack ? err.stack : err);
+		console.log(msg.split("\n").slice(0, 12)
+			.map((l) => "    " + l).join("\n"));
+	}
+}
+
+// The trace JSON the page reads, for the expected values.
+async function api(p) {
+	const res = await fetch(BASE + p,
+		{ headers: { Authorization: "Bearer " + TOKEN } });
+	assert.equal(res.status, 200, p);
+	return res.json();
+}
+
+async function newTab(ctx, hash, viewport) {
+	const page = await ctx.newPage();
+	if (viewport)
+		await page.setViewportSize(viewport);
+	await page.goto(UI + (hash || ""));
+	return page;
+}
+
+// Type the token into the form and press Enter.
+async function logIn(page) {
+	await page.locator("#token").waitFor({ state: "visible" });
+	await page.fill("#token", TOKEN);
+	await page.press("#token", "Enter");
+	await page.locator("#login").waitFor({ state: "hidden" });
+}
+
+async function rowIds(page) {
+	return page.$$eval("#timeline tr.row",
+		(trs) => trs.map((tr) => tr.id.replace("event-", "")));
+}
+
+async function main() {
+	const userDir = fs.mkdtempSync(path.join(os.tmpdir(),
+		"instlog-chromium-"));
+	const ctx = await chromium.launchPersistentContext(userDir, {
+		executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+		headless: true,
+		viewport: { width: 1366, height: 900 },
+		args: ["--headless", "--no-sandbox", "--disable-gpu",
+			"--disable-quic", "--no-first-run",
+			"--disable-background-networking",
+			"--disable-component-update", "--disable-sync"],
+	});
+	ctx.setDefaultTimeout(15000);
+	ctx.on("request", (r) => requests.push({ url: r.url(),
+		headers: r.headers() }));
+	ctx.on("response", (r) => statuses.push([r.url(), r.status()]));
+	const errors = [];
+	ctx.on("page", (p) => {
+		p.on("pageerror", (e) => errors.push(e));
+		p.on("framenavigated", (f) => pageUrls.push(f.url()));
+	});
+	const E = SEED.E;
+
+	await test("token form: one password field, Enter submits, " +
+	    "sessionStorage only", async () => {
+		const page = await ctx.newPage();
+		await page.goto(BASE + "/ui");
+		assert.equal(page.url(), UI, "/ui redirects to /ui/");
+		await page.locator("#login").waitFor({ state: "visible" });
+		assert.equal(await page.locator("input[type=password]")
+			.count(), 1);
+		assert.equal(await page.locator("#login input").count(), 1);
+		assert.equal(await page.getAttribute("#token", "type"),
+			"password");
+		assert.equal(await page.getAttribute("#token", "name"), null,
+			"a named field would be submitted");
+		await logIn(page);
+		await page.getByText("Why did my jobs stop?").waitFor();
+		assert.equal(await page.evaluate(() =>
+			sessionStorage.getItem("instlog.trace_token")), TOKEN);
+		const local = await page.evaluate(() =>
+			JSON.stringify(Object.entries(localStorage)));
+		assert.ok(!local.includes(TOKEN), "token in localStorage");
+		assert.ok(!(await page.evaluate(() => document.cookie))
+			.includes(TOKEN), "token in a cookie");
+		// The search box: an installation id.
+		await page.selectOption("#search-kind", "installation");
+		await page.fill("#search-q", String(SEED.I));
+		await page.press("#search-q", "Enter");
+		await page.waitForURL("**/ui/#/installation/" + SEED.I);
+		await page.locator("#diagnosis h3").waitFor();
+		assert.equal(await page.textContent(".title h1"), SEED.L);
+		assert.ok(!page.url().includes(TOKEN));
+		// "Forget token" drops it and asks again.
+		await page.click("#forget");
+		await page.locator("#token").waitFor({ state: "visible" });
+		assert.equal(await page.evaluate(() =>
+			sessionStorage.getItem("instlog.trace_token")), null);
+		await page.close();
+	});
+
+	await test("deep link to an entity: the cause's summary, its " +
+	    "evidence rows highlighted and linked", async () => {
+		const want = await api("/trace/entity/" + E);
+		assert.equal(want.diagnosis.length, 1);
+		const page = await newTab(ctx, "#/entity/" + E);
+		await logIn(page);
+		await page.locator("#diagnosis .cause").waitFor();
+		assert.equal(await page.textContent("#diagnosis h3"),
+			"uninstalled");
+		assert.equal(await page.textContent("#diagnosis .summary"),
+			want.diagnosis[0].summary);
+		assert.match(want.diagnosis[0].summary, /uninstalled from/);
+		assert.deepEqual(await rowIds(page), [SEED.created,
+			SEED.job_row, SEED.deleted, SEED.a404].map(String));
+		const ev = await page.$$eval("#timeline tr.evidence",
+			(trs) => trs.map((tr) => tr.id));
+		assert.deepEqual(ev, ["event-" + SEED.deleted,
+			"event-" + SEED.a404]);
+		const bg = (id) => page.$eval("#event-" + id,
+			(tr) => getComputedStyle(tr).backgroundColor);
+		assert.notEqual(await bg(SEED.deleted), await bg(SEED.created),
+			"evidence rows look different");
+		const links = await page.$$eval("#diagnosis .evidence-link",
+			(bs) => bs.map((b) => b.textContent));
+		assert.deepEqual(links, ["#" + SEED.deleted, "#" + SEED.a404]);
+		// The timeline columns of the queued job's row.
+		const cells = await page.$$eval("#event-" + SEED.job_row + " td",
+			(tds) => tds.map((td) => td.textContent));
+		assert.equal(cells[2], "workflow_job.queued");
+		assert.equal(cells[3], "job_stored");
+		assert.equal(cells[5], SEED.L + "/app");
+		assert.equal(cells[6], String(SEED.J));
+		assert.match(await page.textContent("#event-" + SEED.job_row +
+			" time"), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+		assert.match(await page.textContent("#event-" + SEED.job_row +
+			" .ago"), /^(just now|\d+ (s|min|h|d) ago)$/);
+		// The state card.
+		const state = await page.textContent("#state");
+		assert.match(state, /installed\s*no/);
+		assert.match(state, /last auth failure\s*404/);
+		// A click on an evidence link brings its row into view.
+		await page.click("#diagnosis .evidence-link >> nth=1");
+		const a404 = page.locator("#event-" + SEED.a404);
+		await assertFocused(page, "event-" + SEED.a404);
+		assert.ok(await a404.evaluate((tr) =>
+			tr.classList.contains("flash")));
+		assert.ok(await a404.isVisible());
+		// A reload keeps the view and the token (same tab).
+		await page.reload();
+		await page.locator("#diagnosis .cause").waitFor();
+		assert.ok(await page.locator("#login").isHidden());
+		assert.equal(page.url(), UI + "#/entity/" + E);
+		await page.close();
+	});
+
+	await test("load more follows next_cursor; an evidence link pages " +
+	    "to its row", async () => {
+		const page = await newTab(ctx, "#/entity/" + E + "?limit=1");
+		await logIn(page);
+		await page.locator("#diagnosis .cause").waitFor();
+		assert.deepEqual(await rowIds(page), [String(SEED.created)]);
+		await page.click("#load-more");
+		await page.locator("#event-" + SEED.job_row).waitFor();
+		assert.equal((await rowIds(page)).length, 2);
+		await page.click("#diagnosis .evidence-link >> nth=1");
+		await assertFocused(page, "event-" + SEED.a404);
+		assert.equal((await rowIds(page)).length, 4);
+		assert.ok(await page.locator("#load-more").isHidden());
+		const cursors = requests.filter((r) =>
+			r.url.includes("/trace/entity/" + E + "?") &&
+			r.url.includes("cursor="));
+		assert.ok(cursors.length >= 3, "paged with cursor=");
+		await page.close();
+	});
+
+	await test("filters: event, as the API reads them", async () => {
+		const page = await newTab(ctx,
+			"#/entity/" + E + "?event=installation");
+		await logIn(page);
+		await page.locator("#diagnosis .cause").waitFor();
+		assert.deepEqual(await rowIds(page),
+			[SEED.created, SEED.deleted].map(String));
+		await page.fill("#filters input[name=event]", "workflow_job");
+		await page.press("#filters input[name=event]", "Enter");
+		await page.waitForURL("**#/entity/" + E +
+			"?event=workflow_job");
+		await page.locator("#event-" + SEED.job_row).waitFor();
+		assert.deepEqual(await rowIds(page), [String(SEED.job_row)]);
+		await page.fill("#filters input[name=since]", "nonsense");
+		await page.press("#filters input[name=since]", "Enter");
+		await page.locator("#status.error").waitFor();
+		assert.match(await page.textContent("#status"), /since/);
+		await page.close();
+	});
+
+	await test("a row's payload opens, pretty-printed", async () => {
+		const page = await newTab(ctx, "#/entity/" + E);
+		await logIn(page);
+		await page.click("#event-" + SEED.deleted);
+		const pre = page.locator("#payload-" + SEED.deleted + " pre");
+		await pre.waitFor();
+		const shown = await pre.textContent();
+		const sent = JSON.parse(fs.readFileSync(SEED.deleted_file,
+			"utf8"));
+		assert.deepEqual(JSON.parse(shown), sent);
+		assert.match(shown, /^\{\n  "/);
+		assert.match(shown, /\n  "action": "deleted",?\n/);
+		assert.ok(shown.includes('"login": "' + SEED.L + '"'));
+		// A second click folds it away.
+		await page.click("#event-" + SEED.deleted);
+		await pre.waitFor({ state: "detached" });
+		await page.close();
+	});
+
+	await test("markup from the log is shown as text", async () => {
+		const page = await newTab(ctx, "#/entity/" + SEED.E2);
+		await logIn(page);
+		const row = page.locator("#event-" + SEED.hostile);
+		await row.waitFor();
+		assert.equal(await page.textContent(".title h1"), SEED.L2);
+		assert.equal(await row.locator("td >> nth=4").textContent(),
+			SEED.hostile_actor);
+		assert.equal(await page.locator("#view img, #view b").count(),
+			0);
+		await row.click();
+		await page.locator("#payload-" + SEED.hostile + " pre").waitFor();
+		assert.equal(await page.locator("#view img").count(), 0);
+		assert.equal(await page.evaluate(() => window.__pwned),
+			undefined);
+		await page.close();
+	});
+
+	await test("a login in the search box: not available yet, no guess",
+	    async () => {
+		const page = await newTab(ctx, "");
+		await logIn(page);
+		await page.fill("#search-q", SEED.L);
+		await page.press("#search-q", "Enter");
+		await page.locator("#status.warn").waitFor();
+		assert.match(await page.textContent("#status"),
+			/login lookup not available yet/i);
+		assert.equal(page.url(), UI);
+		// A kind prefix still takes an id.
+		await page.fill("#search-q", "j:" + SEED.J);
+		await page.press("#search-q", "Enter");
+		await page.waitForURL("**#/job/" + SEED.J);
+		await page.close();
+	});
+
+	await test("a 401 brings the token form back", async () => {
+		const page = await newTab(ctx, "#/entity/" + E);
+		await logIn(page);
+		await page.locator("#diagnosis .cause").waitFor();
+		await page.evaluate(() => sessionStorage.setItem(
+			"instlog.trace_token", "wrong-token"));
+		const before = statuses.length;
+		await page.evaluate((h) => { location.hash = h; },
+			"#/installation/" + SEED.I);
+		await page.locator("#login").waitFor({ state: "visible" });
+		assert.match(await page.textContent("#login-error"), /401/);
+		assert.ok(statuses.slice(before).some(([u, s]) =>
+			u.includes("/trace/installation/") && s === 401));
+		assert.equal(await page.evaluate(() =>
+			sessionStorage.getItem("instlog.trace_token")), null);
+		await logIn(page);
+		await page.locator("#diagnosis .cause").waitFor();
+		assert.equal(await page.textContent(".title h1"), SEED.L);
+		await page.close();
+	});
+
+	await test("phone width (390 px): no horizontal overflow", async () => {
+		const page = await newTab(ctx, "#/entity/" + E,
+			{ width: 390, height: 844 });
+		await logIn(page);
+		await page.click("#event-" + SEED.deleted);
+		await page.locator("#payload-" + SEED.deleted + " pre").waitFor();
+		const w = await page.evaluate(() => ({
+			doc: document.documentElement.scrollWidth,
+			body: document.body.scrollWidth,
+			inner: window.innerWidth,
+		}));
+		assert.ok(w.doc <= w.inner && w.body <= w.inner,
+			JSON.stringify(w));
+		await page.screenshot({ path: path.join(OUT, "ui-phone.png"),
+			fullPage: true });
+		await page.close();
+	});
+
+	await test("laptop screenshot", async () => {
+		const page = await newTab(ctx, "#/installation/" + SEED.I,
+			{ width: 1366, height: 900 });
+		await logIn(page);
+		await page.click("#event-" + SEED.deleted);
+		await page.locator("#payload-" + SEED.deleted + " pre").waitFor();
+		const w = await page.evaluate(() =>
+			document.documentElement.scrollWidth - innerWidth);
+		assert.ok(w <= 0, "overflow " + w);
+		const file = path.join(OUT, "ui-laptop.png");
+		await page.screenshot({ path: file, fullPage: true });
+		assert.ok(fs.statSync(file).size > 10000);
+		await page.close();
+	});
+
+	await test("no request URL holds the token; nothing from another " +
+	    "host; the token travels as a header", async () => {
+		assert.ok(requests.length > 20, "requests recorded");
+		assert.ok(pageUrls.some((u) => u.includes("#/entity/")),
+			"hash changes recorded");
+		for (const u of pageUrls)
+			assert.ok(!u.includes(TOKEN), "token in the address " + u);
+		for (const r of requests) {
+			assert.ok(!r.url.includes(TOKEN) &&
+				!r.url.includes(encodeURIComponent(TOKEN)),
+				"token in " + r.url);
+			assert.ok(r.url.startsWith(BASE + "/"),
+				"request to another host: " + r.url);
+		}
+		const traced = requests.filter((r) =>
+			new URL(r.url).pathname.startsWith("/trace/"));
+		assert.ok(traced.length > 5);
+		assert.ok(traced.some((r) => r.headers.authorization ===
+			"Bearer " + TOKEN));
+		assert.deepEqual(errors.map(String), []);
+	});
+
+	await ctx.close();
+	fs.rmSync(userDir, { recursive: true, force: true });
+}
+
+async function assertFocused(page, id) {
+	await page.waitForFunction((want) =>
+		document.activeElement && document.activeElement.id === want,
+		id);
+}
+
+try {
+	await main();
+} catch (err) {
+	failed++;
+	console.log("not ok - browser setup: " + String(err && err.stack));
+}
+console.log("");
+console.log("browser: " + passed + " passed, " + failed + " failed");
+process.exit(failed === 0 ? 0 : 1);

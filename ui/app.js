@@ -1,0 +1,698 @@
+// SPDX-License-Identifier: MIT
+// instlog operator page over the trace routes (README "The page").
+//
+// Rules this file keeps:
+// - Every string from the server reaches the DOM through textContent or a
+//   text node, never innerHTML: payloads and logins are attacker-controlled.
+// - The bearer token lives in sessionStorage only, goes out as an
+//   Authorization header, never in a URL; a 401 forgets it and asks again.
+// - Views are picked by the first segment of the hash (ROUTES); filters
+//   live in the hash query, so a reload or a shared link keeps the view.
+"use strict";
+
+(function () {
+	const TOKEN_KEY = "instlog.trace_token";
+	const PAGE_LIMIT = 100;
+	// Pages "load more" follows at most when looking for an evidence row.
+	const MAX_EVIDENCE_PAGES = 50;
+	const ID_RE = /^[1-9][0-9]{0,18}$/;
+	const BAD_OUTCOMES = new Set(["auth_404", "auth_other_error",
+		"invalid_payload", "job_write_failed", "job_not_found"]);
+	const FILTERS = ["event", "since", "until", "at", "dedupe", "limit"];
+
+	// The views, keyed by the hash's first segment (#/entity/42 -> entity).
+	// The operations views (#/operations, #/operation/N) join this table
+	// and TABS once the server has operations routes.
+	const ROUTES = {
+		"": showHome,
+		entity: showTrace,
+		installation: showTrace,
+		job: showTrace,
+	};
+	const TABS = [
+		{ label: "Trace", href: "#/",
+		  keys: ["", "entity", "installation", "job"] },
+	];
+	// Search prefixes: "i:6101", "job 7101", "e/5101".
+	const PREFIXES = {
+		e: "entity", entity: "entity",
+		i: "installation", inst: "installation",
+		installation: "installation",
+		j: "job", job: "job",
+	};
+
+	const $ = (id) => document.getElementById(id);
+	let routeSeq = 0;	// bumps on every navigation; stale answers drop
+	let current = null;	// the trace view on screen
+
+	// ---- small helpers ------------------------------------------------
+
+	// el("td", {class: "x"}, "text", node): an element; strings become
+	// text nodes, null/undefined/false children are skipped.
+	function el(tag, props, ...kids) {
+		const n = document.createElement(tag);
+		for (const [k, v] of Object.entries(props || {})) {
+			if (v === undefined || v === null || v === false)
+				continue;
+			if (k === "class")
+				n.className = v;
+			else if (k.startsWith("on"))
+				n.addEventListener(k.slice(2), v);
+			else
+				n.setAttribute(k, v === true ? "" : String(v));
+		}
+		for (const kid of kids.flat(Infinity)) {
+			if (kid === undefined || kid === null || kid === false)
+				continue;
+			n.append(kid instanceof Node ? kid : String(kid));
+		}
+		return n;
+	}
+
+	function text(v) {
+		return v === undefined || v === null || v === "" ? "—" : String(v);
+	}
+
+	function setStatus(msg, kind) {
+		const s = $("status");
+		s.textContent = msg || "";
+		s.className = "status" + (kind ? " " + kind : "");
+	}
+
+	// "2026-11-24T10:48:46.450248Z" -> "2026-11-24 10:48:46 UTC".
+	function utc(iso) {
+		if (typeof iso !== "string")
+			return "—";
+		return iso.replace("T", " ").replace(/\.[0-9]+Z$/, "Z")
+			.replace(/Z$/, " UTC");
+	}
+
+	// Milliseconds since the epoch of an RFC 3339 UTC time, or NaN.
+	function epochMs(iso) {
+		if (typeof iso !== "string")
+			return NaN;
+		return Date.parse(iso.replace(/(\.[0-9]{3})[0-9]+/, "$1"));
+	}
+
+	// "3 h ago", "in 5 min", "just now".
+	function ago(iso, now) {
+		const t = epochMs(iso);
+		if (Number.isNaN(t))
+			return "";
+		let s = Math.round((now - t) / 1000);
+		const future = s < 0;
+		s = Math.abs(s);
+		if (s < 5)
+			return "just now";
+		let n, unit;
+		if (s < 60) {
+			n = s; unit = "s";
+		} else if (s < 90 * 60) {
+			n = Math.round(s / 60); unit = "min";
+		} else if (s < 36 * 3600) {
+			n = Math.round(s / 3600); unit = "h";
+		} else if (s < 2 * 365 * 86400) {
+			n = Math.round(s / 86400); unit = "d";
+		} else {
+			n = Math.round(s / (365.25 * 86400)); unit = "y";
+		}
+		return future ? "in " + n + " " + unit : n + " " + unit + " ago";
+	}
+
+	// ---- the token and the API -----------------------------------------
+
+	const token = {
+		get: () => sessionStorage.getItem(TOKEN_KEY),
+		set: (t) => sessionStorage.setItem(TOKEN_KEY, t),
+		drop: () => sessionStorage.removeItem(TOKEN_KEY),
+	};
+
+	class AuthError extends Error {}
+	class ApiError extends Error {
+		constructor(status, msg) {
+			super(msg);
+			this.status = status;
+		}
+	}
+
+	// GET a trace route; resolves to its JSON.  The token goes in the
+	// header only; the query holds filters and the cursor.
+	async function api(path, params) {
+		const t = token.get();
+		if (!t)
+			throw new AuthError("no token");
+		const q = new URLSearchParams();
+		for (const [k, v] of Object.entries(params || {}))
+			if (v !== undefined && v !== null && v !== "")
+				q.set(k, v);
+		const qs = q.toString();
+		let res;
+		try {
+			res = await fetch(path + (qs ? "?" + qs : ""), {
+				headers: { Authorization: "Bearer " + t,
+					   Accept: "application/json" },
+				cache: "no-store",
+				credentials: "omit",
+				redirect: "error",
+				referrerPolicy: "no-referrer",
+			});
+		} catch (e) {
+			throw new ApiError(0, "the server did not answer");
+		}
+		if (res.status === 401) {
+			token.drop();
+			throw new AuthError("refused");
+		}
+		let body = null;
+		try {
+			body = await res.json();
+		} catch (e) {
+			body = null;
+		}
+		if (!res.ok) {
+			const why = body && typeof body.error === "string" ?
+				body.error : "HTTP " + res.status;
+			throw new ApiError(res.status, why);
+		}
+		if (body === null)
+			throw new ApiError(res.status, "the answer is not JSON");
+		return body;
+	}
+
+	// ---- token form ----------------------------------------------------
+
+	function showLogin(note) {
+		$("login").hidden = false;
+		$("view").hidden = true;
+		$("forget").hidden = true;
+		$("login-error").hidden = !note;
+		$("login-error").textContent = note || "";
+		setStatus("");
+		$("token").focus();
+	}
+
+	function hideLogin() {
+		$("login").hidden = true;
+		$("view").hidden = false;
+		$("forget").hidden = false;
+	}
+
+	// A failed request: back to the form on 401, else say why.
+	function report(err, what) {
+		if (err instanceof AuthError) {
+			showLogin(err.message === "no token" ? null :
+				"The server refused the token (401). Paste it again.");
+			return;
+		}
+		if (err instanceof ApiError && err.status === 404) {
+			setStatus("No " + what + " found (404).", "error");
+			return;
+		}
+		if (err instanceof ApiError) {
+			setStatus(what + ": " + err.message, "error");
+			return;
+		}
+		setStatus(what + ": " + String(err), "error");
+		console.error(err);
+	}
+
+	// ---- routing ---------------------------------------------------------
+
+	// "#/entity/42?event=x" -> {key: "entity", args: ["42"], params}.
+	function parseHash() {
+		let h = location.hash.replace(/^#\/?/, "");
+		let query = "";
+		const qi = h.indexOf("?");
+		if (qi >= 0) {
+			query = h.slice(qi + 1);
+			h = h.slice(0, qi);
+		}
+		const segs = h.split("/").filter((s) => s !== "");
+		return { key: segs.length ? segs[0] : "", args: segs.slice(1),
+			 params: new URLSearchParams(query) };
+	}
+
+	function hashFor(kind, id, params) {
+		const q = params ? params.toString() : "";
+		return "#/" + kind + "/" + id + (q ? "?" + q : "");
+	}
+
+	function renderTabs(key) {
+		const nav = $("tabs");
+		nav.replaceChildren(...TABS.map((t) => el("a", {
+			href: t.href,
+			class: t.keys.includes(key) ? "tab active" : "tab",
+			"aria-current": t.keys.includes(key) ? "page" : null,
+		}, t.label)));
+	}
+
+	function route() {
+		const seq = ++routeSeq;
+		const r = parseHash();
+		renderTabs(r.key);
+		current = null;
+		if (!token.get()) {
+			showLogin(null);
+			return;
+		}
+		hideLogin();
+		setStatus("");
+		const view = ROUTES[r.key];
+		if (!view) {
+			$("view").replaceChildren();
+			setStatus("Unknown page: #/" + r.key, "error");
+			return;
+		}
+		view(r, seq);
+	}
+
+	// ---- search ----------------------------------------------------------
+
+	// The search box: an id of the selected kind, or a prefix naming the
+	// kind ("i:6101", "job 7101").  Anything else is a login.
+	function parseSearch(kind, raw) {
+		let q = raw.trim();
+		const m = /^([a-z]+)\s*[:/ ]\s*(.+)$/i.exec(q);
+		if (m && PREFIXES[m[1].toLowerCase()]) {
+			kind = PREFIXES[m[1].toLowerCase()];
+			q = m[2].trim();
+		}
+		if (q === "")
+			return { empty: true };
+		if (ID_RE.test(q))
+			return { kind: kind, id: q };
+		return { login: q };
+	}
+
+	// A login, not an id: the trace routes cannot resolve one yet (the
+	// lookup route is still to come).  Say so; never guess an entity.
+	function lookupLogin(login) {
+		setStatus("Login lookup not available yet (\u201c" + login +
+			"\u201d): search by entity, installation or job id.",
+			"warn");
+	}
+
+	function onSearch(ev) {
+		ev.preventDefault();
+		const r = parseSearch($("search-kind").value, $("search-q").value);
+		if (r.empty) {
+			setStatus("Type an id to look up.", "warn");
+			return;
+		}
+		if (r.login !== undefined) {
+			lookupLogin(r.login);
+			return;
+		}
+		const h = hashFor(r.kind, r.id, null);
+		if (location.hash === h)
+			route();
+		else
+			location.hash = h;
+	}
+
+	// ---- home ----------------------------------------------------------
+
+	function showHome() {
+		document.title = "instlog";
+		$("view").replaceChildren(el("section", { class: "card help" },
+			el("h1", null, "Why did my jobs stop?"),
+			el("p", null, "Look up an installation, an account (entity " +
+				"id) or a job above. The page shows the account's " +
+				"timeline, its state and the diagnosis, each cause " +
+				"with the rows that prove it."),
+			el("p", null, "Links: ", el("code", null, "#/entity/N"),
+				" ", el("code", null, "#/installation/N"), " ",
+				el("code", null, "#/job/N"), ", with ",
+				el("code", null, "?event=&since=&until="),
+				" like the API.")));
+		$("search-q").focus();
+	}
+
+	// ---- the trace view --------------------------------------------------
+
+	function showTrace(r, seq) {
+		const kind = r.key;
+		const id = r.args[0] || "";
+		$("search-kind").value = kind;
+		$("search-q").value = id;
+		if (!ID_RE.test(id)) {
+			$("view").replaceChildren();
+			setStatus("Not an id: \u201c" + id + "\u201d.", "error");
+			return;
+		}
+		const filters = {};
+		for (const f of FILTERS) {
+			const v = r.params.get(f);
+			if (v !== null && v !== "")
+				filters[f] = v;
+		}
+		if (!filters.limit)
+			filters.limit = String(PAGE_LIMIT);
+		const v = {
+			kind: kind, id: id, seq: seq, filters: filters,
+			path: "/trace/" + kind + "/" + id,
+			cursor: null, rows: new Map(), evidence: new Map(),
+			tbody: null, more: null, count: null, loading: false,
+		};
+		document.title = "instlog · " + kind + " " + id;
+		$("view").replaceChildren(el("p", { class: "muted" },
+			"Loading " + kind + " " + id + "…"));
+		api(v.path, filters).then((body) => {
+			if (seq !== routeSeq)
+				return;
+			current = v;
+			renderTrace(v, body);
+		}, (err) => {
+			if (seq !== routeSeq)
+				return;
+			$("view").replaceChildren();
+			report(err, kind + " " + id);
+		});
+	}
+
+	function renderTrace(v, body) {
+		for (const d of body.diagnosis || [])
+			for (const eid of d.evidence || []) {
+				const k = String(eid);
+				if (!v.evidence.has(k))
+					v.evidence.set(k, []);
+				v.evidence.get(k).push(String(d.cause));
+			}
+		const name = body.entity_name;
+		document.title = "instlog · " + text(name);
+		v.tbody = el("tbody");
+		v.count = el("span", { class: "muted" });
+		v.more = el("button", { type: "button", id: "load-more",
+			onclick: () => loadMore(v) }, "Load more");
+		$("view").replaceChildren(
+			el("div", { class: "title" },
+				el("h1", null, text(name)),
+				el("span", { class: "muted" },
+					"entity " + text(body.entity_id) +
+					(v.kind === "entity" ? "" :
+					 " · from " + v.kind + " " + v.id))),
+			el("div", { class: "cards" },
+				diagnosisCard(v, body.diagnosis || []),
+				stateCard(v, body.state || {})),
+			filterForm(v),
+			el("section", { class: "card timeline-card" },
+				el("h2", null, "Timeline ", v.count),
+				el("div", { class: "table-wrap" },
+					el("table", { class: "timeline",
+						      id: "timeline" },
+						el("thead", null, el("tr", null,
+							["#", "time (UTC)", "event",
+							 "outcome", "actor", "repo",
+							 "job"].map((h) =>
+								el("th", { scope: "col" },
+								   h)))),
+						v.tbody)),
+				el("p", { class: "more" }, v.more)));
+		addRows(v, body);
+	}
+
+	function addRows(v, body) {
+		const now = Date.now();
+		for (const e of body.events || [])
+			v.tbody.append(eventRow(v, e, now));
+		v.cursor = typeof body.next_cursor === "string" &&
+			body.next_cursor !== "" ? body.next_cursor : null;
+		v.more.hidden = v.cursor === null;
+		v.count.textContent = v.rows.size + " event" +
+			(v.rows.size === 1 ? "" : "s") +
+			(v.cursor ? " so far" : "");
+		if (v.rows.size === 0)
+			v.tbody.append(el("tr", { class: "empty" },
+				el("td", { colspan: 7 },
+				   "No event matches these filters.")));
+	}
+
+	async function loadMore(v) {
+		if (!v.cursor || v.loading)
+			return false;
+		v.loading = true;
+		v.more.disabled = true;
+		try {
+			const body = await api(v.path,
+				Object.assign({}, v.filters, { cursor: v.cursor }));
+			if (v !== current)
+				return false;
+			const empty = v.tbody.querySelector("tr.empty");
+			if (empty)
+				empty.remove();
+			addRows(v, body);
+			return true;
+		} catch (err) {
+			if (v === current)
+				report(err, "the next page");
+			return false;
+		} finally {
+			v.loading = false;
+			v.more.disabled = false;
+		}
+	}
+
+	function eventRow(v, e, now) {
+		const id = String(e.id);
+		const causes = v.evidence.get(id);
+		const cells = [
+			["#", el("span", { class: "id" }, id)],
+			["time", [el("time", { datetime: e.received_at },
+				     utc(e.received_at)),
+				  el("span", { class: "ago" },
+				     ago(e.received_at, now))]],
+			["event", [text(e.event),
+				   causes ? el("span", { class: "tag" },
+					"evidence: " + causes.join(", ")) :
+				   null]],
+			["outcome", el("span", {
+				class: BAD_OUTCOMES.has(e.outcome) ?
+					"outcome bad" : "outcome" },
+				text(e.outcome))],
+			["actor", e.actor === null || e.actor === undefined ?
+				el("span", { class: "muted" }, text(e.source)) :
+				String(e.actor)],
+			["repo", text(e.repo_full_name)],
+			["job", text(e.job_id)],
+		];
+		const tr = el("tr", {
+			class: causes ? "row evidence" : "row",
+			id: "event-" + id, tabindex: 0,
+			"aria-expanded": "false",
+			title: "show the payload of #" + id,
+		}, cells.map(([label, content]) =>
+			el("td", { "data-label": label,
+				   class: content === "—" ? "none" : null },
+			   el("div", { class: "cell" }, content))));
+		tr.addEventListener("click", () => togglePayload(tr, id));
+		tr.addEventListener("keydown", (ev) => {
+			if (ev.key === "Enter" || ev.key === " ") {
+				ev.preventDefault();
+				togglePayload(tr, id);
+			}
+		});
+		v.rows.set(id, tr);
+		return tr;
+	}
+
+	// ---- a row's payload -------------------------------------------------
+
+	async function togglePayload(tr, id) {
+		const next = tr.nextElementSibling;
+		if (next && next.classList.contains("detail")) {
+			next.remove();
+			tr.setAttribute("aria-expanded", "false");
+			return;
+		}
+		const box = el("div", { class: "payload" },
+			el("p", { class: "muted" }, "Loading payload #" + id + "…"));
+		const detail = el("tr", { class: "detail", id: "payload-" + id },
+			el("td", { colspan: 7 }, box));
+		tr.after(detail);
+		tr.setAttribute("aria-expanded", "true");
+		try {
+			const body = await api("/trace/payload/" + id, null);
+			box.replaceChildren(...payloadView(body));
+		} catch (err) {
+			if (err instanceof AuthError) {
+				report(err, "payload");
+				return;
+			}
+			box.replaceChildren(el("p", { class: "error" },
+				"Payload #" + id + ": " + err.message));
+		}
+	}
+
+	function payloadView(body) {
+		const out = [el("p", { class: "payload-head" },
+			"#" + text(body.id) + " · " + text(body.event) + " · " +
+			utc(body.received_at))];
+		if (typeof body.raw_body_base64 === "string")
+			out.push(el("p", { class: "warn" },
+				"The body was not valid JSON for PostgreSQL; its " +
+				"raw bytes are kept (raw_body_base64, " +
+				body.raw_body_base64.length + " characters)."));
+		out.push(el("pre", { class: "json" },
+			JSON.stringify(body.payload, null, 2)));
+		return out;
+	}
+
+	// ---- evidence links --------------------------------------------------
+
+	// Scroll to an evidence row, loading further pages when it is not on
+	// screen yet.
+	async function focusEvidence(v, id) {
+		let pages = 0;
+		while (!v.rows.has(id) && v.cursor && pages < MAX_EVIDENCE_PAGES) {
+			if (!(await loadMore(v)))
+				return;
+			pages++;
+		}
+		const tr = v.rows.get(id);
+		if (!tr) {
+			setStatus("Row #" + id + " is not in the timeline as " +
+				"filtered; clear the filters to see it.", "warn");
+			return;
+		}
+		tr.scrollIntoView({ block: "center" });
+		tr.focus({ preventScroll: true });
+		tr.classList.remove("flash");
+		// Restart the animation on a second click.
+		void tr.offsetWidth;
+		tr.classList.add("flash");
+	}
+
+	function evidenceLink(v, eid) {
+		const id = String(eid);
+		return el("button", { type: "button", class: "link evidence-link",
+			"data-event-id": ID_RE.test(id) ? id : null,
+			onclick: () => focusEvidence(v, id) }, "#" + id);
+	}
+
+	function diagnosisCard(v, diagnosis) {
+		const card = el("section", { class: "card diagnosis",
+					     id: "diagnosis" },
+			el("h2", null, "Diagnosis"));
+		if (diagnosis.length === 0) {
+			card.append(el("p", { class: "ok" },
+				"No known cause: nothing in this timeline " +
+				"explains a failure."));
+			return card;
+		}
+		for (const d of diagnosis)
+			card.append(el("div", { class: "cause" },
+				el("h3", null, text(d.cause)),
+				el("p", { class: "summary" }, text(d.summary)),
+				el("p", { class: "evidence-links" }, "Evidence: ",
+					(d.evidence || []).map((e) =>
+						evidenceLink(v, e)))));
+		return card;
+	}
+
+	function yesNo(b, badWhen) {
+		if (b === null || b === undefined)
+			return "—";
+		return el("span", { class: b === badWhen ? "bad" : "ok" },
+			b ? "yes" : "no");
+	}
+
+	function stateCard(v, s) {
+		const f = s.last_auth_failure;
+		const rows = [
+			["installed", yesNo(s.installed, false)],
+			["suspended", yesNo(s.suspended, true)],
+			["installation", text(s.installation_id)],
+			["app", text(s.app_id)],
+			["repositories", text(s.repository_selection) + ": " +
+				(Array.isArray(s.repositories) &&
+				 s.repositories.length ?
+				 s.repositories.join(", ") : "none")],
+			["name", text(s.entity_name)],
+			["previous names", Array.isArray(s.previous_names) &&
+				s.previous_names.length ?
+				s.previous_names.join(", ") : "—"],
+			["as of", s.as_of ? utc(s.as_of) : "now"],
+			["last auth failure", f ? [
+				el("span", { class: "bad" },
+				   text(f.http_status)),
+				" " + utc(f.at) + " · app " + text(f.app_id) +
+				" · repo " + text(f.repo) + " ",
+				f.event_id ? evidenceLink(v, f.event_id) : null]
+				: "none"],
+		];
+		return el("section", { class: "card state", id: "state" },
+			el("h2", null, "State"),
+			el("dl", null, rows.map(([k, val]) => [el("dt", null, k),
+				el("dd", null, val)])));
+	}
+
+	// ---- filters -------------------------------------------------------
+
+	function filterForm(v) {
+		const input = (name, label, hint) => el("label", null,
+			el("span", null, label),
+			el("input", { name: name, type: "text",
+				value: v.filters[name] || "", placeholder: hint,
+				spellcheck: "false" }));
+		const form = el("form", { class: "filters", id: "filters",
+					  autocomplete: "off" },
+			input("event", "event", "installation or x.y"),
+			input("since", "since", "7d or 2026-11-24T10:00Z"),
+			input("until", "until", "1h or RFC 3339"),
+			input("at", "state as of", "RFC 3339"),
+			el("label", { class: "check" },
+				el("input", { name: "dedupe", type: "checkbox",
+					checked: v.filters.dedupe === "1" }),
+				el("span", null, "hide redeliveries")),
+			el("button", { type: "submit" }, "Apply"),
+			el("button", { type: "button", class: "quiet",
+				onclick: () => {
+					location.hash = hashFor(v.kind, v.id,
+						null);
+				} }, "Clear"));
+		form.addEventListener("submit", (ev) => {
+			ev.preventDefault();
+			const p = new URLSearchParams();
+			for (const f of ["event", "since", "until", "at"]) {
+				const val = form.elements[f].value.trim();
+				if (val)
+					p.set(f, val);
+			}
+			if (form.elements.dedupe.checked)
+				p.set("dedupe", "1");
+			if (v.filters.limit && v.filters.limit !==
+			    String(PAGE_LIMIT))
+				p.set("limit", v.filters.limit);
+			const h = hashFor(v.kind, v.id, p);
+			if (location.hash === h)
+				route();
+			else
+				location.hash = h;
+		});
+		return form;
+	}
+
+	// ---- start ---------------------------------------------------------
+
+	function start() {
+		$("login-form").addEventListener("submit", (ev) => {
+			ev.preventDefault();
+			const t = $("token").value.trim();
+			$("token").value = "";
+			if (!t)
+				return;
+			token.set(t);
+			route();
+		});
+		$("search").addEventListener("submit", onSearch);
+		$("forget").addEventListener("click", () => {
+			token.drop();
+			$("view").replaceChildren();
+			showLogin("Token forgotten. Paste it to go on.");
+		});
+		window.addEventListener("hashchange", route);
+		route();
+	}
+
+	start();
+})();
