@@ -97,17 +97,15 @@ $(BUILD)/tests/%: $(BUILD)/tests/support/%.o $(LIB)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# $(call apt_missing,TARGET,PACKAGES[,COMMANDS]): install the Debian
-# PACKAGES that are missing (as root), and nothing else; TARGET names the
-# target in the message when not root.  COMMANDS are command=package
-# pairs: the package is needed only when the command is on no PATH (Node.js
-# and npm, the browser test's driver, count as present from anywhere).
+# $(call apt_missing,TARGET,PACKAGES[,MORE]): install the Debian PACKAGES
+# that are missing (as root), and nothing else; TARGET names the target in
+# the message when not root; MORE, shell text ending in ';', may add to
+# $$missing.
 define apt_missing
 	@missing=""; for p in $(2); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 	    grep -q '^install ok installed' || missing="$$missing $$p"; done; \
-	for c in $(3); do command -v $${c%%=*} >/dev/null || \
-	    missing="$$missing $${c#*=}"; done; \
+	$(3) \
 	if [ -n "$$missing" ]; then \
 	    echo "installing:$$missing"; \
 	    if [ "$$(id -u)" != 0 ]; then \
@@ -118,8 +116,13 @@ define apt_missing
 	fi
 endef
 
+# Node.js and npm (the browser test's driver) count as present when the
+# machine has them from anywhere; else Debian's.
+NODE_MISSING = command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm";
+
 deps:
-	$(call apt_missing,deps,$(DEB_PKGS),node=nodejs npm=npm)
+	$(call apt_missing,deps,$(DEB_PKGS),$(NODE_MISSING))
 
 run: deps
 	@$(MAKE) --no-print-directory all
