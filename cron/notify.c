@@ -417,9 +417,10 @@ main(void)
 	        CRONRUN_OK ||
 	    !locked)
 		goto out; /* the database failed, or another run is running */
-	if (queue_new(&r, &cnt) == -1 || send_due(&r, &cnt) == -1)
+	/* What is due is sent even when queueing the new failed. */
+	if (queue_new(&r, &cnt) == -1)
 		rc = CRONRUN_FAILED;
-	else if (cnt.failed > 0)
+	if (send_due(&r, &cnt) == -1 || cnt.failed > 0)
 		rc = CRONRUN_FAILED;
 	vals[0] = (int64_t)cnt.queued;
 	vals[1] = (int64_t)cnt.repeats;
