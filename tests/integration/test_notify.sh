@@ -445,3 +445,20 @@ test_notify_installed_with_its_cron_entry() {
 	grep -q "^# INSTLOG_NOTIFY_URL=" "$prefix/share/instlog/cron/instlog.env.example" ||
 	    fail "the environment example does not name the sinks"
 }
+
+# The receiver checks what it is sent: signed with another secret, the
+# event is refused (401), recorded as a failed attempt, and not accepted.
+test_notify_wrong_secret_is_refused_by_the_receiver() {
+	nt_reset
+	nt_sinks || return 1
+	printf 'not-the-receivers\n' >"$TEST_TMP/other_secret"
+	export INSTLOG_NOTIFY_SECRET_FILE=$TEST_TMP/other_secret
+	deliver installation "$(fixture installation.deleted)"
+	nt_run
+	assert_eq 1 "$RC" "exit status"
+	nt_summary "sinks=2 queued=1 repeats=0 attempted=2 sent=1 failed=1 given_up=0"
+	assert_eq 0 "$(wc -l <"$TEST_TMP/gateway.log")" "nothing accepted"
+	assert_eq "POST /events status=401 event_id=ev-$(nt_row installation.deleted)" \
+	    "$(grep '^POST' "$TEST_TMP/gateway.out")" "refused"
+	assert_eq "401|HTTP 401" "$(sql "SELECT last_status, last_error FROM notification_sends WHERE sink = 'gateway'")" "recorded"
+}
