@@ -15,6 +15,12 @@
 #include "spool.h"
 #include "str.h"
 
+/* The database must answer the ping within this (nginx waits 8 s). */
+#define HEALTHZ_DB_BUDGET_MS 2000
+
+/* Directory entries of the spool looked at per request, at most. */
+#define HEALTHZ_SPOOL_SCAN 10000
+
 struct app {
 	struct config	 cfg;
 	struct http	 http;
@@ -22,16 +28,19 @@ struct app {
 };
 
 /*
- * {"status":"ok"|"degraded","database":"ok"|"unavailable",
- *  "spool":{"configured":…,"writable":…,"pending":N},
+ * {"service":"instlog","status":"ok"|"degraded",
+ *  "database":"ok"|"unavailable","spool":{"configured":…,"writable":…,
+ *  "pending":N,"pending_more":…},
  *  "auth_check":{"completed_at":…,"failed":…,"operation_id":N}|null};
- * 503 unless the database and the spool are ok (the last auth check
- * is reported, not judged).  Nothing secret: no URL, no path.
+ * 503 unless the database and the spool are ok (the last auth check is
+ * reported, not judged).  "pending_more" says N is a lower bound (the
+ * scan stopped).  Nothing secret: no URL, no path.
  */
 static void
 handle(struct app *app, struct http_request *req, struct http_response *resp)
 {
-	bool db_ok, spool_ok = true, writable = false, found = false, failed;
+	bool db_ok, spool_ok = true, writable = false, more = false;
+	bool found = false, failed;
 	struct json_writer w;
 	char at[40];
 	int64_t op;
@@ -44,10 +53,11 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 		http_error(resp, 405, "method not allowed: use GET");
 		return;
 	}
+	db_set_deadline(app->db, HEALTHZ_DB_BUDGET_MS);
 	db_ok = db_ping(app->db) == DB_OK;
 	if (dir != NULL) {
 		writable = access(dir, W_OK | X_OK) == 0;
-		pending = spool_pending(dir);
+		pending = spool_pending(dir, HEALTHZ_SPOOL_SCAN, &more);
 		spool_ok = writable && pending >= 0;
 	}
 	if (db_ok && db_ops_last(app->db, "auth_check", &found, at, sizeof(at),
@@ -56,6 +66,7 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 	resp->status = db_ok && spool_ok ? 200 : 503;
 	json_writer_init(&w, &resp->body);
 	json_open_object(&w);
+	json_member_string(&w, "service", "instlog");
 	json_member_string(&w, "status",
 	    resp->status == 200 ? "ok" : "degraded");
 	json_member_string(&w, "database", db_ok ? "ok" : "unavailable");
@@ -66,6 +77,8 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 	json_put_key(&w, "writable");
 	json_put_bool(&w, writable);
 	json_member_int(&w, "pending", pending < 0 ? 0 : pending);
+	json_put_key(&w, "pending_more");
+	json_put_bool(&w, more);
 	json_close_object(&w);
 	json_put_key(&w, "auth_check");
 	if (found) {

@@ -20,6 +20,9 @@
  */
 #define WEBHOOK_DB_BUDGET_MS 6000
 
+/* The longest X-GitHub-Delivery kept whole (GitHub's are GUIDs). */
+#define WEBHOOK_DELIVERY_ID_MAX 200
+
 struct app {
 	struct config	cfg;
 	struct http	http;
@@ -48,6 +51,8 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 {
 	struct delivery_headers h;
 	struct ingest_result r;
+	struct delivery_attempt attempt;
+	char event[65], delivery_id[WEBHOOK_DELIVERY_ID_MAX + 1];
 	enum ingest_status st;
 	bool spooled = false;
 	const char *cl, *sig;
@@ -62,11 +67,15 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 		return;
 	}
 	cl = http_param(req, "CONTENT_LENGTH");
-	if (cl != NULL && *cl != '\0' &&
-	    (parse_int64(cl, 0, INT64_MAX, &clen) == -1 ||
-	    (uint64_t)clen > app->cfg.max_body)) {
-		http_error(resp, 413, "request body too large");
-		return;
+	if (cl != NULL && *cl != '\0') {
+		if (parse_int64(cl, 0, INT64_MAX, &clen) == -1) {
+			http_error(resp, 400, "invalid Content-Length");
+			return;
+		}
+		if ((uint64_t)clen > app->cfg.max_body) {
+			http_error(resp, 413, "request body too large");
+			return;
+		}
 	}
 	buf_reset(&app->body);
 	rd = http_read_body(req, app->cfg.max_body, &app->body);
@@ -90,15 +99,6 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 		http_error(resp, 400, "missing X-GitHub-Event header");
 		return;
 	}
-	if (!delivery_event_is_valid(h.event)) {
-		http_error(resp, 400, "invalid X-GitHub-Event header");
-		return;
-	}
-	/* GitHub's are GUIDs; a longer id would not fit the index anyway. */
-	if (h.delivery_id != NULL && strlen(h.delivery_id) > 200) {
-		http_error(resp, 400, "invalid X-GitHub-Delivery header");
-		return;
-	}
 	sig = http_param(req, "HTTP_X_HUB_SIGNATURE_256");
 	if (auth_webhook_verify(&app->cfg, sig, app->body.buf,
 	    app->body.len) == -1) {
@@ -107,9 +107,30 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 		    "signature does not match");
 		return;
 	}
+	/*
+	 * Signed, so it gets its row even when the headers are unusable:
+	 * recorded invalid_payload with the values cut to what a row holds.
+	 */
+	if (!delivery_event_is_valid(h.event)) {
+		delivery_event_clean(h.event, event, sizeof(event));
+		h.event = event;
+		h.refused = "X-GitHub-Event header is malformed";
+	}
+	if (h.delivery_id != NULL &&
+	    strlen(h.delivery_id) > WEBHOOK_DELIVERY_ID_MAX) {
+		memcpy(delivery_id, h.delivery_id, WEBHOOK_DELIVERY_ID_MAX);
+		delivery_id[WEBHOOK_DELIVERY_ID_MAX] = '\0';
+		h.delivery_id = delivery_id;
+		h.refused = "X-GitHub-Delivery header is too long";
+	}
 
-	st = ingest_delivery(app->db, &app->cfg, &h, NULL, app->body.buf,
-	    app->body.len, &r);
+	if (delivery_attempt_new(&attempt) == -1) {
+		log_warnx("%s: no random bytes for the attempt key", __func__);
+		http_error(resp, 503, "service unavailable");
+		return;
+	}
+	st = ingest_delivery(app->db, &app->cfg, &h, attempt.received_at,
+	    attempt.key, app->body.buf, app->body.len, &r);
 	switch (st) {
 	case INGEST_OK:
 		reply_recorded(resp, 200, &r);
@@ -123,11 +144,13 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 	case INGEST_DB_DOWN:
 	case INGEST_ERROR:
 		/*
-		 * Nothing was written: keep the verified delivery for the
-		 * replayer rather than lose it (GitHub does not retry).
+		 * Nothing was written, or a commit's reply was lost: keep
+		 * the verified delivery for the replayer rather than lose it
+		 * (GitHub does not retry).  The file carries this attempt,
+		 * so replaying it after such a commit adds no second row.
 		 */
-		if (spool_write(app->cfg.spool_dir, &h, app->body.buf,
-		    app->body.len) == 0) {
+		if (spool_write(app->cfg.spool_dir, &h, &attempt, sig,
+		    app->body.buf, app->body.len) == 0) {
 			spooled = true;
 			resp->status = 202;
 			buf_reset(&resp->body);

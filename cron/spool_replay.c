@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "config.h"
 #include "db.h"
 #include "db_ops.h"
@@ -29,7 +30,8 @@
 /* What became of one spool file. */
 enum replay_result {
 	REPLAY_DONE,    /* its row is committed and the file removed */
-	REPLAY_MOVED,   /* not a spool file: moved aside */
+	REPLAY_MOVED,   /* not a whole spool file, an old one, or its
+	                   signature fails: moved aside */
 	REPLAY_FAILED,  /* left in the spool (logged) */
 	REPLAY_DB_DOWN, /* left in the spool: the database is away */
 };
@@ -107,22 +109,35 @@ replay_file(struct db *db, const struct config *cfg, const char *name,
 	struct ingest_result r;
 	enum ingest_status st;
 	enum replay_result res = REPLAY_FAILED;
+	enum spool_status rd;
 	int64_t t0 = ops_now_ms();
 	char path[4096];
-	int rd;
 
 	memset(&r, 0, sizeof(r));
 	if (snprintf(path, sizeof(path), "%s/%s", cfg->spool_dir, name) >=
 	    (int)sizeof(path))
 		goto out;
-	if ((rd = spool_read(path, &e)) != 0) {
+	rd = spool_read(path, &e);
+	/*
+	 * Only what GitHub signed is stored: a file someone else put here,
+	 * or one signed with a secret no longer configured, goes aside.
+	 */
+	if (rd == SPOOL_OK && auth_webhook_verify(cfg, e.signature, e.body,
+	    e.len) == -1) {
+		log_warnx("'%s': the signature does not verify with the "
+		          "current or the previous webhook secret",
+		    path);
+		rd = SPOOL_BAD;
+	}
+	if (rd != SPOOL_OK) {
 		spool_entry_release(&e);
-		if (rd == 1 && move_aside(cfg->spool_dir, name) == 0)
+		if (rd != SPOOL_ERROR && move_aside(cfg->spool_dir, name) == 0)
 			res = REPLAY_MOVED;
 		goto out;
 	}
-	/* The same path as a live delivery, at the time it arrived. */
-	st = ingest_delivery(db, cfg, &e.h, e.received_at, e.body, e.len, &r);
+	/* The same path as a live delivery, the same attempt. */
+	st = ingest_delivery(db, cfg, &e.h, e.received_at, e.attempt_key,
+	    e.body, e.len, &r);
 	spool_entry_release(&e);
 	switch (st) {
 	case INGEST_OK:
@@ -277,7 +292,8 @@ main(int argc, char **argv)
 		usage();
 		goto out;
 	}
-	if (config_load(&cfg, CONFIG_NEED_DB) == -1)
+	if (config_load(&cfg, CONFIG_NEED_DB | CONFIG_NEED_WEBHOOK_SECRET) ==
+	    -1)
 		goto out;
 	if (cfg.spool_dir == NULL) {
 		log_warnx("INSTLOG_SPOOL_DIR is not set");

@@ -206,12 +206,15 @@ config_load(struct config *cfg, unsigned need)
 	    (cfg->database_read_url = strdup(v)) == NULL)
 		return -1;
 
-	if (load_secret("TRACE_API_SECRET", &cfg->trace_secret) == -1 ||
+	if ((need & CONFIG_USE_TRACE_SECRET) &&
+	    (load_secret("TRACE_API_SECRET", &cfg->trace_secret) == -1 ||
 	    load_secret("TRACE_API_SECRET_PREVIOUS",
-		&cfg->trace_secret_prev) == -1 ||
-	    load_secret("GITHUB_WEBHOOK_SECRET", &cfg->webhook_secret) == -1 ||
+		&cfg->trace_secret_prev) == -1))
+		return -1;
+	if ((need & CONFIG_NEED_WEBHOOK_SECRET) &&
+	    (load_secret("GITHUB_WEBHOOK_SECRET", &cfg->webhook_secret) == -1 ||
 	    load_secret("GITHUB_WEBHOOK_SECRET_PREVIOUS",
-		&cfg->webhook_secret_prev) == -1)
+		&cfg->webhook_secret_prev) == -1))
 		return -1;
 	if ((need & CONFIG_NEED_WEBHOOK_SECRET) &&
 	    cfg->webhook_secret.buf == NULL) {
@@ -234,8 +237,9 @@ config_load(struct config *cfg, unsigned need)
 		return -1;
 	}
 
-	if (load_app("GITHUB_APP_ORG", &cfg->app_org) == -1 ||
-	    load_app("GITHUB_APP_USER", &cfg->app_user) == -1)
+	if ((need & CONFIG_NEED_APPS) &&
+	    (load_app("GITHUB_APP_ORG", &cfg->app_org) == -1 ||
+	    load_app("GITHUB_APP_USER", &cfg->app_user) == -1))
 		return -1;
 	if ((need & CONFIG_NEED_APPS) && cfg->app_org.id == 0 &&
 	    cfg->app_user.id == 0) {

@@ -37,16 +37,24 @@ struct config {
 	char			*spool_dir; /* NULL: spooling disabled */
 };
 
-/* What a program needs to be present; config_load() fails without it. */
+/*
+ * What a program needs (CONFIG_NEED_*: loaded, and config_load() fails
+ * without it) or uses (CONFIG_USE_*: loaded when set).  A secret or key
+ * that no flag asks for is never read, so that each binary holds only
+ * what it uses: the webhook not the trace token, the trace routes neither
+ * the webhook secret nor the app keys.
+ */
 enum config_need {
 	CONFIG_NEED_DB = 1 << 0,
-	CONFIG_NEED_WEBHOOK_SECRET = 1 << 1,
-	CONFIG_NEED_APPS = 1 << 2,
+	CONFIG_NEED_WEBHOOK_SECRET = 1 << 1, /* and its _PREVIOUS */
+	CONFIG_NEED_APPS = 1 << 2,	     /* the app ids and key files */
+	CONFIG_USE_TRACE_SECRET = 1 << 3,    /* and its _PREVIOUS */
 };
 
 /*
  * Read the configuration of DESIGN §7 from the environment into *cfg.
- * 'need' is a mask of enum config_need.  Each secret NAME may instead be
+ * 'need' is a mask of enum config_need; what it does not name stays
+ * empty.  Each secret NAME may instead be
  * given as NAME_FILE, a path whose contents (less trailing newlines) are
  * the secret.  Returns 0; or -1 after logging one line naming the
  * offending variable.  Either way the caller releases *cfg with

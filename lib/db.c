@@ -144,6 +144,27 @@ db_timed_out(struct db *db, const char *what)
 	db->holdoff_until = now_ms() + DB_HOLDOFF_MS;
 }
 
+/*
+ * Return false when the idle connection of 'db' cannot be trusted: the
+ * server has nothing to say to an idle session of ours unless it is
+ * closing it (restart, terminated backend: a FATAL error, then the end),
+ * so a readable socket means the connection is going away.  Looked at
+ * before a statement is sent, so that it is replaced while nothing has
+ * been sent on it.
+ */
+static bool
+db_is_alive(struct db *db)
+{
+	struct pollfd pfd;
+
+	pfd.fd = PQsocket(db->conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (pfd.fd < 0)
+		return false;
+	return poll(&pfd, 1, 0) == 0;
+}
+
 enum db_status
 db_connect(struct db *db)
 {
@@ -162,7 +183,8 @@ db_connect(struct db *db)
 	int64_t until;
 	int w;
 
-	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
+	    db_is_alive(db))
 		return DB_OK;
 	PQfinish(db->conn);
 	db->conn = NULL;
@@ -238,22 +260,25 @@ db_classify(const PGresult *res, const PGconn *conn)
 
 /*
  * Send one statement on the (non-blocking) connection and collect its
- * result by 'until'.  Sets *res to the result, or leaves it NULL.  Returns
- * DB_OK, a classified failure, or DB_UNAVAILABLE with *timed_out set when
- * 'until' passed first (the connection is then dropped).
+ * result by 'until'.  Sets *res to the result, or leaves it NULL, and
+ * *sent once the statement may have reached the server.  Returns DB_OK, a
+ * classified failure, or DB_UNAVAILABLE with *timed_out set when 'until'
+ * passed first (the connection is then dropped).
  */
 static enum db_status
 db_run(struct db *db, const char *what, const char *sql, int n,
     const char *const *values, const int *lengths, const int *formats,
-    int64_t until, PGresult **res, bool *timed_out)
+    int64_t until, PGresult **res, bool *timed_out, bool *sent)
 {
 	PGresult *r;
 	int f, w;
 
 	*timed_out = false;
+	*sent = false;
 	if (!PQsendQueryParams(db->conn, sql, n, NULL, values, lengths, formats,
 	        0))
 		return db_classify(NULL, db->conn);
+	*sent = true;
 	/* A large body may not fit the socket buffer at once. */
 	while ((f = PQflush(db->conn)) == 1) {
 		if ((w = db_wait(db->conn, POLLIN | POLLOUT, until)) == 0)
@@ -297,7 +322,7 @@ db_exec(struct db *db, const char *what, const char *sql, int n,
     PGresult **res)
 {
 	enum db_status st;
-	bool timed_out, dropped;
+	bool timed_out, dropped, sent;
 	int64_t until;
 
 	*res = NULL;
@@ -317,7 +342,7 @@ db_exec(struct db *db, const char *what, const char *sql, int n,
 		PQclear(*res);
 		*res = NULL;
 		st = db_run(db, what, sql, n, values, lengths, formats, until,
-		    res, &timed_out);
+		    res, &timed_out, &sent);
 		if (st == DB_OK || timed_out)
 			return st;
 		if (st != DB_REFUSED)
@@ -338,11 +363,14 @@ db_exec(struct db *db, const char *what, const char *sql, int n,
 			db->conn = NULL;
 		}
 		/*
-		 * The server dropped the connection (restarted since the
-		 * last request, say): reconnect once and retry, so the
-		 * request in hand is not failed for a stale connection.
+		 * Retry, once, only a statement that never left: one that
+		 * was sent may have run and committed although its reply
+		 * was lost, and running it again would do it twice (two
+		 * rows, jobs failed twice).  A connection the server closed
+		 * while idle is found and replaced before sending
+		 * (db_connect()), so a restart in between costs nothing.
 		 */
-		if (!dropped || attempt > 0)
+		if (!dropped || sent || attempt > 0)
 			return st;
 	}
 }
@@ -411,17 +439,25 @@ db_id_param(char *b, size_t size, int64_t v)
 #define SQL_EVENT_INSERT \
 	"INSERT INTO installation_events (received_at, source, event, " \
 	"outcome, delivery_id, app_id, installation_id, entity_type, " \
-	"entity_id, entity_name, payload, raw_body, request_id) VALUES (" \
-	"COALESCE($1::timestamptz, now()), $2, $3, $4, $5, $6::bigint, " \
-	"$7::bigint, $8, $9::bigint, $10, $11::jsonb, $12::bytea, $13) " \
+	"entity_id, entity_name, payload, raw_body, attempt_key, request_id) " \
+	"VALUES (COALESCE($1::timestamptz, now()), $2, $3, $4, $5, " \
+	"$6::bigint, $7::bigint, $8, $9::bigint, $10, $11::jsonb, $12::bytea, " \
+	"$13, $14) " \
+	"ON CONFLICT (shard_key, received_at, attempt_key) DO NOTHING " \
 	"RETURNING id"
+
+/* The row an attempt already wrote (sql/007_hardening.sql). */
+#define SQL_EVENT_OF_ATTEMPT \
+	"SELECT id FROM installation_events WHERE attempt_key = $1 AND " \
+	"received_at = $2::timestamptz AND shard_key = " \
+	"COALESCE($3::bigint, 0)"
 
 enum db_status
 db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
 {
 	char app[24], inst[24], ent[24];
-	const char *values[13];
-	int lengths[13] = { 0 }, formats[13] = { 0 };
+	const char *values[14];
+	int lengths[14] = { 0 }, formats[14] = { 0 };
 	PGresult *res = NULL;
 	enum db_status st;
 
@@ -439,11 +475,28 @@ db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
 	values[11] = ev->raw;
 	lengths[11] = (int)ev->rawlen;
 	formats[11] = 1;
-	values[12] = ev->request_id;
-	st = db_exec(db, __func__, SQL_EVENT_INSERT, 13, values, lengths,
+	values[12] = ev->attempt_key;
+	values[13] = ev->request_id;
+	*id = 0;
+	st = db_exec(db, __func__, SQL_EVENT_INSERT, 14, values, lengths,
 	    formats, &res);
-	if (st == DB_OK)
+	if (st == DB_OK && PQntuples(res) == 1)
 		*id = db_int64(res, 0, 0);
+	else if (st == DB_OK && ev->attempt_key != NULL &&
+	    ev->received_at != NULL) {
+		/* This attempt's row is there: say which it is. */
+		const char *keys[3] = { ev->attempt_key, ev->received_at,
+			values[8] };
+
+		PQclear(res);
+		res = NULL;
+		log_info("%s: attempt '%s' is recorded already", __func__,
+		    ev->attempt_key);
+		st = db_exec(db, __func__, SQL_EVENT_OF_ATTEMPT, 3, keys, NULL,
+		    NULL, &res);
+		if (st == DB_OK && PQntuples(res) == 1)
+			*id = db_int64(res, 0, 0);
+	}
 	PQclear(res);
 	return st;
 }

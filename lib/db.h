@@ -84,6 +84,7 @@ const char *db_error_message(const struct db *db);
 /* One installation_events row to append. */
 struct db_event {
 	const char	*received_at;	/* RFC 3339; NULL: now() */
+	const char	*attempt_key;	/* NULL: none (see db_event_insert()) */
 	const char	*source;	/* "webhook" or "scheduler" */
 	const char	*event;
 	const char	*outcome;
@@ -101,7 +102,8 @@ struct db_event {
 
 /*
  * Append 'ev' in its own transaction and set *id to the new row's id.
- * Returns DB_OK, DB_REFUSED when jsonb refused the payload text (nothing
+ * When a row with the same attempt key, received_at and entity is there
+ * already, nothing is added and *id is that row's.  Returns DB_OK, DB_REFUSED when jsonb refused the payload text (nothing
  * written: retry with a payload that says why and 'raw' set), DB_ERROR or
  * DB_UNAVAILABLE.
  */

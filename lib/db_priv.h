@@ -20,8 +20,10 @@ struct db {
 /*
  * Run the constant SQL text 'sql' with 'n' parameters (as PQexecParams
  * would, but without blocking past the deadline of db_set_deadline(), or
- * DB_CALL_LIMIT_MS without one), reconnecting once and retrying when the
- * server had dropped the connection.  Sets *res to the result (the caller
+ * DB_CALL_LIMIT_MS without one).  A connection the server closed while
+ * idle is replaced before anything is sent; a statement is retried (once,
+ * on a new connection) only when it could not be sent at all, never once
+ * it may have reached the server.  Sets *res to the result (the caller
  * PQclear()s it, also on error; it may be NULL).  Returns DB_OK when the
  * status is PGRES_TUPLES_OK or PGRES_COMMAND_OK, DB_REFUSED when the
  * statement failed on the data (SQLSTATE class 22 or 54), DB_UNAVAILABLE

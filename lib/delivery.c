@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* A verified webhook delivery, parsed into the typed fields of one row. */
+#include <sys/time.h>
+
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/rand.h>
 
 #include "delivery.h"
 #include "json.h"
@@ -51,6 +57,65 @@ delivery_event_is_valid(const char *event)
 			return false;
 	}
 	return true;
+}
+
+int
+delivery_attempt_new(struct delivery_attempt *a)
+{
+	unsigned char r[16];
+	struct timeval tv;
+	struct tm tm;
+	char stamp[24];
+
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		return -1;
+	hex_encode(r, sizeof(r), a->key);
+	(void)gettimeofday(&tv, NULL);
+	(void)gmtime_r(&tv.tv_sec, &tm);
+	(void)strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	(void)snprintf(a->received_at, sizeof(a->received_at), "%s.%06ldZ",
+	    stamp, (long)tv.tv_usec);
+	return 0;
+}
+
+bool
+delivery_attempt_is_valid(const char *s, bool is_key)
+{
+	static const char stamp[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+	static const char key[] = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+	const char *form = is_key ? key : stamp;
+
+	if (s == NULL || strlen(s) != strlen(form))
+		return false;
+	for (size_t i = 0; form[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (form[i] == 'd' ? !isdigit(c) :
+		    form[i] == 'x' ? !isxdigit(c) || isupper(c) :
+		    s[i] != form[i])
+			return false;
+	}
+	return true;
+}
+
+void
+delivery_event_clean(const char *event, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (const char *p = event; *p != '\0' && n < 64 && n + 1 < size;
+	    p++) {
+		char c = *p;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		    c == '-'))
+			c = '_';
+		out[n++] = c;
+	}
+	if (n == 0)
+		out[n++] = '_';
+	out[n] = '\0';
 }
 
 /*
@@ -103,9 +168,10 @@ set_entity(struct delivery *d, const cJSON *account, const char *fallback_type)
 }
 
 /*
- * The app id: from X-GitHub-Hook-Installation-Target-ID when the hook
- * belongs to an app (target type "integration", or not sent), else from
- * the payload's installation.app_id or hook.app_id.
+ * The app id: from the signed body's installation.app_id (or hook.app_id,
+ * a ping's) when it has one; only else from the unsigned header
+ * X-GitHub-Hook-Installation-Target-ID, and then only when the hook
+ * belongs to an app (target type "integration", or not sent).
  */
 static void
 set_app_id(struct delivery *d, const struct delivery_headers *h,
@@ -113,17 +179,16 @@ set_app_id(struct delivery *d, const struct delivery_headers *h,
 {
 	int64_t id;
 
-	if (h->target_id != NULL && (h->target_type == NULL ||
-	    strcasecmp(h->target_type, "integration") == 0 ||
-	    strcasecmp(h->target_type, "app") == 0) &&
-	    parse_int64(h->target_id, 1, INT64_MAX, &id) == 0) {
+	if (root != NULL &&
+	    (json_int64(root, "installation.app_id", 1, INT64_MAX, &id) == 0 ||
+	    json_int64(root, "hook.app_id", 1, INT64_MAX, &id) == 0)) {
 		d->app_id = id;
 		return;
 	}
-	if (root == NULL)
-		return;
-	if (json_int64(root, "installation.app_id", 1, INT64_MAX, &id) == 0 ||
-	    json_int64(root, "hook.app_id", 1, INT64_MAX, &id) == 0)
+	if (h->target_id != NULL && (h->target_type == NULL ||
+	    strcasecmp(h->target_type, "integration") == 0 ||
+	    strcasecmp(h->target_type, "app") == 0) &&
+	    parse_int64(h->target_id, 1, INT64_MAX, &id) == 0)
 		d->app_id = id;
 }
 
@@ -289,7 +354,13 @@ delivery_parse(const struct config *cfg, const struct delivery_headers *h,
 		goto out;
 	}
 	d->is_json = true;
-	rc = parse_body(cfg, h, root, d);
+	if ((rc = parse_body(cfg, h, root, d)) == 0 && h->refused != NULL) {
+		/* The fields stay; the headers make it invalid. */
+		if (set_str(&d->event, h->event) == -1)
+			rc = -1;
+		else
+			rc = set_invalid(d, h->refused);
+	}
 out:
 	cJSON_Delete(root);
 	return rc;

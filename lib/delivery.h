@@ -28,8 +28,33 @@ struct delivery_headers {
 	const char	*delivery_id;	/* X-GitHub-Delivery */
 	const char	*target_id;	/* X-GitHub-Hook-Installation-Target-ID */
 	const char	*target_type;	/* ...-Installation-Target-Type */
+	const char	*refused;	/* why the headers themselves make a
+					   signed delivery invalid, or NULL */
 	const char *request_id;         /* nginx's $request_id, or NULL */
 };
+
+/*
+ * One attempt at recording a delivery: when the webhook received it and a
+ * random key.  Both go with the INSERT and into the spool file, so that a
+ * statement whose reply was lost and the replay of its spool file make one
+ * row (sql/007_hardening.sql).
+ */
+struct delivery_attempt {
+	char	received_at[32]; /* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" (UTC) */
+	char	key[33];	 /* 32 lower-case hex digits */
+};
+
+/*
+ * Fill *a with the current time and a fresh random key.  Returns 0, or -1
+ * when no random bytes could be had.
+ */
+int delivery_attempt_new(struct delivery_attempt *a);
+
+/*
+ * Return true when 's' has the form of a received_at of
+ * delivery_attempt_new() (with 'is_key' false) or of its key (true).
+ */
+bool delivery_attempt_is_valid(const char *s, bool is_key);
 
 /*
  * Everything one installation_events row (and the jobs side effect) needs.
@@ -70,13 +95,21 @@ void delivery_release(struct delivery *d);
 bool delivery_event_is_valid(const char *event);
 
 /*
+ * Write into 'out' (size 'size', at least 2) a valid event name made from
+ * the refused header value 'event': characters outside [A-Za-z0-9_.-]
+ * become '_', and it is cut at 64 characters (and at size - 1).
+ */
+void delivery_event_clean(const char *event, char *out, size_t size);
+
+/*
  * Parse the raw body of a delivery whose signature was verified, with its
  * headers 'h', into *d: event name, kind, entity, installation, app and job
  * fields.  'cfg' supplies the runner labels.  An empty body counts as {}.
  * A body that is JSON but for lone UTF-16 surrogate escapes is parsed with
  * them replaced by U+FFFD (see json_parse_lenient()) and sets
  * json_repaired.  An "action" that is not a plausible name (see
- * delivery_event_is_valid()) makes the delivery DELIVERY_INVALID.
+ * delivery_event_is_valid()) makes the delivery DELIVERY_INVALID, and
+ * so does h->refused (then d->event is the bare header event).
  * Returns 0 (the kind says what to do, DELIVERY_INVALID included) or -1
  * when out of memory.  The caller releases *d with delivery_release().
  */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* FastCGI listener, pre-forked workers, requests and JSON responses. */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -22,6 +24,7 @@
 
 static volatile sig_atomic_t http_stop;
 static volatile sig_atomic_t http_child_died;
+static volatile sig_atomic_t http_body_late;
 
 static void
 on_stop(int sig)
@@ -174,7 +177,8 @@ http_listen(struct http *http, int argc, char **argv)
 	}
 	if (sockpath != NULL) {
 		(void)unlink(sockpath);
-		old = umask(0);
+		/* Owner and group only, from the first moment. */
+		old = umask(0117);
 		http->sock = FCGX_OpenSocket(sockpath, 128);
 		(void)umask(old);
 		if (http->sock < 0) {
@@ -182,7 +186,11 @@ http_listen(struct http *http, int argc, char **argv)
 			    sockpath, strerror(errno));
 			return -1;
 		}
-		(void)chmod(sockpath, 0666);
+		if (chmod(sockpath, 0660) == -1) {
+			log_warnx("%s: chmod '%s': %s", __func__, sockpath,
+			    strerror(errno));
+			return -1;
+		}
 	}
 	(void)signal(SIGPIPE, SIG_IGN);
 	if (supervise(pids, (int)workers, sockpath) == -1)
@@ -265,15 +273,45 @@ read_body_stdin(struct http_request *req, size_t max, struct buf *out)
 	return 0;
 }
 
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	http_body_late = 1;
+}
+
+/*
+ * Arm (ms > 0) or disarm (0) the body read deadline: SIGALRM, caught
+ * without SA_RESTART, makes the read() libfcgi is blocked in fail.
+ */
+static void
+body_deadline(int ms)
+{
+	struct sigaction sa;
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	if (ms > 0) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_alarm;
+		(void)sigaction(SIGALRM, &sa, NULL);
+		http_body_late = 0;
+		it.it_value.tv_sec = ms / 1000;
+		it.it_value.tv_usec = (ms % 1000) * 1000;
+	}
+	(void)setitimer(ITIMER_REAL, &it, NULL);
+}
+
 int
 http_read_body(struct http_request *req, size_t max, struct buf *out)
 {
 	char chunk[16384];
-	int n;
+	int n, rc = -1;
 	int over = 0;
 
 	if (req->http->cgi)
 		return read_body_stdin(req, max, out);
+	body_deadline(HTTP_BODY_DEADLINE_MS);
 	while ((n = FCGX_GetStr(chunk, sizeof(chunk), req->http->fcgi.in)) >
 	    0) {
 		if (over || out->len + (size_t)n > max) {
@@ -281,13 +319,26 @@ http_read_body(struct http_request *req, size_t max, struct buf *out)
 			continue;
 		}
 		if (buf_append(out, chunk, (size_t)n) == -1)
-			return -1;
+			goto out;
 	}
-	if (FCGX_GetError(req->http->fcgi.in) != 0)
-		return -1;
+	if (FCGX_GetError(req->http->fcgi.in) != 0) {
+		if (http_body_late) {
+			log_warnx("%s: body not read within %d ms: dropped",
+			    __func__, HTTP_BODY_DEADLINE_MS);
+			/*
+			 * libfcgi's close reads on until the sender stops
+			 * for 2 s: stop reading now, so that it cannot.
+			 */
+			(void)shutdown(req->http->fcgi.ipcFd, SHUT_RD);
+		}
+		goto out;
+	}
 	if (out->buf == NULL && buf_append(out, "", 0) == -1)
-		return -1;
-	return over;
+		goto out;
+	rc = over;
+out:
+	body_deadline(0);
+	return rc;
 }
 
 int

@@ -71,7 +71,8 @@ apply_jobs(struct db *db, const struct delivery *d, int *db_down)
 enum ingest_status
 ingest_delivery(struct db *db, const struct config *cfg,
     const struct delivery_headers *h, const char *received_at,
-    const char *body, size_t len, struct ingest_result *res)
+    const char *attempt_key, const char *body, size_t len,
+    struct ingest_result *res)
 {
 	struct delivery d;
 	struct db_event ev;
@@ -103,6 +104,7 @@ ingest_delivery(struct db *db, const struct config *cfg,
 
 	memset(&ev, 0, sizeof(ev));
 	ev.received_at = received_at;
+	ev.attempt_key = attempt_key;
 	ev.source = "webhook";
 	ev.event = d.event;
 	ev.outcome = outcome_name(res->outcome);

@@ -31,13 +31,17 @@ struct ingest_result {
 
 /*
  * Record a delivery whose signature was verified: parse it, apply the jobs
- * side effect in its own transaction, then append exactly one
- * installation_events row in another (with the raw bytes when jsonb refuses
- * the body).  'received_at' (RFC 3339) is NULL for now().  Fills *res.
+ * side effect in its own transaction, then append one installation_events
+ * row in another (with the raw bytes when jsonb refuses the body).
+ * 'received_at' (RFC 3339) and 'attempt_key' are those of the attempt
+ * (struct delivery_attempt); when the row of that attempt is already there
+ * (its commit reply was lost, then its spool file was replayed) no second
+ * one is added and res->id is the first one's.  Fills *res.
  */
 enum ingest_status ingest_delivery(struct db *db, const struct config *cfg,
     const struct delivery_headers *h, const char *received_at,
-    const char *body, size_t len, struct ingest_result *res);
+    const char *attempt_key, const char *body, size_t len,
+    struct ingest_result *res);
 
 /*
  * Append {"event_id":N,"outcome":"..."} of 'res' to 'out', NUL-terminated

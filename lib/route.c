@@ -136,7 +136,8 @@ route_trace_main(int argc, char **argv, const struct route_def *def)
 	int rc = 1;
 
 	memset(&ctx, 0, sizeof(ctx));
-	if (config_load(&ctx.cfg, CONFIG_NEED_DB) == -1) {
+	if (config_load(&ctx.cfg, CONFIG_NEED_DB | CONFIG_USE_TRACE_SECRET) ==
+	    -1) {
 		rc = 2;
 		goto out;
 	}

@@ -139,7 +139,7 @@ installation_target.renamed Codertocat"
 	    "$(nt_got gateway 'select(.action == "installation.deleted") | .id')" "id"
 	assert_eq "$(jq -r '.body | fromjson | .id' "$TEST_TMP/gateway.log")" \
 	    "$(jq -r .event_id "$TEST_TMP/gateway.log")" "X-Instlog-Event-ID"
-	assert_eq "uninstalled by octocat|2|29310|1|octocat|User|$INSTLOG_URL/ui/#/entity/1" \
+	assert_eq "uninstalled by octocat|2|5725|1|octocat|User|$INSTLOG_URL/ui/#/entity/1" \
 	    "$(nt_got gateway 'select(.action == "installation.deleted") | "\(.reason)|\(.installation_id)|\(.app_id)|\(.entity.id)|\(.entity.login)|\(.entity.type)|\(.trace_url)"')" \
 	    "deleted document"
 	assert_eq "Codertocat/Space removed by Codertocat|Codertocat/Space" \

@@ -113,7 +113,7 @@ delivery_every_fixture(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct fixture_case *c = &cases[i];
-		struct delivery_headers h = { c->header, "guid", NULL, NULL,
+		struct delivery_headers h = { c->header, "guid", NULL, NULL, NULL,
 			NULL };
 		struct delivery d;
 		size_t len;
@@ -126,13 +126,16 @@ delivery_every_fixture(void **state)
 		assert_int_equal(d.app_id, c->app_id);
 		delivery_release(&d);
 
-		/* With it, the header wins. */
+		/*
+		 * With it, the signed body still wins; the unsigned header
+		 * only fills in an app id the body does not have.
+		 */
 		h.target_id = "4242";
 		h.target_type = "integration";
 		assert_int_equal(delivery_parse(&no_labels, &h, body, len, &d),
 		    0);
 		check_case(c, &d);
-		assert_int_equal(d.app_id, 4242);
+		assert_int_equal(d.app_id, c->app_id != 0 ? c->app_id : 4242);
 		delivery_release(&d);
 		free(body);
 	}
@@ -142,7 +145,7 @@ static void
 delivery_repository_hook_target_is_not_an_app(void **state)
 {
 	struct delivery_headers h = { "installation", NULL, "79929171",
-		"repository", NULL };
+		"repository", NULL, NULL };
 	struct delivery d;
 	size_t len;
 	char *body = read_fixture("installation.created", &len);
@@ -159,7 +162,7 @@ static void
 parse_tree(cJSON *root, const char *header, const struct config *cfg,
     struct delivery *d)
 {
-	struct delivery_headers h = { header, NULL, NULL, NULL, NULL };
+	struct delivery_headers h = { header, NULL, NULL, NULL, NULL, NULL };
 	char *text = cJSON_PrintUnformatted(root);
 
 	assert_non_null(text);
@@ -251,7 +254,8 @@ delivery_runner_labels(void **state)
 	size_t len;
 	char *body;
 	struct delivery d;
-	struct delivery_headers h = { "workflow_job", NULL, NULL, NULL, NULL };
+	struct delivery_headers h = { "workflow_job", NULL, NULL, NULL, NULL,
+		NULL };
 
 	(void)state;
 	memset(&cfg, 0, sizeof(cfg));
@@ -311,7 +315,7 @@ delivery_invalid_bodies(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		struct delivery_headers h = { v[i].header, NULL, NULL, NULL,
+		struct delivery_headers h = { v[i].header, NULL, NULL, NULL, NULL,
 			NULL };
 		struct delivery d;
 
@@ -330,7 +334,7 @@ delivery_invalid_bodies(void **state)
 static void
 delivery_deep_nesting_refused(void **state)
 {
-	struct delivery_headers h = { "ping", NULL, NULL, NULL, NULL };
+	struct delivery_headers h = { "ping", NULL, NULL, NULL, NULL, NULL };
 	struct delivery d;
 	struct buf b;
 
@@ -386,7 +390,7 @@ delivery_lone_surrogate_keeps_semantic_row(void **state)
 		{ "\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80", false },
 		{ "\"\\\\ud800\"", "\\ud800", false },
 	};
-	struct delivery_headers h = { "installation", "guid", NULL, NULL,
+	struct delivery_headers h = { "installation", "guid", NULL, NULL, NULL,
 		NULL };
 
 	(void)state;
@@ -414,7 +418,7 @@ delivery_lone_surrogate_keeps_semantic_row(void **state)
 static void
 delivery_ill_formed_utf8_made_text_safe(void **state)
 {
-	struct delivery_headers h = { "installation", "guid", NULL, NULL,
+	struct delivery_headers h = { "installation", "guid", NULL, NULL, NULL,
 		NULL };
 	struct delivery d;
 	size_t len;
@@ -435,7 +439,7 @@ delivery_ill_formed_utf8_made_text_safe(void **state)
 static void
 delivery_duplicate_members_last_wins(void **state)
 {
-	struct delivery_headers h = { "installation", "guid", NULL, NULL,
+	struct delivery_headers h = { "installation", "guid", NULL, NULL, NULL,
 		NULL };
 	struct delivery d;
 	size_t len;
@@ -469,7 +473,7 @@ delivery_suspicious_fields_invalid(void **state)
 		{ "\"action\": \"created\"",
 		    "\"action\": \"created' OR 1=1 --\"" },
 	};
-	struct delivery_headers h = { "installation", "guid", NULL, NULL,
+	struct delivery_headers h = { "installation", "guid", NULL, NULL, NULL,
 		NULL };
 
 	(void)state;
@@ -490,6 +494,44 @@ delivery_suspicious_fields_invalid(void **state)
 		delivery_release(&d);
 		free(body);
 	}
+}
+
+/*
+ * Headers refused after the signature: the event name is made valid, and
+ * the delivery is invalid but keeps the body's fields (no job is written).
+ */
+static void
+delivery_refused_headers(void **state)
+{
+	struct delivery_headers h = { "workflow_job", "guid", NULL, NULL,
+		"X-GitHub-Event header is malformed", NULL };
+	struct delivery d;
+	char out[80], longname[100];
+	size_t len;
+	char *body = read_fixture("workflow_job.queued", &len);
+
+	(void)state;
+	delivery_event_clean("ping;DROP TABLE", out, sizeof(out));
+	assert_string_equal(out, "ping_DROP_TABLE");
+	assert_true(delivery_event_is_valid(out));
+	memset(longname, 'e', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	delivery_event_clean(longname, out, sizeof(out));
+	assert_int_equal(strlen(out), 64);
+	assert_true(delivery_event_is_valid(out));
+	delivery_event_clean("\xff\xfe", out, 2);
+	assert_string_equal(out, "_");
+	delivery_event_clean("", out, sizeof(out));
+	assert_true(delivery_event_is_valid(out));
+
+	assert_int_equal(delivery_parse(&no_labels, &h, body, len, &d), 0);
+	assert_int_equal(d.kind, DELIVERY_INVALID);
+	assert_string_equal(d.event, "workflow_job");
+	assert_string_equal(d.invalid_reason, h.refused);
+	assert_int_equal(d.installation_id, 3456996);
+	assert_true(d.is_json);
+	delivery_release(&d);
+	free(body);
 }
 
 static void
@@ -522,6 +564,7 @@ main(void)
 		cmocka_unit_test(delivery_ill_formed_utf8_made_text_safe),
 		cmocka_unit_test(delivery_duplicate_members_last_wins),
 		cmocka_unit_test(delivery_suspicious_fields_invalid),
+		cmocka_unit_test(delivery_refused_headers),
 	};
 
 	return cmocka_run_group_tests_name("delivery", tests, NULL, NULL);
