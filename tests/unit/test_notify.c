@@ -91,29 +91,24 @@ row_release(struct row *r)
 	cJSON_Delete(r->tree);
 }
 
+/* The document 'build' writes for 's' under 'public_url' is 'want'. */
 static void
-assert_gateway(const struct notify_source *s, const char *public_url,
-    const char *want)
+assert_document(int (*build)(const struct notify_source *, const char *,
+                    struct buf *),
+    const struct notify_source *s, const char *public_url, const char *want)
 {
 	struct buf b;
 
 	buf_init(&b);
-	assert_int_equal(notify_gateway_body(s, public_url, &b), 0);
+	assert_int_equal(build(s, public_url, &b), 0);
 	assert_string_equal(b.buf, want);
 	buf_release(&b);
 }
 
-static void
-assert_slack(const struct notify_source *s, const char *public_url,
-    const char *want)
-{
-	struct buf b;
-
-	buf_init(&b);
-	assert_int_equal(notify_slack_body(s, public_url, &b), 0);
-	assert_string_equal(b.buf, want);
-	buf_release(&b);
-}
+#define assert_gateway(s, url, want) \
+ assert_document(notify_gateway_body, (s), (url), (want))
+#define assert_slack(s, url, want) \
+ assert_document(notify_slack_body, (s), (url), (want))
 
 static void
 assert_reason(const struct notify_source *s, const char *want)
