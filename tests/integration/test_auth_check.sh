@@ -35,6 +35,9 @@ ac_fake_start() {
 	local port=""
 	AC_LOG=$TEST_TMP/fake.log
 	: >"$AC_LOG"
+	# Emptied first: the background start may come after listening_port
+	# has read the file, which must not show the last test's port.
+	: >"$TEST_TMP/fake.out"
 	"$AC_FAKE" --port 0 --log "$AC_LOG" \
 	    --app "$AC_ORG_APP:$AC_KEYS/org.pub" \
 	    --app "$AC_USER_APP:$AC_KEYS/user.pub" "$@" \

@@ -29,6 +29,9 @@ nt_reset() {
 nt_receiver() {
 	local name=$1 port=${2:-0}
 	shift 2 2>/dev/null || shift $#
+	# Emptied first: listening_port must not read an earlier receiver's
+	# port while this one is still starting.
+	: >"$TEST_TMP/$name.out"
 	"$NT_RECEIVER" --port "$port" --log "$TEST_TMP/$name.log" "$@" \
 	    >"$TEST_TMP/$name.out" 2>&1 &
 	eval "NT_PID_$name=$!"

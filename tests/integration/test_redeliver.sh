@@ -42,6 +42,8 @@ rd_fake_start() {
 	local port=""
 	RD_LOG=$TEST_TMP/fake.log
 	: >"$RD_LOG"
+	# Emptied first, as in test_auth_check.sh: no last test's port.
+	: >"$TEST_TMP/fake.out"
 	"$RD_FAKE" --port 0 --log "$RD_LOG" --deliveries "$RD_FILE" \
 	    --app "$RD_ORG_APP:$RD_KEYS/org.pub" \
 	    --app "$RD_USER_APP:$RD_KEYS/user.pub" "$@" \
