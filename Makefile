@@ -97,10 +97,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/support/%.o $(LIB)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# $(call apt_missing,TARGET,PACKAGES[,MORE]): install the Debian PACKAGES
-# that are missing (as root), and nothing else; TARGET names the target in
-# the message when not root; MORE, shell text ending in ';', may add to
-# $$missing.
+# $(call apt_missing,TARGET,PACKAGES[,CHECKS]): install the Debian PACKAGES
+# that are missing (as root), and nothing else; CHECKS are shell commands
+# that add more names to $$missing; TARGET names the target in the message
+# when not root.
 define apt_missing
 	@missing=""; for p in $(2); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -118,11 +118,11 @@ endef
 
 # Node.js and npm (the browser test's driver) count as present when the
 # machine has them from anywhere; else Debian's.
-NODE_MISSING = command -v node >/dev/null || missing="$$missing nodejs"; \
+NODE_CHECK = command -v node >/dev/null || missing="$$missing nodejs"; \
 	command -v npm >/dev/null || missing="$$missing npm";
 
 deps:
-	$(call apt_missing,deps,$(DEB_PKGS),$(NODE_MISSING))
+	$(call apt_missing,deps,$(DEB_PKGS),$(NODE_CHECK))
 
 run: deps
 	@$(MAKE) --no-print-directory all

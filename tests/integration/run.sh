@@ -28,19 +28,13 @@ echo "integration: stack up at $INSTLOG_URL, database $DATABASE_URL"
 passed=0
 failed=0
 failures=()
-# The test functions of the files; test_root and test_root_cleanup are
-# lib.sh's (the cleanup must survive, or the stack outlives the run).
-file_tests() {
-	declare -F | awk '{print $3}' | grep '^test_' |
-	    grep -vx 'test_root\|test_root_cleanup'
-}
-
 for file in "$HERE"/test_*.sh; do
 	case "$(basename "$file")" in *${1:-}*) ;; *) continue ;; esac
-	# Load the file's functions into a clean namespace per file.
-	for fn in $(file_tests); do unset -f "$fn"; done
+	# Load the file's functions into a clean namespace per file (lib.sh's
+	# test_root helpers are not tests: the exit trap needs them).
+	for fn in $(declare -F | awk '{print $3}' | grep '^test_' | grep -v '^test_root'); do unset -f "$fn"; done
 	. "$file"
-	for fn in $(file_tests); do
+	for fn in $(declare -F | awk '{print $3}' | grep '^test_' | grep -v '^test_root'); do
 		case "$fn" in *${2:-}*) ;; *) continue ;; esac
 		rm -f "$TEST_TMP/failed"
 		( "$fn" ) >"$TEST_TMP/out" 2>&1
