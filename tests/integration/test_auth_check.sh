@@ -35,8 +35,8 @@ ac_fake_start() {
 	local port=""
 	AC_LOG=$TEST_TMP/fake.log
 	: >"$AC_LOG"
-	# Emptied first: the background start may come after listening_port
-	# has read the file, which must not show the last test's port.
+	# Empty before the start: a fake of an earlier test left its port
+	# there, which listening_port could read before this one writes.
 	: >"$TEST_TMP/fake.out"
 	"$AC_FAKE" --port 0 --log "$AC_LOG" \
 	    --app "$AC_ORG_APP:$AC_KEYS/org.pub" \
