@@ -280,8 +280,10 @@ $(BUILD)/bench/loadgen: bench/loadgen.c
 	@echo "  LD      $@"
 	@$(CC) $(CSTD) $(WARN) -o $@ $<
 
-# Prints the exact SQL the trace routes run, from lib/db_trace_sql.h.
-$(BUILD)/bench/trace_sql: bench/trace_sql.c lib/db_trace_sql.h
+# Prints the exact SQL the trace routes run, from lib/db_trace_sql.h and
+# lib/db_checkpoint_sql.h.
+$(BUILD)/bench/trace_sql: bench/trace_sql.c lib/db_trace_sql.h \
+    lib/db_checkpoint_sql.h lib/checkpoint.h lib/events.h
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CSTD) $(WARN) -Ilib -o $@ $<

@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 
+#include "checkpoint.h"
 #include "config.h"
 #include "log.h"
 #include "str.h"
@@ -264,6 +265,16 @@ config_load(struct config *cfg, unsigned need)
 	if (v != NULL && *v != '\0' &&
 	    (cfg->spool_dir = xstrdup_or_null(v)) == NULL)
 		return -1;
+	cfg->fold_checkpoint_every = CKPT_EVERY_DEFAULT;
+	v = getenv("INSTLOG_FOLD_CHECKPOINT_EVERY");
+	if (v != NULL && *v != '\0') {
+		if (parse_int64(v, 0, 20000, &n) == -1) {
+			log_warnx("config: INSTLOG_FOLD_CHECKPOINT_EVERY: not a "
+				  "row count (0..20000): '%s'", v);
+			return -1;
+		}
+		cfg->fold_checkpoint_every = (size_t)n;
+	}
 	return 0;
 }
 

@@ -245,8 +245,16 @@ enum db_status
 db_trace_fold_rows(struct db *db, int64_t entity_id, const char *at,
     struct db_trace_rows *rows)
 {
-	char ent[24];
-	const char *values[2];
+	return db_trace_fold_rows_after(db, entity_id, at, NULL, 0, 0, rows);
+}
+
+enum db_status
+db_trace_fold_rows_after(struct db *db, int64_t entity_id, const char *at,
+    const char *after_at, int64_t after_id, int64_t limit,
+    struct db_trace_rows *rows)
+{
+	char ent[24], aid[24], lim[24];
+	const char *values[5];
 	PGresult *res = NULL;
 	enum db_status st;
 	size_t nt;
@@ -254,8 +262,13 @@ db_trace_fold_rows(struct db *db, int64_t entity_id, const char *at,
 	memset(rows, 0, sizeof(*rows));
 	(void)snprintf(ent, sizeof(ent), "%" PRId64, entity_id);
 	values[0] = ent;
+	(void)snprintf(aid, sizeof(aid), "%" PRId64, after_id);
 	values[1] = empty_null(at);
-	st = db_exec(db, __func__, SQL_FOLD_ROWS, 2, values, NULL, NULL, &res);
+	values[2] = empty_null(after_at);
+	values[3] = aid;
+	(void)snprintf(lim, sizeof(lim), "%" PRId64, limit);
+	values[4] = limit > 0 ? lim : NULL;
+	st = db_exec(db, __func__, SQL_FOLD_ROWS, 5, values, NULL, NULL, &res);
 	if (st != DB_OK || PQntuples(res) == 0)
 		goto out;
 	nt = (size_t)PQntuples(res);

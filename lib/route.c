@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "db_trace.h"
 #include "events.h"
+#include "fold.h"
 #include "log.h"
 #include "route.h"
 #include "str.h"
@@ -35,14 +36,13 @@ route_trace_list(struct route_ctx *ctx, int64_t entity_id,
 {
 	struct trace_params p;
 	struct trace_page page;
-	struct db_trace_rows rows;
 	struct events_state st;
 	struct events_diagnosis dg;
 	enum db_status ds;
 	char err[160];
+	int folded;
 
 	memset(&page, 0, sizeof(page));
-	memset(&rows, 0, sizeof(rows));
 	events_state_init(&st);
 	events_diagnosis_init(&dg);
 	if (trace_params_parse(req->query, time(NULL), &p, err,
@@ -57,16 +57,15 @@ route_trace_list(struct route_ctx *ctx, int64_t entity_id,
 			route_db_error(resp, ds, "entity");
 		goto out;
 	}
-	if ((ds = db_trace_fold_rows(ctx->db, entity_id, p.at, &rows)) !=
-	    DB_OK) {
+	folded = fold_entity(ctx->db, entity_id, p.at,
+	    ctx->cfg.fold_checkpoint_every, &st, &dg, &ds);
+	if (folded == -1 && ds != DB_OK) {
 		route_db_error(resp, ds == DB_NOTFOUND ? DB_ERROR : ds,
 		    "entity");
 		goto out;
 	}
-	if (events_fold(rows.v, rows.n, &st) == -1 ||
-	    events_diagnose(rows.v, rows.n, &st, &dg) == -1 ||
-	    trace_write_list(&resp->body, entity_id, &page, &st, &dg, p.at) ==
-		-1) {
+	if (folded == -1 || trace_write_list(&resp->body, entity_id, &page,
+	    &st, &dg, p.at) == -1) {
 		log_warnx("%s: entity '%lld': out of memory", __func__,
 		    (long long)entity_id);
 		http_error(resp, 500, "internal error");
@@ -76,7 +75,6 @@ route_trace_list(struct route_ctx *ctx, int64_t entity_id,
 out:
 	events_diagnosis_release(&dg);
 	events_state_release(&st);
-	db_trace_rows_release(&rows);
 	trace_page_release(&page);
 }
 

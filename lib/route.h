@@ -50,7 +50,8 @@ int route_trace_main(int argc, char **argv, const struct route_def *def);
 /*
  * The list view shared by the entity, installation and job routes: parse
  * the query parameters (400 naming the bad one), read the page, fold and
- * diagnose the entity's whole history (up to ?at=), and write the JSON
+ * diagnose the entity's whole history (up to ?at=; from its fold
+ * checkpoints, fold_entity()), and write the JSON
  * (404 when the entity has no event).
  */
 void route_trace_list(struct route_ctx *ctx, int64_t entity_id,

@@ -22,7 +22,7 @@ static const char *const vars[] = { "DATABASE_URL", "DATABASE_READ_URL",
 	"GITHUB_API_URL", "GITHUB_APP_ORG_ID", "GITHUB_APP_ORG_PRIVATE_KEY_FILE",
 	"GITHUB_APP_USER_ID", "GITHUB_APP_USER_PRIVATE_KEY_FILE",
 	"INSTLOG_RUNNER_LABELS", "INSTLOG_MAX_BODY", "INSTLOG_SPOOL_DIR",
-	"GITHUB_TOKEN", "GITHUB_TOKEN_FILE" };
+	"GITHUB_TOKEN", "GITHUB_TOKEN_FILE", "INSTLOG_FOLD_CHECKPOINT_EVERY" };
 
 static int
 clear_env(void **state)
@@ -43,6 +43,7 @@ config_defaults(void **state)
 	assert_null(cfg.database_url);
 	assert_string_equal(cfg.github_api_url, "https://api.github.com");
 	assert_int_equal(cfg.max_body, 25 * 1024 * 1024);
+	assert_int_equal(cfg.fold_checkpoint_every, 256);
 	assert_int_equal(cfg.nrunner_labels, 0);
 	assert_true(config_label_is_ours(&cfg, "anything"));
 	assert_null(cfg.webhook_secret.buf);
@@ -151,6 +152,9 @@ config_bad_values(void **state)
 		{ "INSTLOG_MAX_BODY", "12abc" },
 		{ "INSTLOG_MAX_BODY", "-5" },
 		{ "INSTLOG_MAX_BODY", "99999999999999999999" },
+		{ "INSTLOG_FOLD_CHECKPOINT_EVERY", "-1" },
+		{ "INSTLOG_FOLD_CHECKPOINT_EVERY", "ten" },
+		{ "INSTLOG_FOLD_CHECKPOINT_EVERY", "20001" },
 		{ "GITHUB_API_URL", "ftp://x" },
 		{ "GITHUB_APP_ORG_ID", "abc" },
 		{ "GITHUB_APP_ORG_ID", "12" }, /* without its key file */
@@ -175,7 +179,9 @@ config_labels_and_url(void **state)
 	setenv("INSTLOG_RUNNER_LABELS", " self-hosted, linux ,,x64", 1);
 	setenv("GITHUB_API_URL", "http://127.0.0.1:9/api/", 1);
 	setenv("INSTLOG_MAX_BODY", "1024", 1);
+	setenv("INSTLOG_FOLD_CHECKPOINT_EVERY", "0", 1);
 	assert_int_equal(config_load(&cfg, 0), 0);
+	assert_int_equal(cfg.fold_checkpoint_every, 0);
 	assert_int_equal(cfg.nrunner_labels, 3);
 	assert_string_equal(cfg.runner_labels[0], "self-hosted");
 	assert_string_equal(cfg.runner_labels[1], "linux");
