@@ -37,16 +37,12 @@
 /* The most bytes of a sink's answer; a longer one is a failed send. */
 #define REPLY_MAX (64 * 1024)
 
-/* INSTLOG_NOTIFY_BACKOFF_SECONDS: the first retry's delay. */
-#define BACKOFF_MAX 3600
-
 struct run {
-	struct cronrun cr;           /* config, database, lock, operation */
+	struct cronrun *cr;          /* config, database, lock, operation */
 	char *gateway_url;           /* INSTLOG_NOTIFY_URL, or NULL */
 	struct config_secret secret; /* INSTLOG_NOTIFY_SECRET */
 	char *slack_url;  /* INSTLOG_SLACK_WEBHOOK_URL: a secret, or NULL */
 	char *public_url; /* INSTLOG_PUBLIC_URL, or NULL */
-	size_t backoff;
 	const char *sinks[NOTIFY__MAX + 1]; /* configured, NULL-terminated */
 	size_t nsinks;
 	struct httpc http;
@@ -132,14 +128,11 @@ out:
 static int
 run_init(struct run *r)
 {
-	if (cronrun_init(&r->cr, "notify", 0) == -1 ||
-	    url_load("INSTLOG_NOTIFY_URL", 0, &r->gateway_url) == -1 ||
+	if (url_load("INSTLOG_NOTIFY_URL", 0, &r->gateway_url) == -1 ||
 	    url_load("INSTLOG_PUBLIC_URL", HTTPC_URL_BASE, &r->public_url) ==
 	        -1 ||
 	    config_secret_load("INSTLOG_NOTIFY_SECRET", &r->secret) == -1 ||
-	    slack_load(&r->slack_url) == -1 ||
-	    cronrun_env_size("INSTLOG_NOTIFY_BACKOFF_SECONDS", 1, BACKOFF_MAX,
-	        NOTIFY_BACKOFF_DEFAULT, &r->backoff) == -1)
+	    slack_load(&r->slack_url) == -1)
 		return -1;
 	if (r->gateway_url != NULL && r->secret.buf == NULL) {
 		log_warnx(
@@ -166,7 +159,6 @@ run_release(struct run *r)
 	if (r->slack_url != NULL)
 		OPENSSL_cleanse(r->slack_url, strlen(r->slack_url));
 	free(r->slack_url);
-	cronrun_release(&r->cr);
 }
 
 /*
@@ -218,7 +210,7 @@ queue_one(struct run *r, const struct db_notify_source *src, struct counts *cnt)
 	n.body = body.buf;
 	n.slack_body = slack.buf;
 	n.is_auth = is_notify_auth_failure(src->action);
-	if (db_notify_queue(r->cr.db, &n, r->sinks, &repeat_of) != DB_OK)
+	if (db_notify_queue(r->cr->db, &n, r->sinks, &repeat_of) != DB_OK)
 		goto out;
 	if (repeat_of != 0)
 		cnt->repeats++;
@@ -241,13 +233,13 @@ queue_new(struct run *r, struct counts *cnt)
 	int rc = -1;
 
 	memset(&src, 0, sizeof(src));
-	if (db_notify_snapshot(r->cr.db, &snap) != DB_OK)
+	if (db_notify_snapshot(r->cr->db, &snap) != DB_OK)
 		return -1;
 	/* A batch at a time, until a read finds nothing new to store. */
 	for (;;) {
 		size_t before = cnt->queued + cnt->repeats;
 
-		if (db_notify_sources_get(r->cr.db, notify_events, &src) !=
+		if (db_notify_sources_get(r->cr->db, notify_events, &src) !=
 		    DB_OK)
 			return -1;
 		for (size_t i = 0; i < src.n; i++)
@@ -257,7 +249,7 @@ queue_new(struct run *r, struct counts *cnt)
 		if (cnt->queued + cnt->repeats == before)
 			break;
 	}
-	if (db_notify_cursor_advance(r->cr.db, &snap) != DB_OK)
+	if (db_notify_cursor_advance(r->cr->db, &snap) != DB_OK)
 		goto out;
 	rc = 0;
 out:
@@ -321,8 +313,8 @@ attempt_record(struct run *r, const struct db_notify_send *s,
 		cnt->sent++;
 	else {
 		cnt->failed++;
-		retry = notify_backoff(s->attempts + 1, (int64_t)r->backoff,
-		    s->age);
+		retry = notify_backoff(s->attempts + 1,
+		    (int64_t)r->cr->cfg.notify_backoff, s->age);
 		if (retry == -1) {
 			cnt->given_up++;
 			(void)strncat(error, ", given up",
@@ -332,13 +324,13 @@ attempt_record(struct run *r, const struct db_notify_send *s,
 			log_warnx("%s: %s, again in %" PRId64 " s", name, error,
 			    retry);
 	}
-	if (ops_step(&r->cr.op, name, started_ms, output, ok ? NULL : error,
+	if (ops_step(&r->cr->op, name, started_ms, output, ok ? NULL : error,
 	        ok ? NULL : q->reply.buf, ok ? 0 : q->reply.len) == -1 ||
-	    ops_touch(&r->cr.op, s->installation_id, s->entity_id) == -1) {
+	    ops_touch(&r->cr->op, s->installation_id, s->entity_id) == -1) {
 		log_warnx("%s: out of memory", __func__);
 		return -1;
 	}
-	return db_notify_attempt_record(r->cr.db, s->notification_id, s->sink,
+	return db_notify_attempt_record(r->cr->db, s->notification_id, s->sink,
 	           q->result == HTTPC_OK ? q->status : 0, ok ? NULL : error,
 	           retry) == DB_OK
 	    ? 0
@@ -361,7 +353,7 @@ send_due(struct run *r, struct counts *cnt)
 
 	if (r->sinks[0] == NULL)
 		return 0;
-	if (db_notify_sends_get(r->cr.db, r->sinks, &due) != DB_OK)
+	if (db_notify_sends_get(r->cr->db, r->sinks, &due) != DB_OK)
 		return -1;
 	if (due.n == 0) {
 		rc = 0;
@@ -382,7 +374,7 @@ send_due(struct run *r, struct counts *cnt)
 	for (size_t i = 0; i < due.n; i++)
 		if (attempt_record(r, &due.v[i], &q[i], started_ms, cnt) == -1)
 			rc = -1;
-	if (db_ops_flush(r->cr.db, &r->cr.op) != DB_OK)
+	if (db_ops_flush(r->cr->db, &r->cr->op) != DB_OK)
 		rc = -1;
 out:
 	for (size_t i = 0; q != NULL && i < due.n; i++)
@@ -396,31 +388,35 @@ out:
 	return rc;
 }
 
-int
-main(void)
+/* The configuration beyond cronrun's: the sinks and the client. */
+static int
+start(struct cronrun *cr, void *arg)
+{
+	struct run *r = arg;
+
+	r->cr = cr;
+	return run_init(r);
+}
+
+/*
+ * Queue the new sources and send what is due (the lock held), the
+ * operation's output and the summary.  Returns the exit status.
+ */
+static int
+run(struct cronrun *cr, void *arg)
 {
 	static const char *const keys[] = { "queued", "repeats", "attempted",
 		"sent", "failed", "given_up" };
-	struct run r;
+	struct run *r = arg;
 	struct counts cnt;
 	int64_t vals[6];
-	struct buf output;
-	bool locked = false;
-	int rc = CRONRUN_CONFIG;
+	int rc = CRONRUN_OK;
 
-	memset(&r, 0, sizeof(r));
 	memset(&cnt, 0, sizeof(cnt));
-	buf_init(&output);
-	if (run_init(&r) == -1)
-		goto out;
-	if ((rc = cronrun_lock(&r.cr, DB_NOTIFY_LOCK_KEY, NULL, &locked)) !=
-	        CRONRUN_OK ||
-	    !locked)
-		goto out; /* the database failed, or another run is running */
 	/* What is due is sent even when queueing the new failed. */
-	if (queue_new(&r, &cnt) == -1)
+	if (queue_new(r, &cnt) == -1)
 		rc = CRONRUN_FAILED;
-	if (send_due(&r, &cnt) == -1 || cnt.failed > 0)
+	if (send_due(r, &cnt) == -1 || cnt.failed > 0)
 		rc = CRONRUN_FAILED;
 	vals[0] = (int64_t)cnt.queued;
 	vals[1] = (int64_t)cnt.repeats;
@@ -428,16 +424,26 @@ main(void)
 	vals[3] = (int64_t)cnt.sent;
 	vals[4] = (int64_t)cnt.failed;
 	vals[5] = (int64_t)cnt.given_up;
-	rc = cronrun_finish(&r.cr, rc,
-	    ops_json_ints(&output, keys, vals, 6) == 0 ? output.buf : NULL,
-	    "the database failed");
-	cronrun_summary(&r.cr,
+	if (ops_json_ints(&cr->output, keys, vals, 6) == -1)
+		log_warnx("out of memory");
+	cronrun_summary(cr,
 	    "sinks=%zu queued=%zu repeats=%zu attempted=%zu sent=%zu "
 	    "failed=%zu given_up=%zu",
-	    r.nsinks, cnt.queued, cnt.repeats, cnt.attempted, cnt.sent,
+	    r->nsinks, cnt.queued, cnt.repeats, cnt.attempted, cnt.sent,
 	    cnt.failed, cnt.given_up);
-out:
-	buf_release(&output);
+	return rc;
+}
+
+int
+main(void)
+{
+	static const struct cronrun_def def = { "notify", CONFIG_USE_NOTIFY,
+		DB_NOTIFY_LOCK_KEY, start, run };
+	struct run r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = cronrun_main(&def, &r);
 	run_release(&r);
 	return rc;
 }

@@ -14,8 +14,7 @@
 #include <unistd.h>
 
 #include "auth.h"
-#include "config.h"
-#include "db.h"
+#include "cronrun.h"
 #include "db_ops.h"
 #include "ingest.h"
 #include "log.h"
@@ -107,10 +106,10 @@ replay_file(struct db *db, const struct config *cfg, const char *name,
 {
 	struct spool_entry e;
 	struct ingest_result r;
-	enum ingest_status st;
 	enum replay_result res = REPLAY_FAILED;
 	enum spool_status rd;
 	int64_t t0 = ops_now_ms();
+	bool written;
 	char path[4096];
 
 	memset(&r, 0, sizeof(r));
@@ -136,13 +135,10 @@ replay_file(struct db *db, const struct config *cfg, const char *name,
 		goto out;
 	}
 	/* The same path as a live delivery, the same attempt. */
-	st = ingest_delivery(db, cfg, &e.h, e.received_at, e.attempt_key,
-	    e.body, e.len, &r);
+	written = ingest_delivery(db, cfg, &e.h, e.received_at, e.attempt_key,
+	              e.body, e.len, &r) == 0;
 	spool_entry_release(&e);
-	switch (st) {
-	case INGEST_OK:
-	case INGEST_INVALID:
-	case INGEST_JOB_FAILED:
+	if (written) {
 		/* The row is committed: only now may the file go. */
 		if (spool_remove(cfg->spool_dir, name) == -1)
 			log_warnx("'%s' is recorded (row %lld) but still "
@@ -150,11 +146,11 @@ replay_file(struct db *db, const struct config *cfg, const char *name,
 			    path, (long long)r.id);
 		res = REPLAY_DONE;
 		goto out;
-	case INGEST_DB_DOWN:
+	}
+	/* Down: stop the pass.  Up: this file alone failed; go on. */
+	if (db_ping(db) != DB_OK) {
 		res = REPLAY_DB_DOWN;
 		goto out;
-	case INGEST_ERROR:
-		break;
 	}
 	log_warnx("'%s' not recorded: left in the spool", path);
 out:
@@ -262,15 +258,14 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	struct config cfg;
+	struct cronrun cr;
 	struct replay_stats st;
 	struct sigaction sa;
-	struct db *db = NULL;
 	int64_t interval = 0;
-	int c, rc = 2;
+	int c, rc = CRONRUN_CONFIG;
 
+	memset(&cr, 0, sizeof(cr));
 	log_init("spool_replay");
-	memset(&cfg, 0, sizeof(cfg));
 	while ((c = getopt(argc, argv, "1i:")) != -1) {
 		switch (c) {
 		case '1':
@@ -292,20 +287,14 @@ main(int argc, char **argv)
 		usage();
 		goto out;
 	}
-	if (config_load(&cfg, CONFIG_NEED_DB | CONFIG_NEED_WEBHOOK_SECRET) ==
-	    -1)
+	if (cronrun_init(&cr, "spool_replay", CONFIG_NEED_WEBHOOK_SECRET) == -1)
 		goto out;
-	if (cfg.spool_dir == NULL) {
+	if (cr.cfg.spool_dir == NULL) {
 		log_warnx("INSTLOG_SPOOL_DIR is not set");
 		goto out;
 	}
-	if (spool_check(cfg.spool_dir) == -1)
+	if (spool_check(cr.cfg.spool_dir) == -1)
 		goto out;
-	if ((db = db_new(cfg.database_url, "instlog-spool-replay")) == NULL) {
-		log_warnx("out of memory");
-		rc = 1;
-		goto out;
-	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	(void)sigaction(SIGTERM, &sa, NULL);
@@ -314,25 +303,25 @@ main(int argc, char **argv)
 
 	if (interval == 0) {
 		/* One pass, for cron: a held lock is a quiet success. */
-		if (replay_pass(db, &cfg, &st) == -1) {
-			rc = 1;
+		rc = CRONRUN_FAILED;
+		if (replay_pass(cr.db, &cr.cfg, &st) == -1)
 			goto out;
-		}
-		rc = 0;
-		if (st.locked)
-			goto out;
-		log_info("replayed=%d bad=%d failed=%d left=%d", st.replayed,
-		    st.bad, st.failed, st.left);
-		if (st.bad > 0 || st.failed > 0 || st.left > 0)
-			rc = 1;
+		if (!st.locked)
+			cronrun_summary(&cr,
+			    "replayed=%d bad=%d failed=%d "
+			    "left=%d",
+			    st.replayed, st.bad, st.failed, st.left);
+		if (st.locked ||
+		    (st.bad == 0 && st.failed == 0 && st.left == 0))
+			rc = CRONRUN_OK;
 		goto out;
 	}
-	log_info("replaying '%s' every %lld s", cfg.spool_dir,
+	log_info("replaying '%s' every %lld s", cr.cfg.spool_dir,
 	    (long long)interval);
 	while (!replay_stop) {
 		struct timespec ts = { (time_t)interval, 0 };
 
-		if (replay_pass(db, &cfg, &st) == 0 && !st.locked &&
+		if (replay_pass(cr.db, &cr.cfg, &st) == 0 && !st.locked &&
 		    (st.replayed > 0 || st.bad > 0 || st.failed > 0))
 			log_info("replayed=%d bad=%d failed=%d left=%d",
 			    st.replayed, st.bad, st.failed, st.left);
@@ -340,9 +329,8 @@ main(int argc, char **argv)
 		if (!replay_stop)
 			(void)nanosleep(&ts, NULL);
 	}
-	rc = 0;
+	rc = CRONRUN_OK;
 out:
-	db_free(db);
-	config_release(&cfg);
+	cronrun_release(&cr);
 	return rc;
 }

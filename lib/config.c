@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Configuration from the environment, with NAME_FILE for every secret. */
+#include "config.h"
+
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +12,6 @@
 #include <openssl/crypto.h>
 
 #include "checkpoint.h"
-#include "config.h"
 #include "log.h"
 #include "str.h"
 
@@ -66,9 +68,7 @@ read_secret_file(const char *name, const char *path, unsigned char **out,
 	rc = 0;
 out:
 	OPENSSL_cleanse(chunk, sizeof(chunk));
-	if (b.buf != NULL)
-		OPENSSL_cleanse(b.buf, b.cap);
-	buf_release(&b);
+	buf_wipe(&b);
 	if (f != NULL)
 		(void)fclose(f);
 	return rc;
@@ -185,6 +185,29 @@ load_app(const char *prefix, struct config_app *app)
 	return 0;
 }
 
+/*
+ * Read the integer variable 'name' in [min, max] into *out, 'dflt' when
+ * unset or empty.  Returns 0, or -1 after one line naming it.
+ */
+static int
+env_size(const char *name, int64_t min, int64_t max, size_t dflt, size_t *out)
+{
+	const char *v = getenv(name);
+	int64_t n;
+
+	*out = dflt;
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (parse_int64(v, min, max, &n) == -1) {
+		log_warnx("config: %s: not an integer in %" PRId64 "..%" PRId64
+		          ": '%s'",
+		    name, min, max, v);
+		return -1;
+	}
+	*out = (size_t)n;
+	return 0;
+}
+
 int
 config_load(struct config *cfg, unsigned need)
 {
@@ -275,6 +298,27 @@ config_load(struct config *cfg, unsigned need)
 		}
 		cfg->fold_checkpoint_every = (size_t)n;
 	}
+	if ((need & CONFIG_USE_AUTH_CHECK) &&
+	    env_size("INSTLOG_AUTH_PARALLEL", 1, CONFIG_AUTH_PARALLEL_MAX,
+	        CONFIG_AUTH_PARALLEL_DEFAULT, &cfg->auth_parallel) == -1)
+		return -1;
+	if ((need & CONFIG_USE_REDELIVER) &&
+	    (env_size("INSTLOG_REDELIVER_MAX", 0, CONFIG_REDELIVER_MAX_MAX,
+	         CONFIG_REDELIVER_MAX_DEFAULT, &cfg->redeliver_max) == -1 ||
+	        env_size("INSTLOG_REDELIVER_PAGES", 1,
+	            CONFIG_REDELIVER_PAGES_MAX, CONFIG_REDELIVER_PAGES_DEFAULT,
+	            &cfg->redeliver_pages) == -1))
+		return -1;
+	if ((need & CONFIG_USE_MAINTENANCE) &&
+	    env_size("INSTLOG_OPERATIONS_RETENTION_DAYS", 1,
+	        CONFIG_OPS_RETENTION_MAX, CONFIG_OPS_RETENTION_DEFAULT,
+	        &cfg->ops_retention_days) == -1)
+		return -1;
+	if ((need & CONFIG_USE_NOTIFY) &&
+	    env_size("INSTLOG_NOTIFY_BACKOFF_SECONDS", 1,
+	        CONFIG_NOTIFY_BACKOFF_MAX, CONFIG_NOTIFY_BACKOFF_DEFAULT,
+	        &cfg->notify_backoff) == -1)
+		return -1;
 	return 0;
 }
 

@@ -11,7 +11,7 @@
 struct db {
 	PGconn		*conn;
 	char		*url;
-	const char	*appname;
+	char		*appname;
 	int64_t		 deadline;	/* CLOCK_MONOTONIC ms; 0: none */
 	int64_t		 holdoff_until;	/* no connect attempt before */
 	char last_error[512];           /* db_error_message() */
@@ -40,6 +40,19 @@ char *db_strdup(const PGresult *res, int row, int col);
 
 /* Column 'col' of row 'row' as an integer (0 when null). */
 int64_t db_int64(const PGresult *res, int row, int col);
+
+/*
+ * Run 'sql' (db_exec()) with the 'n' text parameters 'values' and read
+ * the bigint in the first column of its first row into *out.  Returns
+ * DB_OK, DB_NOTFOUND when there is no row or the value is null, or an
+ * error.
+ */
+enum db_status db_exec_int64(struct db *db, const char *what, const char *sql,
+    int n, const char *const *values, int64_t *out);
+
+/* db_exec_int64() with the one bigint parameter 'arg'. */
+enum db_status db_lookup_int64(struct db *db, const char *what, const char *sql,
+    int64_t arg, int64_t *out);
 
 /*
  * Format a nonzero id into 'b' (of 'size' bytes) and return it, or NULL

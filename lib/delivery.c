@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A verified webhook delivery, parsed into the typed fields of one row. */
+#include "delivery.h"
+
 #include <sys/time.h>
 
 #include <ctype.h>
@@ -12,15 +14,15 @@
 #include <cjson/cJSON.h>
 #include <openssl/rand.h>
 
-#include "delivery.h"
 #include "json.h"
 #include "str.h"
+#include "utc.h"
 
 void
 delivery_init(struct delivery *d)
 {
 	memset(d, 0, sizeof(*d));
-	d->kind = DELIVERY_UNHANDLED;
+	d->outcome = OUTCOME_UNHANDLED_EVENT;
 }
 
 void
@@ -64,18 +66,13 @@ delivery_attempt_new(struct delivery_attempt *a)
 {
 	unsigned char r[16];
 	struct timeval tv;
-	struct tm tm;
-	char stamp[24];
 
 	if (RAND_bytes(r, sizeof(r)) != 1)
 		return -1;
 	hex_encode(r, sizeof(r), a->key);
 	(void)gettimeofday(&tv, NULL);
-	(void)gmtime_r(&tv.tv_sec, &tm);
-	(void)strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	(void)snprintf(a->received_at, sizeof(a->received_at), "%s.%06ldZ",
-	    stamp, (long)tv.tv_usec);
-	return 0;
+	return utc_format(tv.tv_sec, (long)tv.tv_usec, UTC_MICROS,
+	    a->received_at, sizeof(a->received_at));
 }
 
 bool
@@ -118,6 +115,25 @@ delivery_event_clean(const char *event, char *out, size_t size)
 	out[n] = '\0';
 }
 
+void
+delivery_headers_limit(struct delivery_headers *h,
+    struct delivery_header_copy *copy)
+{
+	if (!delivery_event_is_valid(h->event)) {
+		delivery_event_clean(h->event, copy->event,
+		    sizeof(copy->event));
+		h->event = copy->event;
+		h->refused = "X-GitHub-Event header is malformed";
+	}
+	if (h->delivery_id != NULL &&
+	    strlen(h->delivery_id) > DELIVERY_ID_MAX) {
+		memcpy(copy->delivery_id, h->delivery_id, DELIVERY_ID_MAX);
+		copy->delivery_id[DELIVERY_ID_MAX] = '\0';
+		h->delivery_id = copy->delivery_id;
+		h->refused = "X-GitHub-Delivery header is too long";
+	}
+}
+
 /*
  * Duplicate 's' into *dst unless 's' is NULL, made well-formed UTF-8 so
  * that PostgreSQL text takes it.  Returns 0 or -1.
@@ -136,7 +152,7 @@ set_str(char **dst, const char *s)
 static int
 set_invalid(struct delivery *d, const char *reason)
 {
-	d->kind = DELIVERY_INVALID;
+	d->outcome = OUTCOME_INVALID_PAYLOAD;
 	return set_str(&d->invalid_reason, reason);
 }
 
@@ -208,7 +224,7 @@ job_is_ours(const struct config *cfg, const cJSON *labels)
 	return false;
 }
 
-/* Parse the workflow_job specific fields and choose the kind. */
+/* Parse the workflow_job specific fields and choose the outcome. */
 static int
 parse_workflow_job(const struct config *cfg, const cJSON *root,
     const char *action, struct delivery *d)
@@ -224,13 +240,13 @@ parse_workflow_job(const struct config *cfg, const cJSON *root,
 	if (action == NULL)
 		return set_invalid(d, "workflow_job without action");
 	if (strcmp(action, "queued") == 0)
-		d->kind = DELIVERY_JOB_QUEUED;
+		d->outcome = OUTCOME_JOB_STORED;
 	else if (strcmp(action, "in_progress") == 0)
-		d->kind = DELIVERY_JOB_RUNNING;
+		d->outcome = OUTCOME_JOB_MARKED_RUNNING;
 	else if (strcmp(action, "completed") == 0)
-		d->kind = DELIVERY_JOB_COMPLETED;
+		d->outcome = OUTCOME_JOB_MARKED_COMPLETED;
 	else {
-		d->kind = DELIVERY_IGNORED_ACTION;
+		d->outcome = OUTCOME_IGNORED_ACTION;
 		return 0;
 	}
 	if ((job = json_object(root, "workflow_job")) == NULL)
@@ -238,7 +254,7 @@ parse_workflow_job(const struct config *cfg, const cJSON *root,
 	if (json_int64(job, "id", 1, INT64_MAX, &id) != 0)
 		return set_invalid(d, "workflow_job.id is missing or invalid");
 	d->job_id = id;
-	if (d->kind == DELIVERY_JOB_QUEUED) {
+	if (d->outcome == OUTCOME_JOB_STORED) {
 		if (d->installation_id == 0)
 			return set_invalid(d,
 			    "installation.id is missing or invalid");
@@ -260,7 +276,7 @@ parse_workflow_job(const struct config *cfg, const cJSON *root,
 		cJSON_free(text);
 	}
 	if (!job_is_ours(cfg, labels))
-		d->kind = DELIVERY_IGNORED_NO_LABEL;
+		d->outcome = OUTCOME_IGNORED_NO_LABEL;
 	return 0;
 }
 
@@ -297,12 +313,12 @@ parse_body(const struct config *cfg, const struct delivery_headers *h,
 	d->event = name.buf;
 
 	if (strcmp(ev, "ping") == 0) {
-		d->kind = DELIVERY_RECORD;
+		d->outcome = OUTCOME_OK;
 		return 0;
 	}
 	if (strcmp(ev, "installation") == 0 ||
 	    strcmp(ev, "installation_repositories") == 0) {
-		d->kind = DELIVERY_RECORD;
+		d->outcome = OUTCOME_OK;
 		if (action == NULL)
 			return set_invalid(d, "action is missing");
 		if (r != 0)
@@ -316,7 +332,7 @@ parse_body(const struct config *cfg, const struct delivery_headers *h,
 		return r;
 	}
 	if (strcmp(ev, "installation_target") == 0) {
-		d->kind = DELIVERY_RECORD;
+		d->outcome = OUTCOME_OK;
 		if (action == NULL)
 			return set_invalid(d, "action is missing");
 		r = set_entity(d, json_object(root, "account"),
@@ -327,7 +343,7 @@ parse_body(const struct config *cfg, const struct delivery_headers *h,
 	}
 	if (strcmp(ev, "workflow_job") == 0)
 		return parse_workflow_job(cfg, root, action, d);
-	d->kind = DELIVERY_UNHANDLED;
+	d->outcome = OUTCOME_UNHANDLED_EVENT;
 	return 0;
 }
 

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "outcome.h"
+
 /* What a row does to the fold. */
 enum kind {
 	KIND_IGNORED,
@@ -37,8 +39,6 @@ static const struct {
 	{ "installation_repositories.added", KIND_ADDED },
 	{ "installation_repositories.removed", KIND_REMOVED },
 	{ "installation_target.renamed", KIND_RENAMED },
-	{ "auth_attempt.404", KIND_AUTH_404 },
-	{ "auth_attempt.other_error", KIND_AUTH_OTHER },
 };
 
 static const char *const cause_names[EVENTS_CAUSE__MAX] = {
@@ -63,6 +63,11 @@ row_kind(const char *event)
 {
 	if (event == NULL)
 		return KIND_IGNORED;
+	/* The scheduler's events are named in the outcome table. */
+	if (strcmp(event, outcome_event(OUTCOME_AUTH_404)) == 0)
+		return KIND_AUTH_404;
+	if (strcmp(event, outcome_event(OUTCOME_AUTH_OTHER_ERROR)) == 0)
+		return KIND_AUTH_OTHER;
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (strcmp(event, kinds[i].event) == 0)
 			return kinds[i].kind;

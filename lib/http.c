@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* FastCGI listener, pre-forked workers, requests and JSON responses. */
+#include "http.h"
+
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -16,7 +18,7 @@
 
 #include <fcgiapp.h>
 
-#include "http.h"
+#include "json.h"
 #include "log.h"
 #include "str.h"
 
@@ -62,7 +64,8 @@ spawn_worker(void)
 
 /*
  * Supervise 'n' workers in pids[]: restart any that exits, stop them all on
- * SIGTERM/SIGINT.  Returns 0 in a freshly forked worker; otherwise exits.
+ * SIGTERM/SIGINT.  Returns 0 in a freshly forked worker, 1 in the
+ * supervisor once its workers are stopped.
  */
 static int
 supervise(pid_t *pids, int n, const char *sockpath)
@@ -125,7 +128,7 @@ supervise(pid_t *pids, int n, const char *sockpath)
 			(void)waitpid(pids[i], NULL, 0);
 	if (sockpath != NULL)
 		(void)unlink(sockpath);
-	exit(0);
+	return 1;
 }
 
 static bool
@@ -193,8 +196,8 @@ http_listen(struct http *http, int argc, char **argv)
 		}
 	}
 	(void)signal(SIGPIPE, SIG_IGN);
-	if (supervise(pids, (int)workers, sockpath) == -1)
-		return -1;
+	if (supervise(pids, (int)workers, sockpath) == 1)
+		return 1;
 	if (FCGX_InitRequest(&http->fcgi, http->sock, 0) != 0) {
 		log_warnx("%s: FCGX_InitRequest failed", __func__);
 		return -1;
@@ -401,12 +404,33 @@ http_response_release(struct http_response *resp)
 void
 http_error(struct http_response *resp, int status, const char *message)
 {
+	struct json_writer w;
+
 	resp->status = status;
 	buf_reset(&resp->body);
-	if (buf_puts(&resp->body, "{\"error\":") == -1 ||
-	    buf_put_json_string(&resp->body, message) == -1 ||
-	    buf_puts(&resp->body, "}\n") == -1)
+	json_writer_init(&w, &resp->body);
+	json_open_object(&w);
+	json_member_string(&w, "error", message);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_puts(&resp->body, "\n") == -1)
 		buf_reset(&resp->body);
+}
+
+void
+http_reply_bool(struct http_response *resp, int status, const char *name,
+    bool v)
+{
+	struct json_writer w;
+
+	resp->status = status;
+	buf_reset(&resp->body);
+	json_writer_init(&w, &resp->body);
+	json_open_object(&w);
+	json_put_key(&w, name);
+	json_put_bool(&w, v);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_puts(&resp->body, "\n") == -1)
+		http_error(resp, 500, "internal error");
 }
 
 static const char *

@@ -43,16 +43,16 @@ struct http_response {
 #define HTTP_BODY_DEADLINE_MS 10000
 
 /*
- * Start serving: with "-s PATH" open a Unix socket at PATH (mode 0660:
- * the owner and the group, e.g. nginx's, in a 0750 directory); without it use the socket on descriptor 0, as
- * spawn-fcgi and systemd socket units pass it.  Run as a plain CGI
- * program (GATEWAY_INTERFACE set, descriptor 0 not a socket) it serves the
- * one request of its environment and standard input, then http_accept()
- * ends the loop.  "-w N" (default 2) forks N
- * workers and supervises them, restarting any that dies; the supervisor
- * never returns and exits 0 on SIGTERM or SIGINT after stopping its
- * workers.  Returns 0 in each worker, or -1 (logged) when the socket cannot
- * be opened or the arguments are wrong.
+ * Start serving: with "-s PATH" open a Unix socket at PATH (mode 0660: the
+ * owner and the group, e.g. nginx's, in a 0750 directory); without it use
+ * the socket on descriptor 0, as spawn-fcgi and systemd socket units pass
+ * it.  Run as a plain CGI program (GATEWAY_INTERFACE set, descriptor 0 not
+ * a socket) it serves the one request of its environment and standard
+ * input, then http_accept() ends the loop.  "-w N" (default 2) forks N
+ * workers and supervises them, restarting any that dies, until SIGTERM or
+ * SIGINT.  Returns 0 in each worker (serve with http_accept()); 1 in the
+ * supervisor once it has stopped its workers (the process is done); or -1
+ * (logged) when the socket cannot be opened or the arguments are wrong.
  */
 int http_listen(struct http *http, int argc, char **argv);
 
@@ -93,6 +93,10 @@ void http_response_release(struct http_response *resp);
 
 /* Set 'resp' to 'status' with body {"error": message}. */
 void http_error(struct http_response *resp, int status, const char *message);
+
+/* Set 'resp' to 'status' with body {"NAME": true|false}. */
+void http_reply_bool(struct http_response *resp, int status, const char *name,
+    bool v);
 
 /* Write 'resp' to the client of 'req', once. */
 void http_send(struct http_request *req, const struct http_response *resp);

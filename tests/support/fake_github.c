@@ -559,7 +559,7 @@ route_deliveries(const char *method, const char *path, const char *auth,
 	if (jwt_verify(auth, &app_id, &why) == -1) {
 		status = 401;
 		(void)buf_puts(body, "{\"message\":");
-		(void)buf_put_json_string(body, why);
+		(void)json_quote(body, why);
 		(void)buf_puts(body, ",\"status\":\"401\"}");
 	} else if (list)
 		status = deliveries_list(*rest == '?' ? rest + 1 : NULL, app_id,
@@ -596,7 +596,7 @@ route_app(const char *method, const char *path, const char *auth,
 	if (jwt_verify(auth, &app_id, &why) == -1) {
 		status = 401;
 		(void)buf_puts(body, "{\"message\":");
-		(void)buf_put_json_string(body, why);
+		(void)json_quote(body, why);
 		(void)buf_puts(body, "}");
 	} else if ((status = (int)fake.app_status) != 200) {
 		*html = true;
@@ -652,7 +652,7 @@ route(const char *method, const char *path, const char *auth, struct buf *body,
 	}
 	if (jwt_verify(auth, app_id, &why) == -1) {
 		(void)buf_puts(body, "{\"message\":");
-		(void)buf_put_json_string(body, why);
+		(void)json_quote(body, why);
 		(void)buf_puts(body,
 		    ",\"documentation_url\":"
 		    "\"https://docs.github.com/rest\","

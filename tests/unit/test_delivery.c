@@ -21,7 +21,7 @@ struct fixture_case {
 	const char		*file;
 	const char		*header;
 	const char		*event;
-	enum delivery_kind	 kind;
+	enum outcome outcome;
 	const char		*entity_type;
 	int64_t			 entity_id;
 	const char		*entity_name;
@@ -31,69 +31,66 @@ struct fixture_case {
 };
 
 static const struct fixture_case cases[] = {
-	{ "ping", "ping", "ping", DELIVERY_RECORD, NULL, 0, NULL, 0, 22192, 0 },
-	{ "ping.organization", "ping", "ping", DELIVERY_RECORD, NULL, 0, NULL,
-	    0, 0, 0 },
-	{ "ping.repository", "ping", "ping", DELIVERY_RECORD, NULL, 0, NULL, 0,
-	    0, 0 },
-	{ "ping.repository.with-app_id", "ping", "ping", DELIVERY_RECORD, NULL,
-	    0, NULL, 0, 29310, 0 },
-	{ "installation.created", "installation", "installation.created",
-	    DELIVERY_RECORD, "User", 21031067, "Codertocat", 957387, 29310,
+	{ "ping", "ping", "ping", OUTCOME_OK, NULL, 0, NULL, 0, 22192, 0 },
+	{ "ping.organization", "ping", "ping", OUTCOME_OK, NULL, 0, NULL, 0, 0,
 	    0 },
+	{ "ping.repository", "ping", "ping", OUTCOME_OK, NULL, 0, NULL, 0, 0,
+	    0 },
+	{ "ping.repository.with-app_id", "ping", "ping", OUTCOME_OK, NULL, 0,
+	    NULL, 0, 29310, 0 },
+	{ "installation.created", "installation", "installation.created",
+	    OUTCOME_OK, "User", 21031067, "Codertocat", 957387, 29310, 0 },
 	{ "installation.created.with-requester", "installation",
-	    "installation.created", DELIVERY_RECORD, "User", 21031067,
-	    "Codertocat", 957387, 29310, 0 },
+	    "installation.created", OUTCOME_OK, "User", 21031067, "Codertocat",
+	    957387, 29310, 0 },
 	{ "installation.deleted", "installation", "installation.deleted",
-	    DELIVERY_RECORD, "User", 1, "octocat", 2, 5725, 0 },
+	    OUTCOME_OK, "User", 1, "octocat", 2, 5725, 0 },
 	/* target_type says Organization, account.type says User: the account
 	 * wins (see the fixtures README). */
 	{ "installation.suspend", "installation", "installation.suspend",
-	    DELIVERY_RECORD, "User", 21031067, "Codertocat", 16598467, 29310,
-	    0 },
+	    OUTCOME_OK, "User", 21031067, "Codertocat", 16598467, 29310, 0 },
 	{ "installation.unsuspend", "installation", "installation.unsuspend",
-	    DELIVERY_RECORD, "User", 21031067, "Codertocat", 16598467, 29310,
-	    0 },
+	    OUTCOME_OK, "User", 21031067, "Codertocat", 16598467, 29310, 0 },
 	{ "installation_repositories.added", "installation_repositories",
-	    "installation_repositories.added", DELIVERY_RECORD, "User",
-	    21031067, "Codertocat", 957387, 29310, 0 },
+	    "installation_repositories.added", OUTCOME_OK, "User", 21031067,
+	    "Codertocat", 957387, 29310, 0 },
 	{ "workflow_job.queued", "workflow_job", "workflow_job.queued",
-	    DELIVERY_JOB_QUEUED, "Organization", 38302899, "Octocoders",
-	    3456996, 0, 289782451 },
+	    OUTCOME_JOB_STORED, "Organization", 38302899, "Octocoders", 3456996,
+	    0, 289782451 },
 	{ "workflow_job.queued.with-deployment", "workflow_job",
-	    "workflow_job.queued", DELIVERY_JOB_QUEUED, "User", 25349044,
+	    "workflow_job.queued", OUTCOME_JOB_STORED, "User", 25349044,
 	    "lineville", 23154469, 0, 12877621891 },
 	{ "workflow_job.in_progress", "workflow_job",
-	    "workflow_job.in_progress", DELIVERY_JOB_RUNNING, "Organization",
-	    38302899, "Octocoders", 1, 0, 289782451 },
+	    "workflow_job.in_progress", OUTCOME_JOB_MARKED_RUNNING,
+	    "Organization", 38302899, "Octocoders", 1, 0, 289782451 },
 	{ "workflow_job.in_progress.with-queued-steps", "workflow_job",
-	    "workflow_job.in_progress", DELIVERY_JOB_RUNNING, "User", 4595477,
-	    "wolfy1339", 3456996, 0, 14541957942 },
+	    "workflow_job.in_progress", OUTCOME_JOB_MARKED_RUNNING, "User",
+	    4595477, "wolfy1339", 3456996, 0, 14541957942 },
 	{ "workflow_job.completed.success", "workflow_job",
-	    "workflow_job.completed", DELIVERY_JOB_COMPLETED, "Organization",
-	    38302899, "Octocoders", 0, 0, 289782451 },
+	    "workflow_job.completed", OUTCOME_JOB_MARKED_COMPLETED,
+	    "Organization", 38302899, "Octocoders", 0, 0, 289782451 },
 	{ "workflow_job.completed.failure", "workflow_job",
-	    "workflow_job.completed", DELIVERY_JOB_COMPLETED, "Organization",
-	    38302899, "Octocoders", 0, 0, 289782451 },
+	    "workflow_job.completed", OUTCOME_JOB_MARKED_COMPLETED,
+	    "Organization", 38302899, "Octocoders", 0, 0, 289782451 },
 	{ "workflow_job.waiting", "workflow_job", "workflow_job.waiting",
-	    DELIVERY_IGNORED_ACTION, "User", 25349044, "lineville", 23154469,
-	    0, 0 },
-	{ "push.with-installation", "push", "push", DELIVERY_UNHANDLED, NULL, 0,
-	    NULL, 1, 0, 0 },
-	{ "issues.opened", "issues", "issues.opened", DELIVERY_UNHANDLED, NULL,
-	    0, NULL, 0, 0, 0 },
+	    OUTCOME_IGNORED_ACTION, "User", 25349044, "lineville", 23154469, 0,
+	    0 },
+	{ "push.with-installation", "push", "push", OUTCOME_UNHANDLED_EVENT,
+	    NULL, 0, NULL, 1, 0, 0 },
+	{ "issues.opened", "issues", "issues.opened", OUTCOME_UNHANDLED_EVENT,
+	    NULL, 0, NULL, 0, 0, 0 },
 	{ "check_run.created", "check_run", "check_run.created",
-	    DELIVERY_UNHANDLED, NULL, 0, NULL, 0, 0, 0 },
+	    OUTCOME_UNHANDLED_EVENT, NULL, 0, NULL, 0, 0, 0 },
 	{ "github_app_authorization.revoked", "github_app_authorization",
-	    "github_app_authorization.revoked", DELIVERY_UNHANDLED, NULL, 0,
-	    NULL, 0, 0, 0 },
+	    "github_app_authorization.revoked", OUTCOME_UNHANDLED_EVENT, NULL,
+	    0, NULL, 0, 0, 0 },
 };
 
 static void
 check_case(const struct fixture_case *c, const struct delivery *d)
 {
 	assert_string_equal(d->event, c->event);
-	assert_int_equal(d->kind, c->kind);
+	assert_int_equal(d->outcome, c->outcome);
 	if (c->entity_type == NULL) {
 		assert_null(d->entity_type);
 		assert_null(d->entity_name);
@@ -197,7 +194,7 @@ delivery_installation_target_renamed(void **state)
 	cJSON_AddStringToObject(inst, "node_id", "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMzQ1Njk5Ng==");
 	parse_tree(root, "installation_target", &no_labels, &d);
 	assert_string_equal(d.event, "installation_target.renamed");
-	assert_int_equal(d.kind, DELIVERY_RECORD);
+	assert_int_equal(d.outcome, OUTCOME_OK);
 	assert_int_equal(d.entity_id, 38302899);
 	assert_string_equal(d.entity_name, "Octocoders-new");
 	/* No account.type in the schema's required set: target_type. */
@@ -231,7 +228,7 @@ delivery_schema_only_actions(void **state)
 	cJSON_ReplaceItemInObject(root, "action", cJSON_CreateString("removed"));
 	parse_tree(root, "installation_repositories", &no_labels, &d);
 	assert_string_equal(d.event, "installation_repositories.removed");
-	assert_int_equal(d.kind, DELIVERY_RECORD);
+	assert_int_equal(d.outcome, OUTCOME_OK);
 	assert_int_equal(d.entity_id, 21031067);
 	delivery_release(&d);
 
@@ -240,7 +237,7 @@ delivery_schema_only_actions(void **state)
 	    cJSON_CreateString("new_permissions_accepted"));
 	parse_tree(root, "installation", &no_labels, &d);
 	assert_string_equal(d.event, "installation.new_permissions_accepted");
-	assert_int_equal(d.kind, DELIVERY_RECORD);
+	assert_int_equal(d.outcome, OUTCOME_OK);
 	assert_int_equal(d.installation_id, 16598467);
 	delivery_release(&d);
 }
@@ -263,12 +260,12 @@ delivery_runner_labels(void **state)
 	cfg.nrunner_labels = 1;
 	body = read_fixture("workflow_job.queued", &len);
 	assert_int_equal(delivery_parse(&cfg, &h, body, len, &d), 0);
-	assert_int_equal(d.kind, DELIVERY_IGNORED_NO_LABEL);
+	assert_int_equal(d.outcome, OUTCOME_IGNORED_NO_LABEL);
 	delivery_release(&d);
 	free(body);
 	body = read_fixture("workflow_job.queued.with-deployment", &len);
 	assert_int_equal(delivery_parse(&cfg, &h, body, len, &d), 0);
-	assert_int_equal(d.kind, DELIVERY_JOB_QUEUED);
+	assert_int_equal(d.outcome, OUTCOME_JOB_STORED);
 	assert_string_equal(d.labels_json, "[\"self-hosted\",\"k8s\"]");
 	delivery_release(&d);
 	free(body);
@@ -279,38 +276,38 @@ delivery_invalid_bodies(void **state)
 {
 	static const struct {
 		const char *header, *body;
-		enum delivery_kind kind;
+		enum outcome outcome;
 		bool is_json;
 	} v[] = {
-		{ "installation", "{\"action\":\"created\"", DELIVERY_INVALID,
+		{ "installation", "{\"action\":\"created\"",
+		    OUTCOME_INVALID_PAYLOAD, false },
+		{ "installation", "[1,2]", OUTCOME_INVALID_PAYLOAD, false },
+		{ "installation", "{\"a\":1} trailing", OUTCOME_INVALID_PAYLOAD,
 		    false },
-		{ "installation", "[1,2]", DELIVERY_INVALID, false },
-		{ "installation", "{\"a\":1} trailing", DELIVERY_INVALID,
-		    false },
-		{ "installation", "{\"action\":\"created\"}", DELIVERY_INVALID,
-		    true },
+		{ "installation", "{\"action\":\"created\"}",
+		    OUTCOME_INVALID_PAYLOAD, true },
 		{ "installation",
 		    "{\"action\":\"created\",\"installation\":{\"id\":\"12\","
 		    "\"account\":{\"id\":1}}}",
-		    DELIVERY_INVALID, true },
+		    OUTCOME_INVALID_PAYLOAD, true },
 		{ "workflow_job",
 		    "{\"action\":\"queued\",\"workflow_job\":{\"id\":5},"
 		    "\"repository\":{\"owner\":{\"id\":1}}}",
-		    DELIVERY_INVALID, true },
+		    OUTCOME_INVALID_PAYLOAD, true },
 		{ "workflow_job",
 		    "{\"action\":\"queued\",\"workflow_job\":{\"id\":5},"
 		    "\"installation\":{\"id\":1e300},"
 		    "\"repository\":{\"owner\":{\"id\":1}}}",
-		    DELIVERY_INVALID, true },
+		    OUTCOME_INVALID_PAYLOAD, true },
 		{ "workflow_job",
 		    "{\"action\":\"completed\",\"workflow_job\":{\"id\":1.5}}",
-		    DELIVERY_INVALID, true },
+		    OUTCOME_INVALID_PAYLOAD, true },
 		/* in_progress/completed need only workflow_job.id. */
 		{ "workflow_job",
 		    "{\"action\":\"completed\",\"workflow_job\":{\"id\":7}}",
-		    DELIVERY_JOB_COMPLETED, true },
-		{ "ping", "", DELIVERY_RECORD, true },
-		{ "something_new", "{}", DELIVERY_UNHANDLED, true },
+		    OUTCOME_JOB_MARKED_COMPLETED, true },
+		{ "ping", "", OUTCOME_OK, true },
+		{ "something_new", "{}", OUTCOME_UNHANDLED_EVENT, true },
 	};
 
 	(void)state;
@@ -322,10 +319,10 @@ delivery_invalid_bodies(void **state)
 		assert_int_equal(delivery_parse(&no_labels, &h, v[i].body,
 				     strlen(v[i].body), &d),
 		    0);
-		assert_int_equal(d.kind, v[i].kind);
+		assert_int_equal(d.outcome, v[i].outcome);
 		assert_int_equal(d.is_json, v[i].is_json);
 		assert_non_null(d.event);
-		if (v[i].kind == DELIVERY_INVALID)
+		if (v[i].outcome == OUTCOME_INVALID_PAYLOAD)
 			assert_non_null(d.invalid_reason);
 		delivery_release(&d);
 	}
@@ -343,7 +340,7 @@ delivery_deep_nesting_refused(void **state)
 	for (int i = 0; i < 100000; i++)
 		assert_int_equal(buf_append(&b, "[", 1), 0);
 	assert_int_equal(delivery_parse(&no_labels, &h, b.buf, b.len, &d), 0);
-	assert_int_equal(d.kind, DELIVERY_INVALID);
+	assert_int_equal(d.outcome, OUTCOME_INVALID_PAYLOAD);
 	delivery_release(&d);
 	buf_release(&b);
 }
@@ -404,7 +401,7 @@ delivery_lone_surrogate_keeps_semantic_row(void **state)
 		    0);
 		assert_true(d.is_json);
 		assert_int_equal(d.json_repaired, v[i].repaired);
-		assert_int_equal(d.kind, DELIVERY_RECORD);
+		assert_int_equal(d.outcome, OUTCOME_OK);
 		assert_string_equal(d.event, "installation.created");
 		assert_int_equal(d.entity_id, 21031067);
 		assert_int_equal(d.installation_id, 957387);
@@ -428,7 +425,7 @@ delivery_ill_formed_utf8_made_text_safe(void **state)
 	(void)state;
 	assert_int_equal(delivery_parse(&no_labels, &h, body, len, &d), 0);
 	assert_true(d.is_json);
-	assert_int_equal(d.kind, DELIVERY_RECORD);
+	assert_int_equal(d.outcome, OUTCOME_OK);
 	assert_string_equal(d.entity_name,
 	    "Coder\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdtocat");
 	delivery_release(&d);
@@ -485,8 +482,8 @@ delivery_suspicious_fields_invalid(void **state)
 
 		assert_int_equal(delivery_parse(&no_labels, &h, body, len, &d),
 		    0);
-		if (d.kind != DELIVERY_INVALID)
-			fail_msg("case %zu: kind %d", i, d.kind);
+		if (d.outcome != OUTCOME_INVALID_PAYLOAD)
+			fail_msg("case %zu: outcome %d", i, d.outcome);
 		assert_true(d.is_json);
 		assert_non_null(d.invalid_reason);
 		assert_true(strcmp(d.event, "installation") == 0 ||
@@ -525,7 +522,7 @@ delivery_refused_headers(void **state)
 	assert_true(delivery_event_is_valid(out));
 
 	assert_int_equal(delivery_parse(&no_labels, &h, body, len, &d), 0);
-	assert_int_equal(d.kind, DELIVERY_INVALID);
+	assert_int_equal(d.outcome, OUTCOME_INVALID_PAYLOAD);
 	assert_string_equal(d.event, "workflow_job");
 	assert_string_equal(d.invalid_reason, h.refused);
 	assert_int_equal(d.installation_id, 3456996);
