@@ -26,7 +26,10 @@
 /* Days of operations kept (INSTLOG_OPERATIONS_RETENTION_DAYS). */
 #define CONFIG_OPS_RETENTION_DEFAULT 30
 #define CONFIG_OPS_RETENTION_MAX     3650
-/* notify's first retry delay (INSTLOG_NOTIFY_BACKOFF_SECONDS). */
+/*
+ * notify's first retry comes this long after the first failure (then 2x,
+ * 4x; INSTLOG_NOTIFY_BACKOFF_SECONDS).
+ */
 #define CONFIG_NOTIFY_BACKOFF_DEFAULT 60
 #define CONFIG_NOTIFY_BACKOFF_MAX     3600
 

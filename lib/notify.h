@@ -24,9 +24,6 @@
 /* A notification not sent this long after it was queued is given up. */
 #define NOTIFY_GIVE_UP_SECS (24 * 60 * 60)
 
-/* The first retry comes this long after the first failure (then 2x, 4x). */
-#define NOTIFY_BACKOFF_DEFAULT 60
-
 /* Most bytes of an operation's error quoted in a reason. */
 #define NOTIFY_ERROR_MAX 300
 
