@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The read-only trace routes: their table, checks and views. */
+/* The read-only routes (trace, operations): their table, checks, views. */
 #include "route.h"
 
 #include <stdio.h>
@@ -18,8 +18,7 @@
 /* The database time of one trace request; nginx waits 30 s for us. */
 #define ROUTE_DB_BUDGET_MS 25000
 
-/* Answer a failed db status: 404 for DB_NOTFOUND, else 503. */
-static void
+void
 route_db_error(struct http_response *resp, enum db_status st, const char *what)
 {
 	char msg[128];
@@ -129,9 +128,10 @@ view_payload(struct app *app, int64_t id, const struct http_request *req,
 }
 
 /*
- * The path "/trace/<name>/<id>" (404), the bearer token (401 with
- * WWW-Authenticate: Bearer; no secret configured refuses everything),
- * the id a positive decimal integer (400), then the route's view.
+ * The path "/trace/<name>/<id>" or the route's own (404), the bearer
+ * token (401 with WWW-Authenticate: Bearer; no secret configured refuses
+ * everything), the id a positive decimal integer (400; none with no_id),
+ * then the route's view.
  */
 static void
 route_handle(struct app *app, const struct http_request *req,
@@ -142,8 +142,12 @@ route_handle(struct app *app, const struct http_request *req,
 	const char *idstr;
 	int64_t id;
 
-	(void)snprintf(prefix, sizeof(prefix), "/trace/%s/", def->name);
-	if (!has_prefix(req->path, prefix)) {
+	if (def->prefix != NULL)
+		(void)snprintf(prefix, sizeof(prefix), "%s", def->prefix);
+	else
+		(void)snprintf(prefix, sizeof(prefix), "/trace/%s/", def->name);
+	if (def->no_id ? strcmp(req->path, prefix) != 0
+	               : !has_prefix(req->path, prefix)) {
 		http_error(resp, 404, "no such route");
 		return;
 	}
@@ -152,6 +156,10 @@ route_handle(struct app *app, const struct http_request *req,
 		(void)snprintf(resp->extra, sizeof(resp->extra),
 		    "WWW-Authenticate: Bearer realm=\"instlog\"");
 		http_error(resp, 401, "missing or wrong bearer token");
+		return;
+	}
+	if (def->no_id) {
+		def->view(app, 0, req, resp);
 		return;
 	}
 	idstr = req->path + strlen(prefix);
@@ -179,6 +187,10 @@ static const struct route_def routes[ROUTE__MAX] = {
 	[ROUTE_INSTALLATION] = { ROUTE_INSTALLATION, "installation", view_of },
 	[ROUTE_JOB] = { ROUTE_JOB, "job", view_of },
 	[ROUTE_PAYLOAD] = { ROUTE_PAYLOAD, "payload", view_payload },
+	[ROUTE_OPERATIONS] = { ROUTE_OPERATIONS, "operations", route_ops_list,
+	    "/operations", true },
+	[ROUTE_OPERATION] = { ROUTE_OPERATION, "operation", route_ops_get,
+	    "/operations/", false },
 };
 
 int
@@ -189,6 +201,8 @@ route_main(enum route r, int argc, char **argv)
 		[ROUTE_INSTALLATION] = "trace_installation",
 		[ROUTE_JOB] = "trace_job",
 		[ROUTE_PAYLOAD] = "trace_payload",
+		[ROUTE_OPERATIONS] = "operations",
+		[ROUTE_OPERATION] = "operation",
 	};
 	struct app_def def;
 
