@@ -138,6 +138,12 @@ export FIXTURES
 integration: all
 	@bash tests/integration/run.sh
 
+# A database filled by PREV_MAIN (tests/upgrade/run.sh) migrates and
+# traces the same under this tree.
+.PHONY: upgrade
+upgrade: all
+	@bash tests/upgrade/run.sh
+
 # The operator page in Debian's headless Chromium, driven by playwright-core
 # (pinned by tests/browser/package-lock.json, installed by `npm ci`).
 BROWSER_DIR  = tests/browser
@@ -158,6 +164,7 @@ test: deps
 	@$(MAKE) --no-print-directory WERROR=1 all
 	@$(MAKE) --no-print-directory WERROR=1 unit
 	@$(MAKE) --no-print-directory WERROR=1 integration
+	@$(MAKE) --no-print-directory WERROR=1 upgrade
 	@$(MAKE) --no-print-directory WERROR=1 browser
 
 # `make check`: the unit tests under ASan+UBSan (clang, in a build tree of
