@@ -10,6 +10,7 @@
 #include "http.h"
 #include "ingest.h"
 #include "log.h"
+#include "metrics.h"
 #include "spool.h"
 #include "str.h"
 
@@ -25,6 +26,7 @@ struct app {
 	struct http	http;
 	struct db	*db;
 	struct buf	body;
+	struct metrics	*counters;	/* NULL: nothing counted */
 };
 
 /* Write {"id":…,"event":…,"outcome":…} into 'resp'. */
@@ -48,6 +50,7 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 {
 	struct delivery_headers h;
 	struct ingest_result r;
+	enum ingest_status st;
 	const char *cl, *sig;
 	int64_t clen;
 	int rd;
@@ -99,14 +102,16 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 	sig = http_param(req, "HTTP_X_HUB_SIGNATURE_256");
 	if (auth_webhook_verify(&app->cfg, sig, app->body.buf,
 	    app->body.len) == -1) {
+		metrics_inc(app->counters, METRICS_SIGNATURE_FAILURES);
 		http_error(resp, 401, sig == NULL ?
 		    "missing X-Hub-Signature-256 header" :
 		    "signature does not match");
 		return;
 	}
 
-	switch (ingest_delivery(app->db, &app->cfg, &h, NULL, app->body.buf,
-	    app->body.len, &r)) {
+	st = ingest_delivery(app->db, &app->cfg, &h, NULL, app->body.buf,
+	    app->body.len, &r);
+	switch (st) {
 	case INGEST_OK:
 		reply_recorded(resp, 200, &r);
 		break;
@@ -131,6 +136,10 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 			http_error(resp, 503, "service unavailable");
 		break;
 	}
+	metrics_add(app->counters, METRICS_DELIVERIES, h.event,
+	    st != INGEST_DB_DOWN && st != INGEST_ERROR ?
+		outcome_name(r.outcome) :
+		resp->status == 202 ? "spooled" : "unavailable", 1);
 }
 
 int
@@ -149,7 +158,9 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (spool_check(app.cfg.spool_dir) == -1) {
+	if (spool_check(app.cfg.spool_dir) == -1 ||
+	    (app.cfg.metrics_file != NULL &&
+	    (app.counters = metrics_open(app.cfg.metrics_file)) == NULL)) {
 		rc = 2;
 		goto out;
 	}
@@ -172,6 +183,7 @@ main(int argc, char **argv)
 	rc = EXIT_SUCCESS;
 out:
 	db_free(app.db);
+	metrics_close(app.counters);
 	buf_release(&app.body);
 	config_release(&app.cfg);
 	return rc;

@@ -184,6 +184,30 @@ load_app(const char *prefix, struct config_app *app)
 	return 0;
 }
 
+/*
+ * INSTLOG_METRICS_FILE, else "metrics" in the spool directory (which the
+ * replayer ignores: it reads only *.delivery files), else none.  Returns
+ * 0 or -1 when out of memory.
+ */
+static int
+load_metrics_file(struct config *cfg)
+{
+	const char *v = getenv("INSTLOG_METRICS_FILE");
+	struct buf b;
+
+	if (v != NULL && *v != '\0') {
+		cfg->metrics_file = xstrdup_or_null(v);
+		return cfg->metrics_file == NULL ? -1 : 0;
+	}
+	if (cfg->spool_dir == NULL)
+		return 0;
+	buf_init(&b);
+	if (buf_printf(&b, "%s/metrics", cfg->spool_dir) == -1)
+		return -1;
+	cfg->metrics_file = b.buf;
+	return 0;
+}
+
 int
 config_load(struct config *cfg, unsigned need)
 {
@@ -260,7 +284,7 @@ config_load(struct config *cfg, unsigned need)
 	if (v != NULL && *v != '\0' &&
 	    (cfg->spool_dir = xstrdup_or_null(v)) == NULL)
 		return -1;
-	return 0;
+	return load_metrics_file(cfg);
 }
 
 void
@@ -281,6 +305,7 @@ config_release(struct config *cfg)
 		free(cfg->runner_labels[i]);
 	free(cfg->runner_labels);
 	free(cfg->spool_dir);
+	free(cfg->metrics_file);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

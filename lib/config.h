@@ -35,6 +35,7 @@ struct config {
 	size_t			 nrunner_labels;
 	size_t			 max_body;
 	char			*spool_dir; /* NULL: spooling disabled */
+	char			*metrics_file; /* NULL: nothing counted */
 };
 
 /* What a program needs to be present; config_load() fails without it. */

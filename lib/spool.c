@@ -326,3 +326,37 @@ spool_pending(const char *dir)
 		spool_names_free(names);
 	return n;
 }
+
+int
+spool_scan(const char *dir, int limit, int64_t *oldest, bool *more)
+{
+	DIR *d;
+	struct dirent *de;
+	struct stat st;
+	size_t len, sl = strlen(SPOOL_SUFFIX);
+	int n = 0, seen = 0;
+
+	*oldest = 0;
+	*more = false;
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (seen++ == limit) {
+			*more = true;
+			break;
+		}
+		len = strlen(de->d_name);
+		if (len <= sl ||
+		    strcmp(de->d_name + len - sl, SPOOL_SUFFIX) != 0)
+			continue;
+		/* Gone meanwhile: replayed, not waiting any more. */
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+		    -1)
+			continue;
+		n++;
+		if (*oldest == 0 || (int64_t)st.st_mtime < *oldest)
+			*oldest = (int64_t)st.st_mtime;
+	}
+	(void)closedir(d);
+	return n;
+}

@@ -3,7 +3,9 @@
 #ifndef INSTLOG_SPOOL_H
 #define INSTLOG_SPOOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "delivery.h"
 #include "str.h"
@@ -59,6 +61,16 @@ void spool_names_free(char **names);
  * the directory cannot be read.
  */
 int spool_pending(const char *dir);
+
+/*
+ * Count the deliveries waiting in 'dir' and find the oldest modification
+ * time among them, looking at no more than 'limit' directory entries and
+ * sorting nothing, so that the cost is bounded however large the spool
+ * grew.  Sets *oldest (seconds since the epoch; 0 when none) and *more
+ * (it stopped at 'limit': the count is a lower bound).  Returns the count,
+ * or -1 when the directory cannot be read.
+ */
+int spool_scan(const char *dir, int limit, int64_t *oldest, bool *more);
 
 /* Remove spool file 'name' of 'dir' and fsync 'dir'.  Returns 0 or -1. */
 int spool_remove(const char *dir, const char *name);
