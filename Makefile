@@ -7,7 +7,8 @@ CC      ?= cc
 BUILD   ?= build
 
 PKGS    = libpq libcjson libcurl openssl fcgi
-CSTD    = -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g
+STD     = -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+CSTD    = $(STD) -O2 -g
 WARN    = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
 	  -Wmissing-prototypes -Wold-style-definition -Wwrite-strings \
 	  -Wpointer-arith -Wcast-qual -Wvla -Wundef \
@@ -18,10 +19,11 @@ LDHARD  = -pie -Wl,-z,relro,-z,now
 ifeq ($(WERROR),1)
 WARN   += -Werror
 endif
+# The sanitizer flags, for SANITIZE= and for the fuzzer's own link.
+SANFLAGS = -fno-sanitize-recover=all -fno-omit-frame-pointer
 ifneq ($(SANITIZE),)
-CSTD    = -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1
-HARD    = -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
-	  -fno-omit-frame-pointer -fPIE
+CSTD    = $(STD) -g -O1
+HARD    = -fsanitize=$(SANITIZE) $(SANFLAGS) -fPIE
 LDHARD += -fsanitize=$(SANITIZE)
 endif
 
@@ -34,7 +36,12 @@ LDFLAGS += $(LDHARD)
 LIB_SRC   = $(wildcard lib/*.c)
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB       = $(BUILD)/libinstlog.a
-PROG_SRC  = $(wildcard cgi-bin/*.c cron/*.c cli/*.c)
+# The CLI: cli/instlog-trace.c is its main, the other cli/*.c its modules
+# (in an archive of their own, also linked into the unit tests).
+CLI_MAIN  = cli/instlog-trace.c
+CLI_SRC   = $(filter-out $(CLI_MAIN),$(wildcard cli/*.c))
+CLI_LIB   = $(BUILD)/libinstlog-cli.a
+PROG_SRC  = $(wildcard cgi-bin/*.c cron/*.c) $(CLI_MAIN)
 PROGS     = $(foreach s,$(PROG_SRC),$(BUILD)/bin/$(notdir $(basename $(s))))
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNITS     = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -66,15 +73,23 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@$(AR) rcs $@ $^
 
+$(CLI_LIB): $(CLI_SRC:%.c=$(BUILD)/%.o)
+	@mkdir -p $(dir $@)
+	@$(AR) rcs $@ $^
+
+# The CLI's headers are for the CLI and its tests only.
+$(BUILD)/cli/%.o $(BUILD)/tests/unit/%.o: CFLAGS += -Icli
+
 define prog_rule
-$(BUILD)/bin/$(notdir $(basename $(1))): $(BUILD)/$(basename $(1)).o $(LIB)
+$(BUILD)/bin/$(notdir $(basename $(1))): $(BUILD)/$(basename $(1)).o \
+    $(if $(filter cli/%,$(1)),$(CLI_LIB)) $(LIB)
 	@mkdir -p $$(dir $$@)
 	@echo "  LD      $$@"
 	@$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach s,$(PROG_SRC),$(eval $(call prog_rule,$(s))))
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(CLI_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
@@ -84,23 +99,32 @@ $(BUILD)/tests/%: $(BUILD)/tests/support/%.o $(LIB)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Installs the Debian packages that are missing (as root), and nothing else.
-# Node.js and npm (the browser test's driver) count as present when the
-# machine has them from anywhere; else Debian's.
-deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+# $(call apt_missing,TARGET,PACKAGES[,MORE]): install the Debian PACKAGES
+# that are missing (as root), and nothing else; TARGET names the target in
+# the message when not root; MORE, shell text ending in ';', may add to
+# $$missing.
+define apt_missing
+	@missing=""; for p in $(2); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 	    grep -q '^install ok installed' || missing="$$missing $$p"; done; \
-	command -v node >/dev/null || missing="$$missing nodejs"; \
-	command -v npm >/dev/null || missing="$$missing npm"; \
+	$(3) \
 	if [ -n "$$missing" ]; then \
 	    echo "installing:$$missing"; \
 	    if [ "$$(id -u)" != 0 ]; then \
-	        echo "deps: run as root to install:$$missing" >&2; exit 1; fi; \
+	        echo "$(1): run as root to install:$$missing" >&2; exit 1; fi; \
 	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get update -qq && apt-get install -y -qq --no-install-recommends \
-	        $$missing >/dev/null || exit 1; \
+	    apt-get update -qq && apt-get install -y -qq \
+	        --no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
+endef
+
+# Node.js and npm (the browser test's driver) count as present when the
+# machine has them from anywhere; else Debian's.
+NODE_MISSING = command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm";
+
+deps:
+	$(call apt_missing,deps,$(DEB_PKGS),$(NODE_MISSING))
 
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -157,18 +181,7 @@ check: deps check-deps
 
 # Installs what `make check` needs beyond `make deps` (as root).
 check-deps:
-	@missing=""; for p in $(CHECK_DEB_PKGS); do \
-	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
-	    grep -q '^install ok installed' || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	    echo "installing:$$missing"; \
-	    if [ "$$(id -u)" != 0 ]; then \
-	        echo "check-deps: run as root to install:$$missing" >&2; \
-	        exit 1; fi; \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get update -qq && apt-get install -y -qq \
-	        --no-install-recommends $$missing >/dev/null || exit 1; \
-	fi
+	$(call apt_missing,check-deps,$(CHECK_DEB_PKGS))
 
 # The integration suite with the binaries under valgrind (they fork their
 # workers; one log per process), then no error and no definite leak in any
@@ -187,10 +200,9 @@ $(FUZZ_BUILD)/fuzz_delivery: tests/fuzz/fuzz_delivery.c $(LIB_SRC) \
 	    SANITIZE=fuzzer-no-link,address,undefined BUILD=$(FUZZ_BUILD) \
 	    $(FUZZ_BUILD)/libinstlog.a
 	@echo "  LD      $@"
-	@clang -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
-	    $(WARN) -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=all -fno-omit-frame-pointer $(PKG_CFLAGS) \
-	    -Ilib -o $@ $< $(FUZZ_BUILD)/libinstlog.a $(PKG_LIBS)
+	@clang $(STD) -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined \
+	    $(SANFLAGS) $(PKG_CFLAGS) -Ilib -o $@ $< \
+	    $(FUZZ_BUILD)/libinstlog.a $(PKG_LIBS)
 
 fuzz: $(FUZZ_BUILD)/fuzz_delivery
 	@corpus=$$(mktemp -d /tmp/instlog-fuzz.XXXXXX); \
@@ -218,14 +230,17 @@ valgrind: all
 
 analyze:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-	    --std=c11 -Ilib lib cgi-bin cron cli
+	    --std=c11 -Ilib -Icli lib cgi-bin cron cli
+
+# Every C file of the project, for format and format-check.
+FORMAT_SRC = $(wildcard lib/*.[ch] cgi-bin/*.c cron/*.c cli/*.[ch] \
+	     tests/unit/*.c tests/support/*.c tests/fuzz/*.c bench/*.c)
 
 format:
-	clang-format -i lib/*.[ch] cgi-bin/*.c cron/*.c cli/*.c tests/unit/*.c \
-	    tests/support/*.c tests/fuzz/*.c
+	clang-format -i $(FORMAT_SRC)
 
 format-check:
-	clang-format --dry-run --Werror lib/*.[ch] cgi-bin/*.c
+	clang-format --dry-run --Werror $(FORMAT_SRC)
 
 # `make install` (PREFIX, DESTDIR, RUNDIR): the binaries, sql/, the operator
 # page, the nginx snippet with RUNDIR and the page's folder filled in, the
@@ -267,11 +282,11 @@ $(BUILD)/bench/loadgen: bench/loadgen.c
 	@echo "  LD      $@"
 	@$(CC) $(CSTD) $(WARN) -o $@ $<
 
-# Includes lib/db_trace.c to print the exact SQL the trace routes run.
-$(BUILD)/bench/trace_sql: bench/trace_sql.c lib/db_trace.c $(LIB)
+# Prints the exact SQL the trace routes run, from lib/db_trace_sql.h.
+$(BUILD)/bench/trace_sql: bench/trace_sql.c lib/db_trace_sql.h
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CSTD) $(PKG_CFLAGS) -Ilib -o $@ $< $(LIB) $(LDLIBS)
+	@$(CC) $(CSTD) $(WARN) -Ilib -o $@ $<
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_TOOLS)

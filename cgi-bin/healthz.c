@@ -8,7 +8,9 @@
 
 #include "config.h"
 #include "db.h"
+#include "db_ops.h"
 #include "http.h"
+#include "json.h"
 #include "log.h"
 #include "spool.h"
 #include "str.h"
@@ -21,13 +23,18 @@ struct app {
 
 /*
  * {"status":"ok"|"degraded","database":"ok"|"unavailable",
- *  "spool":{"configured":…,"writable":…,"pending":N}}; 503 unless all ok.
- * Nothing secret: no URL, no path.
+ *  "spool":{"configured":…,"writable":…,"pending":N},
+ *  "auth_check":{"completed_at":…,"failed":…,"operation_id":N}|null};
+ * 503 unless the database and the spool are ok (the last auth check
+ * is reported, not judged).  Nothing secret: no URL, no path.
  */
 static void
 handle(struct app *app, struct http_request *req, struct http_response *resp)
 {
-	bool db_ok, spool_ok = true, writable = false;
+	bool db_ok, spool_ok = true, writable = false, found = false, failed;
+	struct json_writer w;
+	char at[40];
+	int64_t op;
 	int pending = 0;
 	const char *dir = app->cfg.spool_dir;
 
@@ -43,13 +50,35 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 		pending = spool_pending(dir);
 		spool_ok = writable && pending >= 0;
 	}
+	if (db_ok && db_ops_last(app->db, "auth_check", &found, at, sizeof(at),
+	                 &failed, &op) != DB_OK)
+		found = false;
 	resp->status = db_ok && spool_ok ? 200 : 503;
-	if (buf_printf(&resp->body,
-		"{\"status\":\"%s\",\"database\":\"%s\",\"spool\":"
-		"{\"configured\":%s,\"writable\":%s,\"pending\":%d}}\n",
-		resp->status == 200 ? "ok" : "degraded",
-		db_ok ? "ok" : "unavailable", dir != NULL ? "true" : "false",
-		writable ? "true" : "false", pending < 0 ? 0 : pending) == -1)
+	json_writer_init(&w, &resp->body);
+	json_open_object(&w);
+	json_member_string(&w, "status",
+	    resp->status == 200 ? "ok" : "degraded");
+	json_member_string(&w, "database", db_ok ? "ok" : "unavailable");
+	json_put_key(&w, "spool");
+	json_open_object(&w);
+	json_put_key(&w, "configured");
+	json_put_bool(&w, dir != NULL);
+	json_put_key(&w, "writable");
+	json_put_bool(&w, writable);
+	json_member_int(&w, "pending", pending < 0 ? 0 : pending);
+	json_close_object(&w);
+	json_put_key(&w, "auth_check");
+	if (found) {
+		json_open_object(&w);
+		json_member_string(&w, "completed_at", at);
+		json_put_key(&w, "failed");
+		json_put_bool(&w, failed);
+		json_member_int(&w, "operation_id", op);
+		json_close_object(&w);
+	} else
+		json_put_null(&w);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_puts(&resp->body, "\n") == -1)
 		http_error(resp, 500, "internal error");
 }
 

@@ -13,7 +13,7 @@ view(struct route_ctx *ctx, int64_t id, const struct http_request *req,
 int
 main(int argc, char **argv)
 {
-	static const struct route_def def = { "entity", view };
+	static const struct route_def def = { "entity", view, NULL, false };
 
 	log_init("trace_entity");
 	return route_trace_main(argc, argv, &def);

@@ -21,7 +21,8 @@ view(struct route_ctx *ctx, int64_t id, const struct http_request *req,
 int
 main(int argc, char **argv)
 {
-	static const struct route_def def = { "installation", view };
+	static const struct route_def def = { "installation", view, NULL,
+		false };
 
 	log_init("trace_installation");
 	return route_trace_main(argc, argv, &def);

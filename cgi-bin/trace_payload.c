@@ -8,20 +8,23 @@ static void
 view(struct route_ctx *ctx, int64_t id, const struct http_request *req,
     struct http_response *resp)
 {
+	struct trace_payload p;
 	enum db_status st;
 
 	(void)req;
-	st = db_trace_payload(ctx->db, id, &resp->body);
-	if (st != DB_OK) {
-		buf_reset(&resp->body);
+	if ((st = db_trace_payload(ctx->db, id, &p)) != DB_OK)
 		route_db_error(resp, st, "event");
+	else if (trace_write_payload(&resp->body, &p) == -1) {
+		buf_reset(&resp->body);
+		http_error(resp, 500, "internal error");
 	}
+	trace_payload_release(&p);
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct route_def def = { "payload", view };
+	static const struct route_def def = { "payload", view, NULL, false };
 
 	log_init("trace_payload");
 	return route_trace_main(argc, argv, &def);

@@ -51,6 +51,7 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 	struct delivery_headers h;
 	struct ingest_result r;
 	enum ingest_status st;
+	bool spooled = false;
 	const char *cl, *sig;
 	int64_t clen;
 	int rd;
@@ -86,6 +87,7 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 	    "HTTP_X_GITHUB_HOOK_INSTALLATION_TARGET_ID");
 	h.target_type = http_param(req,
 	    "HTTP_X_GITHUB_HOOK_INSTALLATION_TARGET_TYPE");
+	h.request_id = http_param(req, "REQUEST_ID");
 	if (h.event == NULL || *h.event == '\0') {
 		http_error(resp, 400, "missing X-GitHub-Event header");
 		return;
@@ -129,6 +131,7 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 		 */
 		if (spool_write(app->cfg.spool_dir, &h, app->body.buf,
 		    app->body.len) == 0) {
+			spooled = true;
 			resp->status = 202;
 			buf_reset(&resp->body);
 			(void)buf_puts(&resp->body, "{\"spooled\":true}\n");
@@ -139,7 +142,8 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 	metrics_add(app->counters, METRICS_DELIVERIES, h.event,
 	    st != INGEST_DB_DOWN && st != INGEST_ERROR ?
 		outcome_name(r.outcome) :
-		resp->status == 202 ? "spooled" : "unavailable", 1);
+		spooled ? "spooled" : "unavailable", 1);
+	ingest_record_operation(app->db, &h, st, &r, spooled);
 }
 
 int

@@ -3,7 +3,8 @@
  * auth_check: ask GitHub for an installation token of every installation
  * with pending jobs and record why it said no (DESIGN §5).  Run by cron
  * every minute.  Exit status: 0 done, 1 a request failed at transport
- * level or the database failed, 2 bad configuration.
+ * level or the database failed, 2 bad configuration (GitHub refusing
+ * GET /app included).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,16 +12,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "apps.h"
-#include "config.h"
-#include "db.h"
+#include "cronrun.h"
 #include "db_auth.h"
-#include "github.h"
+#include "db_ops.h"
+#include "json.h"
 #include "log.h"
+#include "ops.h"
 #include "str.h"
-
-#define EXIT_TRANSPORT 1
-#define EXIT_CONFIG    2
 
 /*
  * Requests in flight at once; INSTLOG_AUTH_PARALLEL overrides.  64, not
@@ -31,14 +29,9 @@
 #define PARALLEL_DEFAULT 64
 #define PARALLEL_MAX     256
 
-#define USER_AGENT "instlog-auth-check"
-
 struct run {
-	struct config		 cfg;
-	struct apps		 apps;
-	struct github_client	*client;
-	struct db		*db;
-	size_t			 parallel;
+	struct cronrun cr;
+	size_t parallel;
 };
 
 struct counts {
@@ -58,80 +51,81 @@ struct check {
 };
 
 /*
- * Load the configuration, the keys and the client.  Returns 0, or -1
- * after one line on stderr saying what is wrong.
+ * Append the JSON of a refused installation's step to 'out': what was
+ * asked, what GitHub answered, the row written and the jobs failed
+ * ('jobs': "1,2,3" from the database).  Returns 0 or -1.
  */
 static int
-run_init(struct run *r)
+failure_output(struct buf *out, const struct db_auth_failure *f,
+    int64_t event_id, const char *jobs)
 {
-	const char *v;
-	int64_t n;
+	struct json_writer w;
 
-	if (config_load(&r->cfg, CONFIG_NEED_DB | CONFIG_NEED_APPS) == -1)
-		return -1;
-	r->parallel = PARALLEL_DEFAULT;
-	v = getenv("INSTLOG_AUTH_PARALLEL");
-	if (v != NULL && *v != '\0') {
-		if (parse_int64(v, 1, PARALLEL_MAX, &n) == -1) {
-			log_warnx("config: INSTLOG_AUTH_PARALLEL: not an "
-			          "integer in 1..%d: '%s'",
-			    PARALLEL_MAX, v);
-			return -1;
-		}
-		r->parallel = (size_t)n;
+	json_writer_init(&w, out);
+	json_open_object(&w);
+	json_member_int(&w, "installation_id", f->target->installation_id);
+	json_member_int(&w, "app_id", f->app_id);
+	json_member_int(&w, "entity_id", f->target->entity_id);
+	json_member_int(&w, "http_status", f->http_status);
+	json_member_int(&w, "event_id", event_id);
+	json_put_key(&w, "jobs_failed");
+	json_open_array(&w);
+	for (const char *p = jobs; p != NULL && *p != '\0';) {
+		size_t k = strcspn(p, ",");
+		char num[24];
+		int64_t job;
+
+		(void)snprintf(num, sizeof(num), "%.*s", (int)k, p);
+		if (parse_int64(num, 1, INT64_MAX, &job) == 0)
+			json_put_int(&w, job);
+		p += k + (p[k] == ',');
 	}
-	if (apps_load(&r->apps, &r->cfg) == -1)
+	json_close_array(&w);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_append(out, "", 1) == -1)
 		return -1;
-	if ((r->client = github_client_new(r->cfg.github_api_url,
-	         USER_AGENT)) == NULL)
-		return -1;
-	if ((r->db = db_new(r->cfg.database_url, "instlog-auth-check")) ==
-	    NULL) {
-		log_warnx("out of memory");
-		return -1;
-	}
 	return 0;
 }
 
-static void
-run_release(struct run *r)
-{
-	db_free(r->db);
-	github_client_free(r->client);
-	apps_release(&r->apps);
-	config_release(&r->cfg);
-}
-
 /*
- * Record a refused authentication; for a 404, fail the pending jobs.
- * Returns 0, or -1 when the database failed (logged).
+ * Record a refused authentication; when GitHub said the installation
+ * does not exist, fail the pending jobs.  Adds the installation's failed
+ * step to the operation: GitHub's status, message and body, the row
+ * written and the jobs failed.  Returns 0, or -1 when the database
+ * failed (logged).
  */
 static int
 record_failure(struct run *r, const struct check *ck,
-    const struct github_response *resp)
+    const struct github_response *resp, int64_t started_ms)
 {
 	const struct db_auth_target *t = ck->target;
 	struct db_auth_failure f;
-	int64_t id, nfailed;
+	struct buf out, err;
+	char name[24], *jobs = NULL;
+	int64_t id = 0, nfailed = 0;
 	enum db_status st;
+	int rc = -1;
 
+	buf_init(&out);
+	buf_init(&err);
 	memset(&f, 0, sizeof(f));
 	f.target = t;
-	f.app_id = github_app_id(ck->variant->app);
+	f.app_id = jwt_app_id(ck->variant->app);
 	f.http_status = resp->status;
 	f.message = resp->message;
-	st = db_auth_failure_record(r->db, &f, &id, &nfailed);
+	f.not_found = github_is_not_found(resp);
+	f.operation_id = r->cr.op.id;
+	st = db_auth_failure_record(r->cr.db, &f, &id, &nfailed, &jobs);
 	if (st == DB_REFUSED) {
 		/* The database refused GitHub's text: keep the row without. */
 		f.message = NULL;
-		st = db_auth_failure_record(r->db, &f, &id, &nfailed);
+		st = db_auth_failure_record(r->cr.db, &f, &id, &nfailed,
+		    &jobs);
 	}
-	if (st != DB_OK) {
+	if (st != DB_OK)
 		log_warnx("installation '%" PRId64 "': cannot record HTTP %ld",
 		    t->installation_id, resp->status);
-		return -1;
-	}
-	if (resp->status == 404)
+	else if (f.not_found)
 		log_info("installation '%" PRId64 "': app '%" PRId64 "': HTTP "
 		         "404 '%.100s': event %" PRId64 ", %" PRId64 " pending "
 		         "jobs failed",
@@ -142,33 +136,163 @@ record_failure(struct run *r, const struct check *ck,
 		         "%ld '%.100s': event %" PRId64 ", jobs left pending",
 		    t->installation_id, f.app_id, resp->status,
 		    resp->message != NULL ? resp->message : "", id);
-	return 0;
+	(void)snprintf(name, sizeof(name), "%" PRId64, t->installation_id);
+	if (failure_output(&out, &f, id, jobs) == -1 ||
+	    buf_printf(&err, "HTTP %ld", resp->status) == -1 ||
+	    (resp->message != NULL &&
+	        buf_printf(&err, ": %.300s", resp->message) == -1) ||
+	    (nfailed > 0 &&
+	        buf_printf(&err, "; %" PRId64 " pending jobs failed",
+	            nfailed) == -1) ||
+	    (st != DB_OK && buf_puts(&err, "; not recorded") == -1) ||
+	    buf_append(&err, "", 1) == -1 ||
+	    ops_step(&r->cr.op, name, started_ms, out.buf, err.buf,
+	        resp->body.buf != NULL ? resp->body.buf : "",
+	        resp->body.len) == -1)
+		log_warnx("out of memory");
+	else if (st == DB_OK)
+		rc = 0;
+	free(jobs);
+	buf_release(&out);
+	buf_release(&err);
+	return rc;
 }
 
 /*
- * Check every installation due.  Returns the exit status: 0, or
- * EXIT_TRANSPORT when a request or the database failed.
+ * One step for the installations GitHub authenticated (201): named by
+ * the installation when there is one, else counted.  Returns 0 or -1.
  */
 static int
-run_check(struct run *r, struct counts *cnt, bool *locked)
+step_successes(struct run *r, const int64_t *inst, size_t n,
+    int64_t started_ms)
+{
+	struct ops_step s;
+	struct json_writer w;
+	struct buf out;
+	char name[24];
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	buf_init(&out);
+	json_writer_init(&w, &out);
+	json_open_object(&w);
+	json_member_int(&w, "http_status", 201);
+	json_put_key(&w, "installation_ids");
+	json_open_array(&w);
+	for (size_t i = 0; i < n; i++)
+		json_put_int(&w, inst[i]);
+	json_close_array(&w);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_append(&out, "", 1) == -1)
+		goto out;
+	memset(&s, 0, sizeof(s));
+	(void)snprintf(name, sizeof(name), "%" PRId64, inst[0]);
+	s.name = n == 1 ? name : (char *)(uintptr_t) "installations";
+	s.started_ms = started_ms;
+	s.duration_ms = ops_now_ms() - started_ms;
+	s.count = (int64_t)n;
+	s.output = out.buf;
+	rc = ops_step_add(&r->cr.op, &s);
+out:
+	buf_release(&out);
+	return rc;
+}
+
+/*
+ * The step of app variant 'v': "jwt:org" or "jwt:user", its JWT signed
+ * and checked with GET /app; failed with 'why', or with GitHub's status,
+ * message and body.
+ */
+static void
+step_app(struct run *r, struct apps_variant *v, int64_t t0,
+    const struct github_response *resp, const char *why)
+{
+	static const char *const names[APPS__MAX] = { "jwt:org", "jwt:user" };
+	static const char *const keys[] = { "app_id", "http_status" };
+	int64_t vals[2];
+	struct buf out;
+	char err[160];
+	const char *e = why;
+
+	vals[0] = jwt_app_id(v->app);
+	vals[1] = resp->status;
+	if (e == NULL && resp->status == 0)
+		e = resp->error;
+	else if (e == NULL && (resp->status < 200 || resp->status > 299)) {
+		(void)snprintf(err, sizeof(err), "GET /app: HTTP %ld: %.100s",
+		    resp->status, resp->message != NULL ? resp->message : "");
+		e = err;
+	}
+	buf_init(&out);
+	if (ops_json_ints(&out, keys, vals, 2) == -1 ||
+	    ops_step(&r->cr.op, names[v - r->cr.apps.v], t0, out.buf, e,
+	        e != NULL ? resp->body.buf : NULL, resp->body.len) == -1)
+		log_warnx("out of memory");
+	buf_release(&out);
+}
+
+/*
+ * Ask GitHub about app variant 'v' itself (GET /app with its JWT at
+ * 'now'): it answers 200 only when GITHUB_API_URL is the API and the app
+ * id and key belong together.  Otherwise every installation would be
+ * refused for the same reason.  Returns 0; or, after one line on stderr,
+ * CRONRUN_FAILED when GitHub could not be reached or failed (5xx), and
+ * CRONRUN_CONFIG for any other answer.
+ */
+static int
+app_check(struct run *r, struct apps_variant *v, time_t now)
+{
+	struct github_call call;
+	int64_t id = jwt_app_id(v->app), t0 = ops_now_ms();
+	int rc = CRONRUN_FAILED;
+
+	memset(&call, 0, sizeof(call));
+	call.method = "GET";
+	call.path = "/app";
+	call.want_error_body = true;
+	if ((call.jwt = apps_jwt(v, now)) == NULL) {
+		step_app(r, v, t0, &call.resp, "cannot sign the app's JWT");
+		return CRONRUN_FAILED;
+	}
+	if (github_call_run(r->cr.client, &call) == -1 || call.resp.status == 0)
+		log_warnx("app '%" PRId64 "': GET %s/app: %s; nothing checked",
+		    id, r->cr.cfg.github_api_url, call.resp.error);
+	else if (call.resp.status >= 200 && call.resp.status < 300)
+		rc = 0;
+	else {
+		log_warnx("app '%" PRId64 "': GET %s/app: HTTP %ld '%.100s': "
+		          "check GITHUB_API_URL and the app's id and key; "
+		          "nothing checked",
+		    id, r->cr.cfg.github_api_url, call.resp.status,
+		    call.resp.message != NULL ? call.resp.message : "");
+		if (call.resp.status < 500)
+			rc = CRONRUN_CONFIG;
+	}
+	step_app(r, v, t0, &call.resp, NULL);
+	github_response_release(&call.resp);
+	return rc;
+}
+
+/*
+ * Check every installation due (the lock held).  Returns the exit
+ * status: 0, or CRONRUN_FAILED when a request or the database failed; or,
+ * with *stopped set, app_check()'s when an app variant failed it.
+ */
+static int
+run_check(struct run *r, struct counts *cnt, bool *stopped)
 {
 	struct db_auth_targets targets;
 	struct check *checks = NULL;
 	struct github_call *calls = NULL;
-	int64_t *ok_inst = NULL, *ok_app = NULL;
+	int64_t *ok_inst = NULL, *ok_app = NULL, t0;
 	size_t m = 0, nok = 0;
 	time_t now;
-	int rc = EXIT_TRANSPORT;
+	int rc = CRONRUN_FAILED;
 
 	memset(&targets, 0, sizeof(targets));
-	if (db_auth_lock_try(r->db, locked) != DB_OK)
-		goto out;
-	if (!*locked) {
-		rc = 0;
-		goto out;
-	}
-	if (db_auth_targets_get(r->db, r->cfg.app_org.id, r->cfg.app_user.id,
-	        &targets) != DB_OK)
+	if (db_auth_targets_get(r->cr.db, r->cr.cfg.app_org.id,
+	        r->cr.cfg.app_user.id, &targets) != DB_OK)
 		goto out;
 	cnt->cached = targets.ncached;
 	if (targets.n > 0 &&
@@ -184,8 +308,8 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 		const struct db_auth_target *t = &targets.v[i];
 		struct check *ck = &checks[m];
 
-		if ((ck->variant = apps_for_entity(&r->apps, t->entity_type)) ==
-		    NULL) {
+		if ((ck->variant = apps_for_entity(&r->cr.apps,
+		         t->entity_type)) == NULL) {
 			log_warnx("installation '%" PRId64 "': no app "
 			          "configured for entity type '%s': skipped",
 			    t->installation_id,
@@ -194,7 +318,7 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 		}
 		/*
 		 * One JWT per app per run, signed on first use.  It is valid
-		 * for 9 minutes (GITHUB_JWT_LIFETIME); with the 20 s total
+		 * for 9 minutes (JWT_LIFETIME); with the 20 s total
 		 * timeout per request that covers 27 rounds even if every
 		 * request times out, i.e. 1,728 installations at the default
 		 * parallelism.  A run due to check more while GitHub is that
@@ -205,6 +329,12 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 		 */
 		if ((calls[m].jwt = apps_jwt(ck->variant, now)) == NULL)
 			goto out;
+		calls[m].want_error_body = true;
+		if (ops_touch(&r->cr.op, t->installation_id, t->entity_id) ==
+		    -1) {
+			log_warnx("out of memory");
+			goto out;
+		}
 		ck->target = t;
 		(void)snprintf(ck->path, sizeof(ck->path),
 		    "/app/installations/%" PRId64 "/access_tokens",
@@ -213,35 +343,58 @@ run_check(struct run *r, struct counts *cnt, bool *locked)
 		calls[m].path = ck->path;
 		m++;
 	}
+	/* Each variant in use, once, before any installation. */
+	for (size_t k = 0; k < APPS__MAX; k++) {
+		bool used = false;
+
+		for (size_t i = 0; i < m && !used; i++)
+			used = checks[i].variant == &r->cr.apps.v[k];
+		if (used && (rc = app_check(r, &r->cr.apps.v[k], now)) != 0) {
+			*stopped = true;
+			goto out;
+		}
+	}
 	cnt->checked = m;
 	rc = 0;
-	if (github_multi_run(r->client, calls, m, r->parallel) == -1)
-		rc = EXIT_TRANSPORT;
+	/* The app steps are stored before the calls start. */
+	(void)db_ops_flush(r->cr.db, &r->cr.op);
+	t0 = ops_now_ms();
+	if (github_multi_run(r->cr.client, calls, m, r->parallel) == -1)
+		rc = CRONRUN_FAILED;
 	for (size_t k = 0; k < m; k++) {
 		const struct github_response *resp = &calls[k].resp;
 		const struct check *ck = &checks[k];
 
 		if (resp->status == 0) {
+			char name[24];
+
 			cnt->transport++;
-			rc = EXIT_TRANSPORT;
+			rc = CRONRUN_FAILED;
 			log_warnx("installation '%" PRId64 "': %s",
 			    ck->target->installation_id, resp->error);
+			(void)snprintf(name, sizeof(name), "%" PRId64,
+			    ck->target->installation_id);
+			if (ops_step(&r->cr.op, name, t0, NULL, resp->error,
+			        NULL, 0) == -1)
+				log_warnx("out of memory");
 		} else if (resp->status >= 200 && resp->status < 300) {
 			ok_inst[nok] = ck->target->installation_id;
-			ok_app[nok] = github_app_id(ck->variant->app);
+			ok_app[nok] = jwt_app_id(ck->variant->app);
 			nok++;
 		} else {
-			if (resp->status == 404)
+			if (github_is_not_found(resp))
 				cnt->not_found++;
 			else
 				cnt->other++;
-			if (record_failure(r, ck, resp) == -1)
-				rc = EXIT_TRANSPORT;
+			if (record_failure(r, ck, resp, t0) == -1)
+				rc = CRONRUN_FAILED;
 		}
 	}
 	cnt->ok = nok;
-	if (db_auth_cache_put(r->db, ok_inst, ok_app, nok) != DB_OK)
-		rc = EXIT_TRANSPORT;
+	if (step_successes(r, ok_inst, nok, t0) == -1)
+		log_warnx("out of memory");
+	if (db_auth_cache_put(r->cr.db, ok_inst, ok_app, nok) != DB_OK)
+		rc = CRONRUN_FAILED;
 out:
 	for (size_t k = 0; calls != NULL && k < m; k++)
 		github_response_release(&calls[k].resp);
@@ -258,28 +411,52 @@ main(void)
 {
 	struct run r;
 	struct counts cnt;
-	struct timespec t0, t1;
-	bool locked = false;
-	int rc = EXIT_CONFIG;
-	long long ms;
+	static const char *const keys[] = { "parallel" };
+	static const char *const counts[] = { "checked", "cached", "ok",
+		"404", "other", "transport_errors" };
+	int64_t vals[6];
+	struct buf input, output;
+	bool locked = false, stopped = false;
+	int rc = CRONRUN_CONFIG;
 
 	memset(&r, 0, sizeof(r));
 	memset(&cnt, 0, sizeof(cnt));
-	log_init("auth_check");
-	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (run_init(&r) == -1)
+	buf_init(&input);
+	buf_init(&output);
+	if (cronrun_init(&r.cr, "auth_check", CRONRUN_GITHUB) == -1 ||
+	    cronrun_env_size("INSTLOG_AUTH_PARALLEL", 1, PARALLEL_MAX,
+	        PARALLEL_DEFAULT, &r.parallel) == -1)
 		goto out;
-	rc = run_check(&r, &cnt, &locked);
-	if (!locked && rc == 0)
+	vals[0] = (int64_t)r.parallel;
+	if (ops_json_ints(&input, keys, vals, 1) == -1) {
+		log_warnx("out of memory");
+		goto out;
+	}
+	if ((rc = cronrun_lock(&r.cr, DB_AUTH_LOCK_KEY, input.buf,
+	         &locked)) == CRONRUN_OK &&
+	    !locked)
 		goto out; /* another run holds the lock: quietly */
-	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	printf("auth_check: checked=%zu cached=%zu ok=%zu 404=%zu other=%zu "
-	       "transport_errors=%zu ms=%lld\n",
+	if (locked)
+		rc = run_check(&r, &cnt, &stopped);
+	vals[0] = (int64_t)cnt.checked;
+	vals[1] = (int64_t)cnt.cached;
+	vals[2] = (int64_t)cnt.ok;
+	vals[3] = (int64_t)cnt.not_found;
+	vals[4] = (int64_t)cnt.other;
+	vals[5] = (int64_t)cnt.transport;
+	if (locked && ops_json_ints(&output, counts, vals, 6) == 0)
+		rc = cronrun_finish(&r.cr, rc, output.buf,
+		    "the database failed");
+	if (stopped)
+		goto out; /* GET /app failed: said in one line */
+	cronrun_summary(&r.cr,
+	    "checked=%zu cached=%zu ok=%zu 404=%zu other=%zu "
+	    "transport_errors=%zu",
 	    cnt.checked, cnt.cached, cnt.ok, cnt.not_found, cnt.other,
-	    cnt.transport, ms);
+	    cnt.transport);
 out:
-	run_release(&r);
+	buf_release(&input);
+	buf_release(&output);
+	cronrun_release(&r.cr);
 	return rc;
 }

@@ -19,16 +19,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "apps.h"
-#include "config.h"
-#include "db.h"
+#include "cronrun.h"
+#include "db_ops.h"
 #include "db_redeliver.h"
-#include "github.h"
+#include "json.h"
 #include "log.h"
+#include "ops.h"
 #include "str.h"
-
-#define EXIT_FAILED 1
-#define EXIT_CONFIG 2
+#include "utc.h"
 
 /* Redeliveries asked per run (INSTLOG_REDELIVER_MAX). */
 #define MAX_DEFAULT 50
@@ -45,15 +43,12 @@
 /* Redelivery requests in flight at once. */
 #define PARALLEL 8
 
-#define USER_AGENT "instlog-redeliver"
-
 struct run {
-	struct config		 cfg;
-	struct apps		 apps;
-	struct github_client	*client;
-	struct db		*db;
-	size_t			 max_pages;
-	size_t			 budget; /* redeliveries left to ask this run */
+	struct cronrun cr;
+	size_t max_pages;
+	size_t budget; /* redeliveries left to ask this run */
+	char last_guid[128]; /* the guid asked last */
+	size_t nasked;
 };
 
 struct counts {
@@ -66,73 +61,65 @@ struct counts {
 };
 
 /*
- * Read the integer variable 'name' in [min, max] into *out, 'dflt' when
- * unset or empty.  Returns 0, or -1 after one line naming it.
- */
-static int
-env_size(const char *name, int64_t min, int64_t max, size_t dflt, size_t *out)
-{
-	const char *v = getenv(name);
-	int64_t n;
-
-	*out = dflt;
-	if (v == NULL || *v == '\0')
-		return 0;
-	if (parse_int64(v, min, max, &n) == -1) {
-		log_warnx("config: %s: not an integer in %" PRId64 "..%" PRId64
-		          ": '%s'",
-		    name, min, max, v);
-		return -1;
-	}
-	*out = (size_t)n;
-	return 0;
-}
-
-/*
- * Load the configuration, the keys and the client.  Returns 0, or -1
- * after one line on stderr saying what is wrong.
+ * Set up the run and read its knobs.  Returns 0, or -1 after one line on
+ * stderr saying what is wrong.
  */
 static int
 run_init(struct run *r)
 {
-	if (config_load(&r->cfg, CONFIG_NEED_DB | CONFIG_NEED_APPS) == -1 ||
-	    env_size("INSTLOG_REDELIVER_MAX", 0, MAX_MAX, MAX_DEFAULT,
+	if (cronrun_init(&r->cr, "redeliver", CRONRUN_GITHUB) == -1 ||
+	    cronrun_env_size("INSTLOG_REDELIVER_MAX", 0, MAX_MAX, MAX_DEFAULT,
 	        &r->budget) == -1 ||
-	    env_size("INSTLOG_REDELIVER_PAGES", 1, PAGES_MAX, PAGES_DEFAULT,
-	        &r->max_pages) == -1 ||
-	    apps_load(&r->apps, &r->cfg) == -1)
+	    cronrun_env_size("INSTLOG_REDELIVER_PAGES", 1, PAGES_MAX,
+	        PAGES_DEFAULT, &r->max_pages) == -1)
 		return -1;
-	if ((r->client = github_client_new(r->cfg.github_api_url,
-	         USER_AGENT)) == NULL)
-		return -1;
-	github_client_set_limits(r->client, 0, 0, LIST_MAX_RESPONSE);
-	if ((r->db = db_new(r->cfg.database_url, "instlog-redeliver")) ==
-	    NULL) {
-		log_warnx("out of memory");
-		return -1;
-	}
+	github_client_set_limits(r->cr.client, 0, LIST_MAX_RESPONSE);
 	return 0;
 }
 
-static void
-run_release(struct run *r)
-{
-	db_free(r->db);
-	github_client_free(r->client);
-	apps_release(&r->apps);
-	config_release(&r->cfg);
-}
-
-/* Format 't' as RFC 3339 UTC into 'out' (at least 21 bytes). */
+/* 't' as RFC 3339 UTC in 'out' for a log line, else its number. */
 static const char *
 utc(time_t t, char *out, size_t size)
 {
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (utc_format(t, 0, 0, out, size) == -1)
 		(void)snprintf(out, size, "%lld", (long long)t);
 	return out;
+}
+
+/*
+ * The step of one page of the delivery list: "app N page P" with the
+ * items it held, or failed with GitHub's status, message and body (or
+ * the transport error, or 'why').
+ */
+static void
+step_page(struct run *r, int64_t app_id, size_t page, int64_t t0,
+    const struct github_response *resp, size_t items, const char *why)
+{
+	static const char *const keys[] = { "http_status", "items" };
+	char name[64], err[160];
+	int64_t vals[2];
+	struct buf out;
+	const char *e = why;
+
+	(void)snprintf(name, sizeof(name), "app %" PRId64 " page %zu", app_id,
+	    page);
+	vals[0] = resp->status;
+	vals[1] = (int64_t)items;
+	buf_init(&out);
+	(void)ops_json_ints(&out, keys, vals, 2);
+	if (e == NULL && resp->status == 0)
+		e = resp->error;
+	else if (e == NULL && (resp->status < 200 || resp->status > 299)) {
+		(void)snprintf(err, sizeof(err), "HTTP %ld: %.100s",
+		    resp->status,
+		    resp->message != NULL ? resp->message : "");
+		e = err;
+	}
+	if (ops_step(&r->cr.op, name, t0, out.buf, e,
+	        e != NULL && resp->body.buf != NULL ? resp->body.buf : NULL,
+	        resp->body.len) == -1)
+		log_warnx("out of memory");
+	buf_release(&out);
 }
 
 /*
@@ -146,11 +133,12 @@ static int
 list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
     struct redeliver_list *l, bool *complete, struct counts *cnt)
 {
-	int64_t app_id = github_app_id(v->app);
+	int64_t app_id = jwt_app_id(v->app);
 	struct github_call call;
 	const char *next;
 	char first[64], *path = NULL, when[32];
-	size_t pages = 0, older = 0, invalid = 0;
+	size_t pages = 0, older = 0, invalid = 0, before;
+	int64_t t0;
 	int rc = -1;
 
 	*complete = false;
@@ -165,17 +153,25 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 		call.want_body = true;
 		if ((call.jwt = apps_jwt(v, time(NULL))) == NULL)
 			goto out;
-		if (github_call_run(r->client, &call) == -1) {
+		t0 = ops_now_ms();
+		before = l->n;
+		if (github_call_run(r->cr.client, &call) == -1) {
+			step_page(r, app_id, pages + 1, t0, &call.resp, 0,
+			    "the call could not be made");
 			cnt->failed++;
 			goto out;
 		}
 		if (call.resp.status == 0) {
+			step_page(r, app_id, pages + 1, t0, &call.resp, 0,
+			    NULL);
 			log_warnx("app '%" PRId64 "': listing deliveries: %s",
 			    app_id, call.resp.error);
 			cnt->failed++;
 			goto out;
 		}
 		if (call.resp.status < 200 || call.resp.status >= 300) {
+			step_page(r, app_id, pages + 1, t0, &call.resp, 0,
+			    NULL);
 			log_warnx("app '%" PRId64 "': listing deliveries: "
 			          "HTTP %ld '%.100s'",
 			    app_id, call.resp.status,
@@ -185,6 +181,8 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 		}
 		if (redeliver_page_parse(call.resp.body.buf, call.resp.body.len,
 		        cutoff, l, &older, &invalid) == -1) {
+			step_page(r, app_id, pages + 1, t0, &call.resp, 0,
+			    "not a JSON array of deliveries");
 			log_warnx("app '%" PRId64 "': listing deliveries: not "
 			          "a JSON array of deliveries",
 			    app_id);
@@ -192,6 +190,9 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 			goto out;
 		}
 		pages++;
+		step_page(r, app_id, pages, t0, &call.resp, l->n - before,
+		    NULL);
+		(void)db_ops_flush(r->cr.db, &r->cr.op);
 		if (older > 0 || call.resp.link_next == NULL) {
 			*complete = true;
 			break;
@@ -203,7 +204,7 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 			    app_id, pages, utc(cutoff, when, sizeof(when)));
 			break;
 		}
-		if ((next = github_client_path(r->client,
+		if ((next = github_client_path(r->cr.client,
 		         call.resp.link_next)) == NULL) {
 			log_warnx("app '%" PRId64 "': listing deliveries: the "
 			          "next page is not under GITHUB_API_URL",
@@ -229,6 +230,45 @@ out:
 }
 
 /*
+ * The step of one redelivery asked: named by its guid, with the guid,
+ * GitHub's id of the attempt and its answer as output; failed with
+ * GitHub's status, message and body, or the transport error.
+ */
+static void
+step_ask(struct run *r, int64_t app_id, const struct redeliver_failed *f,
+    const struct github_response *resp, int64_t t0)
+{
+	struct json_writer w;
+	struct buf out;
+	char err[160];
+	const char *e = NULL;
+
+	buf_init(&out);
+	if (resp->status == 0)
+		e = resp->error;
+	else if (resp->status < 200 || resp->status > 299) {
+		(void)snprintf(err, sizeof(err), "HTTP %ld: %.100s",
+		    resp->status, resp->message != NULL ? resp->message : "");
+		e = err;
+	}
+	json_writer_init(&w, &out);
+	json_open_object(&w);
+	json_member_string(&w, "guid", f->guid);
+	json_member_int(&w, "app_id", app_id);
+	json_member_int(&w, "hook_delivery_id", f->id);
+	json_member_int(&w, "http_status", resp->status);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_append(&out, "", 1) == -1 ||
+	    ops_step(&r->cr.op, f->guid, t0, out.buf, e,
+	        e != NULL && resp->body.buf != NULL ? resp->body.buf : NULL,
+	        resp->body.len) == -1)
+		log_warnx("out of memory");
+	(void)snprintf(r->last_guid, sizeof(r->last_guid), "%s", f->guid);
+	r->nasked++;
+	buf_release(&out);
+}
+
+/*
  * Ask GitHub to redeliver the 'n' guids failed[asks[k]] of app 'v' and
  * record each answer.  Returns 0, or -1 when a call or the database
  * failed (logged and counted).
@@ -238,13 +278,14 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
     const struct redeliver_failed *failed, const size_t *asks, size_t n,
     struct counts *cnt)
 {
-	int64_t app_id = github_app_id(v->app), asked;
+	int64_t app_id = jwt_app_id(v->app), asked;
 	struct github_call *calls = NULL;
 	struct ask_path {
 		char	 s[64];
 	} *paths = NULL;
 	const char *jwt;
 	char when[32];
+	int64_t t0;
 	int rc = -1;
 
 	if (n == 0)
@@ -264,13 +305,16 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 		calls[k].method = "POST";
 		calls[k].path = paths[k].s;
 		calls[k].jwt = jwt;
+		calls[k].want_error_body = true;
 	}
 	/* When the driver fails, the calls it left have status 0. */
-	rc = github_multi_run(r->client, calls, n, PARALLEL);
+	t0 = ops_now_ms();
+	rc = github_multi_run(r->cr.client, calls, n, PARALLEL);
 	for (size_t k = 0; k < n; k++) {
 		const struct redeliver_failed *f = &failed[asks[k]];
 		const struct github_response *resp = &calls[k].resp;
 
+		step_ask(r, app_id, f, resp, t0);
 		if (resp->status == 0) {
 			log_warnx("app '%" PRId64 "': delivery '%s': asking "
 			          "for a redelivery: %s",
@@ -279,8 +323,8 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 			rc = -1;
 			continue;
 		}
-		if (db_redeliver_record(r->db, app_id, f, resp->status,
-		        &asked) != DB_OK)
+		if (db_redeliver_record(r->cr.db, app_id, f, resp->status,
+		        r->cr.op.id, &asked) != DB_OK)
 			rc = -1;
 		if (resp->status >= 200 && resp->status < 300) {
 			cnt->requested++;
@@ -312,12 +356,12 @@ out:
  * Sweep the deliveries of app variant 'v'.  The high-water mark moves to
  * the newest delivery listed only when every page was read, every missed
  * guid was asked for or skipped on purpose, and every call succeeded.
- * Returns 0, or EXIT_FAILED when a call or the database failed.
+ * Returns 0, or CRONRUN_FAILED when a call or the database failed.
  */
 static int
 sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 {
-	int64_t app_id = github_app_id(v->app);
+	int64_t app_id = jwt_app_id(v->app);
 	struct redeliver_list list;
 	struct redeliver_failed *failed = NULL;
 	struct redeliver_state *states = NULL;
@@ -325,10 +369,10 @@ sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 	size_t *asks = NULL, nfailed = 0, nask = 0, over_cap = 0;
 	time_t swept_until, newest = 0;
 	bool complete = false;
-	int rc = EXIT_FAILED;
+	int rc = CRONRUN_FAILED;
 
 	memset(&list, 0, sizeof(list));
-	if (db_redeliver_sweep_get(r->db, app_id, &swept_until) != DB_OK)
+	if (db_redeliver_sweep_get(r->cr.db, app_id, &swept_until) != DB_OK)
 		goto out;
 	if (list_deliveries(r, v, redeliver_cutoff(time(NULL), swept_until),
 	        &list, &complete, cnt) == -1)
@@ -345,7 +389,7 @@ sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 		log_warnx("out of memory");
 		goto out;
 	}
-	if (db_redeliver_states_get(r->db, failed, nfailed, states) != DB_OK)
+	if (db_redeliver_states_get(r->cr.db, failed, nfailed, states) != DB_OK)
 		goto out;
 	redeliver_plan(states, nfailed, &r->budget, verdicts);
 	for (size_t i = 0; i < nfailed; i++) {
@@ -367,8 +411,8 @@ sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 		goto out;
 	rc = 0;
 	if (complete && over_cap == 0 && newest != 0 &&
-	    db_redeliver_sweep_put(r->db, app_id, newest) != DB_OK)
-		rc = EXIT_FAILED;
+	    db_redeliver_sweep_put(r->cr.db, app_id, newest) != DB_OK)
+		rc = CRONRUN_FAILED;
 out:
 	redeliver_list_release(&list);
 	free(failed);
@@ -380,68 +424,87 @@ out:
 
 /*
  * Sweep every configured app (an id configured twice once).  Returns the
- * exit status: 0, or EXIT_FAILED.  Sets *locked when this run held the
- * lock.
+ * exit status: 0, or CRONRUN_FAILED.
  */
 static int
-run_sweep(struct run *r, struct counts *cnt, bool *locked)
+run_sweep(struct run *r, struct counts *cnt)
 {
-	int64_t seen[APPS__MAX];
+	int64_t seen[APPS__MAX] = { 0 };
 	size_t nseen = 0;
 	bool dup;
 	int rc = 0;
 
-	if (db_redeliver_lock_try(r->db, locked) != DB_OK)
-		return EXIT_FAILED;
-	if (!*locked)
-		return 0;
 	for (size_t i = 0; i < APPS__MAX; i++) {
-		struct apps_variant *v = &r->apps.v[i];
+		struct apps_variant *v = &r->cr.apps.v[i];
 
 		if (v->app == NULL)
 			continue;
 		dup = false;
 		for (size_t k = 0; k < nseen; k++)
-			dup = dup || seen[k] == github_app_id(v->app);
+			dup = dup || seen[k] == jwt_app_id(v->app);
 		if (dup)
 			continue;
-		seen[nseen++] = github_app_id(v->app);
+		seen[nseen++] = jwt_app_id(v->app);
 		cnt->apps++;
 		if (sweep_app(r, v, cnt) != 0)
-			rc = EXIT_FAILED;
+			rc = CRONRUN_FAILED;
 	}
-	if (db_redeliver_prune(r->db) != DB_OK)
-		rc = EXIT_FAILED;
+	if (db_redeliver_prune(r->cr.db) != DB_OK)
+		rc = CRONRUN_FAILED;
 	return rc;
 }
 
 int
 main(void)
 {
+	static const char *const knobs[] = { "max", "max_pages" };
+	static const char *const counts[] = { "apps", "listed", "missed",
+		"requested", "skipped", "failed" };
 	struct run r;
 	struct counts cnt;
-	struct timespec t0, t1;
+	struct buf input, output;
+	int64_t vals[6];
 	bool locked = false;
-	int rc = EXIT_CONFIG;
-	long long ms;
+	int rc = CRONRUN_CONFIG;
 
 	memset(&r, 0, sizeof(r));
 	memset(&cnt, 0, sizeof(cnt));
-	log_init("redeliver");
-	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	buf_init(&input);
+	buf_init(&output);
 	if (run_init(&r) == -1)
 		goto out;
-	rc = run_sweep(&r, &cnt, &locked);
-	if (!locked && rc == 0)
+	vals[0] = (int64_t)r.budget;
+	vals[1] = (int64_t)r.max_pages;
+	if (ops_json_ints(&input, knobs, vals, 2) == -1) {
+		log_warnx("out of memory");
+		goto out;
+	}
+	if ((rc = cronrun_lock(&r.cr, DB_REDELIVER_LOCK_KEY, input.buf,
+	         &locked)) == CRONRUN_OK &&
+	    !locked)
 		goto out; /* another sweep holds the lock: quietly */
-	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	printf("redeliver: apps=%zu listed=%zu missed=%zu requested=%zu "
-	       "skipped=%zu failed=%zu ms=%lld\n",
+	if (locked)
+		rc = run_sweep(&r, &cnt);
+	vals[0] = (int64_t)cnt.apps;
+	vals[1] = (int64_t)cnt.listed;
+	vals[2] = (int64_t)cnt.missed;
+	vals[3] = (int64_t)cnt.requested;
+	vals[4] = (int64_t)cnt.skipped;
+	vals[5] = (int64_t)cnt.failed;
+	/* One guid asked: the sweep is about it (external_ref). */
+	if (r.nasked == 1)
+		r.cr.op.external_ref = r.last_guid;
+	if (locked && ops_json_ints(&output, counts, vals, 6) == 0)
+		rc = cronrun_finish(&r.cr, rc, output.buf,
+		    "the database failed");
+	cronrun_summary(&r.cr,
+	    "apps=%zu listed=%zu missed=%zu requested=%zu skipped=%zu "
+	    "failed=%zu",
 	    cnt.apps, cnt.listed, cnt.missed, cnt.requested, cnt.skipped,
-	    cnt.failed, ms);
+	    cnt.failed);
 out:
-	run_release(&r);
+	buf_release(&input);
+	buf_release(&output);
+	cronrun_release(&r.cr);
 	return rc;
 }

@@ -15,8 +15,10 @@
 
 #include "config.h"
 #include "db.h"
+#include "db_ops.h"
 #include "ingest.h"
 #include "log.h"
+#include "ops.h"
 #include "spool.h"
 #include "str.h"
 
@@ -69,24 +71,55 @@ move_aside(const char *dir, const char *name)
 	return 0;
 }
 
-/* Replay spool file 'name' of the spool directory. */
+/*
+ * Add the step of spool file 'name' to 'op': the row it produced, or why
+ * it was moved aside or left.
+ */
+static void
+step_file(struct ops_run *op, const char *name, int64_t t0,
+    enum replay_result res, const struct ingest_result *r)
+{
+	struct buf out;
+	const char *err = NULL;
+
+	buf_init(&out);
+	if (res == REPLAY_DONE && ingest_result_json(r, &out) == -1)
+		log_warnx("out of memory");
+	if (res == REPLAY_MOVED)
+		err = "not a spool file: moved aside as *" BAD_SUFFIX;
+	else if (res == REPLAY_DB_DOWN)
+		err = "the database is unavailable: left in the spool";
+	else if (res == REPLAY_FAILED)
+		err = "not recorded: left in the spool";
+	if (ops_step(op, name, t0, out.len > 0 ? out.buf : NULL, err,
+	        r->why[0] != '\0' && res != REPLAY_DONE ? r->why : NULL,
+	        strlen(r->why)) == -1)
+		log_warnx("out of memory");
+	buf_release(&out);
+}
+
+/* Replay spool file 'name' of the spool directory; a step of 'op'. */
 static enum replay_result
-replay_file(struct db *db, const struct config *cfg, const char *name)
+replay_file(struct db *db, const struct config *cfg, const char *name,
+    struct ops_run *op)
 {
 	struct spool_entry e;
 	struct ingest_result r;
 	enum ingest_status st;
+	enum replay_result res = REPLAY_FAILED;
+	int64_t t0 = ops_now_ms();
 	char path[4096];
 	int rd;
 
+	memset(&r, 0, sizeof(r));
 	if (snprintf(path, sizeof(path), "%s/%s", cfg->spool_dir, name) >=
 	    (int)sizeof(path))
-		return REPLAY_FAILED;
+		goto out;
 	if ((rd = spool_read(path, &e)) != 0) {
 		spool_entry_release(&e);
 		if (rd == 1 && move_aside(cfg->spool_dir, name) == 0)
-			return REPLAY_MOVED;
-		return REPLAY_FAILED;
+			res = REPLAY_MOVED;
+		goto out;
 	}
 	/* The same path as a live delivery, at the time it arrived. */
 	st = ingest_delivery(db, cfg, &e.h, e.received_at, e.body, e.len, &r);
@@ -100,14 +133,18 @@ replay_file(struct db *db, const struct config *cfg, const char *name)
 			log_warnx("'%s' is recorded (row %lld) but still "
 			          "spooled: remove it by hand",
 			    path, (long long)r.id);
-		return REPLAY_DONE;
+		res = REPLAY_DONE;
+		goto out;
 	case INGEST_DB_DOWN:
-		return REPLAY_DB_DOWN;
+		res = REPLAY_DB_DOWN;
+		goto out;
 	case INGEST_ERROR:
 		break;
 	}
 	log_warnx("'%s' not recorded: left in the spool", path);
-	return REPLAY_FAILED;
+out:
+	step_file(op, name, t0, res, &r);
+	return res;
 }
 
 /*
@@ -121,9 +158,11 @@ replay_pass(struct db *db, const struct config *cfg, struct replay_stats *st)
 {
 	char lockpath[4096];
 	char **names = NULL;
+	struct ops_run op;
 	int lock = -1, n, i, rc = -1;
 
 	memset(st, 0, sizeof(*st));
+	ops_init(&op, "spool_replay", 0);
 	if (snprintf(lockpath, sizeof(lockpath), "%s/%s", cfg->spool_dir,
 	        LOCK_NAME) >= (int)sizeof(lockpath))
 		goto out;
@@ -142,8 +181,28 @@ replay_pass(struct db *db, const struct config *cfg, struct replay_stats *st)
 	}
 	if ((n = spool_list(cfg->spool_dir, &names)) == -1)
 		goto out;
+	/*
+	 * An operation for a pass that has files only (the loop of make run
+	 * passes every few seconds).  The flock is this pass's: a running
+	 * spool_replay operation is a dead replayer's.
+	 */
+	if (n > 0) {
+		struct db_ops_origin origin;
+		int64_t dead;
+
+		memset(&origin, 0, sizeof(origin));
+		ops_init(&op, "spool_replay", ops_now_ms());
+		if (db_ops_abandon(db, "spool_replay", true, 0, &dead) ==
+		        DB_OK &&
+		    dead > 0)
+			log_info("%lld earlier pass(es) marked abandoned",
+			    (long long)dead);
+		(void)db_ops_start(db, &op, &origin);
+	}
 	for (i = 0; i < n && !replay_stop; i++) {
-		enum replay_result r = replay_file(db, cfg, names[i]);
+		enum replay_result r = replay_file(db, cfg, names[i], &op);
+
+		(void)db_ops_flush(db, &op);
 
 		if (r == REPLAY_DB_DOWN)
 			break;
@@ -156,7 +215,23 @@ replay_pass(struct db *db, const struct config *cfg, struct replay_stats *st)
 	}
 	st->left = n - i;
 	rc = 0;
+	if (n > 0) {
+		static const char *const keys[] = { "replayed", "bad", "failed",
+			"left" };
+		int64_t vals[4];
+		struct buf out;
+
+		vals[0] = st->replayed;
+		vals[1] = st->bad;
+		vals[2] = st->failed;
+		vals[3] = st->left;
+		buf_init(&out);
+		(void)ops_json_ints(&out, keys, vals, 4);
+		(void)db_ops_finish(db, &op, out.buf, NULL);
+		buf_release(&out);
+	}
 out:
+	ops_release(&op);
 	spool_names_free(names);
 	if (lock != -1)
 		(void)close(lock);

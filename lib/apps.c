@@ -14,7 +14,7 @@ apps_load(struct apps *a, const struct config *cfg)
 	for (size_t i = 0; i < APPS__MAX; i++) {
 		if (c[i]->id == 0)
 			continue;
-		if ((a->v[i].app = github_app_load(c[i]->id, c[i]->key_file)) ==
+		if ((a->v[i].app = jwt_app_load(c[i]->id, c[i]->key_file)) ==
 		    NULL)
 			return -1;
 	}
@@ -27,8 +27,8 @@ apps_release(struct apps *a)
 	if (a == NULL)
 		return;
 	for (size_t i = 0; i < APPS__MAX; i++) {
-		github_jwt_free(a->v[i].jwt);
-		github_app_free(a->v[i].app);
+		jwt_free(a->v[i].jwt);
+		jwt_app_free(a->v[i].app);
 	}
 	memset(a, 0, sizeof(*a));
 }
@@ -53,9 +53,9 @@ apps_jwt(struct apps_variant *v, time_t now)
 	if (v->jwt != NULL && now >= v->jwt_at &&
 	    now - v->jwt_at < APPS_JWT_REUSE)
 		return v->jwt;
-	github_jwt_free(v->jwt);
+	jwt_free(v->jwt);
 	v->jwt = NULL;
-	if (github_jwt_sign(v->app, now, &v->jwt) == -1)
+	if (jwt_sign(v->app, now, &v->jwt) == -1)
 		return NULL;
 	v->jwt_at = now;
 	return v->jwt;

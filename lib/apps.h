@@ -6,11 +6,11 @@
 #include <time.h>
 
 #include "config.h"
-#include "github.h"
+#include "jwt.h"
 
 /*
  * A JWT is signed again once it is this old, in seconds: one handed out
- * has at least GITHUB_JWT_LIFETIME - APPS_JWT_REUSE (4 minutes) left,
+ * has at least JWT_LIFETIME - APPS_JWT_REUSE (4 minutes) left,
  * far more than one request's GITHUB_TOTAL_TIMEOUT_MS.
  */
 #define APPS_JWT_REUSE 300
@@ -23,7 +23,7 @@ enum apps_kind {
 
 /* One app variant: its key and, once signed, its current JWT. */
 struct apps_variant {
-	struct github_app	*app;	 /* NULL: not configured */
+	struct jwt_app *app;             /* NULL: not configured */
 	char			*jwt;	 /* NULL until apps_jwt() */
 	time_t			 jwt_at; /* when 'jwt' was signed */
 };
@@ -52,7 +52,7 @@ void apps_release(struct apps *a);
 struct apps_variant *apps_for_entity(struct apps *a, const char *entity_type);
 
 /*
- * The JWT of 'v' at time 'now' (github_jwt_sign()): signed on first use
+ * The JWT of 'v' at time 'now' (jwt_sign()): signed on first use
  * and again once APPS_JWT_REUSE seconds old, so a short run signs one per
  * app.  The token is owned by 'v' and valid until the next apps_jwt() on
  * 'v' that signs again, or apps_release().  Returns NULL when signing

@@ -65,16 +65,23 @@ db_set_deadline(struct db *db, int ms)
 	db->deadline = ms > 0 ? now_ms() + ms : 0;
 }
 
-/* Log "what: <libpq's message>" on one line. */
+/*
+ * Log "what: <libpq's message>" on one line, and keep the message for
+ * db_error_message().
+ */
 static void
-db_log(const char *what, const PGconn *conn)
+db_log(struct db *db, const char *what, const PGconn *conn)
 {
 	const char *msg = conn == NULL ? "out of memory" : PQerrorMessage(conn);
 	size_t n = strlen(msg);
 
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		n--;
-	log_warnx("%s: %.*s", what, (int)n, n > 0 ? msg : "connection lost");
+	if (n == 0)
+		msg = "connection lost";
+	(void)snprintf(db->last_error, sizeof(db->last_error), "%.*s",
+	    (int)(n > 0 ? n : strlen(msg)), msg);
+	log_warnx("%s: %s", what, db->last_error);
 }
 
 /*
@@ -127,6 +134,8 @@ connect_timeout_ms(PGconn *conn)
 static void
 db_timed_out(struct db *db, const char *what)
 {
+	(void)snprintf(db->last_error, sizeof(db->last_error),
+	    "no answer from the database in time");
 	log_warnx("%s: no answer from the database in time; not trying again "
 	          "for %d ms",
 	    what, DB_HOLDOFF_MS);
@@ -192,7 +201,7 @@ db_connect(struct db *db)
 	(void)PQsetNoticeProcessor(db->conn, db_notice, NULL);
 	return DB_OK;
 fail:
-	db_log("db_connect: cannot connect", db->conn);
+	db_log(db, "db_connect: cannot connect", db->conn);
 	PQfinish(db->conn);
 	db->conn = NULL;
 	return DB_UNAVAILABLE;
@@ -312,7 +321,16 @@ db_exec(struct db *db, const char *what, const char *sql, int n,
 		if (st == DB_OK || timed_out)
 			return st;
 		if (st != DB_REFUSED)
-			db_log(what, db->conn);
+			db_log(db, what, db->conn);
+		else {
+			size_t m;
+
+			(void)snprintf(db->last_error, sizeof(db->last_error),
+			    "%s", PQresultErrorMessage(*res));
+			m = strlen(db->last_error);
+			while (m > 0 && db->last_error[m - 1] == '\n')
+				db->last_error[--m] = '\0';
+		}
 		/* A connection not back at idle cannot be reused. */
 		dropped = PQstatus(db->conn) != CONNECTION_OK;
 		if (dropped || PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
@@ -381,9 +399,8 @@ db_lock_try(struct db *db, int64_t key, bool *got)
 	return st;
 }
 
-/* Format a nonzero id into 'b' and return it, or NULL for 0 (SQL null). */
-static const char *
-id_param(char *b, size_t size, int64_t v)
+const char *
+db_id_param(char *b, size_t size, int64_t v)
 {
 	if (v == 0)
 		return NULL;
@@ -394,17 +411,17 @@ id_param(char *b, size_t size, int64_t v)
 #define SQL_EVENT_INSERT \
 	"INSERT INTO installation_events (received_at, source, event, " \
 	"outcome, delivery_id, app_id, installation_id, entity_type, " \
-	"entity_id, entity_name, payload, raw_body) VALUES (" \
+	"entity_id, entity_name, payload, raw_body, request_id) VALUES (" \
 	"COALESCE($1::timestamptz, now()), $2, $3, $4, $5, $6::bigint, " \
-	"$7::bigint, $8, $9::bigint, $10, $11::jsonb, $12::bytea) " \
+	"$7::bigint, $8, $9::bigint, $10, $11::jsonb, $12::bytea, $13) " \
 	"RETURNING id"
 
 enum db_status
 db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
 {
 	char app[24], inst[24], ent[24];
-	const char *values[12];
-	int lengths[12] = { 0 }, formats[12] = { 0 };
+	const char *values[13];
+	int lengths[13] = { 0 }, formats[13] = { 0 };
 	PGresult *res = NULL;
 	enum db_status st;
 
@@ -413,16 +430,17 @@ db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
 	values[2] = ev->event;
 	values[3] = ev->outcome;
 	values[4] = ev->delivery_id;
-	values[5] = id_param(app, sizeof(app), ev->app_id);
-	values[6] = id_param(inst, sizeof(inst), ev->installation_id);
+	values[5] = db_id_param(app, sizeof(app), ev->app_id);
+	values[6] = db_id_param(inst, sizeof(inst), ev->installation_id);
 	values[7] = ev->entity_type;
-	values[8] = id_param(ent, sizeof(ent), ev->entity_id);
+	values[8] = db_id_param(ent, sizeof(ent), ev->entity_id);
 	values[9] = ev->entity_name;
 	values[10] = ev->payload;
 	values[11] = ev->raw;
 	lengths[11] = (int)ev->rawlen;
 	formats[11] = 1;
-	st = db_exec(db, __func__, SQL_EVENT_INSERT, 12, values, lengths,
+	values[12] = ev->request_id;
+	st = db_exec(db, __func__, SQL_EVENT_INSERT, 13, values, lengths,
 	    formats, &res);
 	if (st == DB_OK)
 		*id = db_int64(res, 0, 0);
@@ -445,12 +463,12 @@ db_job_insert(struct db *db, const struct db_job *job)
 	PGresult *res = NULL;
 	enum db_status st;
 
-	values[0] = id_param(jid, sizeof(jid), job->job_id);
-	values[1] = id_param(ent, sizeof(ent), job->entity_id);
+	values[0] = db_id_param(jid, sizeof(jid), job->job_id);
+	values[1] = db_id_param(ent, sizeof(ent), job->entity_id);
 	values[2] = job->entity_type;
 	values[3] = job->entity_name;
-	values[4] = id_param(inst, sizeof(inst), job->installation_id);
-	values[5] = id_param(app, sizeof(app), job->app_id);
+	values[4] = db_id_param(inst, sizeof(inst), job->installation_id);
+	values[5] = db_id_param(app, sizeof(app), job->app_id);
 	values[6] = job->repo_full_name;
 	values[7] = job->labels_json;
 	values[8] = job->html_url;
@@ -480,7 +498,7 @@ db_job_advance(struct db *db, int64_t job_id, const char *status)
 	PGresult *res = NULL;
 	enum db_status st;
 
-	values[0] = id_param(jid, sizeof(jid), job_id);
+	values[0] = db_id_param(jid, sizeof(jid), job_id);
 	values[1] = status;
 	st = db_exec(db, __func__, SQL_JOB_ADVANCE, 2, values, NULL, NULL,
 	    &res);
@@ -488,4 +506,21 @@ db_job_advance(struct db *db, int64_t job_id, const char *status)
 		st = DB_NOTFOUND;
 	PQclear(res);
 	return st;
+}
+
+int
+db_int64_array(struct buf *b, const int64_t *v, size_t n)
+{
+	if (buf_puts(b, "{") == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (buf_printf(b, "%s%" PRId64, i == 0 ? "" : ",", v[i]) == -1)
+			return -1;
+	return buf_puts(b, "}");
+}
+
+const char *
+db_error_message(const struct db *db)
+{
+	return db->last_error;
 }

@@ -75,6 +75,12 @@ enum db_status db_lock_try(struct db *db, int64_t key, bool *got);
  */
 void db_set_deadline(struct db *db, int ms);
 
+/*
+ * libpq's message of the last failure on 'db' (one line; "" when none),
+ * owned by 'db' and valid until its next call.
+ */
+const char *db_error_message(const struct db *db);
+
 /* One installation_events row to append. */
 struct db_event {
 	const char	*received_at;	/* RFC 3339; NULL: now() */
@@ -90,6 +96,7 @@ struct db_event {
 	const char	*payload;	/* JSON text, NUL-terminated */
 	const void	*raw;		/* raw body when payload is not it */
 	size_t		 rawlen;
+	const char *request_id; /* nginx's $request_id, or NULL */
 };
 
 /*

@@ -10,19 +10,12 @@
 #include "db.h"
 
 /*
- * The pg_try_advisory_lock key that serialises auth check runs: "instlog"
- * and 1, 7597136565293246209 in decimal.  An operator may hold it from
- * psql (SELECT pg_advisory_lock(7597136565293246209)) to pause the check.
+ * The pg_try_advisory_lock key that serialises auth check runs
+ * (cronrun_lock()): "instlog" and 1, 7597136565293246209 in decimal.  An
+ * operator may hold it from psql (SELECT pg_advisory_lock(
+ * 7597136565293246209)) to pause the check.
  */
 #define DB_AUTH_LOCK_KEY 0x696e73746c6f6701LL
-
-/*
- * Try to take the session-level advisory lock DB_AUTH_LOCK_KEY without
- * waiting.  Sets *got to whether this session now holds it; the lock is
- * released when the connection closes (db_free()).  Returns DB_OK,
- * DB_ERROR or DB_UNAVAILABLE.
- */
-enum db_status db_auth_lock_try(struct db *db, bool *got);
 
 /* An installation with pending jobs, and one of those jobs. */
 struct db_auth_target {
@@ -73,20 +66,30 @@ struct db_auth_failure {
 	int64_t				 app_id; /* the app tried */
 	long				 http_status;
 	const char			*message; /* GitHub's, or NULL */
+	/*
+	 * GitHub said the installation does not exist: a 404 with GitHub's
+	 * JSON error body.  Any other refusal, a proxy's HTML 404 included,
+	 * is not.
+	 */
+	bool not_found;
+	int64_t operation_id; /* 0: none */
 };
 
 /*
  * Append the scheduler row of 'f' to installation_events: source
- * 'scheduler', event auth_attempt.404 / outcome auth_404 when http_status
- * is 404, else auth_attempt.other_error / auth_other_error, with the
- * payload of DESIGN §5.  For a 404, in the same statement (so the same
+ * 'scheduler', event auth_attempt.404 / outcome auth_404 when
+ * f->not_found, else auth_attempt.other_error / auth_other_error, with the
+ * payload of DESIGN §5.  When not_found, in the same statement (so the same
  * transaction), also set the installation's pending jobs to failed with
  * failure_info {"version":1,"message":"installation not found for
- * installation_id=N entity_type=T"}.  Sets *event_id to the row's id and
- * *nfailed to how many jobs were failed.  Returns DB_OK, DB_ERROR or
- * DB_UNAVAILABLE.
+ * installation_id=N entity_type=T","operation_id":N}.  The row (column
+ * and payload) carries f->operation_id too.  Sets *event_id to the row's
+ * id, *nfailed to how many jobs were failed and *jobs to their ids,
+ * comma-separated ("" for none; the caller frees it).  Returns DB_OK,
+ * DB_ERROR or DB_UNAVAILABLE.
  */
 enum db_status db_auth_failure_record(struct db *db,
-    const struct db_auth_failure *f, int64_t *event_id, int64_t *nfailed);
+    const struct db_auth_failure *f, int64_t *event_id, int64_t *nfailed,
+    char **jobs);
 
 #endif

@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 
 #include "db.h"
+#include "str.h"
 
 struct db {
 	PGconn		*conn;
@@ -13,6 +14,7 @@ struct db {
 	const char	*appname;
 	int64_t		 deadline;	/* CLOCK_MONOTONIC ms; 0: none */
 	int64_t		 holdoff_until;	/* no connect attempt before */
+	char last_error[512];           /* db_error_message() */
 };
 
 /*
@@ -36,5 +38,17 @@ char *db_strdup(const PGresult *res, int row, int col);
 
 /* Column 'col' of row 'row' as an integer (0 when null). */
 int64_t db_int64(const PGresult *res, int row, int col);
+
+/*
+ * Format a nonzero id into 'b' (of 'size' bytes) and return it, or NULL
+ * for 0 (an SQL null parameter).
+ */
+const char *db_id_param(char *b, size_t size, int64_t v);
+
+/*
+ * Append the array literal {v0,v1,...} of the 'n' integers 'v' to 'b'.
+ * Returns 0, or -1 when out of memory.
+ */
+int db_int64_array(struct buf *b, const int64_t *v, size_t n);
 
 #endif

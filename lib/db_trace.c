@@ -9,11 +9,8 @@
 
 #include "db_priv.h"
 #include "db_trace.h"
+#include "db_trace_sql.h"
 #include "log.h"
-
-#define SQL_UTC(col) \
-	"to_char(" col " AT TIME ZONE 'UTC', " \
-	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 /* Run a one-column bigint lookup of 'id'. */
 static enum db_status
@@ -37,13 +34,6 @@ lookup_id(struct db *db, const char *what, const char *sql, int64_t id,
 	return st;
 }
 
-#define SQL_ENTITY_OF_INSTALLATION \
-	"SELECT COALESCE((SELECT entity_id FROM installation_events " \
-	"WHERE installation_id = $1::bigint AND entity_id IS NOT NULL " \
-	"ORDER BY received_at DESC, id DESC LIMIT 1), " \
-	"(SELECT entity_id FROM jobs WHERE installation_id = $1::bigint " \
-	"AND entity_id IS NOT NULL ORDER BY updated_at DESC LIMIT 1))"
-
 enum db_status
 db_trace_entity_of_installation(struct db *db, int64_t id, int64_t *entity_id)
 {
@@ -51,93 +41,11 @@ db_trace_entity_of_installation(struct db *db, int64_t id, int64_t *entity_id)
 	    entity_id);
 }
 
-#define SQL_ENTITY_OF_JOB \
-	"SELECT COALESCE((SELECT entity_id FROM jobs WHERE job_id = $1::bigint), " \
-	"(SELECT entity_id FROM installation_events " \
-	"WHERE source = 'webhook' AND event LIKE 'workflow_job.%' " \
-	"AND payload -> 'workflow_job' ->> 'id' = $1::text " \
-	"AND entity_id IS NOT NULL ORDER BY received_at DESC, id DESC LIMIT 1))"
-
 enum db_status
 db_trace_entity_of_job(struct db *db, int64_t id, int64_t *entity_id)
 {
 	return lookup_id(db, __func__, SQL_ENTITY_OF_JOB, id, entity_id);
 }
-
-#define SQL_PAYLOAD \
-	"SELECT id, event, " SQL_UTC("received_at") ", payload::text, " \
-	"translate(encode(raw_body, 'base64'), E'\\n', '') " \
-	"FROM installation_events WHERE id = $1::bigint"
-
-enum db_status
-db_trace_payload(struct db *db, int64_t id, struct buf *out)
-{
-	char v[24];
-	const char *values[1] = { v };
-	PGresult *res = NULL;
-	enum db_status st;
-
-	(void)snprintf(v, sizeof(v), "%" PRId64, id);
-	st = db_exec(db, __func__, SQL_PAYLOAD, 1, values, NULL, NULL, &res);
-	if (st == DB_OK && PQntuples(res) == 0)
-		st = DB_NOTFOUND;
-	if (st != DB_OK)
-		goto out;
-	if (buf_printf(out, "{\"id\":%s,\"event\":", PQgetvalue(res, 0, 0)) ==
-		-1 ||
-	    buf_put_json_string(out, PQgetvalue(res, 0, 1)) == -1 ||
-	    buf_puts(out, ",\"received_at\":") == -1 ||
-	    buf_put_json_string(out, PQgetvalue(res, 0, 2)) == -1 ||
-	    buf_puts(out, ",\"payload\":") == -1 ||
-	    buf_puts(out, PQgetvalue(res, 0, 3)) == -1 ||
-	    (!PQgetisnull(res, 0, 4) &&
-	    (buf_puts(out, ",\"raw_body_base64\":") == -1 ||
-	    buf_put_json_string(out, PQgetvalue(res, 0, 4)) == -1)) ||
-	    buf_puts(out, "}\n") == -1)
-		st = DB_ERROR;
-out:
-	PQclear(res);
-	return st;
-}
-
-/*
- * The payload of row 'e', detoasted once: a payload of more than about
- * 2 kB is stored compressed (and out of line), and every "payload -> ..."
- * would fetch and decompress it again.  "#> '{}'" returns the whole value
- * detoasted; OFFSET 0 keeps the planner from copying the expression into
- * each use.  The queries below read x.p instead of payload.
- */
-#define SQL_PAYLOAD_ONCE(e) \
-	"CROSS JOIN LATERAL (SELECT " e "payload #> '{}' AS p OFFSET 0) x "
-
-/*
- * The page query.  $1 entity, $2 since, $3 until, $4 event, $5 cursor id,
- * $6 limit + 1, $7 dedupe.  The event filter matches the name or, at a
- * dot boundary, a prefix of it; a cursor continues after its row.
- */
-#define SQL_PAGE \
-	"SELECT e.id, " SQL_UTC("e.received_at") ", e.source, e.event, " \
-	"e.outcome, e.delivery_id, e.app_id, e.installation_id, " \
-	"e.entity_type, e.entity_id, e.entity_name, " \
-	"x.p -> 'sender' ->> 'login', " \
-	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
-	"x.p -> 'workflow_job' ->> 'id' END, " \
-	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
-	"x.p -> 'repository' ->> 'full_name' END " \
-	"FROM installation_events e " SQL_PAYLOAD_ONCE("e.") \
-	"WHERE e.entity_id = $1::bigint " \
-	"AND ($2::timestamptz IS NULL OR e.received_at >= $2::timestamptz) " \
-	"AND ($3::timestamptz IS NULL OR e.received_at <= $3::timestamptz) " \
-	"AND ($4::text IS NULL OR e.event = $4::text " \
-	"OR left(e.event, length($4::text) + 1) = $4::text || '.') " \
-	"AND ($5::bigint IS NULL OR (e.received_at, e.id) > " \
-	"(SELECT c.received_at, c.id FROM installation_events c " \
-	"WHERE c.id = $5::bigint)) " \
-	"AND (NOT $7::boolean OR e.delivery_id IS NULL OR NOT EXISTS (" \
-	"SELECT 1 FROM installation_events d " \
-	"WHERE d.delivery_id = e.delivery_id AND d.entity_id = e.entity_id " \
-	"AND (d.received_at, d.id) < (e.received_at, e.id))) " \
-	"ORDER BY e.received_at, e.id LIMIT $6::bigint"
 
 /* Copy column 'col' into 'pool' at *off; NULL for SQL null. */
 static const char *
@@ -155,8 +63,64 @@ pool_copy(char *pool, size_t *off, const PGresult *res, int row, int col)
 	return pool + *off - n;
 }
 
-#define SQL_ENTITY_EXISTS \
-	"SELECT 1 FROM installation_events WHERE entity_id = $1::bigint LIMIT 1"
+enum db_status
+db_trace_payload(struct db *db, int64_t id, struct trace_payload *out)
+{
+	char v[24];
+	const char *values[1] = { v };
+	PGresult *res = NULL;
+	enum db_status st;
+	size_t need = 0, off = 0;
+
+	memset(out, 0, sizeof(*out));
+	(void)snprintf(v, sizeof(v), "%" PRId64, id);
+	st = db_exec(db, __func__, SQL_PAYLOAD, 1, values, NULL, NULL, &res);
+	if (st == DB_OK && PQntuples(res) == 0)
+		st = DB_NOTFOUND;
+	if (st != DB_OK)
+		goto out;
+	for (int c = 1; c < PQnfields(res); c++)
+		need += (size_t)PQgetlength(res, 0, c) + 1;
+	if ((out->strings = malloc(need)) == NULL) {
+		st = DB_ERROR;
+		goto out;
+	}
+	out->id = db_int64(res, 0, 0);
+	out->event = pool_copy(out->strings, &off, res, 0, 1);
+	out->received_at = pool_copy(out->strings, &off, res, 0, 2);
+	out->payload = pool_copy(out->strings, &off, res, 0, 3);
+	out->raw_body_base64 = pool_copy(out->strings, &off, res, 0, 4);
+	if (out->event == NULL || out->received_at == NULL ||
+	    out->payload == NULL)
+		st = DB_ERROR;
+out:
+	PQclear(res);
+	if (st != DB_OK)
+		trace_payload_release(out);
+	return st;
+}
+
+/*
+ * Check that event 'cursor' belongs to the entity whose id is the text
+ * 'ent'.  Returns DB_OK, DB_REFUSED when it does not (a cursor not handed
+ * out for this entity), or an error.
+ */
+static enum db_status
+cursor_check(struct db *db, int64_t cursor, const char *ent)
+{
+	char cur[24];
+	const char *values[2] = { cur, ent };
+	PGresult *res = NULL;
+	enum db_status st;
+
+	(void)snprintf(cur, sizeof(cur), "%" PRId64, cursor);
+	st = db_exec(db, __func__, SQL_CURSOR_EXISTS, 2, values, NULL, NULL,
+	    &res);
+	if (st == DB_OK && PQntuples(res) == 0)
+		st = DB_REFUSED;
+	PQclear(res);
+	return st;
+}
 
 static const char *
 empty_null(const char *s)
@@ -197,6 +161,8 @@ db_trace_page(struct db *db, int64_t entity_id, const struct trace_params *p,
 	if (PQntuples(res) == 0) {
 		st = lookup_id(db, __func__, SQL_ENTITY_EXISTS, entity_id,
 		    &exists);
+		if (st == DB_OK && p->cursor > 0)
+			st = cursor_check(db, p->cursor, ent);
 		goto out;
 	}
 	n = PQntuples(res);
@@ -235,6 +201,9 @@ db_trace_page(struct db *db, int64_t entity_id, const struct trace_params *p,
 			0)
 			e->job_id = job;
 		e->repo_full_name = pool_copy(pool, &off, res, i, 13);
+		e->request_id = pool_copy(pool, &off, res, i, 14);
+		e->operation_id = db_int64(res, i, 15);
+		e->redelivered_by = db_int64(res, i, 16);
 		if (e->received_at == NULL || e->event == NULL) {
 			st = DB_ERROR;
 			goto out;
@@ -248,38 +217,6 @@ out:
 		trace_page_release(page);
 	return st;
 }
-
-/*
- * The fold rows: everything but workflow_job.* (a partial index keeps
- * those heap rows unread), with the payload fields the fold needs.
- * Repository lists come back as newline-separated full names.
- */
-#define SQL_REPOS(key) \
-	"(SELECT string_agg(r ->> 'full_name', E'\\n') FROM " \
-	"jsonb_array_elements(CASE WHEN jsonb_typeof(x.p -> '" key "') " \
-	"= 'array' THEN x.p -> '" key "' ELSE '[]' END) r " \
-	"WHERE jsonb_typeof(r) = 'object')"
-
-#define SQL_FOLD_ROWS \
-	"SELECT id, " SQL_UTC("received_at") ", event, app_id, " \
-	"installation_id, entity_name, " \
-	"COALESCE(x.p -> 'installation' ->> 'repository_selection', " \
-	"x.p ->> 'repository_selection'), " \
-	"CASE event WHEN 'installation.created' THEN " SQL_REPOS("repositories") \
-	" WHEN 'installation_repositories.added' THEN " \
-	SQL_REPOS("repositories_added") \
-	" WHEN 'installation_repositories.removed' THEN " \
-	SQL_REPOS("repositories_removed") " END, " \
-	"x.p -> 'changes' -> 'login' ->> 'from', " \
-	"x.p -> 'account' ->> 'login', " \
-	"CASE WHEN source = 'scheduler' THEN x.p ->> 'http_status' END, " \
-	"CASE WHEN source = 'scheduler' THEN " \
-	"x.p -> 'repository' ->> 'full_name' END " \
-	"FROM installation_events " SQL_PAYLOAD_ONCE("") \
-	"WHERE entity_id = $1::bigint " \
-	"AND event NOT LIKE 'workflow_job.%' " \
-	"AND ($2::timestamptz IS NULL OR received_at <= $2::timestamptz) " \
-	"ORDER BY received_at, id"
 
 /* Split the newline-separated list 'list' (ours to cut) into row 'i'. */
 static int

@@ -26,16 +26,18 @@ enum db_status db_trace_entity_of_job(struct db *db, int64_t id,
     int64_t *entity_id);
 
 /*
- * Write {"id","event","received_at","payload"} of event 'id' into 'out'
- * ("raw_body_base64" too when the raw bytes were kept).  Returns DB_OK,
- * DB_NOTFOUND or an error.
+ * Read event 'id' with its payload into *out.  Returns DB_OK (release
+ * *out with trace_payload_release()), DB_NOTFOUND or an error.
  */
-enum db_status db_trace_payload(struct db *db, int64_t id, struct buf *out);
+enum db_status db_trace_payload(struct db *db, int64_t id,
+    struct trace_payload *out);
 
 /*
  * Read one page of the timeline of 'entity_id' under 'p' into *page.
  * Returns DB_OK (release *page with trace_page_release()), DB_NOTFOUND
- * when the entity has no event at all, or an error.
+ * when the entity has no event at all, DB_REFUSED when p->cursor is not
+ * an event of the entity (no next_cursor handed out for it), or an
+ * error.
  */
 enum db_status db_trace_page(struct db *db, int64_t entity_id,
     const struct trace_params *p, struct trace_page *page);

@@ -28,6 +28,7 @@ struct delivery_headers {
 	const char	*delivery_id;	/* X-GitHub-Delivery */
 	const char	*target_id;	/* X-GitHub-Hook-Installation-Target-ID */
 	const char	*target_type;	/* ...-Installation-Target-Type */
+	const char *request_id;         /* nginx's $request_id, or NULL */
 };
 
 /*

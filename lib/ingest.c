@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Record one verified delivery: the jobs side effect, then the log row. */
+#include "ingest.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ingest.h"
+#include "db_ops.h"
+#include "json.h"
 #include "log.h"
+#include "ops.h"
 #include "str.h"
 
 /*
@@ -85,6 +89,12 @@ ingest_delivery(struct db *db, const struct config *cfg,
 		goto out;
 	}
 	res->outcome = apply_jobs(db, &d, &db_down);
+	if (res->outcome == OUTCOME_JOB_WRITE_FAILED)
+		(void)snprintf(res->why, sizeof(res->why), "%s",
+		    db_error_message(db));
+	else if (res->outcome == OUTCOME_INVALID_PAYLOAD)
+		(void)snprintf(res->why, sizeof(res->why), "%s",
+		    d.invalid_reason != NULL ? d.invalid_reason : "invalid");
 	if (db_down) {
 		rc = INGEST_DB_DOWN;
 		goto out;
@@ -109,6 +119,7 @@ ingest_delivery(struct db *db, const struct config *cfg,
 	ev.entity_type = d.entity_type;
 	ev.entity_id = d.entity_id;
 	ev.entity_name = d.entity_name;
+	ev.request_id = h->request_id;
 	ev.payload = len == 0 ? "{}" : body;
 	/* jsonb refuses what cJSON only took once repaired: skip the try. */
 	st = d.is_json && !d.json_repaired ? db_event_insert(db, &ev, &res->id)
@@ -134,8 +145,11 @@ ingest_delivery(struct db *db, const struct config *cfg,
 		rc = INGEST_DB_DOWN;
 		goto out;
 	}
-	if (st != DB_OK)
+	if (st != DB_OK) {
+		(void)snprintf(res->why, sizeof(res->why), "%s",
+		    db_error_message(db));
 		goto out;
+	}
 	if (res->outcome == OUTCOME_INVALID_PAYLOAD)
 		rc = INGEST_INVALID;
 	else if (res->outcome == OUTCOME_JOB_WRITE_FAILED)
@@ -147,4 +161,85 @@ out:
 	buf_release(&why);
 	delivery_release(&d);
 	return rc;
+}
+
+int
+ingest_result_json(const struct ingest_result *res, struct buf *out)
+{
+	struct json_writer w;
+
+	json_writer_init(&w, out);
+	json_open_object(&w);
+	json_member_int(&w, "event_id", res->id);
+	json_member_string(&w, "outcome", outcome_name(res->outcome));
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_append(out, "", 1) == -1)
+		return -1;
+	out->len--;
+	return 0;
+}
+
+void
+ingest_record_operation(struct db *db, const struct delivery_headers *h,
+    enum ingest_status st, const struct ingest_result *res, bool spooled)
+{
+	struct ops_run op;
+	struct db_ops_origin origin;
+	struct json_writer w;
+	struct buf in, out;
+	int64_t now = ops_now_ms();
+	const char *why = res->why[0] != '\0' ? res->why : "failed";
+	int rc = 0;
+
+	if (st == INGEST_OK || st == INGEST_DB_DOWN)
+		return;
+	ops_init(&op, "delivery", now);
+	buf_init(&in);
+	buf_init(&out);
+	memset(&origin, 0, sizeof(origin));
+	origin.request_id = h->request_id;
+	origin.external_ref = h->delivery_id;
+	json_writer_init(&w, &in);
+	json_open_object(&w);
+	json_member_string(&w, "event", h->event);
+	json_member_string(&w, "delivery_id", h->delivery_id);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_append(&in, "", 1) == -1 ||
+	    ingest_result_json(res, &out) == -1)
+		goto oom;
+	origin.input = in.buf;
+	rc |= ops_step(&op, "verify", now, NULL, NULL, NULL, 0);
+	switch (st) {
+	case INGEST_INVALID:
+		rc |= ops_step(&op, "parse", now, NULL, "invalid payload", why,
+		    strlen(why));
+		rc |= ops_step(&op, "log row", now, out.buf, NULL, NULL, 0);
+		break;
+	case INGEST_JOB_FAILED:
+		rc |= ops_step(&op, "parse", now, NULL, NULL, NULL, 0);
+		rc |= ops_step(&op, "jobs write", now, NULL,
+		    "the jobs table was not updated", why, strlen(why));
+		rc |= ops_step(&op, "log row", now, out.buf, NULL, NULL, 0);
+		break;
+	default:
+		rc |= ops_step(&op, "log row", now, NULL,
+		    "the row was not written", why, strlen(why));
+		rc |= ops_step(&op, "spool", now, NULL,
+		    spooled ? NULL : "not spooled", NULL, 0);
+		break;
+	}
+	if (rc != 0)
+		goto oom;
+	if (db_ops_start(db, &op, &origin) != DB_OK ||
+	    db_ops_finish(db, &op, res->id != 0 ? out.buf : NULL, NULL) !=
+	        DB_OK)
+		log_warnx("%s: delivery '%s': the operation was not recorded",
+		    __func__, h->delivery_id != NULL ? h->delivery_id : "");
+	goto out;
+oom:
+	log_warnx("%s: out of memory", __func__);
+out:
+	buf_release(&in);
+	buf_release(&out);
+	ops_release(&op);
 }

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Typed getters over cJSON trees; every read checks the type. */
+/*
+ * JSON in and out: typed getters over cJSON trees (every read checks the
+ * type) and the one writer of JSON text, which places commas itself.
+ */
+#include "json.h"
+
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "json.h"
 
 /*
  * Return the deepest nesting of '[' and '{' in 'p' outside strings, or
@@ -219,4 +223,215 @@ json_int64(const cJSON *root, const char *path, int64_t min, int64_t max,
 		return -1;
 	*out = (int64_t)d;
 	return 0;
+}
+
+void
+json_writer_init(struct json_writer *w, struct buf *out)
+{
+	memset(w, 0, sizeof(*w));
+	w->out = out;
+}
+
+int
+json_writer_finish(const struct json_writer *w)
+{
+	return w->failed || w->depth != 0 || w->after_key ? -1 : 0;
+}
+
+/*
+ * Begin a value: the comma before it when it is not the first item of its
+ * array or object.  Returns 0, or -1 (and the writer failed) when a value
+ * cannot stand here: a member of an object with no key.
+ */
+static int
+json_begin_value(struct json_writer *w)
+{
+	if (w->failed)
+		return -1;
+	if (w->after_key) {
+		w->after_key = false;
+		return 0;
+	}
+	if (w->depth > 0) {
+		if (w->is_object[w->depth - 1]) {
+			w->failed = true;
+			return -1;
+		}
+		if (w->has_item[w->depth - 1] &&
+		    buf_append(w->out, ",", 1) == -1)
+			w->failed = true;
+		w->has_item[w->depth - 1] = true;
+	}
+	return w->failed ? -1 : 0;
+}
+
+/* Append 'len' bytes of 'p', or fail the writer. */
+static void
+json_emit(struct json_writer *w, const char *p, size_t len)
+{
+	if (!w->failed && buf_append(w->out, p, len) == -1)
+		w->failed = true;
+}
+
+static void
+json_open(struct json_writer *w, bool object)
+{
+	if (json_begin_value(w) == -1)
+		return;
+	if (w->depth == JSON_WRITER_DEPTH) {
+		w->failed = true;
+		return;
+	}
+	w->is_object[w->depth] = object;
+	w->has_item[w->depth] = false;
+	w->depth++;
+	json_emit(w, object ? "{" : "[", 1);
+}
+
+static void
+json_close(struct json_writer *w, bool object)
+{
+	if (w->failed)
+		return;
+	if (w->depth == 0 || w->is_object[w->depth - 1] != object ||
+	    w->after_key) {
+		w->failed = true;
+		return;
+	}
+	w->depth--;
+	json_emit(w, object ? "}" : "]", 1);
+}
+
+void
+json_open_object(struct json_writer *w)
+{
+	json_open(w, true);
+}
+
+void
+json_close_object(struct json_writer *w)
+{
+	json_close(w, true);
+}
+
+void
+json_open_array(struct json_writer *w)
+{
+	json_open(w, false);
+}
+
+void
+json_close_array(struct json_writer *w)
+{
+	json_close(w, false);
+}
+
+void
+json_put_key(struct json_writer *w, const char *key)
+{
+	if (w->failed)
+		return;
+	if (w->depth == 0 || !w->is_object[w->depth - 1] || w->after_key) {
+		w->failed = true;
+		return;
+	}
+	if (w->has_item[w->depth - 1])
+		json_emit(w, ",", 1);
+	w->has_item[w->depth - 1] = true;
+	if (!w->failed && buf_put_json_string(w->out, key) == -1)
+		w->failed = true;
+	json_emit(w, ":", 1);
+	w->after_key = !w->failed;
+}
+
+void
+json_put_string(struct json_writer *w, const char *s)
+{
+	if (s == NULL) {
+		json_put_null(w);
+		return;
+	}
+	if (json_begin_value(w) == 0 && buf_put_json_string(w->out, s) == -1)
+		w->failed = true;
+}
+
+void
+json_put_int(struct json_writer *w, int64_t v)
+{
+	if (json_begin_value(w) == 0 && buf_put_int64(w->out, v) == -1)
+		w->failed = true;
+}
+
+void
+json_put_bool(struct json_writer *w, bool v)
+{
+	if (json_begin_value(w) == 0)
+		json_emit(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+void
+json_put_null(struct json_writer *w)
+{
+	if (json_begin_value(w) == 0)
+		json_emit(w, "null", 4);
+}
+
+void
+json_put_raw(struct json_writer *w, const char *text, size_t len)
+{
+	if (json_begin_value(w) == 0)
+		json_emit(w, text, len);
+}
+
+void
+json_put_tree(struct json_writer *w, const cJSON *v)
+{
+	const cJSON *c;
+	char num[32];
+	double d;
+
+	if (cJSON_IsObject(v)) {
+		json_open_object(w);
+		for (c = v->child; c != NULL; c = c->next) {
+			json_put_key(w, c->string != NULL ? c->string : "");
+			json_put_tree(w, c);
+		}
+		json_close_object(w);
+	} else if (cJSON_IsArray(v)) {
+		json_open_array(w);
+		for (c = v->child; c != NULL; c = c->next)
+			json_put_tree(w, c);
+		json_close_array(w);
+	} else if (cJSON_IsString(v))
+		json_put_string(w, v->valuestring);
+	else if (cJSON_IsNumber(v)) {
+		d = v->valuedouble;
+		if (!isfinite(d))
+			json_put_null(w);
+		else if (d == floor(d) && fabs(d) < 9007199254740992.0)
+			json_put_int(w, (int64_t)d);
+		else {
+			(void)snprintf(num, sizeof(num), "%.17g", d);
+			json_put_raw(w, num, strlen(num));
+		}
+	} else if (cJSON_IsBool(v))
+		json_put_bool(w, cJSON_IsTrue(v));
+	else if (cJSON_IsRaw(v) && v->valuestring != NULL)
+		json_put_raw(w, v->valuestring, strlen(v->valuestring));
+	else
+		json_put_null(w);
+}
+
+void
+json_member_string(struct json_writer *w, const char *key, const char *s)
+{
+	json_put_key(w, key);
+	json_put_string(w, s);
+}
+
+void
+json_member_int(struct json_writer *w, const char *key, int64_t v)
+{
+	json_put_key(w, key);
+	json_put_int(w, v);
 }

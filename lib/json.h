@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Typed getters over cJSON trees; every read checks the type. */
+/*
+ * JSON in and out: typed getters over cJSON trees (every read checks the
+ * type) and the one writer of JSON text, which places commas itself.
+ */
 #ifndef INSTLOG_JSON_H
 #define INSTLOG_JSON_H
 
@@ -8,6 +11,8 @@
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
+
+#include "str.h"
 
 /* Deepest nesting a parsed body may have; deeper input is refused. */
 #define JSON_MAX_DEPTH 256
@@ -51,5 +56,77 @@ const cJSON *json_object(const cJSON *root, const char *path);
  */
 int json_int64(const cJSON *root, const char *path, int64_t min, int64_t max,
     int64_t *out);
+
+/* Deepest nesting the writer accepts; deeper output is an error. */
+#define JSON_WRITER_DEPTH 32
+
+/*
+ * A JSON text being written into a buffer.  The writer places the commas
+ * between members and elements and the colon after a key, and escapes
+ * strings; the caller says what comes in which order.  Errors are sticky:
+ * after the first failure (out of memory, too deep, a key outside an
+ * object, a close that matches no open) nothing more is written and
+ * json_writer_finish() returns -1, so a sequence of calls needs one check
+ * at its end.  Initialise with json_writer_init(); there is nothing to
+ * release.
+ */
+struct json_writer {
+	struct buf *out;
+	int depth; /* open objects and arrays */
+	bool is_object[JSON_WRITER_DEPTH];
+	bool has_item[JSON_WRITER_DEPTH];
+	bool after_key; /* a key waits for its value */
+	bool failed;
+};
+
+/* Start writing at the end of 'out' (borrowed for the writer's life). */
+void json_writer_init(struct json_writer *w, struct buf *out);
+
+/*
+ * Return 0 when every call succeeded and every object and array opened was
+ * closed, else -1.
+ */
+int json_writer_finish(const struct json_writer *w);
+
+/* Open or close an object or an array. */
+void json_open_object(struct json_writer *w);
+void json_close_object(struct json_writer *w);
+void json_open_array(struct json_writer *w);
+void json_close_array(struct json_writer *w);
+
+/* Write the member name 'key' (escaped) of the object being written. */
+void json_put_key(struct json_writer *w, const char *key);
+
+/*
+ * Write the string 's' (buf_put_json_string(): quote, backslash and
+ * control characters escaped, each byte that does not start well-formed
+ * UTF-8 replaced by U+FFFD); null when 's' is NULL.
+ */
+void json_put_string(struct json_writer *w, const char *s);
+
+/* Write the integer 'v'. */
+void json_put_int(struct json_writer *w, int64_t v);
+
+/* Write true or false. */
+void json_put_bool(struct json_writer *w, bool v);
+
+/* Write null. */
+void json_put_null(struct json_writer *w);
+
+/*
+ * Write the 'len' bytes of 'text' as they are: a JSON value the caller
+ * vouches for (a jsonb column's text, say).
+ */
+void json_put_raw(struct json_writer *w, const char *text, size_t len);
+
+/*
+ * Write the parsed tree 'v': numbers that hold an integer below 2^53 in
+ * magnitude as integers, others with 17 significant digits.
+ */
+void json_put_tree(struct json_writer *w, const cJSON *v);
+
+/* json_put_key() then json_put_string(), json_put_int(). */
+void json_member_string(struct json_writer *w, const char *key, const char *s);
+void json_member_int(struct json_writer *w, const char *key, int64_t v);
 
 #endif

@@ -5,7 +5,6 @@
  * missed deliveries to ask GitHub to send again.
  */
 #include "redeliver.h"
-#include "str.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "json.h"
+#include "utc.h"
 
 void
 redeliver_list_release(struct redeliver_list *l)
@@ -22,51 +22,6 @@ redeliver_list_release(struct redeliver_list *l)
 		return;
 	free(l->v);
 	memset(l, 0, sizeof(*l));
-}
-
-int
-redeliver_time_parse(const char *s, time_t *out)
-{
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30,
-		31 };
-	const char *p = s;
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-	bool leap;
-
-	if (parse_digits(&p, 4, &y) == -1 || *p++ != '-' ||
-	    parse_digits(&p, 2, &mo) == -1 || *p++ != '-' ||
-	    parse_digits(&p, 2, &d) == -1 || (*p != 'T' && *p != 't'))
-		return -1;
-	p++;
-	if (parse_digits(&p, 2, &h) == -1 || *p++ != ':' ||
-	    parse_digits(&p, 2, &mi) == -1 || *p++ != ':' ||
-	    parse_digits(&p, 2, &sec) == -1)
-		return -1;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-	    (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || sec > 60)
-		return -1;
-	if (*p == '.') {
-		if (p[1] < '0' || p[1] > '9')
-			return -1;
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	}
-	if (*p == 'Z' || *p == 'z')
-		p++;
-	else if (*p == '+' || *p == '-') {
-		sign = *p++ == '-' ? -1 : 1;
-		if (parse_digits(&p, 2, &oh) == -1 || *p++ != ':' ||
-		    parse_digits(&p, 2, &om) == -1 || oh > 23 || om > 59)
-			return -1;
-	} else
-		return -1;
-	if (*p != '\0')
-		return -1;
-	/* A leap second counts as the next one's start. */
-	*out = (time_t)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
-	    sec - sign * (oh * 3600 + om * 60));
-	return 0;
 }
 
 /* True when 's' is 1 to REDELIVER_GUID_MAX letters, digits and '-'. */
@@ -91,13 +46,14 @@ item_read(const cJSON *o, struct redeliver_item *it)
 	const cJSON *redelivery;
 	const char *guid, *at, *event, *action;
 	int64_t status = 0;
+	struct utc_time t;
 
 	memset(it, 0, sizeof(*it));
 	if (!cJSON_IsObject(o) ||
 	    json_int64(o, "id", 1, INT64_MAX, &it->id) != 0 ||
 	    (guid = json_string(o, "guid")) == NULL || !is_guid(guid) ||
 	    (at = json_string(o, "delivered_at")) == NULL ||
-	    redeliver_time_parse(at, &it->delivered_at) == -1 ||
+	    utc_parse(at, 0, 0, &t) == -1 ||
 	    json_int64(o, "status_code", 0, 999, &status) == -1)
 		return -1;
 	redelivery = cJSON_GetObjectItemCaseSensitive(o, "redelivery");
@@ -105,6 +61,7 @@ item_read(const cJSON *o, struct redeliver_item *it)
 	    !cJSON_IsNull(redelivery))
 		return -1;
 	it->redelivery = cJSON_IsTrue(redelivery);
+	it->delivered_at = (time_t)t.secs;
 	it->status_code = (int)status;
 	memcpy(it->guid, guid, strlen(guid) + 1);
 	event = json_string(o, "event");

@@ -45,19 +45,12 @@ struct redeliver_list {
 void redeliver_list_release(struct redeliver_list *l);
 
 /*
- * Parse the RFC 3339 time 's' ("2019-06-03T00:57:16Z", optional fraction,
- * 'Z' or a +hh:mm / -hh:mm offset) into *out, seconds since the epoch.
- * Returns 0 or -1.
- */
-int redeliver_time_parse(const char *s, time_t *out);
-
-/*
  * Parse one page of the list: 'len' bytes of 'body', a JSON array of
  * delivery items.  Append to 'l' the items delivered at or after
  * 'cutoff', and add to *older how many were delivered before it and to
  * *invalid how many items lack a positive integer "id", a "guid" of 1 to
  * REDELIVER_GUID_MAX letters, digits and '-', or an RFC 3339
- * "delivered_at", or whose "status_code" (null: 0) or "redelivery" has the
+ * "delivered_at" (utc_parse(), strict), or whose "status_code" (null: 0) or "redelivery" has the
  * wrong type.  Returns 0, or -1 when 'body' is not a JSON array or memory
  * ran out ('l' keeps what was appended).
  */

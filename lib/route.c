@@ -51,7 +51,10 @@ route_trace_list(struct route_ctx *ctx, int64_t entity_id,
 		goto out;
 	}
 	if ((ds = db_trace_page(ctx->db, entity_id, &p, &page)) != DB_OK) {
-		route_db_error(resp, ds, "entity");
+		if (ds == DB_REFUSED)
+			http_error(resp, 400, TRACE_CURSOR_ERROR);
+		else
+			route_db_error(resp, ds, "entity");
 		goto out;
 	}
 	if ((ds = db_trace_fold_rows(ctx->db, entity_id, p.at, &rows)) !=
@@ -91,8 +94,12 @@ handle(struct route_ctx *ctx, const struct route_def *def,
 		http_error(resp, 405, "method not allowed: use GET");
 		return;
 	}
-	(void)snprintf(prefix, sizeof(prefix), "/trace/%s/", def->name);
-	if (!has_prefix(req->path, prefix)) {
+	if (def->prefix != NULL)
+		(void)snprintf(prefix, sizeof(prefix), "%s", def->prefix);
+	else
+		(void)snprintf(prefix, sizeof(prefix), "/trace/%s/", def->name);
+	if (def->no_id ? strcmp(req->path, prefix) != 0
+	               : !has_prefix(req->path, prefix)) {
 		http_error(resp, 404, "no such route");
 		return;
 	}
@@ -101,6 +108,10 @@ handle(struct route_ctx *ctx, const struct route_def *def,
 		(void)snprintf(resp->extra, sizeof(resp->extra),
 		    "WWW-Authenticate: Bearer realm=\"instlog\"");
 		http_error(resp, 401, "missing or wrong bearer token");
+		return;
+	}
+	if (def->no_id) {
+		def->view(ctx, 0, req, resp);
 		return;
 	}
 	idstr = req->path + strlen(prefix);

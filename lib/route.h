@@ -3,6 +3,7 @@
 #ifndef INSTLOG_ROUTE_H
 #define INSTLOG_ROUTE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -16,7 +17,10 @@ struct route_ctx {
 	struct http	 http;
 };
 
-/* One trace route: "/trace/<name>/{id}" served by 'view'. */
+/*
+ * One read-only route: "/trace/<name>/{id}" (or 'prefix' followed by the
+ * id, or 'prefix' alone when 'no_id') served by 'view'.
+ */
 struct route_def {
 	const char	*name;	/* "entity", "installation", ... */
 	/*
@@ -26,6 +30,8 @@ struct route_def {
 	void		(*view)(struct route_ctx *ctx, int64_t id,
 			    const struct http_request *req,
 			    struct http_response *resp);
+	const char *prefix; /* NULL: "/trace/<name>/" */
+	bool no_id;         /* the path is 'prefix' exactly; id 0 */
 };
 
 /*
@@ -48,6 +54,17 @@ int route_trace_main(int argc, char **argv, const struct route_def *def);
  * (404 when the entity has no event).
  */
 void route_trace_list(struct route_ctx *ctx, int64_t entity_id,
+    const struct http_request *req, struct http_response *resp);
+
+/*
+ * GET /operations: parse the filters (400 naming the bad one) and write
+ * the page of operations, newest first.
+ */
+void route_ops_list(struct route_ctx *ctx, int64_t id,
+    const struct http_request *req, struct http_response *resp);
+
+/* GET /operations/{id}: the whole operation, steps included (404). */
+void route_ops_get(struct route_ctx *ctx, int64_t id,
     const struct http_request *req, struct http_response *resp);
 
 /* Map a failed db status to the response: 404 for DB_NOTFOUND, else 503. */

@@ -127,14 +127,17 @@ buf_put_int64(struct buf *b, int64_t v)
 static bool
 json_needs_escape(unsigned char c)
 {
-	return c < 0x20 || c == '"' || c == '\\';
+	return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
 }
+
+static size_t utf8_seq(const unsigned char *p, size_t len);
 
 int
 buf_put_json_string(struct buf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s, *run;
 	char esc[8];
+	size_t n;
 
 	if (buf_append(b, "\"", 1) == -1)
 		return -1;
@@ -142,8 +145,15 @@ buf_put_json_string(struct buf *b, const char *s)
 		const char *rep;
 
 		/* Copy the run of bytes that need no escape in one go. */
-		for (run = p; *p != '\0' && !json_needs_escape(*p); p++)
-			;
+		for (run = p; *p != '\0';) {
+			if (!json_needs_escape(*p))
+				p++;
+			else if (*p >= 0x80 &&
+			    (n = utf8_seq(p, strnlen((const char *)p, 4))) > 0)
+				p += n;
+			else
+				break;
+		}
 		if (p > run && buf_append(b, run, (size_t)(p - run)) == -1)
 			return -1;
 		if (*p == '\0')
@@ -165,6 +175,11 @@ buf_put_json_string(struct buf *b, const char *s)
 			rep = "\\t";
 			break;
 		default:
+			if (*p >= 0x80) {
+				/* Not well-formed UTF-8: U+FFFD. */
+				rep = "\xef\xbf\xbd";
+				break;
+			}
 			(void)snprintf(esc, sizeof(esc), "\\u%04x", *p);
 			rep = esc;
 			break;
@@ -324,29 +339,4 @@ bool
 has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-int
-parse_digits(const char **p, int n, int *v)
-{
-	*v = 0;
-	for (int i = 0; i < n; i++, (*p)++) {
-		if (!isdigit((unsigned char)**p))
-			return -1;
-		*v = *v * 10 + (**p - '0');
-	}
-	return 0;
-}
-
-int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
 }

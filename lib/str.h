@@ -40,8 +40,10 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 int buf_put_int64(struct buf *b, int64_t v);
 
 /*
- * Append 's' as a JSON string literal, quotes included, escaping what
- * JSON requires.  Returns 0 or -1.
+ * Append 's' as a JSON string literal, quotes included: '"', backslash
+ * and the control characters escaped ("\n", "\u001f"), bytes that do not
+ * start well-formed UTF-8 (see is_utf8()) replaced by U+FFFD, the rest as
+ * it is.  Returns 0 or -1.
  */
 int buf_put_json_string(struct buf *b, const char *s);
 
@@ -86,15 +88,6 @@ int buf_append_utf8(struct buf *b, const char *p, size_t len);
  * buf_append_utf8(), or NULL when out of memory.  The caller frees it.
  */
 char *utf8_dup(const char *s);
-
-/*
- * Read exactly 'n' decimal digits at *p into *v and advance *p past them.
- * Returns 0, or -1 (and *p is left anywhere) when one is not a digit.
- */
-int parse_digits(const char **p, int n, int *v);
-
-/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar. */
-int64_t days_from_civil(int64_t y, int m, int d);
 
 /* Return true when the NUL-terminated 's' starts with 'prefix'. */
 bool has_prefix(const char *s, const char *prefix);

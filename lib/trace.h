@@ -10,6 +10,9 @@
 
 #include "str.h"
 
+/* The 400 message for a cursor that is no next_cursor of this entity. */
+#define TRACE_CURSOR_ERROR "cursor: expected the next_cursor of a previous page"
+
 #define TRACE_LIMIT_DEFAULT 500
 #define TRACE_LIMIT_MAX	    5000
 
@@ -25,16 +28,9 @@ struct trace_params {
 };
 
 /*
- * Parse the RFC 3339 time 's' ("2026-11-24T10:00:00Z", with optional
- * fraction and a Z or +hh:mm offset; a date alone means its midnight UTC)
- * or a relative one ("30s", "15m", "1h", "7d", "2w": that long before
- * 'now') into 'out' as RFC 3339 UTC with microseconds.  Returns 0 or -1.
- */
-int trace_time_parse(const char *s, time_t now, char *out, size_t size);
-
-/*
  * Parse and validate the query string of a list route into *p: since,
- * until, at, event, limit (1..5000, default 500), cursor, dedupe (0 or
+ * until, at (utc_parse() with UTC_LENIENT and UTC_AGO, relative to 'now';
+ * kept as RFC 3339 UTC with microseconds), event, limit (1..5000, default 500), cursor, dedupe (0 or
  * 1).  Returns 0; or -1 with a message naming the parameter in 'err'.
  */
 int trace_params_parse(const char *query, time_t now, struct trace_params *p,
@@ -56,6 +52,9 @@ struct trace_event {
 	const char	*actor;
 	int64_t		 job_id;	/* workflow_job.* rows only, else 0 */
 	const char	*repo_full_name; /* workflow_job.* rows only */
+	const char *request_id;          /* nginx's, of the delivery */
+	int64_t operation_id;            /* the operation that wrote it, or 0 */
+	int64_t redelivered_by;          /* the sweep that asked for it, or 0 */
 };
 
 /*
@@ -83,5 +82,24 @@ struct events_diagnosis;
 int trace_write_list(struct buf *out, int64_t entity_id,
     const struct trace_page *page, const struct events_state *st,
     const struct events_diagnosis *dg, const char *at);
+
+/* One event with its payload, as /trace/payload/{id} answers it. */
+struct trace_payload {
+	int64_t id;
+	const char *event;
+	const char *received_at;
+	const char *payload;         /* the stored JSON, as text */
+	const char *raw_body_base64; /* NULL: raw bytes not kept */
+	char *strings;               /* where the strings above live */
+};
+
+/* Free what 'p' owns (NULL accepted). */
+void trace_payload_release(struct trace_payload *p);
+
+/*
+ * Write the payload response {"id","event","received_at","payload"[,
+ * "raw_body_base64"]} of 'p' into 'out'.  Returns 0 or -1 (out of memory).
+ */
+int trace_write_payload(struct buf *out, const struct trace_payload *p);
 
 #endif

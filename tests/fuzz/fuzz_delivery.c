@@ -17,6 +17,7 @@
 #include "json.h"
 #include "str.h"
 #include "trace.h"
+#include "utc.h"
 
 /*
  * The input is what the webhook gets: "name: value" lines, a blank line,
@@ -100,6 +101,7 @@ static void
 fuzz_query(const char *query)
 {
 	struct trace_params p;
+	struct utc_time t;
 	char err[160], v[128];
 
 	if (trace_params_parse(query, (time_t)1795514400, &p, err,
@@ -109,7 +111,9 @@ fuzz_query(const char *query)
 		check_text(p.event);
 	}
 	(void)http_query_get(query, "since", v, sizeof(v));
-	(void)trace_time_parse(query, (time_t)1795514400, v, sizeof(v));
+	if (utc_parse(query, UTC_LENIENT | UTC_AGO, (time_t)1795514400, &t) ==
+	    0)
+		check(utc_format(t.secs, t.usec, UTC_MICROS, v, sizeof(v)) == 0);
 }
 
 /* The webhook after its header checks: verify, then parse the row. */

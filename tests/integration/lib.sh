@@ -157,3 +157,45 @@ mini_nginx() {
 	done
 	fail "mini nginx $1 did not start: $(cat "$dir/error.log")"
 }
+
+# listening_port FILE NAME: wait for the line "NAME: listening on
+# 127.0.0.1:PORT" in FILE (a test server's stdout) and print PORT.
+listening_port() {
+	local port=""
+	for _ in $(seq 1 100); do
+		port=$(sed -n "s/^$2: listening on 127\.0\.0\.1:\([0-9]*\)\$/\1/p" "$1")
+		[ -n "$port" ] && { echo "$port"; return 0; }
+		sleep 0.05
+	done
+	return 1
+}
+
+# proxy_start: a fake_proxy (tests/support/fake_proxy.c) on a free port,
+# named by every proxy variable libcurl reads, NO_PROXY unset.  PROXY_LOG
+# records every connection it gets.  First checks, with curl(1) told to
+# use it, that it records a request, so that an empty log later means
+# nothing was sent.  Killed when the test's subshell exits.
+proxy_start() {
+	local port="" prev
+	PROXY_LOG=$TEST_TMP/proxy.log
+	: >"$PROXY_LOG"
+	"$TOP/build/tests/fake_proxy" --log "$PROXY_LOG" >"$TEST_TMP/proxy.out" 2>&1 &
+	PROXY_PID=$!
+	prev=$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT$/\\1/")
+	trap "kill $PROXY_PID 2>/dev/null; wait $PROXY_PID 2>/dev/null; $prev" EXIT
+	port=$(listening_port "$TEST_TMP/proxy.out" fake_proxy) ||
+	    { fail "fake_proxy did not start: $(cat "$TEST_TMP/proxy.out")"; return 1; }
+	curl -s -o /dev/null --proxy "http://127.0.0.1:$port" http://127.0.0.1:9/probe
+	grep -q '^GET http://127.0.0.1:9/probe ' "$PROXY_LOG" ||
+	    { fail "fake_proxy recorded nothing: $(cat "$PROXY_LOG")"; return 1; }
+	: >"$PROXY_LOG"
+	export http_proxy=http://127.0.0.1:$port HTTP_PROXY=http://127.0.0.1:$port
+	export https_proxy=http://127.0.0.1:$port HTTPS_PROXY=http://127.0.0.1:$port
+	export ALL_PROXY=http://127.0.0.1:$port all_proxy=http://127.0.0.1:$port
+	unset NO_PROXY no_proxy
+}
+
+# assert_proxy_unused WHAT: nothing reached the fake proxy.
+assert_proxy_unused() {
+	[ ! -s "$PROXY_LOG" ] || fail "$1 went through the proxy: $(head -3 "$PROXY_LOG" | tr '\n' ' ')"
+}

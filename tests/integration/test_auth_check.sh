@@ -41,12 +41,8 @@ ac_fake_start() {
 	    >"$TEST_TMP/fake.out" 2>&1 &
 	AC_FAKE_PID=$!
 	trap 'kill "$AC_FAKE_PID" 2>/dev/null; wait "$AC_FAKE_PID" 2>/dev/null' EXIT
-	for _ in $(seq 1 100); do
-		port=$(sed -n 's/^fake_github: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$TEST_TMP/fake.out")
-		[ -n "$port" ] && break
-		sleep 0.05
-	done
-	[ -n "$port" ] || { fail "fake_github did not start: $(cat "$TEST_TMP/fake.out")"; return 1; }
+	port=$(listening_port "$TEST_TMP/fake.out" fake_github) ||
+	    { fail "fake_github did not start: $(cat "$TEST_TMP/fake.out")"; return 1; }
 	export GITHUB_API_URL=http://127.0.0.1:$port
 }
 
@@ -66,14 +62,17 @@ ac_summary() {
 	    echo "auth_check stderr: $ERR; fake: $(tail -3 "$TEST_TMP/fake.out")" >&2
 }
 
-# ac_requests [LINE]: requests the fake logged (those equal to LINE).
+# ac_requests [LINE]: access_tokens requests the fake logged (those equal
+# to LINE); ac_app_checks: its GET /app requests.
 ac_requests() {
 	if [ $# -eq 0 ]; then
-		wc -l <"$AC_LOG" | tr -d ' '
+		grep -cv ' GET /app ' "$AC_LOG"
 	else
 		grep -cxF -- "$1" "$AC_LOG"
 	fi
 }
+
+ac_app_checks() { grep -c ' GET /app ' "$AC_LOG"; }
 
 # ac_queue JOB INSTALLATION TYPE OWNER_ID LOGIN REPO: deliver the real
 # workflow_job.queued fixture, edited, so that job JOB is pending.
@@ -146,15 +145,17 @@ test_auth_404_logs_one_row_and_fails_pending_jobs() {
 	    "$(sql "SELECT source, event, outcome, app_id, installation_id, entity_type, entity_id, entity_name, delivery_id IS NULL FROM installation_events WHERE source = 'scheduler'")" \
 	    "row"
 	# The payload, exactly; the job is the lowest pending one.
-	assert_eq t "$(sql "SELECT payload = '{\"installation_id\":5002,\"app_id\":101,\"entity_type\":\"Organization\",\"entity_id\":38302899,\"entity_name\":\"Octocoders\",\"repository\":{\"full_name\":\"Octocoders/beta\"},\"workflow_job\":{\"id\":700011},\"http_status\":404,\"message\":\"Not Found\"}'::jsonb FROM installation_events WHERE source = 'scheduler'")" \
+	assert_eq t "$(sql "SELECT payload - 'operation_id' = '{\"installation_id\":5002,\"app_id\":101,\"entity_type\":\"Organization\",\"entity_id\":38302899,\"entity_name\":\"Octocoders\",\"repository\":{\"full_name\":\"Octocoders/beta\"},\"workflow_job\":{\"id\":700011},\"http_status\":404,\"message\":\"Not Found\"}'::jsonb FROM installation_events WHERE source = 'scheduler'")" \
 	    "payload ($(sql "SELECT payload FROM installation_events WHERE source = 'scheduler'"))"
 	local want='{"version":1,"message":"installation not found for installation_id=5002 entity_type=Organization"}'
 	assert_eq "700011|failed|t
 700012|failed|t
 700013|running|
 700021|pending|" \
-	    "$(sql "SELECT job_id, status, failure_info = '$want'::jsonb FROM jobs ORDER BY job_id")" \
+	    "$(sql "SELECT job_id, status, failure_info - 'operation_id' = '$want'::jsonb FROM jobs ORDER BY job_id")" \
 	    "jobs"
+	# The operation of the run is named by the row and the jobs.
+	assert_eq "1|1|2" "$(sql "SELECT count(DISTINCT o.id), count(DISTINCT e.id), count(DISTINCT j.job_id) FROM operations o JOIN installation_events e ON e.operation_id = o.id AND (e.payload->>'operation_id')::bigint = o.id JOIN jobs j ON (j.failure_info->>'operation_id')::bigint = o.id")" "operation links"
 	assert_eq 0 "$(sql 'SELECT count(*) FROM auth_cache WHERE installation_id = 5002')" "404 not cached"
 	# Nothing pending is left for 5002: no more requests, no more rows.
 	ac_run
@@ -253,8 +254,9 @@ test_auth_github_unreachable_exit_1_no_row() {
 	ac_queue 700071 8001 Organization 6001 org-c org-c/r
 	ac_run
 	assert_eq 1 "$RC" "exit status"
-	ac_summary "checked=1 cached=0 ok=0 404=0 other=0 transport_errors=1"
-	[[ "$ERR" == "auth_check: installation '8001': "* ]] || fail "stderr: '$ERR'"
+	# GET /app, before any installation, fails: the run stops there.
+	assert_eq "" "$OUT" "no summary"
+	[[ "$ERR" == "auth_check: app '101': GET $GITHUB_API_URL/app: "*"; nothing checked" ]] || fail "stderr: '$ERR'"
 	assert_eq 1 "$(printf '%s\n' "$ERR" | wc -l)" "one stderr line"
 	assert_eq 0 "$(ac_scheduler_rows)" "no row"
 	assert_eq 0 "$(sql 'SELECT count(*) FROM auth_cache')" "nothing cached"
@@ -292,6 +294,9 @@ test_auth_bad_config_exit_2() {
 	 ac_expect_config_error "bad app id" "*GITHUB_APP_ORG_ID*'abc'*")
 	(export GITHUB_API_URL=http://api.github.com
 	 ac_expect_config_error "plain http" "*must be https://*")
+	# Issue 12, finding 4: user info is refused, not read as a port.
+	(export GITHUB_API_URL=http://127.0.0.1:1@evil.example
+	 ac_expect_config_error "user info" "*must be https://*no user info*")
 	(export INSTLOG_AUTH_PARALLEL=0
 	 ac_expect_config_error "parallelism" "*INSTLOG_AUTH_PARALLEL*'0'*")
 	(unset DATABASE_URL
@@ -299,6 +304,20 @@ test_auth_bad_config_exit_2() {
 	assert_eq 0 "$(ac_requests)" "no request"
 	assert_eq 0 "$(ac_scheduler_rows)" "no row"
 	assert_eq pending "$(sql 'SELECT status FROM jobs WHERE job_id = 700081')" "job"
+}
+
+# Issue 12, finding 1: with every proxy variable set, the JWT goes to the
+# loopback API directly, never to the proxy.
+test_auth_loopback_never_through_a_proxy() {
+	db_reset
+	ac_env
+	ac_fake_start
+	ac_queue 700091 8191 Organization 7091 org-p org-p/r
+	proxy_start || return
+	ac_run
+	assert_eq 0 "$RC" "exit status ($ERR)"
+	assert_eq 1 "$(ac_requests 'app=101 installation=8191 status=201')" "request"
+	assert_proxy_unused auth_check
 }
 
 test_auth_lock_held_exits_quietly() {
@@ -395,7 +414,9 @@ test_auth_200_installations_in_one_run() {
 	assert_eq 400 "$(grep -c ' status=201$' "$AC_LOG")" "all answered again"
 }
 
-test_auth_jwt_of_the_wrong_key_is_401() {
+# The wrong key is found by GET /app (issue 12, finding 2), before any
+# installation is asked: no 401 row per installation, one line, exit 2.
+test_auth_jwt_of_the_wrong_key_stops_the_run() {
 	db_reset
 	ac_env
 	ac_fake_start
@@ -403,11 +424,60 @@ test_auth_jwt_of_the_wrong_key_is_401() {
 	export GITHUB_APP_ORG_PRIVATE_KEY_FILE=$AC_KEYS/user.pem
 	ac_queue 700111 9201 Organization 9201 org-f org-f/r
 	ac_run
-	assert_eq 0 "$RC" "exit status"
-	ac_summary "checked=1 cached=0 ok=0 404=0 other=1 transport_errors=0"
-	assert_eq 1 "$(ac_requests 'app=101 installation=9201 status=401')" "401"
-	assert_eq "auth_other_error|101|401|A JSON web token could not be decoded" \
-	    "$(sql "SELECT outcome, app_id, payload->>'http_status', payload->>'message' FROM installation_events WHERE source = 'scheduler'")" \
-	    "row"
+	assert_eq 2 "$RC" "exit status"
+	assert_eq "" "$OUT" "no summary"
+	assert_eq "auth_check: app '101': GET $GITHUB_API_URL/app: HTTP 401 'A JSON web token could not be decoded': check GITHUB_API_URL and the app's id and key; nothing checked" "$ERR" "stderr"
+	assert_eq 1 "$(grep -c ' GET /app status=401$' "$AC_LOG")" "the app check"
+	assert_eq 0 "$(ac_requests)" "no installation asked"
+	assert_eq 0 "$(ac_scheduler_rows)" "no row"
 	assert_eq pending "$(sql 'SELECT status FROM jobs WHERE job_id = 700111')" "job untouched"
+}
+
+# Issue 12, finding 2: a 404 that is not GitHub's JSON error body (a
+# wrong GITHUB_API_URL, a proxy's page) is no proof the installation is
+# gone: auth_attempt.other_error, and the jobs stay pending.
+test_auth_html_404_is_other_error_jobs_pending() {
+	db_reset
+	ac_env
+	ac_fake_start --answer 9301:404 --html-404 9301 --answer 9302:404
+	ac_queue 700121 9301 Organization 9301 org-h org-h/r
+	ac_queue 700122 9302 Organization 9302 org-j org-j/r
+	ac_run
+	assert_eq 0 "$RC" "exit status ($ERR)"
+	ac_summary "checked=2 cached=0 ok=0 404=1 other=1 transport_errors=0"
+	assert_eq 1 "$(ac_app_checks)" "one GET /app for the org app"
+	assert_eq "9301|auth_attempt.other_error|auth_other_error|404|
+9302|auth_attempt.404|auth_404|404|Not Found" \
+	    "$(sql "SELECT installation_id, event, outcome, payload->>'http_status', payload->>'message' FROM installation_events WHERE source = 'scheduler' ORDER BY installation_id")" \
+	    "rows"
+	assert_eq "pending
+failed" "$(sql 'SELECT status FROM jobs WHERE job_id IN (700121, 700122) ORDER BY job_id')" "jobs"
+}
+
+# Issue 12, finding 2: GET /app answered by something that is not the API
+# (here an HTML 404) stops the run before any installation: no row.
+test_auth_get_app_failing_stops_the_run() {
+	db_reset
+	ac_env
+	ac_fake_start --app-status 404
+	ac_queue 700131 9401 Organization 9401 org-k org-k/r
+	ac_queue 700132 9402 User 9402 user-k user-k/r
+	ac_run
+	assert_eq 2 "$RC" "exit status"
+	assert_eq "" "$OUT" "no summary"
+	assert_eq "auth_check: app '101': GET $GITHUB_API_URL/app: HTTP 404 '': check GITHUB_API_URL and the app's id and key; nothing checked" "$ERR" "stderr"
+	assert_eq 0 "$(ac_requests)" "no installation asked"
+	assert_eq 0 "$(ac_scheduler_rows)" "no row"
+	assert_eq "pending
+pending" "$(sql 'SELECT status FROM jobs WHERE job_id IN (700131, 700132) ORDER BY job_id')" "jobs"
+	# The run's operation failed at the app's step, with GitHub's answer.
+	assert_eq "failed|jwt:org: GET /app: HTTP 404: |jwt:org|404" \
+	    "$(sql "SELECT status, error, steps->0->>'name', steps->0->'output'->>'http_status' FROM operations WHERE type = 'auth_check' ORDER BY id DESC LIMIT 1")" \
+	    "the operation"
+	# A 5xx is GitHub failing, not a wrong setup: exit 1, as transport.
+	kill "$AC_FAKE_PID"; wait "$AC_FAKE_PID" 2>/dev/null
+	ac_fake_start --app-status 503
+	ac_run
+	assert_eq 1 "$RC" "exit status on 503"
+	assert_eq 0 "$(ac_scheduler_rows)" "no row on 503"
 }

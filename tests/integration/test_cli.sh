@@ -286,6 +286,30 @@ test_all_follows_every_page() {
 	case "$OUT" in *"more events follow: use --all, or a larger --limit"*) ;; *) fail "no note of the next page" ;; esac
 }
 
+# Issue 12, finding 3: a spool-replayed row keeps its arrival time but
+# gets a new, higher id, so next_cursor may go down from page to page;
+# --all must follow it and still stop.
+test_all_accepts_cursors_that_do_not_grow() {
+	local E=8221 want c1 c2
+	sql "INSERT INTO installation_events (received_at, source, event, outcome, installation_id, entity_type, entity_id, entity_name, payload)
+	     SELECT '2026-03-01T00:00:00Z'::timestamptz + g * interval '1 minute', 'webhook', 'installation_repositories.added', 'ok', 8321, 'User', $E, 'zed', '{}'
+	     FROM generate_series(1, 4) g" >/dev/null
+	sql "INSERT INTO installation_events (received_at, source, event, outcome, installation_id, entity_type, entity_id, entity_name, payload)
+	     VALUES ('2026-03-01T00:01:30Z', 'webhook', 'installation_repositories.removed', 'ok', 8321, 'User', $E, 'zed', '{}')" >/dev/null
+	want=$(sql "SELECT string_agg(id::text, ',' ORDER BY received_at, id) FROM installation_events WHERE entity_id = $E")
+	get "/trace/entity/$E?limit=2"
+	c1=$(jq -r .next_cursor "$TEST_TMP/curl.out")
+	get "/trace/entity/$E?limit=2&cursor=$c1"
+	c2=$(jq -r .next_cursor "$TEST_TMP/curl.out")
+	[ "$c2" -lt "$c1" ] || fail "the cursor did not go down ($c1, then $c2)"
+	cli --entity-id $E --limit 2 --all --json
+	assert_rc 0
+	assert_eq "$want" "$(jq -r '[.events[].id | tostring] | join(",")' "$TEST_TMP/cli.out")" "--all ids in order"
+	cli --entity-id $E --limit 2 --all
+	assert_rc 0
+	assert_eq 5 "$(printf '%s\n' "$OUT" | grep -c 'installation_repositories')" "table rows"
+}
+
 test_filters_reach_the_server() {
 	local E=8216 I=8316 del before f
 	cli_deliver installation installation.created $E zoe $I
@@ -384,6 +408,24 @@ test_entity_name_through_fake_github() {
 	assert_error 6 "cannot reach"
 	GITHUB_API_URL=http://api.example.com cli --entity-name octo-user
 	assert_error 2 "GITHUB_API_URL: plain http is only allowed to a loopback host"
+}
+
+# Issue 12, finding 1: with every proxy variable set, neither the trace
+# requests (and their token) nor the GitHub lookup leave for the proxy.
+test_loopback_never_through_a_proxy() {
+	cli_deliver installation installation.created 8220 proxy-user 8320
+	mini_nginx github 'server {
+		listen 127.0.0.1:@PORT@;
+		location = /users/proxy-user { return 200 "{\"login\":\"proxy-user\",\"id\":8220,\"type\":\"User\"}"; }
+		location / { return 404 "{\"message\":\"Not Found\"}"; }
+	}'
+	proxy_start || return
+	GITHUB_API_URL=$MINI_URL cli --entity-name proxy-user --verbose
+	assert_rc 0
+	cli --installation-id 8320 --json
+	assert_rc 0
+	assert_eq 8220 "$(jq .entity_id "$TEST_TMP/cli.out")" "entity through the stack"
+	assert_proxy_unused instlog-trace
 }
 
 test_make_install_honours_prefix() {

@@ -48,12 +48,8 @@ rd_fake_start() {
 	    >"$TEST_TMP/fake.out" 2>&1 &
 	RD_FAKE_PID=$!
 	trap 'kill "$RD_FAKE_PID" 2>/dev/null; wait "$RD_FAKE_PID" 2>/dev/null' EXIT
-	for _ in $(seq 1 100); do
-		port=$(sed -n 's/^fake_github: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$TEST_TMP/fake.out")
-		[ -n "$port" ] && break
-		sleep 0.05
-	done
-	[ -n "$port" ] || { fail "fake_github did not start: $(cat "$TEST_TMP/fake.out")"; return 1; }
+	port=$(listening_port "$TEST_TMP/fake.out" fake_github) ||
+	    { fail "fake_github did not start: $(cat "$TEST_TMP/fake.out")"; return 1; }
 	export GITHUB_API_URL=http://127.0.0.1:$port
 }
 
@@ -165,6 +161,25 @@ $user|202|2001|issues.opened|1|202" \
 	assert_eq "$(rd_newest 202)" "$(rd_swept 202)" "high-water mark of app 202"
 	# The sweep wrote nothing to the log itself.
 	assert_eq 2 "$(sql 'SELECT count(*) FROM installation_events')" "log rows"
+	# It is one operation: each page listed, each redelivery asked with
+	# its guid.
+	local op
+	op=$(sql "SELECT max(id) FROM operations WHERE type = 'redeliver'")
+	http GET "/operations/$op" -H "Authorization: Bearer $TRACE_API_SECRET"
+	assert_status 200
+	assert_json .status completed
+	assert_json '[.steps[] | select(.name | startswith("app ")) | .name] | join(",")' \
+	    "app 101 page 1,app 101 page 2,app 101 page 3,app 101 page 4,app 202 page 1"
+	assert_json '[.steps[] | .output.guid // empty] | sort | join(",")' \
+	    "$(printf '%s\n' "$missed" "$twice" "$user" | sort | paste -sd,)"
+	assert_json '.output.requested' 3
+	assert_json '.external_ref' null
+	# GitHub sends one of them again: its row names the sweep.
+	deliver installation "$(fixture installation.created)" "$missed"
+	assert_status 200
+	http GET "/trace/installation/$(jq .installation.id "$(fixture installation.created)")" \
+	    -H "Authorization: Bearer $TRACE_API_SECRET"
+	assert_json ".events[] | select(.delivery_id == \"$missed\") | .redelivered_by" "$op"
 }
 
 test_redeliver_second_run_asks_nothing_and_lists_only_new() {
@@ -407,10 +422,27 @@ test_redeliver_bad_config_exit_2() {
 	 rd_expect_config_error "pages" "redeliver: config: INSTLOG_REDELIVER_PAGES: not an integer in 1..1000: '0'")
 	(export GITHUB_API_URL=http://api.github.com
 	 rd_expect_config_error "plain http" "*must be https://*")
+	# Issue 12, finding 4: user info is refused, not read as a port.
+	(export GITHUB_API_URL=http://127.0.0.1:1@evil.example
+	 rd_expect_config_error "user info" "*must be https://*no user info*")
 	(unset DATABASE_URL
 	 rd_expect_config_error "no database" "*DATABASE_URL*")
 	assert_eq 0 "$(rd_count .)" "no request"
 	assert_eq 0 "$(sql 'SELECT count(*) FROM redelivery_requests')" "nothing recorded"
+}
+
+# Issue 12, finding 1: with every proxy variable set, listing and asking
+# go to the loopback API directly, never to the proxy.
+test_redeliver_loopback_never_through_a_proxy() {
+	rd_setup
+	rd_item 101 1001 "$(new_guid)" 300 502
+	rd_write
+	rd_fake_start
+	proxy_start || return
+	rd_run
+	assert_eq 0 "$RC" "exit status ($ERR)"
+	assert_eq "101 1001" "$(rd_posts)" "the redelivery request"
+	assert_proxy_unused redeliver
 }
 
 test_redeliver_installed_with_its_cron_entry() {

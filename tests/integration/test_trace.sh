@@ -229,6 +229,31 @@ test_trace_bad_parameters_400() {
 	assert_json '.events | length' 0
 }
 
+# Issue 12, finding 12: a cursor that no page of this entity handed out
+# (no such event, or another entity's) is a 400, not an empty page.
+test_trace_bogus_cursor_400() {
+	local other first
+	install 5120 ivan 6120
+	first=$LAST_ID
+	action installation installation.suspend 5120 ivan 6120
+	install 5121 judy 6121
+	other=$LAST_ID
+	for c in 987654321 "$other"; do
+		trace "/trace/entity/5120?cursor=$c"
+		assert_status 400
+		assert_json .error "cursor: expected the next_cursor of a previous page"
+		trace "/trace/installation/6120?cursor=$c&limit=1"
+		assert_status 400
+	done
+	# A real cursor still pages, also onto an empty last page.
+	trace "/trace/entity/5120?cursor=$first"
+	assert_status 200
+	assert_json '.events | length' 1
+	trace "/trace/entity/5120?cursor=$first&event=installation.created"
+	assert_status 200
+	assert_json '.events | length' 0
+}
+
 test_pagination_1200_events_no_gap_no_duplicate() {
 	local E=5109 cursor="" page=0 all="" n
 	# 1,200 rows, 40 sharing each timestamp so ties are broken by id.

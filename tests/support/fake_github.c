@@ -10,8 +10,14 @@
  *
  * usage: fake_github [--port N] [--log FILE] [--latency-ms N]
  *            --app ID:PUBLIC_KEY.pem ... [--answer INSTALLATION:STATUS] ...
- *            [--owner INSTALLATION:APP_ID] ...
- *            [--deliveries FILE] [--page-size N]
+ *            [--owner INSTALLATION:APP_ID] ... [--html-404 INSTALLATION] ...
+ *            [--app-status STATUS] [--deliveries FILE] [--page-size N]
+ *
+ * GET /app with a valid JWT answers 200 and the app's id, or --app-status
+ * with an HTML page (what a wrong GITHUB_API_URL gets from a web server);
+ * its log line is "app=ID GET /app status=N".  --html-404 INSTALLATION
+ * answers that installation's access_tokens with 404 and an HTML page,
+ * not GitHub's JSON error body.
  *
  * Prints "fake_github: listening on 127.0.0.1:PORT" once it accepts
  * (--port 0, the default, picks a free port).  Logs one line per request
@@ -49,8 +55,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "github.h"
 #include "json.h"
+#include "jwt.h"
 #include "str.h"
 
 #define MAX_APPS      8
@@ -82,6 +88,9 @@ static struct {
 	size_t			nanswers;
 	struct fake_rule	owners[MAX_RULES];
 	size_t			nowners;
+	struct fake_rule html[MAX_RULES]; /* --html-404 */
+	size_t nhtml;
+	int64_t app_status; /* --app-status, else 200 */
 	long			latency_ms;
 	int			logfd;
 	const char		*deliveries; /* --deliveries FILE, or NULL */
@@ -176,7 +185,7 @@ part_json(const char *p, size_t len)
 	cJSON *root = NULL;
 
 	buf_init(&dec);
-	if (github_base64url_decode(p, len, &dec) == 0 && dec.len > 0)
+	if (jwt_base64url_decode(p, len, &dec) == 0 && dec.len > 0)
 		root = json_parse(dec.buf, dec.len);
 	buf_release(&dec);
 	if (root != NULL && !cJSON_IsObject(root)) {
@@ -215,7 +224,7 @@ jwt_verify(const char *auth, int64_t *app_id, const char **why)
 		goto out;
 	if ((hdr = part_json(jwt, (size_t)(d1 - jwt))) == NULL ||
 	    (claims = part_json(d1 + 1, (size_t)(d2 - d1 - 1))) == NULL ||
-	    github_base64url_decode(d2 + 1, strlen(d2 + 1), &sig) == -1)
+	    jwt_base64url_decode(d2 + 1, strlen(d2 + 1), &sig) == -1)
 		goto out;
 	alg = json_string(hdr, "alg");
 	typ = json_string(hdr, "typ");
@@ -564,13 +573,50 @@ route_deliveries(const char *method, const char *path, const char *auth,
 	return status;
 }
 
+/* A web server's 404 page, not GitHub's JSON error body. */
+static const char html_404[] =
+    "<html><head><title>404 Not Found</title></head><body>"
+    "<h1>Not Found</h1></body></html>\n";
+
+/*
+ * GET /app, when 'path' is it: fill 'body' and the 'log' line, set *html
+ * for an HTML body, and return the status; 0 for other paths.
+ */
+static int
+route_app(const char *method, const char *path, const char *auth,
+    struct buf *body, struct buf *log, bool *html)
+{
+	const char *why;
+	int64_t app_id;
+	int status;
+
+	if (strcmp(method, "GET") != 0 || strcmp(path, "/app") != 0)
+		return 0;
+	if (jwt_verify(auth, &app_id, &why) == -1) {
+		status = 401;
+		(void)buf_puts(body, "{\"message\":");
+		(void)buf_put_json_string(body, why);
+		(void)buf_puts(body, "}");
+	} else if ((status = (int)fake.app_status) != 200) {
+		*html = true;
+		(void)buf_puts(body, html_404);
+	} else
+		(void)buf_printf(body,
+		    "{\"id\":%" PRId64 ",\"slug\":\"fake-app-%" PRId64
+		    "\",\"name\":\"fake app\"}",
+		    app_id, app_id);
+	(void)buf_printf(log, "app=%" PRId64 " GET /app status=%d\n", app_id,
+	    status);
+	return status;
+}
+
 /*
  * Answer one request: append the JSON response body to 'body' and return
  * the status.  Sets *app_id (from iss) and *inst for the log line.
  */
 static int
 route(const char *method, const char *path, const char *auth, struct buf *body,
-    int64_t *app_id, int64_t *inst)
+    int64_t *app_id, int64_t *inst, bool *html)
 {
 	static const char docs[] = "https://docs.github.com/rest/apps/"
 	                           "apps#create-an-installation-access-token-"
@@ -618,7 +664,10 @@ route(const char *method, const char *path, const char *auth, struct buf *body,
 	else
 		status =
 		    (int)rule_find(fake.answers, fake.nanswers, *inst, 201);
-	if (status >= 200 && status < 300) {
+	if (status == 404 && rule_find(fake.html, fake.nhtml, *inst, 0)) {
+		*html = true;
+		(void)buf_puts(body, html_404);
+	} else if (status >= 200 && status < 300) {
 		exp = time(NULL) + 3600;
 		(void)gmtime_r(&exp, &tm);
 		(void)strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ",
@@ -683,6 +732,7 @@ serve(void *arg)
 	ssize_t n;
 	int64_t clen, app_id, inst;
 	int status, keep;
+	bool html;
 	struct buf body, resp;
 	struct timespec ts;
 
@@ -725,12 +775,16 @@ serve(void *arg)
 		buf_reset(&resp);
 		buf_reset(&headers);
 		buf_reset(&log);
+		html = false;
 		status = route_deliveries(method, path,
 		    auth[0] != '\0' ? auth : NULL, &body, &headers, &log);
 		if (status == 0)
+			status = route_app(method, path,
+			    auth[0] != '\0' ? auth : NULL, &body, &log, &html);
+		if (status == 0)
 			status =
 			    route(method, path, auth[0] != '\0' ? auth : NULL,
-			        &body, &app_id, &inst);
+			        &body, &app_id, &inst, &html);
 		if (fake.latency_ms > 0) {
 			ts.tv_sec = fake.latency_ms / 1000;
 			ts.tv_nsec = (fake.latency_ms % 1000) * 1000000;
@@ -738,10 +792,11 @@ serve(void *arg)
 				;
 		}
 		(void)buf_printf(&resp,
-		    "HTTP/1.1 %d %s\r\nContent-Type: application/json; "
+		    "HTTP/1.1 %d %s\r\nContent-Type: %s; "
 		    "charset=utf-8\r\nX-GitHub-Media-Type: github.v3\r\n"
 		    "%sContent-Length: %zu\r\nConnection: %s\r\n\r\n%s",
 		    status, reason_phrase(status),
+		    html ? "text/html" : "application/json",
 		    headers.buf != NULL ? headers.buf : "", body.len,
 		    keep ? "keep-alive" : "close",
 		    body.buf != NULL ? body.buf : "");
@@ -797,8 +852,10 @@ usage(void)
 	    "usage: fake_github [--port N] [--log FILE] [--latency-ms N]\n"
 	    "           --app ID:PUBLIC_KEY.pem ... "
 	    "[--answer INSTALLATION:STATUS] ...\n"
-	    "           [--owner INSTALLATION:APP_ID] ...\n"
-	    "           [--deliveries FILE] [--page-size N]\n");
+	    "           [--owner INSTALLATION:APP_ID] ... "
+	    "[--html-404 INSTALLATION] ...\n"
+	    "           [--app-status STATUS] [--deliveries FILE] "
+	    "[--page-size N]\n");
 	exit(2);
 }
 
@@ -815,6 +872,7 @@ main(int argc, char *argv[])
 
 	fake.logfd = STDOUT_FILENO;
 	fake.page_size = 100;
+	fake.app_status = 200;
 	for (int i = 1; i < argc; i++) {
 		const char *opt = argv[i],
 		           *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -841,6 +899,15 @@ main(int argc, char *argv[])
 			fake.deliveries = val;
 		} else if (strcmp(opt, "--page-size") == 0) {
 			if (parse_int64(val, 1, 100, &fake.page_size) == -1)
+				usage();
+		} else if (strcmp(opt, "--html-404") == 0) {
+			if (fake.nhtml == MAX_RULES ||
+			    parse_int64(val, 1, INT64_MAX, &v) == -1)
+				usage();
+			fake.html[fake.nhtml].installation_id = v;
+			fake.html[fake.nhtml++].value = 1;
+		} else if (strcmp(opt, "--app-status") == 0) {
+			if (parse_int64(val, 200, 599, &fake.app_status) == -1)
 				usage();
 		} else if (strcmp(opt, "--app") == 0) {
 			if (app_add(val) == -1)

@@ -28,8 +28,8 @@ setup(void **state)
 	memset(&a, 0, sizeof(a));
 	if ((k = EVP_RSA_gen(2048)) == NULL)
 		return -1;
-	a.v[APPS_ORG].app = github_app_new(101, k);
-	a.v[APPS_USER].app = github_app_new(202, k);
+	a.v[APPS_ORG].app = jwt_app_new(101, k);
+	a.v[APPS_USER].app = jwt_app_new(202, k);
 	EVP_PKEY_free(k);
 	if (a.v[APPS_ORG].app == NULL || a.v[APPS_USER].app == NULL)
 		return -1;
@@ -48,7 +48,7 @@ static void
 apps_for_entity_picks_the_variant(void **state)
 {
 	struct apps *a = *state;
-	struct github_app *user;
+	struct jwt_app *user;
 
 	assert_ptr_equal(apps_for_entity(a, "Organization"), &a->v[APPS_ORG]);
 	assert_ptr_equal(apps_for_entity(a, "User"), &a->v[APPS_USER]);
@@ -114,7 +114,7 @@ apps_load_reads_only_configured_keys(void **state)
 	cfg.app_user.key_file = path;
 	assert_int_equal(apps_load(&a, &cfg), 0);
 	assert_null(a.v[APPS_ORG].app);
-	assert_int_equal(github_app_id(a.v[APPS_USER].app), 202);
+	assert_int_equal(jwt_app_id(a.v[APPS_USER].app), 202);
 	apps_release(&a);
 	assert_null(a.v[APPS_USER].app);
 	apps_release(NULL);

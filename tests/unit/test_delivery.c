@@ -137,7 +137,8 @@ delivery_every_fixture(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct fixture_case *c = &cases[i];
-		struct delivery_headers h = { c->header, "guid", NULL, NULL };
+		struct delivery_headers h = { c->header, "guid", NULL, NULL,
+			NULL };
 		struct delivery d;
 		size_t len;
 		char *body = read_fixture(c->file, &len);
@@ -165,7 +166,7 @@ static void
 delivery_repository_hook_target_is_not_an_app(void **state)
 {
 	struct delivery_headers h = { "installation", NULL, "79929171",
-		"repository" };
+		"repository", NULL };
 	struct delivery d;
 	size_t len;
 	char *body = read_fixture("installation.created", &len);
@@ -182,7 +183,7 @@ static void
 parse_tree(cJSON *root, const char *header, const struct config *cfg,
     struct delivery *d)
 {
-	struct delivery_headers h = { header, NULL, NULL, NULL };
+	struct delivery_headers h = { header, NULL, NULL, NULL, NULL };
 	char *text = cJSON_PrintUnformatted(root);
 
 	assert_non_null(text);
@@ -274,7 +275,7 @@ delivery_runner_labels(void **state)
 	size_t len;
 	char *body;
 	struct delivery d;
-	struct delivery_headers h = { "workflow_job", NULL, NULL, NULL };
+	struct delivery_headers h = { "workflow_job", NULL, NULL, NULL, NULL };
 
 	(void)state;
 	memset(&cfg, 0, sizeof(cfg));
@@ -334,7 +335,8 @@ delivery_invalid_bodies(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		struct delivery_headers h = { v[i].header, NULL, NULL, NULL };
+		struct delivery_headers h = { v[i].header, NULL, NULL, NULL,
+			NULL };
 		struct delivery d;
 
 		assert_int_equal(delivery_parse(&no_labels, &h, v[i].body,
@@ -352,7 +354,7 @@ delivery_invalid_bodies(void **state)
 static void
 delivery_deep_nesting_refused(void **state)
 {
-	struct delivery_headers h = { "ping", NULL, NULL, NULL };
+	struct delivery_headers h = { "ping", NULL, NULL, NULL, NULL };
 	struct delivery d;
 	struct buf b;
 
@@ -408,7 +410,8 @@ delivery_lone_surrogate_keeps_semantic_row(void **state)
 		{ "\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80", false },
 		{ "\"\\\\ud800\"", "\\ud800", false },
 	};
-	struct delivery_headers h = { "installation", "guid", NULL, NULL };
+	struct delivery_headers h = { "installation", "guid", NULL, NULL,
+		NULL };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -435,7 +438,8 @@ delivery_lone_surrogate_keeps_semantic_row(void **state)
 static void
 delivery_ill_formed_utf8_made_text_safe(void **state)
 {
-	struct delivery_headers h = { "installation", "guid", NULL, NULL };
+	struct delivery_headers h = { "installation", "guid", NULL, NULL,
+		NULL };
 	struct delivery d;
 	size_t len;
 	char *body = fixture_edit("installation.created", "\"Codertocat\"",
@@ -455,7 +459,8 @@ delivery_ill_formed_utf8_made_text_safe(void **state)
 static void
 delivery_duplicate_members_last_wins(void **state)
 {
-	struct delivery_headers h = { "installation", "guid", NULL, NULL };
+	struct delivery_headers h = { "installation", "guid", NULL, NULL,
+		NULL };
 	struct delivery d;
 	size_t len;
 	char *body = fixture_edit("installation.created", "\"installation\":",
@@ -488,7 +493,8 @@ delivery_suspicious_fields_invalid(void **state)
 		{ "\"action\": \"created\"",
 		    "\"action\": \"created' OR 1=1 --\"" },
 	};
-	struct delivery_headers h = { "installation", "guid", NULL, NULL };
+	struct delivery_headers h = { "installation", "guid", NULL, NULL,
+		NULL };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {

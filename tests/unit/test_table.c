@@ -397,6 +397,53 @@ table_payload_is_capped(void **state)
 	cJSON_Delete(doc);
 }
 
+/*
+ * Issue 12, finding 10: every string from the server goes through the
+ * same cleaning, as_of in the STATE title included, coloured or not.
+ */
+static void
+table_server_strings_are_cleaned(void **state)
+{
+	static const char doc[] =
+	    "{\"entity_id\":7,\"events\":[],\"state\":{\"installed\":true,"
+	    "\"as_of\":\"\\u001b]0;pwned\\u0007\\u001b[2J\\u009b31m\","
+	    "\"entity_name\":\"\\u001b[5mx\",\"repositories\":[\"a\\u0007\"],"
+	    "\"last_auth_failure\":{\"event\":\"\\u001b[8m\",\"repo\":"
+	    "\"r\\u001b\"}},\"diagnosis\":[{\"cause\":\"\\u001bc\","
+	    "\"summary\":\"s\\u001b[0m\",\"evidence\":[1]}]}";
+	static const char payload[] =
+	    "{\"id\":1,\"event\":\"\\u001b[1m\",\"received_at\":"
+	    "\"\\u001b[3J\",\"payload\":{\"k\\u001b\":\"v\\u009b\"}}";
+	cJSON *p;
+	struct buf out;
+
+	(void)state;
+	for (unsigned flags = 0; flags <= TABLE_COLOR; flags += TABLE_COLOR) {
+		render(doc, flags, &out);
+		assert_non_null(
+		    strstr(out.buf, "STATE as of ?]0;pwned??[2J?31m"));
+		/* Only our own colour codes may carry ESC. */
+		for (const char *e = strchr(out.buf, '\033'); e != NULL;
+		     e = strchr(e + 1, '\033'))
+			if (strncmp(e, "\033[1m", 4) != 0 &&
+			    strncmp(e, "\033[0m", 4) != 0 &&
+			    strncmp(e, "\033[31m", 5) != 0 &&
+			    strncmp(e, "\033[32m", 5) != 0)
+				fail_msg("server escape in: %s", e);
+		assert_null(strchr(out.buf, '\a'));
+		assert_null(strstr(out.buf, "\xc2\x9b"));
+		buf_release(&out);
+	}
+	p = json_parse(payload, strlen(payload));
+	assert_non_null(p);
+	buf_init(&out);
+	assert_int_equal(table_render_payload(&out, p, 0), 0);
+	assert_null(strchr(out.buf, '\033'));
+	assert_null(strstr(out.buf, "\xc2\x9b"));
+	buf_release(&out);
+	cJSON_Delete(p);
+}
+
 int
 main(void)
 {
@@ -410,6 +457,7 @@ main(void)
 		cmocka_unit_test(table_empty_and_mistyped),
 		cmocka_unit_test(table_payload_lines),
 		cmocka_unit_test(table_payload_is_capped),
+		cmocka_unit_test(table_server_strings_are_cleaned),
 	};
 
 	return cmocka_run_group_tests_name("table", tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/trace: times, query parameters, the JSON writer. */
+/* Unit tests of lib/trace: times, query parameters, the JSON documents. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,50 +14,6 @@
 
 /* 2026-11-24T10:00:00Z */
 #define NOW ((time_t)1795514400)
-
-static void
-trace_times(void **state)
-{
-	static const struct {
-		const char *in, *out;
-	} v[] = {
-		{ "2026-11-24T10:00:00Z", "2026-11-24T10:00:00.000000Z" },
-		{ "2026-11-24t10:00:00.5z", "2026-11-24T10:00:00.500000Z" },
-		{ "2026-11-24T10:00:00.1234567Z", "2026-11-24T10:00:00.123456Z" },
-		{ "2026-11-24T12:30:00+02:30", "2026-11-24T10:00:00.000000Z" },
-		{ "2026-11-24T12:30:00 02:30", "2026-11-24T10:00:00.000000Z" },
-		{ "2026-11-24T08:00:00-02:00", "2026-11-24T10:00:00.000000Z" },
-		{ "2026-11-24", "2026-11-24T00:00:00.000000Z" },
-		{ "2024-02-29T00:00:00Z", "2024-02-29T00:00:00.000000Z" },
-		{ "30s", "2026-11-24T09:59:30.000000Z" },
-		{ "30m", "2026-11-24T09:30:00.000000Z" },
-		{ "1h", "2026-11-24T09:00:00.000000Z" },
-		{ "7d", "2026-11-17T10:00:00.000000Z" },
-		{ "2w", "2026-11-10T10:00:00.000000Z" },
-		{ "0001-01-01", "0001-01-01T00:00:00.000000Z" },
-		{ "9999-12-31T23:59:59Z", "9999-12-31T23:59:59.000000Z" },
-	};
-	static const char *const bad[] = { "", "yesterday", "2026-13-01",
-		"2026-11-24T25:00:00Z", "2026-11-24T10:00:00",
-		"2026-11-24T10:00Z", "2026-11-24T10:00:00.Z", "-1h", "h", "1y",
-		"2026-11-24T10:00:00Zx", "' OR 1=1 --", "0000-01-01",
-		"2026-02-29", "2026-04-31", "0001-01-01T00:00:00+00:01",
-		"9999-12-31T23:59:59-00:01", "100000000w", "1%27" };
-	char out[40];
-
-	(void)state;
-	assert_int_equal(NOW % 86400, 36000);
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		assert_int_equal(trace_time_parse(v[i].in, NOW, out,
-				     sizeof(out)),
-		    0);
-		assert_string_equal(out, v[i].out);
-	}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(trace_time_parse(bad[i], NOW, out,
-				     sizeof(out)),
-		    -1);
-}
 
 static void
 trace_params_defaults_and_values(void **state)
@@ -153,14 +109,119 @@ trace_list_json_shape(void **state)
 	buf_release(&out);
 }
 
+/*
+ * The exact bytes of a list document: the routes' JSON is compared byte
+ * for byte by clients (instlog-trace --json), so the writer must not
+ * change a byte of it.
+ */
+static void
+trace_list_json_bytes(void **state)
+{
+	static char repo[] = "carol/app", name[] = "carol", at[] = "2026-1";
+	static char *repos[] = { repo };
+	static char summary[] = "the app was \"uninstalled\"";
+	struct trace_event ev;
+	struct trace_page page;
+	struct events_state st;
+	struct events_diagnosis dg;
+	struct buf out;
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	ev.id = 5;
+	ev.received_at = "2026-11-24T10:00:00.000000Z";
+	ev.source = "webhook";
+	ev.event = "workflow_job.queued";
+	ev.outcome = "job_stored";
+	ev.app_id = 29310;
+	ev.entity_id = 21;
+	ev.entity_name = "carol";
+	ev.job_id = 7;
+	ev.request_id = "0f2a";
+	ev.operation_id = 12;
+	ev.redelivered_by = 13;
+	page.events = &ev;
+	page.nevents = 1;
+	page.next_cursor = 5;
+	events_state_init(&st);
+	events_diagnosis_init(&dg);
+	st.installed = true;
+	st.repos = repos;
+	st.nrepos = 1;
+	st.last_auth_failure.present = true;
+	st.last_auth_failure.is_404 = true;
+	st.last_auth_failure.id = 9;
+	st.last_auth_failure.at = at;
+	st.last_auth_failure.http_status = 404;
+	st.last_auth_failure.entity_name = name;
+	dg.nfindings = 1;
+	dg.findings[0].cause = EVENTS_CAUSE_UNINSTALLED;
+	dg.findings[0].summary = summary;
+	dg.findings[0].evidence[0] = 3;
+	dg.findings[0].evidence[1] = 9;
+	dg.findings[0].nevidence = 2;
+	buf_init(&out);
+	assert_int_equal(trace_write_list(&out, 21, &page, &st, &dg,
+	                     "2026-11-24T10:00:00.000000Z"),
+	    0);
+	assert_string_equal(out.buf,
+	    "{\"entity_id\":21,\"entity_name\":\"carol\",\"events\":[{\"id\":5,"
+	    "\"received_at\":\"2026-11-24T10:00:00.000000Z\",\"source\":"
+	    "\"webhook\",\"event\":\"workflow_job.queued\",\"outcome\":"
+	    "\"job_stored\",\"delivery_id\":null,\"app_id\":29310,"
+	    "\"installation_id\":null,\"entity_type\":null,\"entity_id\":21,"
+	    "\"entity_name\":\"carol\",\"actor\":null,\"request_id\":\"0f2a\","
+	    "\"operation_id\":12,\"redelivered_by\":13,\"job_id\":7,"
+	    "\"repo_full_name\":null}],\"next_cursor\":\"5\",\"state\":{"
+	    "\"installed\":true,\"suspended\":false,\"installation_id\":null,"
+	    "\"app_id\":null,\"repository_selection\":null,\"repositories\":"
+	    "[\"carol/app\"],\"entity_name\":null,\"previous_names\":[],"
+	    "\"as_of\":\"2026-11-24T10:00:00.000000Z\",\"last_auth_failure\":{"
+	    "\"event_id\":9,\"at\":\"2026-1\",\"event\":\"auth_attempt.404\","
+	    "\"app_id\":null,\"installation_id\":null,\"http_status\":404,"
+	    "\"repo\":null,\"entity_name\":\"carol\"}},\"diagnosis\":[{"
+	    "\"cause\":\"uninstalled\",\"summary\":\"the app was "
+	    "\\\"uninstalled\\\"\",\"evidence\":[3,9]}]}\n");
+	buf_release(&out);
+}
+
+static void
+trace_payload_json_bytes(void **state)
+{
+	struct trace_payload p;
+	struct buf out;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.id = 7;
+	p.event = "installation.created";
+	p.received_at = "2026-11-24T10:00:00.000000Z";
+	p.payload = "{\"a\": [1, \"\\u0000\"]}";
+	buf_init(&out);
+	assert_int_equal(trace_write_payload(&out, &p), 0);
+	assert_string_equal(out.buf,
+	    "{\"id\":7,\"event\":\"installation.created\",\"received_at\":"
+	    "\"2026-11-24T10:00:00.000000Z\",\"payload\":{\"a\": [1, "
+	    "\"\\u0000\"]}}\n");
+	buf_reset(&out);
+	p.raw_body_base64 = "e30=";
+	assert_int_equal(trace_write_payload(&out, &p), 0);
+	assert_string_equal(out.buf + out.len - 29,
+	    "]},\"raw_body_base64\":\"e30=\"}\n");
+	buf_release(&out);
+	trace_payload_release(&p);
+	trace_payload_release(NULL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(trace_times),
 		cmocka_unit_test(trace_params_defaults_and_values),
 		cmocka_unit_test(trace_params_errors_name_the_parameter),
 		cmocka_unit_test(trace_list_json_shape),
+		cmocka_unit_test(trace_list_json_bytes),
+		cmocka_unit_test(trace_payload_json_bytes),
 	};
 
 	return cmocka_run_group_tests_name("trace", tests, NULL, NULL);

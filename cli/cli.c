@@ -10,7 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "config.h"
-#include "fetch.h"
+#include "httpc.h"
 #include "json.h"
 #include "log.h"
 #include "table.h"
@@ -20,6 +20,8 @@
 #define CLI_MAX_LIST    (64u * 1024 * 1024)
 #define CLI_MAX_PAYLOAD (64u * 1024 * 1024)
 #define CLI_MAX_GITHUB  (1024u * 1024)
+/* Milliseconds allowed for one request. */
+#define CLI_TIMEOUT_MS 30000
 /* How much of a server's error message an error line quotes. */
 #define CLI_MAX_QUOTE 200
 
@@ -28,6 +30,10 @@ enum cli_opt {
 	CLI_OPT_ENTITY_ID,
 	CLI_OPT_ENTITY_NAME,
 	CLI_OPT_JOB_ID,
+	CLI_OPT_OPERATIONS,
+	CLI_OPT_OPERATION,
+	CLI_OPT_STATUS,
+	CLI_OPT_TYPE,
 	CLI_OPT_JSON,
 	CLI_OPT_AT,
 	CLI_OPT_SINCE,
@@ -50,6 +56,10 @@ static const struct {
 	[CLI_OPT_ENTITY_ID] = { "entity-id", true },
 	[CLI_OPT_ENTITY_NAME] = { "entity-name", true },
 	[CLI_OPT_JOB_ID] = { "job-id", true },
+	[CLI_OPT_OPERATIONS] = { "operations", false },
+	[CLI_OPT_OPERATION] = { "operation", true },
+	[CLI_OPT_STATUS] = { "status", true },
+	[CLI_OPT_TYPE] = { "type", true },
 	[CLI_OPT_JSON] = { "json", false },
 	[CLI_OPT_AT] = { "at", true },
 	[CLI_OPT_SINCE] = { "since", true },
@@ -99,6 +109,7 @@ cli_opt_apply(struct cli_options *o, enum cli_opt opt, const char *v, char *err,
 	case CLI_OPT_INSTALLATION_ID:
 	case CLI_OPT_ENTITY_ID:
 	case CLI_OPT_JOB_ID:
+	case CLI_OPT_OPERATION:
 		if (parse_int64(v, 1, INT64_MAX, &o->id) == -1) {
 			(void)snprintf(err, errlen,
 			    "--%s: not a positive integer: '%.40s'", name, v);
@@ -107,7 +118,17 @@ cli_opt_apply(struct cli_options *o, enum cli_opt opt, const char *v, char *err,
 		o->selector = opt == CLI_OPT_INSTALLATION_ID
 		    ? CLI_SELECTOR_INSTALLATION
 		    : opt == CLI_OPT_ENTITY_ID ? CLI_SELECTOR_ENTITY
-		                               : CLI_SELECTOR_JOB;
+		    : opt == CLI_OPT_JOB_ID    ? CLI_SELECTOR_JOB
+		                               : CLI_SELECTOR_OPERATION;
+		break;
+	case CLI_OPT_OPERATIONS:
+		o->selector = CLI_SELECTOR_OPERATIONS;
+		break;
+	case CLI_OPT_STATUS:
+		o->status = v;
+		break;
+	case CLI_OPT_TYPE:
+		o->type = v;
 		break;
 	case CLI_OPT_ENTITY_NAME:
 		if (!cli_is_valid_login(v)) {
@@ -160,6 +181,46 @@ cli_opt_apply(struct cli_options *o, enum cli_opt opt, const char *v, char *err,
 	return 0;
 }
 
+/*
+ * Refuse the options that do not go with the selector: the operations
+ * filters without --operations, the trace options with the operations.
+ * Returns 0, or -1 with a message in 'err'.
+ */
+static int
+cli_check_applies(const struct cli_options *o, const bool *seen, char *err,
+    size_t errlen)
+{
+	static const enum cli_opt ops_only[] = { CLI_OPT_STATUS,
+		CLI_OPT_TYPE };
+	static const enum cli_opt trace_only[] = { CLI_OPT_AT, CLI_OPT_EVENT,
+		CLI_OPT_DEDUPE, CLI_OPT_ALL, CLI_OPT_VERBOSE };
+	bool ops = o->selector == CLI_SELECTOR_OPERATIONS ||
+	    o->selector == CLI_SELECTOR_OPERATION;
+
+	for (size_t i = 0; i < sizeof(ops_only) / sizeof(ops_only[0]); i++)
+		if (seen[ops_only[i]] &&
+		    o->selector != CLI_SELECTOR_OPERATIONS) {
+			(void)snprintf(err, errlen, "--%s goes with "
+			    "--operations only", cli_opts[ops_only[i]].name);
+			return -1;
+		}
+	for (size_t i = 0; i < sizeof(trace_only) / sizeof(trace_only[0]);
+	     i++)
+		if (seen[trace_only[i]] && ops) {
+			(void)snprintf(err, errlen, "--%s does not apply to "
+			    "operations", cli_opts[trace_only[i]].name);
+			return -1;
+		}
+	if (o->selector == CLI_SELECTOR_OPERATION &&
+	    (seen[CLI_OPT_SINCE] || seen[CLI_OPT_UNTIL] ||
+	        seen[CLI_OPT_LIMIT])) {
+		(void)snprintf(err, errlen, "--since, --until and --limit go "
+		    "with --operations, not --operation");
+		return -1;
+	}
+	return 0;
+}
+
 int
 cli_parse(int argc, char *const argv[], struct cli_options *o, char *err,
     size_t errlen)
@@ -207,7 +268,7 @@ cli_parse(int argc, char *const argv[], struct cli_options *o, char *err,
 			    cli_opts[opt].name);
 			return -1;
 		}
-		if (opt <= CLI_OPT_JOB_ID)
+		if (opt <= CLI_OPT_OPERATION)
 			nselectors++;
 		if (cli_opt_apply(o, opt, v, err, errlen) == -1)
 			return -1;
@@ -215,11 +276,11 @@ cli_parse(int argc, char *const argv[], struct cli_options *o, char *err,
 	if (nselectors != 1) {
 		(void)snprintf(err, errlen,
 		    "give %s one of --installation-id, --entity-id, "
-		    "--entity-name, --job-id",
+		    "--entity-name, --job-id, --operations, --operation",
 		    nselectors == 0 ? "exactly" : "only");
 		return -1;
 	}
-	return 0;
+	return cli_check_applies(o, seen, err, errlen);
 }
 
 bool
@@ -239,93 +300,6 @@ cli_is_valid_login(const char *s)
 			return false;
 	}
 	return true;
-}
-
-/* Return true when 'host' (n bytes, brackets kept) is a loopback host. */
-static bool
-cli_is_loopback(const char *host, size_t n)
-{
-	if ((n == 9 && strncasecmp(host, "localhost", 9) == 0) ||
-	    (n == 5 && strncmp(host, "[::1]", 5) == 0))
-		return true;
-	if (n < 4 || strncmp(host, "127.", 4) != 0)
-		return false;
-	for (size_t i = 4; i < n; i++)
-		if (!(host[i] == '.' || (host[i] >= '0' && host[i] <= '9')))
-			return false;
-	return true;
-}
-
-int
-cli_url_check(const char *url, char *err, size_t errlen)
-{
-	const char *rest, *host, *host_end, *end;
-	bool tls;
-	int64_t port;
-	char digits[8];
-
-	for (const char *p = url; *p != '\0'; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
-			(void)snprintf(err, errlen,
-			    "spaces, control or non-ASCII characters in the URL");
-			return -1;
-		}
-	if (strncasecmp(url, "https://", 8) == 0) {
-		tls = true;
-		rest = url + 8;
-	} else if (strncasecmp(url, "http://", 7) == 0) {
-		tls = false;
-		rest = url + 7;
-	} else {
-		(void)snprintf(err, errlen, "not an http(s) URL: '%.80s'", url);
-		return -1;
-	}
-	if (strpbrk(url, "?#") != NULL) {
-		(void)snprintf(err, errlen,
-		    "no query or fragment allowed: '%.80s'", url);
-		return -1;
-	}
-	end = rest + strcspn(rest, "/");
-	if (memchr(rest, '@', (size_t)(end - rest)) != NULL) {
-		(void)snprintf(err, errlen, "no user info allowed in the URL");
-		return -1;
-	}
-	host = rest;
-	if (*host == '[') {
-		const char *rb = memchr(host, ']', (size_t)(end - host));
-
-		host_end = rb == NULL ? host : rb + 1;
-	} else
-		host_end = host + strcspn(host, ":/");
-	if (host_end == host) {
-		(void)snprintf(err, errlen, "no host in the URL: '%.80s'", url);
-		return -1;
-	}
-	if (*host_end == ':') {
-		size_t n = (size_t)(end - host_end - 1);
-
-		if (n == 0 || n >= sizeof(digits)) {
-			(void)snprintf(err, errlen, "bad port in '%.80s'", url);
-			return -1;
-		}
-		memcpy(digits, host_end + 1, n);
-		digits[n] = '\0';
-		if (parse_int64(digits, 1, 65535, &port) == -1) {
-			(void)snprintf(err, errlen, "bad port in '%.80s'", url);
-			return -1;
-		}
-	} else if (host_end != end) {
-		(void)snprintf(err, errlen, "bad host in '%.80s'", url);
-		return -1;
-	}
-	if (!tls && !cli_is_loopback(host, (size_t)(host_end - host))) {
-		(void)snprintf(err, errlen,
-		    "plain http is only allowed to a loopback host, so that "
-		    "the token stays off the network; use https: '%.80s'",
-		    url);
-		return -1;
-	}
-	return 0;
 }
 
 int
@@ -415,6 +389,29 @@ cli_trace_url(struct buf *b, const char *base, const struct cli_options *o,
 }
 
 int
+cli_ops_url(struct buf *b, const char *base, const struct cli_options *o)
+{
+	bool first = true;
+	char n[24];
+
+	buf_reset(b);
+	if (cli_put_base(b, base) == -1)
+		return -1;
+	if (o->selector == CLI_SELECTOR_OPERATION)
+		return buf_printf(b, "/operations/%lld", (long long)o->id);
+	if (buf_puts(b, "/operations") == -1)
+		return -1;
+	(void)snprintf(n, sizeof(n), "%lld", (long long)o->limit);
+	if (cli_put_param(b, &first, "status", o->status) == -1 ||
+	    cli_put_param(b, &first, "type", o->type) == -1 ||
+	    cli_put_param(b, &first, "since", o->since) == -1 ||
+	    cli_put_param(b, &first, "until", o->until) == -1 ||
+	    cli_put_param(b, &first, "limit", o->limit > 0 ? n : NULL) == -1)
+		return -1;
+	return 0;
+}
+
+int
 cli_payload_url(struct buf *b, const char *base, int64_t id)
 {
 	if (cli_put_base(b, base) == -1)
@@ -454,11 +451,11 @@ struct cli_ctx {
 	const struct cli_options *o;
 	const char *base;
 	const char *api;
-	struct fetch fetch;
+	struct httpc http;
 	struct buf auth;    /* "Authorization: Bearer <trace token>", wiped */
 	struct buf gh_auth; /* the same for GITHUB_TOKEN, or empty */
 	struct buf url;
-	struct fetch_reply reply;
+	struct httpc_request reply; /* the last request and its reply */
 };
 
 /*
@@ -467,9 +464,9 @@ struct cli_ctx {
  * when there is none.
  */
 static void
-cli_quote(const struct fetch_reply *r, const char *key, struct buf *q)
+cli_quote(const struct httpc_request *r, const char *key, struct buf *q)
 {
-	cJSON *doc = json_parse(r->body.buf, r->body.len);
+	cJSON *doc = json_parse(r->reply.buf, r->reply.len);
 	const char *msg = json_string(doc, key);
 
 	buf_reset(q);
@@ -489,22 +486,28 @@ cli_quote(const struct fetch_reply *r, const char *key, struct buf *q)
 static enum cli_status
 cli_get(struct cli_ctx *ctx, const char *const *headers, size_t n, size_t max)
 {
-	char err[320];
+	struct httpc_request *r = &ctx->reply;
 
-	switch (fetch_get(&ctx->fetch, ctx->url.buf, headers, n, max,
-	    &ctx->reply, err, sizeof(err))) {
-	case FETCH_OK:
+	httpc_request_release(r);
+	memset(r, 0, sizeof(*r));
+	r->url = ctx->url.buf;
+	r->headers = headers;
+	r->nheaders = n;
+	r->max = max;
+	(void)httpc_run(&ctx->http, r, 1, 1);
+	switch (r->result) {
+	case HTTPC_OK:
 		return CLI_OK;
-	case FETCH_NETWORK:
-		log_warnx("cannot reach %s: %s", ctx->url.buf, err);
+	case HTTPC_NETWORK:
+		log_warnx("cannot reach %s: %s", ctx->url.buf, r->error);
 		return CLI_NETWORK;
-	case FETCH_TOO_LARGE:
-		log_warnx("%s: %s", ctx->url.buf, err);
+	case HTTPC_TOO_LARGE:
+		log_warnx("%s: %s", ctx->url.buf, r->error);
 		return CLI_SERVER;
-	case FETCH_ERROR:
+	case HTTPC_ERROR:
 		break;
 	}
-	log_warnx("%s: %s", ctx->url.buf, err);
+	log_warnx("%s: %s", ctx->url.buf, r->error);
 	return CLI_FAILURE;
 }
 
@@ -591,7 +594,7 @@ cli_resolve(struct cli_ctx *ctx, int64_t *id)
 			st = CLI_SERVER;
 			goto out;
 		}
-		doc = json_parse(ctx->reply.body.buf, ctx->reply.body.len);
+		doc = json_parse(ctx->reply.reply.buf, ctx->reply.reply.len);
 		if (json_int64(doc, "id", 1, INT64_MAX, id) != 0) {
 			log_warnx("github: %s: no account id in the reply",
 			    ctx->url.buf);
@@ -629,12 +632,72 @@ cli_what(const struct cli_options *o, int64_t entity_id, char *dst, size_t size)
 	}
 }
 
+void
+cli_cursors_init(struct cli_cursors *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+void
+cli_cursors_release(struct cli_cursors *c)
+{
+	if (c == NULL)
+		return;
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Slot of 'v' in the open-addressing table 't' of 'cap' (a power of 2). */
+static size_t
+cli_cursor_slot(const int64_t *t, size_t cap, int64_t v)
+{
+	size_t i = (size_t)((uint64_t)v * 0x9e3779b97f4a7c15ULL) & (cap - 1);
+
+	while (t[i] != 0 && t[i] != v)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+int
+cli_cursors_add(struct cli_cursors *c, int64_t v)
+{
+	int64_t *t;
+	size_t cap;
+
+	if (v <= 0)
+		return -1;
+	if (c->n == CLI_MAX_PAGES)
+		return 1;
+	/* Keep the table at most half full. */
+	if (2 * (c->n + 1) > c->cap) {
+		cap = c->cap == 0 ? 64 : c->cap * 2;
+		if ((t = calloc(cap, sizeof(*t))) == NULL)
+			return -1;
+		for (size_t i = 0; i < c->cap; i++)
+			if (c->v[i] != 0)
+				t[cli_cursor_slot(t, cap, c->v[i])] = c->v[i];
+		free(c->v);
+		c->v = t;
+		c->cap = cap;
+	}
+	t = &c->v[cli_cursor_slot(c->v, c->cap, v)];
+	if (*t == v)
+		return 1;
+	*t = v;
+	c->n++;
+	return 0;
+}
+
 /*
- * Read the next_cursor of page 'doc' into 'cursor' ("" for none),
- * checking that it moves past *last.  Returns 0 or -1 (bad cursor).
+ * Read the next_cursor of page 'doc' into 'cursor' ("" for none).  Ids
+ * do not grow with received_at (a replayed row keeps its arrival time but
+ * gets a new id), so a cursor may be lower than the one before: only one
+ * already followed, which would loop, is refused.  Returns 0, or -1 (a
+ * bad or repeated cursor, or too many pages).
  */
 static int
-cli_next_cursor(const cJSON *doc, int64_t *last, char *cursor, size_t size)
+cli_next_cursor(const cJSON *doc, struct cli_cursors *seen, char *cursor,
+    size_t size)
 {
 	const cJSON *c = json_dig(doc, "next_cursor");
 	int64_t v;
@@ -647,9 +710,8 @@ cli_next_cursor(const cJSON *doc, int64_t *last, char *cursor, size_t size)
 			return -1;
 	} else if (json_int64(doc, "next_cursor", 1, INT64_MAX, &v) != 0)
 		return -1;
-	if (v <= *last)
+	if (cli_cursors_add(seen, v) != 0)
 		return -1;
-	*last = v;
 	(void)snprintf(cursor, size, "%lld", (long long)v);
 	return 0;
 }
@@ -665,10 +727,11 @@ cli_timeline(struct cli_ctx *ctx, int64_t entity_id, cJSON **doc)
 {
 	char what[96], cursor[24] = "";
 	cJSON *page = NULL, *acc = NULL, *events, *it;
-	int64_t last = 0;
+	struct cli_cursors seen;
 	enum cli_status st = CLI_FAILURE;
 
 	*doc = NULL;
+	cli_cursors_init(&seen);
 	cli_what(ctx->o, entity_id, what, sizeof(what));
 	if (ctx->o->all && (acc = cJSON_CreateArray()) == NULL)
 		goto out;
@@ -681,7 +744,7 @@ cli_timeline(struct cli_ctx *ctx, int64_t entity_id, cJSON **doc)
 		if ((st = cli_get_instlog(ctx, what, CLI_MAX_LIST)) != CLI_OK)
 			goto out;
 		cJSON_Delete(page);
-		page = json_parse(ctx->reply.body.buf, ctx->reply.body.len);
+		page = json_parse(ctx->reply.reply.buf, ctx->reply.reply.len);
 		events = cJSON_GetObjectItemCaseSensitive(page, "events");
 		if (!cJSON_IsArray(events)) {
 			log_warnx("%s: not a trace document", ctx->url.buf);
@@ -692,9 +755,11 @@ cli_timeline(struct cli_ctx *ctx, int64_t entity_id, cJSON **doc)
 			break;
 		while ((it = cJSON_DetachItemFromArray(events, 0)) != NULL)
 			cJSON_AddItemToArray(acc, it);
-		if (cli_next_cursor(page, &last, cursor, sizeof(cursor)) ==
+		if (cli_next_cursor(page, &seen, cursor, sizeof(cursor)) ==
 		    -1) {
-			log_warnx("%s: bad next_cursor", ctx->url.buf);
+			log_warnx("%s: bad next_cursor, or one already "
+			          "followed",
+			    ctx->url.buf);
 			st = CLI_SERVER;
 			goto out;
 		}
@@ -712,6 +777,7 @@ cli_timeline(struct cli_ctx *ctx, int64_t entity_id, cJSON **doc)
 	page = NULL;
 	st = CLI_OK;
 out:
+	cli_cursors_release(&seen);
 	cJSON_Delete(page);
 	cJSON_Delete(acc);
 	return st;
@@ -762,15 +828,15 @@ cli_payloads(struct cli_ctx *ctx, cJSON *doc, FILE *out, unsigned flags,
 		if ((st = cli_get_instlog(ctx, what, CLI_MAX_PAYLOAD)) !=
 		    CLI_OK)
 			return st;
-		p = json_parse(ctx->reply.body.buf, ctx->reply.body.len);
+		p = json_parse(ctx->reply.reply.buf, ctx->reply.reply.len);
 		if (!cJSON_IsObject(p)) {
 			cJSON_Delete(p);
 			log_warnx("%s: not a payload document", ctx->url.buf);
 			return CLI_SERVER;
 		}
 		if (ctx->o->json) {
-			(void)fwrite(ctx->reply.body.buf, 1,
-			    ctx->reply.body.len, out);
+			(void)fwrite(ctx->reply.reply.buf, 1,
+			    ctx->reply.reply.len, out);
 		} else {
 			cli_fill_auth_row(e, p);
 			if (table_render_payload(text, p, flags) == -1) {
@@ -781,6 +847,51 @@ cli_payloads(struct cli_ctx *ctx, cJSON *doc, FILE *out, unsigned flags,
 		cJSON_Delete(p);
 	}
 	return CLI_OK;
+}
+
+/*
+ * --operations and --operation N: fetch the list or the operation and
+ * write the server's JSON or the text rendering of it to 'out'.  Returns
+ * CLI_OK or the exit status, logged.
+ */
+static enum cli_status
+cli_operations(struct cli_ctx *ctx, FILE *out, unsigned flags)
+{
+	bool one = ctx->o->selector == CLI_SELECTOR_OPERATION;
+	char what[48];
+	struct buf text;
+	cJSON *doc = NULL;
+	enum cli_status st;
+
+	buf_init(&text);
+	if (one)
+		(void)snprintf(what, sizeof(what), "operation %lld",
+		    (long long)ctx->o->id);
+	else
+		(void)snprintf(what, sizeof(what), "operations");
+	if (cli_ops_url(&ctx->url, ctx->base, ctx->o) == -1) {
+		st = CLI_FAILURE;
+		goto out;
+	}
+	if ((st = cli_get_instlog(ctx, what, CLI_MAX_LIST)) != CLI_OK)
+		goto out;
+	if (ctx->o->json) {
+		(void)fwrite(ctx->reply.reply.buf, 1, ctx->reply.reply.len,
+		    out);
+		goto out;
+	}
+	doc = json_parse(ctx->reply.reply.buf, ctx->reply.reply.len);
+	if ((one ? table_render_operation(&text, doc, flags)
+	         : table_render_operations(&text, doc, flags)) == -1) {
+		log_warnx("%s: not an operations document", ctx->url.buf);
+		st = CLI_SERVER;
+		goto out;
+	}
+	(void)fwrite(text.buf, 1, text.len, out);
+out:
+	cJSON_Delete(doc);
+	buf_release(&text);
+	return st;
 }
 
 /*
@@ -845,7 +956,7 @@ cli_run(const struct cli_options *o, FILE *out, bool color)
 	struct cli_ctx ctx;
 	struct buf text, payloads;
 	cJSON *doc = NULL;
-	char *json = NULL;
+	struct json_writer w;
 	int64_t entity_id = o->id;
 	unsigned flags = color ? TABLE_COLOR : 0;
 	enum cli_status st = CLI_FAILURE;
@@ -858,11 +969,10 @@ cli_run(const struct cli_options *o, FILE *out, bool color)
 	buf_init(&ctx.url);
 	buf_init(&text);
 	buf_init(&payloads);
-	fetch_reply_init(&ctx.reply);
 
 	ctx.base =
 	    o->url != NULL ? o->url : cli_env("INSTLOG_URL", CLI_URL_DEFAULT);
-	if (cli_url_check(ctx.base, err, sizeof(err)) == -1) {
+	if (httpc_url_check(ctx.base, HTTPC_URL_BASE, err, sizeof(err)) == -1) {
 		log_warnx("%s: %s", o->url != NULL ? "--url" : "INSTLOG_URL",
 		    err);
 		st = CLI_USAGE;
@@ -871,13 +981,19 @@ cli_run(const struct cli_options *o, FILE *out, bool color)
 	if ((st = cli_bearer("TRACE_API_SECRET", true, &ctx.auth)) != CLI_OK)
 		goto out;
 	st = CLI_FAILURE;
-	if (fetch_init(&ctx.fetch) == -1) {
-		log_warnx("cannot initialise libcurl");
+	if (httpc_init(&ctx.http, "instlog-trace/1", CLI_TIMEOUT_MS) == -1)
 		goto out;
+	if (o->selector == CLI_SELECTOR_OPERATIONS ||
+	    o->selector == CLI_SELECTOR_OPERATION) {
+		if ((st = cli_operations(&ctx, out, flags)) != CLI_OK)
+			goto out;
+		st = CLI_FAILURE;
+		goto flush;
 	}
 	if (o->selector == CLI_SELECTOR_ENTITY_NAME) {
 		ctx.api = cli_env("GITHUB_API_URL", CLI_GITHUB_URL_DEFAULT);
-		if (cli_url_check(ctx.api, err, sizeof(err)) == -1) {
+		if (httpc_url_check(ctx.api, HTTPC_URL_BASE, err,
+		        sizeof(err)) == -1) {
 			log_warnx("GITHUB_API_URL: %s", err);
 			st = CLI_USAGE;
 			goto out;
@@ -891,11 +1007,13 @@ cli_run(const struct cli_options *o, FILE *out, bool color)
 		goto out;
 	st = CLI_FAILURE;
 	if (o->json && !o->all)
-		(void)fwrite(ctx.reply.body.buf, 1, ctx.reply.body.len, out);
+		(void)fwrite(ctx.reply.reply.buf, 1, ctx.reply.reply.len, out);
 	else if (o->json) {
-		if ((json = cJSON_PrintUnformatted(doc)) == NULL)
+		json_writer_init(&w, &text);
+		json_put_tree(&w, doc);
+		if (json_writer_finish(&w) == -1 || buf_puts(&text, "\n") == -1)
 			goto out;
-		(void)fprintf(out, "%s\n", json);
+		(void)fwrite(text.buf, 1, text.len, out);
 	}
 	if (o->verbose &&
 	    (st = cli_payloads(&ctx, doc, out, flags, &payloads)) != CLI_OK)
@@ -911,16 +1029,16 @@ cli_run(const struct cli_options *o, FILE *out, bool color)
 		if (payloads.len > 0)
 			(void)fwrite(payloads.buf, 1, payloads.len, out);
 	}
+flush:
 	if (fflush(out) == EOF || ferror(out)) {
 		log_warnx("cannot write the output");
 		goto out;
 	}
 	st = CLI_OK;
 out:
-	cJSON_free(json);
 	cJSON_Delete(doc);
-	fetch_reply_release(&ctx.reply);
-	fetch_release(&ctx.fetch);
+	httpc_request_release(&ctx.reply);
+	httpc_release(&ctx.http);
 	cli_wipe(&ctx.auth);
 	cli_wipe(&ctx.gh_auth);
 	buf_release(&ctx.url);

@@ -38,6 +38,8 @@ enum cli_selector {
 	CLI_SELECTOR_ENTITY,
 	CLI_SELECTOR_ENTITY_NAME,
 	CLI_SELECTOR_JOB,
+	CLI_SELECTOR_OPERATIONS, /* --operations: the list */
+	CLI_SELECTOR_OPERATION,	 /* --operation N: one, with its steps */
 };
 
 /*
@@ -53,6 +55,8 @@ struct cli_options {
 	const char *until;
 	const char *at;
 	const char *event;
+	const char *status; /* --operations filters, NULL when absent */
+	const char *type;
 	int64_t limit; /* 0: the server's default */
 	bool json;
 	bool dedupe;
@@ -65,7 +69,10 @@ struct cli_options {
  * Parse the 'argc' arguments of 'argv' (argv[0] is the program name) into
  * *o.  Options are long, "--name value" or "--name=value"; -h is --help.
  * --help stops parsing and succeeds.  Otherwise exactly one selector
- * (--installation-id, --entity-id, --entity-name, --job-id) is required;
+ * (--installation-id, --entity-id, --entity-name, --job-id, --operations,
+ * --operation) is required; --status and --type go with --operations
+ * only, and --at, --event, --dedupe, --all and --verbose with the trace
+ * selectors only;
  * ids are positive decimal integers, the login a valid GitHub login,
  * --limit 1..5000, and no option may be given twice.  Returns 0, or -1
  * with a one-line message in 'err'.  Pointers into argv are retained.
@@ -79,15 +86,6 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err,
  * in a row.
  */
 bool cli_is_valid_login(const char *s);
-
-/*
- * Check that 'url' is a base URL the client may use: http:// or https://,
- * a host, an optional port and path, no user info, query or fragment.
- * Plain http is accepted only for a loopback host (localhost, 127.x.x.x,
- * [::1]), so that no token crosses a network in clear.  Returns 0, or -1
- * with a message in 'err'.
- */
-int cli_url_check(const char *url, char *err, size_t errlen);
 
 /*
  * Append 's' to 'b' percent-encoded: every byte but the RFC 3986
@@ -107,6 +105,13 @@ int cli_url_encode(struct buf *b, const char *s);
 int cli_trace_url(struct buf *b, const char *base, const struct cli_options *o,
     int64_t entity_id, const char *cursor);
 
+/*
+ * Write into 'b' (emptied first) the URL of the operations route for 'o'
+ * under 'base': /operations/{id} for --operation, else /operations with
+ * status, type, since, until and limit of 'o', encoded.  Returns 0 or -1.
+ */
+int cli_ops_url(struct buf *b, const char *base, const struct cli_options *o);
+
 /* Write into 'b' (emptied first) base/trace/payload/{id}.  Returns 0/-1. */
 int cli_payload_url(struct buf *b, const char *base, int64_t id);
 
@@ -116,6 +121,33 @@ int cli_payload_url(struct buf *b, const char *base, int64_t id);
  */
 int cli_github_url(struct buf *b, const char *api, const char *kind,
     const char *login);
+
+/* --all follows at most this many pages. */
+#define CLI_MAX_PAGES 1000000
+
+/*
+ * The cursors --all has followed, so that a server that hands one out
+ * again (a loop) is caught.  Initialise with cli_cursors_init(), release
+ * with cli_cursors_release().
+ */
+struct cli_cursors {
+	int64_t *v; /* open addressing; 0 is a free slot */
+	size_t n;
+	size_t cap;
+};
+
+void cli_cursors_init(struct cli_cursors *c);
+
+/* Free what 'c' holds (NULL accepted). */
+void cli_cursors_release(struct cli_cursors *c);
+
+/*
+ * Add the positive cursor 'v' to 'c'.  Returns 0 when it is new, 1 when
+ * it was there already or CLI_MAX_PAGES are, -1 when 'v' is not positive
+ * or memory ran out.  Cursors need not grow: ids do not follow
+ * received_at.
+ */
+int cli_cursors_add(struct cli_cursors *c, int64_t v);
 
 /*
  * The exit status for an HTTP 'status' from instlog or GitHub: CLI_OK

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The life of one cron run, shared by the cron programs: set-up
+ * (configuration, app keys, GitHub client, database), the advisory lock,
+ * the summary line and the exit statuses.
+ */
+#include "cronrun.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_ops.h"
+#include "log.h"
+#include "str.h"
+
+int
+cronrun_init(struct cronrun *r, const char *name, unsigned need)
+{
+	char agent[64];
+
+	memset(r, 0, sizeof(*r));
+	r->name = name;
+	log_init(name);
+	(void)clock_gettime(CLOCK_MONOTONIC, &r->start);
+	(void)snprintf(agent, sizeof(agent), "instlog-%s", name);
+	/* "auth_check" is "instlog-auth-check" to GitHub and PostgreSQL. */
+	for (char *p = agent; *p != '\0'; p++)
+		if (*p == '_')
+			*p = '-';
+	if (config_load(&r->cfg,
+	        CONFIG_NEED_DB |
+	            ((need & CRONRUN_GITHUB) ? CONFIG_NEED_APPS : 0)) == -1)
+		return -1;
+	if ((need & CRONRUN_GITHUB) &&
+	    (apps_load(&r->apps, &r->cfg) == -1 ||
+	        (r->client = github_client_new(r->cfg.github_api_url, agent)) ==
+	            NULL))
+		return -1;
+	if ((r->db = db_new(r->cfg.database_url, agent)) == NULL) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int
+cronrun_env_size(const char *name, int64_t min, int64_t max, size_t dflt,
+    size_t *out)
+{
+	const char *v = getenv(name);
+	int64_t n;
+
+	*out = dflt;
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (parse_int64(v, min, max, &n) == -1) {
+		log_warnx("config: %s: not an integer in %" PRId64 "..%" PRId64
+		          ": '%s'",
+		    name, min, max, v);
+		return -1;
+	}
+	*out = (size_t)n;
+	return 0;
+}
+
+int
+cronrun_lock(struct cronrun *r, int64_t key, const char *input, bool *got)
+{
+	struct db_ops_origin origin;
+	int64_t dead;
+
+	*got = false;
+	if (db_lock_try(r->db, key, got) != DB_OK)
+		return CRONRUN_FAILED;
+	if (!*got)
+		return CRONRUN_OK;
+	memset(&origin, 0, sizeof(origin));
+	origin.input = input;
+	ops_init(&r->op, r->name, ops_now_ms());
+	if (db_ops_abandon(r->db, r->name, true, 0, &dead) == DB_OK &&
+	    dead > 0)
+		log_info("%lld earlier run(s) marked abandoned",
+		    (long long)dead);
+	if (db_ops_start(r->db, &r->op, &origin) != DB_OK)
+		log_warnx("cannot record the operation: going on without");
+	return CRONRUN_OK;
+}
+
+int
+cronrun_finish(struct cronrun *r, int rc, const char *output,
+    const char *what)
+{
+	char error[160];
+	const char *e = NULL;
+
+	if (rc != CRONRUN_OK && !ops_has_failed(&r->op)) {
+		(void)snprintf(error, sizeof(error), "run: %s",
+		    what != NULL ? what : "failed");
+		e = error;
+	}
+	if (db_ops_finish(r->db, &r->op, output, e) != DB_OK)
+		return CRONRUN_FAILED;
+	return rc;
+}
+
+void
+cronrun_summary(const struct cronrun *r, const char *fmt, ...)
+{
+	struct timespec now;
+	va_list ap;
+	long long ms;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(now.tv_sec - r->start.tv_sec) * 1000 +
+	    (now.tv_nsec - r->start.tv_nsec) / 1000000;
+	printf("%s: ", r->name);
+	va_start(ap, fmt);
+	(void)vprintf(fmt, ap);
+	va_end(ap);
+	printf(" ms=%lld\n", ms);
+}
+
+void
+cronrun_release(struct cronrun *r)
+{
+	if (r == NULL)
+		return;
+	ops_release(&r->op);
+	db_free(r->db);
+	github_client_free(r->client);
+	apps_release(&r->apps);
+	config_release(&r->cfg);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the JSON writer of lib/json: commas, escapes, errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "json.h"
+
+static void
+json_writer_places_commas(void **state)
+{
+	struct json_writer w;
+	struct buf b;
+
+	(void)state;
+	buf_init(&b);
+	json_writer_init(&w, &b);
+	json_open_object(&w);
+	json_member_int(&w, "a", 1);
+	json_put_key(&w, "b");
+	json_open_array(&w);
+	json_put_int(&w, INT64_MIN);
+	json_put_int(&w, INT64_MAX);
+	json_open_object(&w);
+	json_close_object(&w);
+	json_open_array(&w);
+	json_close_array(&w);
+	json_put_bool(&w, true);
+	json_put_bool(&w, false);
+	json_put_null(&w);
+	json_put_string(&w, NULL);
+	json_put_raw(&w, "{\"x\":[1]}", 9);
+	json_close_array(&w);
+	json_member_string(&w, "c", "d");
+	json_close_object(&w);
+	assert_int_equal(json_writer_finish(&w), 0);
+	assert_string_equal(b.buf,
+	    "{\"a\":1,\"b\":[-9223372036854775808,"
+	    "9223372036854775807,{},[],true,false,null,"
+	    "null,{\"x\":[1]}],\"c\":\"d\"}");
+	/* A second document after the first, in the same buffer. */
+	json_writer_init(&w, &b);
+	json_open_array(&w);
+	json_close_array(&w);
+	assert_int_equal(json_writer_finish(&w), 0);
+	assert_string_equal(b.buf + b.len - 3, "}[]");
+	buf_release(&b);
+}
+
+static void
+json_writer_escapes_strings(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} v[] = {
+		{ "", "\"\"" },
+		{ "plain", "\"plain\"" },
+		{ "a\"b\\c", "\"a\\\"b\\\\c\"" },
+		{ "\n\r\t\b\f\x01\x1f",
+		    "\"\\n\\r\\t\\u0008\\u000c\\u0001\\u001f\"" },
+		{ "\x7f", "\"\x7f\"" },
+		/* Well-formed UTF-8 stays as it is. */
+		{ "\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80",
+		    "\"\xc3\xa9t\xc3\xa9 "
+		    "\xf0\x9f\x98\x80\"" },
+		/* Stray, truncated, overlong, surrogate: U+FFFD each byte. */
+		{ "a\x80z", "\"a\xef\xbf\xbdz\"" },
+		{ "\xc3", "\"\xef\xbf\xbd\"" },
+		{ "\xe2\x82", "\"\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\xed\xa0\x80\"",
+		    "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\\\"\"" },
+	};
+	struct json_writer w;
+	struct buf b;
+	cJSON *back;
+
+	(void)state;
+	buf_init(&b);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		buf_reset(&b);
+		json_writer_init(&w, &b);
+		json_put_string(&w, v[i].in);
+		assert_int_equal(json_writer_finish(&w), 0);
+		assert_string_equal(b.buf, v[i].out);
+		/* Always a JSON text a strict parser reads back. */
+		back = json_parse(b.buf, b.len);
+		assert_non_null(back);
+		assert_true(cJSON_IsString(back));
+		cJSON_Delete(back);
+	}
+	/* Keys are escaped the same way. */
+	buf_reset(&b);
+	json_writer_init(&w, &b);
+	json_open_object(&w);
+	json_member_int(&w, "k\"\n", 0);
+	json_close_object(&w);
+	assert_int_equal(json_writer_finish(&w), 0);
+	assert_string_equal(b.buf, "{\"k\\\"\\n\":0}");
+	buf_release(&b);
+}
+
+/* Run 'steps' on a fresh writer; return json_writer_finish(). */
+static int
+misuse(int steps)
+{
+	struct json_writer w;
+	struct buf b;
+	int rc;
+
+	buf_init(&b);
+	json_writer_init(&w, &b);
+	switch (steps) {
+	case 0: /* a value in an object without its key */
+		json_open_object(&w);
+		json_put_int(&w, 1);
+		json_close_object(&w);
+		break;
+	case 1: /* a key in an array */
+		json_open_array(&w);
+		json_put_key(&w, "k");
+		json_close_array(&w);
+		break;
+	case 2: /* a key at the top */
+		json_put_key(&w, "k");
+		break;
+	case 3: /* a key and no value */
+		json_open_object(&w);
+		json_put_key(&w, "k");
+		json_close_object(&w);
+		break;
+	case 4: /* closed by the wrong bracket */
+		json_open_object(&w);
+		json_close_array(&w);
+		break;
+	case 5: /* left open */
+		json_open_array(&w);
+		break;
+	case 6: /* closed once too often */
+		json_open_array(&w);
+		json_close_array(&w);
+		json_close_array(&w);
+		break;
+	case 7: /* too deep */
+		for (int i = 0; i <= JSON_WRITER_DEPTH; i++)
+			json_open_array(&w);
+		for (int i = 0; i <= JSON_WRITER_DEPTH; i++)
+			json_close_array(&w);
+		break;
+	case 8: /* a key followed by another key */
+		json_open_object(&w);
+		json_put_key(&w, "a");
+		json_put_key(&w, "b");
+		json_put_int(&w, 1);
+		json_close_object(&w);
+		break;
+	default: /* as deep as allowed: fine */
+		for (int i = 0; i < JSON_WRITER_DEPTH; i++)
+			json_open_array(&w);
+		for (int i = 0; i < JSON_WRITER_DEPTH; i++)
+			json_close_array(&w);
+		break;
+	}
+	rc = json_writer_finish(&w);
+	buf_release(&b);
+	return rc;
+}
+
+static void
+json_writer_refuses_misuse(void **state)
+{
+	(void)state;
+	for (int i = 0; i <= 8; i++)
+		assert_int_equal(misuse(i), -1);
+	assert_int_equal(misuse(9), 0);
+}
+
+static void
+json_writer_writes_trees(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} v[] = {
+		{ "{\"a\":[1,-2,3.5,1e300,9007199254740993,true,null,\"x\"],"
+		  "\"b\":{}}",
+		    "{\"a\":[1,-2,3.5,1.0000000000000001e+300,9007199254740992,"
+		    "true,null,\"x\"],\"b\":{}}" },
+		{ "[]", "[]" },
+		{ "\"\\u0001\\u00e9\"", "\"\\u0001\xc3\xa9\"" },
+		{ "[[{\"k\":{\"l\":[0]}}]]", "[[{\"k\":{\"l\":[0]}}]]" },
+	};
+	struct json_writer w;
+	struct buf b;
+	cJSON *tree;
+
+	(void)state;
+	buf_init(&b);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		tree = json_parse(v[i].in, strlen(v[i].in));
+		assert_non_null(tree);
+		buf_reset(&b);
+		json_writer_init(&w, &b);
+		json_put_tree(&w, tree);
+		assert_int_equal(json_writer_finish(&w), 0);
+		assert_string_equal(b.buf, v[i].out);
+		cJSON_Delete(tree);
+	}
+	buf_release(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(json_writer_places_commas),
+		cmocka_unit_test(json_writer_escapes_strings),
+		cmocka_unit_test(json_writer_refuses_misuse),
+		cmocka_unit_test(json_writer_writes_trees),
+	};
+
+	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
+}
