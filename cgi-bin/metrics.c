@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "db_metrics.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -31,6 +32,7 @@ static void
 handle(struct app *app, struct http_request *req, struct http_response *resp)
 {
 	struct scrape s;
+	struct db_metrics_ops ops;
 
 	if (strcmp(req->method, "GET") != 0 &&
 	    strcmp(req->method, "HEAD") != 0) {
@@ -46,6 +48,13 @@ handle(struct app *app, struct http_request *req, struct http_response *resp)
 		    METRICS_SPOOL_SCAN, &s.spool_oldest, &s.spool_more);
 	db_set_deadline(app->db, METRICS_DB_BUDGET_MS);
 	s.database_up = db_ping(app->db) == DB_OK;
+	if (s.database_up && db_metrics_ops(app->db, &ops) == DB_OK) {
+		s.ops_known = true;
+		s.ops = ops.ops;
+		s.nops = ops.nops;
+		s.runs = ops.runs;
+		s.nruns = ops.nruns;
+	}
 	resp->content_type = PROM_CONTENT_TYPE;
 	if (scrape_write(&s, &resp->body) == -1)
 		http_error(resp, 500, "internal error");

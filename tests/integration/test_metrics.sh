@@ -212,3 +212,40 @@ test_metrics_refused_from_other_addresses() {
 	    "$MINI_URL/metrics")" "/metrics from loopback, same server"
 	echo "refused from $addr${ns:+ (namespace $ns)}"
 }
+
+# Operations by type and status, and the last completed run of each type,
+# from the operations table: a maintenance run, a delivery answered 400
+# (a failed delivery operation), a row left running.
+test_metrics_operations_and_last_run() {
+	local c0 f0 t0 last want bad out
+	scrape
+	c0=$(metric 'instlog_operations{type="maintenance",status="completed"}')
+	f0=$(metric 'instlog_operations{type="delivery",status="failed"}')
+	t0=$(date +%s)
+	INSTLOG_OPERATIONS_RETENTION_DAYS=30 "$STACK_BIN/maintenance" \
+	    >"$TEST_TMP/maintenance.log" 2>&1 ||
+	    fail "maintenance: $(cat "$TEST_TMP/maintenance.log")"
+	bad=$(mktemp "$TEST_TMP/bad.XXXXXX")
+	printf '{"action": "created", "installation": ' >"$bad"
+	deliver installation "$bad"
+	assert_status 400
+	trap 'sql "DELETE FROM operations WHERE type = '"'it_metrics'"'" >/dev/null' EXIT
+	sql "INSERT INTO operations (type) VALUES ('it_metrics')" >/dev/null
+	scrape
+	assert_eq "$((c0 + 1))" "$(metric 'instlog_operations{type="maintenance",status="completed"}')" "maintenance/completed"
+	assert_eq "$((f0 + 1))" "$(metric 'instlog_operations{type="delivery",status="failed"}')" "delivery/failed"
+	assert_eq 1 "$(metric 'instlog_operations{type="it_metrics",status="running"}')" "it_metrics/running"
+	assert_eq 0 "$(metric 'instlog_operations{type="it_metrics",status="completed"}')" "it_metrics/completed"
+	grep -q '^instlog_operations{type="it_metrics",status="completed"} 0$' \
+	    "$TEST_TMP/metrics" || fail "no zero sample for it_metrics/completed"
+	# The last completed maintenance run, to the millisecond.
+	last=$(metric 'instlog_last_run_timestamp_seconds{type="maintenance"}')
+	want=$(sql "SELECT floor(extract(epoch FROM completed_at) * 1000)::bigint FROM operations WHERE type = 'maintenance' AND status = 'completed' ORDER BY id DESC LIMIT 1")
+	awk -v l="$last" -v w="$want" -v t="$t0" \
+	    'BEGIN { exit !(sprintf("%.0f", l * 1000) == w && l >= t - 1) }' ||
+	    fail "last maintenance run: $last, want ${want} ms (after $t0)"
+	grep -q 'instlog_last_run_timestamp_seconds{type="it_metrics"}' \
+	    "$TEST_TMP/metrics" && fail "a type never completed has a last run"
+	out=$(promtool check metrics <"$TEST_TMP/metrics" 2>&1) ||
+	    fail "promtool check metrics: $out"
+}
