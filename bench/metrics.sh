@@ -23,12 +23,14 @@ ROUNDS=${BENCH_ROUNDS:-20}
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
-[ -f "$FIXTURES/workflow_job.in_progress.json" ] || die "no fixtures at $FIXTURES"
+WJ=$FIXTURES/workflow_job.in_progress.json
+[ -f "$WJ" ] || die "no fixtures at $FIXTURES"
 make -s -C "$TOP" all >/dev/null || die "build failed"
 
 BENCH=$(mktemp -d /tmp/instlog-bench.XXXXXX) || exit 1
 chmod 755 "$BENCH"
-trap 'stack_stop; [ -n "${EMPTY_PID:-}" ] && kill $EMPTY_PID 2>/dev/null; rm -rf "$BENCH"' EXIT
+trap 'stack_stop; [ -n "${EMPTY_PID:-}" ] && kill $EMPTY_PID 2>/dev/null
+    rm -rf "$BENCH"' EXIT
 export GITHUB_WEBHOOK_SECRET=bench-$RANDOM TRACE_API_SECRET=bench-$RANDOM
 export INSTLOG_SPOOL_DIR=$BENCH/spool
 cat >"$BENCH/extra.conf" <<'EOF'
@@ -51,21 +53,27 @@ DATABASE_URL=$EMPTY "$STACK_BIN/metrics" -s "$RUNDIR/metrics_empty.sock" \
 EMPTY_PID=$!
 
 psql_full() { psql "$FULL" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-psql_both() { psql_full "$@" && psql "$EMPTY" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+psql_empty() { psql "$EMPTY" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+psql_both() { psql_full "$@" && psql_empty "$@"; }
 
 # A few signed deliveries, so that the counters have series.
 for e in ping installation.created workflow_job.queued; do
 	f=$FIXTURES/$e.json
+	sig=$(openssl dgst -sha256 -hmac "$GITHUB_WEBHOOK_SECRET" -r "$f" |
+	    cut -d' ' -f1)
 	curl -sS -o /dev/null -H "X-GitHub-Event: ${e%%.*}" \
 	    -H "X-GitHub-Delivery: bench-$e" \
-	    -H "X-Hub-Signature-256: sha256=$(openssl dgst -sha256 -hmac "$GITHUB_WEBHOOK_SECRET" -r "$f" | cut -d' ' -f1)" \
+	    -H "X-Hub-Signature-256: sha256=$sig" \
 	    --data-binary @"$f" "$INSTLOG_URL/webhook"
 done
 
 # log_scans: seq + index scans of every installation_events partition.
 log_scans() {
 	sleep 1 # statistics reach the shared counters at transaction end
-	psql_full -c "SELECT coalesce(sum(coalesce(seq_scan, 0) + coalesce(idx_scan, 0)), 0) FROM pg_stat_user_tables WHERE relid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'installation_events'::regclass)"
+	psql_full -c "SELECT coalesce(sum(coalesce(seq_scan, 0) +
+	    coalesce(idx_scan, 0)), 0) FROM pg_stat_user_tables
+	    WHERE relid IN (SELECT inhrelid FROM pg_inherits
+	    WHERE inhparent = 'installation_events'::regclass)"
 }
 
 # measure NAME: ROUNDS x (25 scrapes of the full, 25 of the empty one).
@@ -92,8 +100,10 @@ measure() {
 	for t in full empty; do
 		sort -n "$BENCH/$t.t" | awk -v n="$1 $t" '
 		    { v[NR] = $1 * 1000; s += $1 * 1000 }
-		    END { printf "%-28s scrapes=%d median=%.2f ms p90=%.2f ms p99=%.2f ms mean=%.2f ms\n",
-			n, NR, v[int(NR * 0.5)], v[int(NR * 0.9)], v[int(NR * 0.99)], s / NR }'
+		    END { printf "%-27s scrapes=%d median=%.2f ms " \
+			"p90=%.2f ms p99=%.2f ms mean=%.2f ms\n", n, NR,
+			v[int(NR * 0.5)], v[int(NR * 0.9)],
+			v[int(NR * 0.99)], s / NR }'
 	done
 	echo "$1: installation_events scans during the scrapes: $((s1 - s0))"
 }
@@ -102,7 +112,8 @@ curl -s "$INSTLOG_URL/metrics" | promtool check metrics || die "promtool"
 log "loading $ROWS rows into installation_events"
 t0=$(date +%s)
 psql_full -v rows="$ROWS" \
-    -v wj="$(cat "$FIXTURES/workflow_job.in_progress.json")" <<'SQL' || die "load"
+    -v wj="$(cat "$WJ")" <<'SQL' >/dev/null ||
+    die "load"
 SELECT instlog_ensure_partitions(3);
 INSERT INTO installation_events (received_at, source, event, outcome,
     delivery_id, app_id, installation_id, entity_type, entity_id,
@@ -116,10 +127,14 @@ FROM generate_series(1, :rows) g;
 VACUUM ANALYZE installation_events;
 CHECKPOINT;
 SQL
-size=$(psql_full -c "SELECT pg_size_pretty(sum(pg_total_relation_size(inhrelid))) FROM pg_inherits WHERE inhparent = 'installation_events'::regclass")
+size=$(psql_full -c "SELECT pg_size_pretty(sum(pg_total_relation_size(
+    inhrelid))) FROM pg_inherits
+    WHERE inhparent = 'installation_events'::regclass")
 n=$(psql_full -c "SELECT count(*) FROM installation_events")
-echo "log: $n rows, $size on disk (loaded in $(($(date +%s) - t0)) s); empty database: $(psql "$EMPTY" -X -At -c 'SELECT count(*) FROM installation_events') rows"
-measure "no operations:"
+e=$(psql_empty -c 'SELECT count(*) FROM installation_events')
+echo "log: $n rows, $size on disk (loaded in $(($(date +%s) - t0)) s);" \
+    "empty database: $e rows"
+measure "no operations"
 
 # A month of operations in both: an auth check a minute (2% failed), a
 # redelivery sweep every 10 minutes, a daily maintenance, 500 spool
@@ -143,6 +158,7 @@ FROM (VALUES ('auth_check', 43200), ('redeliver', 4320),
     AS k(type, n), generate_series(1, k.n) g;
 VACUUM ANALYZE operations;
 SQL
-psql_both -f "$BENCH/ops.sql" || die "operations"
-echo "operations: $(psql_full -c 'SELECT count(*) FROM operations') rows in each database"
-measure "a month of operations:"
+psql_both -f "$BENCH/ops.sql" >/dev/null || die "operations"
+n=$(psql_full -c 'SELECT count(*) FROM operations')
+echo "operations: $n rows in each database"
+measure "a month of operations"

@@ -15,7 +15,7 @@
  * one, walking the (type, id) index backwards.  Small enough a plan that
  * PostgreSQL does not JIT-compile it (that alone took 400 ms).
  */
-#define STR(x)	STR_(x)
+#define STR(x)  STR_(x)
 #define STR_(x) #x
 /* clang-format off */
 #define SQL_METRICS_OPS \

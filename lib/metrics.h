@@ -24,8 +24,10 @@ struct metrics;
  * under the label value "other", so hostile input cannot grow the table.
  */
 enum metrics_table {
-	METRICS_DELIVERIES,    /* (X-GitHub-Event, outcome) */
-	METRICS_NOTIFICATIONS, /* (sink, result) */
+	METRICS_DELIVERIES,	/* (X-GitHub-Event, outcome) */
+	METRICS_NOTIFICATIONS,	/* (sink, result): for cron/notify to add
+				   one per attempt, result "sent", "failed"
+				   or "given_up" */
 	METRICS_TABLE__MAX
 };
 

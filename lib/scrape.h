@@ -28,7 +28,7 @@ struct scrape {
 	const struct metrics	*counters;	/* NULL: no counter file */
 	bool			 spool_configured;
 	int			 spool_files;	/* -1: unreadable */
-	bool			 spool_more;	/* spool_files is a lower bound */
+	bool			 spool_more;	/* spool_files: a lower bound */
 	int64_t			 spool_oldest;	/* Unix time; 0: none */
 	int64_t			 now;		/* Unix time */
 	bool			 database_up;
