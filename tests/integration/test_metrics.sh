@@ -81,17 +81,19 @@ test_metrics_page_passes_promtool() {
 	assert_status 405
 }
 
-# N signed deliveries sent 8 at a time raise the (event, outcome) counter
+# N signed deliveries sent 8 at a time (3 under valgrind) raise the (event, outcome) counter
 # by exactly N, although several webhook workers served them.
 test_metrics_deliveries_add_up_across_workers() {
-	local n=48 before after t0 workers i f
+	local n=48 par=8 before after t0 workers i f
 	f=$(fixture installation.created)
+	# Under valgrind (make check) 8 at once outlast nginx's 8 s.
+	[ -n "${STACK_WRAPPER:-}" ] && par=3
 	scrape
 	before=$(delivered installation ok)
 	t0=$(sql "SELECT clock_timestamp()")
 	for i in $(seq 1 "$n"); do
 		echo "$i"
-	done | xargs -P 8 -I{} curl -sS -o /dev/null -w '%{http_code}\n' \
+	done | xargs -P "$par" -I{} curl -sS -o /dev/null -w '%{http_code}\n' \
 	    -X POST -H 'X-GitHub-Event: installation' \
 	    -H "X-GitHub-Delivery: metrics-{}-$RANDOM$RANDOM" \
 	    -H 'X-GitHub-Hook-Installation-Target-Type: integration' \
