@@ -94,40 +94,120 @@ is_no_partition(const PGresult *res)
 	return state != NULL && strcmp(state, "23514") == 0;
 }
 
+/*
+ * Run the INSERT 'sql' of 'n' parameters; when the day of the row has no
+ * partition (maintenance did not run), create the week's and try again.
+ * As db_exec(): the caller PQclear()s *res.
+ */
+static enum db_status
+insert_op(struct db *db, const char *what, const char *sql, int n,
+    const char *const *values, PGresult **res)
+{
+	PGresult *part = NULL;
+	enum db_status st;
+
+	st = db_exec(db, what, sql, n, values, NULL, NULL, res);
+	if (st == DB_ERROR && is_no_partition(*res)) {
+		PQclear(*res);
+		*res = NULL;
+		st = db_exec(db, what, SQL_OPS_PARTITIONS, 0, NULL, NULL, NULL,
+		    &part);
+		if (st == DB_OK)
+			st = db_exec(db, what, sql, n, values, NULL, NULL, res);
+	}
+	PQclear(part);
+	return st;
+}
+
+/* Keep the id and started_at of the row 'res' returned in 'op'. */
+static void
+op_stored(struct ops_run *op, const PGresult *res)
+{
+	op->id = db_int64(res, 0, 0);
+	(void)snprintf(op->started_at, sizeof(op->started_at), "%s",
+	    PQgetvalue(res, 0, 1));
+}
+
 enum db_status
 db_ops_start(struct db *db, struct ops_run *op,
     const struct db_ops_origin *origin)
 {
 	char trig[24], at[24];
 	const char *values[6];
-	PGresult *res = NULL, *part = NULL;
+	PGresult *res = NULL;
 	enum db_status st;
 
-	(void)snprintf(trig, sizeof(trig), "%" PRId64, origin->triggered_by);
 	(void)snprintf(at, sizeof(at), "%" PRId64, op->started_ms);
 	values[0] = op->type;
 	values[1] = origin->request_id;
-	values[2] = origin->triggered_by != 0 ? trig : NULL;
+	values[2] = db_id_param(trig, sizeof(trig), origin->triggered_by);
 	values[3] = origin->external_ref;
 	values[4] = origin->input;
 	values[5] = at;
-	st = db_exec(db, __func__, SQL_OPS_START, 6, values, NULL, NULL, &res);
-	if (st == DB_ERROR && is_no_partition(res)) {
-		PQclear(res);
-		res = NULL;
-		st = db_exec(db, __func__, SQL_OPS_PARTITIONS, 0, NULL, NULL,
-		    NULL, &part);
-		if (st == DB_OK)
-			st = db_exec(db, __func__, SQL_OPS_START, 6, values,
-			    NULL, NULL, &res);
-	}
-	if (st == DB_OK) {
-		op->id = db_int64(res, 0, 0);
-		(void)snprintf(op->started_at, sizeof(op->started_at), "%s",
-		    PQgetvalue(res, 0, 1));
-	}
-	PQclear(part);
+	st = insert_op(db, __func__, SQL_OPS_START, 6, values, &res);
+	if (st == DB_OK)
+		op_stored(op, res);
 	PQclear(res);
+	return st;
+}
+
+/* clang-format off */
+#define SQL_OPS_RECORD \
+	"INSERT INTO operations (type, request_id, triggered_by, " \
+	"external_ref, input, started_at, status, completed_at, " \
+	"duration_ms, output, error, error_detail, steps, steps_summary) " \
+	"VALUES ($1, $2, $3::bigint, $4, $5::jsonb, " \
+	"to_timestamp($6::bigint / 1000.0), $7, now(), GREATEST(0, " \
+	"(extract(epoch FROM now()) * 1000)::bigint - $6::bigint), " \
+	"$8::jsonb, $9, $10, $11::jsonb, $12) RETURNING id, started_at::text"
+/* clang-format on */
+
+enum db_status
+db_ops_record(struct db *db, struct ops_run *op,
+    const struct db_ops_origin *origin, const char *output)
+{
+	char trig[24], at[24];
+	const char *values[12], *detail = NULL;
+	struct buf steps, summary, error;
+	PGresult *res = NULL;
+	enum db_status st = DB_ERROR;
+	bool failed = ops_has_failed(op);
+
+	buf_init(&steps);
+	buf_init(&summary);
+	buf_init(&error);
+	if (ops_steps_json(op->steps, op->nsteps, &steps) == -1 ||
+	    buf_append(&steps, "", 1) == -1 ||
+	    ops_summary(op->steps, op->nsteps, &summary) == -1 ||
+	    buf_append(&summary, "", 1) == -1 ||
+	    ops_error_line(op, &error, &detail) == -1 ||
+	    buf_append(&error, "", 1) == -1) {
+		log_warnx("%s: out of memory", __func__);
+		goto out;
+	}
+	(void)snprintf(at, sizeof(at), "%" PRId64, op->started_ms);
+	values[0] = op->type;
+	values[1] = origin->request_id;
+	values[2] = db_id_param(trig, sizeof(trig), origin->triggered_by);
+	values[3] = origin->external_ref;
+	values[4] = origin->input;
+	values[5] = at;
+	values[6] = failed ? "failed" : "completed";
+	values[7] = output;
+	values[8] = failed ? error.buf : NULL;
+	values[9] = detail;
+	values[10] = steps.buf;
+	values[11] = summary.buf;
+	st = insert_op(db, __func__, SQL_OPS_RECORD, 12, values, &res);
+	if (st == DB_OK) {
+		op_stored(op, res);
+		op->nwritten = op->nsteps;
+	}
+out:
+	PQclear(res);
+	buf_release(&steps);
+	buf_release(&summary);
+	buf_release(&error);
 	return st;
 }
 

@@ -39,6 +39,17 @@ enum db_status db_ops_start(struct db *db, struct ops_run *op,
     const struct db_ops_origin *origin);
 
 /*
+ * Insert 'op', already ended, in one statement: its steps, 'completed' or
+ * 'failed' (error "<step>: <message>" and detail of the first failed
+ * step), 'output' (JSON text or NULL), the time since op->started_ms.
+ * For an operation short enough to have no 'running' life (a delivery):
+ * a process that dies leaves nothing half-written.  Sets op->id.
+ * Returns DB_OK, DB_ERROR or DB_UNAVAILABLE.
+ */
+enum db_status db_ops_record(struct db *db, struct ops_run *op,
+    const struct db_ops_origin *origin, const char *output);
+
+/*
  * Store the steps of 'op' added since the last call and what it touched,
  * and refresh steps_summary, in one statement.  Returns DB_OK (also for
  * an operation that was never started: op->id 0), DB_ERROR or

@@ -230,9 +230,8 @@ ingest_record_operation(struct db *db, const struct delivery_headers *h,
 	}
 	if (rc != 0)
 		goto oom;
-	if (db_ops_start(db, &op, &origin) != DB_OK ||
-	    db_ops_finish(db, &op, res->id != 0 ? out.buf : NULL, NULL) !=
-	        DB_OK)
+	if (db_ops_record(db, &op, &origin, res->id != 0 ? out.buf : NULL) !=
+	    DB_OK)
 		log_warnx("%s: delivery '%s': the operation was not recorded",
 		    __func__, h->delivery_id != NULL ? h->delivery_id : "");
 	goto out;

@@ -30,10 +30,11 @@ failed=0
 failures=()
 for file in "$HERE"/test_*.sh; do
 	case "$(basename "$file")" in *${1:-}*) ;; *) continue ;; esac
-	# Load the file's functions into a clean namespace per file.
-	for fn in $(declare -F | awk '{print $3}' | grep '^test_'); do unset -f "$fn"; done
+	# Load the file's functions into a clean namespace per file (lib.sh's
+	# test_root and test_root_cleanup, which the exit trap calls, stay).
+	for fn in $(declare -F | awk '{print $3}' | grep '^test_' | grep -v '^test_root'); do unset -f "$fn"; done
 	. "$file"
-	for fn in $(declare -F | awk '{print $3}' | grep '^test_'); do
+	for fn in $(declare -F | awk '{print $3}' | grep '^test_' | grep -v '^test_root'); do
 		case "$fn" in *${2:-}*) ;; *) continue ;; esac
 		rm -f "$TEST_TMP/failed"
 		( "$fn" ) >"$TEST_TMP/out" 2>&1

@@ -35,6 +35,9 @@ ac_fake_start() {
 	local port=""
 	AC_LOG=$TEST_TMP/fake.log
 	: >"$AC_LOG"
+	# Empty before the start: a fake of an earlier test left its port
+	# there, which listening_port could read before this one writes.
+	: >"$TEST_TMP/fake.out"
 	"$AC_FAKE" --port 0 --log "$AC_LOG" \
 	    --app "$AC_ORG_APP:$AC_KEYS/org.pub" \
 	    --app "$AC_USER_APP:$AC_KEYS/user.pub" "$@" \

@@ -23,14 +23,21 @@ ops_reset() {
 	sql "TRUNCATE operations" >/dev/null
 }
 
-test_ops_failed_auth_check_traced_to_github_body() {
-	local id
+# ops_failed_run BASE JOB: an auth check run where installation BASE+1
+# (a User's, job JOB pending) answers 404 and BASE+2 (an Organization's,
+# job JOB+1) answers 201.
+ops_failed_run() {
 	ops_reset
 	ac_env
-	ac_fake_start --answer 6001:404
-	ac_queue 710001 6001 User 21031067 Codertocat Codertocat/Hello-World
-	ac_queue 710002 6002 Organization 38302899 Octocoders Octocoders/one
+	ac_fake_start --answer "$(($1 + 1)):404"
+	ac_queue "$2" "$(($1 + 1))" User 21031067 Codertocat Codertocat/Hello-World
+	ac_queue "$(($2 + 1))" "$(($1 + 2))" Organization 38302899 Octocoders Octocoders/one
 	ac_run
+}
+
+test_ops_failed_auth_check_traced_to_github_body() {
+	local id
+	ops_failed_run 6000 710001
 	ac_summary "checked=2 cached=0 ok=1 404=1 other=0 transport_errors=0"
 	op_get '/operations?status=failed'
 	assert_status 200
@@ -139,8 +146,9 @@ test_ops_killed_run_is_abandoned() {
 	ac_queue 712001 6201 Organization 38302899 Octocoders Octocoders/one
 	"$AC_BIN" >/dev/null 2>&1 &
 	pid=$!
+	# GET /app waits too: the run is killed before any step ends.
 	for _ in $(seq 1 100); do
-		[ "$(sql "SELECT count(*) FROM operations WHERE status = 'running' AND jsonb_array_length(steps) > 0")" = 1 ] && break
+		[ "$(sql "SELECT count(*) FROM operations WHERE status = 'running'")" = 1 ] && break
 		sleep 0.1
 	done
 	first=$(sql "SELECT id FROM operations WHERE status = 'running'")
@@ -259,12 +267,7 @@ test_ops_retention_drops_only_what_is_past_the_limit() {
 
 test_ops_cli_list_and_one_operation() {
 	local id out line cli=$TOP/build/bin/instlog-trace
-	ops_reset
-	ac_env
-	ac_fake_start --answer 6301:404
-	ac_queue 713001 6301 User 21031067 Codertocat Codertocat/Hello-World
-	ac_queue 713002 6302 Organization 38302899 Octocoders Octocoders/one
-	ac_run
+	ops_failed_run 6300 713001
 	id=$(sql "SELECT max(id) FROM operations")
 	out=$("$cli" --operations --status failed --type auth_check --since 1h 2>&1)
 	assert_eq 0 "$?" "exit status ($out)"

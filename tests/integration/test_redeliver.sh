@@ -42,6 +42,9 @@ rd_fake_start() {
 	local port=""
 	RD_LOG=$TEST_TMP/fake.log
 	: >"$RD_LOG"
+	# Empty before the start: a fake of an earlier test left its port
+	# there, which listening_port could read before this one writes.
+	: >"$TEST_TMP/fake.out"
 	"$RD_FAKE" --port 0 --log "$RD_LOG" --deliveries "$RD_FILE" \
 	    --app "$RD_ORG_APP:$RD_KEYS/org.pub" \
 	    --app "$RD_USER_APP:$RD_KEYS/user.pub" "$@" \
