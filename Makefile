@@ -99,10 +99,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/support/%.o $(LIB)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# $(call apt_missing,TARGET,PACKAGES[,MORE]): install the Debian PACKAGES
-# that are missing (as root), and nothing else; TARGET names the target in
-# the message when not root; MORE, shell text ending in ';', may add to
-# $$missing.
+# $(call apt_missing,TARGET,PACKAGES[,CHECKS]): install the Debian PACKAGES
+# that are missing (as root), and nothing else; CHECKS are shell commands
+# that add more names to $$missing; TARGET names the target in the message
+# when not root.
 define apt_missing
 	@missing=""; for p in $(2); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -120,11 +120,11 @@ endef
 
 # Node.js and npm (the browser test's driver) count as present when the
 # machine has them from anywhere; else Debian's.
-NODE_MISSING = command -v node >/dev/null || missing="$$missing nodejs"; \
+NODE_CHECK = command -v node >/dev/null || missing="$$missing nodejs"; \
 	command -v npm >/dev/null || missing="$$missing npm";
 
 deps:
-	$(call apt_missing,deps,$(DEB_PKGS),$(NODE_MISSING))
+	$(call apt_missing,deps,$(DEB_PKGS),$(NODE_CHECK))
 
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -282,8 +282,10 @@ $(BUILD)/bench/loadgen: bench/loadgen.c
 	@echo "  LD      $@"
 	@$(CC) $(CSTD) $(WARN) -o $@ $<
 
-# Prints the exact SQL the trace routes run, from lib/db_trace_sql.h.
-$(BUILD)/bench/trace_sql: bench/trace_sql.c lib/db_trace_sql.h
+# Prints the exact SQL the trace routes run, from lib/db_trace_sql.h and
+# lib/db_checkpoint_sql.h.
+$(BUILD)/bench/trace_sql: bench/trace_sql.c lib/db_trace_sql.h \
+    lib/db_checkpoint_sql.h lib/checkpoint.h lib/events.h
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CSTD) $(WARN) -Ilib -o $@ $<

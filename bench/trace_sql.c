@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Print the SQL text the trace routes run, one "NAME<TAB>SQL" line per
- * query, from lib/db_trace_sql.h, the header lib/db_trace.c takes them
- * from, so that the benchmark times exactly what the routes send.
+ * query, from lib/db_trace_sql.h and lib/db_checkpoint_sql.h, the headers
+ * lib/db_trace.c and lib/db_checkpoint.c take them from, so that the
+ * benchmark times exactly what the routes send.
  */
 #include <stdio.h>
 
+#include "checkpoint.h"
+#include "db_checkpoint_sql.h"
 #include "db_trace_sql.h"
 
 int
@@ -18,5 +21,9 @@ main(void)
 	printf("of_installation\t%s\n", SQL_ENTITY_OF_INSTALLATION);
 	printf("of_job\t%s\n", SQL_ENTITY_OF_JOB);
 	printf("payload\t%s\n", SQL_PAYLOAD);
+	printf("ckpt_latest\t%s\n", SQL_LATEST);
+	printf("ckpt_is_whole\t%s\n", SQL_IS_WHOLE);
+	printf("ckpt_max_id\t%s\n", SQL_MAX_ID);
+	printf("ckpt_version\t%d\n", CKPT_VERSION);
 	return 0;
 }

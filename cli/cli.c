@@ -7,7 +7,6 @@
 #include <strings.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/crypto.h>
 
 #include "config.h"
 #include "httpc.h"
@@ -932,15 +931,6 @@ out:
 	return st;
 }
 
-/* Wipe and free a buffer that held a secret. */
-static void
-cli_wipe(struct buf *b)
-{
-	if (b->buf != NULL)
-		OPENSSL_cleanse(b->buf, b->cap);
-	buf_release(b);
-}
-
 /* The environment variable 'name' when set and not empty, else 'dflt'. */
 static const char *
 cli_env(const char *name, const char *dflt)
@@ -1039,8 +1029,8 @@ out:
 	cJSON_Delete(doc);
 	httpc_request_release(&ctx.reply);
 	httpc_release(&ctx.http);
-	cli_wipe(&ctx.auth);
-	cli_wipe(&ctx.gh_auth);
+	buf_wipe(&ctx.auth);
+	buf_wipe(&ctx.gh_auth);
 	buf_release(&ctx.url);
 	buf_release(&text);
 	buf_release(&payloads);

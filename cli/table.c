@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "outcome.h"
 
 #define ELLIPSIS "\xe2\x80\xa6"
 #define BOLD     "\033[1m"
@@ -266,19 +267,14 @@ table_time(char *dst, size_t size, const char *s)
 	dst[sizeof(shape) - 1] = '\0';
 }
 
-/* Return true when 'outcome' means something failed. */
+/* Return true when 'name' is an outcome the table calls a failure. */
 static bool
-table_is_failure(const char *outcome)
+table_is_failure(const char *name)
 {
-	static const char *const bad[] = { "auth_404", "auth_other_error",
-		"invalid_payload", "job_write_failed" };
+	enum outcome o;
 
-	if (outcome == NULL)
-		return false;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (strcmp(outcome, bad[i]) == 0)
-			return true;
-	return false;
+	return name != NULL && outcome_from_name(name, &o) == 0 &&
+	    outcome_is_failure(o);
 }
 
 /* The cells of one row, owned. */

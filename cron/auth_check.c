@@ -20,18 +20,8 @@
 #include "ops.h"
 #include "str.h"
 
-/*
- * Requests in flight at once; INSTLOG_AUTH_PARALLEL overrides.  64, not
- * 16: 1,000 installations at 50 ms each take 3.2 s at 16 and 0.9 s at 64
- * (bench/RESULTS.md), and 64 stays under GitHub's limit of 100 concurrent
- * requests.
- */
-#define PARALLEL_DEFAULT 64
-#define PARALLEL_MAX     256
-
 struct run {
-	struct cronrun cr;
-	size_t parallel;
+	struct cronrun *cr;
 };
 
 struct counts {
@@ -114,12 +104,12 @@ record_failure(struct run *r, const struct check *ck,
 	f.http_status = resp->status;
 	f.message = resp->message;
 	f.not_found = github_is_not_found(resp);
-	f.operation_id = r->cr.op.id;
-	st = db_auth_failure_record(r->cr.db, &f, &id, &nfailed, &jobs);
+	f.operation_id = r->cr->op.id;
+	st = db_auth_failure_record(r->cr->db, &f, &id, &nfailed, &jobs);
 	if (st == DB_REFUSED) {
 		/* The database refused GitHub's text: keep the row without. */
 		f.message = NULL;
-		st = db_auth_failure_record(r->cr.db, &f, &id, &nfailed,
+		st = db_auth_failure_record(r->cr->db, &f, &id, &nfailed,
 		    &jobs);
 	}
 	if (st != DB_OK)
@@ -146,7 +136,7 @@ record_failure(struct run *r, const struct check *ck,
 	            nfailed) == -1) ||
 	    (st != DB_OK && buf_puts(&err, "; not recorded") == -1) ||
 	    buf_append(&err, "", 1) == -1 ||
-	    ops_step(&r->cr.op, name, started_ms, out.buf, err.buf,
+	    ops_step(&r->cr->op, name, started_ms, out.buf, err.buf,
 	        resp->body.buf != NULL ? resp->body.buf : "",
 	        resp->body.len) == -1)
 		log_warnx("out of memory");
@@ -193,7 +183,7 @@ step_successes(struct run *r, const int64_t *inst, size_t n,
 	s.duration_ms = ops_now_ms() - started_ms;
 	s.count = (int64_t)n;
 	s.output = out.buf;
-	rc = ops_step_add(&r->cr.op, &s);
+	rc = ops_step_add(&r->cr->op, &s);
 out:
 	buf_release(&out);
 	return rc;
@@ -226,7 +216,7 @@ step_app(struct run *r, struct apps_variant *v, int64_t t0,
 	}
 	buf_init(&out);
 	if (ops_json_ints(&out, keys, vals, 2) == -1 ||
-	    ops_step(&r->cr.op, names[v - r->cr.apps.v], t0, out.buf, e,
+	    ops_step(&r->cr->op, names[v - r->cr->apps.v], t0, out.buf, e,
 	        e != NULL ? resp->body.buf : NULL, resp->body.len) == -1)
 		log_warnx("out of memory");
 	buf_release(&out);
@@ -255,16 +245,16 @@ app_check(struct run *r, struct apps_variant *v, time_t now)
 		step_app(r, v, t0, &call.resp, "cannot sign the app's JWT");
 		return CRONRUN_FAILED;
 	}
-	if (github_call_run(r->cr.client, &call) == -1 || call.resp.status == 0)
+	if (github_call_run(r->cr->client, &call) == -1 || call.resp.status == 0)
 		log_warnx("app '%" PRId64 "': GET %s/app: %s; nothing checked",
-		    id, r->cr.cfg.github_api_url, call.resp.error);
+		    id, r->cr->cfg.github_api_url, call.resp.error);
 	else if (call.resp.status >= 200 && call.resp.status < 300)
 		rc = 0;
 	else {
 		log_warnx("app '%" PRId64 "': GET %s/app: HTTP %ld '%.100s': "
 		          "check GITHUB_API_URL and the app's id and key; "
 		          "nothing checked",
-		    id, r->cr.cfg.github_api_url, call.resp.status,
+		    id, r->cr->cfg.github_api_url, call.resp.status,
 		    call.resp.message != NULL ? call.resp.message : "");
 		if (call.resp.status < 500)
 			rc = CRONRUN_CONFIG;
@@ -291,8 +281,8 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 	int rc = CRONRUN_FAILED;
 
 	memset(&targets, 0, sizeof(targets));
-	if (db_auth_targets_get(r->cr.db, r->cr.cfg.app_org.id,
-	        r->cr.cfg.app_user.id, &targets) != DB_OK)
+	if (db_auth_targets_get(r->cr->db, r->cr->cfg.app_org.id,
+	        r->cr->cfg.app_user.id, &targets) != DB_OK)
 		goto out;
 	cnt->cached = targets.ncached;
 	if (targets.n > 0 &&
@@ -308,7 +298,7 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 		const struct db_auth_target *t = &targets.v[i];
 		struct check *ck = &checks[m];
 
-		if ((ck->variant = apps_for_entity(&r->cr.apps,
+		if ((ck->variant = apps_for_entity(&r->cr->apps,
 		         t->entity_type)) == NULL) {
 			log_warnx("installation '%" PRId64 "': no app "
 			          "configured for entity type '%s': skipped",
@@ -330,7 +320,7 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 		if ((calls[m].jwt = apps_jwt(ck->variant, now)) == NULL)
 			goto out;
 		calls[m].want_error_body = true;
-		if (ops_touch(&r->cr.op, t->installation_id, t->entity_id) ==
+		if (ops_touch(&r->cr->op, t->installation_id, t->entity_id) ==
 		    -1) {
 			log_warnx("out of memory");
 			goto out;
@@ -348,8 +338,8 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 		bool used = false;
 
 		for (size_t i = 0; i < m && !used; i++)
-			used = checks[i].variant == &r->cr.apps.v[k];
-		if (used && (rc = app_check(r, &r->cr.apps.v[k], now)) != 0) {
+			used = checks[i].variant == &r->cr->apps.v[k];
+		if (used && (rc = app_check(r, &r->cr->apps.v[k], now)) != 0) {
 			*stopped = true;
 			goto out;
 		}
@@ -357,9 +347,9 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 	cnt->checked = m;
 	rc = 0;
 	/* The app steps are stored before the calls start. */
-	(void)db_ops_flush(r->cr.db, &r->cr.op);
+	(void)db_ops_flush(r->cr->db, &r->cr->op);
 	t0 = ops_now_ms();
-	if (github_multi_run(r->cr.client, calls, m, r->parallel) == -1)
+	if (github_multi_run(r->cr->client, calls, m, r->cr->cfg.auth_parallel) == -1)
 		rc = CRONRUN_FAILED;
 	for (size_t k = 0; k < m; k++) {
 		const struct github_response *resp = &calls[k].resp;
@@ -374,7 +364,7 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 			    ck->target->installation_id, resp->error);
 			(void)snprintf(name, sizeof(name), "%" PRId64,
 			    ck->target->installation_id);
-			if (ops_step(&r->cr.op, name, t0, NULL, resp->error,
+			if (ops_step(&r->cr->op, name, t0, NULL, resp->error,
 			        NULL, 0) == -1)
 				log_warnx("out of memory");
 		} else if (resp->status >= 200 && resp->status < 300) {
@@ -393,7 +383,7 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 	cnt->ok = nok;
 	if (step_successes(r, ok_inst, nok, t0) == -1)
 		log_warnx("out of memory");
-	if (db_auth_cache_put(r->cr.db, ok_inst, ok_app, nok) != DB_OK)
+	if (db_auth_cache_put(r->cr->db, ok_inst, ok_app, nok) != DB_OK)
 		rc = CRONRUN_FAILED;
 out:
 	for (size_t k = 0; calls != NULL && k < m; k++)
@@ -406,57 +396,63 @@ out:
 	return rc;
 }
 
-int
-main(void)
+/* The operation's input: the requests in flight at once. */
+static int
+start(struct cronrun *cr, void *arg)
 {
-	struct run r;
-	struct counts cnt;
 	static const char *const keys[] = { "parallel" };
+	int64_t parallel = (int64_t)cr->cfg.auth_parallel;
+
+	(void)arg;
+	if (ops_json_ints(&cr->input, keys, &parallel, 1) == -1) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Check every installation due (the lock held), set the operation's
+ * output and print the summary.  Returns run_check()'s exit status, with
+ * no summary when GET /app failed (its one line said it).
+ */
+static int
+run(struct cronrun *cr, void *arg)
+{
 	static const char *const counts[] = { "checked", "cached", "ok",
 		"404", "other", "transport_errors" };
+	struct run r = { cr };
+	struct counts cnt;
 	int64_t vals[6];
-	struct buf input, output;
-	bool locked = false, stopped = false;
-	int rc = CRONRUN_CONFIG;
+	bool stopped = false;
+	int rc;
 
-	memset(&r, 0, sizeof(r));
+	(void)arg;
 	memset(&cnt, 0, sizeof(cnt));
-	buf_init(&input);
-	buf_init(&output);
-	if (cronrun_init(&r.cr, "auth_check", CRONRUN_GITHUB) == -1 ||
-	    cronrun_env_size("INSTLOG_AUTH_PARALLEL", 1, PARALLEL_MAX,
-	        PARALLEL_DEFAULT, &r.parallel) == -1)
-		goto out;
-	vals[0] = (int64_t)r.parallel;
-	if (ops_json_ints(&input, keys, vals, 1) == -1) {
-		log_warnx("out of memory");
-		goto out;
-	}
-	if ((rc = cronrun_lock(&r.cr, DB_AUTH_LOCK_KEY, input.buf,
-	         &locked)) == CRONRUN_OK &&
-	    !locked)
-		goto out; /* another run holds the lock: quietly */
-	if (locked)
-		rc = run_check(&r, &cnt, &stopped);
+	rc = run_check(&r, &cnt, &stopped);
 	vals[0] = (int64_t)cnt.checked;
 	vals[1] = (int64_t)cnt.cached;
 	vals[2] = (int64_t)cnt.ok;
 	vals[3] = (int64_t)cnt.not_found;
 	vals[4] = (int64_t)cnt.other;
 	vals[5] = (int64_t)cnt.transport;
-	if (locked && ops_json_ints(&output, counts, vals, 6) == 0)
-		rc = cronrun_finish(&r.cr, rc, output.buf,
-		    "the database failed");
-	if (stopped)
-		goto out; /* GET /app failed: said in one line */
-	cronrun_summary(&r.cr,
-	    "checked=%zu cached=%zu ok=%zu 404=%zu other=%zu "
-	    "transport_errors=%zu",
-	    cnt.checked, cnt.cached, cnt.ok, cnt.not_found, cnt.other,
-	    cnt.transport);
-out:
-	buf_release(&input);
-	buf_release(&output);
-	cronrun_release(&r.cr);
+	if (ops_json_ints(&cr->output, counts, vals, 6) == -1)
+		log_warnx("out of memory");
+	if (!stopped)
+		cronrun_summary(cr,
+		    "checked=%zu cached=%zu ok=%zu 404=%zu other=%zu "
+		    "transport_errors=%zu",
+		    cnt.checked, cnt.cached, cnt.ok, cnt.not_found, cnt.other,
+		    cnt.transport);
 	return rc;
+}
+
+int
+main(void)
+{
+	static const struct cronrun_def def = { "auth_check",
+		CONFIG_NEED_APPS | CONFIG_USE_AUTH_CHECK, DB_AUTH_LOCK_KEY,
+		start, run };
+
+	return cronrun_main(&def, NULL);
 }

@@ -19,8 +19,6 @@
 #include "ops.h"
 #include "str.h"
 
-#define RETENTION_DEFAULT 30
-#define RETENTION_MAX     3650
 #define EVENTS_MONTHS     3
 #define OPS_DAYS          7
 
@@ -50,69 +48,74 @@ step_ensure(struct db *db, struct ops_run *op, const char *name,
 	return st == DB_OK ? 0 : -1;
 }
 
-int
-main(void)
+/* The operation's input: the days of operations kept. */
+static int
+start(struct cronrun *cr, void *arg)
 {
 	static const char *const knobs[] = { "keep_days" };
-	struct cronrun cr;
-	struct json_writer w;
-	struct buf input, dropped, out;
-	size_t days = 0;
-	int64_t t0, keep;
-	bool locked = false;
-	int rc = CRONRUN_CONFIG;
+	int64_t keep = (int64_t)cr->cfg.ops_retention_days;
 
-	memset(&cr, 0, sizeof(cr));
-	buf_init(&input);
-	buf_init(&dropped);
-	buf_init(&out);
-	if (cronrun_init(&cr, "maintenance", 0) == -1 ||
-	    cronrun_env_size("INSTLOG_OPERATIONS_RETENTION_DAYS", 1,
-	        RETENTION_MAX, RETENTION_DEFAULT, &days) == -1)
-		goto out;
-	keep = (int64_t)days;
-	if (ops_json_ints(&input, knobs, &keep, 1) == -1) {
+	(void)arg;
+	if (ops_json_ints(&cr->input, knobs, &keep, 1) == -1) {
 		log_warnx("out of memory");
-		goto out;
+		return -1;
 	}
-	if ((rc = cronrun_lock(&cr, DB_MAINTENANCE_LOCK_KEY, input.buf,
-	         &locked)) != CRONRUN_OK ||
-	    !locked)
-		goto out; /* failed (said), or another run is at it */
-	if (step_ensure(cr.db, &cr.op, "installation_events partitions",
+	return 0;
+}
+
+/*
+ * The partition steps and the retention step (the lock held), the
+ * operation's output and the summary.  Returns the exit status.
+ */
+static int
+run(struct cronrun *cr, void *arg)
+{
+	struct json_writer w;
+	struct buf dropped;
+	size_t days = cr->cfg.ops_retention_days;
+	int64_t t0, keep = (int64_t)days;
+	int rc = CRONRUN_OK;
+
+	(void)arg;
+	buf_init(&dropped);
+	if (step_ensure(cr->db, &cr->op, "installation_events partitions",
 	        false, EVENTS_MONTHS) == -1 ||
-	    step_ensure(cr.db, &cr.op, "operations partitions", true,
+	    step_ensure(cr->db, &cr->op, "operations partitions", true,
 	        OPS_DAYS) == -1)
 		rc = CRONRUN_FAILED;
-	(void)db_ops_flush(cr.db, &cr.op);
+	(void)db_ops_flush(cr->db, &cr->op);
 	t0 = ops_now_ms();
-	if (db_ops_drop_partitions(cr.db, (int)days, &dropped) == DB_OK) {
-		json_writer_init(&w, &out);
+	if (db_ops_drop_partitions(cr->db, (int)days, &dropped) == DB_OK) {
+		json_writer_init(&w, &cr->output);
 		json_open_object(&w);
 		json_member_int(&w, "keep_days", keep);
 		json_put_key(&w, "dropped");
 		json_put_raw(&w, dropped.buf, dropped.len);
 		json_close_object(&w);
 		if (json_writer_finish(&w) == -1 ||
-		    buf_append(&out, "", 1) == -1 ||
-		    ops_step(&cr.op, "retention", t0, out.buf, NULL, NULL, 0) ==
-		        -1)
+		    buf_append(&cr->output, "", 1) == -1 ||
+		    ops_step(&cr->op, "retention", t0, cr->output.buf, NULL,
+		        NULL, 0) == -1)
 			log_warnx("out of memory");
 	} else {
-		const char *msg = db_error_message(cr.db);
+		const char *msg = db_error_message(cr->db);
 
-		(void)ops_step(&cr.op, "retention", t0, NULL,
+		(void)ops_step(&cr->op, "retention", t0, NULL,
 		    "cannot drop old partitions", msg, strlen(msg));
 		rc = CRONRUN_FAILED;
 	}
-	rc = cronrun_finish(&cr, rc, out.buf, "the database failed");
-	cronrun_summary(&cr, "operation=%lld keep_days=%zu dropped=%s",
-	    (long long)cr.op.id, days,
+	cronrun_summary(cr, "operation=%lld keep_days=%zu dropped=%s",
+	    (long long)cr->op.id, days,
 	    dropped.buf != NULL ? dropped.buf : "?");
-out:
-	buf_release(&input);
 	buf_release(&dropped);
-	buf_release(&out);
-	cronrun_release(&cr);
 	return rc;
+}
+
+int
+main(void)
+{
+	static const struct cronrun_def def = { "maintenance",
+		CONFIG_USE_MAINTENANCE, DB_MAINTENANCE_LOCK_KEY, start, run };
+
+	return cronrun_main(&def, NULL);
 }

@@ -28,14 +28,6 @@
 #include "str.h"
 #include "utc.h"
 
-/* Redeliveries asked per run (INSTLOG_REDELIVER_MAX). */
-#define MAX_DEFAULT 50
-#define MAX_MAX     1000
-
-/* Pages of the delivery list read per app per run (INSTLOG_REDELIVER_PAGES). */
-#define PAGES_DEFAULT 50
-#define PAGES_MAX     1000
-
 /* GitHub's largest page; 100 items take some 40 KB. */
 #define PER_PAGE          100
 #define LIST_MAX_RESPONSE (1024 * 1024)
@@ -44,7 +36,7 @@
 #define PARALLEL 8
 
 struct run {
-	struct cronrun cr;
+	struct cronrun *cr;
 	size_t max_pages;
 	size_t budget; /* redeliveries left to ask this run */
 	char last_guid[128]; /* the guid asked last */
@@ -59,23 +51,6 @@ struct counts {
 	size_t	skipped;
 	size_t	failed;
 };
-
-/*
- * Set up the run and read its knobs.  Returns 0, or -1 after one line on
- * stderr saying what is wrong.
- */
-static int
-run_init(struct run *r)
-{
-	if (cronrun_init(&r->cr, "redeliver", CRONRUN_GITHUB) == -1 ||
-	    cronrun_env_size("INSTLOG_REDELIVER_MAX", 0, MAX_MAX, MAX_DEFAULT,
-	        &r->budget) == -1 ||
-	    cronrun_env_size("INSTLOG_REDELIVER_PAGES", 1, PAGES_MAX,
-	        PAGES_DEFAULT, &r->max_pages) == -1)
-		return -1;
-	github_client_set_limits(r->cr.client, 0, LIST_MAX_RESPONSE);
-	return 0;
-}
 
 /* 't' as RFC 3339 UTC in 'out' for a log line, else its number. */
 static const char *
@@ -115,7 +90,7 @@ step_page(struct run *r, int64_t app_id, size_t page, int64_t t0,
 		    resp->message != NULL ? resp->message : "");
 		e = err;
 	}
-	if (ops_step(&r->cr.op, name, t0, out.buf, e,
+	if (ops_step(&r->cr->op, name, t0, out.buf, e,
 	        e != NULL && resp->body.buf != NULL ? resp->body.buf : NULL,
 	        resp->body.len) == -1)
 		log_warnx("out of memory");
@@ -155,7 +130,7 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 			goto out;
 		t0 = ops_now_ms();
 		before = l->n;
-		if (github_call_run(r->cr.client, &call) == -1) {
+		if (github_call_run(r->cr->client, &call) == -1) {
 			step_page(r, app_id, pages + 1, t0, &call.resp, 0,
 			    "the call could not be made");
 			cnt->failed++;
@@ -192,7 +167,7 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 		pages++;
 		step_page(r, app_id, pages, t0, &call.resp, l->n - before,
 		    NULL);
-		(void)db_ops_flush(r->cr.db, &r->cr.op);
+		(void)db_ops_flush(r->cr->db, &r->cr->op);
 		if (older > 0 || call.resp.link_next == NULL) {
 			*complete = true;
 			break;
@@ -204,7 +179,7 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 			    app_id, pages, utc(cutoff, when, sizeof(when)));
 			break;
 		}
-		if ((next = github_client_path(r->cr.client,
+		if ((next = github_client_path(r->cr->client,
 		         call.resp.link_next)) == NULL) {
 			log_warnx("app '%" PRId64 "': listing deliveries: the "
 			          "next page is not under GITHUB_API_URL",
@@ -259,7 +234,7 @@ step_ask(struct run *r, int64_t app_id, const struct redeliver_failed *f,
 	json_member_int(&w, "http_status", resp->status);
 	json_close_object(&w);
 	if (json_writer_finish(&w) == -1 || buf_append(&out, "", 1) == -1 ||
-	    ops_step(&r->cr.op, f->guid, t0, out.buf, e,
+	    ops_step(&r->cr->op, f->guid, t0, out.buf, e,
 	        e != NULL && resp->body.buf != NULL ? resp->body.buf : NULL,
 	        resp->body.len) == -1)
 		log_warnx("out of memory");
@@ -309,7 +284,7 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 	}
 	/* When the driver fails, the calls it left have status 0. */
 	t0 = ops_now_ms();
-	rc = github_multi_run(r->cr.client, calls, n, PARALLEL);
+	rc = github_multi_run(r->cr->client, calls, n, PARALLEL);
 	for (size_t k = 0; k < n; k++) {
 		const struct redeliver_failed *f = &failed[asks[k]];
 		const struct github_response *resp = &calls[k].resp;
@@ -323,8 +298,8 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 			rc = -1;
 			continue;
 		}
-		if (db_redeliver_record(r->cr.db, app_id, f, resp->status,
-		        r->cr.op.id, &asked) != DB_OK)
+		if (db_redeliver_record(r->cr->db, app_id, f, resp->status,
+		        r->cr->op.id, &asked) != DB_OK)
 			rc = -1;
 		if (resp->status >= 200 && resp->status < 300) {
 			cnt->requested++;
@@ -372,7 +347,7 @@ sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 	int rc = CRONRUN_FAILED;
 
 	memset(&list, 0, sizeof(list));
-	if (db_redeliver_sweep_get(r->cr.db, app_id, &swept_until) != DB_OK)
+	if (db_redeliver_sweep_get(r->cr->db, app_id, &swept_until) != DB_OK)
 		goto out;
 	if (list_deliveries(r, v, redeliver_cutoff(time(NULL), swept_until),
 	        &list, &complete, cnt) == -1)
@@ -389,7 +364,7 @@ sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 		log_warnx("out of memory");
 		goto out;
 	}
-	if (db_redeliver_states_get(r->cr.db, failed, nfailed, states) != DB_OK)
+	if (db_redeliver_states_get(r->cr->db, failed, nfailed, states) != DB_OK)
 		goto out;
 	redeliver_plan(states, nfailed, &r->budget, verdicts);
 	for (size_t i = 0; i < nfailed; i++) {
@@ -411,7 +386,7 @@ sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 		goto out;
 	rc = 0;
 	if (complete && over_cap == 0 && newest != 0 &&
-	    db_redeliver_sweep_put(r->cr.db, app_id, newest) != DB_OK)
+	    db_redeliver_sweep_put(r->cr->db, app_id, newest) != DB_OK)
 		rc = CRONRUN_FAILED;
 out:
 	redeliver_list_release(&list);
@@ -435,7 +410,7 @@ run_sweep(struct run *r, struct counts *cnt)
 	int rc = 0;
 
 	for (size_t i = 0; i < APPS__MAX; i++) {
-		struct apps_variant *v = &r->cr.apps.v[i];
+		struct apps_variant *v = &r->cr->apps.v[i];
 
 		if (v->app == NULL)
 			continue;
@@ -449,42 +424,48 @@ run_sweep(struct run *r, struct counts *cnt)
 		if (sweep_app(r, v, cnt) != 0)
 			rc = CRONRUN_FAILED;
 	}
-	if (db_redeliver_prune(r->cr.db) != DB_OK)
+	if (db_redeliver_prune(r->cr->db) != DB_OK)
 		rc = CRONRUN_FAILED;
 	return rc;
 }
 
-int
-main(void)
+/* The operation's input: the run's knobs. */
+static int
+start(struct cronrun *cr, void *arg)
 {
 	static const char *const knobs[] = { "max", "max_pages" };
+	int64_t vals[2];
+
+	(void)arg;
+	vals[0] = (int64_t)cr->cfg.redeliver_max;
+	vals[1] = (int64_t)cr->cfg.redeliver_pages;
+	if (ops_json_ints(&cr->input, knobs, vals, 2) == -1) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Sweep (the lock held), set the operation's output and external_ref
+ * and print the summary.  Returns run_sweep()'s exit status.
+ */
+static int
+run(struct cronrun *cr, void *arg)
+{
 	static const char *const counts[] = { "apps", "listed", "missed",
 		"requested", "skipped", "failed" };
-	struct run r;
+	struct run *r = arg;
 	struct counts cnt;
-	struct buf input, output;
 	int64_t vals[6];
-	bool locked = false;
-	int rc = CRONRUN_CONFIG;
+	int rc;
 
-	memset(&r, 0, sizeof(r));
+	r->cr = cr;
+	r->budget = cr->cfg.redeliver_max;
+	r->max_pages = cr->cfg.redeliver_pages;
 	memset(&cnt, 0, sizeof(cnt));
-	buf_init(&input);
-	buf_init(&output);
-	if (run_init(&r) == -1)
-		goto out;
-	vals[0] = (int64_t)r.budget;
-	vals[1] = (int64_t)r.max_pages;
-	if (ops_json_ints(&input, knobs, vals, 2) == -1) {
-		log_warnx("out of memory");
-		goto out;
-	}
-	if ((rc = cronrun_lock(&r.cr, DB_REDELIVER_LOCK_KEY, input.buf,
-	         &locked)) == CRONRUN_OK &&
-	    !locked)
-		goto out; /* another sweep holds the lock: quietly */
-	if (locked)
-		rc = run_sweep(&r, &cnt);
+	github_client_set_limits(cr->client, 0, LIST_MAX_RESPONSE);
+	rc = run_sweep(r, &cnt);
 	vals[0] = (int64_t)cnt.apps;
 	vals[1] = (int64_t)cnt.listed;
 	vals[2] = (int64_t)cnt.missed;
@@ -492,19 +473,26 @@ main(void)
 	vals[4] = (int64_t)cnt.skipped;
 	vals[5] = (int64_t)cnt.failed;
 	/* One guid asked: the sweep is about it (external_ref). */
-	if (r.nasked == 1)
-		r.cr.op.external_ref = r.last_guid;
-	if (locked && ops_json_ints(&output, counts, vals, 6) == 0)
-		rc = cronrun_finish(&r.cr, rc, output.buf,
-		    "the database failed");
-	cronrun_summary(&r.cr,
+	if (r->nasked == 1)
+		cr->op.external_ref = r->last_guid;
+	if (ops_json_ints(&cr->output, counts, vals, 6) == -1)
+		log_warnx("out of memory");
+	cronrun_summary(cr,
 	    "apps=%zu listed=%zu missed=%zu requested=%zu skipped=%zu "
 	    "failed=%zu",
 	    cnt.apps, cnt.listed, cnt.missed, cnt.requested, cnt.skipped,
 	    cnt.failed);
-out:
-	buf_release(&input);
-	buf_release(&output);
-	cronrun_release(&r.cr);
 	return rc;
+}
+
+int
+main(void)
+{
+	static const struct cronrun_def def = { "redeliver",
+		CONFIG_NEED_APPS | CONFIG_USE_REDELIVER, DB_REDELIVER_LOCK_KEY,
+		start, run };
+	struct run r; /* outlives the run: the operation's external_ref */
+
+	memset(&r, 0, sizeof(r));
+	return cronrun_main(&def, &r);
 }

@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "db.h"
+#include "auth.h"
+#include "cronrun.h"
 #include "db_ops.h"
 #include "ingest.h"
 #include "log.h"
@@ -29,7 +29,8 @@
 /* What became of one spool file. */
 enum replay_result {
 	REPLAY_DONE,    /* its row is committed and the file removed */
-	REPLAY_MOVED,   /* not a spool file: moved aside */
+	REPLAY_MOVED,   /* not a whole spool file, an old one, or its
+	                   signature fails: moved aside */
 	REPLAY_FAILED,  /* left in the spool (logged) */
 	REPLAY_DB_DOWN, /* left in the spool: the database is away */
 };
@@ -105,29 +106,39 @@ replay_file(struct db *db, const struct config *cfg, const char *name,
 {
 	struct spool_entry e;
 	struct ingest_result r;
-	enum ingest_status st;
 	enum replay_result res = REPLAY_FAILED;
+	enum spool_status rd;
 	int64_t t0 = ops_now_ms();
+	bool written;
 	char path[4096];
-	int rd;
 
 	memset(&r, 0, sizeof(r));
 	if (snprintf(path, sizeof(path), "%s/%s", cfg->spool_dir, name) >=
 	    (int)sizeof(path))
 		goto out;
-	if ((rd = spool_read(path, &e)) != 0) {
+	rd = spool_read(path, &e);
+	/*
+	 * Only what GitHub signed is stored: a file someone else put here,
+	 * or one signed with a secret no longer configured, goes aside.
+	 */
+	if (rd == SPOOL_OK && auth_webhook_verify(cfg, e.signature, e.body,
+	    e.len) == -1) {
+		log_warnx("'%s': the signature does not verify with the "
+		          "current or the previous webhook secret",
+		    path);
+		rd = SPOOL_BAD;
+	}
+	if (rd != SPOOL_OK) {
 		spool_entry_release(&e);
-		if (rd == 1 && move_aside(cfg->spool_dir, name) == 0)
+		if (rd != SPOOL_ERROR && move_aside(cfg->spool_dir, name) == 0)
 			res = REPLAY_MOVED;
 		goto out;
 	}
-	/* The same path as a live delivery, at the time it arrived. */
-	st = ingest_delivery(db, cfg, &e.h, e.received_at, e.body, e.len, &r);
+	/* The same path as a live delivery, the same attempt. */
+	written = ingest_delivery(db, cfg, &e.h, e.received_at, e.attempt_key,
+	              e.body, e.len, &r) == 0;
 	spool_entry_release(&e);
-	switch (st) {
-	case INGEST_OK:
-	case INGEST_INVALID:
-	case INGEST_JOB_FAILED:
+	if (written) {
 		/* The row is committed: only now may the file go. */
 		if (spool_remove(cfg->spool_dir, name) == -1)
 			log_warnx("'%s' is recorded (row %lld) but still "
@@ -135,11 +146,11 @@ replay_file(struct db *db, const struct config *cfg, const char *name,
 			    path, (long long)r.id);
 		res = REPLAY_DONE;
 		goto out;
-	case INGEST_DB_DOWN:
+	}
+	/* Down: stop the pass.  Up: this file alone failed; go on. */
+	if (db_ping(db) != DB_OK) {
 		res = REPLAY_DB_DOWN;
 		goto out;
-	case INGEST_ERROR:
-		break;
 	}
 	log_warnx("'%s' not recorded: left in the spool", path);
 out:
@@ -247,15 +258,14 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	struct config cfg;
+	struct cronrun cr;
 	struct replay_stats st;
 	struct sigaction sa;
-	struct db *db = NULL;
 	int64_t interval = 0;
-	int c, rc = 2;
+	int c, rc = CRONRUN_CONFIG;
 
+	memset(&cr, 0, sizeof(cr));
 	log_init("spool_replay");
-	memset(&cfg, 0, sizeof(cfg));
 	while ((c = getopt(argc, argv, "1i:")) != -1) {
 		switch (c) {
 		case '1':
@@ -277,19 +287,14 @@ main(int argc, char **argv)
 		usage();
 		goto out;
 	}
-	if (config_load(&cfg, CONFIG_NEED_DB) == -1)
+	if (cronrun_init(&cr, "spool_replay", CONFIG_NEED_WEBHOOK_SECRET) == -1)
 		goto out;
-	if (cfg.spool_dir == NULL) {
+	if (cr.cfg.spool_dir == NULL) {
 		log_warnx("INSTLOG_SPOOL_DIR is not set");
 		goto out;
 	}
-	if (spool_check(cfg.spool_dir) == -1)
+	if (spool_check(cr.cfg.spool_dir) == -1)
 		goto out;
-	if ((db = db_new(cfg.database_url, "instlog-spool-replay")) == NULL) {
-		log_warnx("out of memory");
-		rc = 1;
-		goto out;
-	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	(void)sigaction(SIGTERM, &sa, NULL);
@@ -298,25 +303,25 @@ main(int argc, char **argv)
 
 	if (interval == 0) {
 		/* One pass, for cron: a held lock is a quiet success. */
-		if (replay_pass(db, &cfg, &st) == -1) {
-			rc = 1;
+		rc = CRONRUN_FAILED;
+		if (replay_pass(cr.db, &cr.cfg, &st) == -1)
 			goto out;
-		}
-		rc = 0;
-		if (st.locked)
-			goto out;
-		log_info("replayed=%d bad=%d failed=%d left=%d", st.replayed,
-		    st.bad, st.failed, st.left);
-		if (st.bad > 0 || st.failed > 0 || st.left > 0)
-			rc = 1;
+		if (!st.locked)
+			cronrun_summary(&cr,
+			    "replayed=%d bad=%d failed=%d "
+			    "left=%d",
+			    st.replayed, st.bad, st.failed, st.left);
+		if (st.locked ||
+		    (st.bad == 0 && st.failed == 0 && st.left == 0))
+			rc = CRONRUN_OK;
 		goto out;
 	}
-	log_info("replaying '%s' every %lld s", cfg.spool_dir,
+	log_info("replaying '%s' every %lld s", cr.cfg.spool_dir,
 	    (long long)interval);
 	while (!replay_stop) {
 		struct timespec ts = { (time_t)interval, 0 };
 
-		if (replay_pass(db, &cfg, &st) == 0 && !st.locked &&
+		if (replay_pass(cr.db, &cr.cfg, &st) == 0 && !st.locked &&
 		    (st.replayed > 0 || st.bad > 0 || st.failed > 0))
 			log_info("replayed=%d bad=%d failed=%d left=%d",
 			    st.replayed, st.bad, st.failed, st.left);
@@ -324,9 +329,8 @@ main(int argc, char **argv)
 		if (!replay_stop)
 			(void)nanosleep(&ts, NULL);
 	}
-	rc = 0;
+	rc = CRONRUN_OK;
 out:
-	db_free(db);
-	config_release(&cfg);
+	cronrun_release(&cr);
 	return rc;
 }

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Configuration from the environment, with NAME_FILE for every secret. */
+#include "config.h"
+
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +11,7 @@
 
 #include <openssl/crypto.h>
 
-#include "config.h"
+#include "checkpoint.h"
 #include "log.h"
 #include "str.h"
 
@@ -65,9 +68,7 @@ read_secret_file(const char *name, const char *path, unsigned char **out,
 	rc = 0;
 out:
 	OPENSSL_cleanse(chunk, sizeof(chunk));
-	if (b.buf != NULL)
-		OPENSSL_cleanse(b.buf, b.cap);
-	buf_release(&b);
+	buf_wipe(&b);
 	if (f != NULL)
 		(void)fclose(f);
 	return rc;
@@ -185,6 +186,29 @@ load_app(const char *prefix, struct config_app *app)
 }
 
 /*
+ * Read the integer variable 'name' in [min, max] into *out, 'dflt' when
+ * unset or empty.  Returns 0, or -1 after one line naming it.
+ */
+static int
+env_size(const char *name, int64_t min, int64_t max, size_t dflt, size_t *out)
+{
+	const char *v = getenv(name);
+	int64_t n;
+
+	*out = dflt;
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (parse_int64(v, min, max, &n) == -1) {
+		log_warnx("config: %s: not an integer in %" PRId64 "..%" PRId64
+		          ": '%s'",
+		    name, min, max, v);
+		return -1;
+	}
+	*out = (size_t)n;
+	return 0;
+}
+
+/*
  * INSTLOG_METRICS_FILE, else "metrics" in the spool directory (which the
  * replayer ignores: it reads only *.delivery files), else none.  Returns
  * 0 or -1 when out of memory.
@@ -230,12 +254,15 @@ config_load(struct config *cfg, unsigned need)
 	    (cfg->database_read_url = strdup(v)) == NULL)
 		return -1;
 
-	if (load_secret("TRACE_API_SECRET", &cfg->trace_secret) == -1 ||
+	if ((need & CONFIG_USE_TRACE_SECRET) &&
+	    (load_secret("TRACE_API_SECRET", &cfg->trace_secret) == -1 ||
 	    load_secret("TRACE_API_SECRET_PREVIOUS",
-		&cfg->trace_secret_prev) == -1 ||
-	    load_secret("GITHUB_WEBHOOK_SECRET", &cfg->webhook_secret) == -1 ||
+		&cfg->trace_secret_prev) == -1))
+		return -1;
+	if ((need & CONFIG_NEED_WEBHOOK_SECRET) &&
+	    (load_secret("GITHUB_WEBHOOK_SECRET", &cfg->webhook_secret) == -1 ||
 	    load_secret("GITHUB_WEBHOOK_SECRET_PREVIOUS",
-		&cfg->webhook_secret_prev) == -1)
+		&cfg->webhook_secret_prev) == -1))
 		return -1;
 	if ((need & CONFIG_NEED_WEBHOOK_SECRET) &&
 	    cfg->webhook_secret.buf == NULL) {
@@ -258,8 +285,9 @@ config_load(struct config *cfg, unsigned need)
 		return -1;
 	}
 
-	if (load_app("GITHUB_APP_ORG", &cfg->app_org) == -1 ||
-	    load_app("GITHUB_APP_USER", &cfg->app_user) == -1)
+	if ((need & CONFIG_NEED_APPS) &&
+	    (load_app("GITHUB_APP_ORG", &cfg->app_org) == -1 ||
+	    load_app("GITHUB_APP_USER", &cfg->app_user) == -1))
 		return -1;
 	if ((need & CONFIG_NEED_APPS) && cfg->app_org.id == 0 &&
 	    cfg->app_user.id == 0) {
@@ -284,7 +312,40 @@ config_load(struct config *cfg, unsigned need)
 	if (v != NULL && *v != '\0' &&
 	    (cfg->spool_dir = xstrdup_or_null(v)) == NULL)
 		return -1;
-	return load_metrics_file(cfg);
+	if (load_metrics_file(cfg) == -1)
+		return -1;
+	cfg->fold_checkpoint_every = CKPT_EVERY_DEFAULT;
+	v = getenv("INSTLOG_FOLD_CHECKPOINT_EVERY");
+	if (v != NULL && *v != '\0') {
+		if (parse_int64(v, 0, 20000, &n) == -1) {
+			log_warnx("config: INSTLOG_FOLD_CHECKPOINT_EVERY: not a "
+				  "row count (0..20000): '%s'", v);
+			return -1;
+		}
+		cfg->fold_checkpoint_every = (size_t)n;
+	}
+	if ((need & CONFIG_USE_AUTH_CHECK) &&
+	    env_size("INSTLOG_AUTH_PARALLEL", 1, CONFIG_AUTH_PARALLEL_MAX,
+	        CONFIG_AUTH_PARALLEL_DEFAULT, &cfg->auth_parallel) == -1)
+		return -1;
+	if ((need & CONFIG_USE_REDELIVER) &&
+	    (env_size("INSTLOG_REDELIVER_MAX", 0, CONFIG_REDELIVER_MAX_MAX,
+	         CONFIG_REDELIVER_MAX_DEFAULT, &cfg->redeliver_max) == -1 ||
+	        env_size("INSTLOG_REDELIVER_PAGES", 1,
+	            CONFIG_REDELIVER_PAGES_MAX, CONFIG_REDELIVER_PAGES_DEFAULT,
+	            &cfg->redeliver_pages) == -1))
+		return -1;
+	if ((need & CONFIG_USE_MAINTENANCE) &&
+	    env_size("INSTLOG_OPERATIONS_RETENTION_DAYS", 1,
+	        CONFIG_OPS_RETENTION_MAX, CONFIG_OPS_RETENTION_DEFAULT,
+	        &cfg->ops_retention_days) == -1)
+		return -1;
+	if ((need & CONFIG_USE_NOTIFY) &&
+	    env_size("INSTLOG_NOTIFY_BACKOFF_SECONDS", 1,
+	        CONFIG_NOTIFY_BACKOFF_MAX, CONFIG_NOTIFY_BACKOFF_DEFAULT,
+	        &cfg->notify_backoff) == -1)
+		return -1;
+	return 0;
 }
 
 void

@@ -9,6 +9,30 @@
 
 #define CONFIG_MAX_BODY_DEFAULT (25u * 1024 * 1024)
 
+/*
+ * The auth check's requests in flight at once (INSTLOG_AUTH_PARALLEL).
+ * 64, not 16: 1,000 installations at 50 ms each take 3.2 s at 16 and
+ * 0.9 s at 64 (bench/RESULTS.md), and 64 stays under GitHub's limit of 100
+ * concurrent requests.
+ */
+#define CONFIG_AUTH_PARALLEL_DEFAULT 64
+#define CONFIG_AUTH_PARALLEL_MAX     256
+/* Redeliveries asked per sweep (INSTLOG_REDELIVER_MAX). */
+#define CONFIG_REDELIVER_MAX_DEFAULT 50
+#define CONFIG_REDELIVER_MAX_MAX     1000
+/* Pages of the delivery list read per app per sweep (..._PAGES). */
+#define CONFIG_REDELIVER_PAGES_DEFAULT 50
+#define CONFIG_REDELIVER_PAGES_MAX     1000
+/* Days of operations kept (INSTLOG_OPERATIONS_RETENTION_DAYS). */
+#define CONFIG_OPS_RETENTION_DEFAULT 30
+#define CONFIG_OPS_RETENTION_MAX     3650
+/*
+ * notify's first retry comes this long after the first failure (then 2x,
+ * 4x; INSTLOG_NOTIFY_BACKOFF_SECONDS).
+ */
+#define CONFIG_NOTIFY_BACKOFF_DEFAULT 60
+#define CONFIG_NOTIFY_BACKOFF_MAX     3600
+
 /* A secret's bytes; 'buf' is NULL when unset.  Wiped on release. */
 struct config_secret {
 	unsigned char	*buf;
@@ -36,18 +60,39 @@ struct config {
 	size_t			 max_body;
 	char			*spool_dir; /* NULL: spooling disabled */
 	char			*metrics_file; /* NULL: nothing counted */
+	/* INSTLOG_FOLD_CHECKPOINT_EVERY: rows between fold snapshots of
+	 * the trace routes, at most 20000 (a page of lib/fold.c); 0
+	 * disables them; default CKPT_EVERY_DEFAULT. */
+	size_t			 fold_checkpoint_every;
+	size_t auth_parallel;               /* CONFIG_USE_AUTH_CHECK */
+	size_t redeliver_max;               /* CONFIG_USE_REDELIVER */
+	size_t redeliver_pages;             /* CONFIG_USE_REDELIVER */
+	size_t ops_retention_days;          /* CONFIG_USE_MAINTENANCE */
+	size_t notify_backoff;              /* CONFIG_USE_NOTIFY, seconds */
 };
 
-/* What a program needs to be present; config_load() fails without it. */
+/*
+ * What a program needs (CONFIG_NEED_*: loaded, and config_load() fails
+ * without it) or uses (CONFIG_USE_*: loaded when set).  A secret or key
+ * that no flag asks for is never read, so that each binary holds only
+ * what it uses: the webhook not the trace token, the trace routes neither
+ * the webhook secret nor the app keys.
+ */
 enum config_need {
 	CONFIG_NEED_DB = 1 << 0,
-	CONFIG_NEED_WEBHOOK_SECRET = 1 << 1,
-	CONFIG_NEED_APPS = 1 << 2,
+	CONFIG_NEED_WEBHOOK_SECRET = 1 << 1, /* and its _PREVIOUS */
+	CONFIG_NEED_APPS = 1 << 2,           /* the app ids and key files */
+	CONFIG_USE_TRACE_SECRET = 1 << 3,    /* and its _PREVIOUS */
+	CONFIG_USE_AUTH_CHECK = 1 << 4,      /* INSTLOG_AUTH_PARALLEL */
+	CONFIG_USE_REDELIVER = 1 << 5,       /* INSTLOG_REDELIVER_MAX, _PAGES */
+	CONFIG_USE_MAINTENANCE = 1 << 6,     /* ..._OPERATIONS_RETENTION_DAYS */
+	CONFIG_USE_NOTIFY = 1 << 7,          /* INSTLOG_NOTIFY_BACKOFF_SECONDS */
 };
 
 /*
  * Read the configuration of DESIGN §7 from the environment into *cfg.
- * 'need' is a mask of enum config_need.  Each secret NAME may instead be
+ * 'need' is a mask of enum config_need; what it does not name stays
+ * empty.  Each secret NAME may instead be
  * given as NAME_FILE, a path whose contents (less trailing newlines) are
  * the secret.  Returns 0; or -1 after logging one line naming the
  * offending variable.  Either way the caller releases *cfg with

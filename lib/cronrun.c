@@ -22,6 +22,8 @@ cronrun_init(struct cronrun *r, const char *name, unsigned need)
 	char agent[64];
 
 	memset(r, 0, sizeof(*r));
+	buf_init(&r->input);
+	buf_init(&r->output);
 	r->name = name;
 	log_init(name);
 	(void)clock_gettime(CLOCK_MONOTONIC, &r->start);
@@ -30,11 +32,9 @@ cronrun_init(struct cronrun *r, const char *name, unsigned need)
 	for (char *p = agent; *p != '\0'; p++)
 		if (*p == '_')
 			*p = '-';
-	if (config_load(&r->cfg,
-	        CONFIG_NEED_DB |
-	            ((need & CRONRUN_GITHUB) ? CONFIG_NEED_APPS : 0)) == -1)
+	if (config_load(&r->cfg, CONFIG_NEED_DB | need) == -1)
 		return -1;
-	if ((need & CRONRUN_GITHUB) &&
+	if ((need & CONFIG_NEED_APPS) &&
 	    (apps_load(&r->apps, &r->cfg) == -1 ||
 	        (r->client = github_client_new(r->cfg.github_api_url, agent)) ==
 	            NULL))
@@ -47,36 +47,37 @@ cronrun_init(struct cronrun *r, const char *name, unsigned need)
 }
 
 int
-cronrun_env_size(const char *name, int64_t min, int64_t max, size_t dflt,
-    size_t *out)
+cronrun_main(const struct cronrun_def *def, void *arg)
 {
-	const char *v = getenv(name);
-	int64_t n;
+	struct cronrun r;
+	bool got = false;
+	int rc = CRONRUN_CONFIG;
 
-	*out = dflt;
-	if (v == NULL || *v == '\0')
-		return 0;
-	if (parse_int64(v, min, max, &n) == -1) {
-		log_warnx("config: %s: not an integer in %" PRId64 "..%" PRId64
-		          ": '%s'",
-		    name, min, max, v);
-		return -1;
-	}
-	*out = (size_t)n;
-	return 0;
+	if (cronrun_init(&r, def->name, def->need) == -1 ||
+	    (def->start != NULL && def->start(&r, arg) == -1))
+		goto out;
+	rc = CRONRUN_FAILED;
+	if (db_lock_try(r.db, def->key, &got) != DB_OK)
+		goto out;
+	/* Without the lock another run is at work: end quietly. */
+	rc = CRONRUN_OK;
+	if (!got)
+		goto out;
+	cronrun_start(&r, r.input.len > 0 ? r.input.buf : NULL);
+	rc = def->run(&r, arg);
+	rc = cronrun_finish(&r, rc, r.output.len > 0 ? r.output.buf : NULL,
+	    r.what != NULL ? r.what : "the database failed");
+out:
+	cronrun_release(&r);
+	return rc;
 }
 
-int
-cronrun_lock(struct cronrun *r, int64_t key, const char *input, bool *got)
+void
+cronrun_start(struct cronrun *r, const char *input)
 {
 	struct db_ops_origin origin;
 	int64_t dead;
 
-	*got = false;
-	if (db_lock_try(r->db, key, got) != DB_OK)
-		return CRONRUN_FAILED;
-	if (!*got)
-		return CRONRUN_OK;
 	memset(&origin, 0, sizeof(origin));
 	origin.input = input;
 	ops_init(&r->op, r->name, ops_now_ms());
@@ -86,7 +87,6 @@ cronrun_lock(struct cronrun *r, int64_t key, const char *input, bool *got)
 		    (long long)dead);
 	if (db_ops_start(r->db, &r->op, &origin) != DB_OK)
 		log_warnx("cannot record the operation: going on without");
-	return CRONRUN_OK;
 }
 
 int
@@ -129,6 +129,8 @@ cronrun_release(struct cronrun *r)
 	if (r == NULL)
 		return;
 	ops_release(&r->op);
+	buf_release(&r->input);
+	buf_release(&r->output);
 	db_free(r->db);
 	github_client_free(r->client);
 	apps_release(&r->apps);

@@ -18,17 +18,13 @@
 #include "db.h"
 #include "github.h"
 #include "ops.h"
+#include "str.h"
 
 /* The exit statuses of every cron program. */
 enum cronrun_exit {
 	CRONRUN_OK = 0,
 	CRONRUN_FAILED = 1, /* a request or the database failed */
 	CRONRUN_CONFIG = 2, /* bad configuration */
-};
-
-/* What cronrun_init() sets up besides the configuration and database. */
-enum cronrun_need {
-	CRONRUN_GITHUB = 1 << 0, /* the app keys and a GitHub client */
 };
 
 /* One run.  Zero it, then cronrun_init(); cronrun_release() at the end. */
@@ -39,39 +35,58 @@ struct cronrun {
 	struct github_client *client; /* with CRONRUN_GITHUB */
 	struct db *db;
 	struct timespec start;
-	struct ops_run op; /* started by cronrun_lock(), of type 'name' */
+	struct ops_run op; /* started by cronrun_main(), of type 'name' */
+	struct buf input;  /* the operation's input (JSON), or empty */
+	struct buf output; /* the operation's output (JSON), or empty */
+	const char *what;  /* why the run failed when no step says */
+};
+
+/* What one cron program is, for cronrun_main(). */
+struct cronrun_def {
+	const char *name; /* log prefix; "instlog-NAME" to GitHub, PostgreSQL */
+	unsigned need;    /* a mask of enum config_need */
+	int64_t key;      /* the advisory lock held for the run */
+	/*
+	 * After the configuration, before the lock (NULL: none): more set-up
+	 * and the operation's input into r->input.  Returns 0, or -1 after
+	 * one line on stderr (CRONRUN_CONFIG).
+	 */
+	int (*start)(struct cronrun *r, void *arg);
+	/* The run itself, the lock held: prints its summary, exit status. */
+	int (*run)(struct cronrun *r, void *arg);
 };
 
 /*
  * Start run 'name' (the log prefix; "instlog-NAME" is the User-Agent and
- * the database application_name): load the configuration (DATABASE_URL
- * and, with CRONRUN_GITHUB, the apps), the app keys and a GitHub client
- * for GITHUB_API_URL, and make the database handle (not connected yet).
- * Returns 0, or -1 after one line on stderr; the caller exits with
- * CRONRUN_CONFIG.  Either way the caller calls cronrun_release().
+ * the database application_name): load the configuration 'need' asks for
+ * (config_load(); CONFIG_NEED_DB always), with CONFIG_NEED_APPS the app
+ * keys and a GitHub client for GITHUB_API_URL, and make the database
+ * handle (not connected yet).  Returns 0, or -1 after one line on stderr;
+ * the caller exits with CRONRUN_CONFIG.  Either way the caller calls
+ * cronrun_release().
  */
 int cronrun_init(struct cronrun *r, const char *name, unsigned need);
 
 /*
- * Read the integer variable 'name' in [min, max] into *out, 'dflt' when
- * unset or empty.  Returns 0, or -1 after one line naming it.
+ * The whole main of cron run 'def': cronrun_init() and def->start (bad
+ * configuration: CRONRUN_CONFIG), the advisory lock def->key without
+ * waiting (held by another run: CRONRUN_OK quietly; the query failed:
+ * CRONRUN_FAILED), the run's operation (cronrun_start() with r->input),
+ * then def->run(r, arg), which prints its summary with cronrun_summary()
+ * and returns the exit status; the operation's end (cronrun_finish()
+ * with r->output and r->what); cronrun_release().
  */
-int cronrun_env_size(const char *name, int64_t min, int64_t max, size_t dflt,
-    size_t *out);
+int cronrun_main(const struct cronrun_def *def, void *arg);
 
 /*
- * Try the advisory lock 'key' (db_lock_try()) without waiting.  Returns
- * CRONRUN_OK and sets *got, or CRONRUN_FAILED when the database failed
- * (logged).  A run that did not get the lock ends quietly: another one
- * is running.  A run that got it starts its operation r->op (type: the
- * run's name; input: 'input', JSON text or NULL), after marking the
- * operations of its type still running abandoned: they belong to runs
- * that died, since the lock is held by one run at a time and released
- * with the dead run's connection.  When the operation cannot be
- * recorded the run goes on without (logged).
+ * Start the run's operation r->op (type: the run's name; input: 'input',
+ * JSON text or NULL), after marking the operations of its type still
+ * running abandoned: they belong to runs that died, since the lock is
+ * held by one run at a time and released with the dead run's connection.
+ * When the operation cannot be recorded the run goes on without
+ * (logged).  cronrun_main() calls it once it holds the lock.
  */
-int cronrun_lock(struct cronrun *r, int64_t key, const char *input,
-    bool *got);
+void cronrun_start(struct cronrun *r, const char *input);
 
 /*
  * End the run's operation: 'completed', or 'failed' when a step failed

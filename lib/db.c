@@ -23,11 +23,12 @@ db_new(const char *url, const char *appname)
 
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return NULL;
-	if ((db->url = strdup(url)) == NULL) {
+	if ((db->url = strdup(url)) == NULL ||
+	    (db->appname = strdup(appname)) == NULL) {
+		free(db->url);
 		free(db);
 		return NULL;
 	}
-	db->appname = appname;
 	return db;
 }
 
@@ -38,6 +39,7 @@ db_free(struct db *db)
 		return;
 	PQfinish(db->conn);
 	free(db->url);
+	free(db->appname);
 	free(db);
 }
 
@@ -144,6 +146,27 @@ db_timed_out(struct db *db, const char *what)
 	db->holdoff_until = now_ms() + DB_HOLDOFF_MS;
 }
 
+/*
+ * Return false when the idle connection of 'db' cannot be trusted: the
+ * server has nothing to say to an idle session of ours unless it is
+ * closing it (restart, terminated backend: a FATAL error, then the end),
+ * so a readable socket means the connection is going away.  Looked at
+ * before a statement is sent, so that it is replaced while nothing has
+ * been sent on it.
+ */
+static bool
+db_is_alive(struct db *db)
+{
+	struct pollfd pfd;
+
+	pfd.fd = PQsocket(db->conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (pfd.fd < 0)
+		return false;
+	return poll(&pfd, 1, 0) == 0;
+}
+
 enum db_status
 db_connect(struct db *db)
 {
@@ -162,7 +185,8 @@ db_connect(struct db *db)
 	int64_t until;
 	int w;
 
-	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
+	    db_is_alive(db))
 		return DB_OK;
 	PQfinish(db->conn);
 	db->conn = NULL;
@@ -238,22 +262,25 @@ db_classify(const PGresult *res, const PGconn *conn)
 
 /*
  * Send one statement on the (non-blocking) connection and collect its
- * result by 'until'.  Sets *res to the result, or leaves it NULL.  Returns
- * DB_OK, a classified failure, or DB_UNAVAILABLE with *timed_out set when
- * 'until' passed first (the connection is then dropped).
+ * result by 'until'.  Sets *res to the result, or leaves it NULL, and
+ * *sent once the statement may have reached the server.  Returns DB_OK, a
+ * classified failure, or DB_UNAVAILABLE with *timed_out set when 'until'
+ * passed first (the connection is then dropped).
  */
 static enum db_status
 db_run(struct db *db, const char *what, const char *sql, int n,
     const char *const *values, const int *lengths, const int *formats,
-    int64_t until, PGresult **res, bool *timed_out)
+    int64_t until, PGresult **res, bool *timed_out, bool *sent)
 {
 	PGresult *r;
 	int f, w;
 
 	*timed_out = false;
+	*sent = false;
 	if (!PQsendQueryParams(db->conn, sql, n, NULL, values, lengths, formats,
 	        0))
 		return db_classify(NULL, db->conn);
+	*sent = true;
 	/* A large body may not fit the socket buffer at once. */
 	while ((f = PQflush(db->conn)) == 1) {
 		if ((w = db_wait(db->conn, POLLIN | POLLOUT, until)) == 0)
@@ -297,7 +324,7 @@ db_exec(struct db *db, const char *what, const char *sql, int n,
     PGresult **res)
 {
 	enum db_status st;
-	bool timed_out, dropped;
+	bool timed_out, dropped, sent;
 	int64_t until;
 
 	*res = NULL;
@@ -317,7 +344,7 @@ db_exec(struct db *db, const char *what, const char *sql, int n,
 		PQclear(*res);
 		*res = NULL;
 		st = db_run(db, what, sql, n, values, lengths, formats, until,
-		    res, &timed_out);
+		    res, &timed_out, &sent);
 		if (st == DB_OK || timed_out)
 			return st;
 		if (st != DB_REFUSED)
@@ -338,11 +365,14 @@ db_exec(struct db *db, const char *what, const char *sql, int n,
 			db->conn = NULL;
 		}
 		/*
-		 * The server dropped the connection (restarted since the
-		 * last request, say): reconnect once and retry, so the
-		 * request in hand is not failed for a stale connection.
+		 * Retry, once, only a statement that never left: one that
+		 * was sent may have run and committed although its reply
+		 * was lost, and running it again would do it twice (two
+		 * rows, jobs failed twice).  A connection the server closed
+		 * while idle is found and replaced before sending
+		 * (db_connect()), so a restart in between costs nothing.
 		 */
-		if (!dropped || attempt > 0)
+		if (!dropped || sent || attempt > 0)
 			return st;
 	}
 }
@@ -379,24 +409,46 @@ db_ping(struct db *db)
 	return st;
 }
 
-#define SQL_LOCK_TRY "SELECT pg_try_advisory_lock($1::bigint)"
+enum db_status
+db_exec_int64(struct db *db, const char *what, const char *sql, int n,
+    const char *const *values, int64_t *out)
+{
+	PGresult *res = NULL;
+	enum db_status st;
+
+	st = db_exec(db, what, sql, n, values, NULL, NULL, &res);
+	if (st == DB_OK) {
+		if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
+			st = DB_NOTFOUND;
+		else
+			*out = db_int64(res, 0, 0);
+	}
+	PQclear(res);
+	return st;
+}
+
+enum db_status
+db_lookup_int64(struct db *db, const char *what, const char *sql, int64_t arg,
+    int64_t *out)
+{
+	char v[24];
+	const char *values[1] = { v };
+
+	(void)snprintf(v, sizeof(v), "%" PRId64, arg);
+	return db_exec_int64(db, what, sql, 1, values, out);
+}
+
+#define SQL_LOCK_TRY "SELECT pg_try_advisory_lock($1::bigint)::integer"
 
 enum db_status
 db_lock_try(struct db *db, int64_t key, bool *got)
 {
-	char k[24];
-	const char *values[1] = { k };
-	PGresult *res = NULL;
+	int64_t v = 0;
 	enum db_status st;
 
-	*got = false;
-	(void)snprintf(k, sizeof(k), "%" PRId64, key);
-	st = db_exec(db, __func__, SQL_LOCK_TRY, 1, values, NULL, NULL, &res);
-	if (st == DB_OK)
-		*got = PQntuples(res) == 1 &&
-		    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	PQclear(res);
-	return st;
+	st = db_lookup_int64(db, __func__, SQL_LOCK_TRY, key, &v);
+	*got = st == DB_OK && v == 1;
+	return st == DB_NOTFOUND ? DB_ERROR : st;
 }
 
 const char *
@@ -406,106 +458,6 @@ db_id_param(char *b, size_t size, int64_t v)
 		return NULL;
 	(void)snprintf(b, size, "%" PRId64, v);
 	return b;
-}
-
-#define SQL_EVENT_INSERT \
-	"INSERT INTO installation_events (received_at, source, event, " \
-	"outcome, delivery_id, app_id, installation_id, entity_type, " \
-	"entity_id, entity_name, payload, raw_body, request_id) VALUES (" \
-	"COALESCE($1::timestamptz, now()), $2, $3, $4, $5, $6::bigint, " \
-	"$7::bigint, $8, $9::bigint, $10, $11::jsonb, $12::bytea, $13) " \
-	"RETURNING id"
-
-enum db_status
-db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
-{
-	char app[24], inst[24], ent[24];
-	const char *values[13];
-	int lengths[13] = { 0 }, formats[13] = { 0 };
-	PGresult *res = NULL;
-	enum db_status st;
-
-	values[0] = ev->received_at;
-	values[1] = ev->source;
-	values[2] = ev->event;
-	values[3] = ev->outcome;
-	values[4] = ev->delivery_id;
-	values[5] = db_id_param(app, sizeof(app), ev->app_id);
-	values[6] = db_id_param(inst, sizeof(inst), ev->installation_id);
-	values[7] = ev->entity_type;
-	values[8] = db_id_param(ent, sizeof(ent), ev->entity_id);
-	values[9] = ev->entity_name;
-	values[10] = ev->payload;
-	values[11] = ev->raw;
-	lengths[11] = (int)ev->rawlen;
-	formats[11] = 1;
-	values[12] = ev->request_id;
-	st = db_exec(db, __func__, SQL_EVENT_INSERT, 13, values, lengths,
-	    formats, &res);
-	if (st == DB_OK)
-		*id = db_int64(res, 0, 0);
-	PQclear(res);
-	return st;
-}
-
-#define SQL_JOB_INSERT \
-	"INSERT INTO jobs (job_id, status, entity_id, entity_type, " \
-	"entity_name, installation_id, app_id, repo_full_name, labels, " \
-	"html_url) VALUES ($1::bigint, 'pending', $2::bigint, $3, $4, " \
-	"$5::bigint, $6::bigint, $7, $8::jsonb, $9) " \
-	"ON CONFLICT (job_id) DO NOTHING"
-
-enum db_status
-db_job_insert(struct db *db, const struct db_job *job)
-{
-	char jid[24], ent[24], inst[24], app[24];
-	const char *values[9];
-	PGresult *res = NULL;
-	enum db_status st;
-
-	values[0] = db_id_param(jid, sizeof(jid), job->job_id);
-	values[1] = db_id_param(ent, sizeof(ent), job->entity_id);
-	values[2] = job->entity_type;
-	values[3] = job->entity_name;
-	values[4] = db_id_param(inst, sizeof(inst), job->installation_id);
-	values[5] = db_id_param(app, sizeof(app), job->app_id);
-	values[6] = job->repo_full_name;
-	values[7] = job->labels_json;
-	values[8] = job->html_url;
-	st = db_exec(db, __func__, SQL_JOB_INSERT, 9, values, NULL, NULL, &res);
-	if (st == DB_OK && strcmp(PQcmdTuples(res), "0") == 0)
-		st = DB_CONFLICT;
-	PQclear(res);
-	return st;
-}
-
-/* Status rank: a job only moves to a higher rank. */
-#define SQL_RANK(x) \
-	"(CASE " x " WHEN 'pending' THEN 0 WHEN 'running' THEN 1 ELSE 2 END)"
-
-#define SQL_JOB_ADVANCE \
-	"WITH u AS (UPDATE jobs SET status = $2, updated_at = now() " \
-	"WHERE job_id = $1::bigint AND " SQL_RANK("status") " < " \
-	SQL_RANK("$2::text") " RETURNING 1) " \
-	"SELECT EXISTS (SELECT 1 FROM u) OR " \
-	"EXISTS (SELECT 1 FROM jobs WHERE job_id = $1::bigint)"
-
-enum db_status
-db_job_advance(struct db *db, int64_t job_id, const char *status)
-{
-	char jid[24];
-	const char *values[2];
-	PGresult *res = NULL;
-	enum db_status st;
-
-	values[0] = db_id_param(jid, sizeof(jid), job_id);
-	values[1] = status;
-	st = db_exec(db, __func__, SQL_JOB_ADVANCE, 2, values, NULL, NULL,
-	    &res);
-	if (st == DB_OK && strcmp(PQgetvalue(res, 0, 0), "t") != 0)
-		st = DB_NOTFOUND;
-	PQclear(res);
-	return st;
 }
 
 int

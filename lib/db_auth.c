@@ -172,6 +172,7 @@ db_auth_failure_record(struct db *db, const struct db_auth_failure *f,
 	char app[24], inst[24], ent[24], job[24], status[24], op[24];
 	const char *values[13];
 	bool is_404 = f->not_found;
+	enum outcome oc = is_404 ? OUTCOME_AUTH_404 : OUTCOME_AUTH_OTHER_ERROR;
 	PGresult *res = NULL;
 	enum db_status st;
 
@@ -183,9 +184,8 @@ db_auth_failure_record(struct db *db, const struct db_auth_failure *f,
 	(void)snprintf(ent, sizeof(ent), "%" PRId64, t->entity_id);
 	(void)snprintf(job, sizeof(job), "%" PRId64, t->job_id);
 	(void)snprintf(status, sizeof(status), "%ld", f->http_status);
-	values[0] = is_404 ? "auth_attempt.404" : "auth_attempt.other_error";
-	values[1] =
-	    outcome_name(is_404 ? OUTCOME_AUTH_404 : OUTCOME_AUTH_OTHER_ERROR);
+	values[0] = outcome_event(oc);
+	values[1] = outcome_name(oc);
 	values[2] = app;
 	values[3] = inst;
 	values[4] = t->entity_type;

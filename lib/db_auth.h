@@ -11,7 +11,7 @@
 
 /*
  * The pg_try_advisory_lock key that serialises auth check runs
- * (cronrun_lock()): "instlog" and 1, 7597136565293246209 in decimal.  An
+ * (cronrun_main()): "instlog" and 1, 7597136565293246209 in decimal.  An
  * operator may hold it from psql (SELECT pg_advisory_lock(
  * 7597136565293246209)) to pause the check.
  */

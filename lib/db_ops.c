@@ -459,6 +459,26 @@ db_ops_last(struct db *db, const char *type, bool *found, char *at,
 	return st;
 }
 
+void
+db_ops_last_json(struct db *db, const char *type, struct json_writer *w)
+{
+	bool found = false, failed;
+	char at[40];
+	int64_t id;
+
+	json_put_key(w, type);
+	if (db == NULL || db_ops_last(db, type, &found, at, sizeof(at),
+	                      &failed, &id) != DB_OK || !found) {
+		json_put_null(w);
+		return;
+	}
+	json_open_object(w);
+	json_member_string(w, "completed_at", at);
+	json_member_bool(w, "failed", failed);
+	json_member_int(w, "operation_id", id);
+	json_close_object(w);
+}
+
 enum db_status
 db_partitions_ensure(struct db *db, bool operations, int ahead,
     int64_t *created)

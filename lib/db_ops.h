@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "json.h"
 #include "ops.h"
 #include "str.h"
 
@@ -103,6 +104,14 @@ enum db_status db_ops_get(struct db *db, int64_t id, struct buf *out);
  */
 enum db_status db_ops_last(struct db *db, const char *type, bool *found,
     char *at, size_t atlen, bool *failed, int64_t *id);
+
+/*
+ * Write the member 'type' to 'w': the latest operation of 'type' that
+ * ended (db_ops_last()), {"completed_at":…,"failed":…,"operation_id":N},
+ * or null when there is none, 'db' is NULL (known down) or the database
+ * failed.
+ */
+void db_ops_last_json(struct db *db, const char *type, struct json_writer *w);
 
 /*
  * The advisory lock key of the maintenance run ("instlog" and 3), so two

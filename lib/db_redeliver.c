@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include "db_priv.h"
+#include "json.h"
 #include "log.h"
 #include "str.h"
 
@@ -20,18 +21,12 @@
 enum db_status
 db_redeliver_sweep_get(struct db *db, int64_t app_id, time_t *swept_until)
 {
-	char app[24];
-	const char *values[1] = { app };
-	PGresult *res = NULL;
+	int64_t v = 0;
 	enum db_status st;
 
-	*swept_until = 0;
-	(void)snprintf(app, sizeof(app), "%" PRId64, app_id);
-	st = db_exec(db, __func__, SQL_SWEEP_GET, 1, values, NULL, NULL, &res);
-	if (st == DB_OK && PQntuples(res) == 1)
-		*swept_until = (time_t)db_int64(res, 0, 0);
-	PQclear(res);
-	return st;
+	st = db_lookup_int64(db, __func__, SQL_SWEEP_GET, app_id, &v);
+	*swept_until = (time_t)v;
+	return st == DB_NOTFOUND ? DB_OK : st;
 }
 
 #define SQL_SWEEP_PUT                                         \
@@ -74,16 +69,18 @@ db_redeliver_states_get(struct db *db, const struct redeliver_failed *failed,
 	const char *values[1];
 	PGresult *res = NULL;
 	enum db_status st = DB_ERROR;
-	int oom = 0;
+	struct json_writer w;
 
 	if (n == 0)
 		return DB_OK;
 	memset(states, 0, n * sizeof(*states));
 	buf_init(&guids);
-	for (size_t i = 0; i < n && oom == 0; i++)
-		oom = buf_puts(&guids, i == 0 ? "[" : ",") == -1 ||
-		    buf_put_json_string(&guids, failed[i].guid) == -1;
-	if (oom || buf_puts(&guids, "]") == -1) {
+	json_writer_init(&w, &guids);
+	json_open_array(&w);
+	for (size_t i = 0; i < n; i++)
+		json_put_string(&w, failed[i].guid);
+	json_close_array(&w);
+	if (json_writer_finish(&w) == -1) {
 		log_warnx("%s: out of memory", __func__);
 		goto out;
 	}
@@ -127,18 +124,14 @@ db_redeliver_record(struct db *db, int64_t app_id,
 	char app[24], id[24], status[24], op[24];
 	const char *values[6] = { f->guid, app, id, f->event, status,
 		db_id_param(op, sizeof(op), operation_id) };
-	PGresult *res = NULL;
 	enum db_status st;
 
 	*asked = 0;
 	(void)snprintf(app, sizeof(app), "%" PRId64, app_id);
 	(void)snprintf(id, sizeof(id), "%" PRId64, f->id);
 	(void)snprintf(status, sizeof(status), "%ld", http_status);
-	st = db_exec(db, __func__, SQL_RECORD, 6, values, NULL, NULL, &res);
-	if (st == DB_OK && PQntuples(res) == 1)
-		*asked = db_int64(res, 0, 0);
-	PQclear(res);
-	return st;
+	st = db_exec_int64(db, __func__, SQL_RECORD, 6, values, asked);
+	return st == DB_NOTFOUND ? DB_OK : st;
 }
 
 #define SQL_PRUNE                                                \

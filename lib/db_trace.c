@@ -12,39 +12,17 @@
 #include "db_trace_sql.h"
 #include "log.h"
 
-/* Run a one-column bigint lookup of 'id'. */
-static enum db_status
-lookup_id(struct db *db, const char *what, const char *sql, int64_t id,
-    int64_t *out)
-{
-	char v[24];
-	const char *values[1] = { v };
-	PGresult *res = NULL;
-	enum db_status st;
-
-	(void)snprintf(v, sizeof(v), "%" PRId64, id);
-	st = db_exec(db, what, sql, 1, values, NULL, NULL, &res);
-	if (st == DB_OK) {
-		if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
-			st = DB_NOTFOUND;
-		else
-			*out = db_int64(res, 0, 0);
-	}
-	PQclear(res);
-	return st;
-}
-
 enum db_status
 db_trace_entity_of_installation(struct db *db, int64_t id, int64_t *entity_id)
 {
-	return lookup_id(db, __func__, SQL_ENTITY_OF_INSTALLATION, id,
+	return db_lookup_int64(db, __func__, SQL_ENTITY_OF_INSTALLATION, id,
 	    entity_id);
 }
 
 enum db_status
 db_trace_entity_of_job(struct db *db, int64_t id, int64_t *entity_id)
 {
-	return lookup_id(db, __func__, SQL_ENTITY_OF_JOB, id, entity_id);
+	return db_lookup_int64(db, __func__, SQL_ENTITY_OF_JOB, id, entity_id);
 }
 
 /* Copy column 'col' into 'pool' at *off; NULL for SQL null. */
@@ -159,7 +137,7 @@ db_trace_page(struct db *db, int64_t entity_id, const struct trace_params *p,
 	 * nothing: only then is the existence query worth its round trip.
 	 */
 	if (PQntuples(res) == 0) {
-		st = lookup_id(db, __func__, SQL_ENTITY_EXISTS, entity_id,
+		st = db_lookup_int64(db, __func__, SQL_ENTITY_EXISTS, entity_id,
 		    &exists);
 		if (st == DB_OK && p->cursor > 0)
 			st = cursor_check(db, p->cursor, ent);
@@ -245,8 +223,16 @@ enum db_status
 db_trace_fold_rows(struct db *db, int64_t entity_id, const char *at,
     struct db_trace_rows *rows)
 {
-	char ent[24];
-	const char *values[2];
+	return db_trace_fold_rows_after(db, entity_id, at, NULL, 0, 0, rows);
+}
+
+enum db_status
+db_trace_fold_rows_after(struct db *db, int64_t entity_id, const char *at,
+    const char *after_at, int64_t after_id, int64_t limit,
+    struct db_trace_rows *rows)
+{
+	char ent[24], aid[24], lim[24];
+	const char *values[5];
 	PGresult *res = NULL;
 	enum db_status st;
 	size_t nt;
@@ -254,8 +240,13 @@ db_trace_fold_rows(struct db *db, int64_t entity_id, const char *at,
 	memset(rows, 0, sizeof(*rows));
 	(void)snprintf(ent, sizeof(ent), "%" PRId64, entity_id);
 	values[0] = ent;
+	(void)snprintf(aid, sizeof(aid), "%" PRId64, after_id);
 	values[1] = empty_null(at);
-	st = db_exec(db, __func__, SQL_FOLD_ROWS, 2, values, NULL, NULL, &res);
+	values[2] = empty_null(after_at);
+	values[3] = aid;
+	(void)snprintf(lim, sizeof(lim), "%" PRId64, limit);
+	values[4] = limit > 0 ? lim : NULL;
+	st = db_exec(db, __func__, SQL_FOLD_ROWS, 5, values, NULL, NULL, &res);
 	if (st != DB_OK || PQntuples(res) == 0)
 		goto out;
 	nt = (size_t)PQntuples(res);

@@ -59,6 +59,15 @@ struct db_trace_rows {
 enum db_status db_trace_fold_rows(struct db *db, int64_t entity_id,
     const char *at, struct db_trace_rows *rows);
 
+/*
+ * The same, only the first 'limit' rows (0: all) after position
+ * ('after_at', 'after_id') in (received_at, id) order (from the first row
+ * when 'after_at' is NULL or empty).
+ */
+enum db_status db_trace_fold_rows_after(struct db *db, int64_t entity_id,
+    const char *at, const char *after_at, int64_t after_id, int64_t limit,
+    struct db_trace_rows *rows);
+
 /* Free what 'rows' holds (NULL accepted). */
 void db_trace_rows_release(struct db_trace_rows *rows);
 

@@ -112,7 +112,9 @@
 	"WHERE entity_id = $1::bigint " \
 	"AND event NOT LIKE 'workflow_job.%' " \
 	"AND ($2::timestamptz IS NULL OR received_at <= $2::timestamptz) " \
-	"ORDER BY received_at, id"
+	"AND ($3::timestamptz IS NULL OR (received_at >= $3::timestamptz " \
+	"AND (received_at, id) > ($3::timestamptz, $4::bigint))) " \
+	"ORDER BY received_at, id LIMIT $5::bigint"
 /* clang-format on */
 
 #endif

@@ -1,20 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /* A verified webhook delivery, parsed into the typed fields of one row. */
+#include "delivery.h"
+
+#include <sys/time.h>
+
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/rand.h>
 
-#include "delivery.h"
 #include "json.h"
 #include "str.h"
+#include "utc.h"
 
 void
 delivery_init(struct delivery *d)
 {
 	memset(d, 0, sizeof(*d));
-	d->kind = DELIVERY_UNHANDLED;
+	d->outcome = OUTCOME_UNHANDLED_EVENT;
 }
 
 void
@@ -53,6 +61,79 @@ delivery_event_is_valid(const char *event)
 	return true;
 }
 
+int
+delivery_attempt_new(struct delivery_attempt *a)
+{
+	unsigned char r[16];
+	struct timeval tv;
+
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		return -1;
+	hex_encode(r, sizeof(r), a->key);
+	(void)gettimeofday(&tv, NULL);
+	return utc_format(tv.tv_sec, (long)tv.tv_usec, UTC_MICROS,
+	    a->received_at, sizeof(a->received_at));
+}
+
+bool
+delivery_attempt_is_valid(const char *s, bool is_key)
+{
+	static const char stamp[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+	static const char key[] = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+	const char *form = is_key ? key : stamp;
+
+	if (s == NULL || strlen(s) != strlen(form))
+		return false;
+	for (size_t i = 0; form[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (form[i] == 'd' ? !isdigit(c) :
+		    form[i] == 'x' ? !isxdigit(c) || isupper(c) :
+		    s[i] != form[i])
+			return false;
+	}
+	return true;
+}
+
+void
+delivery_event_clean(const char *event, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (const char *p = event; *p != '\0' && n < 64 && n + 1 < size;
+	    p++) {
+		char c = *p;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		    c == '-'))
+			c = '_';
+		out[n++] = c;
+	}
+	if (n == 0)
+		out[n++] = '_';
+	out[n] = '\0';
+}
+
+void
+delivery_headers_limit(struct delivery_headers *h,
+    struct delivery_header_copy *copy)
+{
+	if (!delivery_event_is_valid(h->event)) {
+		delivery_event_clean(h->event, copy->event,
+		    sizeof(copy->event));
+		h->event = copy->event;
+		h->refused = "X-GitHub-Event header is malformed";
+	}
+	if (h->delivery_id != NULL &&
+	    strlen(h->delivery_id) > DELIVERY_ID_MAX) {
+		memcpy(copy->delivery_id, h->delivery_id, DELIVERY_ID_MAX);
+		copy->delivery_id[DELIVERY_ID_MAX] = '\0';
+		h->delivery_id = copy->delivery_id;
+		h->refused = "X-GitHub-Delivery header is too long";
+	}
+}
+
 /*
  * Duplicate 's' into *dst unless 's' is NULL, made well-formed UTF-8 so
  * that PostgreSQL text takes it.  Returns 0 or -1.
@@ -71,7 +152,7 @@ set_str(char **dst, const char *s)
 static int
 set_invalid(struct delivery *d, const char *reason)
 {
-	d->kind = DELIVERY_INVALID;
+	d->outcome = OUTCOME_INVALID_PAYLOAD;
 	return set_str(&d->invalid_reason, reason);
 }
 
@@ -103,9 +184,10 @@ set_entity(struct delivery *d, const cJSON *account, const char *fallback_type)
 }
 
 /*
- * The app id: from X-GitHub-Hook-Installation-Target-ID when the hook
- * belongs to an app (target type "integration", or not sent), else from
- * the payload's installation.app_id or hook.app_id.
+ * The app id: from the signed body's installation.app_id (or hook.app_id,
+ * a ping's) when it has one; only else from the unsigned header
+ * X-GitHub-Hook-Installation-Target-ID, and then only when the hook
+ * belongs to an app (target type "integration", or not sent).
  */
 static void
 set_app_id(struct delivery *d, const struct delivery_headers *h,
@@ -113,17 +195,16 @@ set_app_id(struct delivery *d, const struct delivery_headers *h,
 {
 	int64_t id;
 
-	if (h->target_id != NULL && (h->target_type == NULL ||
-	    strcasecmp(h->target_type, "integration") == 0 ||
-	    strcasecmp(h->target_type, "app") == 0) &&
-	    parse_int64(h->target_id, 1, INT64_MAX, &id) == 0) {
+	if (root != NULL &&
+	    (json_int64(root, "installation.app_id", 1, INT64_MAX, &id) == 0 ||
+	    json_int64(root, "hook.app_id", 1, INT64_MAX, &id) == 0)) {
 		d->app_id = id;
 		return;
 	}
-	if (root == NULL)
-		return;
-	if (json_int64(root, "installation.app_id", 1, INT64_MAX, &id) == 0 ||
-	    json_int64(root, "hook.app_id", 1, INT64_MAX, &id) == 0)
+	if (h->target_id != NULL && (h->target_type == NULL ||
+	    strcasecmp(h->target_type, "integration") == 0 ||
+	    strcasecmp(h->target_type, "app") == 0) &&
+	    parse_int64(h->target_id, 1, INT64_MAX, &id) == 0)
 		d->app_id = id;
 }
 
@@ -143,7 +224,7 @@ job_is_ours(const struct config *cfg, const cJSON *labels)
 	return false;
 }
 
-/* Parse the workflow_job specific fields and choose the kind. */
+/* Parse the workflow_job specific fields and choose the outcome. */
 static int
 parse_workflow_job(const struct config *cfg, const cJSON *root,
     const char *action, struct delivery *d)
@@ -159,13 +240,13 @@ parse_workflow_job(const struct config *cfg, const cJSON *root,
 	if (action == NULL)
 		return set_invalid(d, "workflow_job without action");
 	if (strcmp(action, "queued") == 0)
-		d->kind = DELIVERY_JOB_QUEUED;
+		d->outcome = OUTCOME_JOB_STORED;
 	else if (strcmp(action, "in_progress") == 0)
-		d->kind = DELIVERY_JOB_RUNNING;
+		d->outcome = OUTCOME_JOB_MARKED_RUNNING;
 	else if (strcmp(action, "completed") == 0)
-		d->kind = DELIVERY_JOB_COMPLETED;
+		d->outcome = OUTCOME_JOB_MARKED_COMPLETED;
 	else {
-		d->kind = DELIVERY_IGNORED_ACTION;
+		d->outcome = OUTCOME_IGNORED_ACTION;
 		return 0;
 	}
 	if ((job = json_object(root, "workflow_job")) == NULL)
@@ -173,7 +254,7 @@ parse_workflow_job(const struct config *cfg, const cJSON *root,
 	if (json_int64(job, "id", 1, INT64_MAX, &id) != 0)
 		return set_invalid(d, "workflow_job.id is missing or invalid");
 	d->job_id = id;
-	if (d->kind == DELIVERY_JOB_QUEUED) {
+	if (d->outcome == OUTCOME_JOB_STORED) {
 		if (d->installation_id == 0)
 			return set_invalid(d,
 			    "installation.id is missing or invalid");
@@ -195,7 +276,7 @@ parse_workflow_job(const struct config *cfg, const cJSON *root,
 		cJSON_free(text);
 	}
 	if (!job_is_ours(cfg, labels))
-		d->kind = DELIVERY_IGNORED_NO_LABEL;
+		d->outcome = OUTCOME_IGNORED_NO_LABEL;
 	return 0;
 }
 
@@ -232,12 +313,12 @@ parse_body(const struct config *cfg, const struct delivery_headers *h,
 	d->event = name.buf;
 
 	if (strcmp(ev, "ping") == 0) {
-		d->kind = DELIVERY_RECORD;
+		d->outcome = OUTCOME_OK;
 		return 0;
 	}
 	if (strcmp(ev, "installation") == 0 ||
 	    strcmp(ev, "installation_repositories") == 0) {
-		d->kind = DELIVERY_RECORD;
+		d->outcome = OUTCOME_OK;
 		if (action == NULL)
 			return set_invalid(d, "action is missing");
 		if (r != 0)
@@ -251,7 +332,7 @@ parse_body(const struct config *cfg, const struct delivery_headers *h,
 		return r;
 	}
 	if (strcmp(ev, "installation_target") == 0) {
-		d->kind = DELIVERY_RECORD;
+		d->outcome = OUTCOME_OK;
 		if (action == NULL)
 			return set_invalid(d, "action is missing");
 		r = set_entity(d, json_object(root, "account"),
@@ -262,7 +343,7 @@ parse_body(const struct config *cfg, const struct delivery_headers *h,
 	}
 	if (strcmp(ev, "workflow_job") == 0)
 		return parse_workflow_job(cfg, root, action, d);
-	d->kind = DELIVERY_UNHANDLED;
+	d->outcome = OUTCOME_UNHANDLED_EVENT;
 	return 0;
 }
 
@@ -289,7 +370,13 @@ delivery_parse(const struct config *cfg, const struct delivery_headers *h,
 		goto out;
 	}
 	d->is_json = true;
-	rc = parse_body(cfg, h, root, d);
+	if ((rc = parse_body(cfg, h, root, d)) == 0 && h->refused != NULL) {
+		/* The fields stay; the headers make it invalid. */
+		if (set_str(&d->event, h->event) == -1)
+			rc = -1;
+		else
+			rc = set_invalid(d, h->refused);
+	}
 out:
 	cJSON_Delete(root);
 	return rc;

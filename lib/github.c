@@ -8,8 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
-
 #include "json.h"
 #include "log.h"
 
@@ -231,9 +229,7 @@ github_response_release(struct github_response *r)
 {
 	if (r == NULL)
 		return;
-	if (r->body.buf != NULL)
-		OPENSSL_cleanse(r->body.buf, r->body.cap);
-	buf_release(&r->body);
+	buf_wipe(&r->body);
 	free(r->message);
 	r->message = NULL;
 	free(r->link_next);
@@ -357,9 +353,7 @@ out:
 		httpc_request_release(&reqs[i]);
 		if (qs != NULL) {
 			buf_release(&qs[i].url);
-			if (qs[i].auth.buf != NULL)
-				OPENSSL_cleanse(qs[i].auth.buf, qs[i].auth.cap);
-			buf_release(&qs[i].auth);
+			buf_wipe(&qs[i].auth);
 		}
 	}
 	free(reqs);

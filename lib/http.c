@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* FastCGI listener, pre-forked workers, requests and JSON responses. */
+#include "http.h"
+
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -14,7 +18,7 @@
 
 #include <fcgiapp.h>
 
-#include "http.h"
+#include "json.h"
 #include "log.h"
 #include "str.h"
 
@@ -22,6 +26,7 @@
 
 static volatile sig_atomic_t http_stop;
 static volatile sig_atomic_t http_child_died;
+static volatile sig_atomic_t http_body_late;
 
 static void
 on_stop(int sig)
@@ -59,7 +64,8 @@ spawn_worker(void)
 
 /*
  * Supervise 'n' workers in pids[]: restart any that exits, stop them all on
- * SIGTERM/SIGINT.  Returns 0 in a freshly forked worker; otherwise exits.
+ * SIGTERM/SIGINT.  Returns 0 in a freshly forked worker, 1 in the
+ * supervisor once its workers are stopped.
  */
 static int
 supervise(pid_t *pids, int n, const char *sockpath)
@@ -122,7 +128,7 @@ supervise(pid_t *pids, int n, const char *sockpath)
 			(void)waitpid(pids[i], NULL, 0);
 	if (sockpath != NULL)
 		(void)unlink(sockpath);
-	exit(0);
+	return 1;
 }
 
 static bool
@@ -174,7 +180,8 @@ http_listen(struct http *http, int argc, char **argv)
 	}
 	if (sockpath != NULL) {
 		(void)unlink(sockpath);
-		old = umask(0);
+		/* Owner and group only, from the first moment. */
+		old = umask(0117);
 		http->sock = FCGX_OpenSocket(sockpath, 128);
 		(void)umask(old);
 		if (http->sock < 0) {
@@ -182,11 +189,15 @@ http_listen(struct http *http, int argc, char **argv)
 			    sockpath, strerror(errno));
 			return -1;
 		}
-		(void)chmod(sockpath, 0666);
+		if (chmod(sockpath, 0660) == -1) {
+			log_warnx("%s: chmod '%s': %s", __func__, sockpath,
+			    strerror(errno));
+			return -1;
+		}
 	}
 	(void)signal(SIGPIPE, SIG_IGN);
-	if (supervise(pids, (int)workers, sockpath) == -1)
-		return -1;
+	if (supervise(pids, (int)workers, sockpath) == 1)
+		return 1;
 	if (FCGX_InitRequest(&http->fcgi, http->sock, 0) != 0) {
 		log_warnx("%s: FCGX_InitRequest failed", __func__);
 		return -1;
@@ -265,15 +276,45 @@ read_body_stdin(struct http_request *req, size_t max, struct buf *out)
 	return 0;
 }
 
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	http_body_late = 1;
+}
+
+/*
+ * Arm (ms > 0) or disarm (0) the body read deadline: SIGALRM, caught
+ * without SA_RESTART, makes the read() libfcgi is blocked in fail.
+ */
+static void
+body_deadline(int ms)
+{
+	struct sigaction sa;
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	if (ms > 0) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_alarm;
+		(void)sigaction(SIGALRM, &sa, NULL);
+		http_body_late = 0;
+		it.it_value.tv_sec = ms / 1000;
+		it.it_value.tv_usec = (ms % 1000) * 1000;
+	}
+	(void)setitimer(ITIMER_REAL, &it, NULL);
+}
+
 int
 http_read_body(struct http_request *req, size_t max, struct buf *out)
 {
 	char chunk[16384];
-	int n;
+	int n, rc = -1;
 	int over = 0;
 
 	if (req->http->cgi)
 		return read_body_stdin(req, max, out);
+	body_deadline(HTTP_BODY_DEADLINE_MS);
 	while ((n = FCGX_GetStr(chunk, sizeof(chunk), req->http->fcgi.in)) >
 	    0) {
 		if (over || out->len + (size_t)n > max) {
@@ -281,13 +322,26 @@ http_read_body(struct http_request *req, size_t max, struct buf *out)
 			continue;
 		}
 		if (buf_append(out, chunk, (size_t)n) == -1)
-			return -1;
+			goto out;
 	}
-	if (FCGX_GetError(req->http->fcgi.in) != 0)
-		return -1;
+	if (FCGX_GetError(req->http->fcgi.in) != 0) {
+		if (http_body_late) {
+			log_warnx("%s: body not read within %d ms: dropped",
+			    __func__, HTTP_BODY_DEADLINE_MS);
+			/*
+			 * libfcgi's close reads on until the sender stops
+			 * for 2 s: stop reading now, so that it cannot.
+			 */
+			(void)shutdown(req->http->fcgi.ipcFd, SHUT_RD);
+		}
+		goto out;
+	}
 	if (out->buf == NULL && buf_append(out, "", 0) == -1)
-		return -1;
-	return over;
+		goto out;
+	rc = over;
+out:
+	body_deadline(0);
+	return rc;
 }
 
 int
@@ -350,12 +404,33 @@ http_response_release(struct http_response *resp)
 void
 http_error(struct http_response *resp, int status, const char *message)
 {
+	struct json_writer w;
+
 	resp->status = status;
 	buf_reset(&resp->body);
-	if (buf_puts(&resp->body, "{\"error\":") == -1 ||
-	    buf_put_json_string(&resp->body, message) == -1 ||
-	    buf_puts(&resp->body, "}\n") == -1)
+	json_writer_init(&w, &resp->body);
+	json_open_object(&w);
+	json_member_string(&w, "error", message);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_puts(&resp->body, "\n") == -1)
 		buf_reset(&resp->body);
+}
+
+void
+http_reply_bool(struct http_response *resp, int status, const char *name,
+    bool v)
+{
+	struct json_writer w;
+
+	resp->status = status;
+	buf_reset(&resp->body);
+	json_writer_init(&w, &resp->body);
+	json_open_object(&w);
+	json_put_key(&w, name);
+	json_put_bool(&w, v);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_puts(&resp->body, "\n") == -1)
+		http_error(resp, 500, "internal error");
 }
 
 static const char *

@@ -35,16 +35,24 @@ struct http_response {
 };
 
 /*
- * Start serving: with "-s PATH" open a Unix socket at PATH (mode 0666, the
- * directory guards access); without it use the socket on descriptor 0, as
- * spawn-fcgi and systemd socket units pass it.  Run as a plain CGI
- * program (GATEWAY_INTERFACE set, descriptor 0 not a socket) it serves the
- * one request of its environment and standard input, then http_accept()
- * ends the loop.  "-w N" (default 2) forks N
- * workers and supervises them, restarting any that dies; the supervisor
- * never returns and exits 0 on SIGTERM or SIGINT after stopping its
- * workers.  Returns 0 in each worker, or -1 (logged) when the socket cannot
- * be opened or the arguments are wrong.
+ * The whole request body must have arrived this long after
+ * http_read_body() starts reading it; a body trickled slower is dropped,
+ * so that nobody holds a worker by sending slowly (nginx passes a body on
+ * at once, having buffered it).
+ */
+#define HTTP_BODY_DEADLINE_MS 10000
+
+/*
+ * Start serving: with "-s PATH" open a Unix socket at PATH (mode 0660: the
+ * owner and the group, e.g. nginx's, in a 0750 directory); without it use
+ * the socket on descriptor 0, as spawn-fcgi and systemd socket units pass
+ * it.  Run as a plain CGI program (GATEWAY_INTERFACE set, descriptor 0 not
+ * a socket) it serves the one request of its environment and standard
+ * input, then http_accept() ends the loop.  "-w N" (default 2) forks N
+ * workers and supervises them, restarting any that dies, until SIGTERM or
+ * SIGINT.  Returns 0 in each worker (serve with http_accept()); 1 in the
+ * supervisor once it has stopped its workers (the process is done); or -1
+ * (logged) when the socket cannot be opened or the arguments are wrong.
  */
 int http_listen(struct http *http, int argc, char **argv);
 
@@ -62,9 +70,10 @@ void http_request_release(struct http_request *req);
 const char *http_param(const struct http_request *req, const char *name);
 
 /*
- * Read the request body into 'out', at most 'max' bytes.  Returns 0, 1 when
- * the body is larger than 'max' (the rest is drained), or -1 on a read
- * error.
+ * Read the request body into 'out', at most 'max' bytes, within
+ * HTTP_BODY_DEADLINE_MS.  Returns 0, 1 when the body is larger than 'max'
+ * (the rest is drained), or -1 on a read error or when the deadline
+ * passed (logged).
  */
 int http_read_body(struct http_request *req, size_t max, struct buf *out);
 
@@ -84,6 +93,10 @@ void http_response_release(struct http_response *resp);
 
 /* Set 'resp' to 'status' with body {"error": message}. */
 void http_error(struct http_response *resp, int status, const char *message);
+
+/* Set 'resp' to 'status' with body {"NAME": true|false}. */
+void http_reply_bool(struct http_response *resp, int status, const char *name,
+    bool v);
 
 /* Write 'resp' to the client of 'req', once. */
 void http_send(struct http_request *req, const struct http_response *resp);

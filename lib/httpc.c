@@ -177,15 +177,6 @@ httpc_url_check(const char *url, unsigned flags, char *err, size_t errlen)
 	return 0;
 }
 
-/* Wipe and free the contents of 'b'. */
-static void
-buf_wipe(struct buf *b)
-{
-	if (b->buf != NULL)
-		OPENSSL_cleanse(b->buf, b->cap);
-	buf_release(b);
-}
-
 void
 httpc_request_release(struct httpc_request *r)
 {

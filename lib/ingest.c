@@ -7,14 +7,19 @@
 #include <string.h>
 
 #include "db_ops.h"
+#include "db_webhook.h"
 #include "json.h"
 #include "log.h"
 #include "ops.h"
+#include "spool.h"
 #include "str.h"
 
 /*
- * Apply the jobs side effect of 'd' and return the outcome of the
- * delivery.  Sets *db_down when the failure was the connection.
+ * Apply the jobs write that the outcome of 'd' stands for (job_stored,
+ * job_marked_running, job_marked_completed; the others have none) and
+ * return the outcome of the row: d's, the one the write found
+ * (job_already_exists, job_not_found), or job_write_failed.  Sets *db_down
+ * when the failure was the connection.
  */
 static enum outcome
 apply_jobs(struct db *db, const struct delivery *d, int *db_down)
@@ -22,18 +27,8 @@ apply_jobs(struct db *db, const struct delivery *d, int *db_down)
 	struct db_job job;
 	enum db_status st;
 
-	switch (d->kind) {
-	case DELIVERY_RECORD:
-		return OUTCOME_OK;
-	case DELIVERY_IGNORED_ACTION:
-		return OUTCOME_IGNORED_ACTION;
-	case DELIVERY_IGNORED_NO_LABEL:
-		return OUTCOME_IGNORED_NO_LABEL;
-	case DELIVERY_UNHANDLED:
-		return OUTCOME_UNHANDLED_EVENT;
-	case DELIVERY_INVALID:
-		return OUTCOME_INVALID_PAYLOAD;
-	case DELIVERY_JOB_QUEUED:
+	switch (d->outcome) {
+	case OUTCOME_JOB_STORED:
 		memset(&job, 0, sizeof(job));
 		job.job_id = d->job_id;
 		job.entity_id = d->entity_id;
@@ -44,40 +39,38 @@ apply_jobs(struct db *db, const struct delivery *d, int *db_down)
 		job.repo_full_name = d->repo_full_name;
 		job.labels_json = d->labels_json;
 		job.html_url = d->html_url;
-		st = db_job_insert(db, &job);
-		if (st == DB_OK)
-			return OUTCOME_JOB_STORED;
-		if (st == DB_CONFLICT)
+		if ((st = db_job_insert(db, &job)) == DB_CONFLICT)
 			return OUTCOME_JOB_ALREADY_EXISTS;
 		break;
-	case DELIVERY_JOB_RUNNING:
-	case DELIVERY_JOB_COMPLETED:
+	case OUTCOME_JOB_MARKED_RUNNING:
+	case OUTCOME_JOB_MARKED_COMPLETED:
 		st = db_job_advance(db, d->job_id,
-		    d->kind == DELIVERY_JOB_RUNNING ? "running" : "completed");
+		    d->outcome == OUTCOME_JOB_MARKED_RUNNING ? "running"
+		                                             : "completed");
 		if (st == DB_NOTFOUND)
 			return OUTCOME_JOB_NOT_FOUND;
-		if (st == DB_OK)
-			return d->kind == DELIVERY_JOB_RUNNING ?
-			    OUTCOME_JOB_MARKED_RUNNING :
-			    OUTCOME_JOB_MARKED_COMPLETED;
 		break;
 	default:
-		abort();
+		return d->outcome;
 	}
+	if (st == DB_OK)
+		return d->outcome;
 	*db_down = st == DB_UNAVAILABLE;
 	return OUTCOME_JOB_WRITE_FAILED;
 }
 
-enum ingest_status
+int
 ingest_delivery(struct db *db, const struct config *cfg,
     const struct delivery_headers *h, const char *received_at,
-    const char *body, size_t len, struct ingest_result *res)
+    const char *attempt_key, const char *body, size_t len,
+    struct ingest_result *res)
 {
 	struct delivery d;
 	struct db_event ev;
 	struct buf why;
+	struct json_writer w;
 	enum db_status st;
-	enum ingest_status rc = INGEST_ERROR;
+	int rc = -1;
 	char *delivery_id = NULL;
 	const char *reason;
 	int db_down = 0;
@@ -95,14 +88,13 @@ ingest_delivery(struct db *db, const struct config *cfg,
 	else if (res->outcome == OUTCOME_INVALID_PAYLOAD)
 		(void)snprintf(res->why, sizeof(res->why), "%s",
 		    d.invalid_reason != NULL ? d.invalid_reason : "invalid");
-	if (db_down) {
-		rc = INGEST_DB_DOWN;
+	if (db_down)
 		goto out;
-	}
 	(void)snprintf(res->event, sizeof(res->event), "%s", d.event);
 
 	memset(&ev, 0, sizeof(ev));
 	ev.received_at = received_at;
+	ev.attempt_key = attempt_key;
 	ev.source = "webhook";
 	ev.event = d.event;
 	ev.outcome = outcome_name(res->outcome);
@@ -132,30 +124,23 @@ ingest_delivery(struct db *db, const struct config *cfg,
 			reason = "unpaired UTF-16 surrogate escape";
 		else
 			reason = "payload not storable as jsonb";
-		if (buf_puts(&why, "{\"stored_raw\":true,\"reason\":") == -1 ||
-		    buf_put_json_string(&why, reason) == -1 ||
-		    buf_puts(&why, "}") == -1)
+		json_writer_init(&w, &why);
+		json_open_object(&w);
+		json_member_bool(&w, "stored_raw", true);
+		json_member_string(&w, "reason", reason);
+		json_close_object(&w);
+		if (json_writer_finish(&w) == -1)
 			goto out;
 		ev.payload = why.buf;
 		ev.raw = body;
 		ev.rawlen = len;
 		st = db_event_insert(db, &ev, &res->id);
 	}
-	if (st == DB_UNAVAILABLE) {
-		rc = INGEST_DB_DOWN;
-		goto out;
-	}
-	if (st != DB_OK) {
+	if (st == DB_OK)
+		rc = 0;
+	else
 		(void)snprintf(res->why, sizeof(res->why), "%s",
 		    db_error_message(db));
-		goto out;
-	}
-	if (res->outcome == OUTCOME_INVALID_PAYLOAD)
-		rc = INGEST_INVALID;
-	else if (res->outcome == OUTCOME_JOB_WRITE_FAILED)
-		rc = INGEST_JOB_FAILED;
-	else
-		rc = INGEST_OK;
 out:
 	free(delivery_id);
 	buf_release(&why);
@@ -163,25 +148,18 @@ out:
 	return rc;
 }
 
-int
-ingest_result_json(const struct ingest_result *res, struct buf *out)
-{
-	struct json_writer w;
-
-	json_writer_init(&w, out);
-	json_open_object(&w);
-	json_member_int(&w, "event_id", res->id);
-	json_member_string(&w, "outcome", outcome_name(res->outcome));
-	json_close_object(&w);
-	if (json_writer_finish(&w) == -1 || buf_append(out, "", 1) == -1)
-		return -1;
-	out->len--;
-	return 0;
-}
-
-void
-ingest_record_operation(struct db *db, const struct delivery_headers *h,
-    enum ingest_status st, const struct ingest_result *res, bool spooled)
+/*
+ * Record the `delivery` operation of a verified live delivery that did
+ * not end 200 (DESIGN §9), from ingest_live()'s 'fate' and *res: the step
+ * that failed with its detail (parse, jobs write, log row) and, when the
+ * row could not be written, whether it was spooled.  Nothing is recorded
+ * for a row of a 200 outcome, nor when the database is down (the replay
+ * that stores the spooled delivery records it).  Failures are logged
+ * only.
+ */
+static void
+record_operation(struct db *db, const struct delivery_headers *h,
+    enum ingest_fate fate, const struct ingest_result *res)
 {
 	struct ops_run op;
 	struct db_ops_origin origin;
@@ -191,7 +169,9 @@ ingest_record_operation(struct db *db, const struct delivery_headers *h,
 	const char *why = res->why[0] != '\0' ? res->why : "failed";
 	int rc = 0;
 
-	if (st == INGEST_OK || st == INGEST_DB_DOWN)
+	if (fate == INGEST_RECORDED
+	        ? outcome_http_status(res->outcome) == 200
+	        : db_ping(db) != DB_OK)
 		return;
 	ops_init(&op, "delivery", now);
 	buf_init(&in);
@@ -209,13 +189,13 @@ ingest_record_operation(struct db *db, const struct delivery_headers *h,
 		goto oom;
 	origin.input = in.buf;
 	rc |= ops_step(&op, "verify", now, NULL, NULL, NULL, 0);
-	switch (st) {
-	case INGEST_INVALID:
+	switch (fate != INGEST_RECORDED ? OUTCOME__MAX : res->outcome) {
+	case OUTCOME_INVALID_PAYLOAD:
 		rc |= ops_step(&op, "parse", now, NULL, "invalid payload", why,
 		    strlen(why));
 		rc |= ops_step(&op, "log row", now, out.buf, NULL, NULL, 0);
 		break;
-	case INGEST_JOB_FAILED:
+	case OUTCOME_JOB_WRITE_FAILED:
 		rc |= ops_step(&op, "parse", now, NULL, NULL, NULL, 0);
 		rc |= ops_step(&op, "jobs write", now, NULL,
 		    "the jobs table was not updated", why, strlen(why));
@@ -225,7 +205,7 @@ ingest_record_operation(struct db *db, const struct delivery_headers *h,
 		rc |= ops_step(&op, "log row", now, NULL,
 		    "the row was not written", why, strlen(why));
 		rc |= ops_step(&op, "spool", now, NULL,
-		    spooled ? NULL : "not spooled", NULL, 0);
+		    fate == INGEST_SPOOLED ? NULL : "not spooled", NULL, 0);
 		break;
 	}
 	if (rc != 0)
@@ -241,4 +221,58 @@ out:
 	buf_release(&in);
 	buf_release(&out);
 	ops_release(&op);
+}
+
+enum ingest_fate
+ingest_live(struct db *db, const struct config *cfg, struct delivery_headers *h,
+    const char *sig, const char *body, size_t len, struct ingest_result *res)
+{
+	struct delivery_header_copy copy;
+	struct delivery_attempt at;
+	enum ingest_fate fate = INGEST_LOST;
+
+	delivery_headers_limit(h, &copy);
+	if (delivery_attempt_new(&at) == -1)
+		log_warnx("%s: no random bytes for the attempt key", __func__);
+	else if (ingest_delivery(db, cfg, h, at.received_at, at.key, body, len,
+	             res) == 0)
+		fate = INGEST_RECORDED;
+	else if (spool_write(cfg->spool_dir, h, &at, sig, body, len) == 0)
+		fate = INGEST_SPOOLED;
+	record_operation(db, h, fate, res);
+	/* 'copy' goes: 'h' must not point into it any more. */
+	memset(h, 0, sizeof(*h));
+	return fate;
+}
+
+int
+ingest_result_write(const struct ingest_result *r, struct buf *out)
+{
+	struct json_writer w;
+
+	json_writer_init(&w, out);
+	json_open_object(&w);
+	json_member_int(&w, "id", r->id);
+	json_member_string(&w, "event", r->event);
+	json_member_string(&w, "outcome", outcome_name(r->outcome));
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1)
+		return -1;
+	return buf_puts(out, "\n");
+}
+
+int
+ingest_result_json(const struct ingest_result *res, struct buf *out)
+{
+	struct json_writer w;
+
+	json_writer_init(&w, out);
+	json_open_object(&w);
+	json_member_int(&w, "event_id", res->id);
+	json_member_string(&w, "outcome", outcome_name(res->outcome));
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_append(out, "", 1) == -1)
+		return -1;
+	out->len--;
+	return 0;
 }

@@ -13,14 +13,7 @@
 #include "outcome.h"
 #include "str.h"
 
-enum ingest_status {
-	INGEST_OK = 0,		/* the row is written */
-	INGEST_INVALID,		/* the row is written; the body was bad: 400 */
-	INGEST_JOB_FAILED,	/* the row is written; the jobs write failed */
-	INGEST_DB_DOWN,		/* nothing written: the database is down */
-	INGEST_ERROR,		/* nothing written: other failure (logged) */
-};
-
+/* The row ingest_delivery() wrote. */
 struct ingest_result {
 	int64_t		id;	/* the new row's id, 0 when none */
 	enum outcome	outcome;
@@ -31,29 +24,54 @@ struct ingest_result {
 
 /*
  * Record a delivery whose signature was verified: parse it, apply the jobs
- * side effect in its own transaction, then append exactly one
- * installation_events row in another (with the raw bytes when jsonb refuses
- * the body).  'received_at' (RFC 3339) is NULL for now().  Fills *res.
+ * side effect in its own transaction, then append one installation_events
+ * row in another (with the raw bytes when jsonb refuses the body).
+ * 'received_at' (RFC 3339) and 'attempt_key' are those of the attempt
+ * (struct delivery_attempt); when the row of that attempt is already there
+ * (its commit reply was lost, then its spool file was replayed) no second
+ * one is added and res->id is the first one's.  Returns 0 when the row is
+ * written, with *res filled (its outcome says how the delivery went: see
+ * outcome_http_status()), or -1 when nothing was written: the database is
+ * down, or another failure (logged).
  */
-enum ingest_status ingest_delivery(struct db *db, const struct config *cfg,
+int ingest_delivery(struct db *db, const struct config *cfg,
     const struct delivery_headers *h, const char *received_at,
-    const char *body, size_t len, struct ingest_result *res);
+    const char *attempt_key, const char *body, size_t len,
+    struct ingest_result *res);
+
+/* What ingest_live() did with a delivery. */
+enum ingest_fate {
+	INGEST_RECORDED = 0, /* the row is written: see res->outcome */
+	INGEST_SPOOLED,      /* nothing written, kept in the spool */
+	INGEST_LOST,         /* neither (logged): GitHub should retry */
+};
+
+/*
+ * Record a live delivery whose signature 'sig' (the X-Hub-Signature-256
+ * value) was verified: cut unusable headers (delivery_headers_limit(),
+ * the row is then invalid_payload), make a new attempt and
+ * ingest_delivery(); when nothing could be written, or a commit's reply
+ * was lost, keep the delivery in the spool for the replayer, as GitHub
+ * does not retry (the file carries the attempt, so its replay after such
+ * a commit adds no second row).  A delivery whose outcome is not a 200,
+ * or whose row could not be written while the database is up, gets its
+ * `delivery` operation (DESIGN §9; the request id from h->request_id).
+ * 'h' may be changed.
+ */
+enum ingest_fate ingest_live(struct db *db, const struct config *cfg,
+    struct delivery_headers *h, const char *sig, const char *body, size_t len,
+    struct ingest_result *res);
+
+/*
+ * Append {"id","event","outcome"} of 'r', the webhook's answer, to 'out'.
+ * Returns 0 or -1 (out of memory).
+ */
+int ingest_result_write(const struct ingest_result *r, struct buf *out);
 
 /*
  * Append {"event_id":N,"outcome":"..."} of 'res' to 'out', NUL-terminated
  * (the NUL not counted): a delivery's step output.  Returns 0 or -1.
  */
 int ingest_result_json(const struct ingest_result *res, struct buf *out);
-
-/*
- * Record the `delivery` operation of a verified delivery that did not end
- * 200 (DESIGN §9), from ingest_delivery()'s 'st' and *res: the step that
- * failed with its detail (parse, jobs write, log row) and, when the row
- * could not be written, whether it was 'spooled'.  Nothing is recorded
- * for INGEST_OK, nor when the database is down (the replay that stores
- * the spooled delivery records it).  Failures are logged only.
- */
-void ingest_record_operation(struct db *db, const struct delivery_headers *h,
-    enum ingest_status st, const struct ingest_result *res, bool spooled);
 
 #endif

@@ -225,6 +225,72 @@ json_int64(const cJSON *root, const char *path, int64_t min, int64_t max,
 	return 0;
 }
 
+/* True for the bytes a JSON string literal cannot hold as they are. */
+static bool
+json_needs_escape(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+}
+
+int
+json_quote(struct buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s, *run;
+	char esc[8];
+	size_t n;
+
+	if (buf_append(b, "\"", 1) == -1)
+		return -1;
+	while (*p != '\0') {
+		const char *rep;
+
+		/* Copy the run of bytes that need no escape in one go. */
+		for (run = p; *p != '\0';) {
+			if (!json_needs_escape(*p))
+				p++;
+			else if (*p >= 0x80 &&
+			    (n = utf8_seq(p, strnlen((const char *)p, 4))) > 0)
+				p += n;
+			else
+				break;
+		}
+		if (p > run && buf_append(b, run, (size_t)(p - run)) == -1)
+			return -1;
+		if (*p == '\0')
+			break;
+		switch (*p) {
+		case '"':
+			rep = "\\\"";
+			break;
+		case '\\':
+			rep = "\\\\";
+			break;
+		case '\n':
+			rep = "\\n";
+			break;
+		case '\r':
+			rep = "\\r";
+			break;
+		case '\t':
+			rep = "\\t";
+			break;
+		default:
+			if (*p >= 0x80) {
+				/* Not well-formed UTF-8: U+FFFD. */
+				rep = "\xef\xbf\xbd";
+				break;
+			}
+			(void)snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			rep = esc;
+			break;
+		}
+		if (buf_puts(b, rep) == -1)
+			return -1;
+		p++;
+	}
+	return buf_append(b, "\"", 1);
+}
+
 void
 json_writer_init(struct json_writer *w, struct buf *out)
 {
@@ -338,7 +404,7 @@ json_put_key(struct json_writer *w, const char *key)
 	if (w->has_item[w->depth - 1])
 		json_emit(w, ",", 1);
 	w->has_item[w->depth - 1] = true;
-	if (!w->failed && buf_put_json_string(w->out, key) == -1)
+	if (!w->failed && json_quote(w->out, key) == -1)
 		w->failed = true;
 	json_emit(w, ":", 1);
 	w->after_key = !w->failed;
@@ -351,7 +417,7 @@ json_put_string(struct json_writer *w, const char *s)
 		json_put_null(w);
 		return;
 	}
-	if (json_begin_value(w) == 0 && buf_put_json_string(w->out, s) == -1)
+	if (json_begin_value(w) == 0 && json_quote(w->out, s) == -1)
 		w->failed = true;
 }
 
@@ -434,4 +500,11 @@ json_member_int(struct json_writer *w, const char *key, int64_t v)
 {
 	json_put_key(w, key);
 	json_put_int(w, v);
+}
+
+void
+json_member_bool(struct json_writer *w, const char *key, bool v)
+{
+	json_put_key(w, key);
+	json_put_bool(w, v);
 }

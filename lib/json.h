@@ -57,6 +57,14 @@ const cJSON *json_object(const cJSON *root, const char *path);
 int json_int64(const cJSON *root, const char *path, int64_t min, int64_t max,
     int64_t *out);
 
+/*
+ * Append 's' as a JSON string literal, quotes included: '"', backslash
+ * and the control characters escaped ("\n", "\u001f"), bytes that do not
+ * start well-formed UTF-8 (see is_utf8()) replaced by U+FFFD, the rest as
+ * it is.  Returns 0 or -1.
+ */
+int json_quote(struct buf *b, const char *s);
+
 /* Deepest nesting the writer accepts; deeper output is an error. */
 #define JSON_WRITER_DEPTH 32
 
@@ -98,7 +106,7 @@ void json_close_array(struct json_writer *w);
 void json_put_key(struct json_writer *w, const char *key);
 
 /*
- * Write the string 's' (buf_put_json_string(): quote, backslash and
+ * Write the string 's' (json_quote(): quote, backslash and
  * control characters escaped, each byte that does not start well-formed
  * UTF-8 replaced by U+FFFD); null when 's' is NULL.
  */
@@ -125,8 +133,9 @@ void json_put_raw(struct json_writer *w, const char *text, size_t len);
  */
 void json_put_tree(struct json_writer *w, const cJSON *v);
 
-/* json_put_key() then json_put_string(), json_put_int(). */
+/* json_put_key() then json_put_string(), json_put_int(), json_put_bool(). */
 void json_member_string(struct json_writer *w, const char *key, const char *s);
 void json_member_int(struct json_writer *w, const char *key, int64_t v);
+void json_member_bool(struct json_writer *w, const char *key, bool v);
 
 #endif

@@ -284,9 +284,7 @@ out:
 	EVP_MD_CTX_free(ctx);
 	free(sig);
 	buf_release(&claims);
-	if (jwt.buf != NULL)
-		OPENSSL_cleanse(jwt.buf, jwt.cap);
-	buf_release(&jwt);
+	buf_wipe(&jwt);
 	return rc;
 }
 

@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* The canonical list of outcomes an installation_events row can carry. */
+/*
+ * The outcome table: every outcome an installation_events row can carry,
+ * with its name, the HTTP status the webhook answers it with, whether it
+ * is a failure, and the event of the scheduler's rows.
+ */
 #ifndef INSTLOG_OUTCOME_H
 #define INSTLOG_OUTCOME_H
+
+#include <stdbool.h>
 
 enum outcome {
 	OUTCOME_OK,
@@ -25,5 +31,25 @@ const char *outcome_name(enum outcome o);
 
 /* Find the outcome named 's'.  Returns 0 and sets *out, or -1. */
 int outcome_from_name(const char *s, enum outcome *out);
+
+/*
+ * The HTTP status the webhook answers a delivery recorded with 'o': 200,
+ * 400 for invalid_payload (signed but malformed), 503 for
+ * job_write_failed (GitHub should know); 0 for the scheduler's outcomes,
+ * which answer nobody, and when out of range.
+ */
+int outcome_http_status(enum outcome o);
+
+/*
+ * Return true when 'o' means something failed: invalid_payload,
+ * job_write_failed and the scheduler's auth_404 and auth_other_error.
+ */
+bool outcome_is_failure(enum outcome o);
+
+/*
+ * The event name of the scheduler's rows with outcome 'o'
+ * ("auth_attempt.404"), or NULL for the webhook's outcomes.
+ */
+const char *outcome_event(enum outcome o);
 
 #endif

@@ -46,13 +46,13 @@ void redeliver_list_release(struct redeliver_list *l);
 
 /*
  * Parse one page of the list: 'len' bytes of 'body', a JSON array of
- * delivery items.  Append to 'l' the items delivered at or after
- * 'cutoff', and add to *older how many were delivered before it and to
- * *invalid how many items lack a positive integer "id", a "guid" of 1 to
+ * delivery items.  Append to 'l' the items delivered at or after 'cutoff',
+ * and add to *older how many were delivered before it and to *invalid how
+ * many items lack a positive integer "id", a "guid" of 1 to
  * REDELIVER_GUID_MAX letters, digits and '-', or an RFC 3339
- * "delivered_at" (utc_parse(), strict), or whose "status_code" (null: 0) or "redelivery" has the
- * wrong type.  Returns 0, or -1 when 'body' is not a JSON array or memory
- * ran out ('l' keeps what was appended).
+ * "delivered_at" (utc_parse(), strict), or whose "status_code" (null: 0)
+ * or "redelivery" has the wrong type.  Returns 0, or -1 when 'body' is not
+ * a JSON array or memory ran out ('l' keeps what was appended).
  */
 int redeliver_page_parse(const char *body, size_t len, time_t cutoff,
     struct redeliver_list *l, size_t *older, size_t *invalid);

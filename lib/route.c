@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The shared request loop of the read-only trace routes. */
+/* The read-only routes (trace, operations): their table, checks, views. */
+#include "route.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +10,8 @@
 #include "auth.h"
 #include "db_trace.h"
 #include "events.h"
+#include "fold.h"
 #include "log.h"
-#include "route.h"
 #include "str.h"
 #include "trace.h"
 
@@ -17,8 +19,7 @@
 #define ROUTE_DB_BUDGET_MS 25000
 
 void
-route_db_error(struct http_response *resp, enum db_status st,
-    const char *what)
+route_db_error(struct http_response *resp, enum db_status st, const char *what)
 {
 	char msg[128];
 
@@ -29,20 +30,26 @@ route_db_error(struct http_response *resp, enum db_status st,
 		http_error(resp, 503, "database unavailable");
 }
 
-void
-route_trace_list(struct route_ctx *ctx, int64_t entity_id,
+/*
+ * The list view shared by the entity, installation and job routes: parse
+ * the query parameters (400 naming the bad one), read the page, fold and
+ * diagnose the entity's whole history (up to ?at=; from its fold
+ * checkpoints, fold_entity()), and write the JSON
+ * (404 when the entity has no event).
+ */
+static void
+route_trace_list(struct app *app, int64_t entity_id,
     const struct http_request *req, struct http_response *resp)
 {
 	struct trace_params p;
 	struct trace_page page;
-	struct db_trace_rows rows;
 	struct events_state st;
 	struct events_diagnosis dg;
 	enum db_status ds;
 	char err[160];
+	int folded;
 
 	memset(&page, 0, sizeof(page));
-	memset(&rows, 0, sizeof(rows));
 	events_state_init(&st);
 	events_diagnosis_init(&dg);
 	if (trace_params_parse(req->query, time(NULL), &p, err,
@@ -50,23 +57,22 @@ route_trace_list(struct route_ctx *ctx, int64_t entity_id,
 		http_error(resp, 400, err);
 		goto out;
 	}
-	if ((ds = db_trace_page(ctx->db, entity_id, &p, &page)) != DB_OK) {
+	if ((ds = db_trace_page(app->db, entity_id, &p, &page)) != DB_OK) {
 		if (ds == DB_REFUSED)
 			http_error(resp, 400, TRACE_CURSOR_ERROR);
 		else
 			route_db_error(resp, ds, "entity");
 		goto out;
 	}
-	if ((ds = db_trace_fold_rows(ctx->db, entity_id, p.at, &rows)) !=
-	    DB_OK) {
+	folded = fold_entity(app->db, entity_id, p.at,
+	    app->cfg.fold_checkpoint_every, &st, &dg, &ds);
+	if (folded == -1 && ds != DB_OK) {
 		route_db_error(resp, ds == DB_NOTFOUND ? DB_ERROR : ds,
 		    "entity");
 		goto out;
 	}
-	if (events_fold(rows.v, rows.n, &st) == -1 ||
-	    events_diagnose(rows.v, rows.n, &st, &dg) == -1 ||
-	    trace_write_list(&resp->body, entity_id, &page, &st, &dg, p.at) ==
-		-1) {
+	if (folded == -1 || trace_write_list(&resp->body, entity_id, &page,
+	    &st, &dg, p.at) == -1) {
 		log_warnx("%s: entity '%lld': out of memory", __func__,
 		    (long long)entity_id);
 		http_error(resp, 500, "internal error");
@@ -76,24 +82,66 @@ route_trace_list(struct route_ctx *ctx, int64_t entity_id,
 out:
 	events_diagnosis_release(&dg);
 	events_state_release(&st);
-	db_trace_rows_release(&rows);
 	trace_page_release(&page);
 }
 
-/* Validate the request and call the view. */
 static void
-handle(struct route_ctx *ctx, const struct route_def *def,
-    struct http_request *req, struct http_response *resp)
+view_entity(struct app *app, int64_t id, const struct http_request *req,
+    struct http_response *resp)
 {
-	char prefix[64];
+	route_trace_list(app, id, req, resp);
+}
+
+/* The list of the entity that installation or job 'id' belongs to. */
+static void
+view_of(struct app *app, int64_t id, const struct http_request *req,
+    struct http_response *resp)
+{
+	const struct route_def *def = app->def->ctx;
+	enum db_status st;
+	int64_t entity_id;
+
+	st = def->route == ROUTE_JOB
+	    ? db_trace_entity_of_job(app->db, id, &entity_id)
+	    : db_trace_entity_of_installation(app->db, id, &entity_id);
+	if (st != DB_OK)
+		route_db_error(resp, st, def->name);
+	else
+		route_trace_list(app, entity_id, req, resp);
+}
+
+static void
+view_payload(struct app *app, int64_t id, const struct http_request *req,
+    struct http_response *resp)
+{
+	struct trace_payload p;
+	enum db_status st;
+
+	(void)req;
+	if ((st = db_trace_payload(app->db, id, &p)) != DB_OK)
+		route_db_error(resp, st, "event");
+	else if (trace_write_payload(&resp->body, &p) == -1) {
+		buf_reset(&resp->body);
+		http_error(resp, 500, "internal error");
+	}
+	trace_payload_release(&p);
+}
+
+/*
+ * The path "/trace/<name>/<id>" or the route's own (404), the bearer
+ * token (401 with WWW-Authenticate: Bearer; no secret configured refuses
+ * everything), the id a positive decimal integer (400; none with no_id),
+ * then the route's view.
+ */
+static void
+route_handle(struct app *app, const struct http_request *req,
+    struct http_response *resp)
+{
+	const struct route_def *def = app->def->ctx;
+	char prefix[64], msg[96];
 	const char *idstr;
 	int64_t id;
 
-	if (strcmp(req->method, "GET") != 0) {
-		(void)snprintf(resp->extra, sizeof(resp->extra), "Allow: GET");
-		http_error(resp, 405, "method not allowed: use GET");
-		return;
-	}
 	if (def->prefix != NULL)
 		(void)snprintf(prefix, sizeof(prefix), "%s", def->prefix);
 	else
@@ -103,64 +151,70 @@ handle(struct route_ctx *ctx, const struct route_def *def,
 		http_error(resp, 404, "no such route");
 		return;
 	}
-	if (auth_bearer_verify(&ctx->cfg, http_param(req,
-	    "HTTP_AUTHORIZATION")) == -1) {
+	if (auth_bearer_verify(&app->cfg,
+	        http_param(req, "HTTP_AUTHORIZATION")) == -1) {
 		(void)snprintf(resp->extra, sizeof(resp->extra),
 		    "WWW-Authenticate: Bearer realm=\"instlog\"");
 		http_error(resp, 401, "missing or wrong bearer token");
 		return;
 	}
 	if (def->no_id) {
-		def->view(ctx, 0, req, resp);
+		def->view(app, 0, req, resp);
 		return;
 	}
 	idstr = req->path + strlen(prefix);
 	if (*idstr == '-' || parse_int64(idstr, 1, INT64_MAX, &id) == -1) {
-		char msg[96];
-
 		(void)snprintf(msg, sizeof(msg), "%s id: expected a positive "
 		    "decimal integer", def->name);
 		http_error(resp, 400, msg);
 		return;
 	}
-	def->view(ctx, id, req, resp);
+	def->view(app, id, req, resp);
 }
 
-int
-route_trace_main(int argc, char **argv, const struct route_def *def)
+/* Say at start when every request will be refused. */
+static int
+route_start(struct app *app)
 {
-	struct route_ctx ctx;
-	struct http_request req;
-	struct http_response resp;
-	const char *url;
-	int rc = 1;
-
-	memset(&ctx, 0, sizeof(ctx));
-	if (config_load(&ctx.cfg, CONFIG_NEED_DB) == -1) {
-		rc = 2;
-		goto out;
-	}
-	if (ctx.cfg.trace_secret.buf == NULL)
+	if (app->cfg.trace_secret.buf == NULL)
 		log_warnx("TRACE_API_SECRET is not set: every request will be "
-			  "refused");
-	if (http_listen(&ctx.http, argc, argv) == -1)
-		goto out;
-	url = ctx.cfg.database_read_url != NULL ? ctx.cfg.database_read_url :
-	    ctx.cfg.database_url;
-	if ((ctx.db = db_new(url, "instlog-trace")) == NULL)
-		goto out;
-	(void)db_connect(ctx.db);
-	while (http_accept(&ctx.http, &req) == 0) {
-		db_set_deadline(ctx.db, ROUTE_DB_BUDGET_MS);
-		http_response_init(&resp);
-		handle(&ctx, def, &req, &resp);
-		http_send(&req, &resp);
-		http_response_release(&resp);
-		http_request_release(&req);
-	}
-	rc = 0;
-out:
-	db_free(ctx.db);
-	config_release(&ctx.cfg);
-	return rc;
+		          "refused");
+	return 0;
+}
+
+static const struct route_def routes[ROUTE__MAX] = {
+	[ROUTE_ENTITY] = { ROUTE_ENTITY, "entity", view_entity },
+	[ROUTE_INSTALLATION] = { ROUTE_INSTALLATION, "installation", view_of },
+	[ROUTE_JOB] = { ROUTE_JOB, "job", view_of },
+	[ROUTE_PAYLOAD] = { ROUTE_PAYLOAD, "payload", view_payload },
+	[ROUTE_OPERATIONS] = { ROUTE_OPERATIONS, "operations", route_ops_list,
+	    "/operations", true },
+	[ROUTE_OPERATION] = { ROUTE_OPERATION, "operation", route_ops_get,
+	    "/operations/", false },
+};
+
+int
+route_main(enum route r, int argc, char **argv)
+{
+	static const char *const names[ROUTE__MAX] = {
+		[ROUTE_ENTITY] = "trace_entity",
+		[ROUTE_INSTALLATION] = "trace_installation",
+		[ROUTE_JOB] = "trace_job",
+		[ROUTE_PAYLOAD] = "trace_payload",
+		[ROUTE_OPERATIONS] = "operations",
+		[ROUTE_OPERATION] = "operation",
+	};
+	struct app_def def;
+
+	memset(&def, 0, sizeof(def));
+	def.name = names[r];
+	def.db_name = "instlog-trace";
+	def.config_need = CONFIG_NEED_DB | CONFIG_USE_TRACE_SECRET;
+	def.read_only = true;
+	def.method = "GET";
+	def.db_budget_ms = ROUTE_DB_BUDGET_MS;
+	def.start = route_start;
+	def.handle = route_handle;
+	def.ctx = &routes[r];
+	return app_main(&def, argc, argv);
 }

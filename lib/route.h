@@ -1,70 +1,60 @@
 /* SPDX-License-Identifier: MIT */
-/* The shared request loop of the read-only trace routes. */
+/* The read-only routes (trace, operations): their table, checks, views. */
 #ifndef INSTLOG_ROUTE_H
 #define INSTLOG_ROUTE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "db.h"
-#include "http.h"
+#include "app.h"
 
-/* What a trace route binary keeps for its whole life. */
-struct route_ctx {
-	struct config	 cfg;
-	struct db	*db;
-	struct http	 http;
+/* The trace routes, one binary each. */
+enum route {
+	ROUTE_ENTITY,       /* GET /trace/entity/{entity_id} */
+	ROUTE_INSTALLATION, /* GET /trace/installation/{installation_id} */
+	ROUTE_JOB,          /* GET /trace/job/{job_id} */
+	ROUTE_PAYLOAD,      /* GET /trace/payload/{event_id} */
+	ROUTE_OPERATIONS,   /* GET /operations */
+	ROUTE_OPERATION,    /* GET /operations/{id} */
+	ROUTE__MAX
 };
 
 /*
- * One read-only route: "/trace/<name>/{id}" (or 'prefix' followed by the
- * id, or 'prefix' alone when 'no_id') served by 'view'.
+ * One row of the route table: "/trace/<name>/{id}" (or 'prefix' followed
+ * by the id, or 'prefix' alone when 'no_id') served by 'view'.
  */
 struct route_def {
-	const char	*name;	/* "entity", "installation", ... */
+	enum route route;
+	const char *name;
 	/*
 	 * Answer for the validated, positive 'id' of the path: fill 'resp'
 	 * (status and body).  'req' gives the query string.
 	 */
-	void		(*view)(struct route_ctx *ctx, int64_t id,
-			    const struct http_request *req,
-			    struct http_response *resp);
+	void (*view)(struct app *app, int64_t id,
+	    const struct http_request *req, struct http_response *resp);
 	const char *prefix; /* NULL: "/trace/<name>/" */
 	bool no_id;         /* the path is 'prefix' exactly; id 0 */
 };
 
 /*
- * Run a trace route binary: configuration (DATABASE_READ_URL, else
- * DATABASE_URL; TRACE_API_SECRET), the FastCGI listener of http_listen(),
- * then per request: GET only (405), path "/trace/<name>/<id>" (404), bearer
+ * The whole main of the binary of route 'r' (app_main()): configuration
+ * (DATABASE_READ_URL, else DATABASE_URL; TRACE_API_SECRET), GET only
+ * (405), then per request the path "/trace/<name>/<id>" (404), the bearer
  * token (401 with WWW-Authenticate: Bearer; no secret configured refuses
- * everything), id a positive decimal integer (400), then def->view.
- * Returns the process exit status: 0, 1, or 2 for bad configuration.
- *
- * This is the one place in lib/ that chooses HTTP statuses: the four
- * route binaries share it instead of carrying four copies of one loop.
+ * everything), the id a positive decimal integer (400), and the view.
+ * Returns the exit status: 0, 1, or 2 for bad configuration.
  */
-int route_trace_main(int argc, char **argv, const struct route_def *def);
-
-/*
- * The list view shared by the entity, installation and job routes: parse
- * the query parameters (400 naming the bad one), read the page, fold and
- * diagnose the entity's whole history (up to ?at=), and write the JSON
- * (404 when the entity has no event).
- */
-void route_trace_list(struct route_ctx *ctx, int64_t entity_id,
-    const struct http_request *req, struct http_response *resp);
+int route_main(enum route r, int argc, char **argv);
 
 /*
  * GET /operations: parse the filters (400 naming the bad one) and write
  * the page of operations, newest first.
  */
-void route_ops_list(struct route_ctx *ctx, int64_t id,
+void route_ops_list(struct app *app, int64_t id,
     const struct http_request *req, struct http_response *resp);
 
 /* GET /operations/{id}: the whole operation, steps included (404). */
-void route_ops_get(struct route_ctx *ctx, int64_t id,
+void route_ops_get(struct app *app, int64_t id,
     const struct http_request *req, struct http_response *resp);
 
 /* Map a failed db status to the response: 404 for DB_NOTFOUND, else 503. */

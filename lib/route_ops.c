@@ -127,7 +127,7 @@ filter_parse(const char *query, time_t now, struct db_ops_filter *f, char *err,
 }
 
 void
-route_ops_list(struct route_ctx *ctx, int64_t id,
+route_ops_list(struct app *app, int64_t id,
     const struct http_request *req, struct http_response *resp)
 {
 	struct db_ops_filter f;
@@ -139,7 +139,7 @@ route_ops_list(struct route_ctx *ctx, int64_t id,
 		http_error(resp, 400, err);
 		return;
 	}
-	if ((st = db_ops_list(ctx->db, &f, &resp->body)) != DB_OK) {
+	if ((st = db_ops_list(app->db, &f, &resp->body)) != DB_OK) {
 		buf_reset(&resp->body);
 		route_db_error(resp, st == DB_NOTFOUND ? DB_ERROR : st,
 		    "operation");
@@ -149,13 +149,13 @@ route_ops_list(struct route_ctx *ctx, int64_t id,
 }
 
 void
-route_ops_get(struct route_ctx *ctx, int64_t id, const struct http_request *req,
+route_ops_get(struct app *app, int64_t id, const struct http_request *req,
     struct http_response *resp)
 {
 	enum db_status st;
 
 	(void)req;
-	if ((st = db_ops_get(ctx->db, id, &resp->body)) != DB_OK) {
+	if ((st = db_ops_get(app->db, id, &resp->body)) != DB_OK) {
 		buf_reset(&resp->body);
 		route_db_error(resp, st, "operation");
 		return;

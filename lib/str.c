@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "str.h"
 
 void
@@ -24,6 +26,16 @@ buf_release(struct buf *b)
 		return;
 	free(b->buf);
 	buf_init(b);
+}
+
+void
+buf_wipe(struct buf *b)
+{
+	if (b == NULL)
+		return;
+	if (b->buf != NULL)
+		OPENSSL_cleanse(b->buf, b->cap);
+	buf_release(b);
 }
 
 void
@@ -123,74 +135,6 @@ buf_put_int64(struct buf *b, int64_t v)
 	return buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
-/* True for the bytes a JSON string literal cannot hold as they are. */
-static bool
-json_needs_escape(unsigned char c)
-{
-	return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
-}
-
-static size_t utf8_seq(const unsigned char *p, size_t len);
-
-int
-buf_put_json_string(struct buf *b, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s, *run;
-	char esc[8];
-	size_t n;
-
-	if (buf_append(b, "\"", 1) == -1)
-		return -1;
-	while (*p != '\0') {
-		const char *rep;
-
-		/* Copy the run of bytes that need no escape in one go. */
-		for (run = p; *p != '\0';) {
-			if (!json_needs_escape(*p))
-				p++;
-			else if (*p >= 0x80 &&
-			    (n = utf8_seq(p, strnlen((const char *)p, 4))) > 0)
-				p += n;
-			else
-				break;
-		}
-		if (p > run && buf_append(b, run, (size_t)(p - run)) == -1)
-			return -1;
-		if (*p == '\0')
-			break;
-		switch (*p) {
-		case '"':
-			rep = "\\\"";
-			break;
-		case '\\':
-			rep = "\\\\";
-			break;
-		case '\n':
-			rep = "\\n";
-			break;
-		case '\r':
-			rep = "\\r";
-			break;
-		case '\t':
-			rep = "\\t";
-			break;
-		default:
-			if (*p >= 0x80) {
-				/* Not well-formed UTF-8: U+FFFD. */
-				rep = "\xef\xbf\xbd";
-				break;
-			}
-			(void)snprintf(esc, sizeof(esc), "\\u%04x", *p);
-			rep = esc;
-			break;
-		}
-		if (buf_puts(b, rep) == -1)
-			return -1;
-		p++;
-	}
-	return buf_append(b, "\"", 1);
-}
-
 int
 parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 {
@@ -250,11 +194,7 @@ hex_encode(const unsigned char *p, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-/*
- * Return the length of the well-formed UTF-8 sequence at the start of the
- * 'len' (> 0) bytes of 'p', or 0 when there is none.
- */
-static size_t
+size_t
 utf8_seq(const unsigned char *p, size_t len)
 {
 	uint32_t cp;

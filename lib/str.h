@@ -23,6 +23,12 @@ void buf_init(struct buf *b);
 /* Free the contents of 'b' (NULL accepted) and make it empty again. */
 void buf_release(struct buf *b);
 
+/*
+ * Wipe the whole allocation of 'b' (it held a secret: a token, a key)
+ * with OPENSSL_cleanse(), then release it like buf_release().
+ */
+void buf_wipe(struct buf *b);
+
 /* Empty 'b' but keep its allocation for reuse. */
 void buf_reset(struct buf *b);
 
@@ -38,14 +44,6 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 
 /* Append 'v' in decimal (no printf).  Returns 0 or -1. */
 int buf_put_int64(struct buf *b, int64_t v);
-
-/*
- * Append 's' as a JSON string literal, quotes included: '"', backslash
- * and the control characters escaped ("\n", "\u001f"), bytes that do not
- * start well-formed UTF-8 (see is_utf8()) replaced by U+FFFD, the rest as
- * it is.  Returns 0 or -1.
- */
-int buf_put_json_string(struct buf *b, const char *s);
 
 /*
  * Parse the whole of 's' as a decimal integer in [min, max] into *out, with
@@ -68,6 +66,12 @@ int hex_decode(const char *hex, unsigned char *out, size_t outlen);
  * 2 * len + 1 bytes; the result is NUL-terminated.
  */
 void hex_encode(const unsigned char *p, size_t len, char *out);
+
+/*
+ * Return the length of the well-formed UTF-8 sequence (see is_utf8()) at
+ * the start of the 'len' (> 0) bytes of 'p', or 0 when there is none.
+ */
+size_t utf8_seq(const unsigned char *p, size_t len);
 
 /*
  * Return true when the 'len' bytes of 'p' are well-formed UTF-8 that

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The trace view: query parameters, timeline page, state and diagnosis. */
 #include "trace.h"
-#include "utc.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -12,7 +11,9 @@
 #include "events.h"
 #include "http.h"
 #include "json.h"
+#include "outcome.h"
 #include "str.h"
+#include "utc.h"
 
 /* Fetch query parameter 'name' into 'v'.  Returns 1 present, 0 absent, -1. */
 static int
@@ -182,8 +183,8 @@ put_state(struct json_writer *w, const struct events_state *st, const char *at)
 		json_member_int(w, "event_id", f->id);
 		json_member_string(w, "at", f->at);
 		json_member_string(w, "event",
-		    f->is_404 ? "auth_attempt.404"
-		              : "auth_attempt.other_error");
+		    outcome_event(f->is_404 ? OUTCOME_AUTH_404
+		                            : OUTCOME_AUTH_OTHER_ERROR));
 		put_id(w, "app_id", f->app_id);
 		put_id(w, "installation_id", f->installation_id);
 		json_member_int(w, "http_status", f->http_status);

@@ -30,8 +30,9 @@ struct trace_params {
 /*
  * Parse and validate the query string of a list route into *p: since,
  * until, at (utc_parse() with UTC_LENIENT and UTC_AGO, relative to 'now';
- * kept as RFC 3339 UTC with microseconds), event, limit (1..5000, default 500), cursor, dedupe (0 or
- * 1).  Returns 0; or -1 with a message naming the parameter in 'err'.
+ * kept as RFC 3339 UTC with microseconds), event, limit (1..5000, default
+ * 500), cursor, dedupe (0 or 1).  Returns 0; or -1 with a message naming
+ * the parameter in 'err'.
  */
 int trace_params_parse(const char *query, time_t now, struct trace_params *p,
     char *err, size_t errlen);

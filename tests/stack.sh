@@ -134,6 +134,21 @@ stack_replay_start() {
 	STACK_PIDS+=("$!")
 }
 
+# stack_notify_start: for `make run`, when a notification sink is
+# configured, run notify every STACK_NOTIFY_INTERVAL seconds (default 10)
+# in the background, as cron runs it every minute in production; its
+# summary lines and errors go to RUNDIR/notify.log.
+stack_notify_start() {
+	[ -n "${INSTLOG_NOTIFY_URL:-}${INSTLOG_SLACK_WEBHOOK_URL:-}${INSTLOG_SLACK_WEBHOOK_URL_FILE:-}" ] ||
+	    return 0
+	[ -x "$STACK_BIN/notify" ] || { stack_log "no binary notify (skipped)"; return 0; }
+	( while :; do
+		"$STACK_BIN/notify"
+		sleep "${STACK_NOTIFY_INTERVAL:-10}"
+	  done ) >>"$RUNDIR/notify.log" 2>&1 &
+	STACK_PIDS+=("$!")
+}
+
 # stack_route_pid NAME: the supervisor pid of a running route binary.
 stack_route_pid() {
 	cat "$RUNDIR/$1.pid" 2>/dev/null
@@ -174,12 +189,39 @@ stack_nginx_start() {
 	    -g 'daemon off;' &
 	STACK_NGINX_PID=$!
 	STACK_PIDS+=("$!")
+	# Ready when OUR nginx answers: it is alive and /healthz is instlog's
+	# (another server on the port would answer too).
 	for _ in $(seq 1 100); do
-		curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0
+		kill -0 "$STACK_NGINX_PID" 2>/dev/null || break
+		curl -s "http://127.0.0.1:$PORT/healthz" 2>/dev/null |
+		    jq -e '.service == "instlog"' >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done
-	stack_log "nginx did not answer on port $PORT"
+	stack_log "nginx did not come up on 127.0.0.1:$PORT (see $RUNDIR/nginx-error.log)"
 	return 1
+}
+
+# stack_port_is_taken PORT: true when something listens on 127.0.0.1:PORT.
+stack_port_is_taken() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# stack_secret NAME FILE: export NAME from FILE (mode 0600) when set
+# neither as NAME nor as NAME_FILE, generating FILE on the first run, so
+# that a GitHub App or a command configured with it keeps working after a
+# restart.
+stack_secret() {
+	local name=$1 file=$2 fvar="$1_FILE"
+	[ -n "${!name:-}${!fvar:-}" ] && return 0
+	if [ -s "$file" ]; then
+		echo "using $name from $file"
+	else
+		(umask 077 && openssl rand -hex 20 >"$file") || return 1
+		echo "generated $name into $file"
+	fi
+	chmod 600 "$file"
+	export "$name=$(cat "$file")"
+	echo "$name=${!name}"
 }
 
 # stack_start DIR: everything, in DIR.  Honours DATABASE_URL, PORT
@@ -188,7 +230,11 @@ stack_nginx_start() {
 stack_start() {
 	RUNDIR=$1
 	mkdir -p "$RUNDIR"
-	chmod 755 "$RUNDIR"
+	# The FastCGI sockets (0660) live here: the owner and its group
+	# only.  As root, the group is postgres so that the cluster under
+	# RUNDIR/pg stays reachable; it cannot use the sockets (root's).
+	chmod 750 "$RUNDIR"
+	[ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 && chgrp postgres "$RUNDIR"
 	if [ -z "${DATABASE_URL:-}" ]; then
 		stack_pg_start "$RUNDIR" || return 1
 		export DATABASE_URL=$STACK_DATABASE_URL
@@ -221,30 +267,39 @@ stack_stop() {
 }
 
 # `make run`: the stack in the foreground until Ctrl-C or SIGTERM.
+# STACK_VAR (default var/) holds the cluster, logs, spool and secrets.
 stack_run() {
-	local var=$STACK_TOP/var sample
-	mkdir -p "$var"
-	if [ -z "${GITHUB_WEBHOOK_SECRET:-}${GITHUB_WEBHOOK_SECRET_FILE:-}" ]; then
-		export GITHUB_WEBHOOK_SECRET=$(openssl rand -hex 20)
-		echo "generated GITHUB_WEBHOOK_SECRET=$GITHUB_WEBHOOK_SECRET"
-	fi
-	if [ -z "${TRACE_API_SECRET:-}${TRACE_API_SECRET_FILE:-}" ]; then
-		export TRACE_API_SECRET=$(openssl rand -hex 20)
-		echo "generated TRACE_API_SECRET=$TRACE_API_SECRET"
-	fi
-	export INSTLOG_SPOOL_DIR=${INSTLOG_SPOOL_DIR:-$var/spool}
+	local var=${STACK_VAR:-$STACK_TOP/var} sample watcher
 	PORT=${INSTLOG_PORT:-8080}
-	trap 'echo; echo "stopping"; stack_stop; exit 0' INT TERM HUP
+	# Before anything starts: another server on the port would answer
+	# in nginx's place.
+	if stack_port_is_taken "$PORT"; then
+		echo "instlog: port $PORT on 127.0.0.1 is already in use: stop that server or set INSTLOG_PORT to a free port" >&2
+		exit 1
+	fi
+	mkdir -p "$var"
+	stack_secret GITHUB_WEBHOOK_SECRET "$var/github_webhook_secret" || exit 1
+	stack_secret TRACE_API_SECRET "$var/trace_api_secret" || exit 1
+	export INSTLOG_SPOOL_DIR=${INSTLOG_SPOOL_DIR:-$var/spool}
+	trap 'echo; echo "stopping"; kill "$watcher" 2>/dev/null; stack_stop; exit 0' INT TERM HUP
 	# make does not pass SIGTERM on to its recipe: when our parent (make)
 	# goes away, stop as if we had been signalled ourselves.
 	local parent=$PPID self=$$
 	( while kill -0 "$parent" 2>/dev/null; do sleep 1; done
 	  kill -TERM "$self" 2>/dev/null ) &
+	watcher=$!
 	# A cluster left by a previous run is reused: stop it first.
 	if [ -f "$var/pg/postmaster.pid" ]; then
 		PGDATA_DIR=$var/pg PG_BINDIR=$(stack_pg_bindir) stack_pg_stop
 	fi
-	stack_start "$var" || { stack_stop; exit 1; }
+	if ! stack_start "$var"; then
+		kill "$watcher" 2>/dev/null
+		stack_stop
+		stack_port_is_taken "$PORT" &&
+		    echo "instlog: port $PORT on 127.0.0.1 is already in use: stop that server or set INSTLOG_PORT to a free port" >&2
+		exit 1
+	fi
+	stack_notify_start
 	sample=$var/sample-ping.json
 	if [ -f "$STACK_TOP/../shared/fixtures/github/ping.json" ]; then
 		cp "$STACK_TOP/../shared/fixtures/github/ping.json" "$sample"
@@ -264,6 +319,9 @@ instlog ready at $INSTLOG_URL
   DATABASE_URL=$DATABASE_URL
   logs: $var/*.log
   spool: $INSTLOG_SPOOL_DIR (replayed every ${STACK_REPLAY_INTERVAL:-5} s by spool_replay)
+  notifications: $([ -n "${INSTLOG_NOTIFY_URL:-}${INSTLOG_SLACK_WEBHOOK_URL:-}${INSTLOG_SLACK_WEBHOOK_URL_FILE:-}" ] &&
+      echo "notify runs every ${STACK_NOTIFY_INTERVAL:-10} s (log: $var/notify.log)" ||
+      echo "off (set INSTLOG_NOTIFY_URL + INSTLOG_NOTIFY_SECRET and/or INSTLOG_SLACK_WEBHOOK_URL)")
 
 Send a signed sample delivery:
   sig=\$(openssl dgst -sha256 -hmac '$secret_expr' -r $sample | cut -d' ' -f1); curl -sS -H 'X-GitHub-Event: ping' -H "X-GitHub-Delivery: \$(cat /proc/sys/kernel/random/uuid)" -H "X-Hub-Signature-256: sha256=\$sig" --data-binary @$sample $INSTLOG_URL/webhook

@@ -12,10 +12,9 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 . "$TOP/tests/stack.sh"
+# acct, install, action, queue_job, auth_row: the trace suites' seeding
+# helpers.
 . "$TOP/tests/integration/lib.sh"
-# acct, install, action, queue_job, auth_row: the trace suite's seeding
-# helpers (its test_* functions are not run here).
-. "$TOP/tests/integration/test_trace.sh"
 
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || { echo "browser: no $CHROMIUM (make deps)" >&2; exit 1; }

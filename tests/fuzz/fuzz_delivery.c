@@ -151,7 +151,7 @@ fuzz_delivery(const struct config *cfg, const struct input *in,
 	if (delivery_parse(cfg, &h, body, len, &d) == -1)
 		return;
 	/* What ingest and the database rely on. */
-	check(d.event != NULL && d.kind < DELIVERY__MAX);
+	check(d.event != NULL && d.outcome < OUTCOME__MAX);
 	check_text(d.event);
 	check_text(d.entity_type);
 	check_text(d.entity_name);
@@ -159,10 +159,10 @@ fuzz_delivery(const struct config *cfg, const struct input *in,
 	check_text(d.html_url);
 	check_text(d.labels_json);
 	check_text(d.invalid_reason);
-	check((d.kind == DELIVERY_INVALID) == (d.invalid_reason != NULL));
+	check((d.outcome == OUTCOME_INVALID_PAYLOAD) == (d.invalid_reason != NULL));
 	check(d.app_id >= 0 && d.installation_id >= 0 && d.entity_id >= 0 &&
 	    d.job_id >= 0);
-	if (d.kind == DELIVERY_JOB_QUEUED)
+	if (d.outcome == OUTCOME_JOB_STORED)
 		check(d.installation_id > 0 && d.entity_id > 0 && d.job_id > 0);
 	if (d.labels_json != NULL) {
 		labels = json_parse(d.labels_json, strlen(d.labels_json));
@@ -171,7 +171,7 @@ fuzz_delivery(const struct config *cfg, const struct input *in,
 	}
 	if (d.invalid_reason != NULL) {
 		buf_init(&b);
-		check(buf_put_json_string(&b, d.invalid_reason) == 0);
+		check(json_quote(&b, d.invalid_reason) == 0);
 		buf_release(&b);
 	}
 	delivery_release(&d);

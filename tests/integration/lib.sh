@@ -78,7 +78,7 @@ http() {
 sql() { psql "$DATABASE_URL" -X -q -At -v ON_ERROR_STOP=1 -c "$1"; }
 
 # db_reset: empty every table (TRUNCATE, not DELETE: the log is append-only).
-db_reset() { sql "TRUNCATE installation_events, jobs, auth_cache RESTART IDENTITY" >/dev/null; }
+db_reset() { sql "TRUNCATE installation_events, jobs, auth_cache, fold_checkpoints RESTART IDENTITY" >/dev/null; }
 
 # fail MESSAGE: record a failed assertion; the runner fails the test.
 fail() {
@@ -158,6 +158,52 @@ mini_nginx() {
 	fail "mini nginx $1 did not start: $(cat "$dir/error.log")"
 }
 
+# Timelines of one account, and their traces, for the trace suites.
+
+TOKEN_HDR() { echo "Authorization: Bearer $TRACE_API_SECRET"; }
+trace() { http GET "$1" -H "$(TOKEN_HDR)"; }
+
+# Edits giving fixture payloads the account E (login L), installation I.
+acct() { echo ".installation.account.id = $1 | .installation.account.login = \"$2\" | .installation.id = $3 | .installation.app_id = 29310"; }
+
+# install E L I [SELECTION REPOS_JSON]: deliver installation.created.
+install() {
+	local sel=${4:-selected} repos=${5:-'[{"id":1,"name":"app","full_name":"'$2'/app","private":false}]'}
+	deliver installation "$(fixture_edit installation.created "$(acct "$1" "$2" "$3") | .installation.repository_selection = \"$sel\" | .repositories = $repos")"
+	assert_status 200
+	LAST_ID=$(printf '%s' "$BODY" | jq -r .id)
+}
+
+# action EVENT FIXTURE E L I [EXTRA_JQ]: deliver a fixture for account E;
+# LAST_ID is its row.
+action() {
+	deliver "$1" "$(fixture_edit "$2" "$(acct "$3" "$4" "$5") ${6:-}")"
+	assert_status 200
+	LAST_ID=$(printf '%s' "$BODY" | jq -r .id)
+}
+
+# queue_job E L I JOB REPO: a pending job for the account, from the fixture;
+# LAST_ID is its row.
+queue_job() {
+	deliver workflow_job "$(fixture_edit workflow_job.queued ".repository.owner.id = $1 | .repository.owner.login = \"$2\" | .repository.owner.type = \"User\" | .installation.id = $3 | .workflow_job.id = $4 | .repository.full_name = \"$5\"")"
+	assert_json .outcome job_stored
+	LAST_ID=$(printf '%s' "$BODY" | jq -r .id)
+}
+
+# auth_row E L I APP STATUS REPO JOB [TIME [ID]]: a scheduler row as
+# cron/auth_check writes it (DESIGN §5), optionally at TIME with row id ID.
+auth_row() {
+	local ev=auth_attempt.other_error oc=auth_other_error cols="" vals=""
+	[ "$5" = 404 ] && { ev=auth_attempt.404; oc=auth_404; }
+	[ -n "${8:-}" ] && { cols="received_at, "; vals="'$8', "; }
+	[ -n "${9:-}" ] && { cols="id, $cols"; vals="$9, $vals"; }
+	LAST_ID=$(sql "INSERT INTO installation_events ($cols source, event, outcome, app_id, installation_id, entity_type, entity_id, entity_name, payload)
+	    OVERRIDING SYSTEM VALUE VALUES ($vals 'scheduler', '$ev', '$oc', $4, $3, 'User', $1, '$2',
+	    jsonb_build_object('installation_id', $3, 'app_id', $4, 'entity_type', 'User', 'entity_id', $1, 'entity_name', '$2',
+	      'repository', jsonb_build_object('full_name', '$6'), 'workflow_job', jsonb_build_object('id', $7),
+	      'http_status', $5, 'message', 'Not Found')) RETURNING id")
+}
+
 # listening_port FILE NAME: wait for the line "NAME: listening on
 # 127.0.0.1:PORT" in FILE (a test server's stdout) and print PORT.
 listening_port() {
@@ -179,6 +225,7 @@ proxy_start() {
 	local port="" prev
 	PROXY_LOG=$TEST_TMP/proxy.log
 	: >"$PROXY_LOG"
+	: >"$TEST_TMP/proxy.out" # no earlier proxy's port for listening_port
 	"$TOP/build/tests/fake_proxy" --log "$PROXY_LOG" >"$TEST_TMP/proxy.out" 2>&1 &
 	PROXY_PID=$!
 	prev=$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT$/\\1/")

@@ -19,6 +19,9 @@ export GITHUB_WEBHOOK_SECRET="it-secret-$RANDOM$RANDOM"
 export GITHUB_WEBHOOK_SECRET_PREVIOUS="it-previous-$RANDOM$RANDOM"
 export TRACE_API_SECRET="it-trace-$RANDOM$RANDOM"
 export INSTLOG_SPOOL_DIR=$TEST_ROOT/spool
+# Fold snapshots every 3 rows, not 256: every trace suite's small timelines
+# are then folded from snapshots (tests/integration/test_checkpoint.sh).
+export INSTLOG_FOLD_CHECKPOINT_EVERY=${INSTLOG_FOLD_CHECKPOINT_EVERY:-3}
 # The stack's spool_replay loop: quick, so tests that spool see it drain.
 export STACK_REPLAY_INTERVAL=${STACK_REPLAY_INTERVAL:-1}
 

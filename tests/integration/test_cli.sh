@@ -36,37 +36,6 @@ get() {
 	curl -sS -H "Authorization: Bearer $TRACE_API_SECRET" "$INSTLOG_URL$1" >"$TEST_TMP/curl.out"
 }
 
-# Edits giving fixture payloads the account E (login L), installation I.
-cli_acct() { echo ".installation.account.id = $1 | .installation.account.login = \"$2\" | .installation.id = $3 | .installation.app_id = 29310"; }
-
-# cli_deliver EVENT FIXTURE E L I [EXTRA_JQ]: deliver it; LAST_ID is the row.
-cli_deliver() {
-	deliver "$1" "$(fixture_edit "$2" "$(cli_acct "$3" "$4" "$5") ${6:-}")"
-	assert_status 200
-	LAST_ID=$(printf '%s' "$BODY" | jq -r .id)
-}
-
-# cli_job E L I JOB REPO: a workflow_job.queued for the account.
-cli_job() {
-	deliver workflow_job "$(fixture_edit workflow_job.queued ".repository.owner.id = $1 | .repository.owner.login = \"$2\" | .repository.owner.type = \"User\" | .installation.id = $3 | .workflow_job.id = $4 | .repository.full_name = \"$5\"")"
-	assert_json .outcome job_stored
-	LAST_ID=$(printf '%s' "$BODY" | jq -r .id)
-}
-
-# cli_auth_row E L I APP STATUS REPO JOB [TIME [ID]]: a scheduler row as
-# cron/auth_check writes it, optionally at TIME with row id ID.
-cli_auth_row() {
-	local ev=auth_attempt.other_error oc=auth_other_error cols="" vals=""
-	[ "$5" = 404 ] && { ev=auth_attempt.404; oc=auth_404; }
-	[ -n "${8:-}" ] && { cols="received_at, "; vals="'$8', "; }
-	[ -n "${9:-}" ] && { cols="id, $cols"; vals="$9, $vals"; }
-	LAST_ID=$(sql "INSERT INTO installation_events ($cols source, event, outcome, app_id, installation_id, entity_type, entity_id, entity_name, payload)
-	    OVERRIDING SYSTEM VALUE VALUES ($vals 'scheduler', '$ev', '$oc', $4, $3, 'User', $1, '$2',
-	    jsonb_build_object('installation_id', $3, 'app_id', $4, 'entity_type', 'User', 'entity_id', $1, 'entity_name', '$2',
-	      'repository', jsonb_build_object('full_name', '$6'), 'workflow_job', jsonb_build_object('id', $7),
-	      'http_status', $5, 'message', 'Not Found')) RETURNING id")
-}
-
 # cli_row ID TIME EVENT OUTCOME E L I FIXTURE JQ: a webhook row with a
 # fixed id and time, its payload the fixture rewritten by JQ.
 cli_row() {
@@ -116,7 +85,7 @@ test_usage_errors_exit_2() {
 	INSTLOG_URL='http://127.0.0.1:1/?x=1' cli --entity-id 1
 	assert_error 2 "INSTLOG_URL: no query or fragment allowed"
 	# Values the server refuses (400) are usage errors too, quoted.
-	cli_deliver installation installation.created 8210 uma 8310
+	action installation installation.created 8210 uma 8310
 	cli --entity-id 8210 --since yesterday
 	assert_error 2 "the server refused the request (since: "
 	cli --entity-id 8210 --at soon
@@ -127,7 +96,7 @@ test_usage_errors_exit_2() {
 }
 
 test_auth_errors_exit_3() {
-	cli_deliver installation installation.created 8211 una 8311
+	action installation installation.created 8211 una 8311
 	TRACE_API_SECRET=wrong cli --entity-id 8211
 	assert_error 3 "HTTP 401: the server refused the token; check TRACE_API_SECRET"
 	env -u TRACE_API_SECRET "$CLI" --entity-id 8211 >"$TEST_TMP/o" 2>"$TEST_TMP/e"
@@ -185,10 +154,10 @@ test_server_errors_exit_5() {
 
 test_json_is_the_servers_json() {
 	local E=8212 I=8312 q
-	cli_deliver installation installation.created $E vic $I
-	cli_job $E vic $I 8412 vic/app
-	cli_deliver installation installation.deleted $E vic $I
-	cli_auth_row $E vic $I 29310 404 vic/app 8412
+	action installation installation.created $E vic $I
+	queue_job $E vic $I 8412 vic/app
+	action installation installation.deleted $E vic $I
+	auth_row $E vic $I 29310 404 vic/app 8412
 	for q in "--entity-id $E:/trace/entity/$E" "--installation-id $I:/trace/installation/$I" \
 	    "--job-id 8412:/trace/job/8412"; do
 		cli ${q%%:*} --json
@@ -209,11 +178,11 @@ test_json_is_the_servers_json() {
 test_table_golden() {
 	local E=8213 I=8313 repos
 	repos='.installation.repository_selection = "selected" | .repositories = [{"id":1,"name":"app","full_name":"wanda/app","private":false}]'
-	cli_row 990001 2026-11-24T10:00:00.250Z installation.created ok $E wanda $I installation.created "$(cli_acct $E wanda $I) | $repos"
+	cli_row 990001 2026-11-24T10:00:00.250Z installation.created ok $E wanda $I installation.created "$(acct $E wanda $I) | $repos"
 	cli_row 990002 2026-11-24T10:05:00Z workflow_job.queued job_stored $E wanda $I workflow_job.queued \
 	    '.repository.owner.id = 8213 | .repository.owner.login = "wanda" | .installation.id = 8313 | .workflow_job.id = 8413 | .repository.full_name = "wanda/app"'
-	cli_row 990003 2026-11-24T10:10:00Z installation.suspend ok $E wanda $I installation.suspend "$(cli_acct $E wanda $I)"
-	cli_auth_row $E wanda $I 29310 403 wanda/app 8413 2026-11-24T10:15:00.999Z 990004
+	cli_row 990003 2026-11-24T10:10:00Z installation.suspend ok $E wanda $I installation.suspend "$(acct $E wanda $I)"
+	auth_row $E wanda $I 29310 403 wanda/app 8413 2026-11-24T10:15:00.999Z 990004
 	cli --entity-id $E
 	assert_rc 0
 	assert_eq "$(cat <<'EOF'
@@ -252,7 +221,7 @@ EOF
 
 test_colour_only_on_a_terminal() {
 	local E=8214
-	cli_deliver installation installation.created $E xena 8314
+	action installation installation.created $E xena 8314
 	script -qec "$CLI --entity-id $E" /dev/null >"$TEST_TMP/tty.out" 2>&1
 	grep -q $'\033\\[1mID' "$TEST_TMP/tty.out" || fail "no bold header on a terminal: $(head -3 "$TEST_TMP/tty.out")"
 	NO_COLOR= script -qec "$CLI --entity-id $E" /dev/null >"$TEST_TMP/tty.out" 2>&1
@@ -312,8 +281,8 @@ test_all_accepts_cursors_that_do_not_grow() {
 
 test_filters_reach_the_server() {
 	local E=8216 I=8316 del before f
-	cli_deliver installation installation.created $E zoe $I
-	f=$(fixture_edit installation.deleted "$(cli_acct $E zoe $I)")
+	action installation installation.created $E zoe $I
+	f=$(fixture_edit installation.deleted "$(acct $E zoe $I)")
 	deliver installation "$f" dup-8216
 	deliver installation "$f" dup-8216
 	del=$(printf '%s' "$BODY" | jq -r .id)
@@ -342,10 +311,10 @@ test_filters_reach_the_server() {
 
 test_verbose_prints_auth_failure_payloads() {
 	local E=8217 I=8317 a404
-	cli_deliver installation installation.created $E vera $I
-	cli_job $E vera $I 8417 vera/app
-	cli_deliver installation installation.deleted $E vera $I
-	cli_auth_row $E vera $I 29310 404 vera/app 8417; a404=$LAST_ID
+	action installation installation.created $E vera $I
+	queue_job $E vera $I 8417 vera/app
+	action installation installation.deleted $E vera $I
+	auth_row $E vera $I 29310 404 vera/app 8417; a404=$LAST_ID
 	cli --installation-id $I --verbose
 	assert_rc 0
 	printf '%s\n' "$OUT" | grep -q "^PAYLOAD of event $a404 (auth_attempt.404) at " || fail "no payload title: $OUT"
@@ -365,8 +334,8 @@ test_verbose_prints_auth_failure_payloads() {
 }
 
 test_entity_name_through_fake_github() {
-	cli_deliver installation installation.created 8218 octo-user 8318
-	cli_deliver installation installation.created 8219 octo-org 8319
+	action installation installation.created 8218 octo-user 8318
+	action installation installation.created 8219 octo-org 8319
 	mini_nginx github 'map $http_authorization $gh_auth { "Bearer tkn" 1; default 0; }
 	map "$http_accept|$http_x_github_api_version" $gh_hdrs { "application/vnd.github+json|2022-11-28" 1; default 0; }
 	server {
@@ -413,7 +382,7 @@ test_entity_name_through_fake_github() {
 # Issue 12, finding 1: with every proxy variable set, neither the trace
 # requests (and their token) nor the GitHub lookup leave for the proxy.
 test_loopback_never_through_a_proxy() {
-	cli_deliver installation installation.created 8220 proxy-user 8320
+	action installation installation.created 8220 proxy-user 8320
 	mini_nginx github 'server {
 		listen 127.0.0.1:@PORT@;
 		location = /users/proxy-user { return 200 "{\"login\":\"proxy-user\",\"id\":8220,\"type\":\"User\"}"; }

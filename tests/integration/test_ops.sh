@@ -193,3 +193,75 @@ test_webhook_runs_as_plain_cgi() {
 	printf '%s' "$out" | head -1 | grep -q '^Status: 200' || fail "CGI status: $out"
 	assert_eq 1 "$(rows_for cgi-1)" "row from the CGI run"
 }
+
+# Each binary reads only the secrets it uses: a trace route starts with no
+# webhook secret and an unreadable GITHUB_WEBHOOK_SECRET_FILE and app key
+# settings, and the webhook with an unreadable TRACE_API_SECRET_FILE
+# (each would fail at start if it read them).
+test_binaries_load_only_their_secrets() {
+	local run=$TEST_TMP/secrets
+	mkdir -p "$run"
+	( unset GITHUB_WEBHOOK_SECRET GITHUB_WEBHOOK_SECRET_PREVIOUS
+	  export GITHUB_WEBHOOK_SECRET_FILE=/nonexistent/hook GITHUB_APP_ORG_ID=x
+	  start_route_in "$run" "$STACK_BIN/trace_entity" trace_entity )
+	kill -0 "$(cat "$run/trace_entity.pid.test")" 2>/dev/null || fail "trace_entity did not start: $(cat "$run/trace_entity.log")"
+	( unset TRACE_API_SECRET
+	  export TRACE_API_SECRET_FILE=/nonexistent/trace GITHUB_APP_USER_ID=x
+	  start_route_in "$run" "$STACK_BIN/webhook" webhook )
+	kill -0 "$(cat "$run/webhook.pid.test")" 2>/dev/null || fail "webhook did not start: $(cat "$run/webhook.log")"
+	stop_pids_in "$run"
+	# The webhook still refuses to start without its own secret.
+	( unset GITHUB_WEBHOOK_SECRET GITHUB_WEBHOOK_SECRET_PREVIOUS
+	  "$STACK_BIN/webhook" -s "$run/w2.sock" -w 1 ) 2>"$run/w2.log" && fail "webhook started without its secret"
+	grep -q GITHUB_WEBHOOK_SECRET "$run/w2.log" || fail "no clear error: $(cat "$run/w2.log")"
+}
+
+# /webhook is rate limited per client address (100/s, bursts of 1000, then
+# 429): a flood from one address is cut, a delivery at a normal rate from
+# another passes, and 127.0.0.1 (the tests' and benchmarks' own load) is
+# not limited.
+test_webhook_flood_gets_429() {
+	local cfg=$TEST_TMP/flood.cfg codes=$TEST_TMP/flood.codes f i
+	f=$(fixture ping)
+	for i in $(seq 1 2500); do
+		printf 'url = "%s/webhook"\noutput = "/dev/null"\n' "$INSTLOG_URL"
+	done >"$cfg"
+	curl -s --parallel --parallel-max 64 --interface 127.0.0.2 -X POST \
+	    -H 'X-GitHub-Event: ping' -H 'X-Hub-Signature-256: sha256=00' \
+	    --data-binary x -w '%{http_code}\n' -K "$cfg" >"$codes"
+	assert_eq 2500 "$(wc -l <"$codes")" "answers"
+	[ "$(grep -c '^429$' "$codes")" -gt 0 ] || fail "no 429 in a flood: $(sort "$codes" | uniq -c | xargs)"
+	[ "$(grep -c '^401$' "$codes")" -ge 1000 ] || fail "the burst was not let through: $(sort "$codes" | uniq -c | xargs)"
+	assert_eq "" "$(grep -v '^401$\|^429$' "$codes" | sort -u | xargs)" "other answers"
+	# Another address at a normal rate: every delivery stored.
+	for i in 1 2 3 4 5; do
+		deliver ping "$f" "flood-normal-$i" --interface 127.0.0.3
+		assert_status 200
+		sleep 0.1
+	done
+	# Loopback itself is never limited.
+	deliver ping "$f" flood-local
+	assert_status 200
+}
+
+# nginx/github-hooks.sh turns GET /meta's "hooks" ranges into allow lines
+# and a final deny; a list with anything but CIDR ranges is refused and
+# the old file stays.
+test_github_hooks_include() {
+	local meta=$TEST_TMP/meta.json out=$TEST_TMP/hooks.conf
+	# The shape of https://api.github.com/meta (the ranges of GitHub's docs).
+	printf '{"verifiable_password_authentication":false,"hooks":["192.30.252.0/22","185.199.108.0/22","140.82.112.0/20","143.55.64.0/20","2a0a:a440::/29","2606:50c0::/32"],"web":["192.30.252.0/22"]}' >"$meta"
+	GITHUB_META_URL=file://$meta GITHUB_HOOKS_NO_RELOAD=1 "$TOP/nginx/github-hooks.sh" "$out" || fail "script failed"
+	assert_eq "allow 192.30.252.0/22;
+allow 185.199.108.0/22;
+allow 140.82.112.0/20;
+allow 143.55.64.0/20;
+allow 2a0a:a440::/29;
+allow 2606:50c0::/32;
+deny all;" "$(grep -v '^#' "$out")" "include"
+	printf '{"hooks":["192.30.252.0/22; allow all"]}' >"$meta"
+	GITHUB_META_URL=file://$meta GITHUB_HOOKS_NO_RELOAD=1 "$TOP/nginx/github-hooks.sh" "$out" 2>/dev/null && fail "injection accepted"
+	printf '{"hooks":[]}' >"$meta"
+	GITHUB_META_URL=file://$meta GITHUB_HOOKS_NO_RELOAD=1 "$TOP/nginx/github-hooks.sh" "$out" 2>/dev/null && fail "empty list accepted"
+	grep -q '^allow 192.30.252.0/22;$' "$out" || fail "old file not kept"
+}

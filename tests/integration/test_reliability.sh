@@ -11,6 +11,23 @@ spool_count() {
 	find "$INSTLOG_SPOOL_DIR" -maxdepth 1 -name '*.delivery' | wc -l
 }
 
+# spool_file DIR NAME RECEIVED_AT DELIVERY EVENT FILE [SIGNATURE] [KEY]:
+# write DIR/NAME.delivery as spool_write() does (version 2: the attempt,
+# the headers, the signature, the length, the body and a SHA-256 trailer
+# over all of it).  SIGNATURE defaults to FILE's with the current secret.
+spool_file() {
+	local dir=$1 name=$2 at=$3 id=$4 ev=$5 f=$6 t
+	local sig=${7:-} key=${8:-}
+	[ -n "$sig" ] || sig=sha256=$(sign "$f")
+	[ -n "$key" ] || key=$(openssl rand -hex 16)
+	t=$dir/$name.tmp
+	{ printf 'instlog-spool 2\nreceived_at: %s\nattempt: %s\nevent: %s\ndelivery: %s\ntarget_id: 29310\ntarget_type: integration\nrefused: \nsignature: %s\nlength: %s\n\n' \
+	      "$at" "$key" "$ev" "$id" "$sig" "$(wc -c <"$f")"
+	  cat "$f"; } >"$t" || return 1
+	printf '\nsha256: %s\n' "$(sha256sum "$t" | cut -d' ' -f1)" >>"$t"
+	mv "$t" "$dir/$name.delivery"
+}
+
 # spool_drain [SECONDS]: replay until the spool is empty (the stack's own
 # replayer loop may take turns with us: the lock keeps us apart).
 spool_drain() {
@@ -260,7 +277,9 @@ test_frozen_database_answers_in_time() {
 	sleep 3.5
 	spool_drain 60
 	for i in 1 2 3 4 5 6; do
-		case $(rows_for "frozen-$i") in 1 | 2) ;; *) fail "frozen-$i: $(rows_for "frozen-$i") rows" ;; esac
+		# One row each: a statement whose reply was lost committed
+		# once the server thawed, and its spool file added nothing.
+		assert_eq 1 "$(rows_for "frozen-$i")" "frozen-$i rows"
 	done
 	record frozen "frozen: 6 concurrent deliveries: $(statuses "$dir" | tr '\n' ' ')slowest_answer=${slowest}s rows: $(sql "SELECT string_agg(c::text, ' ' ORDER BY d) FROM (SELECT delivery_id d, count(*) c FROM installation_events WHERE delivery_id LIKE 'frozen-_' GROUP BY 1) t")"
 	deliver ping "$f" frozen-after
@@ -286,32 +305,44 @@ test_spool_replay_lock_order_and_bad_files() {
 		sleep 0.1
 	done
 	flock -n 9 || fail "cannot take the replayer lock"
-	# spool_write's format; names sort in arrival order.
-	spool_file() {
-		{ printf 'instlog-spool 1\nreceived_at: %s\nevent: workflow_job\ndelivery: %s\ntarget_id: 29310\ntarget_type: integration\n\n' "$2" "$3"
-		  cat "$4"; } >"$sp/$1.tmp" && mv "$sp/$1.tmp" "$sp/$1.delivery"
-	}
-	spool_file 1577836800000003-1-2 2020-01-01T00:00:00.000003Z replay-3 "$c"
-	spool_file 1577836800000001-1-0 2020-01-01T00:00:00.000001Z replay-1 "$q"
-	spool_file 1577836800000002-1-1 2020-01-01T00:00:00.000002Z replay-2 "$ip"
+	local tamp=$TEST_TMP/tampered.json
+	jq -c '.workflow_job.id = 881002' "$q" >"$tamp"
+	spool_file "$sp" 1577836800000003-1-2 2020-01-01T00:00:00.000003Z replay-3 workflow_job "$c"
+	spool_file "$sp" 1577836800000001-1-0 2020-01-01T00:00:00.000001Z replay-1 workflow_job "$q"
+	# Signed with the previous secret: verified, replayed.
+	spool_file "$sp" 1577836800000002-1-1 2020-01-01T00:00:00.000002Z replay-2 workflow_job "$ip" \
+	    "sha256=$(sign "$ip" "$GITHUB_WEBHOOK_SECRET_PREVIOUS")"
 	printf 'not a spool file\n' >"$sp/1577836800000004-1-3.delivery"
+	# A body changed after signing, with a trailer that matches.
+	spool_file "$sp" 1577836800000005-1-4 2020-01-01T00:00:00.000005Z replay-5 workflow_job "$tamp" \
+	    "sha256=$(sign "$q")"
+	# Cut short: a crash or a full disk mid-write.
+	spool_file "$sp" 1577836800000006-1-5 2020-01-01T00:00:00.000006Z replay-6 workflow_job "$q"
+	truncate -s -20 "$sp/1577836800000006-1-5.delivery"
+	# Written by the previous version: no signature to verify.
+	{ printf 'instlog-spool 1\nreceived_at: 2020-01-01T00:00:00.000007Z\nevent: workflow_job\ndelivery: replay-7\ntarget_id: 29310\ntarget_type: integration\n\n'
+	  cat "$q"; } >"$sp/1577836800000007-1-6.delivery"
 	out=$("$REPLAY" -1 2>&1)
 	rc=$?
 	assert_eq 0 "$rc" "exit status with the lock held"
 	assert_eq "" "$out" "output with the lock held"
-	assert_eq 4 "$(spool_count)" "files kept while locked"
+	assert_eq 7 "$(spool_count)" "files kept while locked"
 	exec 9>&-
 	out=$(${STACK_WRAPPER:-} "$REPLAY" -1 2>&1)
 	rc=$?
 	assert_eq 1 "$rc" "exit status after moving a file aside"
-	case $out in *"replayed=3 bad=1 failed=0 left=0"*) ;; *) fail "summary: $out" ;; esac
+	case $out in *"replayed=3 bad=4 failed=0 left=0"*) ;; *) fail "summary: $out" ;; esac
+	case $out in *"1577836800000005-1-4.delivery': the signature does not verify"*) ;; *) fail "no line for the bad signature: $out" ;; esac
+	case $out in *"1577836800000006-1-5.delivery' is truncated or damaged"*) ;; *) fail "no line for the truncated file: $out" ;; esac
+	case $out in *"1577836800000007-1-6.delivery' is a version 1 spool file"*) ;; *) fail "no line for the old file: $out" ;; esac
 	assert_eq 0 "$(spool_count)" "spool left"
 	assert_eq "replay-1|job_stored|2020-01-01 00:00:00.000001+00
 replay-2|job_marked_running|2020-01-01 00:00:00.000002+00
 replay-3|job_marked_completed|2020-01-01 00:00:00.000003+00" \
 	    "$(sql "SET timezone = 'UTC'; SELECT delivery_id, outcome, received_at FROM installation_events WHERE delivery_id LIKE 'replay-%' ORDER BY id")" \
-	    "replayed in arrival order, at their time"
+	    "replayed in arrival order, at their time; nothing unverified"
 	assert_eq completed "$(sql 'SELECT status FROM jobs WHERE job_id = 881001')" "job"
+	assert_eq 0 "$(sql 'SELECT count(*) FROM jobs WHERE job_id = 881002')" "tampered job not stored"
 	# The pass is one operation: each file's row id, or why it was moved.
 	assert_eq "$(sql "SELECT string_agg(id::text, ',' ORDER BY id) FROM installation_events WHERE delivery_id LIKE 'replay-%'")" \
 	    "$(sql "SELECT string_agg(s->'output'->>'event_id', ',' ORDER BY n) FROM operations, jsonb_array_elements(steps) WITH ORDINALITY AS x(s, n) WHERE type = 'spool_replay' AND s->>'status' = 'completed' AND id = (SELECT max(id) FROM operations WHERE type = 'spool_replay')")" \
@@ -319,9 +350,11 @@ replay-3|job_marked_completed|2020-01-01 00:00:00.000003+00" \
 	assert_eq "failed|1577836800000004-1-3.delivery: not a spool file: moved aside as *.bad|3" \
 	    "$(sql "SELECT status, error, output->>'replayed' FROM operations WHERE id = (SELECT max(id) FROM operations WHERE type = 'spool_replay')")" \
 	    "the operation"
-	[ -f "$sp/1577836800000004-1-3.delivery.bad" ] || fail "bad file not moved aside"
 	assert_eq "not a spool file" "$(cat "$sp/1577836800000004-1-3.delivery.bad")" "bad file kept as it was"
-	rm -f "$sp/1577836800000004-1-3.delivery.bad"
+	for f in 1577836800000004-1-3 1577836800000005-1-4 1577836800000006-1-5 1577836800000007-1-6; do
+		[ -f "$sp/$f.delivery.bad" ] || fail "$f not moved aside"
+		rm -f "$sp/$f.delivery.bad"
+	done
 	out=$("$REPLAY" -1 2>&1)
 	assert_eq 0 "$?" "exit status with nothing to do"
 	INSTLOG_SPOOL_DIR= "$REPLAY" -1 >/dev/null 2>&1
@@ -346,12 +379,13 @@ sig_nonhex_64|401|0
 sig_without_prefix|401|0
 sig_uppercase_prefix|401|0
 sig_of_other_body|401|0
-event_bad_chars|400|0
-event_too_long|400|0
+event_bad_chars|400|1
+event_too_long|400|1
+event_bad_chars_unsigned|401|0
 huge_event_header|400 431 494|0
 huge_custom_header|400 431 494|0
 headers_over_32k|400 431 494|0
-delivery_id_201|400|0
+delivery_id_201|400|1
 delivery_id_ill_formed_utf8|200|1
 chunked_body|200|1
 chunked_oversized|413|0
@@ -382,6 +416,7 @@ bad_send() {
 	sig_uppercase_prefix) post "SHA256=$sig" ping "$f" "$id" ;;
 	sig_of_other_body) post "sha256=$(sign "$(fixture ping.organization)")" ping "$f" "$id" ;;
 	event_bad_chars) post "sha256=$sig" "ping;DROP" "$f" "$id" ;;
+	event_bad_chars_unsigned) post "sha256=$(sign "$(fixture ping.organization)")" "ping;DROP" "$f" "$id" ;;
 	event_too_long) post "sha256=$sig" "$(printf 'a%.0s' $(seq 1 65))" "$f" "$id" ;;
 	huge_event_header) post "sha256=$sig" "$(head -c 65536 /dev/zero | tr '\0' a)" "$f" "$id" ;;
 	huge_custom_header) post "sha256=$sig" ping "$f" "$id" -H "X-Junk: $(head -c 65536 /dev/zero | tr '\0' a)" ;;
@@ -450,6 +485,8 @@ bad_check() {
 		    "$(row "installation_id, payload->'installation'->>'id', entity_id")" "$name" ;;
 	installation_id_*) assert_eq "installation.created|invalid_payload" "$(row "event, outcome")" "$name" ;;
 	action_injection) assert_eq "installation|invalid_payload" "$(row "event, outcome")" "$name" ;;
+	event_bad_chars) assert_eq "ping_DROP|invalid_payload" "$(row "event, outcome")" "$name" ;;
+	event_too_long) assert_eq "$(printf 'a%.0s' $(seq 1 64))|invalid_payload" "$(row "event, outcome")" "$name" ;;
 	esac
 }
 
@@ -462,6 +499,9 @@ test_bad_inputs_table() {
 		case " $want " in *" $STATUS "*) ;; *) fail "$name: expected HTTP $want, got $STATUS (${BODY:0:120})" ;; esac
 		if [ "$name" = delivery_id_ill_formed_utf8 ]; then
 			got=$(sql "SELECT count(*) FROM installation_events WHERE delivery_id = '$id' || E'\\uFFFD\\uFFFD'")
+		elif [ "$name" = delivery_id_201 ]; then
+			# Stored cut at 200 characters.
+			got=$(sql "SELECT count(*) FROM installation_events WHERE delivery_id = left('$id' || repeat('x', 201), 200)")
 		else
 			got=$(rows_for "$id")
 		fi
@@ -496,4 +536,145 @@ test_trace_hostile_parameters() {
 	assert_status 401
 	http GET /trace/entity/1 -H "Authorization: Bearer $(head -c 7000 /dev/zero | tr '\0' a)"
 	assert_status 401
+}
+
+# healthz_cgi DIR: run healthz as plain CGI with spool DIR; sets BODY.
+healthz_cgi() {
+	BODY=$(INSTLOG_SPOOL_DIR=$1 GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET \
+	    DOCUMENT_URI=/healthz "$STACK_BIN/healthz" </dev/null | sed '1,/^\r$/d')
+}
+
+# /healthz counts the spool without listing and sorting it all: a spool
+# of any size costs a bounded scan, and says when the count is a lower
+# bound.  A frozen PostgreSQL is reported down within the ping's deadline
+# (nginx would otherwise give up first and answer 504).
+test_healthz_bounded_spool_and_frozen_database() {
+	local dir=$TEST_TMP/bigspool
+	mkdir -p "$dir"
+	(cd "$dir" && seq -f '%012g.delivery' 1 500 | xargs touch)
+	healthz_cgi "$dir"
+	assert_json .service instlog
+	assert_json .spool.pending 500
+	assert_json .spool.pending_more false
+	(cd "$dir" && seq -f '%012g.delivery' 501 12000 | xargs touch)
+	healthz_cgi "$dir"
+	assert_json .spool.pending_more true
+	assert_json '.spool.pending >= 9998 and .spool.pending <= 10000' true
+	rm -rf "$dir"
+
+	http GET /healthz
+	assert_status 200
+	trap pg_ensure_up EXIT
+	pg_freeze
+	http GET /healthz --max-time 20
+	pg_thaw
+	assert_status 503
+	assert_json .database unavailable
+	assert_json .status degraded
+}
+
+# A spool directory others can write to, or owned by someone else, is
+# refused at start by the webhook and the replayer, with one clear line.
+test_spool_dir_writable_by_others_refused() {
+	local dir=$TEST_TMP/openspool out rc
+	mkdir -p "$dir"
+	chmod 0770 "$dir"
+	out=$(INSTLOG_SPOOL_DIR=$dir "$REPLAY" -1 2>&1)
+	rc=$?
+	assert_eq 2 "$rc" "replayer exit status"
+	case $out in *"'$dir' is group- or world-writable (mode 0770)"*) ;; *) fail "replayer message: $out" ;; esac
+	out=$(INSTLOG_SPOOL_DIR=$dir timeout 20 "$STACK_BIN/webhook" -s "$dir/w.sock" -w 1 2>&1)
+	rc=$?
+	assert_eq 2 "$rc" "webhook exit status"
+	case $out in *"group- or world-writable"*) ;; *) fail "webhook message: $out" ;; esac
+	if [ "$(id -u)" = 0 ]; then
+		chmod 0700 "$dir"
+		chown nobody "$dir"
+		out=$(INSTLOG_SPOOL_DIR=$dir "$REPLAY" -1 2>&1)
+		assert_eq 2 "$?" "replayer exit status, other owner"
+		case $out in *"'$dir' is owned by uid $(id -u nobody), not by this process's uid 0"*) ;; *) fail "owner message: $out" ;; esac
+	fi
+	rm -rf "$dir"
+}
+
+# The spool file of an attempt whose row is committed already (its reply
+# was lost: the webhook spooled it too) is replayed without a second row.
+test_replay_of_committed_attempt_adds_no_row() {
+	local f at key id
+	f=$(fixture installation.created)
+	deliver installation "$f" attempt-once
+	assert_status 200
+	id=$(printf '%s' "$BODY" | jq -r .id)
+	read -r at key <<<"$(sql "SELECT to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), attempt_key FROM installation_events WHERE delivery_id = 'attempt-once'" | tr '|' ' ')"
+	[ ${#key} = 32 ] || fail "no attempt key on the row: '$key'"
+	spool_file "$INSTLOG_SPOOL_DIR" "0000000001$RANDOM-1-0" "$at" attempt-once installation "$f" "" "$key"
+	spool_drain 30
+	assert_eq 1 "$(rows_for attempt-once)" "rows after the replay"
+	assert_eq "$id" "$(sql "SELECT id FROM installation_events WHERE delivery_id = 'attempt-once'")" "the first row stays"
+	# Another attempt of the same delivery (a redelivery) is a new row.
+	spool_file "$INSTLOG_SPOOL_DIR" "0000000002$RANDOM-1-0" "$at" attempt-once installation "$f"
+	spool_drain 30
+	assert_eq 2 "$(rows_for attempt-once)" "a new attempt is a new row"
+}
+
+# A body trickled straight into a worker's socket (past nginx, which
+# buffers bodies) is dropped at the read deadline: the one worker is free
+# again for the next delivery instead of held for as long as the sender
+# likes.  And the sockets are 0660 in a 0750 directory, nginx still
+# reaching them.
+test_slow_body_frees_the_worker_and_sockets_are_private() {
+	local dir=$TEST_TMP/slow f slow fast
+	mkdir -p "$dir"
+	f=$(fixture ping)
+	start_webhook_in() {
+		"$STACK_BIN/webhook" -s "$1/webhook.sock" -w 1 2>>"$1/webhook.log" &
+		echo $! >"$1/webhook.pid"
+		for _ in $(seq 1 100); do [ -S "$1/webhook.sock" ] && return 0; sleep 0.05; done
+		fail "webhook did not start"
+	}
+	start_webhook_in "$dir"
+	trap "kill -TERM \$(cat '$dir/webhook.pid') 2>/dev/null" EXIT
+	python3 "$TOP/tests/support/fcgi_post.py" "$dir/webhook.sock" 0.5 "$f" \
+	    "sha256=$(sign "$f")" slow-1 40 >"$dir/slow.out" &
+	slow=$!
+	sleep 1
+	fast=$(python3 "$TOP/tests/support/fcgi_post.py" "$dir/webhook.sock" 0 "$f" \
+	    "sha256=$(sign "$f")" slow-2 30)
+	wait "$slow"
+	assert_eq "Status: 200 OK" "$fast" "the delivery behind the trickled one"
+	assert_eq "Status: 400 Bad Request" "$(cat "$dir/slow.out")" "the trickled one"
+	assert_eq 1 "$(rows_for slow-2)" "row of the delivery behind"
+	assert_eq 0 "$(rows_for slow-1)" "no row for the trickled one"
+	grep -q "body not read within" "$dir/webhook.log" || fail "no log line: $(cat "$dir/webhook.log")"
+	assert_eq 660 "$(stat -c %a "$dir/webhook.sock")" "socket mode"
+	# The stack's own sockets and their directory.
+	assert_eq 660 "$(stat -c %a "$RUNDIR/webhook.sock")" "stack socket mode"
+	assert_eq 750 "$(stat -c %a "$RUNDIR")" "socket directory mode"
+	deliver ping "$f" slow-nginx
+	assert_status 200
+}
+
+# PostgreSQL restarted between requests: every worker's idle connection
+# was closed by the server, and is replaced before anything is sent on it
+# (a statement that may have reached the server is never retried), so the
+# first requests after the restart are served as usual.
+test_restart_between_requests_costs_nothing() {
+	local f i
+	f=$(fixture installation.created)
+	trap pg_ensure_up EXIT
+	for i in $(seq 1 16); do
+		deliver installation "$f" "restart-warm-$i"
+		http GET /trace/installation/957387 -H "Authorization: Bearer $TRACE_API_SECRET"
+	done
+	stack_pg_stop
+	stack_pg_resume || fail "PostgreSQL did not start again"
+	for i in $(seq 1 16); do
+		deliver installation "$f" "restart-after-$i"
+		assert_status 200
+		assert_eq 1 "$(rows_for "restart-after-$i")" "restart-after-$i rows"
+	done
+	for i in 1 2 3 4 5 6; do
+		http GET /trace/installation/957387 -H "Authorization: Bearer $TRACE_API_SECRET"
+		assert_status 200
+	done
 }

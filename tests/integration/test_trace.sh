@@ -3,45 +3,6 @@
 # The trace routes through nginx: one timeline per diagnosis cause, built
 # from the real payloads with ids edited, plus auth, errors and paging.
 
-TOKEN_HDR() { echo "Authorization: Bearer $TRACE_API_SECRET"; }
-trace() { http GET "$1" -H "$(TOKEN_HDR)"; }
-
-# Edits giving fixture payloads the account E (login L), installation I.
-acct() { echo ".installation.account.id = $1 | .installation.account.login = \"$2\" | .installation.id = $3 | .installation.app_id = 29310"; }
-
-# install E L I [SELECTION REPOS_JSON]: deliver installation.created.
-install() {
-	local sel=${4:-selected} repos=${5:-'[{"id":1,"name":"app","full_name":"'$2'/app","private":false}]'}
-	deliver installation "$(fixture_edit installation.created "$(acct "$1" "$2" "$3") | .installation.repository_selection = \"$sel\" | .repositories = $repos")"
-	assert_status 200
-	LAST_ID=$(printf '%s' "$BODY" | jq -r .id)
-}
-
-# action EVENT FIXTURE E L I [EXTRA_JQ]: deliver a fixture for account E.
-action() {
-	deliver "$1" "$(fixture_edit "$2" "$(acct "$3" "$4" "$5") ${6:-}")"
-	assert_status 200
-	LAST_ID=$(printf '%s' "$BODY" | jq -r .id)
-}
-
-# queue_job E L I JOB REPO: a pending job for the account, from the fixture.
-queue_job() {
-	deliver workflow_job "$(fixture_edit workflow_job.queued ".repository.owner.id = $1 | .repository.owner.login = \"$2\" | .repository.owner.type = \"User\" | .installation.id = $3 | .workflow_job.id = $4 | .repository.full_name = \"$5\"")"
-	assert_json .outcome job_stored
-}
-
-# auth_row E L I APP STATUS REPO JOB: a scheduler row as cron/auth_check
-# writes it (DESIGN §5).
-auth_row() {
-	local ev=auth_attempt.other_error oc=auth_other_error
-	[ "$5" = 404 ] && { ev=auth_attempt.404; oc=auth_404; }
-	LAST_ID=$(sql "INSERT INTO installation_events (source, event, outcome, app_id, installation_id, entity_type, entity_id, entity_name, payload)
-	    VALUES ('scheduler', '$ev', '$oc', $4, $3, 'User', $1, '$2',
-	    jsonb_build_object('installation_id', $3, 'app_id', $4, 'entity_type', 'User', 'entity_id', $1, 'entity_name', '$2',
-	      'repository', jsonb_build_object('full_name', '$6'), 'workflow_job', jsonb_build_object('id', $7),
-	      'http_status', $5, 'message', 'Not Found')) RETURNING id")
-}
-
 # causes: the diagnosis causes of the last BODY, comma-separated.
 causes() { printf '%s' "$BODY" | jq -r '[.diagnosis[].cause] | join(",")'; }
 evidence() { printf '%s' "$BODY" | jq -c "[.diagnosis[] | select(.cause == \"$1\") | .evidence[]]"; }

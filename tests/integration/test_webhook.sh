@@ -34,15 +34,17 @@ test_every_fixture_gives_one_row() {
 	while IFS='|' read -r file ev event outcome etype eid ename inst; do
 		[ -n "$file" ] || continue
 		n=$((n + 1))
-		local guid
+		local guid app
 		guid=$(new_guid)
+		# The signed body's app id, else the header's (29310).
+		app=$(jq '.installation.app_id // .hook.app_id // 29310' "$(fixture "$file")")
 		deliver "$ev" "$(fixture "$file")" "$guid"
 		assert_status 200
 		assert_json .event "$event"
 		assert_json .outcome "$outcome"
 		assert_json '.id | type' number
 		assert_eq 1 "$(rows_for "$guid")" "$file: rows"
-		assert_eq "webhook|$event|$outcome|29310|$inst|$etype|$eid|$ename" \
+		assert_eq "webhook|$event|$outcome|$app|$inst|$etype|$eid|$ename" \
 		    "$(sql "SELECT source, event, outcome, app_id, installation_id, entity_type, entity_id, entity_name FROM installation_events WHERE delivery_id = '$guid'")" \
 		    "$file: row"
 		# The payload is the body, as jsonb.
@@ -213,4 +215,53 @@ test_large_payload_stored_lz4() {
 	assert_eq lz4 "$(sql "SELECT pg_column_compression(payload) FROM installation_events")" "payload compression"
 	assert_eq "$(jq -S . "$f")" "$(sql "SELECT payload FROM installation_events" | jq -S .)" "payload read back"
 	assert_eq 0 "$(sql "SELECT count(*) FROM pg_attribute a JOIN pg_inherits i ON a.attrelid = i.inhrelid WHERE i.inhparent = 'installation_events'::regclass AND a.attname = 'payload' AND a.attcompression <> 'l'")" "partitions not on lz4"
+}
+
+# The app id comes from the signed body; the unsigned header only fills in
+# one the body lacks (a ping of a repository hook has none).
+test_app_id_from_signed_body_over_header() {
+	APP_ID=4242 deliver installation "$(fixture installation.created)" appid-body
+	assert_status 200
+	assert_eq 29310 "$(sql "SELECT app_id FROM installation_events WHERE delivery_id = 'appid-body'")" "body's installation.app_id wins"
+	APP_ID=4242 deliver ping "$(fixture ping.repository)" appid-header
+	assert_status 200
+	assert_eq 4242 "$(sql "SELECT app_id FROM installation_events WHERE delivery_id = 'appid-header'")" "header as the fallback"
+}
+
+# Signed deliveries whose headers are unusable are still recorded, as
+# invalid_payload with the values cut to what a row holds; unsigned ones
+# with the same headers are 401 and leave nothing.
+test_signed_delivery_with_bad_headers_is_stored() {
+	local f long
+	f=$(fixture installation.created)
+	deliver 'installation;DROP' "$f" badhdr-event
+	assert_status 400
+	assert_eq 'installation_DROP|invalid_payload|957387' \
+	    "$(sql "SELECT event, outcome, installation_id FROM installation_events WHERE delivery_id = 'badhdr-event'")" "sanitised event"
+	deliver "$(printf 'e%.0s' $(seq 1 80))" "$f" badhdr-long
+	assert_status 400
+	assert_eq "$(printf 'e%.0s' $(seq 1 64))|invalid_payload" \
+	    "$(sql "SELECT event, outcome FROM installation_events WHERE delivery_id = 'badhdr-long'")" "event cut at 64"
+	long=badhdr-id-$(printf 'x%.0s' $(seq 1 300))
+	deliver installation "$f" "$long"
+	assert_status 400
+	assert_eq "installation|invalid_payload|${long:0:200}" \
+	    "$(sql "SELECT event, outcome, delivery_id FROM installation_events WHERE delivery_id LIKE 'badhdr-id-%'")" "delivery id cut at 200"
+	http POST /webhook -H 'X-GitHub-Event: installation;DROP' \
+	    -H 'X-GitHub-Delivery: badhdr-unsigned' -H 'X-Hub-Signature-256: sha256=00' \
+	    --data-binary @"$f"
+	assert_status 401
+	assert_eq 0 "$(rows_for badhdr-unsigned)" "unsigned: no row"
+}
+
+# A Content-Length that is not a number is a bad request, not too large.
+# nginx refuses one itself, so the binary is run as plain CGI.
+test_content_length_not_numeric_400() {
+	local f out
+	f=$(fixture ping)
+	out=$(GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST DOCUMENT_URI=/webhook \
+	    CONTENT_LENGTH=12abc HTTP_X_GITHUB_EVENT=ping HTTP_X_GITHUB_DELIVERY=cl-bad \
+	    HTTP_X_HUB_SIGNATURE_256="sha256=$(sign "$f")" "$STACK_BIN/webhook" <"$f")
+	printf '%s' "$out" | head -1 | grep -q '^Status: 400' || fail "status: $out"
+	assert_eq 0 "$(rows_for cl-bad)" "no row"
 }

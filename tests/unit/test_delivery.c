@@ -12,32 +12,8 @@
 #include <cmocka.h>
 
 #include "delivery.h"
+#include "fixture.h"
 #include "str.h"
-
-/* Read fixture 'name' from $INSTLOG_FIXTURES (../shared/fixtures/github). */
-static char *
-read_fixture(const char *name, size_t *len)
-{
-	const char *dir = getenv("INSTLOG_FIXTURES");
-	char path[1024];
-	struct buf b;
-	char chunk[8192];
-	size_t n;
-	FILE *f;
-
-	if (dir == NULL || *dir == '\0')
-		dir = "../shared/fixtures/github";
-	(void)snprintf(path, sizeof(path), "%s/%s.json", dir, name);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		fail_msg("cannot open fixture '%s'", path);
-	buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		assert_int_equal(buf_append(&b, chunk, n), 0);
-	(void)fclose(f);
-	*len = b.len;
-	return b.buf;
-}
 
 static const struct config no_labels;
 
@@ -45,7 +21,7 @@ struct fixture_case {
 	const char		*file;
 	const char		*header;
 	const char		*event;
-	enum delivery_kind	 kind;
+	enum outcome outcome;
 	const char		*entity_type;
 	int64_t			 entity_id;
 	const char		*entity_name;
@@ -55,69 +31,66 @@ struct fixture_case {
 };
 
 static const struct fixture_case cases[] = {
-	{ "ping", "ping", "ping", DELIVERY_RECORD, NULL, 0, NULL, 0, 22192, 0 },
-	{ "ping.organization", "ping", "ping", DELIVERY_RECORD, NULL, 0, NULL,
-	    0, 0, 0 },
-	{ "ping.repository", "ping", "ping", DELIVERY_RECORD, NULL, 0, NULL, 0,
-	    0, 0 },
-	{ "ping.repository.with-app_id", "ping", "ping", DELIVERY_RECORD, NULL,
-	    0, NULL, 0, 29310, 0 },
-	{ "installation.created", "installation", "installation.created",
-	    DELIVERY_RECORD, "User", 21031067, "Codertocat", 957387, 29310,
+	{ "ping", "ping", "ping", OUTCOME_OK, NULL, 0, NULL, 0, 22192, 0 },
+	{ "ping.organization", "ping", "ping", OUTCOME_OK, NULL, 0, NULL, 0, 0,
 	    0 },
+	{ "ping.repository", "ping", "ping", OUTCOME_OK, NULL, 0, NULL, 0, 0,
+	    0 },
+	{ "ping.repository.with-app_id", "ping", "ping", OUTCOME_OK, NULL, 0,
+	    NULL, 0, 29310, 0 },
+	{ "installation.created", "installation", "installation.created",
+	    OUTCOME_OK, "User", 21031067, "Codertocat", 957387, 29310, 0 },
 	{ "installation.created.with-requester", "installation",
-	    "installation.created", DELIVERY_RECORD, "User", 21031067,
-	    "Codertocat", 957387, 29310, 0 },
+	    "installation.created", OUTCOME_OK, "User", 21031067, "Codertocat",
+	    957387, 29310, 0 },
 	{ "installation.deleted", "installation", "installation.deleted",
-	    DELIVERY_RECORD, "User", 1, "octocat", 2, 5725, 0 },
+	    OUTCOME_OK, "User", 1, "octocat", 2, 5725, 0 },
 	/* target_type says Organization, account.type says User: the account
 	 * wins (see the fixtures README). */
 	{ "installation.suspend", "installation", "installation.suspend",
-	    DELIVERY_RECORD, "User", 21031067, "Codertocat", 16598467, 29310,
-	    0 },
+	    OUTCOME_OK, "User", 21031067, "Codertocat", 16598467, 29310, 0 },
 	{ "installation.unsuspend", "installation", "installation.unsuspend",
-	    DELIVERY_RECORD, "User", 21031067, "Codertocat", 16598467, 29310,
-	    0 },
+	    OUTCOME_OK, "User", 21031067, "Codertocat", 16598467, 29310, 0 },
 	{ "installation_repositories.added", "installation_repositories",
-	    "installation_repositories.added", DELIVERY_RECORD, "User",
-	    21031067, "Codertocat", 957387, 29310, 0 },
+	    "installation_repositories.added", OUTCOME_OK, "User", 21031067,
+	    "Codertocat", 957387, 29310, 0 },
 	{ "workflow_job.queued", "workflow_job", "workflow_job.queued",
-	    DELIVERY_JOB_QUEUED, "Organization", 38302899, "Octocoders",
-	    3456996, 0, 289782451 },
+	    OUTCOME_JOB_STORED, "Organization", 38302899, "Octocoders", 3456996,
+	    0, 289782451 },
 	{ "workflow_job.queued.with-deployment", "workflow_job",
-	    "workflow_job.queued", DELIVERY_JOB_QUEUED, "User", 25349044,
+	    "workflow_job.queued", OUTCOME_JOB_STORED, "User", 25349044,
 	    "lineville", 23154469, 0, 12877621891 },
 	{ "workflow_job.in_progress", "workflow_job",
-	    "workflow_job.in_progress", DELIVERY_JOB_RUNNING, "Organization",
-	    38302899, "Octocoders", 1, 0, 289782451 },
+	    "workflow_job.in_progress", OUTCOME_JOB_MARKED_RUNNING,
+	    "Organization", 38302899, "Octocoders", 1, 0, 289782451 },
 	{ "workflow_job.in_progress.with-queued-steps", "workflow_job",
-	    "workflow_job.in_progress", DELIVERY_JOB_RUNNING, "User", 4595477,
-	    "wolfy1339", 3456996, 0, 14541957942 },
+	    "workflow_job.in_progress", OUTCOME_JOB_MARKED_RUNNING, "User",
+	    4595477, "wolfy1339", 3456996, 0, 14541957942 },
 	{ "workflow_job.completed.success", "workflow_job",
-	    "workflow_job.completed", DELIVERY_JOB_COMPLETED, "Organization",
-	    38302899, "Octocoders", 0, 0, 289782451 },
+	    "workflow_job.completed", OUTCOME_JOB_MARKED_COMPLETED,
+	    "Organization", 38302899, "Octocoders", 0, 0, 289782451 },
 	{ "workflow_job.completed.failure", "workflow_job",
-	    "workflow_job.completed", DELIVERY_JOB_COMPLETED, "Organization",
-	    38302899, "Octocoders", 0, 0, 289782451 },
+	    "workflow_job.completed", OUTCOME_JOB_MARKED_COMPLETED,
+	    "Organization", 38302899, "Octocoders", 0, 0, 289782451 },
 	{ "workflow_job.waiting", "workflow_job", "workflow_job.waiting",
-	    DELIVERY_IGNORED_ACTION, "User", 25349044, "lineville", 23154469,
-	    0, 0 },
-	{ "push.with-installation", "push", "push", DELIVERY_UNHANDLED, NULL, 0,
-	    NULL, 1, 0, 0 },
-	{ "issues.opened", "issues", "issues.opened", DELIVERY_UNHANDLED, NULL,
-	    0, NULL, 0, 0, 0 },
+	    OUTCOME_IGNORED_ACTION, "User", 25349044, "lineville", 23154469, 0,
+	    0 },
+	{ "push.with-installation", "push", "push", OUTCOME_UNHANDLED_EVENT,
+	    NULL, 0, NULL, 1, 0, 0 },
+	{ "issues.opened", "issues", "issues.opened", OUTCOME_UNHANDLED_EVENT,
+	    NULL, 0, NULL, 0, 0, 0 },
 	{ "check_run.created", "check_run", "check_run.created",
-	    DELIVERY_UNHANDLED, NULL, 0, NULL, 0, 0, 0 },
+	    OUTCOME_UNHANDLED_EVENT, NULL, 0, NULL, 0, 0, 0 },
 	{ "github_app_authorization.revoked", "github_app_authorization",
-	    "github_app_authorization.revoked", DELIVERY_UNHANDLED, NULL, 0,
-	    NULL, 0, 0, 0 },
+	    "github_app_authorization.revoked", OUTCOME_UNHANDLED_EVENT, NULL,
+	    0, NULL, 0, 0, 0 },
 };
 
 static void
 check_case(const struct fixture_case *c, const struct delivery *d)
 {
 	assert_string_equal(d->event, c->event);
-	assert_int_equal(d->kind, c->kind);
+	assert_int_equal(d->outcome, c->outcome);
 	if (c->entity_type == NULL) {
 		assert_null(d->entity_type);
 		assert_null(d->entity_name);
@@ -137,7 +110,7 @@ delivery_every_fixture(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct fixture_case *c = &cases[i];
-		struct delivery_headers h = { c->header, "guid", NULL, NULL,
+		struct delivery_headers h = { c->header, "guid", NULL, NULL, NULL,
 			NULL };
 		struct delivery d;
 		size_t len;
@@ -150,13 +123,16 @@ delivery_every_fixture(void **state)
 		assert_int_equal(d.app_id, c->app_id);
 		delivery_release(&d);
 
-		/* With it, the header wins. */
+		/*
+		 * With it, the signed body still wins; the unsigned header
+		 * only fills in an app id the body does not have.
+		 */
 		h.target_id = "4242";
 		h.target_type = "integration";
 		assert_int_equal(delivery_parse(&no_labels, &h, body, len, &d),
 		    0);
 		check_case(c, &d);
-		assert_int_equal(d.app_id, 4242);
+		assert_int_equal(d.app_id, c->app_id != 0 ? c->app_id : 4242);
 		delivery_release(&d);
 		free(body);
 	}
@@ -166,7 +142,7 @@ static void
 delivery_repository_hook_target_is_not_an_app(void **state)
 {
 	struct delivery_headers h = { "installation", NULL, "79929171",
-		"repository", NULL };
+		"repository", NULL, NULL };
 	struct delivery d;
 	size_t len;
 	char *body = read_fixture("installation.created", &len);
@@ -183,7 +159,7 @@ static void
 parse_tree(cJSON *root, const char *header, const struct config *cfg,
     struct delivery *d)
 {
-	struct delivery_headers h = { header, NULL, NULL, NULL, NULL };
+	struct delivery_headers h = { header, NULL, NULL, NULL, NULL, NULL };
 	char *text = cJSON_PrintUnformatted(root);
 
 	assert_non_null(text);
@@ -218,7 +194,7 @@ delivery_installation_target_renamed(void **state)
 	cJSON_AddStringToObject(inst, "node_id", "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMzQ1Njk5Ng==");
 	parse_tree(root, "installation_target", &no_labels, &d);
 	assert_string_equal(d.event, "installation_target.renamed");
-	assert_int_equal(d.kind, DELIVERY_RECORD);
+	assert_int_equal(d.outcome, OUTCOME_OK);
 	assert_int_equal(d.entity_id, 38302899);
 	assert_string_equal(d.entity_name, "Octocoders-new");
 	/* No account.type in the schema's required set: target_type. */
@@ -252,7 +228,7 @@ delivery_schema_only_actions(void **state)
 	cJSON_ReplaceItemInObject(root, "action", cJSON_CreateString("removed"));
 	parse_tree(root, "installation_repositories", &no_labels, &d);
 	assert_string_equal(d.event, "installation_repositories.removed");
-	assert_int_equal(d.kind, DELIVERY_RECORD);
+	assert_int_equal(d.outcome, OUTCOME_OK);
 	assert_int_equal(d.entity_id, 21031067);
 	delivery_release(&d);
 
@@ -261,7 +237,7 @@ delivery_schema_only_actions(void **state)
 	    cJSON_CreateString("new_permissions_accepted"));
 	parse_tree(root, "installation", &no_labels, &d);
 	assert_string_equal(d.event, "installation.new_permissions_accepted");
-	assert_int_equal(d.kind, DELIVERY_RECORD);
+	assert_int_equal(d.outcome, OUTCOME_OK);
 	assert_int_equal(d.installation_id, 16598467);
 	delivery_release(&d);
 }
@@ -275,7 +251,8 @@ delivery_runner_labels(void **state)
 	size_t len;
 	char *body;
 	struct delivery d;
-	struct delivery_headers h = { "workflow_job", NULL, NULL, NULL, NULL };
+	struct delivery_headers h = { "workflow_job", NULL, NULL, NULL, NULL,
+		NULL };
 
 	(void)state;
 	memset(&cfg, 0, sizeof(cfg));
@@ -283,12 +260,12 @@ delivery_runner_labels(void **state)
 	cfg.nrunner_labels = 1;
 	body = read_fixture("workflow_job.queued", &len);
 	assert_int_equal(delivery_parse(&cfg, &h, body, len, &d), 0);
-	assert_int_equal(d.kind, DELIVERY_IGNORED_NO_LABEL);
+	assert_int_equal(d.outcome, OUTCOME_IGNORED_NO_LABEL);
 	delivery_release(&d);
 	free(body);
 	body = read_fixture("workflow_job.queued.with-deployment", &len);
 	assert_int_equal(delivery_parse(&cfg, &h, body, len, &d), 0);
-	assert_int_equal(d.kind, DELIVERY_JOB_QUEUED);
+	assert_int_equal(d.outcome, OUTCOME_JOB_STORED);
 	assert_string_equal(d.labels_json, "[\"self-hosted\",\"k8s\"]");
 	delivery_release(&d);
 	free(body);
@@ -299,53 +276,53 @@ delivery_invalid_bodies(void **state)
 {
 	static const struct {
 		const char *header, *body;
-		enum delivery_kind kind;
+		enum outcome outcome;
 		bool is_json;
 	} v[] = {
-		{ "installation", "{\"action\":\"created\"", DELIVERY_INVALID,
+		{ "installation", "{\"action\":\"created\"",
+		    OUTCOME_INVALID_PAYLOAD, false },
+		{ "installation", "[1,2]", OUTCOME_INVALID_PAYLOAD, false },
+		{ "installation", "{\"a\":1} trailing", OUTCOME_INVALID_PAYLOAD,
 		    false },
-		{ "installation", "[1,2]", DELIVERY_INVALID, false },
-		{ "installation", "{\"a\":1} trailing", DELIVERY_INVALID,
-		    false },
-		{ "installation", "{\"action\":\"created\"}", DELIVERY_INVALID,
-		    true },
+		{ "installation", "{\"action\":\"created\"}",
+		    OUTCOME_INVALID_PAYLOAD, true },
 		{ "installation",
 		    "{\"action\":\"created\",\"installation\":{\"id\":\"12\","
 		    "\"account\":{\"id\":1}}}",
-		    DELIVERY_INVALID, true },
+		    OUTCOME_INVALID_PAYLOAD, true },
 		{ "workflow_job",
 		    "{\"action\":\"queued\",\"workflow_job\":{\"id\":5},"
 		    "\"repository\":{\"owner\":{\"id\":1}}}",
-		    DELIVERY_INVALID, true },
+		    OUTCOME_INVALID_PAYLOAD, true },
 		{ "workflow_job",
 		    "{\"action\":\"queued\",\"workflow_job\":{\"id\":5},"
 		    "\"installation\":{\"id\":1e300},"
 		    "\"repository\":{\"owner\":{\"id\":1}}}",
-		    DELIVERY_INVALID, true },
+		    OUTCOME_INVALID_PAYLOAD, true },
 		{ "workflow_job",
 		    "{\"action\":\"completed\",\"workflow_job\":{\"id\":1.5}}",
-		    DELIVERY_INVALID, true },
+		    OUTCOME_INVALID_PAYLOAD, true },
 		/* in_progress/completed need only workflow_job.id. */
 		{ "workflow_job",
 		    "{\"action\":\"completed\",\"workflow_job\":{\"id\":7}}",
-		    DELIVERY_JOB_COMPLETED, true },
-		{ "ping", "", DELIVERY_RECORD, true },
-		{ "something_new", "{}", DELIVERY_UNHANDLED, true },
+		    OUTCOME_JOB_MARKED_COMPLETED, true },
+		{ "ping", "", OUTCOME_OK, true },
+		{ "something_new", "{}", OUTCOME_UNHANDLED_EVENT, true },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		struct delivery_headers h = { v[i].header, NULL, NULL, NULL,
+		struct delivery_headers h = { v[i].header, NULL, NULL, NULL, NULL,
 			NULL };
 		struct delivery d;
 
 		assert_int_equal(delivery_parse(&no_labels, &h, v[i].body,
 				     strlen(v[i].body), &d),
 		    0);
-		assert_int_equal(d.kind, v[i].kind);
+		assert_int_equal(d.outcome, v[i].outcome);
 		assert_int_equal(d.is_json, v[i].is_json);
 		assert_non_null(d.event);
-		if (v[i].kind == DELIVERY_INVALID)
+		if (v[i].outcome == OUTCOME_INVALID_PAYLOAD)
 			assert_non_null(d.invalid_reason);
 		delivery_release(&d);
 	}
@@ -354,7 +331,7 @@ delivery_invalid_bodies(void **state)
 static void
 delivery_deep_nesting_refused(void **state)
 {
-	struct delivery_headers h = { "ping", NULL, NULL, NULL, NULL };
+	struct delivery_headers h = { "ping", NULL, NULL, NULL, NULL, NULL };
 	struct delivery d;
 	struct buf b;
 
@@ -363,7 +340,7 @@ delivery_deep_nesting_refused(void **state)
 	for (int i = 0; i < 100000; i++)
 		assert_int_equal(buf_append(&b, "[", 1), 0);
 	assert_int_equal(delivery_parse(&no_labels, &h, b.buf, b.len, &d), 0);
-	assert_int_equal(d.kind, DELIVERY_INVALID);
+	assert_int_equal(d.outcome, OUTCOME_INVALID_PAYLOAD);
 	delivery_release(&d);
 	buf_release(&b);
 }
@@ -410,7 +387,7 @@ delivery_lone_surrogate_keeps_semantic_row(void **state)
 		{ "\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80", false },
 		{ "\"\\\\ud800\"", "\\ud800", false },
 	};
-	struct delivery_headers h = { "installation", "guid", NULL, NULL,
+	struct delivery_headers h = { "installation", "guid", NULL, NULL, NULL,
 		NULL };
 
 	(void)state;
@@ -424,7 +401,7 @@ delivery_lone_surrogate_keeps_semantic_row(void **state)
 		    0);
 		assert_true(d.is_json);
 		assert_int_equal(d.json_repaired, v[i].repaired);
-		assert_int_equal(d.kind, DELIVERY_RECORD);
+		assert_int_equal(d.outcome, OUTCOME_OK);
 		assert_string_equal(d.event, "installation.created");
 		assert_int_equal(d.entity_id, 21031067);
 		assert_int_equal(d.installation_id, 957387);
@@ -438,7 +415,7 @@ delivery_lone_surrogate_keeps_semantic_row(void **state)
 static void
 delivery_ill_formed_utf8_made_text_safe(void **state)
 {
-	struct delivery_headers h = { "installation", "guid", NULL, NULL,
+	struct delivery_headers h = { "installation", "guid", NULL, NULL, NULL,
 		NULL };
 	struct delivery d;
 	size_t len;
@@ -448,7 +425,7 @@ delivery_ill_formed_utf8_made_text_safe(void **state)
 	(void)state;
 	assert_int_equal(delivery_parse(&no_labels, &h, body, len, &d), 0);
 	assert_true(d.is_json);
-	assert_int_equal(d.kind, DELIVERY_RECORD);
+	assert_int_equal(d.outcome, OUTCOME_OK);
 	assert_string_equal(d.entity_name,
 	    "Coder\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdtocat");
 	delivery_release(&d);
@@ -459,7 +436,7 @@ delivery_ill_formed_utf8_made_text_safe(void **state)
 static void
 delivery_duplicate_members_last_wins(void **state)
 {
-	struct delivery_headers h = { "installation", "guid", NULL, NULL,
+	struct delivery_headers h = { "installation", "guid", NULL, NULL, NULL,
 		NULL };
 	struct delivery d;
 	size_t len;
@@ -493,7 +470,7 @@ delivery_suspicious_fields_invalid(void **state)
 		{ "\"action\": \"created\"",
 		    "\"action\": \"created' OR 1=1 --\"" },
 	};
-	struct delivery_headers h = { "installation", "guid", NULL, NULL,
+	struct delivery_headers h = { "installation", "guid", NULL, NULL, NULL,
 		NULL };
 
 	(void)state;
@@ -505,8 +482,8 @@ delivery_suspicious_fields_invalid(void **state)
 
 		assert_int_equal(delivery_parse(&no_labels, &h, body, len, &d),
 		    0);
-		if (d.kind != DELIVERY_INVALID)
-			fail_msg("case %zu: kind %d", i, d.kind);
+		if (d.outcome != OUTCOME_INVALID_PAYLOAD)
+			fail_msg("case %zu: outcome %d", i, d.outcome);
 		assert_true(d.is_json);
 		assert_non_null(d.invalid_reason);
 		assert_true(strcmp(d.event, "installation") == 0 ||
@@ -514,6 +491,44 @@ delivery_suspicious_fields_invalid(void **state)
 		delivery_release(&d);
 		free(body);
 	}
+}
+
+/*
+ * Headers refused after the signature: the event name is made valid, and
+ * the delivery is invalid but keeps the body's fields (no job is written).
+ */
+static void
+delivery_refused_headers(void **state)
+{
+	struct delivery_headers h = { "workflow_job", "guid", NULL, NULL,
+		"X-GitHub-Event header is malformed", NULL };
+	struct delivery d;
+	char out[80], longname[100];
+	size_t len;
+	char *body = read_fixture("workflow_job.queued", &len);
+
+	(void)state;
+	delivery_event_clean("ping;DROP TABLE", out, sizeof(out));
+	assert_string_equal(out, "ping_DROP_TABLE");
+	assert_true(delivery_event_is_valid(out));
+	memset(longname, 'e', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	delivery_event_clean(longname, out, sizeof(out));
+	assert_int_equal(strlen(out), 64);
+	assert_true(delivery_event_is_valid(out));
+	delivery_event_clean("\xff\xfe", out, 2);
+	assert_string_equal(out, "_");
+	delivery_event_clean("", out, sizeof(out));
+	assert_true(delivery_event_is_valid(out));
+
+	assert_int_equal(delivery_parse(&no_labels, &h, body, len, &d), 0);
+	assert_int_equal(d.outcome, OUTCOME_INVALID_PAYLOAD);
+	assert_string_equal(d.event, "workflow_job");
+	assert_string_equal(d.invalid_reason, h.refused);
+	assert_int_equal(d.installation_id, 3456996);
+	assert_true(d.is_json);
+	delivery_release(&d);
+	free(body);
 }
 
 static void
@@ -546,6 +561,7 @@ main(void)
 		cmocka_unit_test(delivery_ill_formed_utf8_made_text_safe),
 		cmocka_unit_test(delivery_duplicate_members_last_wins),
 		cmocka_unit_test(delivery_suspicious_fields_invalid),
+		cmocka_unit_test(delivery_refused_headers),
 	};
 
 	return cmocka_run_group_tests_name("delivery", tests, NULL, NULL);

@@ -2,6 +2,7 @@
 /* Unit tests of lib/outcome: the canonical outcome table. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -51,6 +52,47 @@ outcome_names_unique(void **state)
 			    outcome_name((enum outcome)j));
 }
 
+/* What the webhook answers, what counts as a failure, scheduler events. */
+static void
+outcome_attributes(void **state)
+{
+	static const struct {
+		enum outcome o;
+		int status;
+		bool failure;
+		const char *event;
+	} v[] = {
+		{ OUTCOME_OK, 200, false, NULL },
+		{ OUTCOME_JOB_STORED, 200, false, NULL },
+		{ OUTCOME_JOB_ALREADY_EXISTS, 200, false, NULL },
+		{ OUTCOME_JOB_MARKED_RUNNING, 200, false, NULL },
+		{ OUTCOME_JOB_MARKED_COMPLETED, 200, false, NULL },
+		{ OUTCOME_JOB_NOT_FOUND, 200, false, NULL },
+		{ OUTCOME_IGNORED_ACTION, 200, false, NULL },
+		{ OUTCOME_IGNORED_NO_LABEL, 200, false, NULL },
+		{ OUTCOME_UNHANDLED_EVENT, 200, false, NULL },
+		{ OUTCOME_INVALID_PAYLOAD, 400, true, NULL },
+		{ OUTCOME_JOB_WRITE_FAILED, 503, true, NULL },
+		{ OUTCOME_AUTH_404, 0, true, "auth_attempt.404" },
+		{ OUTCOME_AUTH_OTHER_ERROR, 0, true,
+		    "auth_attempt.other_error" },
+	};
+
+	(void)state;
+	assert_int_equal(OUTCOME__MAX, sizeof(v) / sizeof(v[0]));
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		assert_int_equal(outcome_http_status(v[i].o), v[i].status);
+		assert_int_equal(outcome_is_failure(v[i].o), v[i].failure);
+		if (v[i].event == NULL)
+			assert_null(outcome_event(v[i].o));
+		else
+			assert_string_equal(outcome_event(v[i].o), v[i].event);
+	}
+	assert_int_equal(outcome_http_status(OUTCOME__MAX), 0);
+	assert_false(outcome_is_failure(OUTCOME__MAX));
+	assert_null(outcome_event(OUTCOME__MAX));
+}
+
 int
 main(void)
 {
@@ -58,6 +100,7 @@ main(void)
 		cmocka_unit_test(outcome_table_matches_design),
 		cmocka_unit_test(outcome_round_trip),
 		cmocka_unit_test(outcome_names_unique),
+		cmocka_unit_test(outcome_attributes),
 	};
 
 	return cmocka_run_group_tests_name("outcome", tests, NULL, NULL);

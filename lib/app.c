@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The life of a FastCGI route binary: configuration, the listener and its
+ * supervised workers, the database, then one request at a time through
+ * the route's handler.
+ */
+#include "app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+/* A body buffer larger than this is not kept for the next request. */
+#define APP_BODY_KEEP (1024 * 1024)
+
+enum app_status
+app_init(struct app *app, const struct app_def *def, int argc, char **argv)
+{
+	char name[64];
+	const char *url;
+	int rc;
+
+	memset(app, 0, sizeof(*app));
+	app->def = def;
+	buf_init(&app->body);
+	log_init(def->name);
+	if (config_load(&app->cfg, def->config_need) == -1 ||
+	    (def->start != NULL && def->start(app) == -1))
+		return APP_CONFIG;
+	/* Before the workers are forked: they share the one mapping. */
+	if (def->counters && app->cfg.metrics_file != NULL &&
+	    (app->counters = metrics_open(app->cfg.metrics_file)) == NULL)
+		return APP_CONFIG;
+	if ((rc = http_listen(&app->http, argc, argv)) != 0)
+		return rc == 1 ? APP_DONE : APP_ERROR;
+	url = def->read_only && app->cfg.database_read_url != NULL
+	    ? app->cfg.database_read_url
+	    : app->cfg.database_url;
+	(void)snprintf(name, sizeof(name), "instlog-%s", def->name);
+	if ((app->db = db_new(url,
+	         def->db_name != NULL ? def->db_name : name)) == NULL)
+		return APP_ERROR;
+	(void)db_connect(app->db);
+	return APP_SERVE;
+}
+
+/*
+ * The checks every route shares before its handler: the method and, with
+ * read_body, the body.  Returns 0, or -1 with 'resp' set.
+ */
+static int
+app_check(struct app *app, struct http_request *req, struct http_response *resp)
+{
+	const struct app_def *def = app->def;
+	const char *cl;
+	char msg[64];
+	int64_t clen;
+	int rd;
+
+	if (strcmp(req->method, def->method) != 0 &&
+	    (def->also == NULL || strcmp(req->method, def->also) != 0)) {
+		(void)snprintf(resp->extra, sizeof(resp->extra), "Allow: %s",
+		    def->method);
+		(void)snprintf(msg, sizeof(msg), "method not allowed: use %s",
+		    def->method);
+		http_error(resp, 405, msg);
+		return -1;
+	}
+	if (!def->read_body)
+		return 0;
+	cl = http_param(req, "CONTENT_LENGTH");
+	if (cl != NULL && *cl != '\0') {
+		if (parse_int64(cl, 0, INT64_MAX, &clen) == -1) {
+			http_error(resp, 400, "invalid Content-Length");
+			return -1;
+		}
+		if ((uint64_t)clen > app->cfg.max_body) {
+			http_error(resp, 413, "request body too large");
+			return -1;
+		}
+	}
+	buf_reset(&app->body);
+	if ((rd = http_read_body(req, app->cfg.max_body, &app->body)) == 1) {
+		http_error(resp, 413, "request body too large");
+		return -1;
+	}
+	if (rd == -1) {
+		http_error(resp, 400, "cannot read request body");
+		return -1;
+	}
+	return 0;
+}
+
+void
+app_serve(struct app *app)
+{
+	struct http_request req;
+	struct http_response resp;
+
+	while (http_accept(&app->http, &req) == 0) {
+		if (app->def->db_budget_ms > 0)
+			db_set_deadline(app->db, app->def->db_budget_ms);
+		http_response_init(&resp);
+		if (app_check(app, &req, &resp) == 0)
+			app->def->handle(app, &req, &resp);
+		http_send(&req, &resp);
+		http_response_release(&resp);
+		http_request_release(&req);
+		if (app->body.cap > APP_BODY_KEEP)
+			buf_release(&app->body);
+	}
+}
+
+void
+app_release(struct app *app)
+{
+	if (app == NULL)
+		return;
+	db_free(app->db);
+	metrics_close(app->counters);
+	buf_release(&app->body);
+	config_release(&app->cfg);
+	app->db = NULL;
+	app->counters = NULL;
+}
+
+int
+app_main(const struct app_def *def, int argc, char **argv)
+{
+	struct app app;
+	int rc = EXIT_SUCCESS;
+
+	switch (app_init(&app, def, argc, argv)) {
+	case APP_SERVE:
+		app_serve(&app);
+		break;
+	case APP_DONE:
+		break;
+	case APP_CONFIG:
+		rc = 2;
+		break;
+	case APP_ERROR:
+		rc = EXIT_FAILURE;
+		break;
+	}
+	app_release(&app);
+	return rc;
+}

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of lib/spool: the file format, damage, old files, the dir. */
+#include <sys/stat.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "spool.h"
+
+static char dir[] = "/tmp/instlog-test-spool.XXXXXX";
+
+static int
+make_dir(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int
+remove_dir(void **state)
+{
+	char **names = NULL;
+	char path[512];
+
+	(void)state;
+	if (spool_list(dir, &names) >= 0)
+		for (char **p = names; *p != NULL; p++) {
+			(void)snprintf(path, sizeof(path), "%s/%s", dir, *p);
+			(void)unlink(path);
+		}
+	spool_names_free(names);
+	return rmdir(dir);
+}
+
+/* Write one delivery and return its path in 'path'. */
+static void
+write_one(const char *body, char *path, size_t size)
+{
+	struct delivery_headers h = { "installation", "guid-1", "29310",
+		"integration", NULL, NULL };
+	struct delivery_attempt a;
+	char **names = NULL;
+
+	assert_int_equal(delivery_attempt_new(&a), 0);
+	assert_int_equal(spool_write(dir, &h, &a, "sha256=00", body,
+			     strlen(body)),
+	    0);
+	assert_int_equal(spool_list(dir, &names), 1);
+	(void)snprintf(path, size, "%s/%s", dir, names[0]);
+	spool_names_free(names);
+}
+
+static void
+spool_round_trip(void **state)
+{
+	struct spool_entry e;
+	char path[512];
+
+	(void)state;
+	write_one("{\"action\":\"created\"}", path, sizeof(path));
+	assert_int_equal(spool_read(path, &e), SPOOL_OK);
+	assert_string_equal(e.h.event, "installation");
+	assert_string_equal(e.h.delivery_id, "guid-1");
+	assert_null(e.h.refused);
+	assert_string_equal(e.signature, "sha256=00");
+	assert_true(delivery_attempt_is_valid(e.received_at, false));
+	assert_true(delivery_attempt_is_valid(e.attempt_key, true));
+	assert_int_equal(e.len, strlen("{\"action\":\"created\"}"));
+	assert_memory_equal(e.body, "{\"action\":\"created\"}", e.len);
+	spool_entry_release(&e);
+	assert_int_equal(unlink(path), 0);
+}
+
+/* Cut short, or a byte changed: the trailer no longer matches. */
+static void
+spool_damage_is_detected(void **state)
+{
+	struct spool_entry e;
+	struct stat sb;
+	char path[512];
+	FILE *f;
+
+	(void)state;
+	write_one("{\"action\":\"created\"}", path, sizeof(path));
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(truncate(path, sb.st_size - 1), 0);
+	assert_int_equal(spool_read(path, &e), SPOOL_BAD);
+	spool_entry_release(&e);
+	assert_int_equal(truncate(path, 10), 0);
+	assert_int_equal(spool_read(path, &e), SPOOL_BAD);
+	spool_entry_release(&e);
+	assert_int_equal(unlink(path), 0);
+
+	write_one("{\"action\":\"created\"}", path, sizeof(path));
+	assert_non_null(f = fopen(path, "r+"));
+	assert_int_equal(fseek(f, -80, SEEK_END), 0);
+	assert_int_not_equal(fputc('X', f), EOF);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(spool_read(path, &e), SPOOL_BAD);
+	spool_entry_release(&e);
+	assert_int_equal(unlink(path), 0);
+}
+
+/* A file of the previous format is recognised as such. */
+static void
+spool_version_1_is_old(void **state)
+{
+	static const char v1[] = "instlog-spool 1\nreceived_at: "
+	                         "2020-01-01T00:00:00.000001Z\nevent: ping\n"
+	                         "delivery: x\ntarget_id: \ntarget_type: \n\n{}";
+	struct spool_entry e;
+	char path[512];
+	FILE *f;
+
+	(void)state;
+	(void)snprintf(path, sizeof(path), "%s/1-old.delivery", dir);
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(fwrite(v1, 1, sizeof(v1) - 1, f), sizeof(v1) - 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(spool_read(path, &e), SPOOL_OLD);
+	spool_entry_release(&e);
+	assert_int_equal(unlink(path), 0);
+}
+
+/* Group- or world-writable, or someone else's: refused. */
+static void
+spool_dir_permissions(void **state)
+{
+	(void)state;
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(spool_check(dir), 0);
+	assert_int_equal(chmod(dir, 0770), 0);
+	assert_int_equal(spool_check(dir), -1);
+	assert_int_equal(chmod(dir, 0703), 0);
+	assert_int_equal(spool_check(dir), -1);
+	assert_int_equal(chmod(dir, 0700), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(dir, 65534, (gid_t)-1), 0);
+		assert_int_equal(spool_check(dir), -1);
+		assert_int_equal(chown(dir, 0, (gid_t)-1), 0);
+	}
+	assert_int_equal(spool_check(NULL), 0);
+}
+
+/* The count looks at no more than 'limit' entries and says so. */
+static void
+spool_pending_is_bounded(void **state)
+{
+	char path[512];
+	bool more;
+	FILE *f;
+
+	(void)state;
+	for (int i = 0; i < 50; i++) {
+		(void)snprintf(path, sizeof(path), "%s/%04d.delivery", dir, i);
+		assert_non_null(f = fopen(path, "w"));
+		assert_int_equal(fclose(f), 0);
+	}
+	assert_int_equal(spool_pending(dir, 1000, &more), 50);
+	assert_false(more);
+	assert_in_range(spool_pending(dir, 20, &more), 18, 20);
+	assert_true(more);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(spool_round_trip),
+		cmocka_unit_test(spool_damage_is_detected),
+		cmocka_unit_test(spool_version_1_is_old),
+		cmocka_unit_test(spool_dir_permissions),
+		cmocka_unit_test(spool_pending_is_bounded),
+	};
+
+	return cmocka_run_group_tests_name("spool", tests, make_dir,
+	    remove_dir);
+}
