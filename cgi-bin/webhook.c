@@ -20,6 +20,7 @@ handle(struct app *app, const struct http_request *req,
 		http_param(req, "HTTP_X_GITHUB_HOOK_INSTALLATION_TARGET_TYPE"),
 		NULL, http_param(req, "REQUEST_ID") };
 	const char *sig = http_param(req, "HTTP_X_HUB_SIGNATURE_256");
+	const char *event = h.event; /* ingest_live() empties 'h' */
 	struct ingest_result r;
 	enum ingest_fate fate;
 
@@ -43,7 +44,7 @@ handle(struct app *app, const struct http_request *req,
 		http_error(resp, 503, "service unavailable");
 	else
 		resp->status = outcome_http_status(r.outcome);
-	metrics_add(app->counters, METRICS_DELIVERIES, h.event,
+	metrics_add(app->counters, METRICS_DELIVERIES, event,
 	    fate == INGEST_RECORDED ? outcome_name(r.outcome)
 	    : fate == INGEST_SPOOLED ? "spooled" : "unavailable", 1);
 }

@@ -206,8 +206,10 @@ test_metrics_refused_from_other_addresses() {
 		      return; }
 	fi
 	# The real route config (this stack's sockets), on loopback and on
-	# that address.
-	mini_nginx ext "server {
+	# that address; the webhook's rate limit zone as nginx.conf.in has it.
+	mini_nginx ext "limit_req_zone \$binary_remote_addr
+		zone=instlog_webhook:1m rate=100r/s;
+	server {
 		listen 127.0.0.1:@PORT@;
 		listen $addr:@PORT@;
 		include $RUNDIR/instlog.conf;
