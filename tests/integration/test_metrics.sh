@@ -109,7 +109,9 @@ test_metrics_deliveries_add_up_across_workers() {
 	[ "$workers" -ge 2 ] ||
 	    fail "only $workers webhook worker(s) served the deliveries"
 	scrape
-
+	after=$(delivered installation ok)
+	assert_eq "$((before + n))" "$after" \
+	    "installation/ok after $n deliveries"
 	echo "workers that served: $workers"
 }
 
