@@ -48,11 +48,13 @@ UNITS     = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 SUPP_SRC  = $(wildcard tests/support/*.c)
 SUPPS     = $(SUPP_SRC:tests/support/%.c=$(BUILD)/tests/%)
 
-# Debian 12 packages the build, `make run` and `make test` need.
+# Debian 12 packages the build, `make run` and `make test` need (prometheus
+# for promtool, which checks /metrics; on a host running systemd the package
+# also enables a Prometheus server on :9090).
 DEB_PKGS = gcc make pkg-config libc6-dev libfcgi-dev libpq-dev libcjson-dev \
 	   libcurl4-openssl-dev libssl-dev libcmocka-dev nginx-light \
 	   postgresql postgresql-client curl jq openssl procps ca-certificates \
-	   util-linux chromium
+	   util-linux chromium prometheus
 
 .PHONY: all deps run test unit integration browser browser-deps check \
 	check-deps check-integration fuzz valgrind analyze format \

@@ -53,7 +53,7 @@ main(int argc, char **argv)
 {
 	/* GET and HEAD; the database answers within 2 s (nginx waits 8). */
 	static const struct app_def def = { "healthz", NULL, CONFIG_NEED_DB,
-		false, "GET", "HEAD", false, 2000, NULL, handle, NULL };
+		false, "GET", "HEAD", false, 2000, NULL, handle, NULL, false };
 
 	return app_main(&def, argc, argv);
 }

@@ -20,24 +20,33 @@ handle(struct app *app, const struct http_request *req,
 		http_param(req, "HTTP_X_GITHUB_HOOK_INSTALLATION_TARGET_TYPE"),
 		NULL, http_param(req, "REQUEST_ID") };
 	const char *sig = http_param(req, "HTTP_X_HUB_SIGNATURE_256");
+	const char *event = h.event; /* ingest_live() empties 'h' */
 	struct ingest_result r;
 	enum ingest_fate fate;
 
-	if (h.event == NULL || *h.event == '\0')
+	if (h.event == NULL || *h.event == '\0') {
 		http_error(resp, 400, "missing X-GitHub-Event header");
-	else if (auth_webhook_verify(&app->cfg, sig, app->body.buf,
-	             app->body.len) == -1)
+		return;
+	}
+	if (auth_webhook_verify(&app->cfg, sig, app->body.buf,
+	        app->body.len) == -1) {
+		metrics_inc(app->counters, METRICS_SIGNATURE_FAILURES);
 		http_error(resp, 401,
 		    sig == NULL ? "missing X-Hub-Signature-256 header"
 		                : "signature does not match");
-	else if ((fate = ingest_live(app->db, &app->cfg, &h, sig, app->body.buf,
-	              app->body.len, &r)) == INGEST_SPOOLED)
+		return;
+	}
+	if ((fate = ingest_live(app->db, &app->cfg, &h, sig, app->body.buf,
+	         app->body.len, &r)) == INGEST_SPOOLED)
 		http_reply_bool(resp, 202, "spooled", true);
 	else if (fate == INGEST_LOST ||
 	    ingest_result_write(&r, &resp->body) == -1)
 		http_error(resp, 503, "service unavailable");
 	else
 		resp->status = outcome_http_status(r.outcome);
+	metrics_add(app->counters, METRICS_DELIVERIES, event,
+	    fate == INGEST_RECORDED ? outcome_name(r.outcome)
+	    : fate == INGEST_SPOOLED ? "spooled" : "unavailable", 1);
 }
 
 /* Refuse to start with a spool directory others could write to. */
@@ -53,7 +62,7 @@ main(int argc, char **argv)
 	/* Database work within 6 s: nginx waits 8, GitHub 10, for us. */
 	static const struct app_def def = { "webhook", NULL,
 		CONFIG_NEED_DB | CONFIG_NEED_WEBHOOK_SECRET, false, "POST",
-		NULL, true, 6000, start, handle, NULL };
+		NULL, true, 6000, start, handle, NULL, true };
 
 	return app_main(&def, argc, argv);
 }

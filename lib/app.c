@@ -29,6 +29,10 @@ app_init(struct app *app, const struct app_def *def, int argc, char **argv)
 	if (config_load(&app->cfg, def->config_need) == -1 ||
 	    (def->start != NULL && def->start(app) == -1))
 		return APP_CONFIG;
+	/* Before the workers are forked: they share the one mapping. */
+	if (def->counters && app->cfg.metrics_file != NULL &&
+	    (app->counters = metrics_open(app->cfg.metrics_file)) == NULL)
+		return APP_CONFIG;
 	if ((rc = http_listen(&app->http, argc, argv)) != 0)
 		return rc == 1 ? APP_DONE : APP_ERROR;
 	url = def->read_only && app->cfg.database_read_url != NULL
@@ -115,9 +119,11 @@ app_release(struct app *app)
 	if (app == NULL)
 		return;
 	db_free(app->db);
+	metrics_close(app->counters);
 	buf_release(&app->body);
 	config_release(&app->cfg);
 	app->db = NULL;
+	app->counters = NULL;
 }
 
 int

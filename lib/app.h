@@ -12,6 +12,7 @@
 #include "config.h"
 #include "db.h"
 #include "http.h"
+#include "metrics.h"
 #include "str.h"
 
 struct app;
@@ -35,6 +36,8 @@ struct app_def {
 	void (*handle)(struct app *app, const struct http_request *req,
 	    struct http_response *resp);
 	const void *ctx; /* the route's own constant data */
+	/* Map the counter file (cfg.metrics_file) as app->counters. */
+	bool counters;
 };
 
 /* A route binary's state for its whole life. */
@@ -44,6 +47,8 @@ struct app {
 	struct http http;
 	struct db *db;
 	struct buf body; /* with read_body: the request body */
+	/* With def->counters and a counter file: the shared counters. */
+	struct metrics *counters;
 };
 
 /* How app_init() went. */

@@ -208,6 +208,30 @@ env_size(const char *name, int64_t min, int64_t max, size_t dflt, size_t *out)
 	return 0;
 }
 
+/*
+ * INSTLOG_METRICS_FILE, else "metrics" in the spool directory (which the
+ * replayer ignores: it reads only *.delivery files), else none.  Returns
+ * 0 or -1 when out of memory.
+ */
+static int
+load_metrics_file(struct config *cfg)
+{
+	const char *v = getenv("INSTLOG_METRICS_FILE");
+	struct buf b;
+
+	if (v != NULL && *v != '\0') {
+		cfg->metrics_file = xstrdup_or_null(v);
+		return cfg->metrics_file == NULL ? -1 : 0;
+	}
+	if (cfg->spool_dir == NULL)
+		return 0;
+	buf_init(&b);
+	if (buf_printf(&b, "%s/metrics", cfg->spool_dir) == -1)
+		return -1;
+	cfg->metrics_file = b.buf;
+	return 0;
+}
+
 int
 config_load(struct config *cfg, unsigned need)
 {
@@ -288,6 +312,8 @@ config_load(struct config *cfg, unsigned need)
 	if (v != NULL && *v != '\0' &&
 	    (cfg->spool_dir = xstrdup_or_null(v)) == NULL)
 		return -1;
+	if (load_metrics_file(cfg) == -1)
+		return -1;
 	cfg->fold_checkpoint_every = CKPT_EVERY_DEFAULT;
 	v = getenv("INSTLOG_FOLD_CHECKPOINT_EVERY");
 	if (v != NULL && *v != '\0') {
@@ -340,6 +366,7 @@ config_release(struct config *cfg)
 		free(cfg->runner_labels[i]);
 	free(cfg->runner_labels);
 	free(cfg->spool_dir);
+	free(cfg->metrics_file);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -59,6 +59,7 @@ struct config {
 	size_t			 nrunner_labels;
 	size_t			 max_body;
 	char			*spool_dir; /* NULL: spooling disabled */
+	char			*metrics_file; /* NULL: nothing counted */
 	/* INSTLOG_FOLD_CHECKPOINT_EVERY: rows between fold snapshots of
 	 * the trace routes, at most 20000 (a page of lib/fold.c); 0
 	 * disables them; default CKPT_EVERY_DEFAULT. */

@@ -444,3 +444,34 @@ spool_pending(const char *dir, int limit, bool *more)
 	(void)closedir(d);
 	return n;
 }
+
+int
+spool_scan(const char *dir, int limit, int64_t *oldest, bool *more)
+{
+	DIR *d;
+	struct dirent *de;
+	struct stat st;
+	int n = 0, seen = 0;
+
+	*oldest = 0;
+	*more = false;
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (seen++ == limit) {
+			*more = true;
+			break;
+		}
+		if (!is_spool_name(de->d_name))
+			continue;
+		/* Gone meanwhile: replayed, not waiting any more. */
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+		    -1)
+			continue;
+		n++;
+		if (*oldest == 0 || (int64_t)st.st_mtime < *oldest)
+			*oldest = (int64_t)st.st_mtime;
+	}
+	(void)closedir(d);
+	return n;
+}

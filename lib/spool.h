@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "delivery.h"
 #include "str.h"
@@ -77,6 +78,16 @@ void spool_names_free(char **names);
  * directory cannot be read.
  */
 int spool_pending(const char *dir, int limit, bool *more);
+
+/*
+ * Count the deliveries waiting in 'dir' and find the oldest modification
+ * time among them, looking at no more than 'limit' directory entries and
+ * sorting nothing, so that the cost is bounded however large the spool
+ * grew.  Sets *oldest (seconds since the epoch; 0 when none) and *more
+ * (it stopped at 'limit': the count is a lower bound).  Returns the count,
+ * or -1 when the directory cannot be read.
+ */
+int spool_scan(const char *dir, int limit, int64_t *oldest, bool *more);
 
 /* Remove spool file 'name' of 'dir' and fsync 'dir'.  Returns 0 or -1. */
 int spool_remove(const char *dir, const char *name);

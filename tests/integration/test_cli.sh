@@ -45,43 +45,6 @@ cli_row() {
 	    OVERRIDING SYSTEM VALUE VALUES ($1, '$2', 'webhook', '$3', '$4', 'golden-$1', 29310, $7, 'User', $5, '$6', \$j\$$payload\$j\$::jsonb)" >/dev/null
 }
 
-# mini_nginx NAME CONFIG: start a throwaway nginx on a free loopback port
-# whose http block holds CONFIG (with @PORT@ for its port).  Sets
-# MINI_URL; the nginx stops when the test's subshell exits.
-mini_nginx() {
-	local dir=$TEST_TMP/$1 port i
-	port=$(stack_free_port) || return 1
-	mkdir -p "$dir"
-	{
-		[ "$(id -u)" = 0 ] && echo "user root;"
-		cat <<-EOF
-		worker_processes 1;
-		pid $dir/nginx.pid;
-		error_log $dir/error.log warn;
-		events { worker_connections 64; }
-		http {
-			access_log off;
-			client_body_temp_path $dir/body;
-			proxy_temp_path $dir/proxy;
-			fastcgi_temp_path $dir/fastcgi;
-			uwsgi_temp_path $dir/uwsgi;
-			scgi_temp_path $dir/scgi;
-			default_type application/json;
-			${2//@PORT@/$port}
-		}
-		EOF
-	} >"$dir/nginx.conf"
-	nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;' &
-	MINI_PID=$!
-	trap 'kill -TERM $MINI_PID 2>/dev/null; wait $MINI_PID 2>/dev/null' EXIT
-	MINI_URL="http://127.0.0.1:$port"
-	for i in $(seq 1 100); do
-		curl -s -o /dev/null "$MINI_URL/" && return 0
-		sleep 0.05
-	done
-	fail "mini nginx $1 did not start: $(cat "$dir/error.log")"
-}
-
 test_help_lists_flags_and_exit_codes() {
 	local f
 	cli --help

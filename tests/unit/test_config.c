@@ -22,7 +22,8 @@ static const char *const vars[] = { "DATABASE_URL", "DATABASE_READ_URL",
 	"GITHUB_API_URL", "GITHUB_APP_ORG_ID", "GITHUB_APP_ORG_PRIVATE_KEY_FILE",
 	"GITHUB_APP_USER_ID", "GITHUB_APP_USER_PRIVATE_KEY_FILE",
 	"INSTLOG_RUNNER_LABELS", "INSTLOG_MAX_BODY", "INSTLOG_SPOOL_DIR",
-	"GITHUB_TOKEN", "GITHUB_TOKEN_FILE", "INSTLOG_FOLD_CHECKPOINT_EVERY" };
+	"GITHUB_TOKEN", "GITHUB_TOKEN_FILE", "INSTLOG_FOLD_CHECKPOINT_EVERY",
+	"INSTLOG_METRICS_FILE" };
 
 static int
 clear_env(void **state)
@@ -263,6 +264,26 @@ config_loads_only_what_is_asked(void **state)
 	config_release(&cfg);
 }
 
+/* The counter file: explicit, else in the spool directory, else none. */
+static void
+config_metrics_file(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(config_load(&cfg, 0), 0);
+	assert_null(cfg.metrics_file);
+	config_release(&cfg);
+	setenv("INSTLOG_SPOOL_DIR", "/var/spool/instlog", 1);
+	assert_int_equal(config_load(&cfg, 0), 0);
+	assert_string_equal(cfg.metrics_file, "/var/spool/instlog/metrics");
+	config_release(&cfg);
+	setenv("INSTLOG_METRICS_FILE", "/run/instlog/metrics", 1);
+	assert_int_equal(config_load(&cfg, 0), 0);
+	assert_string_equal(cfg.metrics_file, "/run/instlog/metrics");
+	config_release(&cfg);
+}
+
 int
 main(void)
 {
@@ -273,6 +294,7 @@ main(void)
 		cmocka_unit_test_setup(config_one_secret, clear_env),
 		cmocka_unit_test_setup(config_bad_values, clear_env),
 		cmocka_unit_test_setup(config_labels_and_url, clear_env),
+		cmocka_unit_test_setup(config_metrics_file, clear_env),
 		cmocka_unit_test_setup(config_loads_only_what_is_asked,
 		    clear_env),
 	};

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* The operations table as /metrics reads it: counts and last runs. */
+#ifndef INSTLOG_DB_METRICS_H
+#define INSTLOG_DB_METRICS_H
+
+#include <stddef.h>
+
+#include "db.h"
+#include "scrape.h"
+
+/* Operation types read, at most (there are six today). */
+#define DB_METRICS_TYPES 16
+
+/* What db_metrics_ops() read; the strings live in the struct. */
+struct db_metrics_ops {
+	char			type[DB_METRICS_TYPES][64];
+	struct scrape_ops	ops[DB_METRICS_TYPES * 3];
+	size_t			nops;
+	struct scrape_run	runs[DB_METRICS_TYPES];
+	size_t			nruns;
+};
+
+/*
+ * Read, in one statement, for each operation type (the first
+ * DB_METRICS_TYPES in name order): how many operations are running,
+ * completed and failed, and when its last completed one ended.  Every
+ * part is an index scan of the operations table (the totals index-only
+ * on its (type, id) index, running and failed through its partial status
+ * index, the last completed walking (type, id) backwards), so the cost
+ * follows the operations kept (the retention window), never the size of
+ * installation_events.
+ * Fills *out.  Returns DB_OK, DB_ERROR or DB_UNAVAILABLE (logged).
+ */
+enum db_status db_metrics_ops(struct db *db, struct db_metrics_ops *out);
+
+#endif

@@ -1,0 +1,278 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# GET /metrics: a page promtool accepts, delivery and signature counters
+# that add up exactly across the webhook's workers, the spool and database
+# gauges through a real outage, and nginx refusing every address but
+# loopback.
+
+metrics_pg_up() {
+	stack_as_pg "$PG_BINDIR/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1
+}
+
+# scrape: GET /metrics (200, Prometheus text) into $TEST_TMP/metrics.
+scrape() {
+	http GET /metrics
+	assert_status 200
+	case "$HEADERS" in
+	*'Content-Type: text/plain; version=0.0.4'*) ;;
+	*) fail "content type: $(grep -i '^content-type' <<<"$HEADERS")" ;;
+	esac
+	printf '%s\n' "$BODY" >"$TEST_TMP/metrics"
+}
+
+# metric SERIES: the value of exactly that series in the last scrape, 0
+# when it is absent (a counter not incremented yet).
+metric() {
+	awk -v s="$1" '$1 == s { print $2; f = 1 } END { if (!f) print 0 }' \
+	    "$TEST_TMP/metrics"
+}
+
+# delivered EVENT OUTCOME: instlog_deliveries_total of that pair.
+delivered() {
+	metric "instlog_deliveries_total{event=\"$1\",outcome=\"$2\"}"
+}
+
+# ops_count TYPE STATUS: instlog_operations of that pair.
+ops_count() {
+	metric "instlog_operations{type=\"$1\",status=\"$2\"}"
+}
+
+# has_family NAME: the last scrape has its HELP and TYPE lines.
+has_family() {
+	grep -q "^# TYPE $1 " "$TEST_TMP/metrics" ||
+	    fail "no family $1 in: $(cat "$TEST_TMP/metrics")"
+}
+
+# What promtool does not check: each family once and contiguous, each
+# series once, every sample under its family's TYPE line.
+families_contiguous() {
+	awk '
+	/^# TYPE / { if (seen[$3]++) { print "family twice: " $3; bad = 1 }
+		cur = $3; next }
+	/^#/ || /^$/ { next }
+	{ n = $1; sub(/\{.*/, "", n)
+	  if (n != cur) { print "sample outside its family: " $0; bad = 1 }
+	  if (dup[$1]++) { print "series twice: " $1; bad = 1 } }
+	END { exit bad }' "$TEST_TMP/metrics"
+}
+
+test_metrics_page_passes_promtool() {
+	local out f
+	deliver ping "$(fixture ping)"
+	assert_status 200
+	GITHUB_WEBHOOK_SECRET=wrong deliver ping "$(fixture ping)"
+	assert_status 401
+	scrape
+	out=$(promtool check metrics <"$TEST_TMP/metrics" 2>&1) ||
+	    fail "promtool check metrics: $out"
+	assert_eq "" "$out" "promtool's complaints"
+	out=$(families_contiguous) || fail "$out"
+	for f in instlog_counters_up instlog_deliveries_total \
+	    instlog_signature_failures_total instlog_notifications_total \
+	    instlog_spool_files instlog_spool_scan_complete \
+	    instlog_spool_oldest_seconds instlog_database_up \
+	    instlog_last_run_timestamp_seconds instlog_operations; do
+		has_family "$f"
+	done
+	assert_eq 1 "$(metric instlog_counters_up)" "instlog_counters_up"
+	assert_eq 1 "$(metric instlog_database_up)" "instlog_database_up"
+	assert_eq 1 "$(metric instlog_spool_scan_complete)" "spool scan"
+	http POST /metrics
+	assert_status 405
+}
+
+# N signed deliveries sent 8 at a time (3 under valgrind) raise the (event, outcome) counter
+# by exactly N, although several webhook workers served them.
+test_metrics_deliveries_add_up_across_workers() {
+	local n=48 par=8 before after t0 workers i f
+	f=$(fixture installation.created)
+	# Under valgrind (make check) 8 at once outlast nginx's 8 s.
+	[ -n "${STACK_WRAPPER:-}" ] && par=3
+	scrape
+	before=$(delivered installation ok)
+	t0=$(sql "SELECT clock_timestamp()")
+	for i in $(seq 1 "$n"); do
+		echo "$i"
+	done | xargs -P "$par" -I{} curl -sS -o /dev/null -w '%{http_code}\n' \
+	    -X POST -H 'X-GitHub-Event: installation' \
+	    -H "X-GitHub-Delivery: metrics-{}-$RANDOM$RANDOM" \
+	    -H 'X-GitHub-Hook-Installation-Target-Type: integration' \
+	    -H 'X-GitHub-Hook-Installation-Target-ID: 29310' \
+	    -H "X-Hub-Signature-256: sha256=$(sign "$f")" \
+	    --data-binary @"$f" "$INSTLOG_URL/webhook" >"$TEST_TMP/codes"
+	assert_eq "$n" "$(grep -c '^200$' "$TEST_TMP/codes")" "answered 200"
+	# Each worker holds its own session: those that ran a statement
+	# since t0 served deliveries.
+	workers=$(sql "SELECT count(*) FROM pg_stat_activity
+	    WHERE application_name = 'instlog-webhook'
+	    AND state_change > '$t0'")
+	[ "$workers" -ge 2 ] ||
+	    fail "only $workers webhook worker(s) served the deliveries"
+	scrape
+	after=$(delivered installation ok)
+	assert_eq "$((before + n))" "$after" \
+	    "installation/ok after $n deliveries"
+	echo "workers that served: $workers"
+}
+
+test_metrics_outcomes_and_signature_failures() {
+	local sig0 ok0 ign0 inv0 bad
+	scrape
+	sig0=$(metric instlog_signature_failures_total)
+	ok0=$(delivered workflow_job job_stored)
+	ign0=$(delivered workflow_job ignored_action)
+	inv0=$(delivered installation invalid_payload)
+	deliver workflow_job \
+	    "$(fixture_edit workflow_job.queued '.workflow_job.id = 7700001')"
+	assert_status 200
+	deliver workflow_job "$(fixture workflow_job.waiting)"
+	assert_status 200
+	bad=$(mktemp "$TEST_TMP/bad.XXXXXX")
+	printf '{"action": "created", "installation": ' >"$bad"
+	deliver installation "$bad"
+	assert_status 400
+	GITHUB_WEBHOOK_SECRET=wrong deliver installation \
+	    "$(fixture installation.created)"
+	assert_status 401
+	http POST /webhook -H 'X-GitHub-Event: ping' --data-binary '{}'
+	assert_status 401
+	scrape
+	assert_eq "$((sig0 + 2))" "$(metric instlog_signature_failures_total)" \
+	    "signature failures"
+	assert_eq "$((ok0 + 1))" "$(delivered workflow_job job_stored)" \
+	    "workflow_job/job_stored"
+	assert_eq "$((ign0 + 1))" "$(delivered workflow_job ignored_action)" \
+	    "workflow_job/ignored_action"
+	assert_eq "$((inv0 + 1))" "$(delivered installation invalid_payload)" \
+	    "installation/invalid_payload"
+}
+
+# PostgreSQL stopped: deliveries are spooled and counted so, the spool
+# gauges see them (one made an hour old), the database is down; once it
+# is back and the stack's replayer has drained the spool, the gauges say
+# so.
+test_metrics_spool_and_database_through_an_outage() {
+	local sp0 i
+	# The stack's replayer keeps running: with PostgreSQL away it
+	# leaves every file where it is.
+	trap 'metrics_pg_up || stack_pg_resume' EXIT
+	scrape
+	sp0=$(delivered ping spooled)
+	assert_eq 0 "$(metric instlog_spool_files)" "spool files before"
+	assert_eq 0 "$(metric instlog_spool_oldest_seconds)" "oldest before"
+	stack_pg_stop
+	for i in 1 2; do
+		deliver ping "$(fixture ping)"
+		assert_status 202
+	done
+	touch -d '-1 hour' "$(ls "$INSTLOG_SPOOL_DIR"/*.delivery | head -1)"
+	scrape
+	assert_eq 0 "$(metric instlog_database_up)" "database up while stopped"
+	assert_eq 2 "$(metric instlog_spool_files)" "spool files"
+	awk -v s="$(metric instlog_spool_oldest_seconds)" \
+	    'BEGIN { exit !(s >= 3600 && s < 4000) }' ||
+	    fail "oldest: $(metric instlog_spool_oldest_seconds)"
+	assert_eq "$((sp0 + 2))" "$(delivered ping spooled)" "ping/spooled"
+	stack_pg_resume || fail "PostgreSQL did not start again"
+	for _ in $(seq 1 100); do
+		scrape
+		[ "$(metric instlog_spool_files)" = 0 ] && break
+		sleep 0.2
+	done
+	assert_eq 1 "$(metric instlog_database_up)" "database up again"
+	assert_eq 0 "$(metric instlog_spool_files)" "spool files after replay"
+	assert_eq 0 "$(metric instlog_spool_oldest_seconds)" "oldest after"
+}
+
+# Requests from an address of this machine that is not loopback get 403
+# from /metrics (the same server answers /healthz, so it is the allow
+# rule that refuses).  The address is the machine's own when it has one;
+# else a veth pair into a network namespace, the client inside it.
+test_metrics_refused_from_other_addresses() {
+	local addr ns="" peer veth rc
+	addr=$(ip -4 -o addr show scope global 2>/dev/null |
+	    awk '{ sub(/\/.*/, "", $4); print $4; exit }')
+	if [ -z "$addr" ] || [ -n "${METRICS_TEST_NETNS:-}" ]; then
+		ns=instlog-it-$$
+		veth=ilm$$
+		addr=10.213.$((RANDOM % 250)).1
+		peer=${addr%.1}.2
+		ip netns add "$ns" &&
+		    ip link add "${veth}a" type veth \
+		    peer name "${veth}b" netns "$ns" &&
+		    ip addr add "$addr/30" dev "${veth}a" &&
+		    ip link set "${veth}a" up &&
+		    ip -n "$ns" addr add "$peer/30" dev "${veth}b" &&
+		    ip -n "$ns" link set "${veth}b" up ||
+		    { fail "no non-loopback address, no network namespace"
+		      return; }
+	fi
+	# The real route config (this stack's sockets), on loopback and on
+	# that address; the webhook's rate limit zone as nginx.conf.in has it.
+	mini_nginx ext "limit_req_zone \$binary_remote_addr
+		zone=instlog_webhook:1m rate=100r/s;
+	server {
+		listen 127.0.0.1:@PORT@;
+		listen $addr:@PORT@;
+		include $RUNDIR/instlog.conf;
+	}"
+	rc=$?
+	[ -n "$ns" ] &&
+	    trap 'kill -TERM $MINI_PID; ip netns del '"$ns"';
+		ip link del '"$veth"'a' EXIT
+	[ "$rc" = 0 ] || return
+	ext() {
+		if [ -n "$ns" ]; then
+			ip netns exec "$ns" curl -sS -o /dev/null \
+			    -w '%{http_code}' "http://$addr:${MINI_URL##*:}$1"
+		else
+			curl -sS -o /dev/null -w '%{http_code}' \
+			    --interface "$addr" "http://$addr:${MINI_URL##*:}$1"
+		fi
+	}
+	assert_eq 200 "$(ext /healthz)" "/healthz from $addr"
+	assert_eq 403 "$(ext /metrics)" "/metrics from $addr"
+	assert_eq 200 "$(curl -sS -o /dev/null -w '%{http_code}' \
+	    "$MINI_URL/metrics")" "/metrics from loopback, same server"
+	echo "refused from $addr${ns:+ (namespace $ns)}"
+}
+
+# Operations by type and status, and the last completed run of each type,
+# from the operations table: a maintenance run, a delivery answered 400
+# (a failed delivery operation), a row left running.
+test_metrics_operations_and_last_run() {
+	local c0 f0 t0 last want bad out
+	scrape
+	c0=$(ops_count maintenance completed)
+	f0=$(ops_count delivery failed)
+	t0=$(date +%s)
+	INSTLOG_OPERATIONS_RETENTION_DAYS=30 "$STACK_BIN/maintenance" \
+	    >"$TEST_TMP/maintenance.log" 2>&1 ||
+	    fail "maintenance: $(cat "$TEST_TMP/maintenance.log")"
+	bad=$(mktemp "$TEST_TMP/bad.XXXXXX")
+	printf '{"action": "created", "installation": ' >"$bad"
+	deliver installation "$bad"
+	assert_status 400
+	trap 'sql "DELETE FROM operations WHERE type = '"'it_metrics'"'" \
+	    >/dev/null' EXIT
+	sql "INSERT INTO operations (type) VALUES ('it_metrics')" >/dev/null
+	scrape
+	assert_eq "$((c0 + 1))" "$(ops_count maintenance completed)" \
+	    "maintenance/completed"
+	assert_eq "$((f0 + 1))" "$(ops_count delivery failed)" "delivery/failed"
+	assert_eq 1 "$(ops_count it_metrics running)" "it_metrics/running"
+	grep -q '^instlog_operations{type="it_metrics",status="completed"} 0$' \
+	    "$TEST_TMP/metrics" || fail "no it_metrics/completed sample of 0"
+	# The last completed maintenance run, to the millisecond.
+	last=$(metric 'instlog_last_run_timestamp_seconds{type="maintenance"}')
+	want=$(sql "SELECT floor(extract(epoch FROM completed_at) * 1000)
+	    FROM operations WHERE type = 'maintenance' AND status = 'completed'
+	    ORDER BY id DESC LIMIT 1")
+	awk -v l="$last" -v w="$want" -v t="$t0" \
+	    'BEGIN { exit !(sprintf("%.0f", l * 1000) == w && l >= t - 1) }' ||
+	    fail "last maintenance run: $last, want ${want} ms (after $t0)"
+	grep -q 'instlog_last_run_timestamp_seconds{type="it_metrics"}' \
+	    "$TEST_TMP/metrics" && fail "a type never completed has a last run"
+	out=$(promtool check metrics <"$TEST_TMP/metrics" 2>&1) ||
+	    fail "promtool check metrics: $out"
+}
