@@ -135,7 +135,8 @@ unit: $(UNITS)
 FIXTURES ?= $(abspath ../shared/fixtures/github)
 export FIXTURES
 
-integration: all
+# trace_sql: test_trace.sh checks the plan of the exact SQL of a route.
+integration: all $(BUILD)/bench/trace_sql
 	@bash tests/integration/run.sh
 
 # The operator page in Debian's headless Chromium, driven by playwright-core

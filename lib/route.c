@@ -2,6 +2,7 @@
 /* The read-only trace routes: their table, checks and views. */
 #include "route.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 
 /* The database time of one trace request; nginx waits 30 s for us. */
 #define ROUTE_DB_BUDGET_MS 25000
+/* The longest GitHub login. */
+#define ROUTE_LOGIN_MAX 39
 
 /* Answer a failed db status: 404 for DB_NOTFOUND, else 503. */
 static void
@@ -53,8 +56,8 @@ route_trace_list(struct app *app, int64_t entity_id,
 	memset(&page, 0, sizeof(page));
 	events_state_init(&st);
 	events_diagnosis_init(&dg);
-	if (trace_params_parse(req->query, time(NULL), &p, err,
-	    sizeof(err)) == -1) {
+	if (trace_params_parse(req->query, time(NULL), &p, err, sizeof(err)) ==
+	    -1) {
 		http_error(resp, 400, err);
 		goto out;
 	}
@@ -72,8 +75,9 @@ route_trace_list(struct app *app, int64_t entity_id,
 		    "entity");
 		goto out;
 	}
-	if (folded == -1 || trace_write_list(&resp->body, entity_id, &page,
-	    &st, &dg, p.at) == -1) {
+	if (folded == -1 ||
+	    trace_write_list(&resp->body, entity_id, &page, &st, &dg, p.at) ==
+	        -1) {
 		log_warnx("%s: entity '%lld': out of memory", __func__,
 		    (long long)entity_id);
 		http_error(resp, 500, "internal error");
@@ -111,6 +115,44 @@ view_of(struct app *app, int64_t id, const struct http_request *req,
 		route_trace_list(app, entity_id, req, resp);
 }
 
+/*
+ * The list of the account that last bore 'login' (ignoring case; an old
+ * login of a renamed account finds it while no other account took it).
+ */
+static void
+view_by_name(struct app *app, const char *login, const struct http_request *req,
+    struct http_response *resp)
+{
+	enum db_status st;
+	int64_t entity_id;
+
+	if ((st = db_trace_entity_by_name(app->db, login, &entity_id)) != DB_OK)
+		route_db_error(resp, st, "login");
+	else
+		route_trace_list(app, entity_id, req, resp);
+}
+
+/*
+ * A login an installation's account can have: 1 to 39 letters, digits and
+ * hyphens, the first a letter or digit.  Hyphens elsewhere are not
+ * checked (older accounts keep names the current rules refuse); bots
+ * ("name[bot]") are senders, never the account of an installation, and
+ * fail here.
+ */
+static bool
+login_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > ROUTE_LOGIN_MAX || *s == '-')
+		return false;
+	for (const char *p = s; *p != '\0'; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9') && *p != '-')
+			return false;
+	return true;
+}
+
 static void
 view_payload(struct app *app, int64_t id, const struct http_request *req,
     struct http_response *resp)
@@ -131,7 +173,8 @@ view_payload(struct app *app, int64_t id, const struct http_request *req,
 /*
  * The path "/trace/<name>/<id>" (404), the bearer token (401 with
  * WWW-Authenticate: Bearer; no secret configured refuses everything),
- * the id a positive decimal integer (400), then the route's view.
+ * the id a positive decimal integer or the login a valid one (400), then
+ * the route's view.
  */
 static void
 route_handle(struct app *app, const struct http_request *req,
@@ -155,9 +198,21 @@ route_handle(struct app *app, const struct http_request *req,
 		return;
 	}
 	idstr = req->path + strlen(prefix);
+	if (def->view_login != NULL) {
+		if (!login_valid(idstr))
+			http_error(resp, 400,
+			    "login: expected a GitHub user or "
+			    "organization login (1 to 39 letters, "
+			    "digits and hyphens, not first)");
+		else
+			def->view_login(app, idstr, req, resp);
+		return;
+	}
 	if (*idstr == '-' || parse_int64(idstr, 1, INT64_MAX, &id) == -1) {
-		(void)snprintf(msg, sizeof(msg), "%s id: expected a positive "
-		    "decimal integer", def->name);
+		(void)snprintf(msg, sizeof(msg),
+		    "%s id: expected a positive "
+		    "decimal integer",
+		    def->name);
 		http_error(resp, 400, msg);
 		return;
 	}
@@ -179,6 +234,8 @@ static const struct route_def routes[ROUTE__MAX] = {
 	[ROUTE_INSTALLATION] = { ROUTE_INSTALLATION, "installation", view_of },
 	[ROUTE_JOB] = { ROUTE_JOB, "job", view_of },
 	[ROUTE_PAYLOAD] = { ROUTE_PAYLOAD, "payload", view_payload },
+	[ROUTE_ENTITY_BY_NAME] = { ROUTE_ENTITY_BY_NAME, "entity-by-name", NULL,
+	    view_by_name },
 };
 
 int
@@ -189,6 +246,7 @@ route_main(enum route r, int argc, char **argv)
 		[ROUTE_INSTALLATION] = "trace_installation",
 		[ROUTE_JOB] = "trace_job",
 		[ROUTE_PAYLOAD] = "trace_payload",
+		[ROUTE_ENTITY_BY_NAME] = "trace_entity_by_name",
 	};
 	struct app_def def;
 

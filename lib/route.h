@@ -9,14 +9,18 @@
 
 /* The trace routes, one binary each. */
 enum route {
-	ROUTE_ENTITY,       /* GET /trace/entity/{entity_id} */
-	ROUTE_INSTALLATION, /* GET /trace/installation/{installation_id} */
-	ROUTE_JOB,          /* GET /trace/job/{job_id} */
-	ROUTE_PAYLOAD,      /* GET /trace/payload/{event_id} */
+	ROUTE_ENTITY,         /* GET /trace/entity/{entity_id} */
+	ROUTE_INSTALLATION,   /* GET /trace/installation/{installation_id} */
+	ROUTE_JOB,            /* GET /trace/job/{job_id} */
+	ROUTE_PAYLOAD,        /* GET /trace/payload/{event_id} */
+	ROUTE_ENTITY_BY_NAME, /* GET /trace/entity-by-name/{login} */
 	ROUTE__MAX
 };
 
-/* One row of the route table: "/trace/<name>/{id}" served by 'view'. */
+/*
+ * One row of the route table: "/trace/<name>/{id}" served by 'view', or
+ * "/trace/<name>/{login}" served by 'view_login'.
+ */
 struct route_def {
 	enum route route;
 	const char *name;
@@ -26,6 +30,9 @@ struct route_def {
 	 */
 	void (*view)(struct app *app, int64_t id,
 	    const struct http_request *req, struct http_response *resp);
+	/* Instead of 'view': answer for the validated login of the path. */
+	void (*view_login)(struct app *app, const char *login,
+	    const struct http_request *req, struct http_response *resp);
 };
 
 /*
@@ -33,7 +40,8 @@ struct route_def {
  * (DATABASE_READ_URL, else DATABASE_URL; TRACE_API_SECRET), GET only
  * (405), then per request the path "/trace/<name>/<id>" (404), the bearer
  * token (401 with WWW-Authenticate: Bearer; no secret configured refuses
- * everything), the id a positive decimal integer (400), and the view.
+ * everything), the id a positive decimal integer or the login a GitHub
+ * user or organization login (400), and the view.
  * Returns the exit status: 0, 1, or 2 for bad configuration.
  */
 int route_main(enum route r, int argc, char **argv);

@@ -16,6 +16,8 @@
 	// Pages "load more" follows at most when looking for an evidence row.
 	const MAX_EVIDENCE_PAGES = 50;
 	const ID_RE = /^[1-9][0-9]{0,18}$/;
+	// A GitHub user or organization login, as /trace/entity-by-name takes.
+	const LOGIN_RE = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/;
 	const BAD_OUTCOMES = new Set(["auth_404", "auth_other_error",
 		"invalid_payload", "job_write_failed", "job_not_found"]);
 	const FILTERS = ["event", "since", "until", "at", "dedupe", "limit"];
@@ -28,17 +30,19 @@
 		entity: showTrace,
 		installation: showTrace,
 		job: showTrace,
+		login: showTrace,
 	};
 	const TABS = [
 		{ label: "Trace", href: "#/",
-		  keys: ["", "entity", "installation", "job"] },
+		  keys: ["", "entity", "installation", "job", "login"] },
 	];
-	// Search prefixes: "i:6101", "job 7101", "e/5101".
+	// Search prefixes: "i:6101", "job 7101", "e/5101", "login:octocat".
 	const PREFIXES = {
 		e: "entity", entity: "entity",
 		i: "installation", inst: "installation",
 		installation: "installation",
 		j: "job", job: "job",
+		l: "login", login: "login", user: "login", org: "login",
 	};
 
 	const $ = (id) => document.getElementById(id);
@@ -269,7 +273,8 @@
 	// ---- search ----------------------------------------------------------
 
 	// The search box: an id of the selected kind, or a prefix naming the
-	// kind ("i:6101", "job 7101").  Anything else is a login.
+	// kind ("i:6101", "job 7101").  Anything else, or anything with the
+	// kind "login", is a login.
 	function parseSearch(kind, raw) {
 		let q = raw.trim();
 		const m = /^([a-z]+)\s*[:/ ]\s*(.+)$/i.exec(q);
@@ -279,17 +284,26 @@
 		}
 		if (q === "")
 			return { empty: true };
-		if (ID_RE.test(q))
+		if (kind !== "login" && ID_RE.test(q))
 			return { kind: kind, id: q };
 		return { login: q };
 	}
 
-	// A login, not an id: the trace routes cannot resolve one yet (the
-	// lookup route is still to come).  Say so; never guess an entity.
+	// A login: the server looks it up in the log
+	// (/trace/entity-by-name/{login}); #/login/NAME shows the timeline
+	// of the account that last bore it.
 	function lookupLogin(login) {
-		setStatus("Login lookup not available yet (\u201c" + login +
-			"\u201d): search by entity, installation or job id.",
-			"warn");
+		if (!LOGIN_RE.test(login)) {
+			setStatus("Not a GitHub login: \u201c" + login + "\u201d " +
+				"(1 to 39 letters, digits and hyphens).",
+				"error");
+			return;
+		}
+		const h = hashFor("login", login, null);
+		if (location.hash === h)
+			route();
+		else
+			location.hash = h;
 	}
 
 	function onSearch(ev) {
@@ -317,12 +331,14 @@
 		$("view").replaceChildren(el("section", { class: "card help" },
 			el("h1", null, "Why did my jobs stop?"),
 			el("p", null, "Look up an installation, an account (entity " +
-				"id) or a job above. The page shows the account's " +
+				"id or login) or a job above. The page shows the " +
+				"account's " +
 				"timeline, its state and the diagnosis, each cause " +
 				"with the rows that prove it."),
 			el("p", null, "Links: ", el("code", null, "#/entity/N"),
 				" ", el("code", null, "#/installation/N"), " ",
-				el("code", null, "#/job/N"), ", with ",
+				el("code", null, "#/job/N"), " ",
+				el("code", null, "#/login/NAME"), ", with ",
 				el("code", null, "?event=&since=&until="),
 				" like the API.")));
 		$("search-q").focus();
@@ -333,11 +349,13 @@
 	function showTrace(r, seq) {
 		const kind = r.key;
 		const id = r.args[0] || "";
+		const byLogin = kind === "login";
 		$("search-kind").value = kind;
 		$("search-q").value = id;
-		if (!ID_RE.test(id)) {
+		if (!(byLogin ? LOGIN_RE : ID_RE).test(id)) {
 			$("view").replaceChildren();
-			setStatus("Not an id: \u201c" + id + "\u201d.", "error");
+			setStatus((byLogin ? "Not a GitHub login" : "Not an id") +
+				": \u201c" + id + "\u201d.", "error");
 			return;
 		}
 		const filters = {};
@@ -350,7 +368,8 @@
 			filters.limit = String(PAGE_LIMIT);
 		const v = {
 			kind: kind, id: id, seq: seq, filters: filters,
-			path: "/trace/" + kind + "/" + id,
+			path: byLogin ? "/trace/entity-by-name/" + id :
+				"/trace/" + kind + "/" + id,
 			cursor: null, rows: new Map(), evidence: new Map(),
 			tbody: null, more: null, count: null, loading: false,
 		};

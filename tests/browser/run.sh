@@ -52,6 +52,10 @@ hostile_actor='<img src=x onerror=window.__pwned=1>'
 action installation installation.created $E2 "$L2" $I2 \
     "| .sender.login = \"$hostile_actor\""
 hostile=$LAST_ID
+# An account renamed: its old login still finds it.
+E3=8103 L3_old=old-name-ui L3_new=new-name-ui I3=9103
+install $E3 $L3_old $I3
+rename $E3 $L3_old $L3_new $I3
 [ -e "$TEST_TMP/failed" ] && { echo "browser: seeding failed" >&2; exit 1; }
 
 jq -n --argjson E $E --arg L $L --argjson I $I --argjson J $J \
@@ -59,6 +63,7 @@ jq -n --argjson E $E --arg L $L --argjson I $I --argjson J $J \
     --argjson deleted "$deleted" --argjson a404 "$a404" \
     --arg deleted_file "$deleted_file" --argjson E2 $E2 --arg L2 "$L2" \
     --arg hostile_actor "$hostile_actor" --argjson hostile "$hostile" \
+    --argjson E3 $E3 --arg L3_old $L3_old --arg L3_new $L3_new \
     '$ARGS.named' >"$TEST_ROOT/seed.json"
 
 BROWSER_SEED=$TEST_ROOT/seed.json BROWSER_OUT=$TEST_ROOT CHROMIUM=$CHROMIUM \

@@ -258,16 +258,48 @@ async function main() {
 		await page.close();
 	});
 
-	await test("a login in the search box: not available yet, no guess",
-	    async () => {
+	await test("a login in the search box: its timeline, old login " +
+	    "of a renamed account too, unknown 404, bad refused", async () => {
+		const want = await api("/trace/entity/" + E);
 		const page = await newTab(ctx, "");
 		await logIn(page);
-		await page.fill("#search-q", SEED.L);
+		// Any case, as GitHub logins.
+		await page.fill("#search-q", SEED.L.toUpperCase());
 		await page.press("#search-q", "Enter");
-		await page.locator("#status.warn").waitFor();
-		assert.match(await page.textContent("#status"),
-			/login lookup not available yet/i);
-		assert.equal(page.url(), UI);
+		await page.waitForURL("**#/login/" + SEED.L.toUpperCase());
+		await page.locator("#diagnosis h3").waitFor();
+		assert.equal(await page.textContent(".title h1"), SEED.L);
+		assert.match(await page.textContent(".title .muted"),
+			new RegExp("entity " + E + " "));
+		assert.deepEqual(await rowIds(page),
+			want.events.map((e) => String(e.id)));
+		assert.ok(requests.some((r) => r.url.endsWith(
+			"/trace/entity-by-name/" + SEED.L.toUpperCase() +
+			"?limit=100")));
+		// The old login of a renamed account finds it, by deep link.
+		await page.evaluate((h) => { location.hash = h; },
+			"#/login/" + SEED.L3_old);
+		await page.waitForFunction((n) => document.querySelector(
+			".title h1")?.textContent === n, SEED.L3_new);
+		assert.match(await page.textContent(".title .muted"),
+			new RegExp("entity " + SEED.E3 + " "));
+		// The login kind in the list takes digits as a login.
+		await page.selectOption("#search-kind", "login");
+		await page.fill("#search-q", String(SEED.J));
+		await page.press("#search-q", "Enter");
+		await page.waitForURL("**#/login/" + SEED.J);
+		await page.locator("#status.error").waitFor();
+		assert.match(await page.textContent("#status"), /404/);
+		// Not a login: said, no request, no navigation.
+		const before = requests.length;
+		await page.selectOption("#search-kind", "entity");
+		await page.fill("#search-q", "dependabot[bot]");
+		await page.press("#search-q", "Enter");
+		await page.waitForFunction(() => /Not a GitHub login/
+			.test(document.getElementById("status").textContent));
+		assert.ok(page.url().endsWith("#/login/" + SEED.J));
+		assert.equal(requests.slice(before).filter((r) =>
+			r.url.includes("/trace/")).length, 0);
 		// A kind prefix still takes an id.
 		await page.fill("#search-q", "j:" + SEED.J);
 		await page.press("#search-q", "Enter");
