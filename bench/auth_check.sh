@@ -10,6 +10,10 @@
 #   built-in default parallelism followed by 16 and 64.
 # Prints one line per run: the setting, the wall time measured around the
 # process, and auth_check's own summary line.
+#
+# BASE_BIN=path/to/another/auth_check runs that binary too, alternating
+# with ours run by run on the same database (e.g. one built without the
+# operation rows, to measure what they cost); its lines say bin=base.
 
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -76,15 +80,19 @@ sql "INSERT INTO jobs (job_id, status, entity_id, entity_type, entity_name,
 echo "bench: auth_check, $N installations, fake_github --latency-ms $LATENCY, $RUNS runs per setting"
 for p in "${PARALLELS[@]}"; do
 	for r in $(seq 1 "$RUNS"); do
-		sql "TRUNCATE auth_cache" >/dev/null
-		t0=$(date +%s%N)
-		if [ "$p" = default ]; then
-			out=$(env -u INSTLOG_AUTH_PARALLEL "$TOP/build/bin/auth_check")
-		else
-			out=$(INSTLOG_AUTH_PARALLEL=$p "$TOP/build/bin/auth_check")
-		fi
-		t1=$(date +%s%N)
-		printf 'parallel=%s run=%d wall_ms=%d  %s\n' "$p" "$r" \
-		    $(((t1 - t0) / 1000000)) "$out"
+		for bin in ours ${BASE_BIN:+base}; do
+			exe=$TOP/build/bin/auth_check
+			[ "$bin" = base ] && exe=$BASE_BIN
+			sql "TRUNCATE auth_cache" >/dev/null
+			t0=$(date +%s%N)
+			if [ "$p" = default ]; then
+				out=$(env -u INSTLOG_AUTH_PARALLEL "$exe")
+			else
+				out=$(INSTLOG_AUTH_PARALLEL=$p "$exe")
+			fi
+			t1=$(date +%s%N)
+			printf 'parallel=%s run=%d bin=%s wall_ms=%d  %s\n' "$p" \
+			    "$r" "$bin" $(((t1 - t0) / 1000000)) "$out"
+		done
 	done
 done

@@ -3,16 +3,15 @@
 #include <unistd.h>
 
 #include "app.h"
-#include "json.h"
+#include "db_ops.h"
 #include "spool.h"
 
-/* Directory entries of the spool looked at per request, at most. */
-#define HEALTHZ_SPOOL_SCAN 10000
+#define HEALTHZ_SPOOL_SCAN 10000 /* else pending_more */
 
 /*
- * {"service","status":"ok"|"degraded","database":"ok"|"unavailable",
- *  "spool":{"configured","writable","pending","pending_more"}}, 503 unless
- * all is ok; pending_more: the scan stopped.  No URL, no path.
+ * {"service","status","database","spool":{"configured","writable",
+ *  "pending","pending_more"},"auth_check"}: 503 unless database and spool
+ * are ok (auth_check is shown, not judged).  No URL, no path.
  */
 static void
 handle(struct app *app, const struct http_request *req,
@@ -43,6 +42,7 @@ handle(struct app *app, const struct http_request *req,
 	json_member_int(&w, "pending", pending < 0 ? 0 : pending);
 	json_member_bool(&w, "pending_more", more);
 	json_close_object(&w);
+	db_ops_last_json(db_ok ? app->db : NULL, "auth_check", &w);
 	json_close_object(&w);
 	if (json_writer_finish(&w) == -1 || buf_puts(&resp->body, "\n") == -1)
 		http_error(resp, 500, "internal error");

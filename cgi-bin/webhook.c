@@ -18,7 +18,7 @@ handle(struct app *app, const struct http_request *req,
 		http_param(req, "HTTP_X_GITHUB_DELIVERY"),
 		http_param(req, "HTTP_X_GITHUB_HOOK_INSTALLATION_TARGET_ID"),
 		http_param(req, "HTTP_X_GITHUB_HOOK_INSTALLATION_TARGET_TYPE"),
-		NULL };
+		NULL, http_param(req, "REQUEST_ID") };
 	const char *sig = http_param(req, "HTTP_X_HUB_SIGNATURE_256");
 	struct ingest_result r;
 	enum ingest_fate fate;

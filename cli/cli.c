@@ -29,6 +29,10 @@ enum cli_opt {
 	CLI_OPT_ENTITY_ID,
 	CLI_OPT_ENTITY_NAME,
 	CLI_OPT_JOB_ID,
+	CLI_OPT_OPERATIONS,
+	CLI_OPT_OPERATION,
+	CLI_OPT_STATUS,
+	CLI_OPT_TYPE,
 	CLI_OPT_JSON,
 	CLI_OPT_AT,
 	CLI_OPT_SINCE,
@@ -51,6 +55,10 @@ static const struct {
 	[CLI_OPT_ENTITY_ID] = { "entity-id", true },
 	[CLI_OPT_ENTITY_NAME] = { "entity-name", true },
 	[CLI_OPT_JOB_ID] = { "job-id", true },
+	[CLI_OPT_OPERATIONS] = { "operations", false },
+	[CLI_OPT_OPERATION] = { "operation", true },
+	[CLI_OPT_STATUS] = { "status", true },
+	[CLI_OPT_TYPE] = { "type", true },
 	[CLI_OPT_JSON] = { "json", false },
 	[CLI_OPT_AT] = { "at", true },
 	[CLI_OPT_SINCE] = { "since", true },
@@ -100,6 +108,7 @@ cli_opt_apply(struct cli_options *o, enum cli_opt opt, const char *v, char *err,
 	case CLI_OPT_INSTALLATION_ID:
 	case CLI_OPT_ENTITY_ID:
 	case CLI_OPT_JOB_ID:
+	case CLI_OPT_OPERATION:
 		if (parse_int64(v, 1, INT64_MAX, &o->id) == -1) {
 			(void)snprintf(err, errlen,
 			    "--%s: not a positive integer: '%.40s'", name, v);
@@ -108,7 +117,17 @@ cli_opt_apply(struct cli_options *o, enum cli_opt opt, const char *v, char *err,
 		o->selector = opt == CLI_OPT_INSTALLATION_ID
 		    ? CLI_SELECTOR_INSTALLATION
 		    : opt == CLI_OPT_ENTITY_ID ? CLI_SELECTOR_ENTITY
-		                               : CLI_SELECTOR_JOB;
+		    : opt == CLI_OPT_JOB_ID    ? CLI_SELECTOR_JOB
+		                               : CLI_SELECTOR_OPERATION;
+		break;
+	case CLI_OPT_OPERATIONS:
+		o->selector = CLI_SELECTOR_OPERATIONS;
+		break;
+	case CLI_OPT_STATUS:
+		o->status = v;
+		break;
+	case CLI_OPT_TYPE:
+		o->type = v;
 		break;
 	case CLI_OPT_ENTITY_NAME:
 		if (!cli_is_valid_login(v)) {
@@ -161,6 +180,46 @@ cli_opt_apply(struct cli_options *o, enum cli_opt opt, const char *v, char *err,
 	return 0;
 }
 
+/*
+ * Refuse the options that do not go with the selector: the operations
+ * filters without --operations, the trace options with the operations.
+ * Returns 0, or -1 with a message in 'err'.
+ */
+static int
+cli_check_applies(const struct cli_options *o, const bool *seen, char *err,
+    size_t errlen)
+{
+	static const enum cli_opt ops_only[] = { CLI_OPT_STATUS,
+		CLI_OPT_TYPE };
+	static const enum cli_opt trace_only[] = { CLI_OPT_AT, CLI_OPT_EVENT,
+		CLI_OPT_DEDUPE, CLI_OPT_ALL, CLI_OPT_VERBOSE };
+	bool ops = o->selector == CLI_SELECTOR_OPERATIONS ||
+	    o->selector == CLI_SELECTOR_OPERATION;
+
+	for (size_t i = 0; i < sizeof(ops_only) / sizeof(ops_only[0]); i++)
+		if (seen[ops_only[i]] &&
+		    o->selector != CLI_SELECTOR_OPERATIONS) {
+			(void)snprintf(err, errlen, "--%s goes with "
+			    "--operations only", cli_opts[ops_only[i]].name);
+			return -1;
+		}
+	for (size_t i = 0; i < sizeof(trace_only) / sizeof(trace_only[0]);
+	     i++)
+		if (seen[trace_only[i]] && ops) {
+			(void)snprintf(err, errlen, "--%s does not apply to "
+			    "operations", cli_opts[trace_only[i]].name);
+			return -1;
+		}
+	if (o->selector == CLI_SELECTOR_OPERATION &&
+	    (seen[CLI_OPT_SINCE] || seen[CLI_OPT_UNTIL] ||
+	        seen[CLI_OPT_LIMIT])) {
+		(void)snprintf(err, errlen, "--since, --until and --limit go "
+		    "with --operations, not --operation");
+		return -1;
+	}
+	return 0;
+}
+
 int
 cli_parse(int argc, char *const argv[], struct cli_options *o, char *err,
     size_t errlen)
@@ -208,7 +267,7 @@ cli_parse(int argc, char *const argv[], struct cli_options *o, char *err,
 			    cli_opts[opt].name);
 			return -1;
 		}
-		if (opt <= CLI_OPT_JOB_ID)
+		if (opt <= CLI_OPT_OPERATION)
 			nselectors++;
 		if (cli_opt_apply(o, opt, v, err, errlen) == -1)
 			return -1;
@@ -216,11 +275,11 @@ cli_parse(int argc, char *const argv[], struct cli_options *o, char *err,
 	if (nselectors != 1) {
 		(void)snprintf(err, errlen,
 		    "give %s one of --installation-id, --entity-id, "
-		    "--entity-name, --job-id",
+		    "--entity-name, --job-id, --operations, --operation",
 		    nselectors == 0 ? "exactly" : "only");
 		return -1;
 	}
-	return 0;
+	return cli_check_applies(o, seen, err, errlen);
 }
 
 bool
@@ -324,6 +383,29 @@ cli_trace_url(struct buf *b, const char *base, const struct cli_options *o,
 	        -1 ||
 	    cli_put_param(b, &first, "dedupe", o->dedupe ? "1" : NULL) == -1 ||
 	    cli_put_param(b, &first, "cursor", cursor) == -1)
+		return -1;
+	return 0;
+}
+
+int
+cli_ops_url(struct buf *b, const char *base, const struct cli_options *o)
+{
+	bool first = true;
+	char n[24];
+
+	buf_reset(b);
+	if (cli_put_base(b, base) == -1)
+		return -1;
+	if (o->selector == CLI_SELECTOR_OPERATION)
+		return buf_printf(b, "/operations/%lld", (long long)o->id);
+	if (buf_puts(b, "/operations") == -1)
+		return -1;
+	(void)snprintf(n, sizeof(n), "%lld", (long long)o->limit);
+	if (cli_put_param(b, &first, "status", o->status) == -1 ||
+	    cli_put_param(b, &first, "type", o->type) == -1 ||
+	    cli_put_param(b, &first, "since", o->since) == -1 ||
+	    cli_put_param(b, &first, "until", o->until) == -1 ||
+	    cli_put_param(b, &first, "limit", o->limit > 0 ? n : NULL) == -1)
 		return -1;
 	return 0;
 }
@@ -767,6 +849,51 @@ cli_payloads(struct cli_ctx *ctx, cJSON *doc, FILE *out, unsigned flags,
 }
 
 /*
+ * --operations and --operation N: fetch the list or the operation and
+ * write the server's JSON or the text rendering of it to 'out'.  Returns
+ * CLI_OK or the exit status, logged.
+ */
+static enum cli_status
+cli_operations(struct cli_ctx *ctx, FILE *out, unsigned flags)
+{
+	bool one = ctx->o->selector == CLI_SELECTOR_OPERATION;
+	char what[48];
+	struct buf text;
+	cJSON *doc = NULL;
+	enum cli_status st;
+
+	buf_init(&text);
+	if (one)
+		(void)snprintf(what, sizeof(what), "operation %lld",
+		    (long long)ctx->o->id);
+	else
+		(void)snprintf(what, sizeof(what), "operations");
+	if (cli_ops_url(&ctx->url, ctx->base, ctx->o) == -1) {
+		st = CLI_FAILURE;
+		goto out;
+	}
+	if ((st = cli_get_instlog(ctx, what, CLI_MAX_LIST)) != CLI_OK)
+		goto out;
+	if (ctx->o->json) {
+		(void)fwrite(ctx->reply.reply.buf, 1, ctx->reply.reply.len,
+		    out);
+		goto out;
+	}
+	doc = json_parse(ctx->reply.reply.buf, ctx->reply.reply.len);
+	if ((one ? table_render_operation(&text, doc, flags)
+	         : table_render_operations(&text, doc, flags)) == -1) {
+		log_warnx("%s: not an operations document", ctx->url.buf);
+		st = CLI_SERVER;
+		goto out;
+	}
+	(void)fwrite(text.buf, 1, text.len, out);
+out:
+	cJSON_Delete(doc);
+	buf_release(&text);
+	return st;
+}
+
+/*
  * Put "Authorization: Bearer <secret NAME>" into 'hdr'.  Returns CLI_OK
  * (hdr empty when the secret is unset and not 'required'), or CLI_AUTH
  * after logging why.
@@ -846,6 +973,13 @@ cli_run(const struct cli_options *o, FILE *out, bool color)
 	st = CLI_FAILURE;
 	if (httpc_init(&ctx.http, "instlog-trace/1", CLI_TIMEOUT_MS) == -1)
 		goto out;
+	if (o->selector == CLI_SELECTOR_OPERATIONS ||
+	    o->selector == CLI_SELECTOR_OPERATION) {
+		if ((st = cli_operations(&ctx, out, flags)) != CLI_OK)
+			goto out;
+		st = CLI_FAILURE;
+		goto flush;
+	}
 	if (o->selector == CLI_SELECTOR_ENTITY_NAME) {
 		ctx.api = cli_env("GITHUB_API_URL", CLI_GITHUB_URL_DEFAULT);
 		if (httpc_url_check(ctx.api, HTTPC_URL_BASE, err,
@@ -885,6 +1019,7 @@ cli_run(const struct cli_options *o, FILE *out, bool color)
 		if (payloads.len > 0)
 			(void)fwrite(payloads.buf, 1, payloads.len, out);
 	}
+flush:
 	if (fflush(out) == EOF || ferror(out)) {
 		log_warnx("cannot write the output");
 		goto out;

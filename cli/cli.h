@@ -38,6 +38,8 @@ enum cli_selector {
 	CLI_SELECTOR_ENTITY,
 	CLI_SELECTOR_ENTITY_NAME,
 	CLI_SELECTOR_JOB,
+	CLI_SELECTOR_OPERATIONS, /* --operations: the list */
+	CLI_SELECTOR_OPERATION,	 /* --operation N: one, with its steps */
 };
 
 /*
@@ -53,6 +55,8 @@ struct cli_options {
 	const char *until;
 	const char *at;
 	const char *event;
+	const char *status; /* --operations filters, NULL when absent */
+	const char *type;
 	int64_t limit; /* 0: the server's default */
 	bool json;
 	bool dedupe;
@@ -65,7 +69,10 @@ struct cli_options {
  * Parse the 'argc' arguments of 'argv' (argv[0] is the program name) into
  * *o.  Options are long, "--name value" or "--name=value"; -h is --help.
  * --help stops parsing and succeeds.  Otherwise exactly one selector
- * (--installation-id, --entity-id, --entity-name, --job-id) is required;
+ * (--installation-id, --entity-id, --entity-name, --job-id, --operations,
+ * --operation) is required; --status and --type go with --operations
+ * only, and --at, --event, --dedupe, --all and --verbose with the trace
+ * selectors only;
  * ids are positive decimal integers, the login a valid GitHub login,
  * --limit 1..5000, and no option may be given twice.  Returns 0, or -1
  * with a one-line message in 'err'.  Pointers into argv are retained.
@@ -97,6 +104,13 @@ int cli_url_encode(struct buf *b, const char *s);
  */
 int cli_trace_url(struct buf *b, const char *base, const struct cli_options *o,
     int64_t entity_id, const char *cursor);
+
+/*
+ * Write into 'b' (emptied first) the URL of the operations route for 'o'
+ * under 'base': /operations/{id} for --operation, else /operations with
+ * status, type, since, until and limit of 'o', encoded.  Returns 0 or -1.
+ */
+int cli_ops_url(struct buf *b, const char *base, const struct cli_options *o);
 
 /* Write into 'b' (emptied first) base/trace/payload/{id}.  Returns 0/-1. */
 int cli_payload_url(struct buf *b, const char *base, int64_t id);

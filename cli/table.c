@@ -301,8 +301,16 @@ table_row_fill(struct table_row *r, const cJSON *e)
 	char id[24], job[24], when[40];
 	const char *actor = json_string(e, "actor");
 	const char *v[TABLE_COL__MAX];
+	char op[32];
 
 	table_id(id, sizeof(id), e, "id");
+	/* A row an operation wrote (the auth check's): that is who did it. */
+	table_id(op, sizeof(op) - 3, e, "operation_id");
+	if (actor == NULL && op[0] != '\0') {
+		memmove(op + 3, op, strlen(op) + 1);
+		memcpy(op, "op:", 3);
+		actor = op;
+	}
 	table_id(job, sizeof(job), e, "job_id");
 	table_time(when, sizeof(when), json_string(e, "received_at"));
 	v[TABLE_COL_ID] = id;
@@ -806,4 +814,357 @@ out:
 	buf_release(&title);
 	buf_release(&w.path);
 	return rc;
+}
+
+/* Format the duration 'ms' of 'o' into 'dst': "312 ms", "4.2 s", or "-". */
+static void
+table_duration(char *dst, size_t size, const cJSON *o, const char *key)
+{
+	int64_t ms;
+
+	if (json_int64(o, key, 0, INT64_MAX, &ms) != 0)
+		(void)snprintf(dst, size, "-");
+	else if (ms < 10000)
+		(void)snprintf(dst, size, "%lld ms", (long long)ms);
+	else
+		(void)snprintf(dst, size, "%.1f s", (double)ms / 1000.0);
+}
+
+/* The columns of the operations table but the last (the summary). */
+enum table_ops_col {
+	TABLE_OPS_ID,
+	TABLE_OPS_TYPE,
+	TABLE_OPS_STATUS,
+	TABLE_OPS_STARTED,
+	TABLE_OPS_DURATION,
+	TABLE_OPS__MAX
+};
+
+static const struct {
+	const char *title;
+	bool right;
+} table_ops_cols[TABLE_OPS__MAX] = {
+	[TABLE_OPS_ID] = { "ID", true },
+	[TABLE_OPS_TYPE] = { "TYPE", false },
+	[TABLE_OPS_STATUS] = { "STATUS", false },
+	[TABLE_OPS_STARTED] = { "STARTED (UTC)", false },
+	[TABLE_OPS_DURATION] = { "DURATION", true },
+};
+
+/* The cells of one operation: the fixed columns, then the summary. */
+struct table_ops_row {
+	char cell[TABLE_OPS__MAX][40];
+	const char *summary;
+	bool failed;
+};
+
+/* Append one line of the operations table: the header when 'r' is NULL. */
+static int
+table_ops_line(struct buf *out, const struct table_ops_row *r,
+    const size_t *w, unsigned flags)
+{
+	bool color = (flags & TABLE_COLOR) != 0;
+	size_t used = 0;
+
+	for (size_t c = 0; c < TABLE_OPS__MAX; c++) {
+		const char *on = NULL;
+
+		if (color && r == NULL)
+			on = BOLD;
+		else if (color && r->failed && c == TABLE_OPS_STATUS)
+			on = RED;
+		if (table_cell(out,
+		        r == NULL ? table_ops_cols[c].title : r->cell[c], w[c],
+		        table_ops_cols[c].right, on) == -1 ||
+		    table_pad(out, GAP) == -1)
+			return -1;
+		used += w[c] + GAP;
+	}
+	if (table_cell(out, r == NULL ? "SUMMARY OR ERROR" : r->summary,
+	        used < TABLE_WIDTH ? TABLE_WIDTH - used : 1, false,
+	        color && r == NULL ? BOLD : NULL) == -1)
+		return -1;
+	return table_eol(out);
+}
+
+int
+table_render_operations(struct buf *out, const cJSON *doc, unsigned flags)
+{
+	const cJSON *ops = json_dig(doc, "operations"), *o;
+	const cJSON *cursor = json_dig(doc, "next_cursor");
+	struct table_ops_row *rows = NULL;
+	size_t n = 0, w[TABLE_OPS__MAX];
+	int rc = -1;
+
+	if (!cJSON_IsArray(ops))
+		return -1;
+	if ((rows = calloc((size_t)cJSON_GetArraySize(ops) + 1,
+	         sizeof(*rows))) == NULL)
+		return -1;
+	cJSON_ArrayForEach (o, ops) {
+		struct table_ops_row *r = &rows[n];
+		const char *type = json_string(o, "type");
+		const char *status = json_string(o, "status");
+		const char *error = json_string(o, "error");
+		const char *summary = json_string(o, "steps_summary");
+
+		if (!cJSON_IsObject(o))
+			continue;
+		n++;
+		table_id_or_dash(r->cell[TABLE_OPS_ID], 40, o, "id");
+		(void)snprintf(r->cell[TABLE_OPS_TYPE], 40, "%s",
+		    type != NULL ? type : "-");
+		(void)snprintf(r->cell[TABLE_OPS_STATUS], 40, "%s",
+		    status != NULL ? status : "-");
+		table_time(r->cell[TABLE_OPS_STARTED], 40,
+		    json_string(o, "started_at"));
+		table_duration(r->cell[TABLE_OPS_DURATION], 40, o,
+		    "duration_ms");
+		r->failed = status != NULL && strcmp(status, "failed") == 0;
+		r->summary = r->failed && error != NULL ? error
+		    : summary != NULL                   ? summary
+		                                        : "";
+	}
+	for (size_t c = 0; c < TABLE_OPS__MAX; c++) {
+		w[c] = strlen(table_ops_cols[c].title);
+		for (size_t i = 0; i < n; i++)
+			if (table_columns(rows[i].cell[c]) > w[c])
+				w[c] = table_columns(rows[i].cell[c]);
+	}
+	if (((flags & TABLE_COLOR) && buf_puts(out, BOLD) == -1) ||
+	    buf_printf(out, "%zu operation%s", n, n == 1 ? "" : "s") == -1 ||
+	    ((flags & TABLE_COLOR) && buf_puts(out, RESET) == -1) ||
+	    buf_puts(out, ", newest first\n\n") == -1)
+		goto out;
+	if (n == 0 && buf_puts(out, "no operations\n") == -1)
+		goto out;
+	if (n > 0 && table_ops_line(out, NULL, w, flags) == -1)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (table_ops_line(out, &rows[i], w, flags) == -1)
+			goto out;
+	if ((cJSON_IsString(cursor) || cJSON_IsNumber(cursor)) &&
+	    buf_puts(out,
+	        "more operations follow: use a larger --limit, or --until\n") ==
+	        -1)
+		goto out;
+	rc = 0;
+out:
+	free(rows);
+	return rc;
+}
+
+/* Most lines of one step's error_detail that are printed. */
+#define DETAIL_LINES 20
+/* The indent of a step's output, error and detail lines. */
+#define DETAIL_INDENT 6
+
+/* Append 'v' (any JSON) on one line, or "-" when absent. */
+static int
+table_json_value(struct buf *out, const cJSON *v, size_t width)
+{
+	char *s;
+	int rc;
+
+	if (v == NULL || cJSON_IsNull(v))
+		return buf_puts(out, "-");
+	if (cJSON_IsString(v))
+		return table_fit(out, v->valuestring, width) == -1 ? -1 : 0;
+	if ((s = cJSON_PrintUnformatted(v)) == NULL)
+		return -1;
+	rc = table_fit(out, s, width) == -1 ? -1 : 0;
+	cJSON_free(s);
+	return rc;
+}
+
+/* Append "  label  <JSON value>" for member 'key' of 'o'. */
+static int
+table_json_field(struct buf *out, const char *label, const cJSON *o,
+    const char *key)
+{
+	int n;
+
+	if (table_pad(out, INDENT) == -1 ||
+	    (n = table_fit(out, label, LABEL - 1)) == -1 ||
+	    table_pad(out, LABEL - (size_t)n) == -1 ||
+	    table_json_value(out, json_dig(o, key),
+	        TABLE_WIDTH - INDENT - LABEL) == -1)
+		return -1;
+	return table_eol(out);
+}
+
+/*
+ * Append the text 'detail' line by line, each indented by DETAIL_INDENT
+ * and broken every TABLE_WIDTH - DETAIL_INDENT columns (a JSON body is
+ * one long line), at most DETAIL_LINES lines, made safe by table_fit().
+ */
+static int
+table_detail(struct buf *out, const char *detail)
+{
+	size_t width = TABLE_WIDTH - DETAIL_INDENT, lines = 0;
+	const char *p = detail;
+	struct buf line;
+	int rc = -1;
+
+	buf_init(&line);
+	while (*p != '\0') {
+		size_t k = 0, cols = 0;
+
+		/* Up to 'width' code points, not past the end of the line. */
+		while (p[k] != '\0' && p[k] != '\n' && cols < width) {
+			k++;
+			while (((unsigned char)p[k] & 0xc0) == 0x80)
+				k++;
+			cols++;
+		}
+		if (lines == DETAIL_LINES) {
+			if (table_pad(out, DETAIL_INDENT) == -1 ||
+			    buf_puts(out, ELLIPSIS "\n") == -1)
+				goto out;
+			break;
+		}
+		buf_reset(&line);
+		if (buf_append(&line, p, k) == -1 ||
+		    buf_append(&line, "", 1) == -1 ||
+		    table_pad(out, DETAIL_INDENT) == -1 ||
+		    table_fit(out, line.buf, width) == -1 ||
+		    table_eol(out) == -1)
+			goto out;
+		lines++;
+		p += k;
+		if (*p == '\n')
+			p++;
+	}
+	rc = 0;
+out:
+	buf_release(&line);
+	return rc;
+}
+
+/* Append "output: <JSON>" of a failed step, broken as table_detail(). */
+static int
+table_step_output(struct buf *out, const cJSON *v)
+{
+	struct buf text;
+	char *s;
+	int rc;
+
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if ((s = cJSON_PrintUnformatted(v)) == NULL)
+		return -1;
+	buf_init(&text);
+	rc = buf_printf(&text, "output: %s", s) == -1 ? -1
+	                                              : table_detail(out,
+	                                                    text.buf);
+	buf_release(&text);
+	cJSON_free(s);
+	return rc;
+}
+
+/* Append the line of step 's', and for a failure its output and detail. */
+static int
+table_step(struct buf *out, const cJSON *s, unsigned flags)
+{
+	const char *name = json_string(s, "name");
+	const char *status = json_string(s, "status");
+	const char *error = json_string(s, "error");
+	const char *detail = json_string(s, "error_detail");
+	bool failed = status != NULL && strcmp(status, "failed") == 0;
+	bool color = (flags & TABLE_COLOR) != 0;
+	char dur[24], label[96];
+	int64_t n;
+
+	table_duration(dur, sizeof(dur), s, "duration_ms");
+	/* A step standing for many actions says how many. */
+	if (json_int64(s, "count", 2, INT64_MAX, &n) == 0)
+		(void)snprintf(label, sizeof(label), "%.60s (%lld)",
+		    name != NULL ? name : "-", (long long)n);
+	else
+		(void)snprintf(label, sizeof(label), "%s",
+		    name != NULL ? name : "-");
+	if (table_pad(out, INDENT) == -1 ||
+	    table_cell(out, failed ? "\xe2\x9c\x97" : "\xe2\x9c\x93", 1, false,
+	        color && failed ? RED : NULL) == -1 ||
+	    buf_puts(out, " ") == -1 ||
+	    table_cell(out, label, 24, false, NULL) == -1 ||
+	    table_cell(out, dur, 9, true, NULL) == -1 ||
+	    buf_puts(out, "  ") == -1)
+		return -1;
+	if (failed) {
+		if ((color && buf_puts(out, RED) == -1) ||
+		    table_fit(out, error != NULL ? error : "failed",
+		        TABLE_WIDTH - INDENT - 2 - 24 - 9 - 2) == -1 ||
+		    (color && buf_puts(out, RESET) == -1) ||
+		    table_eol(out) == -1)
+			return -1;
+		if (table_step_output(out, json_dig(s, "output")) == -1)
+			return -1;
+		return detail != NULL && *detail != '\0'
+		    ? table_detail(out, detail)
+		    : 0;
+	}
+	if (table_json_value(out, json_dig(s, "output"),
+	        TABLE_WIDTH - INDENT - 2 - 24 - 9 - 2) == -1)
+		return -1;
+	return table_eol(out);
+}
+
+int
+table_render_operation(struct buf *out, const cJSON *doc, unsigned flags)
+{
+	static const struct {
+		const char *label;
+		const char *key;
+	} fields[] = { { "request", "request_id" },
+		{ "triggered by", "triggered_by" },
+		{ "external ref", "external_ref" },
+		{ "installations", "installation_ids" },
+		{ "entities", "entity_ids" }, { "input", "input" },
+		{ "output", "output" } };
+	const cJSON *steps = json_dig(doc, "steps"), *s;
+	const char *type = json_string(doc, "type");
+	const char *status = json_string(doc, "status");
+	const char *error = json_string(doc, "error");
+	const char *detail = json_string(doc, "error_detail");
+	bool failed = status != NULL && strcmp(status, "failed") == 0;
+	char id[24], started[40], completed[40], dur[24], line[96];
+
+	if (!cJSON_IsObject(doc) || !cJSON_IsArray(steps))
+		return -1;
+	table_id_or_dash(id, sizeof(id), doc, "id");
+	table_time(started, sizeof(started), json_string(doc, "started_at"));
+	table_time(completed, sizeof(completed),
+	    json_string(doc, "completed_at"));
+	table_duration(dur, sizeof(dur), doc, "duration_ms");
+	(void)snprintf(line, sizeof(line), "operation %s %s", id,
+	    type != NULL ? type : "-");
+	if (table_styled(out, flags, BOLD, line) == -1 ||
+	    buf_puts(out, ": ") == -1 ||
+	    table_styled(out, failed ? flags : 0, RED,
+	        status != NULL ? status : "-") == -1 ||
+	    buf_puts(out, "\n\n") == -1)
+		return -1;
+	(void)snprintf(line, sizeof(line), "%s, %s", completed, dur);
+	if (table_field(out, "started", started, flags, NULL) == -1 ||
+	    table_field(out, "completed", line, flags, NULL) == -1 ||
+	    (error != NULL &&
+	        table_field(out, "error", error, flags, RED) == -1))
+		return -1;
+	if (detail != NULL && *detail != '\0' &&
+	    table_detail(out, detail) == -1)
+		return -1;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (table_json_field(out, fields[i].label, doc, fields[i].key) ==
+		    -1)
+			return -1;
+	if (table_title(out, "STEPS", flags) == -1)
+		return -1;
+	if (steps->child == NULL && (table_pad(out, INDENT) == -1 ||
+	                                buf_puts(out, "no steps\n") == -1))
+		return -1;
+	cJSON_ArrayForEach (s, steps)
+		if (cJSON_IsObject(s) && table_step(out, s, flags) == -1)
+			return -1;
+	return 0;
 }

@@ -51,4 +51,23 @@ int table_render(struct buf *out, const cJSON *doc, unsigned flags);
  */
 int table_render_payload(struct buf *out, const cJSON *doc, unsigned flags);
 
+/*
+ * Append to 'out' the document of GET /operations ({"operations":[…],
+ * "next_cursor"}) as a table: id, type, status (failed in red), started
+ * (UTC, to the second), duration, and the error of a failed operation or
+ * else its steps summary, cut so that no line is wider than TABLE_WIDTH;
+ * a note when next_cursor is set.  Returns 0, or -1 when 'doc' has no
+ * "operations" array or when out of memory.
+ */
+int table_render_operations(struct buf *out, const cJSON *doc,
+    unsigned flags);
+
+/*
+ * Append to 'out' the document of GET /operations/{id}: its fields, then
+ * one line per step (✓ or ✗, name, duration, output or error), failed
+ * steps highlighted and followed by their error_detail, indented.
+ * Returns 0, or -1 when 'doc' is not an operation or when out of memory.
+ */
+int table_render_operation(struct buf *out, const cJSON *doc, unsigned flags);
+
 #endif

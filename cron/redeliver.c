@@ -20,8 +20,12 @@
 #include <time.h>
 
 #include "cronrun.h"
+#include "db_ops.h"
 #include "db_redeliver.h"
+#include "json.h"
 #include "log.h"
+#include "ops.h"
+#include "str.h"
 #include "utc.h"
 
 /* GitHub's largest page; 100 items take some 40 KB. */
@@ -35,6 +39,8 @@ struct run {
 	struct cronrun *cr;
 	size_t max_pages;
 	size_t budget; /* redeliveries left to ask this run */
+	char last_guid[128]; /* the guid asked last */
+	size_t nasked;
 };
 
 struct counts {
@@ -56,6 +62,42 @@ utc(time_t t, char *out, size_t size)
 }
 
 /*
+ * The step of one page of the delivery list: "app N page P" with the
+ * items it held, or failed with GitHub's status, message and body (or
+ * the transport error, or 'why').
+ */
+static void
+step_page(struct run *r, int64_t app_id, size_t page, int64_t t0,
+    const struct github_response *resp, size_t items, const char *why)
+{
+	static const char *const keys[] = { "http_status", "items" };
+	char name[64], err[160];
+	int64_t vals[2];
+	struct buf out;
+	const char *e = why;
+
+	(void)snprintf(name, sizeof(name), "app %" PRId64 " page %zu", app_id,
+	    page);
+	vals[0] = resp->status;
+	vals[1] = (int64_t)items;
+	buf_init(&out);
+	(void)ops_json_ints(&out, keys, vals, 2);
+	if (e == NULL && resp->status == 0)
+		e = resp->error;
+	else if (e == NULL && (resp->status < 200 || resp->status > 299)) {
+		(void)snprintf(err, sizeof(err), "HTTP %ld: %.100s",
+		    resp->status,
+		    resp->message != NULL ? resp->message : "");
+		e = err;
+	}
+	if (ops_step(&r->cr->op, name, t0, out.buf, e,
+	        e != NULL && resp->body.buf != NULL ? resp->body.buf : NULL,
+	        resp->body.len) == -1)
+		log_warnx("out of memory");
+	buf_release(&out);
+}
+
+/*
  * List the deliveries of app 'v' delivered at or after 'cutoff' into 'l',
  * newest first, following the Link header from page to page.  Sets
  * *complete when the list reached 'cutoff' or its end within
@@ -70,7 +112,8 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 	struct github_call call;
 	const char *next;
 	char first[64], *path = NULL, when[32];
-	size_t pages = 0, older = 0, invalid = 0;
+	size_t pages = 0, older = 0, invalid = 0, before;
+	int64_t t0;
 	int rc = -1;
 
 	*complete = false;
@@ -85,17 +128,25 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 		call.want_body = true;
 		if ((call.jwt = apps_jwt(v, time(NULL))) == NULL)
 			goto out;
+		t0 = ops_now_ms();
+		before = l->n;
 		if (github_call_run(r->cr->client, &call) == -1) {
+			step_page(r, app_id, pages + 1, t0, &call.resp, 0,
+			    "the call could not be made");
 			cnt->failed++;
 			goto out;
 		}
 		if (call.resp.status == 0) {
+			step_page(r, app_id, pages + 1, t0, &call.resp, 0,
+			    NULL);
 			log_warnx("app '%" PRId64 "': listing deliveries: %s",
 			    app_id, call.resp.error);
 			cnt->failed++;
 			goto out;
 		}
 		if (call.resp.status < 200 || call.resp.status >= 300) {
+			step_page(r, app_id, pages + 1, t0, &call.resp, 0,
+			    NULL);
 			log_warnx("app '%" PRId64 "': listing deliveries: "
 			          "HTTP %ld '%.100s'",
 			    app_id, call.resp.status,
@@ -105,6 +156,8 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 		}
 		if (redeliver_page_parse(call.resp.body.buf, call.resp.body.len,
 		        cutoff, l, &older, &invalid) == -1) {
+			step_page(r, app_id, pages + 1, t0, &call.resp, 0,
+			    "not a JSON array of deliveries");
 			log_warnx("app '%" PRId64 "': listing deliveries: not "
 			          "a JSON array of deliveries",
 			    app_id);
@@ -112,6 +165,9 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 			goto out;
 		}
 		pages++;
+		step_page(r, app_id, pages, t0, &call.resp, l->n - before,
+		    NULL);
+		(void)db_ops_flush(r->cr->db, &r->cr->op);
 		if (older > 0 || call.resp.link_next == NULL) {
 			*complete = true;
 			break;
@@ -149,6 +205,45 @@ out:
 }
 
 /*
+ * The step of one redelivery asked: named by its guid, with the guid,
+ * GitHub's id of the attempt and its answer as output; failed with
+ * GitHub's status, message and body, or the transport error.
+ */
+static void
+step_ask(struct run *r, int64_t app_id, const struct redeliver_failed *f,
+    const struct github_response *resp, int64_t t0)
+{
+	struct json_writer w;
+	struct buf out;
+	char err[160];
+	const char *e = NULL;
+
+	buf_init(&out);
+	if (resp->status == 0)
+		e = resp->error;
+	else if (resp->status < 200 || resp->status > 299) {
+		(void)snprintf(err, sizeof(err), "HTTP %ld: %.100s",
+		    resp->status, resp->message != NULL ? resp->message : "");
+		e = err;
+	}
+	json_writer_init(&w, &out);
+	json_open_object(&w);
+	json_member_string(&w, "guid", f->guid);
+	json_member_int(&w, "app_id", app_id);
+	json_member_int(&w, "hook_delivery_id", f->id);
+	json_member_int(&w, "http_status", resp->status);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_append(&out, "", 1) == -1 ||
+	    ops_step(&r->cr->op, f->guid, t0, out.buf, e,
+	        e != NULL && resp->body.buf != NULL ? resp->body.buf : NULL,
+	        resp->body.len) == -1)
+		log_warnx("out of memory");
+	(void)snprintf(r->last_guid, sizeof(r->last_guid), "%s", f->guid);
+	r->nasked++;
+	buf_release(&out);
+}
+
+/*
  * Ask GitHub to redeliver the 'n' guids failed[asks[k]] of app 'v' and
  * record each answer.  Returns 0, or -1 when a call or the database
  * failed (logged and counted).
@@ -165,6 +260,7 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 	} *paths = NULL;
 	const char *jwt;
 	char when[32];
+	int64_t t0;
 	int rc = -1;
 
 	if (n == 0)
@@ -184,13 +280,16 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 		calls[k].method = "POST";
 		calls[k].path = paths[k].s;
 		calls[k].jwt = jwt;
+		calls[k].want_error_body = true;
 	}
 	/* When the driver fails, the calls it left have status 0. */
+	t0 = ops_now_ms();
 	rc = github_multi_run(r->cr->client, calls, n, PARALLEL);
 	for (size_t k = 0; k < n; k++) {
 		const struct redeliver_failed *f = &failed[asks[k]];
 		const struct github_response *resp = &calls[k].resp;
 
+		step_ask(r, app_id, f, resp, t0);
 		if (resp->status == 0) {
 			log_warnx("app '%" PRId64 "': delivery '%s': asking "
 			          "for a redelivery: %s",
@@ -200,7 +299,7 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 			continue;
 		}
 		if (db_redeliver_record(r->cr->db, app_id, f, resp->status,
-		        &asked) != DB_OK)
+		        r->cr->op.id, &asked) != DB_OK)
 			rc = -1;
 		if (resp->status >= 200 && resp->status < 300) {
 			cnt->requested++;
@@ -265,8 +364,7 @@ sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 		log_warnx("out of memory");
 		goto out;
 	}
-	if (db_redeliver_states_get(r->cr->db, failed, nfailed, states) !=
-	    DB_OK)
+	if (db_redeliver_states_get(r->cr->db, failed, nfailed, states) != DB_OK)
 		goto out;
 	redeliver_plan(states, nfailed, &r->budget, verdicts);
 	for (size_t i = 0; i < nfailed; i++) {
@@ -300,24 +398,16 @@ out:
 }
 
 /*
- * Sweep every configured app (an id configured twice once), the lock
- * held, and print the summary.  Returns the exit status: 0, or
- * CRONRUN_FAILED.
+ * Sweep every configured app (an id configured twice once).  Returns the
+ * exit status: 0, or CRONRUN_FAILED.
  */
 static int
-run(struct cronrun *cr, void *arg)
+run_sweep(struct run *r, struct counts *cnt)
 {
-	struct run run = { cr, cr->cfg.redeliver_pages, cr->cfg.redeliver_max };
-	struct run *r = &run;
-	struct counts counts, *cnt = &counts;
 	int64_t seen[APPS__MAX] = { 0 };
 	size_t nseen = 0;
 	bool dup;
 	int rc = 0;
-
-	(void)arg;
-	memset(cnt, 0, sizeof(*cnt));
-	github_client_set_limits(cr->client, 0, LIST_MAX_RESPONSE);
 
 	for (size_t i = 0; i < APPS__MAX; i++) {
 		struct apps_variant *v = &r->cr->apps.v[i];
@@ -336,18 +426,73 @@ run(struct cronrun *cr, void *arg)
 	}
 	if (db_redeliver_prune(r->cr->db) != DB_OK)
 		rc = CRONRUN_FAILED;
+	return rc;
+}
+
+/* The operation's input: the run's knobs. */
+static int
+start(struct cronrun *cr, void *arg)
+{
+	static const char *const knobs[] = { "max", "max_pages" };
+	int64_t vals[2];
+
+	(void)arg;
+	vals[0] = (int64_t)cr->cfg.redeliver_max;
+	vals[1] = (int64_t)cr->cfg.redeliver_pages;
+	if (ops_json_ints(&cr->input, knobs, vals, 2) == -1) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Sweep (the lock held), set the operation's output and external_ref
+ * and print the summary.  Returns run_sweep()'s exit status.
+ */
+static int
+run(struct cronrun *cr, void *arg)
+{
+	static const char *const counts[] = { "apps", "listed", "missed",
+		"requested", "skipped", "failed" };
+	struct run *r = arg;
+	struct counts cnt;
+	int64_t vals[6];
+	int rc;
+
+	r->cr = cr;
+	r->budget = cr->cfg.redeliver_max;
+	r->max_pages = cr->cfg.redeliver_pages;
+	memset(&cnt, 0, sizeof(cnt));
+	github_client_set_limits(cr->client, 0, LIST_MAX_RESPONSE);
+	rc = run_sweep(r, &cnt);
+	vals[0] = (int64_t)cnt.apps;
+	vals[1] = (int64_t)cnt.listed;
+	vals[2] = (int64_t)cnt.missed;
+	vals[3] = (int64_t)cnt.requested;
+	vals[4] = (int64_t)cnt.skipped;
+	vals[5] = (int64_t)cnt.failed;
+	/* One guid asked: the sweep is about it (external_ref). */
+	if (r->nasked == 1)
+		cr->op.external_ref = r->last_guid;
+	if (ops_json_ints(&cr->output, counts, vals, 6) == -1)
+		log_warnx("out of memory");
 	cronrun_summary(cr,
 	    "apps=%zu listed=%zu missed=%zu requested=%zu skipped=%zu "
 	    "failed=%zu",
-	    cnt->apps, cnt->listed, cnt->missed, cnt->requested, cnt->skipped,
-	    cnt->failed);
+	    cnt.apps, cnt.listed, cnt.missed, cnt.requested, cnt.skipped,
+	    cnt.failed);
 	return rc;
 }
 
 int
 main(void)
 {
-	return cronrun_main("redeliver",
-	    CONFIG_NEED_APPS | CONFIG_USE_REDELIVER, DB_REDELIVER_LOCK_KEY, run,
-	    NULL);
+	static const struct cronrun_def def = { "redeliver",
+		CONFIG_NEED_APPS | CONFIG_USE_REDELIVER, DB_REDELIVER_LOCK_KEY,
+		start, run };
+	struct run r; /* outlives the run: the operation's external_ref */
+
+	memset(&r, 0, sizeof(r));
+	return cronrun_main(&def, &r);
 }

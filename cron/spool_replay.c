@@ -15,8 +15,10 @@
 
 #include "auth.h"
 #include "cronrun.h"
+#include "db_ops.h"
 #include "ingest.h"
 #include "log.h"
+#include "ops.h"
 #include "spool.h"
 #include "str.h"
 
@@ -70,19 +72,50 @@ move_aside(const char *dir, const char *name)
 	return 0;
 }
 
-/* Replay spool file 'name' of the spool directory. */
+/*
+ * Add the step of spool file 'name' to 'op': the row it produced, or why
+ * it was moved aside or left.
+ */
+static void
+step_file(struct ops_run *op, const char *name, int64_t t0,
+    enum replay_result res, const struct ingest_result *r)
+{
+	struct buf out;
+	const char *err = NULL;
+
+	buf_init(&out);
+	if (res == REPLAY_DONE && ingest_result_json(r, &out) == -1)
+		log_warnx("out of memory");
+	if (res == REPLAY_MOVED)
+		err = "not a spool file: moved aside as *" BAD_SUFFIX;
+	else if (res == REPLAY_DB_DOWN)
+		err = "the database is unavailable: left in the spool";
+	else if (res == REPLAY_FAILED)
+		err = "not recorded: left in the spool";
+	if (ops_step(op, name, t0, out.len > 0 ? out.buf : NULL, err,
+	        r->why[0] != '\0' && res != REPLAY_DONE ? r->why : NULL,
+	        strlen(r->why)) == -1)
+		log_warnx("out of memory");
+	buf_release(&out);
+}
+
+/* Replay spool file 'name' of the spool directory; a step of 'op'. */
 static enum replay_result
-replay_file(struct db *db, const struct config *cfg, const char *name)
+replay_file(struct db *db, const struct config *cfg, const char *name,
+    struct ops_run *op)
 {
 	struct spool_entry e;
 	struct ingest_result r;
+	enum replay_result res = REPLAY_FAILED;
 	enum spool_status rd;
+	int64_t t0 = ops_now_ms();
 	bool written;
 	char path[4096];
 
+	memset(&r, 0, sizeof(r));
 	if (snprintf(path, sizeof(path), "%s/%s", cfg->spool_dir, name) >=
 	    (int)sizeof(path))
-		return REPLAY_FAILED;
+		goto out;
 	rd = spool_read(path, &e);
 	/*
 	 * Only what GitHub signed is stored: a file someone else put here,
@@ -98,8 +131,8 @@ replay_file(struct db *db, const struct config *cfg, const char *name)
 	if (rd != SPOOL_OK) {
 		spool_entry_release(&e);
 		if (rd != SPOOL_ERROR && move_aside(cfg->spool_dir, name) == 0)
-			return REPLAY_MOVED;
-		return REPLAY_FAILED;
+			res = REPLAY_MOVED;
+		goto out;
 	}
 	/* The same path as a live delivery, the same attempt. */
 	written = ingest_delivery(db, cfg, &e.h, e.received_at, e.attempt_key,
@@ -111,13 +144,18 @@ replay_file(struct db *db, const struct config *cfg, const char *name)
 			log_warnx("'%s' is recorded (row %lld) but still "
 			          "spooled: remove it by hand",
 			    path, (long long)r.id);
-		return REPLAY_DONE;
+		res = REPLAY_DONE;
+		goto out;
 	}
 	/* Down: stop the pass.  Up: this file alone failed; go on. */
-	if (db_ping(db) != DB_OK)
-		return REPLAY_DB_DOWN;
+	if (db_ping(db) != DB_OK) {
+		res = REPLAY_DB_DOWN;
+		goto out;
+	}
 	log_warnx("'%s' not recorded: left in the spool", path);
-	return REPLAY_FAILED;
+out:
+	step_file(op, name, t0, res, &r);
+	return res;
 }
 
 /*
@@ -131,9 +169,11 @@ replay_pass(struct db *db, const struct config *cfg, struct replay_stats *st)
 {
 	char lockpath[4096];
 	char **names = NULL;
+	struct ops_run op;
 	int lock = -1, n, i, rc = -1;
 
 	memset(st, 0, sizeof(*st));
+	ops_init(&op, "spool_replay", 0);
 	if (snprintf(lockpath, sizeof(lockpath), "%s/%s", cfg->spool_dir,
 	        LOCK_NAME) >= (int)sizeof(lockpath))
 		goto out;
@@ -152,8 +192,28 @@ replay_pass(struct db *db, const struct config *cfg, struct replay_stats *st)
 	}
 	if ((n = spool_list(cfg->spool_dir, &names)) == -1)
 		goto out;
+	/*
+	 * An operation for a pass that has files only (the loop of make run
+	 * passes every few seconds).  The flock is this pass's: a running
+	 * spool_replay operation is a dead replayer's.
+	 */
+	if (n > 0) {
+		struct db_ops_origin origin;
+		int64_t dead;
+
+		memset(&origin, 0, sizeof(origin));
+		ops_init(&op, "spool_replay", ops_now_ms());
+		if (db_ops_abandon(db, "spool_replay", true, 0, &dead) ==
+		        DB_OK &&
+		    dead > 0)
+			log_info("%lld earlier pass(es) marked abandoned",
+			    (long long)dead);
+		(void)db_ops_start(db, &op, &origin);
+	}
 	for (i = 0; i < n && !replay_stop; i++) {
-		enum replay_result r = replay_file(db, cfg, names[i]);
+		enum replay_result r = replay_file(db, cfg, names[i], &op);
+
+		(void)db_ops_flush(db, &op);
 
 		if (r == REPLAY_DB_DOWN)
 			break;
@@ -166,7 +226,23 @@ replay_pass(struct db *db, const struct config *cfg, struct replay_stats *st)
 	}
 	st->left = n - i;
 	rc = 0;
+	if (n > 0) {
+		static const char *const keys[] = { "replayed", "bad", "failed",
+			"left" };
+		int64_t vals[4];
+		struct buf out;
+
+		vals[0] = st->replayed;
+		vals[1] = st->bad;
+		vals[2] = st->failed;
+		vals[3] = st->left;
+		buf_init(&out);
+		(void)ops_json_ints(&out, keys, vals, 4);
+		(void)db_ops_finish(db, &op, out.buf, NULL);
+		buf_release(&out);
+	}
 out:
+	ops_release(&op);
 	spool_names_free(names);
 	if (lock != -1)
 		(void)close(lock);

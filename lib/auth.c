@@ -11,27 +11,58 @@
 #include "auth.h"
 #include "str.h"
 
+/*
+ * Compute the HMAC-SHA256 of 'len' bytes of 'body' keyed with 'key' into
+ * 'md'.  Returns 0, or -1 when the key is unset or OpenSSL failed.
+ */
+static int
+hmac_sha256(const struct config_secret *key, const void *body, size_t len,
+    unsigned char md[SHA256_DIGEST_LENGTH])
+{
+	unsigned int mdlen = 0;
+
+	if (key == NULL || key->buf == NULL)
+		return -1;
+	if (HMAC(EVP_sha256(), key->buf, (int)key->len,
+	        (const unsigned char *)body, len, md, &mdlen) == NULL ||
+	    mdlen != SHA256_DIGEST_LENGTH)
+		return -1;
+	return 0;
+}
+
 int
 auth_hmac_verify(const struct config_secret *key, const char *header,
     const void *body, size_t len)
 {
 	unsigned char want[SHA256_DIGEST_LENGTH], got[SHA256_DIGEST_LENGTH];
-	unsigned int glen = 0;
-	const unsigned char *md;
 	int rc = -1;
 
 	memset(got, 0, sizeof(got));
-	if (key == NULL || key->buf == NULL || header == NULL ||
-	    strncmp(header, "sha256=", 7) != 0 ||
-	    hex_decode(header + 7, want, sizeof(want)) == -1)
-		goto out;
-	md = HMAC(EVP_sha256(), key->buf, (int)key->len,
-	    (const unsigned char *)body, len, got, &glen);
-	if (md == NULL || glen != sizeof(got))
+	if (header == NULL || strncmp(header, "sha256=", 7) != 0 ||
+	    hex_decode(header + 7, want, sizeof(want)) == -1 ||
+	    hmac_sha256(key, body, len, got) == -1)
 		goto out;
 	rc = CRYPTO_memcmp(want, got, sizeof(got)) == 0 ? 0 : -1;
 out:
 	OPENSSL_cleanse(got, sizeof(got));
+	return rc;
+}
+
+int
+auth_hmac_sign(const struct config_secret *key, const void *body, size_t len,
+    char out[AUTH_SIGNATURE_SIZE])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	int rc = -1;
+
+	out[0] = '\0';
+	if (hmac_sha256(key, body, len, md) == -1)
+		goto out;
+	memcpy(out, "sha256=", 7);
+	hex_encode(md, sizeof(md), out + 7);
+	rc = 0;
+out:
+	OPENSSL_cleanse(md, sizeof(md));
 	return rc;
 }
 

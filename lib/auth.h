@@ -15,6 +15,18 @@
 int auth_hmac_verify(const struct config_secret *key, const char *header,
     const void *body, size_t len);
 
+/* Room for "sha256=", 64 hex digits and the NUL. */
+#define AUTH_SIGNATURE_SIZE 72
+
+/*
+ * Write "sha256=<hex>", the HMAC-SHA256 of the raw 'body' keyed with
+ * 'key', into 'out': the value of X-Hub-Signature-256 and of
+ * X-Instlog-Signature-256.  Returns 0, or -1 when the key is unset or
+ * OpenSSL failed ('out' is then "").
+ */
+int auth_hmac_sign(const struct config_secret *key, const void *body,
+    size_t len, char out[AUTH_SIGNATURE_SIZE]);
+
 /*
  * Check a webhook signature against the current and then the previous
  * secret of 'cfg'.  Returns 0 when either matches, -1 otherwise

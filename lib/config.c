@@ -309,6 +309,16 @@ config_load(struct config *cfg, unsigned need)
 	            CONFIG_REDELIVER_PAGES_MAX, CONFIG_REDELIVER_PAGES_DEFAULT,
 	            &cfg->redeliver_pages) == -1))
 		return -1;
+	if ((need & CONFIG_USE_MAINTENANCE) &&
+	    env_size("INSTLOG_OPERATIONS_RETENTION_DAYS", 1,
+	        CONFIG_OPS_RETENTION_MAX, CONFIG_OPS_RETENTION_DEFAULT,
+	        &cfg->ops_retention_days) == -1)
+		return -1;
+	if ((need & CONFIG_USE_NOTIFY) &&
+	    env_size("INSTLOG_NOTIFY_BACKOFF_SECONDS", 1,
+	        CONFIG_NOTIFY_BACKOFF_MAX, CONFIG_NOTIFY_BACKOFF_DEFAULT,
+	        &cfg->notify_backoff) == -1)
+		return -1;
 	return 0;
 }
 

@@ -23,6 +23,15 @@
 /* Pages of the delivery list read per app per sweep (..._PAGES). */
 #define CONFIG_REDELIVER_PAGES_DEFAULT 50
 #define CONFIG_REDELIVER_PAGES_MAX     1000
+/* Days of operations kept (INSTLOG_OPERATIONS_RETENTION_DAYS). */
+#define CONFIG_OPS_RETENTION_DEFAULT 30
+#define CONFIG_OPS_RETENTION_MAX     3650
+/*
+ * notify's first retry comes this long after the first failure (then 2x,
+ * 4x; INSTLOG_NOTIFY_BACKOFF_SECONDS).
+ */
+#define CONFIG_NOTIFY_BACKOFF_DEFAULT 60
+#define CONFIG_NOTIFY_BACKOFF_MAX     3600
 
 /* A secret's bytes; 'buf' is NULL when unset.  Wiped on release. */
 struct config_secret {
@@ -57,6 +66,8 @@ struct config {
 	size_t auth_parallel;               /* CONFIG_USE_AUTH_CHECK */
 	size_t redeliver_max;               /* CONFIG_USE_REDELIVER */
 	size_t redeliver_pages;             /* CONFIG_USE_REDELIVER */
+	size_t ops_retention_days;          /* CONFIG_USE_MAINTENANCE */
+	size_t notify_backoff;              /* CONFIG_USE_NOTIFY, seconds */
 };
 
 /*
@@ -73,6 +84,8 @@ enum config_need {
 	CONFIG_USE_TRACE_SECRET = 1 << 3,    /* and its _PREVIOUS */
 	CONFIG_USE_AUTH_CHECK = 1 << 4,      /* INSTLOG_AUTH_PARALLEL */
 	CONFIG_USE_REDELIVER = 1 << 5,       /* INSTLOG_REDELIVER_MAX, _PAGES */
+	CONFIG_USE_MAINTENANCE = 1 << 6,     /* ..._OPERATIONS_RETENTION_DAYS */
+	CONFIG_USE_NOTIFY = 1 << 7,          /* INSTLOG_NOTIFY_BACKOFF_SECONDS */
 };
 
 /*

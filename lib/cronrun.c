@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_ops.h"
 #include "log.h"
 #include "str.h"
 
@@ -21,6 +22,8 @@ cronrun_init(struct cronrun *r, const char *name, unsigned need)
 	char agent[64];
 
 	memset(r, 0, sizeof(*r));
+	buf_init(&r->input);
+	buf_init(&r->output);
 	r->name = name;
 	log_init(name);
 	(void)clock_gettime(CLOCK_MONOTONIC, &r->start);
@@ -44,22 +47,62 @@ cronrun_init(struct cronrun *r, const char *name, unsigned need)
 }
 
 int
-cronrun_main(const char *name, unsigned need, int64_t key,
-    int (*run)(struct cronrun *r, void *arg), void *arg)
+cronrun_main(const struct cronrun_def *def, void *arg)
 {
 	struct cronrun r;
 	bool got = false;
 	int rc = CRONRUN_CONFIG;
 
-	if (cronrun_init(&r, name, need) == -1)
+	if (cronrun_init(&r, def->name, def->need) == -1 ||
+	    (def->start != NULL && def->start(&r, arg) == -1))
 		goto out;
 	rc = CRONRUN_FAILED;
-	if (db_lock_try(r.db, key, &got) != DB_OK)
+	if (db_lock_try(r.db, def->key, &got) != DB_OK)
 		goto out;
 	/* Without the lock another run is at work: end quietly. */
-	rc = got ? run(&r, arg) : CRONRUN_OK;
+	rc = CRONRUN_OK;
+	if (!got)
+		goto out;
+	cronrun_start(&r, r.input.len > 0 ? r.input.buf : NULL);
+	rc = def->run(&r, arg);
+	rc = cronrun_finish(&r, rc, r.output.len > 0 ? r.output.buf : NULL,
+	    r.what != NULL ? r.what : "the database failed");
 out:
 	cronrun_release(&r);
+	return rc;
+}
+
+void
+cronrun_start(struct cronrun *r, const char *input)
+{
+	struct db_ops_origin origin;
+	int64_t dead;
+
+	memset(&origin, 0, sizeof(origin));
+	origin.input = input;
+	ops_init(&r->op, r->name, ops_now_ms());
+	if (db_ops_abandon(r->db, r->name, true, 0, &dead) == DB_OK &&
+	    dead > 0)
+		log_info("%lld earlier run(s) marked abandoned",
+		    (long long)dead);
+	if (db_ops_start(r->db, &r->op, &origin) != DB_OK)
+		log_warnx("cannot record the operation: going on without");
+}
+
+int
+cronrun_finish(struct cronrun *r, int rc, const char *output,
+    const char *what)
+{
+	char error[160];
+	const char *e = NULL;
+
+	if (rc != CRONRUN_OK && !ops_has_failed(&r->op)) {
+		(void)snprintf(error, sizeof(error), "run: %s",
+		    what != NULL ? what : "failed");
+		e = error;
+	}
+	if (db_ops_finish(r->db, &r->op, output, e) != DB_OK)
+		return CRONRUN_FAILED;
 	return rc;
 }
 
@@ -85,6 +128,9 @@ cronrun_release(struct cronrun *r)
 {
 	if (r == NULL)
 		return;
+	ops_release(&r->op);
+	buf_release(&r->input);
+	buf_release(&r->output);
 	db_free(r->db);
 	github_client_free(r->client);
 	apps_release(&r->apps);

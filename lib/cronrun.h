@@ -2,7 +2,8 @@
 /*
  * The life of one cron run, shared by the cron programs: set-up
  * (configuration, app keys, GitHub client, database), the advisory lock,
- * the summary line and the exit statuses.
+ * the run's operation (DESIGN §9), the summary line and the exit
+ * statuses.
  */
 #ifndef INSTLOG_CRONRUN_H
 #define INSTLOG_CRONRUN_H
@@ -16,6 +17,8 @@
 #include "config.h"
 #include "db.h"
 #include "github.h"
+#include "ops.h"
+#include "str.h"
 
 /* The exit statuses of every cron program. */
 enum cronrun_exit {
@@ -32,6 +35,25 @@ struct cronrun {
 	struct github_client *client; /* with CRONRUN_GITHUB */
 	struct db *db;
 	struct timespec start;
+	struct ops_run op; /* started by cronrun_main(), of type 'name' */
+	struct buf input;  /* the operation's input (JSON), or empty */
+	struct buf output; /* the operation's output (JSON), or empty */
+	const char *what;  /* why the run failed when no step says */
+};
+
+/* What one cron program is, for cronrun_main(). */
+struct cronrun_def {
+	const char *name; /* log prefix; "instlog-NAME" to GitHub, PostgreSQL */
+	unsigned need;    /* a mask of enum config_need */
+	int64_t key;      /* the advisory lock held for the run */
+	/*
+	 * After the configuration, before the lock (NULL: none): more set-up
+	 * and the operation's input into r->input.  Returns 0, or -1 after
+	 * one line on stderr (CRONRUN_CONFIG).
+	 */
+	int (*start)(struct cronrun *r, void *arg);
+	/* The run itself, the lock held: prints its summary, exit status. */
+	int (*run)(struct cronrun *r, void *arg);
 };
 
 /*
@@ -46,14 +68,34 @@ struct cronrun {
 int cronrun_init(struct cronrun *r, const char *name, unsigned need);
 
 /*
- * The whole main of a cron run that holds the advisory lock 'key':
- * cronrun_init() (bad configuration: CRONRUN_CONFIG), the lock without
+ * The whole main of cron run 'def': cronrun_init() and def->start (bad
+ * configuration: CRONRUN_CONFIG), the advisory lock def->key without
  * waiting (held by another run: CRONRUN_OK quietly; the query failed:
- * CRONRUN_FAILED), then run(r, arg), which prints its summary with
- * cronrun_summary() and returns the exit status; cronrun_release().
+ * CRONRUN_FAILED), the run's operation (cronrun_start() with r->input),
+ * then def->run(r, arg), which prints its summary with cronrun_summary()
+ * and returns the exit status; the operation's end (cronrun_finish()
+ * with r->output and r->what); cronrun_release().
  */
-int cronrun_main(const char *name, unsigned need, int64_t key,
-    int (*run)(struct cronrun *r, void *arg), void *arg);
+int cronrun_main(const struct cronrun_def *def, void *arg);
+
+/*
+ * Start the run's operation r->op (type: the run's name; input: 'input',
+ * JSON text or NULL), after marking the operations of its type still
+ * running abandoned: they belong to runs that died, since the lock is
+ * held by one run at a time and released with the dead run's connection.
+ * When the operation cannot be recorded the run goes on without
+ * (logged).  cronrun_main() calls it once it holds the lock.
+ */
+void cronrun_start(struct cronrun *r, const char *input);
+
+/*
+ * End the run's operation: 'completed', or 'failed' when a step failed
+ * or 'rc' is not CRONRUN_OK (error "run: <what>", 'what' saying why when
+ * no step did), with 'output' (JSON text or NULL).  Returns 'rc', or
+ * CRONRUN_FAILED when the operation could not be stored.
+ */
+int cronrun_finish(struct cronrun *r, int rc, const char *output,
+    const char *what);
 
 /*
  * Print the summary line "NAME: TEXT ms=N" on stdout, N the milliseconds

@@ -67,16 +67,23 @@ db_set_deadline(struct db *db, int ms)
 	db->deadline = ms > 0 ? now_ms() + ms : 0;
 }
 
-/* Log "what: <libpq's message>" on one line. */
+/*
+ * Log "what: <libpq's message>" on one line, and keep the message for
+ * db_error_message().
+ */
 static void
-db_log(const char *what, const PGconn *conn)
+db_log(struct db *db, const char *what, const PGconn *conn)
 {
 	const char *msg = conn == NULL ? "out of memory" : PQerrorMessage(conn);
 	size_t n = strlen(msg);
 
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		n--;
-	log_warnx("%s: %.*s", what, (int)n, n > 0 ? msg : "connection lost");
+	if (n == 0)
+		msg = "connection lost";
+	(void)snprintf(db->last_error, sizeof(db->last_error), "%.*s",
+	    (int)(n > 0 ? n : strlen(msg)), msg);
+	log_warnx("%s: %s", what, db->last_error);
 }
 
 /*
@@ -129,6 +136,8 @@ connect_timeout_ms(PGconn *conn)
 static void
 db_timed_out(struct db *db, const char *what)
 {
+	(void)snprintf(db->last_error, sizeof(db->last_error),
+	    "no answer from the database in time");
 	log_warnx("%s: no answer from the database in time; not trying again "
 	          "for %d ms",
 	    what, DB_HOLDOFF_MS);
@@ -216,7 +225,7 @@ db_connect(struct db *db)
 	(void)PQsetNoticeProcessor(db->conn, db_notice, NULL);
 	return DB_OK;
 fail:
-	db_log("db_connect: cannot connect", db->conn);
+	db_log(db, "db_connect: cannot connect", db->conn);
 	PQfinish(db->conn);
 	db->conn = NULL;
 	return DB_UNAVAILABLE;
@@ -339,7 +348,16 @@ db_exec(struct db *db, const char *what, const char *sql, int n,
 		if (st == DB_OK || timed_out)
 			return st;
 		if (st != DB_REFUSED)
-			db_log(what, db->conn);
+			db_log(db, what, db->conn);
+		else {
+			size_t m;
+
+			(void)snprintf(db->last_error, sizeof(db->last_error),
+			    "%s", PQresultErrorMessage(*res));
+			m = strlen(db->last_error);
+			while (m > 0 && db->last_error[m - 1] == '\n')
+				db->last_error[--m] = '\0';
+		}
 		/* A connection not back at idle cannot be reused. */
 		dropped = PQstatus(db->conn) != CONNECTION_OK;
 		if (dropped || PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
@@ -431,4 +449,30 @@ db_lock_try(struct db *db, int64_t key, bool *got)
 	st = db_lookup_int64(db, __func__, SQL_LOCK_TRY, key, &v);
 	*got = st == DB_OK && v == 1;
 	return st == DB_NOTFOUND ? DB_ERROR : st;
+}
+
+const char *
+db_id_param(char *b, size_t size, int64_t v)
+{
+	if (v == 0)
+		return NULL;
+	(void)snprintf(b, size, "%" PRId64, v);
+	return b;
+}
+
+int
+db_int64_array(struct buf *b, const int64_t *v, size_t n)
+{
+	if (buf_puts(b, "{") == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (buf_printf(b, "%s%" PRId64, i == 0 ? "" : ",", v[i]) == -1)
+			return -1;
+	return buf_puts(b, "}");
+}
+
+const char *
+db_error_message(const struct db *db)
+{
+	return db->last_error;
 }

@@ -75,4 +75,10 @@ enum db_status db_lock_try(struct db *db, int64_t key, bool *got);
  */
 void db_set_deadline(struct db *db, int ms);
 
+/*
+ * libpq's message of the last failure on 'db' (one line; "" when none),
+ * owned by 'db' and valid until its next call.
+ */
+const char *db_error_message(const struct db *db);
+
 #endif

@@ -104,18 +104,6 @@ db_auth_targets_release(struct db_auth_targets *t)
  "ON CONFLICT (installation_id, app_id) DO UPDATE "            \
  "SET ok_until = EXCLUDED.ok_until"
 
-/* Append the array literal {v0,v1,...} of 'n' integers to 'b'. */
-static int
-int64_array(struct buf *b, const int64_t *v, size_t n)
-{
-	if (buf_puts(b, "{") == -1)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (buf_printf(b, "%s%" PRId64, i == 0 ? "" : ",", v[i]) == -1)
-			return -1;
-	return buf_puts(b, "}");
-}
-
 enum db_status
 db_auth_cache_put(struct db *db, const int64_t *installation_ids,
     const int64_t *app_ids, size_t n)
@@ -129,8 +117,8 @@ db_auth_cache_put(struct db *db, const int64_t *installation_ids,
 		return DB_OK;
 	buf_init(&insts);
 	buf_init(&apps);
-	if (int64_array(&insts, installation_ids, n) == -1 ||
-	    int64_array(&apps, app_ids, n) == -1) {
+	if (db_int64_array(&insts, installation_ids, n) == -1 ||
+	    db_int64_array(&apps, app_ids, n) == -1) {
 		log_warnx("%s: out of memory", __func__);
 		goto out;
 	}
@@ -147,36 +135,42 @@ out:
 
 /*
  * One statement, so one transaction: the scheduler row, and for an
- * installation not found ($12) its pending jobs failed.  The payload is built
- * here so that its shape is exactly DESIGN §5's.
+ * installation not found ($12) its pending jobs failed.  The payload is
+ * built here so that its shape is exactly DESIGN §5's, with the operation
+ * ($13) that wrote it; failure_info names it too.
  */
 #define SQL_AUTH_FAILURE                                              \
  "WITH ev AS (INSERT INTO installation_events (source, event, "       \
  "outcome, app_id, installation_id, entity_type, entity_id, "         \
- "entity_name, payload) VALUES ('scheduler', $1, $2, $3::bigint, "    \
- "$4::bigint, $5::text, $6::bigint, $7::text, jsonb_build_object("    \
+ "entity_name, operation_id, payload) VALUES ('scheduler', $1, $2, "  \
+ "$3::bigint, $4::bigint, $5::text, $6::bigint, $7::text, "           \
+ "$13::bigint, jsonb_build_object("                                   \
  "'installation_id', $4::bigint, 'app_id', $3::bigint, "              \
  "'entity_type', $5::text, 'entity_id', $6::bigint, "                 \
  "'entity_name', $7::text, "                                          \
  "'repository', jsonb_build_object('full_name', $8::text), "          \
  "'workflow_job', jsonb_build_object('id', $9::bigint), "             \
- "'http_status', $10::integer, 'message', $11::text)) "               \
+ "'http_status', $10::integer, 'message', $11::text, "                \
+ "'operation_id', $13::bigint)) "                                     \
  "RETURNING id), "                                                    \
  "failed AS (UPDATE jobs SET status = 'failed', updated_at = now(), " \
  "failure_info = jsonb_build_object('version', 1, 'message', "        \
  "'installation not found for installation_id=' || $4::bigint || "    \
- "' entity_type=' || COALESCE($5::text, '')) "                        \
+ "' entity_type=' || COALESCE($5::text, ''), "                        \
+ "'operation_id', $13::bigint) "                                      \
  "WHERE $12::boolean AND installation_id = $4::bigint AND "           \
- "status = 'pending' RETURNING 1) "                                   \
- "SELECT (SELECT id FROM ev), (SELECT count(*) FROM failed)"
+ "status = 'pending' RETURNING job_id) "                              \
+ "SELECT (SELECT id FROM ev), (SELECT count(*) FROM failed), "        \
+ "(SELECT COALESCE(string_agg(job_id::text, ',' ORDER BY job_id), "   \
+ "'') FROM failed)"
 
 enum db_status
 db_auth_failure_record(struct db *db, const struct db_auth_failure *f,
-    int64_t *event_id, int64_t *nfailed)
+    int64_t *event_id, int64_t *nfailed, char **jobs)
 {
 	const struct db_auth_target *t = f->target;
-	char app[24], inst[24], ent[24], job[24], status[24];
-	const char *values[12];
+	char app[24], inst[24], ent[24], job[24], status[24], op[24];
+	const char *values[13];
 	bool is_404 = f->not_found;
 	enum outcome oc = is_404 ? OUTCOME_AUTH_404 : OUTCOME_AUTH_OTHER_ERROR;
 	PGresult *res = NULL;
@@ -184,6 +178,7 @@ db_auth_failure_record(struct db *db, const struct db_auth_failure *f,
 
 	*event_id = 0;
 	*nfailed = 0;
+	*jobs = NULL;
 	(void)snprintf(app, sizeof(app), "%" PRId64, f->app_id);
 	(void)snprintf(inst, sizeof(inst), "%" PRId64, t->installation_id);
 	(void)snprintf(ent, sizeof(ent), "%" PRId64, t->entity_id);
@@ -201,11 +196,17 @@ db_auth_failure_record(struct db *db, const struct db_auth_failure *f,
 	values[9] = status;
 	values[10] = f->message;
 	values[11] = is_404 ? "true" : "false";
-	st = db_exec(db, __func__, SQL_AUTH_FAILURE, 12, values, NULL, NULL,
+	(void)snprintf(op, sizeof(op), "%" PRId64, f->operation_id);
+	values[12] = f->operation_id != 0 ? op : NULL;
+	st = db_exec(db, __func__, SQL_AUTH_FAILURE, 13, values, NULL, NULL,
 	    &res);
 	if (st == DB_OK) {
 		*event_id = db_int64(res, 0, 0);
 		*nfailed = db_int64(res, 0, 1);
+		if ((*jobs = db_strdup(res, 0, 2)) == NULL) {
+			log_warnx("%s: out of memory", __func__);
+			st = DB_ERROR;
+		}
 	}
 	PQclear(res);
 	return st;

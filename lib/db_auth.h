@@ -11,7 +11,7 @@
 
 /*
  * The pg_try_advisory_lock key that serialises auth check runs
- * (cronrun_lock()): "instlog" and 1, 7597136565293246209 in decimal.  An
+ * (cronrun_main()): "instlog" and 1, 7597136565293246209 in decimal.  An
  * operator may hold it from psql (SELECT pg_advisory_lock(
  * 7597136565293246209)) to pause the check.
  */
@@ -72,6 +72,7 @@ struct db_auth_failure {
 	 * is not.
 	 */
 	bool not_found;
+	int64_t operation_id; /* 0: none */
 };
 
 /*
@@ -81,11 +82,14 @@ struct db_auth_failure {
  * payload of DESIGN §5.  When not_found, in the same statement (so the same
  * transaction), also set the installation's pending jobs to failed with
  * failure_info {"version":1,"message":"installation not found for
- * installation_id=N entity_type=T"}.  Sets *event_id to the row's id and
- * *nfailed to how many jobs were failed.  Returns DB_OK, DB_ERROR or
- * DB_UNAVAILABLE.
+ * installation_id=N entity_type=T","operation_id":N}.  The row (column
+ * and payload) carries f->operation_id too.  Sets *event_id to the row's
+ * id, *nfailed to how many jobs were failed and *jobs to their ids,
+ * comma-separated ("" for none; the caller frees it).  Returns DB_OK,
+ * DB_ERROR or DB_UNAVAILABLE.
  */
 enum db_status db_auth_failure_record(struct db *db,
-    const struct db_auth_failure *f, int64_t *event_id, int64_t *nfailed);
+    const struct db_auth_failure *f, int64_t *event_id, int64_t *nfailed,
+    char **jobs);
 
 #endif

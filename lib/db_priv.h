@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 
 #include "db.h"
+#include "str.h"
 
 struct db {
 	PGconn		*conn;
@@ -13,6 +14,7 @@ struct db {
 	char		*appname;
 	int64_t		 deadline;	/* CLOCK_MONOTONIC ms; 0: none */
 	int64_t		 holdoff_until;	/* no connect attempt before */
+	char last_error[512];           /* db_error_message() */
 };
 
 /*
@@ -51,5 +53,22 @@ enum db_status db_exec_int64(struct db *db, const char *what, const char *sql,
 /* db_exec_int64() with the one bigint parameter 'arg'. */
 enum db_status db_lookup_int64(struct db *db, const char *what, const char *sql,
     int64_t arg, int64_t *out);
+
+/*
+ * Format a nonzero id into 'b' (of 'size' bytes) and return it, or NULL
+ * for 0 (an SQL null parameter).
+ */
+const char *db_id_param(char *b, size_t size, int64_t v);
+
+/* SQL text of timestamptz column 'col' as RFC 3339 UTC with microseconds. */
+#define DB_SQL_UTC(col) \
+	"to_char(" col " AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+/*
+ * Append the array literal {v0,v1,...} of the 'n' integers 'v' to 'b'.
+ * Returns 0, or -1 when out of memory.
+ */
+int db_int64_array(struct buf *b, const int64_t *v, size_t n);
 
 #endif

@@ -107,26 +107,30 @@ out:
 
 #define SQL_RECORD                                                          \
  "INSERT INTO redelivery_requests (guid, app_id, hook_delivery_id, "        \
- "event, last_status) VALUES ($1, $2::bigint, $3::bigint, "                 \
- "NULLIF($4, ''), $5::integer) ON CONFLICT (guid) DO UPDATE SET "           \
- "app_id = EXCLUDED.app_id, hook_delivery_id = EXCLUDED.hook_delivery_id, " \
+ "event, last_status, operation_id) VALUES ($1, $2::bigint, $3::bigint, "   \
+ "NULLIF($4, ''), $5::integer, $6::bigint) ON CONFLICT (guid) DO UPDATE "   \
+ "SET app_id = EXCLUDED.app_id, "                                           \
+ "hook_delivery_id = EXCLUDED.hook_delivery_id, "                           \
  "event = EXCLUDED.event, last_status = EXCLUDED.last_status, "             \
+ "operation_id = EXCLUDED.operation_id, "                                   \
  "requested_at = now(), attempts = redelivery_requests.attempts + 1 "       \
  "RETURNING attempts"
 
 enum db_status
 db_redeliver_record(struct db *db, int64_t app_id,
-    const struct redeliver_failed *f, long http_status, int64_t *asked)
+    const struct redeliver_failed *f, long http_status, int64_t operation_id,
+    int64_t *asked)
 {
-	char app[24], id[24], status[24];
-	const char *values[5] = { f->guid, app, id, f->event, status };
+	char app[24], id[24], status[24], op[24];
+	const char *values[6] = { f->guid, app, id, f->event, status,
+		db_id_param(op, sizeof(op), operation_id) };
 	enum db_status st;
 
 	*asked = 0;
 	(void)snprintf(app, sizeof(app), "%" PRId64, app_id);
 	(void)snprintf(id, sizeof(id), "%" PRId64, f->id);
 	(void)snprintf(status, sizeof(status), "%ld", http_status);
-	st = db_exec_int64(db, __func__, SQL_RECORD, 5, values, asked);
+	st = db_exec_int64(db, __func__, SQL_RECORD, 6, values, asked);
 	return st == DB_NOTFOUND ? DB_OK : st;
 }
 

@@ -49,10 +49,13 @@ enum db_status db_redeliver_states_get(struct db *db,
  * Record that we asked GitHub to redeliver 'f' for app 'app_id' and that
  * it answered 'http_status': the first ask adds the guid, later ones
  * count it and move requested_at to now.  Sets *asked to the number of
- * asks so far.  Returns DB_OK, DB_ERROR or DB_UNAVAILABLE.
+ * asks so far.  'operation_id' (0: none) is the sweep that asked: a
+ * delivery of that guid received later shows it as redelivered_by in the
+ * trace.  Returns DB_OK, DB_ERROR or DB_UNAVAILABLE.
  */
 enum db_status db_redeliver_record(struct db *db, int64_t app_id,
-    const struct redeliver_failed *f, long http_status, int64_t *asked);
+    const struct redeliver_failed *f, long http_status,
+    int64_t operation_id, int64_t *asked);
 
 /*
  * Delete the requests last made more than DB_REDELIVER_KEEP_DAYS ago:

@@ -188,6 +188,9 @@ db_trace_page(struct db *db, int64_t entity_id, const struct trace_params *p,
 		        0)
 			e->job_id = job;
 		e->repo_full_name = pool_copy(pool, &off, res, i, 13);
+		e->request_id = pool_copy(pool, &off, res, i, 14);
+		e->operation_id = db_int64(res, i, 15);
+		e->redelivered_by = db_int64(res, i, 16);
 		if (e->received_at == NULL || e->event == NULL) {
 			st = DB_ERROR;
 			goto out;

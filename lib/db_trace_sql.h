@@ -66,7 +66,11 @@
 	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
 	"x.p -> 'workflow_job' ->> 'id' END, " \
 	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
-	"x.p -> 'repository' ->> 'full_name' END " \
+	"x.p -> 'repository' ->> 'full_name' END, " \
+	"e.request_id, e.operation_id, " \
+	"CASE WHEN e.delivery_id IS NOT NULL THEN (SELECT r.operation_id " \
+	"FROM redelivery_requests r WHERE r.guid = e.delivery_id " \
+	"AND r.first_requested_at <= e.received_at) END " \
 	"FROM installation_events e " SQL_PAYLOAD_ONCE("e.") \
 	"WHERE e.entity_id = $1::bigint " \
 	"AND ($2::timestamptz IS NULL OR e.received_at >= $2::timestamptz) " \

@@ -11,22 +11,13 @@
 #include "db_priv.h"
 #include "log.h"
 
-/* Format a nonzero id into 'b' and return it, or NULL for 0 (SQL null). */
-static const char *
-id_param(char *b, size_t size, int64_t v)
-{
-	if (v == 0)
-		return NULL;
-	(void)snprintf(b, size, "%" PRId64, v);
-	return b;
-}
-
 #define SQL_EVENT_INSERT                                            \
  "INSERT INTO installation_events (received_at, source, event, "    \
  "outcome, delivery_id, app_id, installation_id, entity_type, "     \
- "entity_id, entity_name, payload, raw_body, attempt_key) VALUES (" \
- "COALESCE($1::timestamptz, now()), $2, $3, $4, $5, $6::bigint, "   \
- "$7::bigint, $8, $9::bigint, $10, $11::jsonb, $12::bytea, $13) "   \
+ "entity_id, entity_name, payload, raw_body, attempt_key, "         \
+ "request_id) VALUES (COALESCE($1::timestamptz, now()), $2, $3, "   \
+ "$4, $5, $6::bigint, $7::bigint, $8, $9::bigint, $10, $11::jsonb, " \
+ "$12::bytea, $13, $14) "                                           \
  "ON CONFLICT (shard_key, received_at, attempt_key) DO NOTHING "    \
  "RETURNING id"
 
@@ -40,8 +31,8 @@ enum db_status
 db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
 {
 	char app[24], inst[24], ent[24];
-	const char *values[13];
-	int lengths[13] = { 0 }, formats[13] = { 0 };
+	const char *values[14];
+	int lengths[14] = { 0 }, formats[14] = { 0 };
 	PGresult *res = NULL;
 	enum db_status st;
 
@@ -50,18 +41,19 @@ db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
 	values[2] = ev->event;
 	values[3] = ev->outcome;
 	values[4] = ev->delivery_id;
-	values[5] = id_param(app, sizeof(app), ev->app_id);
-	values[6] = id_param(inst, sizeof(inst), ev->installation_id);
+	values[5] = db_id_param(app, sizeof(app), ev->app_id);
+	values[6] = db_id_param(inst, sizeof(inst), ev->installation_id);
 	values[7] = ev->entity_type;
-	values[8] = id_param(ent, sizeof(ent), ev->entity_id);
+	values[8] = db_id_param(ent, sizeof(ent), ev->entity_id);
 	values[9] = ev->entity_name;
 	values[10] = ev->payload;
 	values[11] = ev->raw;
 	lengths[11] = (int)ev->rawlen;
 	formats[11] = 1;
 	values[12] = ev->attempt_key;
+	values[13] = ev->request_id;
 	*id = 0;
-	st = db_exec(db, __func__, SQL_EVENT_INSERT, 13, values, lengths,
+	st = db_exec(db, __func__, SQL_EVENT_INSERT, 14, values, lengths,
 	    formats, &res);
 	if (st == DB_OK && PQntuples(res) == 1)
 		*id = db_int64(res, 0, 0);
@@ -99,12 +91,12 @@ db_job_insert(struct db *db, const struct db_job *job)
 	PGresult *res = NULL;
 	enum db_status st;
 
-	values[0] = id_param(jid, sizeof(jid), job->job_id);
-	values[1] = id_param(ent, sizeof(ent), job->entity_id);
+	values[0] = db_id_param(jid, sizeof(jid), job->job_id);
+	values[1] = db_id_param(ent, sizeof(ent), job->entity_id);
 	values[2] = job->entity_type;
 	values[3] = job->entity_name;
-	values[4] = id_param(inst, sizeof(inst), job->installation_id);
-	values[5] = id_param(app, sizeof(app), job->app_id);
+	values[4] = db_id_param(inst, sizeof(inst), job->installation_id);
+	values[5] = db_id_param(app, sizeof(app), job->app_id);
 	values[6] = job->repo_full_name;
 	values[7] = job->labels_json;
 	values[8] = job->html_url;
@@ -134,7 +126,7 @@ db_job_advance(struct db *db, int64_t job_id, const char *status)
 	PGresult *res = NULL;
 	enum db_status st;
 
-	values[0] = id_param(jid, sizeof(jid), job_id);
+	values[0] = db_id_param(jid, sizeof(jid), job_id);
 	values[1] = status;
 	st =
 	    db_exec(db, __func__, SQL_JOB_ADVANCE, 2, values, NULL, NULL, &res);

@@ -24,6 +24,7 @@ struct db_event {
 	const char *payload; /* JSON text, NUL-terminated */
 	const void *raw;     /* raw body when payload is not it */
 	size_t rawlen;
+	const char *request_id; /* nginx's $request_id, or NULL */
 };
 
 /*

@@ -18,6 +18,7 @@ struct delivery_headers {
 	const char	*target_type;	/* ...-Installation-Target-Type */
 	const char	*refused;	/* why the headers themselves make a
 					   signed delivery invalid, or NULL */
+	const char *request_id;         /* nginx's $request_id, or NULL */
 };
 
 /*

@@ -311,7 +311,7 @@ call_finish(struct github_call *call, struct httpc_request *r)
 		resp->is_error_body = cJSON_IsObject(root) && msg != NULL;
 		cJSON_Delete(root);
 	}
-	if (call->want_body) {
+	if (call->want_body || (call->want_error_body && r->status >= 300)) {
 		/* Hand the wiped buffer over as it is. */
 		resp->body = r->reply;
 		buf_init(&r->reply);

@@ -104,6 +104,8 @@ struct github_call {
 	const char		*jwt;	 /* Bearer token, or NULL: none */
 	const char		*body;	 /* JSON request body, or NULL */
 	bool			 want_body; /* keep the response body */
+	/* Keep the body of an answer that is not 2xx (an error's). */
+	bool want_error_body;
 	struct github_response	 resp;
 };
 

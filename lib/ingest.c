@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_ops.h"
 #include "db_webhook.h"
 #include "json.h"
 #include "log.h"
+#include "ops.h"
 #include "spool.h"
 #include "str.h"
 
@@ -80,6 +82,12 @@ ingest_delivery(struct db *db, const struct config *cfg,
 		goto out;
 	}
 	res->outcome = apply_jobs(db, &d, &db_down);
+	if (res->outcome == OUTCOME_JOB_WRITE_FAILED)
+		(void)snprintf(res->why, sizeof(res->why), "%s",
+		    db_error_message(db));
+	else if (res->outcome == OUTCOME_INVALID_PAYLOAD)
+		(void)snprintf(res->why, sizeof(res->why), "%s",
+		    d.invalid_reason != NULL ? d.invalid_reason : "invalid");
 	if (db_down)
 		goto out;
 	(void)snprintf(res->event, sizeof(res->event), "%s", d.event);
@@ -103,6 +111,7 @@ ingest_delivery(struct db *db, const struct config *cfg,
 	ev.entity_type = d.entity_type;
 	ev.entity_id = d.entity_id;
 	ev.entity_name = d.entity_name;
+	ev.request_id = h->request_id;
 	ev.payload = len == 0 ? "{}" : body;
 	/* jsonb refuses what cJSON only took once repaired: skip the try. */
 	st = d.is_json && !d.json_repaired ? db_event_insert(db, &ev, &res->id)
@@ -129,11 +138,89 @@ ingest_delivery(struct db *db, const struct config *cfg,
 	}
 	if (st == DB_OK)
 		rc = 0;
+	else
+		(void)snprintf(res->why, sizeof(res->why), "%s",
+		    db_error_message(db));
 out:
 	free(delivery_id);
 	buf_release(&why);
 	delivery_release(&d);
 	return rc;
+}
+
+/*
+ * Record the `delivery` operation of a verified live delivery that did
+ * not end 200 (DESIGN §9), from ingest_live()'s 'fate' and *res: the step
+ * that failed with its detail (parse, jobs write, log row) and, when the
+ * row could not be written, whether it was spooled.  Nothing is recorded
+ * for a row of a 200 outcome, nor when the database is down (the replay
+ * that stores the spooled delivery records it).  Failures are logged
+ * only.
+ */
+static void
+record_operation(struct db *db, const struct delivery_headers *h,
+    enum ingest_fate fate, const struct ingest_result *res)
+{
+	struct ops_run op;
+	struct db_ops_origin origin;
+	struct json_writer w;
+	struct buf in, out;
+	int64_t now = ops_now_ms();
+	const char *why = res->why[0] != '\0' ? res->why : "failed";
+	int rc = 0;
+
+	if (fate == INGEST_RECORDED
+	        ? outcome_http_status(res->outcome) == 200
+	        : db_ping(db) != DB_OK)
+		return;
+	ops_init(&op, "delivery", now);
+	buf_init(&in);
+	buf_init(&out);
+	memset(&origin, 0, sizeof(origin));
+	origin.request_id = h->request_id;
+	origin.external_ref = h->delivery_id;
+	json_writer_init(&w, &in);
+	json_open_object(&w);
+	json_member_string(&w, "event", h->event);
+	json_member_string(&w, "delivery_id", h->delivery_id);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_append(&in, "", 1) == -1 ||
+	    ingest_result_json(res, &out) == -1)
+		goto oom;
+	origin.input = in.buf;
+	rc |= ops_step(&op, "verify", now, NULL, NULL, NULL, 0);
+	switch (fate != INGEST_RECORDED ? OUTCOME__MAX : res->outcome) {
+	case OUTCOME_INVALID_PAYLOAD:
+		rc |= ops_step(&op, "parse", now, NULL, "invalid payload", why,
+		    strlen(why));
+		rc |= ops_step(&op, "log row", now, out.buf, NULL, NULL, 0);
+		break;
+	case OUTCOME_JOB_WRITE_FAILED:
+		rc |= ops_step(&op, "parse", now, NULL, NULL, NULL, 0);
+		rc |= ops_step(&op, "jobs write", now, NULL,
+		    "the jobs table was not updated", why, strlen(why));
+		rc |= ops_step(&op, "log row", now, out.buf, NULL, NULL, 0);
+		break;
+	default:
+		rc |= ops_step(&op, "log row", now, NULL,
+		    "the row was not written", why, strlen(why));
+		rc |= ops_step(&op, "spool", now, NULL,
+		    fate == INGEST_SPOOLED ? NULL : "not spooled", NULL, 0);
+		break;
+	}
+	if (rc != 0)
+		goto oom;
+	if (db_ops_record(db, &op, &origin, res->id != 0 ? out.buf : NULL) !=
+	    DB_OK)
+		log_warnx("%s: delivery '%s': the operation was not recorded",
+		    __func__, h->delivery_id != NULL ? h->delivery_id : "");
+	goto out;
+oom:
+	log_warnx("%s: out of memory", __func__);
+out:
+	buf_release(&in);
+	buf_release(&out);
+	ops_release(&op);
 }
 
 enum ingest_fate
@@ -152,6 +239,7 @@ ingest_live(struct db *db, const struct config *cfg, struct delivery_headers *h,
 		fate = INGEST_RECORDED;
 	else if (spool_write(cfg->spool_dir, h, &at, sig, body, len) == 0)
 		fate = INGEST_SPOOLED;
+	record_operation(db, h, fate, res);
 	/* 'copy' goes: 'h' must not point into it any more. */
 	memset(h, 0, sizeof(*h));
 	return fate;
@@ -171,4 +259,20 @@ ingest_result_write(const struct ingest_result *r, struct buf *out)
 	if (json_writer_finish(&w) == -1)
 		return -1;
 	return buf_puts(out, "\n");
+}
+
+int
+ingest_result_json(const struct ingest_result *res, struct buf *out)
+{
+	struct json_writer w;
+
+	json_writer_init(&w, out);
+	json_open_object(&w);
+	json_member_int(&w, "event_id", res->id);
+	json_member_string(&w, "outcome", outcome_name(res->outcome));
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1 || buf_append(out, "", 1) == -1)
+		return -1;
+	out->len--;
+	return 0;
 }

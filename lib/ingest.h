@@ -3,6 +3,7 @@
 #ifndef INSTLOG_INGEST_H
 #define INSTLOG_INGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,8 @@ struct ingest_result {
 	int64_t		id;	/* the new row's id, 0 when none */
 	enum outcome	outcome;
 	char		event[80]; /* the recorded event name */
+	/* What failed, for the operation: the parser's or libpq's words. */
+	char why[512];
 };
 
 /*
@@ -50,7 +53,10 @@ enum ingest_fate {
  * ingest_delivery(); when nothing could be written, or a commit's reply
  * was lost, keep the delivery in the spool for the replayer, as GitHub
  * does not retry (the file carries the attempt, so its replay after such
- * a commit adds no second row).  'h' may be changed.
+ * a commit adds no second row).  A delivery whose outcome is not a 200,
+ * or whose row could not be written while the database is up, gets its
+ * `delivery` operation (DESIGN §9; the request id from h->request_id).
+ * 'h' may be changed.
  */
 enum ingest_fate ingest_live(struct db *db, const struct config *cfg,
     struct delivery_headers *h, const char *sig, const char *body, size_t len,
@@ -61,5 +67,11 @@ enum ingest_fate ingest_live(struct db *db, const struct config *cfg,
  * Returns 0 or -1 (out of memory).
  */
 int ingest_result_write(const struct ingest_result *r, struct buf *out);
+
+/*
+ * Append {"event_id":N,"outcome":"..."} of 'res' to 'out', NUL-terminated
+ * (the NUL not counted): a delivery's step output.  Returns 0 or -1.
+ */
+int ingest_result_json(const struct ingest_result *res, struct buf *out);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The read-only trace routes: their table, checks and views. */
+/* The read-only routes (trace, operations): their table, checks, views. */
 #include "route.h"
 
 #include <stdbool.h>
@@ -21,8 +21,7 @@
 /* The longest GitHub login. */
 #define ROUTE_LOGIN_MAX 39
 
-/* Answer a failed db status: 404 for DB_NOTFOUND, else 503. */
-static void
+void
 route_db_error(struct http_response *resp, enum db_status st, const char *what)
 {
 	char msg[128];
@@ -171,10 +170,10 @@ view_payload(struct app *app, int64_t id, const struct http_request *req,
 }
 
 /*
- * The path "/trace/<name>/<id>" (404), the bearer token (401 with
- * WWW-Authenticate: Bearer; no secret configured refuses everything),
- * the id a positive decimal integer or the login a valid one (400), then
- * the route's view.
+ * The path "/trace/<name>/<id>" or the route's own (404), the bearer
+ * token (401 with WWW-Authenticate: Bearer; no secret configured refuses
+ * everything), the id a positive decimal integer (400; none with no_id)
+ * or the login a valid one (400), then the route's view.
  */
 static void
 route_handle(struct app *app, const struct http_request *req,
@@ -185,8 +184,12 @@ route_handle(struct app *app, const struct http_request *req,
 	const char *idstr;
 	int64_t id;
 
-	(void)snprintf(prefix, sizeof(prefix), "/trace/%s/", def->name);
-	if (!has_prefix(req->path, prefix)) {
+	if (def->prefix != NULL)
+		(void)snprintf(prefix, sizeof(prefix), "%s", def->prefix);
+	else
+		(void)snprintf(prefix, sizeof(prefix), "/trace/%s/", def->name);
+	if (def->no_id ? strcmp(req->path, prefix) != 0
+	               : !has_prefix(req->path, prefix)) {
 		http_error(resp, 404, "no such route");
 		return;
 	}
@@ -195,6 +198,10 @@ route_handle(struct app *app, const struct http_request *req,
 		(void)snprintf(resp->extra, sizeof(resp->extra),
 		    "WWW-Authenticate: Bearer realm=\"instlog\"");
 		http_error(resp, 401, "missing or wrong bearer token");
+		return;
+	}
+	if (def->no_id) {
+		def->view(app, 0, req, resp);
 		return;
 	}
 	idstr = req->path + strlen(prefix);
@@ -210,9 +217,7 @@ route_handle(struct app *app, const struct http_request *req,
 	}
 	if (*idstr == '-' || parse_int64(idstr, 1, INT64_MAX, &id) == -1) {
 		(void)snprintf(msg, sizeof(msg),
-		    "%s id: expected a positive "
-		    "decimal integer",
-		    def->name);
+		    "%s id: expected a positive decimal integer", def->name);
 		http_error(resp, 400, msg);
 		return;
 	}
@@ -234,8 +239,13 @@ static const struct route_def routes[ROUTE__MAX] = {
 	[ROUTE_INSTALLATION] = { ROUTE_INSTALLATION, "installation", view_of },
 	[ROUTE_JOB] = { ROUTE_JOB, "job", view_of },
 	[ROUTE_PAYLOAD] = { ROUTE_PAYLOAD, "payload", view_payload },
-	[ROUTE_ENTITY_BY_NAME] = { ROUTE_ENTITY_BY_NAME, "entity-by-name", NULL,
-	    view_by_name },
+	[ROUTE_OPERATIONS] = { ROUTE_OPERATIONS, "operations", route_ops_list,
+	    "/operations", true },
+	[ROUTE_OPERATION] = { ROUTE_OPERATION, "operation", route_ops_get,
+	    "/operations/", false },
+	[ROUTE_ENTITY_BY_NAME] = { .route = ROUTE_ENTITY_BY_NAME,
+	    .name = "entity-by-name",
+	    .view_login = view_by_name },
 };
 
 int
@@ -246,6 +256,8 @@ route_main(enum route r, int argc, char **argv)
 		[ROUTE_INSTALLATION] = "trace_installation",
 		[ROUTE_JOB] = "trace_job",
 		[ROUTE_PAYLOAD] = "trace_payload",
+		[ROUTE_OPERATIONS] = "operations",
+		[ROUTE_OPERATION] = "operation",
 		[ROUTE_ENTITY_BY_NAME] = "trace_entity_by_name",
 	};
 	struct app_def def;

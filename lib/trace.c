@@ -135,6 +135,11 @@ put_event(struct json_writer *w, const struct trace_event *e)
 	put_id(w, "entity_id", e->entity_id);
 	json_member_string(w, "entity_name", e->entity_name);
 	json_member_string(w, "actor", e->actor);
+	json_member_string(w, "request_id", e->request_id);
+	if (e->operation_id != 0)
+		json_member_int(w, "operation_id", e->operation_id);
+	if (e->redelivered_by != 0)
+		json_member_int(w, "redelivered_by", e->redelivered_by);
 	if (e->event != NULL && has_prefix(e->event, "workflow_job.")) {
 		put_id(w, "job_id", e->job_id);
 		json_member_string(w, "repo_full_name", e->repo_full_name);

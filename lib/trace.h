@@ -53,6 +53,9 @@ struct trace_event {
 	const char	*actor;
 	int64_t		 job_id;	/* workflow_job.* rows only, else 0 */
 	const char	*repo_full_name; /* workflow_job.* rows only */
+	const char *request_id;          /* nginx's, of the delivery */
+	int64_t operation_id;            /* the operation that wrote it, or 0 */
+	int64_t redelivered_by;          /* the sweep that asked for it, or 0 */
 };
 
 /*

@@ -9,7 +9,7 @@ STACK_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STACK_BIN=${STACK_BIN:-$STACK_TOP/build/bin}
 # Routes and their worker counts; each gets its own socket and can be
 # restarted alone.
-STACK_ROUTES=${STACK_ROUTES:-"webhook trace_entity trace_entity_by_name trace_installation trace_job trace_payload healthz"}
+STACK_ROUTES=${STACK_ROUTES:-"webhook trace_entity trace_entity_by_name trace_installation trace_job trace_payload operations operation healthz"}
 STACK_PIDS=()
 
 stack_log() { printf 'stack: %s\n' "$*" >&2; }
@@ -131,6 +131,21 @@ stack_replay_start() {
 	${STACK_WRAPPER:-} "$STACK_BIN/spool_replay" -i "${STACK_REPLAY_INTERVAL:-5}" \
 	    2>>"$RUNDIR/spool_replay.log" &
 	STACK_PID_spool_replay=$!
+	STACK_PIDS+=("$!")
+}
+
+# stack_notify_start: for `make run`, when a notification sink is
+# configured, run notify every STACK_NOTIFY_INTERVAL seconds (default 10)
+# in the background, as cron runs it every minute in production; its
+# summary lines and errors go to RUNDIR/notify.log.
+stack_notify_start() {
+	[ -n "${INSTLOG_NOTIFY_URL:-}${INSTLOG_SLACK_WEBHOOK_URL:-}${INSTLOG_SLACK_WEBHOOK_URL_FILE:-}" ] ||
+	    return 0
+	[ -x "$STACK_BIN/notify" ] || { stack_log "no binary notify (skipped)"; return 0; }
+	( while :; do
+		"$STACK_BIN/notify"
+		sleep "${STACK_NOTIFY_INTERVAL:-10}"
+	  done ) >>"$RUNDIR/notify.log" 2>&1 &
 	STACK_PIDS+=("$!")
 }
 
@@ -284,6 +299,7 @@ stack_run() {
 		    echo "instlog: port $PORT on 127.0.0.1 is already in use: stop that server or set INSTLOG_PORT to a free port" >&2
 		exit 1
 	fi
+	stack_notify_start
 	sample=$var/sample-ping.json
 	if [ -f "$STACK_TOP/../shared/fixtures/github/ping.json" ]; then
 		cp "$STACK_TOP/../shared/fixtures/github/ping.json" "$sample"
@@ -303,6 +319,9 @@ instlog ready at $INSTLOG_URL
   DATABASE_URL=$DATABASE_URL
   logs: $var/*.log
   spool: $INSTLOG_SPOOL_DIR (replayed every ${STACK_REPLAY_INTERVAL:-5} s by spool_replay)
+  notifications: $([ -n "${INSTLOG_NOTIFY_URL:-}${INSTLOG_SLACK_WEBHOOK_URL:-}${INSTLOG_SLACK_WEBHOOK_URL_FILE:-}" ] &&
+      echo "notify runs every ${STACK_NOTIFY_INTERVAL:-10} s (log: $var/notify.log)" ||
+      echo "off (set INSTLOG_NOTIFY_URL + INSTLOG_NOTIFY_SECRET and/or INSTLOG_SLACK_WEBHOOK_URL)")
 
 Send a signed sample delivery:
   sig=\$(openssl dgst -sha256 -hmac '$secret_expr' -r $sample | cut -d' ' -f1); curl -sS -H 'X-GitHub-Event: ping' -H "X-GitHub-Delivery: \$(cat /proc/sys/kernel/random/uuid)" -H "X-Hub-Signature-256: sha256=\$sig" --data-binary @$sample $INSTLOG_URL/webhook

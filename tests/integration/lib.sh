@@ -200,6 +200,7 @@ proxy_start() {
 	local port="" prev
 	PROXY_LOG=$TEST_TMP/proxy.log
 	: >"$PROXY_LOG"
+	: >"$TEST_TMP/proxy.out" # no earlier proxy's port for listening_port
 	"$TOP/build/tests/fake_proxy" --log "$PROXY_LOG" >"$TEST_TMP/proxy.out" 2>&1 &
 	PROXY_PID=$!
 	prev=$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT$/\\1/")

@@ -34,7 +34,7 @@ failures=()
 for file in "$HERE"/test_*.sh; do
 	case "$(basename "$file")" in *${1:-}*) ;; *) continue ;; esac
 	# Load the file's functions into a clean namespace per file (lib.sh's
-	# test_root helpers are not tests: the exit trap needs them).
+	# test_root and test_root_cleanup, which the exit trap calls, stay).
 	for fn in $(declare -F | awk '{print $3}' | grep '^test_' | grep -v '^test_root'); do unset -f "$fn"; done
 	. "$file"
 	for fn in $(declare -F | awk '{print $3}' | grep '^test_' | grep -v '^test_root'); do

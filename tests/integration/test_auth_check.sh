@@ -35,6 +35,9 @@ ac_fake_start() {
 	local port=""
 	AC_LOG=$TEST_TMP/fake.log
 	: >"$AC_LOG"
+	# Empty before the start: a fake of an earlier test left its port
+	# there, which listening_port could read before this one writes.
+	: >"$TEST_TMP/fake.out"
 	"$AC_FAKE" --port 0 --log "$AC_LOG" \
 	    --app "$AC_ORG_APP:$AC_KEYS/org.pub" \
 	    --app "$AC_USER_APP:$AC_KEYS/user.pub" "$@" \
@@ -145,15 +148,17 @@ test_auth_404_logs_one_row_and_fails_pending_jobs() {
 	    "$(sql "SELECT source, event, outcome, app_id, installation_id, entity_type, entity_id, entity_name, delivery_id IS NULL FROM installation_events WHERE source = 'scheduler'")" \
 	    "row"
 	# The payload, exactly; the job is the lowest pending one.
-	assert_eq t "$(sql "SELECT payload = '{\"installation_id\":5002,\"app_id\":101,\"entity_type\":\"Organization\",\"entity_id\":38302899,\"entity_name\":\"Octocoders\",\"repository\":{\"full_name\":\"Octocoders/beta\"},\"workflow_job\":{\"id\":700011},\"http_status\":404,\"message\":\"Not Found\"}'::jsonb FROM installation_events WHERE source = 'scheduler'")" \
+	assert_eq t "$(sql "SELECT payload - 'operation_id' = '{\"installation_id\":5002,\"app_id\":101,\"entity_type\":\"Organization\",\"entity_id\":38302899,\"entity_name\":\"Octocoders\",\"repository\":{\"full_name\":\"Octocoders/beta\"},\"workflow_job\":{\"id\":700011},\"http_status\":404,\"message\":\"Not Found\"}'::jsonb FROM installation_events WHERE source = 'scheduler'")" \
 	    "payload ($(sql "SELECT payload FROM installation_events WHERE source = 'scheduler'"))"
 	local want='{"version":1,"message":"installation not found for installation_id=5002 entity_type=Organization"}'
 	assert_eq "700011|failed|t
 700012|failed|t
 700013|running|
 700021|pending|" \
-	    "$(sql "SELECT job_id, status, failure_info = '$want'::jsonb FROM jobs ORDER BY job_id")" \
+	    "$(sql "SELECT job_id, status, failure_info - 'operation_id' = '$want'::jsonb FROM jobs ORDER BY job_id")" \
 	    "jobs"
+	# The operation of the run is named by the row and the jobs.
+	assert_eq "1|1|2" "$(sql "SELECT count(DISTINCT o.id), count(DISTINCT e.id), count(DISTINCT j.job_id) FROM operations o JOIN installation_events e ON e.operation_id = o.id AND (e.payload->>'operation_id')::bigint = o.id JOIN jobs j ON (j.failure_info->>'operation_id')::bigint = o.id")" "operation links"
 	assert_eq 0 "$(sql 'SELECT count(*) FROM auth_cache WHERE installation_id = 5002')" "404 not cached"
 	# Nothing pending is left for 5002: no more requests, no more rows.
 	ac_run
@@ -468,6 +473,10 @@ test_auth_get_app_failing_stops_the_run() {
 	assert_eq 0 "$(ac_scheduler_rows)" "no row"
 	assert_eq "pending
 pending" "$(sql 'SELECT status FROM jobs WHERE job_id IN (700131, 700132) ORDER BY job_id')" "jobs"
+	# The run's operation failed at the app's step, with GitHub's answer.
+	assert_eq "failed|jwt:org: GET /app: HTTP 404: |jwt:org|404" \
+	    "$(sql "SELECT status, error, steps->0->>'name', steps->0->'output'->>'http_status' FROM operations WHERE type = 'auth_check' ORDER BY id DESC LIMIT 1")" \
+	    "the operation"
 	# A 5xx is GitHub failing, not a wrong setup: exit 1, as transport.
 	kill "$AC_FAKE_PID"; wait "$AC_FAKE_PID" 2>/dev/null
 	ac_fake_start --app-status 503

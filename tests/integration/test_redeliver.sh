@@ -42,6 +42,9 @@ rd_fake_start() {
 	local port=""
 	RD_LOG=$TEST_TMP/fake.log
 	: >"$RD_LOG"
+	# Empty before the start: a fake of an earlier test left its port
+	# there, which listening_port could read before this one writes.
+	: >"$TEST_TMP/fake.out"
 	"$RD_FAKE" --port 0 --log "$RD_LOG" --deliveries "$RD_FILE" \
 	    --app "$RD_ORG_APP:$RD_KEYS/org.pub" \
 	    --app "$RD_USER_APP:$RD_KEYS/user.pub" "$@" \
@@ -161,6 +164,25 @@ $user|202|2001|issues.opened|1|202" \
 	assert_eq "$(rd_newest 202)" "$(rd_swept 202)" "high-water mark of app 202"
 	# The sweep wrote nothing to the log itself.
 	assert_eq 2 "$(sql 'SELECT count(*) FROM installation_events')" "log rows"
+	# It is one operation: each page listed, each redelivery asked with
+	# its guid.
+	local op
+	op=$(sql "SELECT max(id) FROM operations WHERE type = 'redeliver'")
+	http GET "/operations/$op" -H "Authorization: Bearer $TRACE_API_SECRET"
+	assert_status 200
+	assert_json .status completed
+	assert_json '[.steps[] | select(.name | startswith("app ")) | .name] | join(",")' \
+	    "app 101 page 1,app 101 page 2,app 101 page 3,app 101 page 4,app 202 page 1"
+	assert_json '[.steps[] | .output.guid // empty] | sort | join(",")' \
+	    "$(printf '%s\n' "$missed" "$twice" "$user" | sort | paste -sd,)"
+	assert_json '.output.requested' 3
+	assert_json '.external_ref' null
+	# GitHub sends one of them again: its row names the sweep.
+	deliver installation "$(fixture installation.created)" "$missed"
+	assert_status 200
+	http GET "/trace/installation/$(jq .installation.id "$(fixture installation.created)")" \
+	    -H "Authorization: Bearer $TRACE_API_SECRET"
+	assert_json ".events[] | select(.delivery_id == \"$missed\") | .redelivered_by" "$op"
 }
 
 test_redeliver_second_run_asks_nothing_and_lists_only_new() {

@@ -343,6 +343,14 @@ replay-3|job_marked_completed|2020-01-01 00:00:00.000003+00" \
 	    "replayed in arrival order, at their time; nothing unverified"
 	assert_eq completed "$(sql 'SELECT status FROM jobs WHERE job_id = 881001')" "job"
 	assert_eq 0 "$(sql 'SELECT count(*) FROM jobs WHERE job_id = 881002')" "tampered job not stored"
+	# The pass is one operation: each file's row id, or why it was moved.
+	assert_eq "$(sql "SELECT string_agg(id::text, ',' ORDER BY id) FROM installation_events WHERE delivery_id LIKE 'replay-%'")" \
+	    "$(sql "SELECT string_agg(s->'output'->>'event_id', ',' ORDER BY n) FROM operations, jsonb_array_elements(steps) WITH ORDINALITY AS x(s, n) WHERE type = 'spool_replay' AND s->>'status' = 'completed' AND id = (SELECT max(id) FROM operations WHERE type = 'spool_replay')")" \
+	    "the operation's row ids"
+	assert_eq "failed|1577836800000004-1-3.delivery: not a spool file: moved aside as *.bad|3" \
+	    "$(sql "SELECT status, error, output->>'replayed' FROM operations WHERE id = (SELECT max(id) FROM operations WHERE type = 'spool_replay')")" \
+	    "the operation"
+	assert_eq "not a spool file" "$(cat "$sp/1577836800000004-1-3.delivery.bad")" "bad file kept as it was"
 	for f in 1577836800000004-1-3 1577836800000005-1-4 1577836800000006-1-5 1577836800000007-1-6; do
 		[ -f "$sp/$f.delivery.bad" ] || fail "$f not moved aside"
 		rm -f "$sp/$f.delivery.bad"

@@ -57,6 +57,7 @@
 
 #include "json.h"
 #include "jwt.h"
+#include "listen.h"
 #include "str.h"
 
 #define MAX_APPS      8
@@ -862,13 +863,11 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	struct sockaddr_in sin;
-	socklen_t slen = sizeof(sin);
 	pthread_attr_t attr;
 	pthread_t th;
 	int64_t port = 0, v, w;
 	struct timespec pause = { 0, 10 * 1000 * 1000 };
-	int lfd, fd, one = 1;
+	int lfd, fd;
 
 	fake.logfd = STDOUT_FILENO;
 	fake.page_size = 100;
@@ -932,22 +931,9 @@ main(int argc, char *argv[])
 		usage();
 
 	(void)signal(SIGPIPE, SIG_IGN);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin.sin_port = htons((uint16_t)port);
-	if ((lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
-	        -1 ||
-	    bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(lfd, 1024) == -1 ||
-	    getsockname(lfd, (struct sockaddr *)&sin, &slen) == -1) {
-		fprintf(stderr, "fake_github: listen: %s\n", strerror(errno));
+	if ((lfd = support_listen("fake_github", (uint16_t)port, 1024,
+	         &fake.port)) == -1)
 		return 1;
-	}
-	fake.port = ntohs(sin.sin_port);
-	printf("fake_github: listening on 127.0.0.1:%d\n", fake.port);
-	(void)fflush(stdout);
 
 	if (pthread_attr_init(&attr) != 0 ||
 	    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) != 0 ||

@@ -21,6 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "listen.h"
+
 static const char reply[] = "HTTP/1.1 502 Bad Gateway\r\n"
                             "Content-Length: 0\r\nConnection: close\r\n\r\n";
 
@@ -51,9 +53,7 @@ serve(int fd, int logfd)
 int
 main(int argc, char *argv[])
 {
-	struct sockaddr_in sin;
-	socklen_t slen = sizeof(sin);
-	int lfd, fd, logfd, one = 1;
+	int lfd, fd, logfd, port;
 
 	if (argc != 3 || strcmp(argv[1], "--log") != 0) {
 		fprintf(stderr, "usage: fake_proxy --log FILE\n");
@@ -66,20 +66,8 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	(void)signal(SIGPIPE, SIG_IGN);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
-	        -1 ||
-	    bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(lfd, 64) == -1 ||
-	    getsockname(lfd, (struct sockaddr *)&sin, &slen) == -1) {
-		fprintf(stderr, "fake_proxy: listen: %s\n", strerror(errno));
+	if ((lfd = support_listen("fake_proxy", 0, 64, &port)) == -1)
 		return 1;
-	}
-	printf("fake_proxy: listening on 127.0.0.1:%d\n", ntohs(sin.sin_port));
-	(void)fflush(stdout);
 	for (;;) {
 		if ((fd = accept(lfd, NULL, NULL)) == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)

@@ -102,6 +102,22 @@ auth_rfc4231(void **state)
 	    0);
 }
 
+/* Signing gives the same RFC 4231 value, and nothing without a key. */
+static void
+auth_sign_rfc4231(void **state)
+{
+	struct config_secret k = secret("Jefe"), none = { NULL, 0 };
+	const char *msg = "what do ya want for nothing?";
+	char sig[AUTH_SIGNATURE_SIZE];
+
+	(void)state;
+	assert_int_equal(auth_hmac_sign(&k, msg, strlen(msg), sig), 0);
+	assert_string_equal(sig,
+	    "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	assert_int_equal(auth_hmac_sign(&none, msg, strlen(msg), sig), -1);
+	assert_string_equal(sig, "");
+}
+
 static void
 auth_malformed_headers(void **state)
 {
@@ -178,6 +194,7 @@ main(void)
 		cmocka_unit_test(auth_github_vectors),
 		cmocka_unit_test(auth_octokit_utf8_vector),
 		cmocka_unit_test(auth_rfc4231),
+		cmocka_unit_test(auth_sign_rfc4231),
 		cmocka_unit_test(auth_malformed_headers),
 		cmocka_unit_test(auth_current_and_previous_secret),
 		cmocka_unit_test(auth_bearer),

@@ -12,32 +12,8 @@
 #include <cmocka.h>
 
 #include "delivery.h"
+#include "fixture.h"
 #include "str.h"
-
-/* Read fixture 'name' from $INSTLOG_FIXTURES (../shared/fixtures/github). */
-static char *
-read_fixture(const char *name, size_t *len)
-{
-	const char *dir = getenv("INSTLOG_FIXTURES");
-	char path[1024];
-	struct buf b;
-	char chunk[8192];
-	size_t n;
-	FILE *f;
-
-	if (dir == NULL || *dir == '\0')
-		dir = "../shared/fixtures/github";
-	(void)snprintf(path, sizeof(path), "%s/%s.json", dir, name);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		fail_msg("cannot open fixture '%s'", path);
-	buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		assert_int_equal(buf_append(&b, chunk, n), 0);
-	(void)fclose(f);
-	*len = b.len;
-	return b.buf;
-}
 
 static const struct config no_labels;
 
@@ -134,7 +110,8 @@ delivery_every_fixture(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct fixture_case *c = &cases[i];
-		struct delivery_headers h = { c->header, "guid", NULL, NULL, NULL };
+		struct delivery_headers h = { c->header, "guid", NULL, NULL, NULL,
+			NULL };
 		struct delivery d;
 		size_t len;
 		char *body = read_fixture(c->file, &len);
@@ -165,7 +142,7 @@ static void
 delivery_repository_hook_target_is_not_an_app(void **state)
 {
 	struct delivery_headers h = { "installation", NULL, "79929171",
-		"repository", NULL };
+		"repository", NULL, NULL };
 	struct delivery d;
 	size_t len;
 	char *body = read_fixture("installation.created", &len);
@@ -182,7 +159,7 @@ static void
 parse_tree(cJSON *root, const char *header, const struct config *cfg,
     struct delivery *d)
 {
-	struct delivery_headers h = { header, NULL, NULL, NULL, NULL };
+	struct delivery_headers h = { header, NULL, NULL, NULL, NULL, NULL };
 	char *text = cJSON_PrintUnformatted(root);
 
 	assert_non_null(text);
@@ -274,7 +251,8 @@ delivery_runner_labels(void **state)
 	size_t len;
 	char *body;
 	struct delivery d;
-	struct delivery_headers h = { "workflow_job", NULL, NULL, NULL, NULL };
+	struct delivery_headers h = { "workflow_job", NULL, NULL, NULL, NULL,
+		NULL };
 
 	(void)state;
 	memset(&cfg, 0, sizeof(cfg));
@@ -334,7 +312,8 @@ delivery_invalid_bodies(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		struct delivery_headers h = { v[i].header, NULL, NULL, NULL, NULL };
+		struct delivery_headers h = { v[i].header, NULL, NULL, NULL, NULL,
+			NULL };
 		struct delivery d;
 
 		assert_int_equal(delivery_parse(&no_labels, &h, v[i].body,
@@ -352,7 +331,7 @@ delivery_invalid_bodies(void **state)
 static void
 delivery_deep_nesting_refused(void **state)
 {
-	struct delivery_headers h = { "ping", NULL, NULL, NULL, NULL };
+	struct delivery_headers h = { "ping", NULL, NULL, NULL, NULL, NULL };
 	struct delivery d;
 	struct buf b;
 
@@ -408,7 +387,8 @@ delivery_lone_surrogate_keeps_semantic_row(void **state)
 		{ "\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80", false },
 		{ "\"\\\\ud800\"", "\\ud800", false },
 	};
-	struct delivery_headers h = { "installation", "guid", NULL, NULL, NULL };
+	struct delivery_headers h = { "installation", "guid", NULL, NULL, NULL,
+		NULL };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -435,7 +415,8 @@ delivery_lone_surrogate_keeps_semantic_row(void **state)
 static void
 delivery_ill_formed_utf8_made_text_safe(void **state)
 {
-	struct delivery_headers h = { "installation", "guid", NULL, NULL, NULL };
+	struct delivery_headers h = { "installation", "guid", NULL, NULL, NULL,
+		NULL };
 	struct delivery d;
 	size_t len;
 	char *body = fixture_edit("installation.created", "\"Codertocat\"",
@@ -455,7 +436,8 @@ delivery_ill_formed_utf8_made_text_safe(void **state)
 static void
 delivery_duplicate_members_last_wins(void **state)
 {
-	struct delivery_headers h = { "installation", "guid", NULL, NULL, NULL };
+	struct delivery_headers h = { "installation", "guid", NULL, NULL, NULL,
+		NULL };
 	struct delivery d;
 	size_t len;
 	char *body = fixture_edit("installation.created", "\"installation\":",
@@ -488,7 +470,8 @@ delivery_suspicious_fields_invalid(void **state)
 		{ "\"action\": \"created\"",
 		    "\"action\": \"created' OR 1=1 --\"" },
 	};
-	struct delivery_headers h = { "installation", "guid", NULL, NULL, NULL };
+	struct delivery_headers h = { "installation", "guid", NULL, NULL, NULL,
+		NULL };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -518,7 +501,7 @@ static void
 delivery_refused_headers(void **state)
 {
 	struct delivery_headers h = { "workflow_job", "guid", NULL, NULL,
-		"X-GitHub-Event header is malformed" };
+		"X-GitHub-Event header is malformed", NULL };
 	struct delivery d;
 	char out[80], longname[100];
 	size_t len;

@@ -46,7 +46,7 @@ static void
 write_one(const char *body, char *path, size_t size)
 {
 	struct delivery_headers h = { "installation", "guid-1", "29310",
-		"integration", NULL };
+		"integration", NULL, NULL };
 	struct delivery_attempt a;
 	char **names = NULL;
 

@@ -137,6 +137,9 @@ trace_list_json_bytes(void **state)
 	ev.entity_id = 21;
 	ev.entity_name = "carol";
 	ev.job_id = 7;
+	ev.request_id = "0f2a";
+	ev.operation_id = 12;
+	ev.redelivered_by = 13;
 	page.events = &ev;
 	page.nevents = 1;
 	page.next_cursor = 5;
@@ -167,7 +170,8 @@ trace_list_json_bytes(void **state)
 	    "\"webhook\",\"event\":\"workflow_job.queued\",\"outcome\":"
 	    "\"job_stored\",\"delivery_id\":null,\"app_id\":29310,"
 	    "\"installation_id\":null,\"entity_type\":null,\"entity_id\":21,"
-	    "\"entity_name\":\"carol\",\"actor\":null,\"job_id\":7,"
+	    "\"entity_name\":\"carol\",\"actor\":null,\"request_id\":\"0f2a\","
+	    "\"operation_id\":12,\"redelivered_by\":13,\"job_id\":7,"
 	    "\"repo_full_name\":null}],\"next_cursor\":\"5\",\"state\":{"
 	    "\"installed\":true,\"suspended\":false,\"installation_id\":null,"
 	    "\"app_id\":null,\"repository_selection\":null,\"repositories\":"

@@ -1,0 +1,467 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# cron/notify against two fake_receiver sinks on loopback (the gateway one
+# verifies X-Instlog-Signature-256 with the shared secret and refuses a
+# bad one), the real PostgreSQL and the real webhook: each announced event
+# once, signed, with its actor; nothing twice; a dead receiver loses
+# nothing; one notification per installation and cause until healthy; a
+# late-committed row; failed operations; the Slack body; bad
+# configuration.
+
+NT_BIN=$TOP/build/bin/notify
+NT_RECEIVER=$TOP/build/tests/fake_receiver
+
+# nt_reset: an empty log and no notification; failed operations of other
+# tests are history (op_floor), as they are for a new deployment.
+nt_reset() {
+	db_reset
+	sql "TRUNCATE notifications, notification_sends RESTART IDENTITY;
+	    UPDATE notify_cursor SET settled_id = 0, seen_id = NULL,
+	    pending_id = NULL, pending_xmax = NULL,
+	    op_floor = (SELECT coalesce(max(id), 0) FROM operations)" >/dev/null
+	unset INSTLOG_NOTIFY_URL INSTLOG_NOTIFY_SECRET INSTLOG_NOTIFY_SECRET_FILE
+	unset INSTLOG_SLACK_WEBHOOK_URL INSTLOG_SLACK_WEBHOOK_URL_FILE
+	unset INSTLOG_PUBLIC_URL INSTLOG_NOTIFY_BACKOFF_SECONDS
+}
+
+# nt_receiver NAME [PORT] [fake_receiver args...]: start a receiver that
+# logs to $TEST_TMP/NAME.log; sets NT_PORT.  Killed at exit.
+nt_receiver() {
+	local name=$1 port=${2:-0}
+	shift 2 2>/dev/null || shift $#
+	# Emptied first: listening_port must not read an earlier receiver's
+	# port while this one is still starting.
+	: >"$TEST_TMP/$name.out"
+	"$NT_RECEIVER" --port "$port" --log "$TEST_TMP/$name.log" "$@" \
+	    >"$TEST_TMP/$name.out" 2>&1 &
+	eval "NT_PID_$name=$!"
+	NT_PIDS="${NT_PIDS:-} $!"
+	trap 'kill $NT_PIDS 2>/dev/null; wait $NT_PIDS 2>/dev/null' EXIT
+	NT_PORT=$(listening_port "$TEST_TMP/$name.out" fake_receiver) ||
+	    { fail "fake_receiver $name did not start: $(cat "$TEST_TMP/$name.out")"; return 1; }
+}
+
+# nt_stop NAME: stop receiver NAME (the sink is down).
+nt_stop() {
+	local pid_var="NT_PID_$1"
+	kill "${!pid_var}" 2>/dev/null
+	wait "${!pid_var}" 2>/dev/null
+	: >"$TEST_TMP/$1.out"
+}
+
+# nt_sinks: both sinks on fresh receivers, the secret in a file, the
+# page's URL for the links.
+nt_sinks() {
+	NT_SECRET=nt-secret-$RANDOM$RANDOM
+	printf '%s\n' "$NT_SECRET" >"$TEST_TMP/notify_secret"
+	: >"$TEST_TMP/gateway.log"
+	: >"$TEST_TMP/slack.log"
+	nt_receiver gateway 0 --secret-file "$TEST_TMP/notify_secret" \
+	    --status-file "$TEST_TMP/gateway.status" || return 1
+	NT_GATEWAY_PORT=$NT_PORT
+	nt_receiver slack 0 || return 1
+	export INSTLOG_NOTIFY_URL=http://127.0.0.1:$NT_GATEWAY_PORT/events
+	export INSTLOG_NOTIFY_SECRET_FILE=$TEST_TMP/notify_secret
+	export INSTLOG_SLACK_WEBHOOK_URL=http://127.0.0.1:$NT_PORT/services/T0/B0/s3cr3t
+	export INSTLOG_PUBLIC_URL=$INSTLOG_URL
+}
+
+# nt_run: one notify run; sets RC, OUT and ERR.
+nt_run() {
+	"$NT_BIN" >"$TEST_TMP/nt.out" 2>"$TEST_TMP/nt.err"
+	RC=$?
+	OUT=$(cat "$TEST_TMP/nt.out")
+	ERR=$(cat "$TEST_TMP/nt.err")
+}
+
+# nt_summary COUNTS: the last run printed "notify: COUNTS ms=N".
+nt_summary() {
+	[[ "$OUT" =~ ^notify:\ (.*)\ ms=[0-9]+$ ]] ||
+	    { fail "no summary line: '$OUT' (stderr: $ERR)"; return 1; }
+	assert_eq "$1" "${BASH_REMATCH[1]}" "summary" || echo "stderr: $ERR" >&2
+}
+
+# nt_got SINK JQ: jq -r JQ over the bodies SINK accepted, one per line.
+nt_got() {
+	jq -r '.body' "$TEST_TMP/$1.log" | jq -rc "$2"
+}
+
+# nt_row EVENT: the id of the only row of EVENT.
+nt_row() { sql "SELECT id FROM installation_events WHERE event = '$1'"; }
+
+# The installation_repositories.removed and installation_target.renamed
+# bodies: no published example; built from fixtures as their schemas say
+# (as test_trace does).
+nt_removed() {
+	fixture_edit installation_repositories.added '.action = "removed"
+	    | .repositories_removed = .repositories_added
+	    | .repositories_added = []'
+}
+
+nt_renamed() {
+	fixture_edit installation.created '{action: "renamed",
+	    target_type: "User", account: (.installation.account
+	    | .login = "Codertocat-new"), changes: {login: {from:
+	    "Codertocat"}}, installation: {id: .installation.id,
+	    node_id: .installation.node_id}, sender: .sender}'
+}
+
+test_notify_each_event_once_signed_with_its_actor() {
+	local want got f
+	nt_reset
+	nt_sinks || return 1
+	deliver installation "$(fixture installation.created)"
+	deliver installation "$(fixture installation.deleted)"
+	deliver installation "$(fixture installation.suspend)"
+	deliver installation "$(fixture installation.unsuspend)"
+	deliver installation_repositories "$(nt_removed)"
+	deliver installation_target "$(nt_renamed)"
+	assert_status 200
+	# Not announced: a job, an added repository, a ping.
+	deliver workflow_job "$(fixture workflow_job.queued)"
+	deliver installation_repositories "$(fixture installation_repositories.added)"
+	deliver ping "$(fixture ping)"
+	nt_run
+	assert_eq 0 "$RC" "exit status"
+	nt_summary "sinks=2 queued=6 repeats=0 attempted=12 sent=12 failed=0 given_up=0"
+	assert_eq "" "$ERR" "stderr"
+	want="installation.created Codertocat
+installation.deleted octocat
+installation.suspend Codertocat
+installation.unsuspend Codertocat
+installation_repositories.removed Codertocat
+installation_target.renamed Codertocat"
+	# Sent at once, they arrive in any order.
+	assert_eq "$want" "$(nt_got gateway '"\(.action) \(.actor)"' | sort)" "gateway events and actors"
+	assert_eq "instlog.event/v1" "$(nt_got gateway .schema | sort -u)" "schema"
+	# The members of the schema, in its order, and nothing else.
+	assert_eq '["schema","id","occurred_at","action","reason","installation_id","app_id","entity","actor","repo","operation_id","trace_url"]' \
+	    "$(nt_got gateway 'keys_unsorted' | sort -u)" "members"
+	# The id is the row's, in the body and the header alike.
+	assert_eq "ev-$(nt_row installation.deleted)" \
+	    "$(nt_got gateway 'select(.action == "installation.deleted") | .id')" "id"
+	assert_eq "$(jq -r '.body | fromjson | .id' "$TEST_TMP/gateway.log")" \
+	    "$(jq -r .event_id "$TEST_TMP/gateway.log")" "X-Instlog-Event-ID"
+	assert_eq "uninstalled by octocat|2|5725|1|octocat|User|$INSTLOG_URL/ui/#/entity/1" \
+	    "$(nt_got gateway 'select(.action == "installation.deleted") | "\(.reason)|\(.installation_id)|\(.app_id)|\(.entity.id)|\(.entity.login)|\(.entity.type)|\(.trace_url)"')" \
+	    "deleted document"
+	assert_eq "Codertocat/Space removed by Codertocat|Codertocat/Space" \
+	    "$(nt_got gateway 'select(.action == "installation_repositories.removed") | "\(.reason)|\(.repo)"')" "removed"
+	assert_eq "renamed from Codertocat to Codertocat-new by Codertocat" \
+	    "$(nt_got gateway 'select(.action == "installation_target.renamed") | .reason')" "renamed"
+	# Every signature is the HMAC of the exact bytes received.
+	while IFS= read -r f; do
+		got=$(jq -r .signature <<<"$f")
+		want=sha256=$(jq -j .body <<<"$f" | openssl dgst -sha256 -hmac "$NT_SECRET" -r | cut -d' ' -f1)
+		assert_eq "$want" "$got" "signature"
+	done <"$TEST_TMP/gateway.log"
+	assert_eq 6 "$(wc -l <"$TEST_TMP/slack.log")" "Slack messages"
+
+	# A second run sends nothing new; a redelivery is no new event.
+	deliver installation "$(fixture installation.deleted)" \
+	    "$(sql "SELECT delivery_id FROM installation_events WHERE event = 'installation.deleted'")"
+	assert_status 200
+	nt_run
+	assert_eq 0 "$RC" "second exit status"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=0 sent=0 failed=0 given_up=0"
+	assert_eq 6 "$(wc -l <"$TEST_TMP/gateway.log")" "gateway events after the second run"
+	assert_eq 6 "$(wc -l <"$TEST_TMP/slack.log")" "Slack messages after the second run"
+}
+
+test_notify_slack_body_shape() {
+	nt_reset
+	nt_sinks || return 1
+	deliver installation "$(fixture installation.deleted)"
+	nt_run
+	assert_eq 0 "$RC" "exit status"
+	assert_eq '["text"]' "$(nt_got slack 'keys | tostring')" "members"
+	assert_eq "installation.deleted octocat (User 1): uninstalled by octocat <$INSTLOG_URL/ui/#/entity/1|trace>" \
+	    "$(nt_got slack .text)" "text"
+	assert_eq "application/json" "$(jq -r .content_type "$TEST_TMP/slack.log")" "content type"
+	assert_eq "/services/T0/B0/s3cr3t" "$(jq -r .path "$TEST_TMP/slack.log")" "path"
+}
+
+# nt_wait_due: wait until every pending send is due.
+nt_wait_due() {
+	for _ in $(seq 1 200); do
+		[ "$(sql "SELECT count(*) FROM notification_sends WHERE sent_at IS NULL AND next_attempt_at > now()")" = 0 ] && return 0
+		sleep 0.1
+	done
+	fail "sends not due after 20 s"
+}
+
+test_notify_dead_receiver_loses_nothing() {
+	local id key
+	nt_reset
+	nt_sinks || return 1
+	export INSTLOG_NOTIFY_BACKOFF_SECONDS=2
+	nt_stop gateway
+	deliver installation "$(fixture installation.suspend)"
+	id=$(nt_row installation.suspend)
+	key=ev-$id
+	nt_run
+	assert_eq 1 "$RC" "exit status with the gateway down"
+	nt_summary "sinks=2 queued=1 repeats=0 attempted=2 sent=1 failed=1 given_up=0"
+	[[ "$ERR" == *"gateway $key installation.suspend: "*"again in 2 s"* ]] ||
+	    fail "stderr does not name the failed send: $ERR"
+	assert_eq 1 "$(wc -l <"$TEST_TMP/slack.log")" "Slack got it all the same"
+	# The failure is recorded: the send, and a failed step of the run.
+	assert_eq "1|t|2" "$(sql "SELECT attempts, last_error LIKE '%onnect%', extract(epoch FROM next_attempt_at - last_attempt_at)::int FROM notification_sends WHERE sink = 'gateway'")" "send state"
+	http GET '/operations?type=notify&status=failed' -H "Authorization: Bearer $TRACE_API_SECRET"
+	assert_status 200
+	# The newest first: this run's.
+	assert_json '.operations[0].steps_summary' "gateway $key installation.suspend ✗ → slack $key installation.suspend ✓"
+	# Back, but answering 500: a second failed attempt, 4 s later this time.
+	nt_receiver gateway "$NT_GATEWAY_PORT" --secret-file "$TEST_TMP/notify_secret" \
+	    --status-file "$TEST_TMP/gateway.status" || return 1
+	echo 500 >"$TEST_TMP/gateway.status"
+	nt_wait_due
+	nt_run
+	assert_eq 1 "$RC" "exit status with the gateway failing"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=0 failed=1 given_up=0"
+	assert_eq "POST /events status=500 event_id=$key" "$(grep '^POST' "$TEST_TMP/gateway.out")" "the 500"
+	assert_eq "2|500|HTTP 500|4" "$(sql "SELECT attempts, last_status, last_error, extract(epoch FROM next_attempt_at - last_attempt_at)::int FROM notification_sends WHERE sink = 'gateway'")" "send state after the 500"
+	# Healthy: it arrives once, with the same id.
+	rm -f "$TEST_TMP/gateway.status"
+	nt_wait_due
+	nt_run
+	assert_eq 0 "$RC" "exit status when back"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=1 failed=0 given_up=0"
+	assert_eq "$key|$key|installation.suspend" "$(jq -r '"\(.event_id)|\(.body | fromjson | .id)|\(.body | fromjson | .action)"' "$TEST_TMP/gateway.log")" "delivered once"
+	nt_run
+	assert_eq 0 "$RC" "exit status after"
+	assert_eq 1 "$(wc -l <"$TEST_TMP/gateway.log")" "still once"
+	# notify's own failed runs are not announced (their sinks are the ones failing).
+	assert_eq 0 "$(sql "SELECT count(*) FROM notifications WHERE action = 'operation.failed'")" "no operation.failed for notify"
+}
+
+test_notify_gives_up_after_24_hours() {
+	nt_reset
+	nt_sinks || return 1
+	echo 503 >"$TEST_TMP/gateway.status"
+	deliver installation "$(fixture installation.deleted)"
+	nt_run
+	assert_eq 1 "$RC" "exit status"
+	# A day has passed since it was queued: the next failure is the last.
+	sql "UPDATE notifications SET created_at = now() - interval '24 hours';
+	    UPDATE notification_sends SET next_attempt_at = now()" >/dev/null
+	nt_run
+	assert_eq 1 "$RC" "exit status of the last attempt"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=0 failed=1 given_up=1"
+	assert_eq "2|t|HTTP 503, given up" "$(sql "SELECT attempts, given_up_at IS NOT NULL, last_error FROM notification_sends WHERE sink = 'gateway'")" "given up"
+	rm -f "$TEST_TMP/gateway.status"
+	nt_run
+	assert_eq 0 "$RC" "exit status after"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=0 sent=0 failed=0 given_up=0"
+}
+
+# The auth check against fake_github, with its suite's helpers (loaded in
+# this test's subshell only).
+nt_auth_check() {
+	. "$HERE/test_auth_check.sh"
+	ac_env
+}
+
+# nt_github ANSWER: (re)start fake_github answering ANSWER
+# (INSTALLATION:STATUS) to access_tokens.
+nt_github() {
+	[ -n "${AC_FAKE_PID:-}" ] && { kill "$AC_FAKE_PID"; wait "$AC_FAKE_PID"; } 2>/dev/null
+	ac_fake_start --answer "$1"
+	trap 'kill $NT_PIDS $AC_FAKE_PID 2>/dev/null; wait $NT_PIDS $AC_FAKE_PID 2>/dev/null' EXIT
+}
+
+test_notify_one_auth_failure_per_installation_and_cause_until_healthy() {
+	nt_reset
+	nt_sinks || return 1
+	nt_auth_check
+	nt_github 5001:404
+	# Three runs, three refusals of installation 5001: three rows.
+	for j in 1 2 3; do
+		ac_queue 71000$j 5001 Organization 38302899 Octocoders Octocoders/one
+		ac_run
+	done
+	assert_eq 3 "$(sql "SELECT count(*) FROM installation_events WHERE event = 'auth_attempt.404' AND installation_id = 5001")" "404 rows"
+	nt_run
+	assert_eq 0 "$RC" "exit status"
+	assert_eq "auth_attempt.404|GitHub answered 404 to the app 101 token request|5001|101|Octocoders/one|null" \
+	    "$(nt_got gateway 'select(.action == "auth_attempt.404") | "\(.action)|\(.reason)|\(.installation_id)|\(.app_id)|\(.repo)|\(.actor)"')" \
+	    "one notification for three rows"
+	assert_eq 2 "$(sql "SELECT count(*) FROM notifications WHERE repeat_of IS NOT NULL")" "two repeats remembered"
+	# Another cause is announced apart: GitHub failing (500).
+	nt_github 5001:500
+	ac_queue 710004 5001 Organization 38302899 Octocoders Octocoders/one
+	ac_run
+	ac_run
+	nt_run
+	assert_eq "1 1" "$(echo $(nt_got gateway 'select(.action | startswith("auth_attempt")) | .action' | sort | uniq -c | awk '{print $1}'))" "one per cause"
+	assert_eq "GitHub answered 500 to the app 101 token request" \
+	    "$(nt_got gateway 'select(.action == "auth_attempt.other_error") | .reason')" "other_error reason"
+	# Healthy again: GitHub gives a token.  The next 404 is news.
+	nt_github 5001:201
+	ac_run
+	assert_eq 1 "$(sql "SELECT count(*) FROM auth_cache WHERE installation_id = 5001 AND ok_at IS NOT NULL")" "success recorded"
+	sql "UPDATE auth_cache SET ok_until = now() - interval '1 minute'" >/dev/null
+	nt_github 5001:404
+	ac_run
+	nt_run
+	assert_eq 0 "$RC" "exit status after the new 404"
+	assert_eq 2 "$(nt_got gateway 'select(.action == "auth_attempt.404") | .id' | sort -u | wc -l)" "a second 404 notification"
+	assert_eq 4 "$(sql "SELECT count(*) FROM installation_events WHERE event = 'auth_attempt.404'")" "404 rows in all"
+}
+
+test_notify_failed_operation_announced() {
+	local op
+	nt_reset
+	nt_sinks || return 1
+	nt_auth_check
+	nt_github 5002:404
+	ac_queue 720001 5002 Organization 38302899 Octocoders Octocoders/two
+	ac_run
+	op=$(sql "SELECT max(id) FROM operations WHERE type = 'auth_check' AND status = 'failed'")
+	[ -n "$op" ] || { fail "no failed auth check operation"; return 1; }
+	nt_run
+	assert_eq 0 "$RC" "exit status"
+	assert_eq "op-$op|$op|$INSTLOG_URL/ui/#/operation/$op|null" \
+	    "$(nt_got gateway 'select(.action == "operation.failed") | "\(.id)|\(.operation_id)|\(.trace_url)|\(.entity)"')" "operation.failed"
+	[[ "$(nt_got gateway 'select(.action == "operation.failed") | .reason')" == "auth_check operation $op failed: 5002: "* ]] ||
+	    fail "reason: $(nt_got gateway 'select(.action == "operation.failed") | .reason')"
+	# The 404 row names the operation that wrote it.
+	assert_eq "$op" "$(nt_got gateway 'select(.action == "auth_attempt.404") | .operation_id')" "the row's operation"
+	nt_run
+	assert_eq 2 "$(wc -l <"$TEST_TMP/gateway.log")" "nothing twice"
+}
+
+# A row whose transaction began first (the lower id) commits after a
+# higher one, and after notify ran: it is still announced.
+test_notify_late_commit_still_announced() {
+	local late early
+	nt_reset
+	nt_sinks || return 1
+	mkfifo "$TEST_TMP/late.sql"
+	psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -v p="$(jq -c . "$(fixture installation.deleted)")" \
+	    <"$TEST_TMP/late.sql" >"$TEST_TMP/late.out" 2>&1 &
+	local psql_pid=$!
+	exec 7>"$TEST_TMP/late.sql"
+	cat >&7 <<'EOF'
+BEGIN;
+INSERT INTO installation_events (source, event, outcome, delivery_id,
+    app_id, installation_id, entity_type, entity_id, entity_name, payload)
+VALUES ('webhook', 'installation.deleted', 'ok', 'late-1', 5725, 2, 'User',
+    1, 'octocat', :'p'::jsonb);
+EOF
+	# The insert has its id once the session waits on nothing else.
+	for _ in $(seq 1 100); do
+		[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND backend_xid IS NOT NULL")" -ge 1 ] && break
+		sleep 0.05
+	done
+	deliver installation "$(fixture installation.suspend)"
+	assert_status 200
+	early=$(nt_row installation.suspend)
+	# Several runs while the lower id is still uncommitted.
+	nt_run
+	nt_run
+	nt_run
+	assert_eq 0 "$RC" "exit status"
+	assert_eq "ev-$early" "$(nt_got gateway .id)" "only the committed row so far"
+	echo "COMMIT;" >&7
+	exec 7>&-
+	wait "$psql_pid" || fail "psql: $(cat "$TEST_TMP/late.out")"
+	late=$(nt_row installation.deleted)
+	[ "$late" -lt "$early" ] || fail "the late row has id $late, not below $early"
+	nt_run
+	assert_eq 0 "$RC" "exit status after the commit"
+	assert_eq "ev-$early ev-$late" "$(echo $(nt_got gateway .id))" "the late row announced"
+	nt_run
+	nt_run
+	assert_eq 2 "$(wc -l <"$TEST_TMP/gateway.log")" "once each"
+	assert_eq "$early" "$(sql "SELECT settled_id FROM notify_cursor")" "the cursor settled past both"
+}
+
+test_notify_plain_http_never_via_a_proxy() {
+	nt_reset
+	nt_sinks || return 1
+	deliver installation "$(fixture installation.created)"
+	proxy_start || return 1
+	nt_run
+	assert_eq 0 "$RC" "exit status"
+	assert_proxy_unused notify
+	assert_eq 1 "$(wc -l <"$TEST_TMP/gateway.log")" "delivered directly"
+}
+
+test_notify_overlapping_run_exits_quietly() {
+	nt_reset
+	nt_sinks || return 1
+	deliver installation "$(fixture installation.created)"
+	mkfifo "$TEST_TMP/lock.sql"
+	psql "$DATABASE_URL" -X -q <"$TEST_TMP/lock.sql" >/dev/null 2>&1 &
+	local psql_pid=$!
+	exec 8>"$TEST_TMP/lock.sql"
+	echo "SELECT pg_advisory_lock(7597136565293246212);" >&8
+	for _ in $(seq 1 100); do
+		[ "$(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" -ge 1 ] && break
+		sleep 0.05
+	done
+	nt_run
+	assert_eq "0||" "$RC|$OUT|$ERR" "a run that finds the lock taken"
+	assert_eq 0 "$(wc -l <"$TEST_TMP/gateway.log")" "nothing sent"
+	exec 8>&-
+	wait "$psql_pid"
+	nt_run
+	assert_eq 1 "$(wc -l <"$TEST_TMP/gateway.log")" "sent by the next run"
+}
+
+test_notify_bad_configuration_is_one_line_and_exit_2() {
+	local secret=$TEST_TMP/s
+	nt_reset
+	deliver installation "$(fixture installation.created)"
+	printf 'x\n' >"$secret"
+	while IFS='|' read -r vars want; do
+		(
+			unset INSTLOG_NOTIFY_URL INSTLOG_NOTIFY_SECRET_FILE
+			for v in $vars; do export "${v?}"; done
+			nt_run
+			assert_eq "2|" "$RC|$OUT" "$vars: exit status and stdout"
+			assert_eq 1 "$(printf '%s\n' "$ERR" | wc -l)" "$vars: one line"
+			[[ "$ERR" == "notify: "*"$want"* ]] || fail "$vars: stderr '$ERR' does not say '$want'"
+			[[ "$ERR" != *hunter2* ]] || fail "$vars: the secret URL shown: $ERR"
+		)
+	done <<EOF
+INSTLOG_NOTIFY_URL=http://events.example.com/in INSTLOG_NOTIFY_SECRET_FILE=$secret|plain http is only allowed to a loopback host
+INSTLOG_NOTIFY_URL=https://events.example.com/in|INSTLOG_NOTIFY_SECRET
+INSTLOG_NOTIFY_URL=https://u:p@events.example.com/in INSTLOG_NOTIFY_SECRET_FILE=$secret|no user info
+INSTLOG_NOTIFY_URL=ftp://events.example.com/in INSTLOG_NOTIFY_SECRET_FILE=$secret|not an http(s) URL
+INSTLOG_SLACK_WEBHOOK_URL=http://hooks.example.com/services/hunter2|INSTLOG_SLACK_WEBHOOK_URL
+INSTLOG_PUBLIC_URL=https://instlog.example.com/?x=1|INSTLOG_PUBLIC_URL
+INSTLOG_NOTIFY_BACKOFF_SECONDS=0|INSTLOG_NOTIFY_BACKOFF_SECONDS
+INSTLOG_NOTIFY_SECRET=a INSTLOG_NOTIFY_SECRET_FILE=$secret|INSTLOG_NOTIFY_SECRET
+EOF
+	assert_eq 0 "$(sql "SELECT count(*) FROM notifications")" "nothing queued"
+}
+
+test_notify_installed_with_its_cron_entry() {
+	local prefix=$TEST_TMP/prefix
+	make -s -C "$TOP" install PREFIX="$prefix" >/dev/null || fail "make install"
+	[ -x "$prefix/bin/notify" ] || fail "missing $prefix/bin/notify"
+	grep -q "^\* \* \* \* \* instlog .*$prefix/bin/notify;" \
+	    "$prefix/share/instlog/cron/instlog-notify" ||
+	    fail "no every-minute line running $prefix/bin/notify in instlog-notify"
+	grep -q "^# INSTLOG_NOTIFY_URL=" "$prefix/share/instlog/cron/instlog.env.example" ||
+	    fail "the environment example does not name the sinks"
+}
+
+# The receiver checks what it is sent: signed with another secret, the
+# event is refused (401), recorded as a failed attempt, and not accepted.
+test_notify_wrong_secret_is_refused_by_the_receiver() {
+	nt_reset
+	nt_sinks || return 1
+	printf 'not-the-receivers\n' >"$TEST_TMP/other_secret"
+	export INSTLOG_NOTIFY_SECRET_FILE=$TEST_TMP/other_secret
+	deliver installation "$(fixture installation.deleted)"
+	nt_run
+	assert_eq 1 "$RC" "exit status"
+	nt_summary "sinks=2 queued=1 repeats=0 attempted=2 sent=1 failed=1 given_up=0"
+	assert_eq 0 "$(wc -l <"$TEST_TMP/gateway.log")" "nothing accepted"
+	assert_eq "POST /events status=401 event_id=ev-$(nt_row installation.deleted)" \
+	    "$(grep '^POST' "$TEST_TMP/gateway.out")" "refused"
+	assert_eq "401|HTTP 401" "$(sql "SELECT last_status, last_error FROM notification_sends WHERE sink = 'gateway'")" "recorded"
+}
