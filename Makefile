@@ -137,7 +137,8 @@ unit: $(UNITS)
 FIXTURES ?= $(abspath ../shared/fixtures/github)
 export FIXTURES
 
-integration: all
+# trace_sql: test_trace.sh checks the plan of the exact SQL of a route.
+integration: all $(BUILD)/bench/trace_sql
 	@bash tests/integration/run.sh
 
 # A database filled by PREV_MAIN (tests/upgrade/run.sh) migrates and

@@ -20,6 +20,7 @@ main(void)
 	printf("fold\t%s\n", SQL_FOLD_ROWS);
 	printf("of_installation\t%s\n", SQL_ENTITY_OF_INSTALLATION);
 	printf("of_job\t%s\n", SQL_ENTITY_OF_JOB);
+	printf("by_name\t%s\n", SQL_ENTITY_BY_NAME);
 	printf("payload\t%s\n", SQL_PAYLOAD);
 	printf("ckpt_latest\t%s\n", SQL_LATEST);
 	printf("ckpt_is_whole\t%s\n", SQL_IS_WHOLE);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The read queries of the trace routes (part of the db module). */
+#include "db_trace.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +10,6 @@
 #include <libpq-fe.h>
 
 #include "db_priv.h"
-#include "db_trace.h"
 #include "db_trace_sql.h"
 #include "log.h"
 
@@ -16,6 +17,15 @@ enum db_status
 db_trace_entity_of_installation(struct db *db, int64_t id, int64_t *entity_id)
 {
 	return db_lookup_int64(db, __func__, SQL_ENTITY_OF_INSTALLATION, id,
+	    entity_id);
+}
+
+enum db_status
+db_trace_entity_by_name(struct db *db, const char *name, int64_t *entity_id)
+{
+	const char *values[1] = { name };
+
+	return db_exec_int64(db, __func__, SQL_ENTITY_BY_NAME, 1, values,
 	    entity_id);
 }
 
@@ -150,8 +160,7 @@ db_trace_page(struct db *db, int64_t entity_id, const struct trace_params *p,
 	for (int i = 0; i < n; i++)
 		for (int c = 0; c < PQnfields(res); c++)
 			need += (size_t)PQgetlength(res, i, c) + 1;
-	if ((page->events = calloc((size_t)n, sizeof(*page->events))) ==
-		NULL ||
+	if ((page->events = calloc((size_t)n, sizeof(*page->events))) == NULL ||
 	    (page->strings = malloc(need)) == NULL) {
 		st = DB_ERROR;
 		goto out;
@@ -176,7 +185,7 @@ db_trace_page(struct db *db, int64_t entity_id, const struct trace_params *p,
 		e->actor = pool_copy(pool, &off, res, i, 11);
 		if (!PQgetisnull(res, i, 12) &&
 		    parse_int64(PQgetvalue(res, i, 12), 1, INT64_MAX, &job) ==
-			0)
+		        0)
 			e->job_id = job;
 		e->repo_full_name = pool_copy(pool, &off, res, i, 13);
 		e->request_id = pool_copy(pool, &off, res, i, 14);
@@ -286,8 +295,8 @@ db_trace_fold_rows_after(struct db *db, int64_t entity_id, const char *at,
 		    parse_int64(PQgetvalue(res, row, 10), 0, 999, &status) == 0)
 			r->http_status = (int)status;
 		r->repo = pool_copy(pool, &off, res, row, 11);
-		if (repos != NULL && split_repos(rows, i,
-		    pool + (repos - pool)) == -1) {
+		if (repos != NULL &&
+		    split_repos(rows, i, pool + (repos - pool)) == -1) {
 			st = DB_ERROR;
 			goto out;
 		}

@@ -19,6 +19,14 @@ enum db_status db_trace_entity_of_installation(struct db *db, int64_t id,
     int64_t *entity_id);
 
 /*
+ * The entity that last bore the login 'name' (compared ignoring case):
+ * the latest event under that entity_name, workflow_job.* aside.  Returns
+ * DB_OK and sets *entity_id, DB_NOTFOUND, or an error.
+ */
+enum db_status db_trace_entity_by_name(struct db *db, const char *name,
+    int64_t *entity_id);
+
+/*
  * The entity of job 'id', from the jobs table, else from its workflow_job
  * events.  Returns DB_OK, DB_NOTFOUND or an error.
  */
@@ -44,10 +52,10 @@ enum db_status db_trace_page(struct db *db, int64_t entity_id,
 
 /* The fold rows of an entity and the memory their strings live in. */
 struct db_trace_rows {
-	struct events_row	*v;
-	size_t			 n;
-	char			**strings; /* one block per row */
-	char			***repos;  /* one array per row, or NULL */
+	struct events_row *v;
+	size_t n;
+	char **strings; /* one block per row */
+	char ***repos;  /* one array per row, or NULL */
 };
 
 /*

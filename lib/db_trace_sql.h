@@ -26,6 +26,18 @@
 	"AND payload -> 'workflow_job' ->> 'id' = $1::text " \
 	"AND entity_id IS NOT NULL ORDER BY received_at DESC, id DESC LIMIT 1))"
 
+/*
+ * The account that last bore login $1, ignoring case: the latest event
+ * under that name (workflow_job.* aside), so an old login still finds a
+ * renamed account unless another account took the login since.  Served
+ * by installation_events_entity_name_idx (sql/011_entity_name_index.sql).
+ */
+#define SQL_ENTITY_BY_NAME \
+	"SELECT entity_id FROM installation_events " \
+	"WHERE lower(entity_name) = lower($1::text) " \
+	"AND entity_id IS NOT NULL AND event NOT LIKE 'workflow_job.%' " \
+	"ORDER BY received_at DESC, id DESC LIMIT 1"
+
 #define SQL_PAYLOAD \
 	"SELECT id, event, " SQL_UTC("received_at") ", payload::text, " \
 	"translate(encode(raw_body, 'base64'), E'\\n', '') " \

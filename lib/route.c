@@ -2,6 +2,7 @@
 /* The read-only routes (trace, operations): their table, checks, views. */
 #include "route.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 
 /* The database time of one trace request; nginx waits 30 s for us. */
 #define ROUTE_DB_BUDGET_MS 25000
+/* The longest GitHub login. */
+#define ROUTE_LOGIN_MAX 39
 
 void
 route_db_error(struct http_response *resp, enum db_status st, const char *what)
@@ -52,8 +55,8 @@ route_trace_list(struct app *app, int64_t entity_id,
 	memset(&page, 0, sizeof(page));
 	events_state_init(&st);
 	events_diagnosis_init(&dg);
-	if (trace_params_parse(req->query, time(NULL), &p, err,
-	    sizeof(err)) == -1) {
+	if (trace_params_parse(req->query, time(NULL), &p, err, sizeof(err)) ==
+	    -1) {
 		http_error(resp, 400, err);
 		goto out;
 	}
@@ -71,8 +74,9 @@ route_trace_list(struct app *app, int64_t entity_id,
 		    "entity");
 		goto out;
 	}
-	if (folded == -1 || trace_write_list(&resp->body, entity_id, &page,
-	    &st, &dg, p.at) == -1) {
+	if (folded == -1 ||
+	    trace_write_list(&resp->body, entity_id, &page, &st, &dg, p.at) ==
+	        -1) {
 		log_warnx("%s: entity '%lld': out of memory", __func__,
 		    (long long)entity_id);
 		http_error(resp, 500, "internal error");
@@ -110,6 +114,44 @@ view_of(struct app *app, int64_t id, const struct http_request *req,
 		route_trace_list(app, entity_id, req, resp);
 }
 
+/*
+ * The list of the account that last bore 'login' (ignoring case; an old
+ * login of a renamed account finds it while no other account took it).
+ */
+static void
+view_by_name(struct app *app, const char *login, const struct http_request *req,
+    struct http_response *resp)
+{
+	enum db_status st;
+	int64_t entity_id;
+
+	if ((st = db_trace_entity_by_name(app->db, login, &entity_id)) != DB_OK)
+		route_db_error(resp, st, "login");
+	else
+		route_trace_list(app, entity_id, req, resp);
+}
+
+/*
+ * A login an installation's account can have: 1 to 39 letters, digits and
+ * hyphens, the first a letter or digit.  Hyphens elsewhere are not
+ * checked (older accounts keep names the current rules refuse); bots
+ * ("name[bot]") are senders, never the account of an installation, and
+ * fail here.
+ */
+static bool
+login_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > ROUTE_LOGIN_MAX || *s == '-')
+		return false;
+	for (const char *p = s; *p != '\0'; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9') && *p != '-')
+			return false;
+	return true;
+}
+
 static void
 view_payload(struct app *app, int64_t id, const struct http_request *req,
     struct http_response *resp)
@@ -130,8 +172,8 @@ view_payload(struct app *app, int64_t id, const struct http_request *req,
 /*
  * The path "/trace/<name>/<id>" or the route's own (404), the bearer
  * token (401 with WWW-Authenticate: Bearer; no secret configured refuses
- * everything), the id a positive decimal integer (400; none with no_id),
- * then the route's view.
+ * everything), the id a positive decimal integer (400; none with no_id)
+ * or the login a valid one (400), then the route's view.
  */
 static void
 route_handle(struct app *app, const struct http_request *req,
@@ -163,9 +205,19 @@ route_handle(struct app *app, const struct http_request *req,
 		return;
 	}
 	idstr = req->path + strlen(prefix);
+	if (def->view_login != NULL) {
+		if (!login_valid(idstr))
+			http_error(resp, 400,
+			    "login: expected a GitHub user or "
+			    "organization login (1 to 39 letters, "
+			    "digits and hyphens, not first)");
+		else
+			def->view_login(app, idstr, req, resp);
+		return;
+	}
 	if (*idstr == '-' || parse_int64(idstr, 1, INT64_MAX, &id) == -1) {
-		(void)snprintf(msg, sizeof(msg), "%s id: expected a positive "
-		    "decimal integer", def->name);
+		(void)snprintf(msg, sizeof(msg),
+		    "%s id: expected a positive decimal integer", def->name);
 		http_error(resp, 400, msg);
 		return;
 	}
@@ -191,6 +243,9 @@ static const struct route_def routes[ROUTE__MAX] = {
 	    "/operations", true },
 	[ROUTE_OPERATION] = { ROUTE_OPERATION, "operation", route_ops_get,
 	    "/operations/", false },
+	[ROUTE_ENTITY_BY_NAME] = { .route = ROUTE_ENTITY_BY_NAME,
+	    .name = "entity-by-name",
+	    .view_login = view_by_name },
 };
 
 int
@@ -203,6 +258,7 @@ route_main(enum route r, int argc, char **argv)
 		[ROUTE_PAYLOAD] = "trace_payload",
 		[ROUTE_OPERATIONS] = "operations",
 		[ROUTE_OPERATION] = "operation",
+		[ROUTE_ENTITY_BY_NAME] = "trace_entity_by_name",
 	};
 	struct app_def def;
 

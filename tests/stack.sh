@@ -9,7 +9,7 @@ STACK_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STACK_BIN=${STACK_BIN:-$STACK_TOP/build/bin}
 # Routes and their worker counts; each gets its own socket and can be
 # restarted alone.
-STACK_ROUTES=${STACK_ROUTES:-"webhook trace_entity trace_installation trace_job trace_payload operations operation healthz metrics"}
+STACK_ROUTES=${STACK_ROUTES:-"webhook trace_entity trace_entity_by_name trace_installation trace_job trace_payload operations operation healthz metrics"}
 STACK_PIDS=()
 
 stack_log() { printf 'stack: %s\n' "$*" >&2; }
@@ -314,7 +314,8 @@ stack_run() {
 instlog ready at $INSTLOG_URL
   page: $INSTLOG_URL/ui/ (paste TRACE_API_SECRET)
   POST $INSTLOG_URL/webhook
-  GET  $INSTLOG_URL/trace/entity/{id}  /trace/installation/{id}  /trace/job/{id}  /trace/payload/{id}
+  GET  $INSTLOG_URL/trace/entity/{id}  /trace/entity-by-name/{login}
+       /trace/installation/{id}  /trace/job/{id}  /trace/payload/{id}
   GET  $INSTLOG_URL/metrics  (Prometheus; loopback only)
   DATABASE_URL=$DATABASE_URL
   logs: $var/*.log

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// instlog operator page over the trace routes (README "The page").
+// instlog operator page over the trace and operations routes (README
+// "The page").
 //
 // Rules this file keeps:
 // - Every string from the server reaches the DOM through textContent or a
@@ -16,29 +17,35 @@
 	// Pages "load more" follows at most when looking for an evidence row.
 	const MAX_EVIDENCE_PAGES = 50;
 	const ID_RE = /^[1-9][0-9]{0,18}$/;
+	// A GitHub user or organization login, as /trace/entity-by-name takes.
+	const LOGIN_RE = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/;
 	const BAD_OUTCOMES = new Set(["auth_404", "auth_other_error",
 		"invalid_payload", "job_write_failed", "job_not_found"]);
 	const FILTERS = ["event", "since", "until", "at", "dedupe", "limit"];
 
 	// The views, keyed by the hash's first segment (#/entity/42 -> entity).
-	// The operations views (#/operations, #/operation/N) join this table
-	// and TABS once the server has operations routes.
 	const ROUTES = {
 		"": showHome,
 		entity: showTrace,
 		installation: showTrace,
 		job: showTrace,
+		login: showTrace,
+		operations: showOperations,
+		operation: showOperation,
 	};
 	const TABS = [
 		{ label: "Trace", href: "#/",
-		  keys: ["", "entity", "installation", "job"] },
+		  keys: ["", "entity", "installation", "job", "login"] },
+		{ label: "Operations", href: "#/operations",
+		  keys: ["operations", "operation"] },
 	];
-	// Search prefixes: "i:6101", "job 7101", "e/5101".
+	// Search prefixes: "i:6101", "job 7101", "e/5101", "login:octocat".
 	const PREFIXES = {
 		e: "entity", entity: "entity",
 		i: "installation", inst: "installation",
 		installation: "installation",
 		j: "job", job: "job",
+		l: "login", login: "login", user: "login", org: "login",
 	};
 
 	const $ = (id) => document.getElementById(id);
@@ -269,7 +276,8 @@
 	// ---- search ----------------------------------------------------------
 
 	// The search box: an id of the selected kind, or a prefix naming the
-	// kind ("i:6101", "job 7101").  Anything else is a login.
+	// kind ("i:6101", "job 7101").  Anything else, or anything with the
+	// kind "login", is a login.
 	function parseSearch(kind, raw) {
 		let q = raw.trim();
 		const m = /^([a-z]+)\s*[:/ ]\s*(.+)$/i.exec(q);
@@ -279,17 +287,26 @@
 		}
 		if (q === "")
 			return { empty: true };
-		if (ID_RE.test(q))
+		if (kind !== "login" && ID_RE.test(q))
 			return { kind: kind, id: q };
 		return { login: q };
 	}
 
-	// A login, not an id: the trace routes cannot resolve one yet (the
-	// lookup route is still to come).  Say so; never guess an entity.
+	// A login: the server looks it up in the log
+	// (/trace/entity-by-name/{login}); #/login/NAME shows the timeline
+	// of the account that last bore it.
 	function lookupLogin(login) {
-		setStatus("Login lookup not available yet (\u201c" + login +
-			"\u201d): search by entity, installation or job id.",
-			"warn");
+		if (!LOGIN_RE.test(login)) {
+			setStatus("Not a GitHub login: \u201c" + login + "\u201d " +
+				"(1 to 39 letters, digits and hyphens).",
+				"error");
+			return;
+		}
+		const h = hashFor("login", login, null);
+		if (location.hash === h)
+			route();
+		else
+			location.hash = h;
 	}
 
 	function onSearch(ev) {
@@ -317,12 +334,14 @@
 		$("view").replaceChildren(el("section", { class: "card help" },
 			el("h1", null, "Why did my jobs stop?"),
 			el("p", null, "Look up an installation, an account (entity " +
-				"id) or a job above. The page shows the account's " +
+				"id or login) or a job above. The page shows the " +
+				"account's " +
 				"timeline, its state and the diagnosis, each cause " +
 				"with the rows that prove it."),
 			el("p", null, "Links: ", el("code", null, "#/entity/N"),
 				" ", el("code", null, "#/installation/N"), " ",
-				el("code", null, "#/job/N"), ", with ",
+				el("code", null, "#/job/N"), " ",
+				el("code", null, "#/login/NAME"), ", with ",
 				el("code", null, "?event=&since=&until="),
 				" like the API.")));
 		$("search-q").focus();
@@ -333,11 +352,13 @@
 	function showTrace(r, seq) {
 		const kind = r.key;
 		const id = r.args[0] || "";
+		const byLogin = kind === "login";
 		$("search-kind").value = kind;
 		$("search-q").value = id;
-		if (!ID_RE.test(id)) {
+		if (!(byLogin ? LOGIN_RE : ID_RE).test(id)) {
 			$("view").replaceChildren();
-			setStatus("Not an id: \u201c" + id + "\u201d.", "error");
+			setStatus((byLogin ? "Not a GitHub login" : "Not an id") +
+				": \u201c" + id + "\u201d.", "error");
 			return;
 		}
 		const filters = {};
@@ -350,7 +371,8 @@
 			filters.limit = String(PAGE_LIMIT);
 		const v = {
 			kind: kind, id: id, seq: seq, filters: filters,
-			path: "/trace/" + kind + "/" + id,
+			path: byLogin ? "/trace/entity-by-name/" + id :
+				"/trace/" + kind + "/" + id,
 			cursor: null, rows: new Map(), evidence: new Map(),
 			tbody: null, more: null, count: null, loading: false,
 		};
@@ -452,6 +474,15 @@
 		}
 	}
 
+	// The cells of a table row, [label, content] each: the label names
+	// the cell at phone width; an empty one ("—") hides there.
+	function cellTds(cells) {
+		return cells.map(([label, content]) => el("td", {
+			"data-label": label,
+			class: content === "—" ? "none" : null,
+		}, el("div", { class: "cell" }, content)));
+	}
+
 	function eventRow(v, e, now) {
 		const id = String(e.id);
 		const causes = v.evidence.get(id);
@@ -480,10 +511,7 @@
 			id: "event-" + id, tabindex: 0,
 			"aria-expanded": "false",
 			title: "show the payload of #" + id,
-		}, cells.map(([label, content]) =>
-			el("td", { "data-label": label,
-				   class: content === "—" ? "none" : null },
-			   el("div", { class: "cell" }, content))));
+		}, cellTds(cells));
 		tr.addEventListener("click", () => togglePayload(tr, id));
 		tr.addEventListener("keydown", (ev) => {
 			if (ev.key === "Enter" || ev.key === " ") {
@@ -670,6 +698,265 @@
 				location.hash = h;
 		});
 		return form;
+	}
+
+	// ---- operations ------------------------------------------------------
+
+	// What instlog itself did (/operations, /operations/{id}).  The list
+	// puts failed operations first: without a status filter it asks for
+	// status=failed, then for every status and leaves the failed out.
+	const OP_TYPES = ["auth_check", "redeliver", "spool_replay",
+		"maintenance", "notify", "delivery"];
+	const OP_STATUSES = ["failed", "running", "completed"];
+	const OP_LIMIT = 50;
+
+	function showOperations(r, seq) {
+		const status = r.params.get("status") || "";
+		const type = r.params.get("type") || "";
+		document.title = "instlog · operations";
+		const sections = [];
+		if (status === "" || status === "failed")
+			sections.push({ title: "Failed", status: "failed",
+					skip: null });
+		if (status === "")
+			sections.push({ title: "Running and completed",
+					status: "", skip: "failed" });
+		else if (status !== "failed")
+			sections.push({ title: status, status: status,
+					skip: null });
+		$("view").replaceChildren(el("h1", null, "Operations"),
+			opsFilterForm(status, type),
+			...sections.map((s) => opsSection(s, type, seq)));
+	}
+
+	function opsFilterForm(status, type) {
+		const select = (name, label, values, cur) => el("label", null,
+			el("span", null, label),
+			el("select", { name: name },
+				el("option", { value: "" }, "any"),
+				values.map((v) => el("option", { value: v,
+					selected: v === cur }, v))));
+		const form = el("form", { class: "filters", id: "ops-filters",
+					  autocomplete: "off" },
+			select("status", "status", OP_STATUSES, status),
+			select("type", "type", OP_TYPES, type),
+			el("button", { type: "submit" }, "Apply"));
+		form.addEventListener("submit", (ev) => {
+			ev.preventDefault();
+			const p = new URLSearchParams();
+			for (const f of ["status", "type"])
+				if (form.elements[f].value)
+					p.set(f, form.elements[f].value);
+			const q = p.toString();
+			const h = "#/operations" + (q ? "?" + q : "");
+			if (location.hash === h)
+				route();
+			else
+				location.hash = h;
+		});
+		return form;
+	}
+
+	// One list of operations with its own "Load more".
+	function opsSection(s, type, seq) {
+		const tbody = el("tbody");
+		const more = el("button", { type: "button", class: "load-more",
+			hidden: true }, "Load more");
+		const sec = el("section", { class: "card ops",
+			"data-status": s.status || "any" },
+			el("h2", null, s.title),
+			el("div", { class: "table-wrap" },
+				el("table", { class: "timeline ops" },
+					el("thead", null, el("tr", null,
+						["#", "started (UTC)", "type",
+						 "status", "duration", "steps",
+						 "error"].map((h) =>
+							el("th", { scope: "col" },
+							   h)))),
+					tbody)),
+			el("p", { class: "more" }, more));
+		let cursor = null;
+		let shown = 0;
+		const load = () => {
+			more.disabled = true;
+			api("/operations", { status: s.status, type: type,
+				limit: String(OP_LIMIT), cursor: cursor })
+				.then((body) => {
+					if (seq !== routeSeq)
+						return;
+					for (const o of body.operations || []) {
+						if (s.skip && o.status === s.skip)
+							continue;
+						tbody.append(opRow(o));
+						shown++;
+					}
+					cursor = typeof body.next_cursor ===
+						"string" && body.next_cursor !== "" ?
+						body.next_cursor : null;
+					more.hidden = cursor === null;
+					more.disabled = false;
+					if (shown === 0 && cursor === null)
+						tbody.append(el("tr", { class: "empty" },
+							el("td", { colspan: 7 },
+							   "No operation.")));
+				}, (err) => {
+					if (seq === routeSeq)
+						report(err, "operations");
+				});
+		};
+		more.addEventListener("click", load);
+		load();
+		return sec;
+	}
+
+	function durationText(ms) {
+		if (typeof ms !== "number")
+			return "—";
+		return ms < 10000 ? ms + " ms" : (ms / 1000).toFixed(1) + " s";
+	}
+
+	function statusTag(status) {
+		return el("span", { class: status === "failed" ?
+			"outcome bad" : "outcome" }, text(status));
+	}
+
+	function opRow(o) {
+		const id = String(o.id);
+		const now = Date.now();
+		const href = ID_RE.test(id) ? "#/operation/" + id : null;
+		const cells = [
+			["#", el("a", { class: "id", href: href }, id)],
+			["started", [el("time", { datetime: o.started_at },
+				       utc(o.started_at)),
+				    el("span", { class: "ago" },
+				       ago(o.started_at, now))]],
+			["type", text(o.type)],
+			["status", statusTag(o.status)],
+			["duration", durationText(o.duration_ms)],
+			["steps", text(o.steps_summary)],
+			["error", text(o.error)],
+		];
+		const tr = el("tr", { class: o.status === "failed" ?
+			"row op failed" : "row op", id: "op-" + id },
+			cellTds(cells));
+		if (href)
+			tr.addEventListener("click", (ev) => {
+				if (!(ev.target instanceof HTMLAnchorElement))
+					location.hash = href;
+			});
+		return tr;
+	}
+
+	// Compact JSON of an output or input: text, shown as text.
+	function jsonText(v) {
+		return v === undefined || v === null ? "—" : JSON.stringify(v);
+	}
+
+	function idLinks(kind, ids) {
+		if (!Array.isArray(ids) || ids.length === 0)
+			return "—";
+		return ids.map((n, i) => {
+			const s = String(n);
+			return [i ? ", " : "", ID_RE.test(s) ?
+				el("a", { href: hashFor(kind, s, null) }, s) : s];
+		});
+	}
+
+	function showOperation(r, seq) {
+		const id = r.args[0] || "";
+		if (!ID_RE.test(id)) {
+			$("view").replaceChildren();
+			setStatus("Not an id: \u201c" + id + "\u201d.", "error");
+			return;
+		}
+		document.title = "instlog · operation " + id;
+		$("view").replaceChildren(el("p", { class: "muted" },
+			"Loading operation " + id + "…"));
+		api("/operations/" + id, null).then((o) => {
+			if (seq === routeSeq)
+				renderOperation(o);
+		}, (err) => {
+			if (seq !== routeSeq)
+				return;
+			$("view").replaceChildren();
+			report(err, "operation " + id);
+		});
+	}
+
+	function renderOperation(o) {
+		const rows = [
+			["status", statusTag(o.status)],
+			["started", utc(o.started_at)],
+			["completed", o.completed_at ? utc(o.completed_at) +
+				" · " + durationText(o.duration_ms) : "—"],
+			["error", text(o.error)],
+			["triggered by", text(o.triggered_by)],
+			["request", text(o.request_id)],
+			["external ref", text(o.external_ref)],
+			["installations", idLinks("installation",
+				o.installation_ids)],
+			["entities", idLinks("entity", o.entity_ids)],
+			["input", jsonText(o.input)],
+			["output", jsonText(o.output)],
+		];
+		const card = el("section", { class: "card state", id: "operation" },
+			el("dl", null, rows.map(([k, v]) => [el("dt", null, k),
+				el("dd", null, v)])));
+		if (typeof o.error_detail === "string" && o.error_detail !== "")
+			card.append(el("h2", null, "Error detail"),
+				el("pre", { class: "json error-detail" },
+				   o.error_detail));
+		const steps = Array.isArray(o.steps) ? o.steps : [];
+		const tbody = el("tbody");
+		for (const s of steps)
+			tbody.append(...stepRows(s));
+		if (steps.length === 0)
+			tbody.append(el("tr", { class: "empty" },
+				el("td", { colspan: 6 }, "No step.")));
+		$("view").replaceChildren(
+			el("div", { class: "title" },
+				el("h1", null, "Operation " + text(o.id) + " · " +
+					text(o.type)),
+				el("a", { href: "#/operations" },
+					"all operations")),
+			card,
+			el("section", { class: "card" },
+				el("h2", null, "Steps"),
+				el("div", { class: "table-wrap" },
+					el("table", { class: "timeline steps",
+						      id: "steps" },
+						el("thead", null, el("tr", null,
+							["step", "status",
+							 "started (UTC)",
+							 "duration", "output",
+							 "error"].map((h) =>
+								el("th", { scope: "col" },
+								   h)))),
+						tbody))));
+	}
+
+	// A step's row; a failed one is highlighted, its error_detail (the
+	// remote's body, as text) in a row of its own under it.
+	function stepRows(s) {
+		const failed = s.status === "failed";
+		const name = text(s.name) + (typeof s.count === "number" &&
+			s.count > 1 ? " ×" + s.count : "");
+		const cells = [
+			["step", name],
+			["status", statusTag(s.status)],
+			["started", utc(s.started_at)],
+			["duration", durationText(s.duration_ms)],
+			["output", jsonText(s.output)],
+			["error", text(s.error)],
+		];
+		const tr = el("tr", { class: failed ? "row step failed" :
+			"row step" }, cellTds(cells));
+		if (typeof s.error_detail !== "string" || s.error_detail === "")
+			return [tr];
+		return [tr, el("tr", { class: "detail step-detail" },
+			el("td", { colspan: 6 },
+				el("pre", { class: "json error-detail" },
+				   s.error_detail)))];
 	}
 
 	// ---- start ---------------------------------------------------------

@@ -32,6 +32,26 @@ stack_start "$TEST_ROOT/run" ||
     { echo "browser: stack failed to start" >&2; exit 1; }
 echo "browser: stack up at $INSTLOG_URL"
 
+# Operations, seeded first so that only these jobs are pending: an auth
+# check run where installation I4 answers 404 (its pending job fails),
+# then one that completes.  The failed run is the older one; the page
+# lists it first all the same.
+. "$TOP/tests/integration/test_auth_check.sh"
+E4=8104 L4=ops-ui I4=9104 J4=9704 I5=9105 J5=9705
+(
+	ac_env
+	ac_fake_start --answer "$I4:404"
+	ac_queue $J4 $I4 User $E4 $L4 $L4/app
+	ac_queue $J5 $I5 Organization 8105 ops-org ops-org/app
+	ac_run
+	ac_summary "checked=2 cached=0 ok=1 404=1 other=0 transport_errors=0"
+	sql "UPDATE auth_cache SET ok_until = now() - interval '1 minute'" >/dev/null
+	ac_run
+	ac_summary "checked=1 cached=0 ok=1 404=0 other=0 transport_errors=0"
+)
+op_failed=$(sql "SELECT id FROM operations WHERE type = 'auth_check' AND status = 'failed'")
+op_done=$(sql "SELECT max(id) FROM operations WHERE type = 'auth_check' AND status = 'completed'")
+
 # An account whose app was uninstalled while a job waited: the diagnosis
 # is `uninstalled`, with the deletion and the scheduler's 404 as evidence.
 E=8101 L=octo-ui I=9101 J=9701
@@ -52,6 +72,10 @@ hostile_actor='<img src=x onerror=window.__pwned=1>'
 action installation installation.created $E2 "$L2" $I2 \
     "| .sender.login = \"$hostile_actor\""
 hostile=$LAST_ID
+# An account renamed: its old login still finds it.
+E3=8103 L3_old=old-name-ui L3_new=new-name-ui I3=9103
+install $E3 $L3_old $I3
+rename $E3 $L3_old $L3_new $I3
 [ -e "$TEST_TMP/failed" ] && { echo "browser: seeding failed" >&2; exit 1; }
 
 jq -n --argjson E $E --arg L $L --argjson I $I --argjson J $J \
@@ -59,6 +83,9 @@ jq -n --argjson E $E --arg L $L --argjson I $I --argjson J $J \
     --argjson deleted "$deleted" --argjson a404 "$a404" \
     --arg deleted_file "$deleted_file" --argjson E2 $E2 --arg L2 "$L2" \
     --arg hostile_actor "$hostile_actor" --argjson hostile "$hostile" \
+    --argjson E3 $E3 --arg L3_old $L3_old --arg L3_new $L3_new \
+    --argjson I4 $I4 --argjson op_failed "$op_failed" \
+    --argjson op_done "$op_done" \
     '$ARGS.named' >"$TEST_ROOT/seed.json"
 
 BROWSER_SEED=$TEST_ROOT/seed.json BROWSER_OUT=$TEST_ROOT CHROMIUM=$CHROMIUM \

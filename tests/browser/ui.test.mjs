@@ -258,20 +258,118 @@ async function main() {
 		await page.close();
 	});
 
-	await test("a login in the search box: not available yet, no guess",
-	    async () => {
+	await test("a login in the search box: its timeline, old login " +
+	    "of a renamed account too, unknown 404, bad refused", async () => {
+		const want = await api("/trace/entity/" + E);
 		const page = await newTab(ctx, "");
 		await logIn(page);
-		await page.fill("#search-q", SEED.L);
+		// Any case, as GitHub logins.
+		await page.fill("#search-q", SEED.L.toUpperCase());
 		await page.press("#search-q", "Enter");
-		await page.locator("#status.warn").waitFor();
-		assert.match(await page.textContent("#status"),
-			/login lookup not available yet/i);
-		assert.equal(page.url(), UI);
+		await page.waitForURL("**#/login/" + SEED.L.toUpperCase());
+		await page.locator("#diagnosis h3").waitFor();
+		assert.equal(await page.textContent(".title h1"), SEED.L);
+		assert.match(await page.textContent(".title .muted"),
+			new RegExp("entity " + E + " "));
+		assert.deepEqual(await rowIds(page),
+			want.events.map((e) => String(e.id)));
+		assert.ok(requests.some((r) => r.url.endsWith(
+			"/trace/entity-by-name/" + SEED.L.toUpperCase() +
+			"?limit=100")));
+		// The old login of a renamed account finds it, by deep link.
+		await page.evaluate((h) => { location.hash = h; },
+			"#/login/" + SEED.L3_old);
+		await page.waitForFunction((n) => document.querySelector(
+			".title h1")?.textContent === n, SEED.L3_new);
+		assert.match(await page.textContent(".title .muted"),
+			new RegExp("entity " + SEED.E3 + " "));
+		// The login kind in the list takes digits as a login.
+		await page.selectOption("#search-kind", "login");
+		await page.fill("#search-q", String(SEED.J));
+		await page.press("#search-q", "Enter");
+		await page.waitForURL("**#/login/" + SEED.J);
+		await page.locator("#status.error").waitFor();
+		assert.match(await page.textContent("#status"), /404/);
+		// Not a login: said, no request, no navigation.
+		const before = requests.length;
+		await page.selectOption("#search-kind", "entity");
+		await page.fill("#search-q", "dependabot[bot]");
+		await page.press("#search-q", "Enter");
+		await page.waitForFunction(() => /Not a GitHub login/
+			.test(document.getElementById("status").textContent));
+		assert.ok(page.url().endsWith("#/login/" + SEED.J));
+		assert.equal(requests.slice(before).filter((r) =>
+			r.url.includes("/trace/")).length, 0);
 		// A kind prefix still takes an id.
 		await page.fill("#search-q", "j:" + SEED.J);
 		await page.press("#search-q", "Enter");
 		await page.waitForURL("**#/job/" + SEED.J);
+		await page.close();
+	});
+
+	await test("operations: failed first, filters, deep links; a failed " +
+	    "step highlighted with GitHub's message", async () => {
+		const all = await api("/operations");
+		// The API lists newest first: the completed run is newer.
+		assert.equal(String(all.operations[0].id), String(SEED.op_done));
+		const want = await api("/operations/" + SEED.op_failed);
+		const page = await newTab(ctx, "");
+		await logIn(page);
+		await page.click("#tabs a:text('Operations')");
+		await page.waitForURL("**#/operations");
+		await page.locator("#op-" + SEED.op_done).waitFor();
+		const ids = await page.$$eval("tr.op",
+			(trs) => trs.map((tr) => tr.id.replace("op-", "")));
+		assert.equal(ids[0], String(SEED.op_failed), "failed first");
+		assert.ok(ids.includes(String(SEED.op_done)));
+		assert.equal(ids.filter((i) => i === String(SEED.op_failed))
+			.length, 1, "listed once");
+		const failedRow = page.locator("#op-" + SEED.op_failed);
+		assert.match(await failedRow.getAttribute("class"), /failed/);
+		assert.equal(await failedRow.locator("td[data-label=steps]")
+			.textContent(), want.steps_summary);
+		assert.equal(await failedRow.locator("td[data-label=error]")
+			.textContent(), want.error);
+		// The status filter, kept in the hash.
+		await page.selectOption("#ops-filters select[name=status]",
+			"completed");
+		await page.click("#ops-filters button[type=submit]");
+		await page.waitForURL("**#/operations?status=completed");
+		await page.locator("#op-" + SEED.op_done).waitFor();
+		assert.equal(await page.locator("#op-" + SEED.op_failed)
+			.count(), 0);
+		// A deep link to the failed ones only.
+		await page.evaluate((h) => { location.hash = h; },
+			"#/operations?status=failed&type=auth_check");
+		await page.locator("#op-" + SEED.op_failed).waitFor();
+		assert.equal(await page.locator("tr.op").count(), 1);
+		assert.equal(await page.inputValue(
+			"#ops-filters select[name=type]"), "auth_check");
+		// One operation: its steps, the failed one highlighted, GitHub's
+		// body as text.
+		await page.click("#op-" + SEED.op_failed + " a.id");
+		await page.waitForURL("**#/operation/" + SEED.op_failed);
+		await page.locator("#steps tr.step").first().waitFor();
+		assert.deepEqual(await page.$$eval("#steps tr.step td:first-child",
+			(tds) => tds.map((td) => td.textContent)),
+			want.steps.map((s) => s.name));
+		const bad = want.steps.filter((s) => s.status === "failed");
+		assert.equal(bad.length, 1);
+		assert.equal(bad[0].name, String(SEED.I4));
+		const shown = page.locator("#steps tr.step.failed");
+		assert.equal(await shown.count(), 1);
+		assert.equal(await shown.locator("td").first().textContent(),
+			String(SEED.I4));
+		const detail = page.locator("#steps tr.step.failed + " +
+			"tr.step-detail pre");
+		const got = await detail.textContent();
+		assert.equal(got, bad[0].error_detail);
+		assert.equal(JSON.parse(got).message, "Not Found");
+		assert.equal(await detail.evaluate((n) => n.children.length), 0);
+		assert.equal(await page.locator("#steps tr.step-detail").count(),
+			1, "only the failed step has a detail");
+		await page.screenshot({ path: path.join(OUT, "ui-operation.png"),
+			fullPage: true });
 		await page.close();
 	});
 

@@ -190,6 +190,18 @@ queue_job() {
 	LAST_ID=$(printf '%s' "$BODY" | jq -r .id)
 }
 
+# rename E OLD NEW I: deliver installation_target.renamed for account E.
+# It has no published example: built from the schema (account,
+# changes.login.from, installation) over the fields of a real installation
+# payload.  LAST_ID is its row.
+rename() {
+	deliver installation_target "$(fixture_edit installation.created "$(acct "$1" "$2" "$4") | {action: \"renamed\", target_type: \"User\",
+	    account: (.installation.account | .login = \"$3\"), changes: {login: {from: \"$2\"}},
+	    installation: {id: .installation.id, node_id: \"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNjEwNA==\"}, sender: .sender}")"
+	assert_json .outcome ok
+	LAST_ID=$(printf '%s' "$BODY" | jq -r .id)
+}
+
 # auth_row E L I APP STATUS REPO JOB [TIME [ID]]: a scheduler row as
 # cron/auth_check writes it (DESIGN §5), optionally at TIME with row id ID.
 auth_row() {

@@ -70,23 +70,80 @@ test_repo_removed_then_readded() {
 }
 
 test_renamed() {
-	local E=5104 I=6104 ren a404 body
+	local E=5104 I=6104 ren a404
 	install $E dave-old $I
-	# installation_target.renamed has no published example: built from
-	# the schema (account, changes.login.from, installation) over the
-	# fields of a real installation payload.
-	body=$(fixture_edit installation.created "$(acct $E dave-old $I) | {action: \"renamed\", target_type: \"User\",
-	    account: (.installation.account | .login = \"dave-new\"), changes: {login: {from: \"dave-old\"}},
-	    installation: {id: .installation.id, node_id: \"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNjEwNA==\"}, sender: .sender}")
-	deliver installation_target "$body"
-	assert_json .outcome ok
-	ren=$(printf '%s' "$BODY" | jq -r .id)
+	rename $E dave-old dave-new $I; ren=$LAST_ID
 	auth_row $E dave-old $I 29310 404 dave-old/app 7104; a404=$LAST_ID
 	trace /trace/installation/$I
 	assert_eq renamed "$(causes)" "causes"
 	assert_eq "[$ren,$a404]" "$(evidence renamed)" "evidence"
 	assert_json .entity_name dave-new
 	assert_json '.state.previous_names | join(",")' dave-old
+}
+
+# /trace/entity-by-name/{login}: the account that last bore the login,
+# ignoring case; an old login finds the renamed account until another
+# account takes it; job rows do not count.
+test_entity_by_name() {
+	local plan
+	install 5130 Kim-Lee 6130
+	action installation installation.suspend 5130 Kim-Lee 6130
+	for l in Kim-Lee kim-lee KIM-LEE; do
+		trace /trace/entity-by-name/$l
+		assert_status 200
+		assert_json .entity_id 5130
+		assert_json .entity_name Kim-Lee
+		assert_eq suspended "$(causes)" "$l causes"
+	done
+	trace "/trace/entity-by-name/kim-lee?event=installation.suspend"
+	assert_json '[.events[].event] | join(",")' installation.suspend
+	install 5131 liz-old 6131
+	rename 5131 liz-old liz-new 6131
+	for l in liz-old liz-new; do
+		trace /trace/entity-by-name/$l
+		assert_status 200
+		assert_json .entity_id 5131
+		assert_json .entity_name liz-new
+	done
+	# Another account takes the freed login: it is theirs now.
+	install 5132 LIZ-old 6132
+	trace /trace/entity-by-name/liz-old
+	assert_json .entity_id 5132
+	trace /trace/entity-by-name/liz-new
+	assert_json .entity_id 5131
+	# A login seen only on a job's rows is no installation account.
+	queue_job 5133 only-jobs 6133 7133 only-jobs/app
+	trace /trace/entity-by-name/only-jobs
+	assert_status 404
+	assert_json .error "login not found"
+	trace /trace/entity-by-name/nobody-here
+	assert_status 404
+	for bad in "dependabot%5Bbot%5D" "a.b" "a%20b" "" "-" \
+	    "$(printf 'a%.0s' $(seq 40))" "x%27%20OR%201=1%20--" "5130/x"; do
+		trace "/trace/entity-by-name/$bad"
+		assert_status 400
+		assert_json .error "login: expected a GitHub user or organization login (1 to 39 letters, digits and hyphens, not first)"
+	done
+	trace "/trace/entity-by-name/$(printf 'a%.0s' $(seq 39))"
+	assert_status 404
+	http GET /trace/entity-by-name/kim-lee
+	assert_status 401
+	http GET /trace/entity-by-name/kim-lee -H 'Authorization: Bearer wrong'
+	assert_status 401
+	http POST /trace/entity-by-name/kim-lee -H "$(TOKEN_HDR)" --data-binary x
+	assert_status 405
+	# The lookup is an index scan of sql/011's index, not a table scan.
+	plan=$(psql "$DATABASE_URL" -X -q -At -v ON_ERROR_STOP=1 \
+	    -c "SET enable_seqscan = off" \
+	    -c "SET plan_cache_mode = force_generic_plan" \
+	    -c "PREPARE q(text) AS $("$TOP/build/bench/trace_sql" | sed -n 's/^by_name\t//p')" \
+	    -c "EXPLAIN EXECUTE q('kim-lee')")
+	! printf '%s\n' "$plan" | grep -qE -- '->  (Seq Scan|Sort|Bitmap)' ||
+	    fail "by-name lookup reads or sorts rows: $plan"
+	case "$plan" in
+	*"Index Scan Backward using installation_events_default_lower_received_at_id_entity_id_idx"*) ;;
+	*) fail "by-name lookup not served by the index: $plan" ;;
+	esac
 }
 
 test_wrong_app() {
