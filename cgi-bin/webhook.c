@@ -5,11 +5,7 @@
 #include "ingest.h"
 #include "spool.h"
 
-/*
- * Signature first: a signed delivery gets its row even when its headers
- * are unusable.  Then the outcome's status with {"id","event","outcome"},
- * or 202 {"spooled":true} (ingest_live()).
- */
+/* Signature first: every signed delivery gets its row (ingest_live()). */
 static void
 handle(struct app *app, const struct http_request *req,
     struct http_response *resp)
@@ -28,8 +24,7 @@ handle(struct app *app, const struct http_request *req,
 		http_error(resp, 400, "missing X-GitHub-Event header");
 		return;
 	}
-	if (auth_webhook_verify(&app->cfg, sig, app->body.buf,
-	        app->body.len) == -1) {
+	if (auth_webhook_verify(&app->cfg, sig, app->body.buf, app->body.len)) {
 		metrics_inc(app->counters, METRICS_SIGNATURE_FAILURES);
 		http_error(resp, 401,
 		    sig == NULL ? "missing X-Hub-Signature-256 header"
@@ -44,14 +39,11 @@ handle(struct app *app, const struct http_request *req,
 		http_error(resp, 503, "service unavailable");
 	else
 		resp->status = outcome_http_status(r.outcome);
-	metrics_add(app->counters, METRICS_DELIVERIES, event,
-	    fate == INGEST_RECORDED ? outcome_name(r.outcome)
-	    : fate == INGEST_SPOOLED ? "spooled" : "unavailable", 1);
+	ingest_count(app->counters, event, fate, &r);
 }
 
-/* Refuse to start with a spool directory others could write to. */
 static int
-start(struct app *app)
+start(struct app *app) /* refuse a spool directory others can write */
 {
 	return spool_check(app->cfg.spool_dir);
 }
@@ -59,10 +51,9 @@ start(struct app *app)
 int
 main(int argc, char **argv)
 {
-	/* Database work within 6 s: nginx waits 8, GitHub 10, for us. */
 	static const struct app_def def = { "webhook", NULL,
 		CONFIG_NEED_DB | CONFIG_NEED_WEBHOOK_SECRET, false, "POST",
-		NULL, true, 6000, start, handle, NULL, true };
+		NULL, true, 6000, start, handle, NULL, true }; /* 6 s < nginx 8 */
 
 	return app_main(&def, argc, argv);
 }

@@ -276,3 +276,16 @@ ingest_result_json(const struct ingest_result *res, struct buf *out)
 	out->len--;
 	return 0;
 }
+
+void
+ingest_count(struct metrics *m, const char *event, enum ingest_fate fate,
+    const struct ingest_result *res)
+{
+	const char *label = "unavailable";
+
+	if (fate == INGEST_RECORDED)
+		label = outcome_name(res->outcome);
+	else if (fate == INGEST_SPOOLED)
+		label = "spooled";
+	metrics_add(m, METRICS_DELIVERIES, event, label, 1);
+}

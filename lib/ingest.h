@@ -10,6 +10,7 @@
 #include "config.h"
 #include "db.h"
 #include "delivery.h"
+#include "metrics.h"
 #include "outcome.h"
 #include "str.h"
 
@@ -61,6 +62,13 @@ enum ingest_fate {
 enum ingest_fate ingest_live(struct db *db, const struct config *cfg,
     struct delivery_headers *h, const char *sig, const char *body, size_t len,
     struct ingest_result *res);
+
+/*
+ * Count one delivery of X-GitHub-Event 'event' in 'm' (NULL: nothing):
+ * under its outcome when recorded, else "spooled" or "unavailable".
+ */
+void ingest_count(struct metrics *m, const char *event, enum ingest_fate fate,
+    const struct ingest_result *res);
 
 /*
  * Append {"id","event","outcome"} of 'r', the webhook's answer, to 'out'.
