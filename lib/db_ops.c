@@ -128,22 +128,35 @@ op_stored(struct ops_run *op, const PGresult *res)
 	    PQgetvalue(res, 0, 1));
 }
 
+/* The text of $1 to $6, shared by SQL_OPS_START and SQL_OPS_RECORD. */
+struct origin_params {
+	char trig[24];
+	char at[24];
+};
+
+static void
+origin_values(const char **values, struct origin_params *p,
+    const struct ops_run *op, const struct db_ops_origin *origin)
+{
+	(void)snprintf(p->at, sizeof(p->at), "%" PRId64, op->started_ms);
+	values[0] = op->type;
+	values[1] = origin->request_id;
+	values[2] = db_id_param(p->trig, sizeof(p->trig), origin->triggered_by);
+	values[3] = origin->external_ref;
+	values[4] = origin->input;
+	values[5] = p->at;
+}
+
 enum db_status
 db_ops_start(struct db *db, struct ops_run *op,
     const struct db_ops_origin *origin)
 {
-	char trig[24], at[24];
+	struct origin_params p;
 	const char *values[6];
 	PGresult *res = NULL;
 	enum db_status st;
 
-	(void)snprintf(at, sizeof(at), "%" PRId64, op->started_ms);
-	values[0] = op->type;
-	values[1] = origin->request_id;
-	values[2] = db_id_param(trig, sizeof(trig), origin->triggered_by);
-	values[3] = origin->external_ref;
-	values[4] = origin->input;
-	values[5] = at;
+	origin_values(values, &p, op, origin);
 	st = insert_op(db, __func__, SQL_OPS_START, 6, values, &res);
 	if (st == DB_OK)
 		op_stored(op, res);
@@ -166,7 +179,7 @@ enum db_status
 db_ops_record(struct db *db, struct ops_run *op,
     const struct db_ops_origin *origin, const char *output)
 {
-	char trig[24], at[24];
+	struct origin_params p;
 	const char *values[12], *detail = NULL;
 	struct buf steps, summary, error;
 	PGresult *res = NULL;
@@ -185,13 +198,7 @@ db_ops_record(struct db *db, struct ops_run *op,
 		log_warnx("%s: out of memory", __func__);
 		goto out;
 	}
-	(void)snprintf(at, sizeof(at), "%" PRId64, op->started_ms);
-	values[0] = op->type;
-	values[1] = origin->request_id;
-	values[2] = db_id_param(trig, sizeof(trig), origin->triggered_by);
-	values[3] = origin->external_ref;
-	values[4] = origin->input;
-	values[5] = at;
+	origin_values(values, &p, op, origin);
 	values[6] = failed ? "failed" : "completed";
 	values[7] = output;
 	values[8] = failed ? error.buf : NULL;
@@ -483,21 +490,14 @@ enum db_status
 db_partitions_ensure(struct db *db, bool operations, int ahead,
     int64_t *created)
 {
-	char n[16];
-	const char *values[1] = { n };
-	PGresult *res = NULL;
 	enum db_status st;
 
 	*created = 0;
-	(void)snprintf(n, sizeof(n), "%d", ahead);
-	st = db_exec(db, __func__,
+	st = db_lookup_int64(db, __func__,
 	    operations ? "SELECT instlog_operations_ensure_partitions($1::int)"
 	               : "SELECT instlog_ensure_partitions($1::int)",
-	    1, values, NULL, NULL, &res);
-	if (st == DB_OK)
-		*created = db_int64(res, 0, 0);
-	PQclear(res);
-	return st;
+	    ahead, created);
+	return st == DB_NOTFOUND ? DB_OK : st;
 }
 
 enum db_status
