@@ -452,7 +452,7 @@ main(void)
 {
 	static const struct cronrun_def def = { "auth_check",
 		CONFIG_NEED_APPS | CONFIG_USE_AUTH_CHECK, DB_AUTH_LOCK_KEY,
-		start, run };
+		start, run, false };
 
 	return cronrun_main(&def, NULL);
 }

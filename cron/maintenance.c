@@ -115,7 +115,8 @@ int
 main(void)
 {
 	static const struct cronrun_def def = { "maintenance",
-		CONFIG_USE_MAINTENANCE, DB_MAINTENANCE_LOCK_KEY, start, run };
+		CONFIG_USE_MAINTENANCE, DB_MAINTENANCE_LOCK_KEY, start, run,
+		false };
 
 	return cronrun_main(&def, NULL);
 }

@@ -299,6 +299,7 @@ attempt_record(struct run *r, const struct db_notify_send *s,
 	char name[160], output[64], error[HTTPC_ERROR_SIZE + 32];
 	bool ok = q->result == HTTPC_OK && q->status >= 200 && q->status < 300;
 	int64_t retry = 0;
+	const char *result = "sent";
 
 	(void)snprintf(name, sizeof(name), "%s %s %s", s->sink, s->event_key,
 	    s->action);
@@ -313,10 +314,12 @@ attempt_record(struct run *r, const struct db_notify_send *s,
 		cnt->sent++;
 	else {
 		cnt->failed++;
+		result = "failed";
 		retry = notify_backoff(s->attempts + 1,
 		    (int64_t)r->cr->cfg.notify_backoff, s->age);
 		if (retry == -1) {
 			cnt->given_up++;
+			result = "given_up";
 			(void)strncat(error, ", given up",
 			    sizeof(error) - strlen(error) - 1);
 			log_warnx("%s: %s", name, error);
@@ -324,6 +327,7 @@ attempt_record(struct run *r, const struct db_notify_send *s,
 			log_warnx("%s: %s, again in %" PRId64 " s", name, error,
 			    retry);
 	}
+	metrics_add(r->cr->counters, METRICS_NOTIFICATIONS, s->sink, result, 1);
 	if (ops_step(&r->cr->op, name, started_ms, output, ok ? NULL : error,
 	        ok ? NULL : q->reply.buf, ok ? 0 : q->reply.len) == -1 ||
 	    ops_touch(&r->cr->op, s->installation_id, s->entity_id) == -1) {
@@ -438,7 +442,7 @@ int
 main(void)
 {
 	static const struct cronrun_def def = { "notify", CONFIG_USE_NOTIFY,
-		DB_NOTIFY_LOCK_KEY, start, run };
+		DB_NOTIFY_LOCK_KEY, start, run, true };
 	struct run r;
 	int rc;
 

@@ -490,7 +490,7 @@ main(void)
 {
 	static const struct cronrun_def def = { "redeliver",
 		CONFIG_NEED_APPS | CONFIG_USE_REDELIVER, DB_REDELIVER_LOCK_KEY,
-		start, run };
+		start, run, false };
 	struct run r; /* outlives the run: the operation's external_ref */
 
 	memset(&r, 0, sizeof(r));

@@ -56,6 +56,9 @@ cronrun_main(const struct cronrun_def *def, void *arg)
 	if (cronrun_init(&r, def->name, def->need) == -1 ||
 	    (def->start != NULL && def->start(&r, arg) == -1))
 		goto out;
+	/* Counting is best effort: metrics_open() logged why not. */
+	if (def->counters && r.cfg.metrics_file != NULL)
+		r.counters = metrics_open(r.cfg.metrics_file);
 	rc = CRONRUN_FAILED;
 	if (db_lock_try(r.db, def->key, &got) != DB_OK)
 		goto out;
@@ -128,6 +131,7 @@ cronrun_release(struct cronrun *r)
 {
 	if (r == NULL)
 		return;
+	metrics_close(r->counters);
 	ops_release(&r->op);
 	buf_release(&r->input);
 	buf_release(&r->output);

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "db.h"
 #include "github.h"
+#include "metrics.h"
 #include "ops.h"
 #include "str.h"
 
@@ -39,6 +40,8 @@ struct cronrun {
 	struct buf input;  /* the operation's input (JSON), or empty */
 	struct buf output; /* the operation's output (JSON), or empty */
 	const char *what;  /* why the run failed when no step says */
+	/* With def->counters and a counter file: the shared counters. */
+	struct metrics *counters;
 };
 
 /* What one cron program is, for cronrun_main(). */
@@ -54,6 +57,11 @@ struct cronrun_def {
 	int (*start)(struct cronrun *r, void *arg);
 	/* The run itself, the lock held: prints its summary, exit status. */
 	int (*run)(struct cronrun *r, void *arg);
+	/*
+	 * Map the counter file (cfg.metrics_file) as r->counters; none, or
+	 * one that cannot be mapped (logged), counts nothing.
+	 */
+	bool counters;
 };
 
 /*
@@ -69,7 +77,8 @@ int cronrun_init(struct cronrun *r, const char *name, unsigned need);
 
 /*
  * The whole main of cron run 'def': cronrun_init() and def->start (bad
- * configuration: CRONRUN_CONFIG), the advisory lock def->key without
+ * configuration: CRONRUN_CONFIG), with def->counters the counter file,
+ * the advisory lock def->key without
  * waiting (held by another run: CRONRUN_OK quietly; the query failed:
  * CRONRUN_FAILED), the run's operation (cronrun_start() with r->input),
  * then def->run(r, arg), which prints its summary with cronrun_summary()

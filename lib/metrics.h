@@ -25,7 +25,7 @@ struct metrics;
  */
 enum metrics_table {
 	METRICS_DELIVERIES,	/* (X-GitHub-Event, outcome) */
-	METRICS_NOTIFICATIONS,	/* (sink, result): for cron/notify to add
+	METRICS_NOTIFICATIONS,	/* (sink, result): cron/notify adds
 				   one per attempt, result "sent", "failed"
 				   or "given_up" */
 	METRICS_TABLE__MAX

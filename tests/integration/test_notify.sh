@@ -74,6 +74,24 @@ nt_run() {
 	ERR=$(cat "$TEST_TMP/nt.err")
 }
 
+# nt_notified SINK RESULT: instlog_notifications_total of that pair on a
+# fresh GET /metrics (0 when absent), the page passing promtool.
+nt_notified() {
+	local out
+	http GET /metrics
+	assert_status 200
+	out=$(promtool check metrics <<<"$BODY" 2>&1) ||
+	    fail "promtool check metrics: $out"
+	awk -v s="instlog_notifications_total{sink=\"$1\",result=\"$2\"}" \
+	    '$1 == s { print $2; f = 1 } END { if (!f) print 0 }' <<<"$BODY"
+}
+
+# nt_counted SINK RESULT BEFORE N: that pair is now BEFORE + N.
+nt_counted() {
+	assert_eq "$(($3 + $4))" "$(nt_notified "$1" "$2")" \
+	    "instlog_notifications_total $1 $2"
+}
+
 # nt_summary COUNTS: the last run printed "notify: COUNTS ms=N".
 nt_summary() {
 	[[ "$OUT" =~ ^notify:\ (.*)\ ms=[0-9]+$ ]] ||
@@ -191,7 +209,7 @@ nt_wait_due() {
 }
 
 test_notify_dead_receiver_loses_nothing() {
-	local id key
+	local id key gf gs sf ss
 	nt_reset
 	nt_sinks || return 1
 	export INSTLOG_NOTIFY_BACKOFF_SECONDS=2
@@ -199,9 +217,18 @@ test_notify_dead_receiver_loses_nothing() {
 	deliver installation "$(fixture installation.suspend)"
 	id=$(nt_row installation.suspend)
 	key=ev-$id
+	gf=$(nt_notified gateway failed)
+	gs=$(nt_notified gateway sent)
+	sf=$(nt_notified slack failed)
+	ss=$(nt_notified slack sent)
 	nt_run
 	assert_eq 1 "$RC" "exit status with the gateway down"
 	nt_summary "sinks=2 queued=1 repeats=0 attempted=2 sent=1 failed=1 given_up=0"
+	# /metrics counts each attempt by sink and how it ended.
+	nt_counted gateway failed "$gf" 1
+	nt_counted gateway sent "$gs" 0
+	nt_counted slack sent "$ss" 1
+	nt_counted slack failed "$sf" 0
 	[[ "$ERR" == *"gateway $key installation.suspend: "*"again in 2 s"* ]] ||
 	    fail "stderr does not name the failed send: $ERR"
 	assert_eq 1 "$(wc -l <"$TEST_TMP/slack.log")" "Slack got it all the same"
@@ -219,6 +246,7 @@ test_notify_dead_receiver_loses_nothing() {
 	nt_run
 	assert_eq 1 "$RC" "exit status with the gateway failing"
 	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=0 failed=1 given_up=0"
+	nt_counted gateway failed "$gf" 2
 	assert_eq "POST /events status=500 event_id=$key" "$(grep '^POST' "$TEST_TMP/gateway.out")" "the 500"
 	assert_eq "2|500|HTTP 500|4" "$(sql "SELECT attempts, last_status, last_error, extract(epoch FROM next_attempt_at - last_attempt_at)::int FROM notification_sends WHERE sink = 'gateway'")" "send state after the 500"
 	# Healthy: it arrives once, with the same id.
@@ -227,6 +255,9 @@ test_notify_dead_receiver_loses_nothing() {
 	nt_run
 	assert_eq 0 "$RC" "exit status when back"
 	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=1 failed=0 given_up=0"
+	nt_counted gateway sent "$gs" 1
+	nt_counted gateway failed "$gf" 2
+	nt_counted slack sent "$ss" 1
 	assert_eq "$key|$key|installation.suspend" "$(jq -r '"\(.event_id)|\(.body | fromjson | .id)|\(.body | fromjson | .action)"' "$TEST_TMP/gateway.log")" "delivered once"
 	nt_run
 	assert_eq 0 "$RC" "exit status after"
@@ -236,6 +267,7 @@ test_notify_dead_receiver_loses_nothing() {
 }
 
 test_notify_gives_up_after_24_hours() {
+	local gf gg
 	nt_reset
 	nt_sinks || return 1
 	echo 503 >"$TEST_TMP/gateway.status"
@@ -245,9 +277,14 @@ test_notify_gives_up_after_24_hours() {
 	# A day has passed since it was queued: the next failure is the last.
 	sql "UPDATE notifications SET created_at = now() - interval '24 hours';
 	    UPDATE notification_sends SET next_attempt_at = now()" >/dev/null
+	gf=$(nt_notified gateway failed)
+	gg=$(nt_notified gateway given_up)
 	nt_run
 	assert_eq 1 "$RC" "exit status of the last attempt"
 	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=0 failed=1 given_up=1"
+	# The last attempt counts as given up, not failed.
+	nt_counted gateway given_up "$gg" 1
+	nt_counted gateway failed "$gf" 0
 	assert_eq "2|t|HTTP 503, given up" "$(sql "SELECT attempts, given_up_at IS NOT NULL, last_error FROM notification_sends WHERE sink = 'gateway'")" "given up"
 	rm -f "$TEST_TMP/gateway.status"
 	nt_run
