@@ -28,45 +28,45 @@
 #define RBUF_SIZE   65536
 
 struct conn {
-	int	 fd;
-	bool	 busy;
-	char	*req;		/* the request being written */
-	size_t	 reqlen;
-	size_t	 reqoff;
-	char	 rbuf[RBUF_SIZE];
-	size_t	 rlen;
-	double	 start;		/* intended start, seconds */
+	int fd;
+	bool busy;
+	char *req; /* the request being written */
+	size_t reqlen;
+	size_t reqoff;
+	char rbuf[RBUF_SIZE];
+	size_t rlen;
+	double start; /* intended start, seconds */
 };
 
 struct opts {
-	const char	*host;
-	int		 port;
-	const char	*path;
-	const char	*method;
-	const char	*headers[MAX_HEADERS];
-	int		 nheaders;
-	char		*body;
-	size_t		 bodylen;
-	int		 conns;
-	double		 rate;		/* requests/s; 0: closed loop */
-	double		 duration;	/* seconds (paced mode) */
-	double		 warmup;	/* seconds not recorded (paced mode) */
-	long		 count;		/* requests (closed mode) */
-	bool		 delivery;	/* add a unique X-GitHub-Delivery */
-	FILE		*timeline;	/* per-second count and max, or NULL */
+	const char *host;
+	int port;
+	const char *path;
+	const char *method;
+	const char *headers[MAX_HEADERS];
+	int nheaders;
+	char *body;
+	size_t bodylen;
+	int conns;
+	double rate;     /* requests/s; 0: closed loop */
+	double duration; /* seconds (paced mode) */
+	double warmup;   /* seconds not recorded (paced mode) */
+	long count;      /* requests (closed mode) */
+	bool delivery;   /* add a unique X-GitHub-Delivery */
+	FILE *timeline;  /* per-second count and max, or NULL */
 };
 
 #define TIMELINE_SECS 3600
 
 struct stats {
-	double	*lat;
-	size_t	 n;
-	size_t	 cap;
-	long	 ok;
-	long	 non2xx;
-	long	 errors;
-	long	 sec_n[TIMELINE_SECS];	/* by intended start second */
-	double	 sec_max[TIMELINE_SECS];
+	double *lat;
+	size_t n;
+	size_t cap;
+	long ok;
+	long non2xx;
+	long errors;
+	long sec_n[TIMELINE_SECS]; /* by intended start second */
+	double sec_max[TIMELINE_SECS];
 };
 
 static double
@@ -81,9 +81,10 @@ now(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: loadgen -u http://HOST:PORT/PATH [-b BODY] "
-			"[-H 'Name: value']... [-g] [-c CONNS] [-t TIMELINE]\n"
-			"\t(-r RATE -d SECONDS [-w WARMUP] | -n COUNT)\n");
+	fprintf(stderr,
+	    "usage: loadgen -u http://HOST:PORT/PATH [-b BODY] "
+	    "[-H 'Name: value']... [-g] [-c CONNS] [-t TIMELINE]\n"
+	    "\t(-r RATE -d SECONDS [-w WARMUP] | -n COUNT)\n");
 	exit(2);
 }
 
@@ -94,9 +95,8 @@ read_file(const char *path, size_t *len)
 	char *p = NULL;
 	long n;
 
-	if ((f = fopen(path, "rb")) == NULL ||
-	    fseek(f, 0, SEEK_END) == -1 || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) == -1 ||
+	if ((f = fopen(path, "rb")) == NULL || fseek(f, 0, SEEK_END) == -1 ||
+	    (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) == -1 ||
 	    (p = malloc((size_t)n + 1)) == NULL ||
 	    fread(p, 1, (size_t)n, f) != (size_t)n) {
 		fprintf(stderr, "loadgen: cannot read '%s'\n", path);
@@ -155,8 +155,8 @@ build_request(const struct opts *o, struct conn *c, long seq)
 		off += (size_t)n;
 	}
 	if (o->body != NULL) {
-		n = snprintf(c->req + off, cap - off,
-		    "Content-Length: %zu\r\n", o->bodylen);
+		n = snprintf(c->req + off, cap - off, "Content-Length: %zu\r\n",
+		    o->bodylen);
 		off += (size_t)n;
 	}
 	if (off + 2 + o->bodylen > cap)
@@ -232,7 +232,7 @@ response_complete(struct conn *c, int *status, bool *close_after)
 	*status = atoi(c->rbuf + 9);
 	*close_after = false;
 	for (p = strstr(c->rbuf, "\r\n"); p != NULL && p < end;
-	    p = strstr(p + 2, "\r\n")) {
+	     p = strstr(p + 2, "\r\n")) {
 		if (strncasecmp(p + 2, "Content-Length:", 15) == 0) {
 			clen = strtoul(p + 17, NULL, 10);
 			have_len = true;
@@ -255,8 +255,8 @@ report(const struct opts *o, struct stats *s, double elapsed)
 	printf("LOADGEN conns=%d rate_target=%.1f requests=%ld measured=%zu "
 	       "non2xx=%ld errors=%ld elapsed_s=%.3f rate=%.1f",
 	    o->conns, o->rate, s->ok + s->non2xx, s->n, s->non2xx, s->errors,
-	    elapsed, (double)(o->rate > 0 ? (long)s->n : s->ok + s->non2xx) /
-		elapsed);
+	    elapsed,
+	    (double)(o->rate > 0 ? (long)s->n : s->ok + s->non2xx) / elapsed);
 	if (s->n > 0) {
 		for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++) {
 			size_t k = (size_t)(pct[i] * (double)s->n);
@@ -353,8 +353,8 @@ main(int argc, char **argv)
 		if (o.rate > 0) {
 			if (t >= tend && issued == done)
 				break;
-			due = t >= tend ? (long)((tend - t0) * o.rate) :
-			    (long)((t - t0) * o.rate) + 1;
+			due = t >= tend ? (long)((tend - t0) * o.rate)
+			                : (long)((t - t0) * o.rate) + 1;
 		} else {
 			if (done >= o.count)
 				break;
@@ -374,8 +374,8 @@ main(int argc, char **argv)
 				fprintf(stderr, "loadgen: request too big\n");
 				return 1;
 			}
-			c->start = o.rate > 0 ? t0 + (double)issued / o.rate :
-			    now();
+			c->start =
+			    o.rate > 0 ? t0 + (double)issued / o.rate : now();
 			c->busy = true;
 			c->rlen = 0;
 			issued++;
@@ -384,8 +384,8 @@ main(int argc, char **argv)
 			struct conn *c = &conns[i];
 
 			pfd[i].fd = c->busy ? c->fd : -1;
-			pfd[i].events = c->reqoff < c->reqlen ? POLLOUT :
-			    POLLIN;
+			pfd[i].events =
+			    c->reqoff < c->reqlen ? POLLOUT : POLLIN;
 			pfd[i].revents = 0;
 		}
 		if (o.rate > 0 && issued < (long)((tend - t0) * o.rate)) {

@@ -43,7 +43,7 @@ handle(struct app *app, const struct http_request *req,
 }
 
 static int
-start(struct app *app) /* refuse a spool directory others can write */
+start(struct app *app) /* a spool dir others can write is refused */
 {
 	return spool_check(app->cfg.spool_dir);
 }
@@ -53,7 +53,7 @@ main(int argc, char **argv)
 {
 	static const struct app_def def = { "webhook", NULL,
 		CONFIG_NEED_DB | CONFIG_NEED_WEBHOOK_SECRET, false, "POST",
-		NULL, true, 6000, start, handle, NULL, true }; /* 6 s < nginx 8 */
+		NULL, true, 6000, start, handle, NULL, true };
 
 	return app_main(&def, argc, argv);
 }

@@ -189,8 +189,7 @@ static int
 cli_check_applies(const struct cli_options *o, const bool *seen, char *err,
     size_t errlen)
 {
-	static const enum cli_opt ops_only[] = { CLI_OPT_STATUS,
-		CLI_OPT_TYPE };
+	static const enum cli_opt ops_only[] = { CLI_OPT_STATUS, CLI_OPT_TYPE };
 	static const enum cli_opt trace_only[] = { CLI_OPT_AT, CLI_OPT_EVENT,
 		CLI_OPT_DEDUPE, CLI_OPT_ALL, CLI_OPT_VERBOSE };
 	bool ops = o->selector == CLI_SELECTOR_OPERATIONS ||
@@ -199,21 +198,25 @@ cli_check_applies(const struct cli_options *o, const bool *seen, char *err,
 	for (size_t i = 0; i < sizeof(ops_only) / sizeof(ops_only[0]); i++)
 		if (seen[ops_only[i]] &&
 		    o->selector != CLI_SELECTOR_OPERATIONS) {
-			(void)snprintf(err, errlen, "--%s goes with "
-			    "--operations only", cli_opts[ops_only[i]].name);
+			(void)snprintf(err, errlen,
+			    "--%s goes with "
+			    "--operations only",
+			    cli_opts[ops_only[i]].name);
 			return -1;
 		}
-	for (size_t i = 0; i < sizeof(trace_only) / sizeof(trace_only[0]);
-	     i++)
+	for (size_t i = 0; i < sizeof(trace_only) / sizeof(trace_only[0]); i++)
 		if (seen[trace_only[i]] && ops) {
-			(void)snprintf(err, errlen, "--%s does not apply to "
-			    "operations", cli_opts[trace_only[i]].name);
+			(void)snprintf(err, errlen,
+			    "--%s does not apply to "
+			    "operations",
+			    cli_opts[trace_only[i]].name);
 			return -1;
 		}
 	if (o->selector == CLI_SELECTOR_OPERATION &&
 	    (seen[CLI_OPT_SINCE] || seen[CLI_OPT_UNTIL] ||
 	        seen[CLI_OPT_LIMIT])) {
-		(void)snprintf(err, errlen, "--since, --until and --limit go "
+		(void)snprintf(err, errlen,
+		    "--since, --until and --limit go "
 		    "with --operations, not --operation");
 		return -1;
 	}

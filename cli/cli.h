@@ -39,7 +39,7 @@ enum cli_selector {
 	CLI_SELECTOR_ENTITY_NAME,
 	CLI_SELECTOR_JOB,
 	CLI_SELECTOR_OPERATIONS, /* --operations: the list */
-	CLI_SELECTOR_OPERATION,	 /* --operation N: one, with its steps */
+	CLI_SELECTOR_OPERATION,  /* --operation N: one, with its steps */
 };
 
 /*

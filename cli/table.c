@@ -860,8 +860,8 @@ struct table_ops_row {
 
 /* Append one line of the operations table: the header when 'r' is NULL. */
 static int
-table_ops_line(struct buf *out, const struct table_ops_row *r,
-    const size_t *w, unsigned flags)
+table_ops_line(struct buf *out, const struct table_ops_row *r, const size_t *w,
+    unsigned flags)
 {
 	bool color = (flags & TABLE_COLOR) != 0;
 	size_t used = 0;
@@ -1054,9 +1054,9 @@ table_step_output(struct buf *out, const cJSON *v)
 	if ((s = cJSON_PrintUnformatted(v)) == NULL)
 		return -1;
 	buf_init(&text);
-	rc = buf_printf(&text, "output: %s", s) == -1 ? -1
-	                                              : table_detail(out,
-	                                                    text.buf);
+	rc = buf_printf(&text, "output: %s", s) == -1
+	    ? -1
+	    : table_detail(out, text.buf);
 	buf_release(&text);
 	cJSON_free(s);
 	return rc;
@@ -1155,13 +1155,13 @@ table_render_operation(struct buf *out, const cJSON *doc, unsigned flags)
 	    table_detail(out, detail) == -1)
 		return -1;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (table_json_field(out, fields[i].label, doc, fields[i].key) ==
-		    -1)
+		if (table_json_field(out, fields[i].label, doc,
+		        fields[i].key) == -1)
 			return -1;
 	if (table_title(out, "STEPS", flags) == -1)
 		return -1;
-	if (steps->child == NULL && (table_pad(out, INDENT) == -1 ||
-	                                buf_puts(out, "no steps\n") == -1))
+	if (steps->child == NULL &&
+	    (table_pad(out, INDENT) == -1 || buf_puts(out, "no steps\n") == -1))
 		return -1;
 	cJSON_ArrayForEach (s, steps)
 		if (cJSON_IsObject(s) && table_step(out, s, flags) == -1)

@@ -59,8 +59,7 @@ int table_render_payload(struct buf *out, const cJSON *doc, unsigned flags);
  * a note when next_cursor is set.  Returns 0, or -1 when 'doc' has no
  * "operations" array or when out of memory.
  */
-int table_render_operations(struct buf *out, const cJSON *doc,
-    unsigned flags);
+int table_render_operations(struct buf *out, const cJSON *doc, unsigned flags);
 
 /*
  * Append to 'out' the document of GET /operations/{id}: its fields, then

@@ -25,19 +25,19 @@ struct run {
 };
 
 struct counts {
-	size_t	checked;
-	size_t	cached;
-	size_t	ok;
-	size_t	not_found;
-	size_t	other;
-	size_t	transport;
+	size_t checked;
+	size_t cached;
+	size_t ok;
+	size_t not_found;
+	size_t other;
+	size_t transport;
 };
 
 /* One request of this run and the target it is for. */
 struct check {
-	const struct db_auth_target	*target;
-	struct apps_variant		*variant;
-	char				 path[64];
+	const struct db_auth_target *target;
+	struct apps_variant *variant;
+	char path[64];
 };
 
 /*
@@ -109,8 +109,8 @@ record_failure(struct run *r, const struct check *ck,
 	if (st == DB_REFUSED) {
 		/* The database refused GitHub's text: keep the row without. */
 		f.message = NULL;
-		st = db_auth_failure_record(r->cr->db, &f, &id, &nfailed,
-		    &jobs);
+		st =
+		    db_auth_failure_record(r->cr->db, &f, &id, &nfailed, &jobs);
 	}
 	if (st != DB_OK)
 		log_warnx("installation '%" PRId64 "': cannot record HTTP %ld",
@@ -153,8 +153,7 @@ record_failure(struct run *r, const struct check *ck,
  * the installation when there is one, else counted.  Returns 0 or -1.
  */
 static int
-step_successes(struct run *r, const int64_t *inst, size_t n,
-    int64_t started_ms)
+step_successes(struct run *r, const int64_t *inst, size_t n, int64_t started_ms)
 {
 	struct ops_step s;
 	struct json_writer w;
@@ -245,7 +244,8 @@ app_check(struct run *r, struct apps_variant *v, time_t now)
 		step_app(r, v, t0, &call.resp, "cannot sign the app's JWT");
 		return CRONRUN_FAILED;
 	}
-	if (github_call_run(r->cr->client, &call) == -1 || call.resp.status == 0)
+	if (github_call_run(r->cr->client, &call) == -1 ||
+	    call.resp.status == 0)
 		log_warnx("app '%" PRId64 "': GET %s/app: %s; nothing checked",
 		    id, r->cr->cfg.github_api_url, call.resp.error);
 	else if (call.resp.status >= 200 && call.resp.status < 300)
@@ -349,7 +349,8 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 	/* The app steps are stored before the calls start. */
 	(void)db_ops_flush(r->cr->db, &r->cr->op);
 	t0 = ops_now_ms();
-	if (github_multi_run(r->cr->client, calls, m, r->cr->cfg.auth_parallel) == -1)
+	if (github_multi_run(r->cr->client, calls, m,
+	        r->cr->cfg.auth_parallel) == -1)
 		rc = CRONRUN_FAILED;
 	for (size_t k = 0; k < m; k++) {
 		const struct github_response *resp = &calls[k].resp;
@@ -419,8 +420,8 @@ start(struct cronrun *cr, void *arg)
 static int
 run(struct cronrun *cr, void *arg)
 {
-	static const char *const counts[] = { "checked", "cached", "ok",
-		"404", "other", "transport_errors" };
+	static const char *const counts[] = { "checked", "cached", "ok", "404",
+		"other", "transport_errors" };
 	struct run r = { cr };
 	struct counts cnt;
 	int64_t vals[6];

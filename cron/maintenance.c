@@ -19,8 +19,8 @@
 #include "ops.h"
 #include "str.h"
 
-#define EVENTS_MONTHS     3
-#define OPS_DAYS          7
+#define EVENTS_MONTHS 3
+#define OPS_DAYS      7
 
 /*
  * One partition step: "<name>" with {"created":N}, failed with libpq's
@@ -33,8 +33,8 @@ step_ensure(struct db *db, struct ops_run *op, const char *name,
 	static const char *const keys[] = { "ahead", "created" };
 	int64_t t0 = ops_now_ms(), created, vals[2];
 	struct buf out;
-	enum db_status st = db_partitions_ensure(db, operations, ahead,
-	    &created);
+	enum db_status st =
+	    db_partitions_ensure(db, operations, ahead, &created);
 	const char *msg = db_error_message(db);
 
 	vals[0] = ahead;

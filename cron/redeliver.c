@@ -38,18 +38,18 @@
 struct run {
 	struct cronrun *cr;
 	size_t max_pages;
-	size_t budget; /* redeliveries left to ask this run */
+	size_t budget;       /* redeliveries left to ask this run */
 	char last_guid[128]; /* the guid asked last */
 	size_t nasked;
 };
 
 struct counts {
-	size_t	apps;
-	size_t	listed;
-	size_t	missed;
-	size_t	requested;
-	size_t	skipped;
-	size_t	failed;
+	size_t apps;
+	size_t listed;
+	size_t missed;
+	size_t requested;
+	size_t skipped;
+	size_t failed;
 };
 
 /* 't' as RFC 3339 UTC in 'out' for a log line, else its number. */
@@ -86,8 +86,7 @@ step_page(struct run *r, int64_t app_id, size_t page, int64_t t0,
 		e = resp->error;
 	else if (e == NULL && (resp->status < 200 || resp->status > 299)) {
 		(void)snprintf(err, sizeof(err), "HTTP %ld: %.100s",
-		    resp->status,
-		    resp->message != NULL ? resp->message : "");
+		    resp->status, resp->message != NULL ? resp->message : "");
 		e = err;
 	}
 	if (ops_step(&r->cr->op, name, t0, out.buf, e,
@@ -256,7 +255,7 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 	int64_t app_id = jwt_app_id(v->app), asked;
 	struct github_call *calls = NULL;
 	struct ask_path {
-		char	 s[64];
+		char s[64];
 	} *paths = NULL;
 	const char *jwt;
 	char when[32];
@@ -364,7 +363,8 @@ sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
 		log_warnx("out of memory");
 		goto out;
 	}
-	if (db_redeliver_states_get(r->cr->db, failed, nfailed, states) != DB_OK)
+	if (db_redeliver_states_get(r->cr->db, failed, nfailed, states) !=
+	    DB_OK)
 		goto out;
 	redeliver_plan(states, nfailed, &r->budget, verdicts);
 	for (size_t i = 0; i < nfailed; i++) {

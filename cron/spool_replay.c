@@ -121,8 +121,8 @@ replay_file(struct db *db, const struct config *cfg, const char *name,
 	 * Only what GitHub signed is stored: a file someone else put here,
 	 * or one signed with a secret no longer configured, goes aside.
 	 */
-	if (rd == SPOOL_OK && auth_webhook_verify(cfg, e.signature, e.body,
-	    e.len) == -1) {
+	if (rd == SPOOL_OK &&
+	    auth_webhook_verify(cfg, e.signature, e.body, e.len) == -1) {
 		log_warnx("'%s': the signature does not verify with the "
 		          "current or the previous webhook secret",
 		    path);

@@ -16,21 +16,21 @@
 #define APPS_JWT_REUSE 300
 
 enum apps_kind {
-	APPS_ORG,	/* GITHUB_APP_ORG_*: for Organization accounts */
-	APPS_USER,	/* GITHUB_APP_USER_*: for User accounts */
+	APPS_ORG,  /* GITHUB_APP_ORG_*: for Organization accounts */
+	APPS_USER, /* GITHUB_APP_USER_*: for User accounts */
 	APPS__MAX
 };
 
 /* One app variant: its key and, once signed, its current JWT. */
 struct apps_variant {
-	struct jwt_app *app;             /* NULL: not configured */
-	char			*jwt;	 /* NULL until apps_jwt() */
-	time_t			 jwt_at; /* when 'jwt' was signed */
+	struct jwt_app *app; /* NULL: not configured */
+	char *jwt;           /* NULL until apps_jwt() */
+	time_t jwt_at;       /* when 'jwt' was signed */
 };
 
 /* Every variant, indexed by enum apps_kind.  Zero it before apps_load(). */
 struct apps {
-	struct apps_variant	 v[APPS__MAX];
+	struct apps_variant v[APPS__MAX];
 };
 
 /*

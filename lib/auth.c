@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Webhook HMAC-SHA256 signatures and bearer tokens, in constant time. */
+#include "auth.h"
+
 #include <string.h>
 #include <strings.h>
 
@@ -8,7 +10,6 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
-#include "auth.h"
 #include "str.h"
 
 /*
@@ -92,7 +93,7 @@ token_matches(const struct config_secret *s, const char *token)
 		return -1;
 	if (EVP_Digest(s->buf, s->len, a, NULL, EVP_sha256(), NULL) == 1 &&
 	    EVP_Digest(token, strlen(token), b, NULL, EVP_sha256(), NULL) ==
-		1 &&
+	        1 &&
 	    CRYPTO_memcmp(a, b, sizeof(a)) == 0)
 		rc = 0;
 	OPENSSL_cleanse(a, sizeof(a));

@@ -55,8 +55,8 @@ read_secret_file(const char *name, const char *path, unsigned char **out,
 		log_warnx("config: %s_FILE: error reading '%s'", name, path);
 		goto out;
 	}
-	while (b.len > 0 && (b.buf[b.len - 1] == '\n' ||
-	    b.buf[b.len - 1] == '\r'))
+	while (
+	    b.len > 0 && (b.buf[b.len - 1] == '\n' || b.buf[b.len - 1] == '\r'))
 		b.len--;
 	if (b.len == 0) {
 		log_warnx("config: %s_FILE: '%s' is empty", name, path);
@@ -89,8 +89,7 @@ load_secret(const char *name, struct config_secret *s)
 	if (file != NULL && *file == '\0')
 		file = NULL;
 	if (val != NULL && file != NULL) {
-		log_warnx("config: set either %s or %s, not both", name,
-		    fname);
+		log_warnx("config: set either %s or %s, not both", name, fname);
 		return -1;
 	}
 	if (file != NULL)
@@ -135,7 +134,7 @@ load_labels(struct config *cfg, const char *list)
 		return -1;
 	}
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
+	     tok = strtok_r(NULL, ",", &save)) {
 		char *end;
 
 		while (*tok == ' ' || *tok == '\t')
@@ -164,8 +163,7 @@ load_app(const char *prefix, struct config_app *app)
 	const char *id, *key;
 
 	(void)snprintf(idname, sizeof(idname), "%s_ID", prefix);
-	(void)snprintf(keyname, sizeof(keyname), "%s_PRIVATE_KEY_FILE",
-	    prefix);
+	(void)snprintf(keyname, sizeof(keyname), "%s_PRIVATE_KEY_FILE", prefix);
 	id = getenv(idname);
 	key = getenv(keyname);
 	if (id != NULL && *id != '\0' &&
@@ -174,8 +172,8 @@ load_app(const char *prefix, struct config_app *app)
 		    id);
 		return -1;
 	}
-	if (key != NULL && *key != '\0' && (app->key_file = strdup(key)) ==
-	    NULL)
+	if (key != NULL && *key != '\0' &&
+	    (app->key_file = strdup(key)) == NULL)
 		return -1;
 	if ((app->id == 0) != (app->key_file == NULL)) {
 		log_warnx("config: set both %s and %s, or neither", idname,
@@ -242,8 +240,7 @@ config_load(struct config *cfg, unsigned need)
 	cfg->max_body = CONFIG_MAX_BODY_DEFAULT;
 
 	v = getenv("DATABASE_URL");
-	if (v != NULL && *v != '\0' &&
-	    (cfg->database_url = strdup(v)) == NULL)
+	if (v != NULL && *v != '\0' && (cfg->database_url = strdup(v)) == NULL)
 		return -1;
 	if ((need & CONFIG_NEED_DB) && cfg->database_url == NULL) {
 		log_warnx("config: DATABASE_URL is not set");
@@ -256,13 +253,13 @@ config_load(struct config *cfg, unsigned need)
 
 	if ((need & CONFIG_USE_TRACE_SECRET) &&
 	    (load_secret("TRACE_API_SECRET", &cfg->trace_secret) == -1 ||
-	    load_secret("TRACE_API_SECRET_PREVIOUS",
-		&cfg->trace_secret_prev) == -1))
+	        load_secret("TRACE_API_SECRET_PREVIOUS",
+	            &cfg->trace_secret_prev) == -1))
 		return -1;
 	if ((need & CONFIG_NEED_WEBHOOK_SECRET) &&
 	    (load_secret("GITHUB_WEBHOOK_SECRET", &cfg->webhook_secret) == -1 ||
-	    load_secret("GITHUB_WEBHOOK_SECRET_PREVIOUS",
-		&cfg->webhook_secret_prev) == -1))
+	        load_secret("GITHUB_WEBHOOK_SECRET_PREVIOUS",
+	            &cfg->webhook_secret_prev) == -1))
 		return -1;
 	if ((need & CONFIG_NEED_WEBHOOK_SECRET) &&
 	    cfg->webhook_secret.buf == NULL) {
@@ -271,8 +268,8 @@ config_load(struct config *cfg, unsigned need)
 	}
 
 	v = getenv("GITHUB_API_URL");
-	cfg->github_api_url = strdup(v != NULL && *v != '\0' ? v :
-	    "https://api.github.com");
+	cfg->github_api_url =
+	    strdup(v != NULL && *v != '\0' ? v : "https://api.github.com");
 	if (cfg->github_api_url == NULL)
 		return -1;
 	n = (int64_t)strlen(cfg->github_api_url);
@@ -287,12 +284,12 @@ config_load(struct config *cfg, unsigned need)
 
 	if ((need & CONFIG_NEED_APPS) &&
 	    (load_app("GITHUB_APP_ORG", &cfg->app_org) == -1 ||
-	    load_app("GITHUB_APP_USER", &cfg->app_user) == -1))
+	        load_app("GITHUB_APP_USER", &cfg->app_user) == -1))
 		return -1;
 	if ((need & CONFIG_NEED_APPS) && cfg->app_org.id == 0 &&
 	    cfg->app_user.id == 0) {
 		log_warnx("config: neither GITHUB_APP_ORG_ID nor "
-			  "GITHUB_APP_USER_ID is set");
+		          "GITHUB_APP_USER_ID is set");
 		return -1;
 	}
 
@@ -303,7 +300,8 @@ config_load(struct config *cfg, unsigned need)
 	if (v != NULL && *v != '\0') {
 		if (parse_int64(v, 1, 1024LL * 1024 * 1024, &n) == -1) {
 			log_warnx("config: INSTLOG_MAX_BODY: not a size in "
-				  "bytes (1..1073741824): '%s'", v);
+			          "bytes (1..1073741824): '%s'",
+			    v);
 			return -1;
 		}
 		cfg->max_body = (size_t)n;
@@ -318,8 +316,10 @@ config_load(struct config *cfg, unsigned need)
 	v = getenv("INSTLOG_FOLD_CHECKPOINT_EVERY");
 	if (v != NULL && *v != '\0') {
 		if (parse_int64(v, 0, 20000, &n) == -1) {
-			log_warnx("config: INSTLOG_FOLD_CHECKPOINT_EVERY: not a "
-				  "row count (0..20000): '%s'", v);
+			log_warnx(
+			    "config: INSTLOG_FOLD_CHECKPOINT_EVERY: not a "
+			    "row count (0..20000): '%s'",
+			    v);
 			return -1;
 		}
 		cfg->fold_checkpoint_every = (size_t)n;

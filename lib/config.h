@@ -3,8 +3,8 @@
 #ifndef INSTLOG_CONFIG_H
 #define INSTLOG_CONFIG_H
 
-#include <stddef.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CONFIG_MAX_BODY_DEFAULT (25u * 1024 * 1024)
@@ -35,40 +35,40 @@
 
 /* A secret's bytes; 'buf' is NULL when unset.  Wiped on release. */
 struct config_secret {
-	unsigned char	*buf;
-	size_t		 len;
+	unsigned char *buf;
+	size_t len;
 };
 
 /* One GitHub App variant (the org app or the user app). */
 struct config_app {
-	int64_t	 id;		/* 0 when unset */
-	char	*key_file;	/* path of the PEM private key, or NULL */
+	int64_t id;     /* 0 when unset */
+	char *key_file; /* path of the PEM private key, or NULL */
 };
 
 struct config {
-	char			*database_url;
-	char			*database_read_url; /* NULL: use database_url */
-	struct config_secret	 trace_secret;
-	struct config_secret	 trace_secret_prev;
-	struct config_secret	 webhook_secret;
-	struct config_secret	 webhook_secret_prev;
-	char			*github_api_url;
-	struct config_app	 app_org;
-	struct config_app	 app_user;
-	char			**runner_labels; /* NULL-terminated, may be empty */
-	size_t			 nrunner_labels;
-	size_t			 max_body;
-	char			*spool_dir; /* NULL: spooling disabled */
-	char			*metrics_file; /* NULL: nothing counted */
+	char *database_url;
+	char *database_read_url; /* NULL: use database_url */
+	struct config_secret trace_secret;
+	struct config_secret trace_secret_prev;
+	struct config_secret webhook_secret;
+	struct config_secret webhook_secret_prev;
+	char *github_api_url;
+	struct config_app app_org;
+	struct config_app app_user;
+	char **runner_labels; /* NULL-terminated, may be empty */
+	size_t nrunner_labels;
+	size_t max_body;
+	char *spool_dir;    /* NULL: spooling disabled */
+	char *metrics_file; /* NULL: nothing counted */
 	/* INSTLOG_FOLD_CHECKPOINT_EVERY: rows between fold snapshots of
 	 * the trace routes, at most 20000 (a page of lib/fold.c); 0
 	 * disables them; default CKPT_EVERY_DEFAULT. */
-	size_t			 fold_checkpoint_every;
-	size_t auth_parallel;               /* CONFIG_USE_AUTH_CHECK */
-	size_t redeliver_max;               /* CONFIG_USE_REDELIVER */
-	size_t redeliver_pages;             /* CONFIG_USE_REDELIVER */
-	size_t ops_retention_days;          /* CONFIG_USE_MAINTENANCE */
-	size_t notify_backoff;              /* CONFIG_USE_NOTIFY, seconds */
+	size_t fold_checkpoint_every;
+	size_t auth_parallel;      /* CONFIG_USE_AUTH_CHECK */
+	size_t redeliver_max;      /* CONFIG_USE_REDELIVER */
+	size_t redeliver_pages;    /* CONFIG_USE_REDELIVER */
+	size_t ops_retention_days; /* CONFIG_USE_MAINTENANCE */
+	size_t notify_backoff;     /* CONFIG_USE_NOTIFY, seconds */
 };
 
 /*
@@ -86,7 +86,7 @@ enum config_need {
 	CONFIG_USE_AUTH_CHECK = 1 << 4,      /* INSTLOG_AUTH_PARALLEL */
 	CONFIG_USE_REDELIVER = 1 << 5,       /* INSTLOG_REDELIVER_MAX, _PAGES */
 	CONFIG_USE_MAINTENANCE = 1 << 6,     /* ..._OPERATIONS_RETENTION_DAYS */
-	CONFIG_USE_NOTIFY = 1 << 7,          /* INSTLOG_NOTIFY_BACKOFF_SECONDS */
+	CONFIG_USE_NOTIFY = 1 << 7, /* INSTLOG_NOTIFY_BACKOFF_SECONDS */
 };
 
 /*

@@ -84,8 +84,7 @@ cronrun_start(struct cronrun *r, const char *input)
 	memset(&origin, 0, sizeof(origin));
 	origin.input = input;
 	ops_init(&r->op, r->name, ops_now_ms());
-	if (db_ops_abandon(r->db, r->name, true, 0, &dead) == DB_OK &&
-	    dead > 0)
+	if (db_ops_abandon(r->db, r->name, true, 0, &dead) == DB_OK && dead > 0)
 		log_info("%lld earlier run(s) marked abandoned",
 		    (long long)dead);
 	if (db_ops_start(r->db, &r->op, &origin) != DB_OK)
@@ -93,8 +92,7 @@ cronrun_start(struct cronrun *r, const char *input)
 }
 
 int
-cronrun_finish(struct cronrun *r, int rc, const char *output,
-    const char *what)
+cronrun_finish(struct cronrun *r, int rc, const char *output, const char *what)
 {
 	char error[160];
 	const char *e = NULL;

@@ -392,8 +392,8 @@ db_int64(const PGresult *res, int row, int col)
 
 	if (PQgetisnull(res, row, col))
 		return 0;
-	if (parse_int64(PQgetvalue(res, row, col), INT64_MIN, INT64_MAX,
-	    &v) == -1)
+	if (parse_int64(PQgetvalue(res, row, col), INT64_MIN, INT64_MAX, &v) ==
+	    -1)
 		return 0;
 	return v;
 }

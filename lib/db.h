@@ -11,13 +11,13 @@ struct db;
 
 enum db_status {
 	DB_OK = 0,
-	DB_NOTFOUND,	/* no such row */
-	DB_CONFLICT,	/* the row was already there */
-	DB_REFUSED,	/* the statement failed on the data (SQLSTATE 22, 54) */
-	DB_ERROR,	/* the statement failed otherwise (logged) */
-	DB_UNAVAILABLE,	/* the server cannot be reached, did not answer in
-			   time or cancelled the statement: try again
-			   later (logged) */
+	DB_NOTFOUND,    /* no such row */
+	DB_CONFLICT,    /* the row was already there */
+	DB_REFUSED,     /* the statement failed on the data (SQLSTATE 22, 54) */
+	DB_ERROR,       /* the statement failed otherwise (logged) */
+	DB_UNAVAILABLE, /* the server cannot be reached, did not answer in
+	                   time or cancelled the statement: try again
+	                   later (logged) */
 };
 
 /* A call without a deadline (db_set_deadline()) gives up after this. */

@@ -19,19 +19,19 @@
 
 /* An installation with pending jobs, and one of those jobs. */
 struct db_auth_target {
-	int64_t	 installation_id;
-	char	*entity_type;	/* "Organization", "User", or NULL */
-	int64_t	 entity_id;
-	char	*entity_name;
-	int64_t	 job_id;	/* the pending job with the lowest id */
-	char	*repo_full_name;
+	int64_t installation_id;
+	char *entity_type; /* "Organization", "User", or NULL */
+	int64_t entity_id;
+	char *entity_name;
+	int64_t job_id; /* the pending job with the lowest id */
+	char *repo_full_name;
 };
 
 /* The installations to check, and how many were skipped as cached. */
 struct db_auth_targets {
-	struct db_auth_target	*v;
-	size_t			 n;
-	size_t			 ncached;
+	struct db_auth_target *v;
+	size_t n;
+	size_t ncached;
 };
 
 /*
@@ -62,10 +62,10 @@ enum db_status db_auth_cache_put(struct db *db, const int64_t *installation_ids,
 
 /* A refused authentication of one installation. */
 struct db_auth_failure {
-	const struct db_auth_target	*target;
-	int64_t				 app_id; /* the app tried */
-	long				 http_status;
-	const char			*message; /* GitHub's, or NULL */
+	const struct db_auth_target *target;
+	int64_t app_id; /* the app tried */
+	long http_status;
+	const char *message; /* GitHub's, or NULL */
 	/*
 	 * GitHub said the installation does not exist: a 404 with GitHub's
 	 * JSON error body.  Any other refusal, a proxy's HTML 404 included,

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The operations table as /metrics reads it: counts and last runs. */
+#include "db_metrics.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include <libpq-fe.h>
 
-#include "db_metrics.h"
 #include "db_priv.h"
 
 /*

@@ -13,11 +13,11 @@
 
 /* What db_metrics_ops() read; the strings live in the struct. */
 struct db_metrics_ops {
-	char			type[DB_METRICS_TYPES][64];
-	struct scrape_ops	ops[DB_METRICS_TYPES * 3];
-	size_t			nops;
-	struct scrape_run	runs[DB_METRICS_TYPES];
-	size_t			nruns;
+	char type[DB_METRICS_TYPES][64];
+	struct scrape_ops ops[DB_METRICS_TYPES * 3];
+	size_t nops;
+	struct scrape_run runs[DB_METRICS_TYPES];
+	size_t nruns;
 };
 
 /*

@@ -284,8 +284,8 @@ ops_update(struct db *db, struct ops_run *op, const char *status,
 	values[8] = insts.buf;
 	values[9] = ents.buf;
 	values[10] = op->external_ref;
-	st = db_exec(db, __func__, SQL_OPS_UPDATE, 11, values, NULL, NULL,
-	    &res);
+	st =
+	    db_exec(db, __func__, SQL_OPS_UPDATE, 11, values, NULL, NULL, &res);
 	if (st == DB_OK) {
 		op->nwritten = op->nsteps;
 		op->ninstallations = 0;
@@ -474,8 +474,10 @@ db_ops_last_json(struct db *db, const char *type, struct json_writer *w)
 	int64_t id;
 
 	json_put_key(w, type);
-	if (db == NULL || db_ops_last(db, type, &found, at, sizeof(at),
-	                      &failed, &id) != DB_OK || !found) {
+	if (db == NULL ||
+	    db_ops_last(db, type, &found, at, sizeof(at), &failed, &id) !=
+	        DB_OK ||
+	    !found) {
 		json_put_null(w);
 		return;
 	}

@@ -9,12 +9,12 @@
 #include "str.h"
 
 struct db {
-	PGconn		*conn;
-	char		*url;
-	char		*appname;
-	int64_t		 deadline;	/* CLOCK_MONOTONIC ms; 0: none */
-	int64_t		 holdoff_until;	/* no connect attempt before */
-	char last_error[512];           /* db_error_message() */
+	PGconn *conn;
+	char *url;
+	char *appname;
+	int64_t deadline;      /* CLOCK_MONOTONIC ms; 0: none */
+	int64_t holdoff_until; /* no connect attempt before */
+	char last_error[512];  /* db_error_message() */
 };
 
 /*
@@ -31,8 +31,8 @@ struct db {
  * the statement (57014, 55P03, class 53, ...), else DB_ERROR; errors are
  * logged with 'what'.
  */
-enum db_status db_exec(struct db *db, const char *what, const char *sql,
-    int n, const char *const *values, const int *lengths, const int *formats,
+enum db_status db_exec(struct db *db, const char *what, const char *sql, int n,
+    const char *const *values, const int *lengths, const int *formats,
     PGresult **res);
 
 /* Copy column 'col' of row 'row' as a new string, or NULL when null. */
@@ -61,9 +61,9 @@ enum db_status db_lookup_int64(struct db *db, const char *what, const char *sql,
 const char *db_id_param(char *b, size_t size, int64_t v);
 
 /* SQL text of timestamptz column 'col' as RFC 3339 UTC with microseconds. */
-#define DB_SQL_UTC(col) \
-	"to_char(" col " AT TIME ZONE 'UTC', " \
-	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define DB_SQL_UTC(col)                 \
+ "to_char(" col " AT TIME ZONE 'UTC', " \
+ "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 /*
  * Append the array literal {v0,v1,...} of the 'n' integers 'v' to 'b'.

@@ -105,15 +105,15 @@ out:
 	return st;
 }
 
-#define SQL_RECORD                                                          \
- "INSERT INTO redelivery_requests (guid, app_id, hook_delivery_id, "        \
- "event, last_status, operation_id) VALUES ($1, $2::bigint, $3::bigint, "   \
- "NULLIF($4, ''), $5::integer, $6::bigint) ON CONFLICT (guid) DO UPDATE "   \
- "SET app_id = EXCLUDED.app_id, "                                           \
- "hook_delivery_id = EXCLUDED.hook_delivery_id, "                           \
- "event = EXCLUDED.event, last_status = EXCLUDED.last_status, "             \
- "operation_id = EXCLUDED.operation_id, "                                   \
- "requested_at = now(), attempts = redelivery_requests.attempts + 1 "       \
+#define SQL_RECORD                                                        \
+ "INSERT INTO redelivery_requests (guid, app_id, hook_delivery_id, "      \
+ "event, last_status, operation_id) VALUES ($1, $2::bigint, $3::bigint, " \
+ "NULLIF($4, ''), $5::integer, $6::bigint) ON CONFLICT (guid) DO UPDATE " \
+ "SET app_id = EXCLUDED.app_id, "                                         \
+ "hook_delivery_id = EXCLUDED.hook_delivery_id, "                         \
+ "event = EXCLUDED.event, last_status = EXCLUDED.last_status, "           \
+ "operation_id = EXCLUDED.operation_id, "                                 \
+ "requested_at = now(), attempts = redelivery_requests.attempts + 1 "     \
  "RETURNING attempts"
 
 enum db_status

@@ -54,8 +54,8 @@ enum db_status db_redeliver_states_get(struct db *db,
  * trace.  Returns DB_OK, DB_ERROR or DB_UNAVAILABLE.
  */
 enum db_status db_redeliver_record(struct db *db, int64_t app_id,
-    const struct redeliver_failed *f, long http_status,
-    int64_t operation_id, int64_t *asked);
+    const struct redeliver_failed *f, long http_status, int64_t operation_id,
+    int64_t *asked);
 
 /*
  * Delete the requests last made more than DB_REDELIVER_KEEP_DAYS ago:

@@ -11,14 +11,14 @@
 #include "db_priv.h"
 #include "log.h"
 
-#define SQL_EVENT_INSERT                                            \
- "INSERT INTO installation_events (received_at, source, event, "    \
- "outcome, delivery_id, app_id, installation_id, entity_type, "     \
- "entity_id, entity_name, payload, raw_body, attempt_key, "         \
- "request_id) VALUES (COALESCE($1::timestamptz, now()), $2, $3, "   \
+#define SQL_EVENT_INSERT                                             \
+ "INSERT INTO installation_events (received_at, source, event, "     \
+ "outcome, delivery_id, app_id, installation_id, entity_type, "      \
+ "entity_id, entity_name, payload, raw_body, attempt_key, "          \
+ "request_id) VALUES (COALESCE($1::timestamptz, now()), $2, $3, "    \
  "$4, $5, $6::bigint, $7::bigint, $8, $9::bigint, $10, $11::jsonb, " \
- "$12::bytea, $13, $14) "                                           \
- "ON CONFLICT (shard_key, received_at, attempt_key) DO NOTHING "    \
+ "$12::bytea, $13, $14) "                                            \
+ "ON CONFLICT (shard_key, received_at, attempt_key) DO NOTHING "     \
  "RETURNING id"
 
 /* The row an attempt already wrote (sql/007_hardening.sql). */

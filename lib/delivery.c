@@ -54,8 +54,8 @@ delivery_event_is_valid(const char *event)
 		char c = event[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		    c == '-'))
+		        (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		        c == '-'))
 			return false;
 	}
 	return true;
@@ -87,9 +87,9 @@ delivery_attempt_is_valid(const char *s, bool is_key)
 	for (size_t i = 0; form[i] != '\0'; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (form[i] == 'd' ? !isdigit(c) :
-		    form[i] == 'x' ? !isxdigit(c) || isupper(c) :
-		    s[i] != form[i])
+		if (form[i] == 'd'       ? !isdigit(c)
+		        : form[i] == 'x' ? !isxdigit(c) || isupper(c)
+		                         : s[i] != form[i])
 			return false;
 	}
 	return true;
@@ -100,13 +100,12 @@ delivery_event_clean(const char *event, char *out, size_t size)
 {
 	size_t n = 0;
 
-	for (const char *p = event; *p != '\0' && n < 64 && n + 1 < size;
-	    p++) {
+	for (const char *p = event; *p != '\0' && n < 64 && n + 1 < size; p++) {
 		char c = *p;
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		    c == '-'))
+		        (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		        c == '-'))
 			c = '_';
 		out[n++] = c;
 	}
@@ -197,13 +196,14 @@ set_app_id(struct delivery *d, const struct delivery_headers *h,
 
 	if (root != NULL &&
 	    (json_int64(root, "installation.app_id", 1, INT64_MAX, &id) == 0 ||
-	    json_int64(root, "hook.app_id", 1, INT64_MAX, &id) == 0)) {
+	        json_int64(root, "hook.app_id", 1, INT64_MAX, &id) == 0)) {
 		d->app_id = id;
 		return;
 	}
-	if (h->target_id != NULL && (h->target_type == NULL ||
-	    strcasecmp(h->target_type, "integration") == 0 ||
-	    strcasecmp(h->target_type, "app") == 0) &&
+	if (h->target_id != NULL &&
+	    (h->target_type == NULL ||
+	        strcasecmp(h->target_type, "integration") == 0 ||
+	        strcasecmp(h->target_type, "app") == 0) &&
 	    parse_int64(h->target_id, 1, INT64_MAX, &id) == 0)
 		d->app_id = id;
 }
@@ -218,8 +218,9 @@ job_is_ours(const struct config *cfg, const cJSON *labels)
 		return true;
 	if (!cJSON_IsArray(labels))
 		return false;
-	cJSON_ArrayForEach(l, labels)
-		if (cJSON_IsString(l) && config_label_is_ours(cfg, l->valuestring))
+	cJSON_ArrayForEach (l, labels)
+		if (cJSON_IsString(l) &&
+		    config_label_is_ours(cfg, l->valuestring))
 			return true;
 	return false;
 }
@@ -235,7 +236,7 @@ parse_workflow_job(const struct config *cfg, const cJSON *root,
 	if (set_entity(d, json_object(root, "repository.owner"), NULL) == -1)
 		return -1;
 	if (set_str(&d->repo_full_name,
-		json_string(root, "repository.full_name")) == -1)
+	        json_string(root, "repository.full_name")) == -1)
 		return -1;
 	if (action == NULL)
 		return set_invalid(d, "workflow_job without action");
@@ -305,8 +306,10 @@ parse_body(const struct config *cfg, const struct delivery_headers *h,
 		return set_invalid(d, "action is malformed");
 	}
 	buf_init(&name);
-	if (buf_puts(&name, ev) == -1 || (action != NULL && (buf_puts(&name,
-	    ".") == -1 || buf_puts(&name, action) == -1))) {
+	if (buf_puts(&name, ev) == -1 ||
+	    (action != NULL &&
+	        (buf_puts(&name, ".") == -1 ||
+	            buf_puts(&name, action) == -1))) {
 		buf_release(&name);
 		return -1;
 	}
@@ -365,8 +368,9 @@ delivery_parse(const struct config *cfg, const struct delivery_headers *h,
 		set_app_id(d, h, NULL);
 		if (set_str(&d->event, h->event) == -1)
 			goto out;
-		rc = set_invalid(d, root == NULL ? "malformed json" :
-		    "body is not a JSON object");
+		rc = set_invalid(d,
+		    root == NULL ? "malformed json"
+		                 : "body is not a JSON object");
 		goto out;
 	}
 	d->is_json = true;

@@ -12,13 +12,13 @@
 
 /* The headers a delivery is recorded with; all borrowed, NULL if absent. */
 struct delivery_headers {
-	const char	*event;		/* X-GitHub-Event */
-	const char	*delivery_id;	/* X-GitHub-Delivery */
-	const char	*target_id;	/* X-GitHub-Hook-Installation-Target-ID */
-	const char	*target_type;	/* ...-Installation-Target-Type */
-	const char	*refused;	/* why the headers themselves make a
-					   signed delivery invalid, or NULL */
-	const char *request_id;         /* nginx's $request_id, or NULL */
+	const char *event;       /* X-GitHub-Event */
+	const char *delivery_id; /* X-GitHub-Delivery */
+	const char *target_id;   /* X-GitHub-Hook-Installation-Target-ID */
+	const char *target_type; /* ...-Installation-Target-Type */
+	const char *refused;     /* why the headers themselves make a
+	                            signed delivery invalid, or NULL */
+	const char *request_id;  /* nginx's $request_id, or NULL */
 };
 
 /*
@@ -28,8 +28,8 @@ struct delivery_headers {
  * row (sql/007_hardening.sql).
  */
 struct delivery_attempt {
-	char	received_at[32]; /* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" (UTC) */
-	char	key[33];	 /* 32 lower-case hex digits */
+	char received_at[32]; /* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" (UTC) */
+	char key[33];         /* 32 lower-case hex digits */
 };
 
 /*
@@ -56,23 +56,23 @@ struct delivery {
 	 * job_marked_running, job_marked_completed), which ingest applies.
 	 */
 	enum outcome outcome;
-	char			*event;		/* "<event>.<action>" or bare */
-	char *invalid_reason;                   /* OUTCOME_INVALID_PAYLOAD */
-	bool			 is_json;	/* body parsed as JSON */
-	bool			 json_repaired;	/* parsed only once lone UTF-16
-						   surrogate escapes were
-						   replaced: jsonb refuses
-						   the body as it is */
-	int64_t			 app_id;
-	int64_t			 installation_id;
-	int64_t			 entity_id;
-	char			*entity_type;
-	char			*entity_name;
+	char *event;          /* "<event>.<action>" or bare */
+	char *invalid_reason; /* OUTCOME_INVALID_PAYLOAD */
+	bool is_json;         /* body parsed as JSON */
+	bool json_repaired;   /* parsed only once lone UTF-16
+	                         surrogate escapes were
+	                         replaced: jsonb refuses
+	                         the body as it is */
+	int64_t app_id;
+	int64_t installation_id;
+	int64_t entity_id;
+	char *entity_type;
+	char *entity_name;
 	/* workflow_job fields */
-	int64_t			 job_id;
-	char			*repo_full_name;
-	char			*html_url;
-	char			*labels_json;	/* JSON array text, or NULL */
+	int64_t job_id;
+	char *repo_full_name;
+	char *html_url;
+	char *labels_json; /* JSON array text, or NULL */
 };
 
 /* Initialise an empty delivery; allocates nothing. */

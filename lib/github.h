@@ -61,9 +61,9 @@ int github_link_next(const char *value, size_t len, char **url);
 /* What came back from one call. */
 struct github_response {
 	/* The HTTP status; 0 on a transport error. */
-	long		 status;
+	long status;
 	/* GitHub's "message" member of an error body, or NULL. */
-	char		*message;
+	char *message;
 	/*
 	 * The error body is GitHub's JSON error document: an object with a
 	 * "message" string ({"message":"Not Found","documentation_url":..}),
@@ -76,11 +76,11 @@ struct github_response {
 	 * answer whose Link header cannot be parsed, or passes HTTPC_MAX_LINK
 	 * bytes, is a transport error.
 	 */
-	char		*link_next;
+	char *link_next;
 	/* The body, only when the call's 'want_body' was set. */
-	struct buf	 body;
+	struct buf body;
 	/* What went wrong when 'status' is 0. */
-	char		 error[GITHUB_ERROR_SIZE];
+	char error[GITHUB_ERROR_SIZE];
 };
 
 /*
@@ -99,14 +99,14 @@ void github_response_release(struct github_response *r);
  * github_response_release().
  */
 struct github_call {
-	const char		*method; /* "GET", "POST", "PATCH", ... */
-	const char		*path;	 /* from '/', after the base URL */
-	const char		*jwt;	 /* Bearer token, or NULL: none */
-	const char		*body;	 /* JSON request body, or NULL */
-	bool			 want_body; /* keep the response body */
+	const char *method; /* "GET", "POST", "PATCH", ... */
+	const char *path;   /* from '/', after the base URL */
+	const char *jwt;    /* Bearer token, or NULL: none */
+	const char *body;   /* JSON request body, or NULL */
+	bool want_body;     /* keep the response body */
 	/* Keep the body of an answer that is not 2xx (an error's). */
 	bool want_error_body;
-	struct github_response	 resp;
+	struct github_response resp;
 };
 
 /*

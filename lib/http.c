@@ -107,8 +107,10 @@ supervise(pid_t *pids, int n, const char *sockpath)
 				if (http_stop)
 					break;
 				log_warnx("worker %ld exited (status %d), "
-					  "restarting", (long)pid, status);
-				/* A worker that dies at once is not respun hot. */
+				          "restarting",
+				    (long)pid, status);
+				/* A worker that dies at once is not respun hot.
+				 */
 				if (time(NULL) - last_restart < 1)
 					(void)sleep(1);
 				last_restart = time(NULL);
@@ -156,7 +158,7 @@ http_listen(struct http *http, int argc, char **argv)
 			break;
 		case 'w':
 			if (parse_int64(optarg, 1, HTTP_MAX_WORKERS,
-			    &workers) == -1) {
+			        &workers) == -1) {
 				log_warnx("-w: workers must be 1..%d: '%s'",
 				    HTTP_MAX_WORKERS, optarg);
 				return -1;
@@ -265,8 +267,10 @@ read_body_stdin(struct http_request *req, size_t max, struct buf *out)
 		return -1;
 	if ((uint64_t)want > max)
 		return 1;
-	while (want > 0 && (n = fread(chunk, 1, (size_t)want < sizeof(chunk) ?
-	    (size_t)want : sizeof(chunk), stdin)) > 0) {
+	while (want > 0 &&
+	    (n = fread(chunk, 1,
+	         (size_t)want < sizeof(chunk) ? (size_t)want : sizeof(chunk),
+	         stdin)) > 0) {
 		if (buf_append(out, chunk, n) == -1)
 			return -1;
 		want -= (int64_t)n;
@@ -315,8 +319,8 @@ http_read_body(struct http_request *req, size_t max, struct buf *out)
 	if (req->http->cgi)
 		return read_body_stdin(req, max, out);
 	body_deadline(HTTP_BODY_DEADLINE_MS);
-	while ((n = FCGX_GetStr(chunk, sizeof(chunk), req->http->fcgi.in)) >
-	    0) {
+	while (
+	    (n = FCGX_GetStr(chunk, sizeof(chunk), req->http->fcgi.in)) > 0) {
 		if (over || out->len + (size_t)n > max) {
 			over = 1;
 			continue;

@@ -12,26 +12,26 @@
 
 /* A listening FastCGI socket and the request slot of this process. */
 struct http {
-	int		sock;
-	FCGX_Request	fcgi;
-	bool		in_request;
-	bool		cgi;	/* plain CGI: one request, environ and stdio */
-	bool		cgi_done;
+	int sock;
+	FCGX_Request fcgi;
+	bool in_request;
+	bool cgi; /* plain CGI: one request, environ and stdio */
+	bool cgi_done;
 };
 
 /* One accepted request; its strings are borrowed from the FastCGI record. */
 struct http_request {
-	struct http	*http;
-	const char	*method;
-	const char	*path;	/* DOCUMENT_URI, or SCRIPT_NAME */
-	const char	*query;	/* QUERY_STRING, "" when absent */
+	struct http *http;
+	const char *method;
+	const char *path;  /* DOCUMENT_URI, or SCRIPT_NAME */
+	const char *query; /* QUERY_STRING, "" when absent */
 };
 
 struct http_response {
-	int		 status;
-	const char	*content_type;
-	char		 extra[128];	/* one extra header line, or "" */
-	struct buf	 body;
+	int status;
+	const char *content_type;
+	char extra[128]; /* one extra header line, or "" */
+	struct buf body;
 };
 
 /*
@@ -82,8 +82,7 @@ int http_read_body(struct http_request *req, size_t max, struct buf *out);
  * 'out' (size 'size').  Returns 0; 1 when absent; -1 when the value is too
  * long or badly encoded.
  */
-int http_query_get(const char *query, const char *name, char *out,
-    size_t size);
+int http_query_get(const char *query, const char *name, char *out, size_t size);
 
 /* Initialise a 200 application/json response with an empty body. */
 void http_response_init(struct http_response *resp);

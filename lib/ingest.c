@@ -169,9 +169,8 @@ record_operation(struct db *db, const struct delivery_headers *h,
 	const char *why = res->why[0] != '\0' ? res->why : "failed";
 	int rc = 0;
 
-	if (fate == INGEST_RECORDED
-	        ? outcome_http_status(res->outcome) == 200
-	        : db_ping(db) != DB_OK)
+	if (fate == INGEST_RECORDED ? outcome_http_status(res->outcome) == 200
+	                            : db_ping(db) != DB_OK)
 		return;
 	ops_init(&op, "delivery", now);
 	buf_init(&in);

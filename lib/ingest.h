@@ -16,9 +16,9 @@
 
 /* The row ingest_delivery() wrote. */
 struct ingest_result {
-	int64_t		id;	/* the new row's id, 0 when none */
-	enum outcome	outcome;
-	char		event[80]; /* the recorded event name */
+	int64_t id; /* the new row's id, 0 when none */
+	enum outcome outcome;
+	char event[80]; /* the recorded event name */
 	/* What failed, for the operation: the parser's or libpq's words. */
 	char why[512];
 };

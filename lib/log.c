@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Logging to stderr, one line per message. */
+#include "log.h"
+
 #include <stdarg.h>
 #include <stdio.h>
-
-#include "log.h"
 
 static const char *log_name = "instlog";
 

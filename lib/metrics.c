@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Counters shared by every process through one memory-mapped file. */
+#include "metrics.h"
+
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -14,7 +16,6 @@
 
 #include "delivery.h"
 #include "log.h"
-#include "metrics.h"
 
 #define METRICS_MAGIC   "ILMETRIC"
 #define METRICS_VERSION 1
@@ -27,14 +28,14 @@ enum label_state { LABEL_FREE, LABEL_CLAIMED, LABEL_READY };
 #define CLAIM_SPINS 200
 
 struct label {
-	uint32_t	state;	/* enum label_state, atomic */
-	char		name[METRICS_LABEL_MAX + 4];
+	uint32_t state; /* enum label_state, atomic */
+	char name[METRICS_LABEL_MAX + 4];
 };
 
 struct table {
-	struct label	rows[METRICS_ROWS];
-	struct label	cols[METRICS_COLS];
-	uint64_t	n[METRICS_ROWS][METRICS_COLS];
+	struct label rows[METRICS_ROWS];
+	struct label cols[METRICS_COLS];
+	uint64_t n[METRICS_ROWS][METRICS_COLS];
 };
 
 /*
@@ -43,11 +44,11 @@ struct table {
  * replaced rather than misread.
  */
 struct metrics_file {
-	char		magic[8];
-	uint32_t	version;
-	uint32_t	size;
-	uint64_t	counters[16];
-	struct table	tables[METRICS_TABLE__MAX];
+	char magic[8];
+	uint32_t version;
+	uint32_t size;
+	uint64_t counters[16];
+	struct table tables[METRICS_TABLE__MAX];
 };
 
 _Static_assert(METRICS_COUNTER__MAX <= 16, "counters fit the header");

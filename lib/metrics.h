@@ -24,25 +24,22 @@ struct metrics;
  * under the label value "other", so hostile input cannot grow the table.
  */
 enum metrics_table {
-	METRICS_DELIVERIES,	/* (X-GitHub-Event, outcome) */
-	METRICS_NOTIFICATIONS,	/* (sink, result): cron/notify adds
-				   one per attempt, result "sent", "failed"
-				   or "given_up" */
+	METRICS_DELIVERIES,    /* (X-GitHub-Event, outcome) */
+	METRICS_NOTIFICATIONS, /* (sink, result): cron/notify adds
+	                          one per attempt, result "sent", "failed"
+	                          or "given_up" */
 	METRICS_TABLE__MAX
 };
 
 /* Single counters. */
-enum metrics_counter {
-	METRICS_SIGNATURE_FAILURES,
-	METRICS_COUNTER__MAX
-};
+enum metrics_counter { METRICS_SIGNATURE_FAILURES, METRICS_COUNTER__MAX };
 
 /*
  * Label values per table ("other" included): rows for the first label,
  * columns for the second; the longest label value kept.
  */
-#define METRICS_ROWS	  64
-#define METRICS_COLS	  32
+#define METRICS_ROWS      64
+#define METRICS_COLS      32
 #define METRICS_LABEL_MAX 64
 
 /*

@@ -145,8 +145,8 @@ bool ops_is_abandoned(const char *type, const char *status, int64_t id,
  * NUL-terminated (the NUL not counted in out->len): the output or input
  * of most operations and steps.  Returns 0 or -1.
  */
-int ops_json_ints(struct buf *out, const char *const *keys,
-    const int64_t *vals, size_t n);
+int ops_json_ints(struct buf *out, const char *const *keys, const int64_t *vals,
+    size_t n);
 
 /* Write 'ms' (Unix milliseconds) as RFC 3339 UTC into 'out'.  0 or -1. */
 int ops_time_format(int64_t ms, char *out, size_t size);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The Prometheus text exposition format (version 0.0.4), written. */
+#include "prom.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -7,7 +9,6 @@
 #include <string.h>
 
 #include "log.h"
-#include "prom.h"
 
 void
 prom_init(struct prom *p, struct buf *out)

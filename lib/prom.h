@@ -21,11 +21,11 @@ enum prom_type { PROM_COUNTER, PROM_GAUGE };
  * later call does nothing and prom_finish() reports it.
  */
 struct prom {
-	struct buf	*out;
-	const char	*family;	/* the current family, or NULL */
-	const char	*seen[PROM_FAMILIES_MAX];
-	size_t		 nseen;
-	int		 err;
+	struct buf *out;
+	const char *family; /* the current family, or NULL */
+	const char *seen[PROM_FAMILIES_MAX];
+	size_t nseen;
+	int err;
 };
 
 /* Start writing into 'out' (appended to). */
@@ -40,8 +40,8 @@ void prom_family(struct prom *p, const char *name, enum prom_type t,
 
 /* A label pair; a sample takes an array of them. */
 struct prom_label {
-	const char	*name;
-	const char	*value;	/* escaped when written: \ " and newline */
+	const char *name;
+	const char *value; /* escaped when written: \ " and newline */
 };
 
 /*

@@ -26,19 +26,19 @@
 
 /* One attempt of GitHub's "List deliveries for an app webhook". */
 struct redeliver_item {
-	int64_t	 id;		/* GitHub's id of the attempt */
-	char	 guid[REDELIVER_GUID_MAX + 1]; /* X-GitHub-Delivery */
-	time_t	 delivered_at;
-	int	 status_code;	/* our answer; 0 when there was none */
-	bool	 redelivery;
-	char	 event[REDELIVER_EVENT_MAX]; /* "issues.opened", truncated */
+	int64_t id;                        /* GitHub's id of the attempt */
+	char guid[REDELIVER_GUID_MAX + 1]; /* X-GitHub-Delivery */
+	time_t delivered_at;
+	int status_code; /* our answer; 0 when there was none */
+	bool redelivery;
+	char event[REDELIVER_EVENT_MAX]; /* "issues.opened", truncated */
 };
 
 /* A growable array of items.  Zero it to initialise. */
 struct redeliver_list {
-	struct redeliver_item	*v;
-	size_t			 n;
-	size_t			 cap;
+	struct redeliver_item *v;
+	size_t n;
+	size_t cap;
 };
 
 /* Free what 'l' holds (NULL accepted) and empty it. */
@@ -59,12 +59,12 @@ int redeliver_page_parse(const char *body, size_t len, time_t cutoff,
 
 /* A guid none of whose listed attempts we answered with a 2xx. */
 struct redeliver_failed {
-	char	 guid[REDELIVER_GUID_MAX + 1];
-	int64_t	 id;		/* the latest attempt: the one to redeliver */
-	time_t	 delivered_at;	/* of the latest attempt */
-	int	 status_code;	/* of the latest attempt */
-	size_t	 attempts;	/* how many attempts were listed */
-	char	 event[REDELIVER_EVENT_MAX];
+	char guid[REDELIVER_GUID_MAX + 1];
+	int64_t id;          /* the latest attempt: the one to redeliver */
+	time_t delivered_at; /* of the latest attempt */
+	int status_code;     /* of the latest attempt */
+	size_t attempts;     /* how many attempts were listed */
+	char event[REDELIVER_EVENT_MAX];
 };
 
 /*
@@ -79,17 +79,17 @@ int redeliver_group(const struct redeliver_item *items, size_t n,
 
 /* What we know of one failed guid. */
 struct redeliver_state {
-	bool	 in_log;	/* installation_events has a row with it */
-	int64_t	 asked;		/* redeliveries asked for so far */
-	int64_t	 asked_ago;	/* seconds since the last ask, if any */
+	bool in_log;       /* installation_events has a row with it */
+	int64_t asked;     /* redeliveries asked for so far */
+	int64_t asked_ago; /* seconds since the last ask, if any */
 };
 
 enum redeliver_verdict {
-	REDELIVER_ASK = 0,	/* missed: ask GitHub to redeliver it */
-	REDELIVER_IN_LOG,	/* not missed: our log has the delivery */
-	REDELIVER_RECENT,	/* asked less than RETRY_AFTER ago: skip */
-	REDELIVER_EXHAUSTED,	/* asked MAX_ASKS times already: skip */
-	REDELIVER_OVER_CAP,	/* this run's cap reached: skip for now */
+	REDELIVER_ASK = 0,   /* missed: ask GitHub to redeliver it */
+	REDELIVER_IN_LOG,    /* not missed: our log has the delivery */
+	REDELIVER_RECENT,    /* asked less than RETRY_AFTER ago: skip */
+	REDELIVER_EXHAUSTED, /* asked MAX_ASKS times already: skip */
+	REDELIVER_OVER_CAP,  /* this run's cap reached: skip for now */
 };
 
 /*

@@ -127,8 +127,8 @@ filter_parse(const char *query, time_t now, struct db_ops_filter *f, char *err,
 }
 
 void
-route_ops_list(struct app *app, int64_t id,
-    const struct http_request *req, struct http_response *resp)
+route_ops_list(struct app *app, int64_t id, const struct http_request *req,
+    struct http_response *resp)
 {
 	struct db_ops_filter f;
 	enum db_status st;

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* The /metrics page: instlog's state as Prometheus families. */
+#include "scrape.h"
+
 #include <stddef.h>
 #include <string.h>
 
 #include "prom.h"
-#include "scrape.h"
 
 /* The label names of one counter table's two label values. */
 struct cells {
-	struct prom	*p;
-	const char	*name;
-	const char	*row;
-	const char	*col;
+	struct prom *p;
+	const char *name;
+	const char *row;
+	const char *col;
 };
 
 static int

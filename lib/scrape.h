@@ -12,31 +12,31 @@
 
 /* Operations of one type and status in the retention window. */
 struct scrape_ops {
-	const char	*type;
-	const char	*status;
-	int64_t		 count;
+	const char *type;
+	const char *status;
+	int64_t count;
 };
 
 /* The last completed run of one operation type. */
 struct scrape_run {
-	const char	*type;
-	int64_t		 completed_ms;	/* Unix time in milliseconds */
+	const char *type;
+	int64_t completed_ms; /* Unix time in milliseconds */
 };
 
 /* What one scrape gathered; everything is borrowed. */
 struct scrape {
-	const struct metrics	*counters;	/* NULL: no counter file */
-	bool			 spool_configured;
-	int			 spool_files;	/* -1: unreadable */
-	bool			 spool_more;	/* spool_files: a lower bound */
-	int64_t			 spool_oldest;	/* Unix time; 0: none */
-	int64_t			 now;		/* Unix time */
-	bool			 database_up;
-	bool			 ops_known;	/* the operations were read */
-	const struct scrape_ops	*ops;
-	size_t			 nops;
-	const struct scrape_run	*runs;
-	size_t			 nruns;
+	const struct metrics *counters; /* NULL: no counter file */
+	bool spool_configured;
+	int spool_files;      /* -1: unreadable */
+	bool spool_more;      /* spool_files: a lower bound */
+	int64_t spool_oldest; /* Unix time; 0: none */
+	int64_t now;          /* Unix time */
+	bool database_up;
+	bool ops_known; /* the operations were read */
+	const struct scrape_ops *ops;
+	size_t nops;
+	const struct scrape_run *runs;
+	size_t nruns;
 };
 
 /*

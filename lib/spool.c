@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The local, fsync'd spool of verified deliveries the database missed. */
+#include "spool.h"
+
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -17,7 +19,6 @@
 #include <openssl/sha.h>
 
 #include "log.h"
-#include "spool.h"
 
 #define SPOOL_MAGIC    "instlog-spool 2\n"
 #define SPOOL_MAGIC_V1 "instlog-spool 1\n"
@@ -50,8 +51,9 @@ spool_check(const char *dir)
 		return -1;
 	}
 	if ((sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		log_warnx("spool: '%s' is group- or world-writable (mode %04o): "
-		          "refused; chmod 700 it",
+		log_warnx(
+		    "spool: '%s' is group- or world-writable (mode %04o): "
+		    "refused; chmod 700 it",
 		    dir, (unsigned)(sb.st_mode & 07777));
 		return -1;
 	}
@@ -136,8 +138,8 @@ trailer(const struct buf *h, const void *p, size_t len, char *out)
 
 int
 spool_write(const char *dir, const struct delivery_headers *h,
-    const struct delivery_attempt *a, const char *signature,
-    const void *body, size_t len)
+    const struct delivery_attempt *a, const char *signature, const void *body,
+    size_t len)
 {
 	static unsigned long seq;
 	char tmp[4096], final[4096], tail[TRAILER_LEN + 1];
@@ -152,8 +154,8 @@ spool_write(const char *dir, const struct delivery_headers *h,
 	}
 	(void)gettimeofday(&tv, NULL);
 	if (snprintf(final, sizeof(final), "%s/%010lld%06ld-%ld-%lu%s", dir,
-		(long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(), seq++,
-		SPOOL_SUFFIX) >= (int)sizeof(final) ||
+	        (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(), seq++,
+	        SPOOL_SUFFIX) >= (int)sizeof(final) ||
 	    snprintf(tmp, sizeof(tmp), "%s.tmp", final) >= (int)sizeof(tmp))
 		goto out;
 	if (buf_puts(&head, SPOOL_MAGIC) == -1 ||
@@ -172,8 +174,7 @@ spool_write(const char *dir, const struct delivery_headers *h,
 	    write_all(fd, head.buf, head.len) == -1 ||
 	    write_all(fd, body, len) == -1 ||
 	    write_all(fd, tail, TRAILER_LEN) == -1 || fsync(fd) == -1) {
-		log_warnx("spool: cannot write '%s': %s", tmp,
-		    strerror(errno));
+		log_warnx("spool: cannot write '%s': %s", tmp, strerror(errno));
 		(void)unlink(tmp);
 		goto out;
 	}
@@ -287,8 +288,7 @@ spool_read(const char *path, struct spool_entry *e)
 	memset(e, 0, sizeof(*e));
 	buf_init(&e->data);
 	if ((f = fopen(path, "rb")) == NULL) {
-		log_warnx("spool: cannot open '%s': %s", path,
-		    strerror(errno));
+		log_warnx("spool: cannot open '%s': %s", path, strerror(errno));
 		return SPOOL_ERROR;
 	}
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
@@ -300,8 +300,7 @@ spool_read(const char *path, struct spool_entry *e)
 		log_warnx("spool: cannot read '%s'", path);
 		goto out;
 	}
-	if (e->data.len >= ml &&
-	    memcmp(e->data.buf, SPOOL_MAGIC_V1, ml) == 0) {
+	if (e->data.len >= ml && memcmp(e->data.buf, SPOOL_MAGIC_V1, ml) == 0) {
 		log_warnx("spool: '%s' is a version 1 spool file (written "
 		          "before spool files kept the signature): it cannot "
 		          "be verified",

@@ -28,25 +28,25 @@ int spool_check(const char *dir);
  * 'dir' is NULL or anything failed, and then no file is left behind.
  */
 int spool_write(const char *dir, const struct delivery_headers *h,
-    const struct delivery_attempt *a, const char *signature,
-    const void *body, size_t len);
+    const struct delivery_attempt *a, const char *signature, const void *body,
+    size_t len);
 
 /* A spooled delivery read back; all strings point into 'data'. */
 struct spool_entry {
-	struct buf		 data;
-	char			*received_at;
-	char			*attempt_key;
-	char			*signature;
-	struct delivery_headers	 h;
-	const char		*body;
-	size_t			 len;
+	struct buf data;
+	char *received_at;
+	char *attempt_key;
+	char *signature;
+	struct delivery_headers h;
+	const char *body;
+	size_t len;
 };
 
 enum spool_status {
 	SPOOL_OK = 0,
-	SPOOL_BAD,	/* not a whole, well-formed spool file (logged) */
-	SPOOL_OLD,	/* a version 1 file: no signature to verify (logged) */
-	SPOOL_ERROR,	/* cannot be read now (logged) */
+	SPOOL_BAD,   /* not a whole, well-formed spool file (logged) */
+	SPOOL_OLD,   /* a version 1 file: no signature to verify (logged) */
+	SPOOL_ERROR, /* cannot be read now (logged) */
 };
 
 /*

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Growable byte buffers, bounded integer parsing and hex coding. */
+#include "str.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -8,8 +10,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-
-#include "str.h"
 
 void
 buf_init(struct buf *b)
@@ -141,8 +141,9 @@ parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 	char *end;
 	long long v;
 
-	if (s == NULL || *s == '\0' || !(isdigit((unsigned char)*s) ||
-	    (*s == '-' && isdigit((unsigned char)s[1]))))
+	if (s == NULL || *s == '\0' ||
+	    !(isdigit((unsigned char)*s) ||
+	        (*s == '-' && isdigit((unsigned char)s[1]))))
 		return -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);

@@ -12,9 +12,9 @@
  * first append.  Initialise with buf_init(), release with buf_release().
  */
 struct buf {
-	char	*buf;
-	size_t	 len;
-	size_t	 cap;
+	char *buf;
+	size_t len;
+	size_t cap;
 };
 
 /* Initialise an empty buffer; allocates nothing. */

@@ -23,8 +23,10 @@ param(const char *query, const char *name, char *v, size_t size, char *err,
 	int r = http_query_get(query, name, v, size);
 
 	if (r == -1) {
-		(void)snprintf(err, errlen, "%s: value too long or badly "
-		    "encoded", name);
+		(void)snprintf(err, errlen,
+		    "%s: value too long or badly "
+		    "encoded",
+		    name);
 		return -1;
 	}
 	return r == 0 ? 1 : 0;
@@ -47,10 +49,12 @@ trace_params_parse(const char *query, time_t now, struct trace_params *p,
 		if ((r = param(query, times[i], v, sizeof(v), err, errlen)) ==
 		    -1)
 			return -1;
-		if (r == 1 && (utc_parse(v, UTC_LENIENT | UTC_AGO, now, &t) ==
-		    -1 || utc_format(t.secs, t.usec, UTC_MICROS, dst,
-		    sizeof(p->since)) == -1)) {
-			(void)snprintf(err, errlen, "%s: expected an RFC 3339 "
+		if (r == 1 &&
+		    (utc_parse(v, UTC_LENIENT | UTC_AGO, now, &t) == -1 ||
+		        utc_format(t.secs, t.usec, UTC_MICROS, dst,
+		            sizeof(p->since)) == -1)) {
+			(void)snprintf(err, errlen,
+			    "%s: expected an RFC 3339 "
 			    "time or a relative one like 30m, 1h, 7d",
 			    times[i]);
 			return -1;
@@ -66,7 +70,8 @@ trace_params_parse(const char *query, time_t now, struct trace_params *p,
 			ok = isalnum((unsigned char)v[i]) || v[i] == '_' ||
 			    v[i] == '.' || v[i] == '-';
 		if (!ok) {
-			(void)snprintf(err, errlen, "event: expected an event "
+			(void)snprintf(err, errlen,
+			    "event: expected an event "
 			    "name or prefix like 'installation'");
 			return -1;
 		}
@@ -75,8 +80,10 @@ trace_params_parse(const char *query, time_t now, struct trace_params *p,
 	if ((r = param(query, "limit", v, sizeof(v), err, errlen)) == -1)
 		return -1;
 	if (r == 1 && parse_int64(v, 1, TRACE_LIMIT_MAX, &p->limit) == -1) {
-		(void)snprintf(err, errlen, "limit: expected an integer from 1 "
-		    "to %d", TRACE_LIMIT_MAX);
+		(void)snprintf(err, errlen,
+		    "limit: expected an integer from 1 "
+		    "to %d",
+		    TRACE_LIMIT_MAX);
 		return -1;
 	}
 	if ((r = param(query, "cursor", v, sizeof(v), err, errlen)) == -1)

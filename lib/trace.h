@@ -14,17 +14,17 @@
 #define TRACE_CURSOR_ERROR "cursor: expected the next_cursor of a previous page"
 
 #define TRACE_LIMIT_DEFAULT 500
-#define TRACE_LIMIT_MAX	    5000
+#define TRACE_LIMIT_MAX     5000
 
 /* Validated query parameters of a list route.  Times are RFC 3339 UTC. */
 struct trace_params {
-	char	since[40];	/* "" when absent */
-	char	until[40];
-	char	at[40];
-	char	event[72];	/* "" when absent */
-	int64_t	limit;
-	int64_t	cursor;		/* id of the last row of the previous page */
-	bool	dedupe;
+	char since[40]; /* "" when absent */
+	char until[40];
+	char at[40];
+	char event[72]; /* "" when absent */
+	int64_t limit;
+	int64_t cursor; /* id of the last row of the previous page */
+	bool dedupe;
 };
 
 /*
@@ -39,23 +39,23 @@ int trace_params_parse(const char *query, time_t now, struct trace_params *p,
 
 /* One row of the timeline; its strings are borrowed from the page. */
 struct trace_event {
-	int64_t		 id;
-	const char	*received_at;
-	const char	*source;
-	const char	*event;
-	const char	*outcome;
-	const char	*delivery_id;
-	int64_t		 app_id;
-	int64_t		 installation_id;
-	const char	*entity_type;
-	int64_t		 entity_id;
-	const char	*entity_name;
-	const char	*actor;
-	int64_t		 job_id;	/* workflow_job.* rows only, else 0 */
-	const char	*repo_full_name; /* workflow_job.* rows only */
-	const char *request_id;          /* nginx's, of the delivery */
-	int64_t operation_id;            /* the operation that wrote it, or 0 */
-	int64_t redelivered_by;          /* the sweep that asked for it, or 0 */
+	int64_t id;
+	const char *received_at;
+	const char *source;
+	const char *event;
+	const char *outcome;
+	const char *delivery_id;
+	int64_t app_id;
+	int64_t installation_id;
+	const char *entity_type;
+	int64_t entity_id;
+	const char *entity_name;
+	const char *actor;
+	int64_t job_id;             /* workflow_job.* rows only, else 0 */
+	const char *repo_full_name; /* workflow_job.* rows only */
+	const char *request_id;     /* nginx's, of the delivery */
+	int64_t operation_id;       /* the operation that wrote it, or 0 */
+	int64_t redelivered_by;     /* the sweep that asked for it, or 0 */
 };
 
 /*
@@ -63,10 +63,10 @@ struct trace_event {
  * allocation for the whole page.  Release with trace_page_release().
  */
 struct trace_page {
-	struct trace_event	*events;
-	size_t			 nevents;
-	int64_t			 next_cursor; /* 0: no next page */
-	char			*strings;
+	struct trace_event *events;
+	size_t nevents;
+	int64_t next_cursor; /* 0: no next page */
+	char *strings;
 };
 
 /* Free what 'page' owns (NULL accepted). */

@@ -113,7 +113,8 @@ fuzz_query(const char *query)
 	(void)http_query_get(query, "since", v, sizeof(v));
 	if (utc_parse(query, UTC_LENIENT | UTC_AGO, (time_t)1795514400, &t) ==
 	    0)
-		check(utc_format(t.secs, t.usec, UTC_MICROS, v, sizeof(v)) == 0);
+		check(
+		    utc_format(t.secs, t.usec, UTC_MICROS, v, sizeof(v)) == 0);
 }
 
 /* The webhook after its header checks: verify, then parse the row. */
@@ -159,7 +160,8 @@ fuzz_delivery(const struct config *cfg, const struct input *in,
 	check_text(d.html_url);
 	check_text(d.labels_json);
 	check_text(d.invalid_reason);
-	check((d.outcome == OUTCOME_INVALID_PAYLOAD) == (d.invalid_reason != NULL));
+	check((d.outcome == OUTCOME_INVALID_PAYLOAD) ==
+	    (d.invalid_reason != NULL));
 	check(d.app_id >= 0 && d.installation_id >= 0 && d.entity_id >= 0 &&
 	    d.job_id >= 0);
 	if (d.outcome == OUTCOME_JOB_STORED)

@@ -71,32 +71,32 @@
 #define LIST_FILE_MAX (64 * 1024 * 1024)
 
 struct fake_app {
-	int64_t		 id;
-	EVP_PKEY	*pkey;
+	int64_t id;
+	EVP_PKEY *pkey;
 };
 
 /* INSTALLATION:VALUE pairs of --answer and --owner. */
 struct fake_rule {
-	int64_t	installation_id;
-	int64_t	value;
+	int64_t installation_id;
+	int64_t value;
 };
 
 /* Everything the connection threads read; fixed once listening. */
 static struct {
-	struct fake_app		apps[MAX_APPS];
-	size_t			napps;
-	struct fake_rule	answers[MAX_RULES];
-	size_t			nanswers;
-	struct fake_rule	owners[MAX_RULES];
-	size_t			nowners;
+	struct fake_app apps[MAX_APPS];
+	size_t napps;
+	struct fake_rule answers[MAX_RULES];
+	size_t nanswers;
+	struct fake_rule owners[MAX_RULES];
+	size_t nowners;
 	struct fake_rule html[MAX_RULES]; /* --html-404 */
 	size_t nhtml;
 	int64_t app_status; /* --app-status, else 200 */
-	long			latency_ms;
-	int			logfd;
-	const char		*deliveries; /* --deliveries FILE, or NULL */
-	int64_t			page_size;
-	int			port;
+	long latency_ms;
+	int logfd;
+	const char *deliveries; /* --deliveries FILE, or NULL */
+	int64_t page_size;
+	int port;
 } fake;
 
 /* The value of 'id' in 'rules', or 'dflt'. */

@@ -57,7 +57,7 @@ auth_github_vectors(void **state)
 		struct config_secret k = secret(v[i].secret);
 
 		assert_int_equal(auth_hmac_verify(&k, v[i].sig, v[i].body,
-				     strlen(v[i].body)),
+		                     strlen(v[i].body)),
 		    v[i].want);
 	}
 }
@@ -82,9 +82,10 @@ auth_octokit_utf8_vector(void **state)
 		body[i] = (unsigned char)b;
 	}
 	assert_int_equal(n, 86);
-	assert_int_equal(auth_hmac_verify(&k,
-			     "sha256=afecc3caa27548bb90d51a50384cb2868b9a3327b4ad6a01c9bd4ed0f8b0b12c",
-			     body, n),
+	assert_int_equal(
+	    auth_hmac_verify(&k,
+	        "sha256=afecc3caa27548bb90d51a50384cb2868b9a3327b4ad6a01c9bd4ed0f8b0b12c",
+	        body, n),
 	    0);
 }
 
@@ -96,9 +97,10 @@ auth_rfc4231(void **state)
 	const char *msg = "what do ya want for nothing?";
 
 	(void)state;
-	assert_int_equal(auth_hmac_verify(&k,
-			     "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
-			     msg, strlen(msg)),
+	assert_int_equal(
+	    auth_hmac_verify(&k,
+	        "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+	        msg, strlen(msg)),
 	    0);
 }
 
@@ -138,7 +140,7 @@ auth_malformed_headers(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(auth_hmac_verify(&k, bad[i], "Hello, World!",
-				     13),
+		                     13),
 		    -1);
 }
 
@@ -146,7 +148,8 @@ static void
 auth_current_and_previous_secret(void **state)
 {
 	struct config cfg;
-	const char *sig = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+	const char *sig =
+	    "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
 
 	(void)state;
 	memset(&cfg, 0, sizeof(cfg));

@@ -19,10 +19,11 @@ static const char *const vars[] = { "DATABASE_URL", "DATABASE_READ_URL",
 	"TRACE_API_SECRET_PREVIOUS", "TRACE_API_SECRET_PREVIOUS_FILE",
 	"GITHUB_WEBHOOK_SECRET", "GITHUB_WEBHOOK_SECRET_FILE",
 	"GITHUB_WEBHOOK_SECRET_PREVIOUS", "GITHUB_WEBHOOK_SECRET_PREVIOUS_FILE",
-	"GITHUB_API_URL", "GITHUB_APP_ORG_ID", "GITHUB_APP_ORG_PRIVATE_KEY_FILE",
-	"GITHUB_APP_USER_ID", "GITHUB_APP_USER_PRIVATE_KEY_FILE",
-	"INSTLOG_RUNNER_LABELS", "INSTLOG_MAX_BODY", "INSTLOG_SPOOL_DIR",
-	"GITHUB_TOKEN", "GITHUB_TOKEN_FILE", "INSTLOG_FOLD_CHECKPOINT_EVERY",
+	"GITHUB_API_URL", "GITHUB_APP_ORG_ID",
+	"GITHUB_APP_ORG_PRIVATE_KEY_FILE", "GITHUB_APP_USER_ID",
+	"GITHUB_APP_USER_PRIVATE_KEY_FILE", "INSTLOG_RUNNER_LABELS",
+	"INSTLOG_MAX_BODY", "INSTLOG_SPOOL_DIR", "GITHUB_TOKEN",
+	"GITHUB_TOKEN_FILE", "INSTLOG_FOLD_CHECKPOINT_EVERY",
 	"INSTLOG_METRICS_FILE" };
 
 static int
@@ -60,13 +61,13 @@ config_required(void **state)
 	assert_int_equal(config_load(&cfg, CONFIG_NEED_DB), -1);
 	config_release(&cfg);
 	setenv("DATABASE_URL", "postgresql:///x", 1);
-	assert_int_equal(config_load(&cfg, CONFIG_NEED_DB |
-			     CONFIG_NEED_WEBHOOK_SECRET),
+	assert_int_equal(config_load(&cfg,
+	                     CONFIG_NEED_DB | CONFIG_NEED_WEBHOOK_SECRET),
 	    -1);
 	config_release(&cfg);
 	setenv("GITHUB_WEBHOOK_SECRET", "s", 1);
-	assert_int_equal(config_load(&cfg, CONFIG_NEED_DB |
-			     CONFIG_NEED_WEBHOOK_SECRET),
+	assert_int_equal(config_load(&cfg,
+	                     CONFIG_NEED_DB | CONFIG_NEED_WEBHOOK_SECRET),
 	    0);
 	assert_int_equal(cfg.webhook_secret.len, 1);
 	config_release(&cfg);
@@ -149,15 +150,13 @@ config_bad_values(void **state)
 	static const struct {
 		const char *name, *value;
 	} bad[] = {
-		{ "INSTLOG_MAX_BODY", "0" },
-		{ "INSTLOG_MAX_BODY", "12abc" },
+		{ "INSTLOG_MAX_BODY", "0" }, { "INSTLOG_MAX_BODY", "12abc" },
 		{ "INSTLOG_MAX_BODY", "-5" },
 		{ "INSTLOG_MAX_BODY", "99999999999999999999" },
 		{ "INSTLOG_FOLD_CHECKPOINT_EVERY", "-1" },
 		{ "INSTLOG_FOLD_CHECKPOINT_EVERY", "ten" },
 		{ "INSTLOG_FOLD_CHECKPOINT_EVERY", "20001" },
-		{ "GITHUB_API_URL", "ftp://x" },
-		{ "GITHUB_APP_ORG_ID", "abc" },
+		{ "GITHUB_API_URL", "ftp://x" }, { "GITHUB_APP_ORG_ID", "abc" },
 		{ "GITHUB_APP_ORG_ID", "12" }, /* without its key file */
 	};
 	struct config cfg;
@@ -214,13 +213,13 @@ config_loads_only_what_is_asked(void **state)
 	static const unsigned trace = CONFIG_NEED_DB | CONFIG_USE_TRACE_SECRET;
 	/* Per binary: its mask and which of the three it must hold. */
 	static const struct {
-		unsigned	mask;
-		bool		hook, trace, apps;
+		unsigned mask;
+		bool hook, trace, apps;
 	} bins[] = {
-		{ webhook, true, false, false },	   /* webhook, replay */
-		{ trace, false, true, false },		   /* trace routes */
+		{ webhook, true, false, false }, /* webhook, replay */
+		{ trace, false, true, false },   /* trace routes */
 		{ CONFIG_NEED_DB | CONFIG_NEED_APPS, false, false, true },
-		{ CONFIG_NEED_DB, false, false, false },   /* healthz */
+		{ CONFIG_NEED_DB, false, false, false }, /* healthz */
 	};
 	struct config cfg;
 

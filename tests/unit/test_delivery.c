@@ -18,16 +18,16 @@
 static const struct config no_labels;
 
 struct fixture_case {
-	const char		*file;
-	const char		*header;
-	const char		*event;
+	const char *file;
+	const char *header;
+	const char *event;
 	enum outcome outcome;
-	const char		*entity_type;
-	int64_t			 entity_id;
-	const char		*entity_name;
-	int64_t			 installation_id;
-	int64_t			 app_id; /* with no target header */
-	int64_t			 job_id;
+	const char *entity_type;
+	int64_t entity_id;
+	const char *entity_name;
+	int64_t installation_id;
+	int64_t app_id; /* with no target header */
+	int64_t job_id;
 };
 
 static const struct fixture_case cases[] = {
@@ -110,8 +110,8 @@ delivery_every_fixture(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct fixture_case *c = &cases[i];
-		struct delivery_headers h = { c->header, "guid", NULL, NULL, NULL,
-			NULL };
+		struct delivery_headers h = { c->header, "guid", NULL, NULL,
+			NULL, NULL };
 		struct delivery d;
 		size_t len;
 		char *body = read_fixture(c->file, &len);
@@ -182,16 +182,20 @@ delivery_installation_target_renamed(void **state)
 	cJSON_AddStringToObject(root, "target_type", "Organization");
 	account = cJSON_AddObjectToObject(root, "account");
 	cJSON_AddNumberToObject(account, "id", 38302899);
-	cJSON_AddStringToObject(account, "node_id", "MDEyOk9yZ2FuaXphdGlvbjM4MzAyODk5");
-	cJSON_AddStringToObject(account, "avatar_url", "https://avatars.githubusercontent.com/u/38302899?v=4");
-	cJSON_AddStringToObject(account, "html_url", "https://github.com/Octocoders-new");
+	cJSON_AddStringToObject(account, "node_id",
+	    "MDEyOk9yZ2FuaXphdGlvbjM4MzAyODk5");
+	cJSON_AddStringToObject(account, "avatar_url",
+	    "https://avatars.githubusercontent.com/u/38302899?v=4");
+	cJSON_AddStringToObject(account, "html_url",
+	    "https://github.com/Octocoders-new");
 	cJSON_AddStringToObject(account, "login", "Octocoders-new");
 	changes = cJSON_AddObjectToObject(root, "changes");
 	login = cJSON_AddObjectToObject(changes, "login");
 	cJSON_AddStringToObject(login, "from", "Octocoders");
 	inst = cJSON_AddObjectToObject(root, "installation");
 	cJSON_AddNumberToObject(inst, "id", 3456996);
-	cJSON_AddStringToObject(inst, "node_id", "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMzQ1Njk5Ng==");
+	cJSON_AddStringToObject(inst, "node_id",
+	    "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMzQ1Njk5Ng==");
 	parse_tree(root, "installation_target", &no_labels, &d);
 	assert_string_equal(d.event, "installation_target.renamed");
 	assert_int_equal(d.outcome, OUTCOME_OK);
@@ -225,7 +229,8 @@ delivery_schema_only_actions(void **state)
 
 	(void)state;
 	root = parse_fixture("installation_repositories.added");
-	cJSON_ReplaceItemInObject(root, "action", cJSON_CreateString("removed"));
+	cJSON_ReplaceItemInObject(root, "action",
+	    cJSON_CreateString("removed"));
 	parse_tree(root, "installation_repositories", &no_labels, &d);
 	assert_string_equal(d.event, "installation_repositories.removed");
 	assert_int_equal(d.outcome, OUTCOME_OK);
@@ -312,12 +317,12 @@ delivery_invalid_bodies(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		struct delivery_headers h = { v[i].header, NULL, NULL, NULL, NULL,
-			NULL };
+		struct delivery_headers h = { v[i].header, NULL, NULL, NULL,
+			NULL, NULL };
 		struct delivery d;
 
 		assert_int_equal(delivery_parse(&no_labels, &h, v[i].body,
-				     strlen(v[i].body), &d),
+		                     strlen(v[i].body), &d),
 		    0);
 		assert_int_equal(d.outcome, v[i].outcome);
 		assert_int_equal(d.is_json, v[i].is_json);

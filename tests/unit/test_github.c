@@ -36,8 +36,8 @@ github_client_is_https_only(void **state)
 		"http://127.0.0.1.example.com", "ftp://127.0.0.1",
 		"file:///etc/passwd", "",
 		/* Issue 12, finding 4: user info, not a port. */
-		"http://127.0.0.1:1@evil.example",
-		"https://x@api.github.com", "https://api.github.com/?a=b" };
+		"http://127.0.0.1:1@evil.example", "https://x@api.github.com",
+		"https://api.github.com/?a=b" };
 	struct github_client *c;
 
 	(void)state;
@@ -51,11 +51,11 @@ github_client_is_https_only(void **state)
 
 /* A one-shot HTTP server on 127.0.0.1 answering one canned response. */
 struct canned {
-	int		 lfd;
-	int		 port;
-	const char	*response;
-	char		 request[8192];
-	pthread_t	 thread;
+	int lfd;
+	int port;
+	const char *response;
+	char request[8192];
+	pthread_t thread;
 };
 
 static void *
@@ -249,9 +249,9 @@ static void
 github_link_next_table(void **state)
 {
 	static const struct {
-		const char	*value;
-		int		 rc;
-		const char	*url;
+		const char *value;
+		int rc;
+		const char *url;
 	} v[] = {
 		/* GitHub's cursor pagination of app hook deliveries. */
 		{ "<https://api.github.com/app/hook/deliveries?per_page=100&"

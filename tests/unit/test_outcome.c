@@ -12,11 +12,10 @@
 #include "outcome.h"
 
 /* DESIGN §2, in the order of the table there. */
-static const char *const design[] = { "ok", "job_stored",
-	"job_already_exists", "job_marked_running", "job_marked_completed",
-	"job_not_found", "ignored_action", "ignored_no_label",
-	"unhandled_event", "invalid_payload", "job_write_failed", "auth_404",
-	"auth_other_error" };
+static const char *const design[] = { "ok", "job_stored", "job_already_exists",
+	"job_marked_running", "job_marked_completed", "job_not_found",
+	"ignored_action", "ignored_no_label", "unhandled_event",
+	"invalid_payload", "job_write_failed", "auth_404", "auth_other_error" };
 
 static void
 outcome_table_matches_design(void **state)
@@ -39,7 +38,7 @@ outcome_round_trip(void **state)
 	}
 	assert_int_equal(outcome_from_name("nope", &o), -1);
 	assert_null(outcome_name(OUTCOME__MAX));
-	assert_null(outcome_name((enum outcome)-1));
+	assert_null(outcome_name((enum outcome) - 1));
 }
 
 static void

@@ -221,11 +221,11 @@ static void
 redeliver_plan_verdicts_and_budget(void **state)
 {
 	static const struct redeliver_state s[] = {
-		{ false, 0, 0 },	/* never asked */
-		{ true, 0, 0 },		/* our log has it */
-		{ true, 3, 10 },	/* in the log wins */
-		{ false, 1, 1799 },	/* asked 29:59 ago */
-		{ false, 1, 1800 },	/* asked 30:00 ago */
+		{ false, 0, 0 },    /* never asked */
+		{ true, 0, 0 },     /* our log has it */
+		{ true, 3, 10 },    /* in the log wins */
+		{ false, 1, 1799 }, /* asked 29:59 ago */
+		{ false, 1, 1800 }, /* asked 30:00 ago */
 		{ false, 2, 86400 },
 		{ false, 3, 86400 },                /* three times in all */
 		{ false, 7, 10 }, { false, 1, -5 }, /* a clock that went back */

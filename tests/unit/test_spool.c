@@ -52,7 +52,7 @@ write_one(const char *body, char *path, size_t size)
 
 	assert_int_equal(delivery_attempt_new(&a), 0);
 	assert_int_equal(spool_write(dir, &h, &a, "sha256=00", body,
-			     strlen(body)),
+	                     strlen(body)),
 	    0);
 	assert_int_equal(spool_list(dir, &names), 1);
 	(void)snprintf(path, size, "%s/%s", dir, names[0]);
@@ -114,9 +114,10 @@ spool_damage_is_detected(void **state)
 static void
 spool_version_1_is_old(void **state)
 {
-	static const char v1[] = "instlog-spool 1\nreceived_at: "
-	                         "2020-01-01T00:00:00.000001Z\nevent: ping\n"
-	                         "delivery: x\ntarget_id: \ntarget_type: \n\n{}";
+	static const char v1[] =
+	    "instlog-spool 1\nreceived_at: "
+	    "2020-01-01T00:00:00.000001Z\nevent: ping\n"
+	    "delivery: x\ntarget_id: \ntarget_type: \n\n{}";
 	struct spool_entry e;
 	char path[512];
 	FILE *f;

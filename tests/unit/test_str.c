@@ -90,8 +90,8 @@ static void
 str_buf_int64_and_printf_growth(void **state)
 {
 	static const struct {
-		int64_t		 v;
-		const char	*want;
+		int64_t v;
+		const char *want;
 	} cases[] = {
 		{ 0, "0" },
 		{ 7, "7" },
@@ -145,7 +145,7 @@ static void
 json_getters(void **state)
 {
 	const char *text = "{\"a\":{\"b\":{\"id\":12,\"s\":\"x\",\"f\":1.5,"
-			   "\"n\":null,\"big\":1e30,\"str\":\"12\"}}}";
+	                   "\"n\":null,\"big\":1e30,\"str\":\"12\"}}}";
 	cJSON *root = json_parse(text, strlen(text));
 	int64_t v = 0;
 

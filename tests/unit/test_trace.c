@@ -27,10 +27,10 @@ trace_params_defaults_and_values(void **state)
 	assert_false(p.dedupe);
 	assert_string_equal(p.since, "");
 	assert_int_equal(trace_params_parse("since=1h&until=2026-11-24&"
-					    "event=installation&limit=5000&"
-					    "dedupe=1&cursor=42&at=2026-11-"
-					    "24T10%3A00%3A00%2B01%3A00&x=y",
-			     NOW, &p, err, sizeof(err)),
+	                                    "event=installation&limit=5000&"
+	                                    "dedupe=1&cursor=42&at=2026-11-"
+	                                    "24T10%3A00%3A00%2B01%3A00&x=y",
+	                     NOW, &p, err, sizeof(err)),
 	    0);
 	assert_string_equal(p.since, "2026-11-24T09:00:00.000000Z");
 	assert_string_equal(p.until, "2026-11-24T00:00:00.000000Z");
@@ -46,7 +46,8 @@ trace_params_errors_name_the_parameter(void **state)
 {
 	static const char *const bad[] = { "since=x", "until=x", "at=x",
 		"limit=0", "limit=5001", "limit=1e3", "cursor=0", "cursor=-4",
-		"dedupe=yes", "event=", "event=a%20b", "event=%27", "since=%zz" };
+		"dedupe=yes", "event=", "event=a%20b", "event=%27",
+		"since=%zz" };
 	struct trace_params p;
 	char err[128];
 
@@ -56,7 +57,7 @@ trace_params_errors_name_the_parameter(void **state)
 
 		err[0] = '\0';
 		assert_int_equal(trace_params_parse(bad[i], NOW, &p, err,
-				     sizeof(err)),
+		                     sizeof(err)),
 		    -1);
 		assert_memory_equal(err, bad[i], n);
 	}
@@ -75,11 +76,11 @@ trace_list_json_shape(void **state)
 	(void)state;
 	memset(ev, 0, sizeof(ev));
 	ev[0].id = 1;
-	ev[0].received_at = (char *)(uintptr_t)"2026-11-24T10:00:00.000000Z";
-	ev[0].event = (char *)(uintptr_t)"installation.created";
-	ev[0].entity_name = (char *)(uintptr_t)"octo\"cat";
+	ev[0].received_at = (char *)(uintptr_t) "2026-11-24T10:00:00.000000Z";
+	ev[0].event = (char *)(uintptr_t) "installation.created";
+	ev[0].entity_name = (char *)(uintptr_t) "octo\"cat";
 	ev[1].id = 2;
-	ev[1].event = (char *)(uintptr_t)"workflow_job.queued";
+	ev[1].event = (char *)(uintptr_t) "workflow_job.queued";
 	ev[1].job_id = 7;
 	ev[1].entity_name = ev[0].entity_name;
 	page.events = ev;
@@ -92,16 +93,19 @@ trace_list_json_shape(void **state)
 	root = cJSON_Parse(out.buf);
 	assert_non_null(root);
 	assert_int_equal(cJSON_GetObjectItem(root, "entity_id")->valueint, 99);
-	assert_string_equal(cJSON_GetObjectItem(root, "entity_name")->valuestring,
+	assert_string_equal(cJSON_GetObjectItem(root, "entity_name")
+	                        ->valuestring,
 	    "octo\"cat");
-	assert_string_equal(cJSON_GetObjectItem(root, "next_cursor")->valuestring,
+	assert_string_equal(cJSON_GetObjectItem(root, "next_cursor")
+	                        ->valuestring,
 	    "2");
 	events = cJSON_GetObjectItem(root, "events");
 	assert_int_equal(cJSON_GetArraySize(events), 2);
-	assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(events, 0),
-	    "job_id"));
+	assert_null(
+	    cJSON_GetObjectItem(cJSON_GetArrayItem(events, 0), "job_id"));
 	assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(events, 1),
-			     "job_id")->valueint,
+	                     "job_id")
+	                     ->valueint,
 	    7);
 	assert_true(cJSON_IsObject(cJSON_GetObjectItem(root, "state")));
 	assert_true(cJSON_IsArray(cJSON_GetObjectItem(root, "diagnosis")));
