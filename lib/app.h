@@ -38,9 +38,25 @@ struct app_def {
 	const void *ctx; /* the route's own constant data */
 	/* Map the counter file (cfg.metrics_file) as app->counters. */
 	bool counters;
+	/*
+	 * Request threads per worker when -t is not given (0: one).  Each
+	 * has its own request, body and connection; the handler must be
+	 * thread-safe.
+	 */
+	int threads;
+	/*
+	 * The log rows of db_event_insert() of all request threads of a
+	 * worker are written together, one transaction for the rows that
+	 * arrive together, on a connection of their own (lib/batch.h); the
+	 * connection of each thread runs the rest.
+	 */
+	bool group_commit;
 };
 
-/* A route binary's state for its whole life. */
+/*
+ * A route binary's state for its whole life; with threads, each request
+ * thread has its own copy (http, db and body its own, the rest shared).
+ */
 struct app {
 	const struct app_def *def;
 	struct config cfg;
@@ -49,6 +65,9 @@ struct app {
 	struct buf body; /* with read_body: the request body */
 	/* With def->counters and a counter file: the shared counters. */
 	struct metrics *counters;
+	struct batch *batch; /* with group_commit: the worker's */
+	struct db *batch_db; /* the connection its leaders write on */
+	int started;          /* request threads started besides this one */
 };
 
 /* How app_init() went. */
@@ -69,7 +88,8 @@ enum app_status app_init(struct app *app, const struct app_def *def, int argc,
     char **argv);
 
 /*
- * Serve requests until the listener ends: per request the database
+ * Start the request threads (-t, else def->threads) and serve requests
+ * on this one too until the listener ends: per request the database
  * deadline, the method (405 with Allow), the body with read_body (413
  * over cfg.max_body, 400 unreadable), then def->handle, one response.
  */

@@ -104,11 +104,11 @@ STACK_DEFAULT_WORKERS_webhook=8
 # --log-file=...").
 stack_route_start() {
 	local name=$1 wvar="STACK_WORKERS_$1" dvar="STACK_DEFAULT_WORKERS_$1"
-	local workers i
+	local tvar="STACK_THREADS_$1" workers i
 	workers=${!wvar:-${STACK_WORKERS:-${!dvar:-2}}}
 	[ -x "$STACK_BIN/$name" ] || { stack_log "no binary $name (skipped)"; return 0; }
 	rm -f "$RUNDIR/$name.sock"
-	${STACK_WRAPPER:-} "$STACK_BIN/$name" -s "$RUNDIR/$name.sock" -w "$workers" \
+	${STACK_WRAPPER:-} "$STACK_BIN/$name" -s "$RUNDIR/$name.sock" -w "$workers" ${!tvar:+-t "${!tvar}"} \
 	    2>>"$RUNDIR/$name.log" &
 	eval "STACK_PID_$name=$!"
 	STACK_PIDS+=("$!")

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Group commit: the request threads of a worker write their log rows
+ * together.  No writer thread: a thread whose row finds no write in
+ * progress writes it itself with every row queued behind it (the leader);
+ * rows that arrive during a write wait, and the first of them leads the
+ * next write.  One request alone costs no extra wake-up.
+ */
+#ifndef INSTLOG_BATCH_H
+#define INSTLOG_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db_webhook.h"
+
+struct batch;
+
+/* The most rows one write takes, and the bytes past which it takes no more. */
+#define BATCH_MAX_ROWS  64
+#define BATCH_MAX_BYTES (4 * 1024 * 1024)
+
+/*
+ * Write the 'n' rows of 'evs' (at least 1) by 'deadline' (CLOCK_MONOTONIC
+ * ms, 0: none) and set ids[i] and sts[i] of each as db_event_insert()
+ * would.  Called by one leader at a time.
+ */
+typedef void batch_write_fn(void *arg, const struct db_event *const *evs,
+    size_t n, int64_t deadline, int64_t *ids, enum db_status *sts);
+
+/*
+ * A group of request threads whose rows go through 'write' (with 'arg',
+ * retained).  Free with batch_free().  Returns NULL when out of memory
+ * (logged).
+ */
+struct batch *batch_new(batch_write_fn *write, void *arg);
+
+/* Free 'b' (NULL accepted); no batch_event_insert() may be running. */
+void batch_free(struct batch *b);
+
+/*
+ * Write 'ev' (borrowed until the call returns) in the next write and
+ * return once that write is done: set *id and return the row's own
+ * status, as db_event_insert() does.  Thread-safe.  A row still queued at
+ * 'deadline' (CLOCK_MONOTONIC ms; 0: none) is never sent: it returns
+ * DB_UNAVAILABLE.  A row being written waits for its write, which ends by
+ * the earliest deadline among its rows.
+ */
+enum db_status batch_event_insert(struct batch *b, const struct db_event *ev,
+    int64_t deadline, int64_t *id);
+
+/* Rows written and writes made so far. */
+void batch_stats(struct batch *b, uint64_t *rows, uint64_t *writes);
+
+#endif
