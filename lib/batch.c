@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +25,7 @@ struct item {
 	int64_t id;
 	enum db_status st;
 	enum item_state state;
+	char *why; /* the caller's, BATCH_WHY */
 	pthread_cond_t wake; /* its write is done, or it is to lead */
 	struct item *next;
 };
@@ -32,6 +34,7 @@ struct batch {
 	pthread_mutex_t lock;
 	pthread_condattr_t cattr;
 	bool writing;
+	char why[BATCH_WHY]; /* of the current write */
 	struct item *head;
 	struct item **tail;
 	batch_write_fn *write;
@@ -131,11 +134,14 @@ lead(struct batch *b, const struct item *self)
 		taken[n++] = it;
 	}
 	(void)pthread_mutex_unlock(&b->lock);
-	b->write(b->arg, evs, n, deadline, ids, sts);
+	b->why[0] = '\0';
+	b->write(b->arg, evs, n, deadline, ids, sts, b->why);
 	(void)pthread_mutex_lock(&b->lock);
 	for (size_t i = 0; i < n; i++) {
 		taken[i]->id = ids[i];
 		taken[i]->st = sts[i];
+		if (sts[i] != DB_OK)
+			memcpy(taken[i]->why, b->why, BATCH_WHY);
 		taken[i]->state = ITEM_DONE;
 		if (taken[i] != self)
 			(void)pthread_cond_signal(&taken[i]->wake);
@@ -149,7 +155,7 @@ lead(struct batch *b, const struct item *self)
 
 enum db_status
 batch_event_insert(struct batch *b, const struct db_event *ev,
-    int64_t deadline, int64_t *id)
+    int64_t deadline, int64_t *id, char *why)
 {
 	struct item me;
 	struct timespec ts;
@@ -160,6 +166,7 @@ batch_event_insert(struct batch *b, const struct db_event *ev,
 	me.deadline = deadline;
 	me.st = DB_UNAVAILABLE;
 	me.state = ITEM_QUEUED;
+	me.why = why;
 	(void)pthread_cond_init(&me.wake, &b->cattr);
 	ts.tv_sec = (time_t)(deadline / 1000);
 	ts.tv_nsec = (long)(deadline % 1000) * 1000000L;
@@ -181,8 +188,9 @@ batch_event_insert(struct batch *b, const struct db_event *ev,
 			unlink_item(b, &me);
 			if (!b->writing && b->head != NULL)
 				(void)pthread_cond_signal(&b->head->wake);
-			log_warnx("%s: no write took the row before its "
-			          "deadline", __func__);
+			(void)snprintf(why, BATCH_WHY, "%s",
+			    "no write took the row before its deadline");
+			log_warnx("%s: %s", __func__, why);
 			break;
 		}
 	}

@@ -23,10 +23,15 @@ struct batch;
 /*
  * Write the 'n' rows of 'evs' (at least 1) by 'deadline' (CLOCK_MONOTONIC
  * ms, 0: none) and set ids[i] and sts[i] of each as db_event_insert()
- * would.  Called by one leader at a time.
+ * would, and 'why' (size BATCH_WHY) to what went wrong when a row did not
+ * end DB_OK.  Called by one leader at a time.
  */
 typedef void batch_write_fn(void *arg, const struct db_event *const *evs,
-    size_t n, int64_t deadline, int64_t *ids, enum db_status *sts);
+    size_t n, int64_t deadline, int64_t *ids, enum db_status *sts,
+    char *why);
+
+/* The size of the error text of a write. */
+#define BATCH_WHY 512
 
 /*
  * A group of request threads whose rows go through 'write' (with 'arg',
@@ -41,13 +46,14 @@ void batch_free(struct batch *b);
 /*
  * Write 'ev' (borrowed until the call returns) in the next write and
  * return once that write is done: set *id and return the row's own
- * status, as db_event_insert() does.  Thread-safe.  A row still queued at
+ * status, as db_event_insert() does, and when it is not DB_OK the write's
+ * error text in 'why' (size BATCH_WHY).  Thread-safe.  A row still queued at
  * 'deadline' (CLOCK_MONOTONIC ms; 0: none) is never sent: it returns
  * DB_UNAVAILABLE.  A row being written waits for its write, which ends by
  * the earliest deadline among its rows.
  */
 enum db_status batch_event_insert(struct batch *b, const struct db_event *ev,
-    int64_t deadline, int64_t *id);
+    int64_t deadline, int64_t *id, char *why);
 
 /* Rows written and writes made so far. */
 void batch_stats(struct batch *b, uint64_t *rows, uint64_t *writes);

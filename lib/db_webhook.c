@@ -86,7 +86,8 @@ db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
 	enum db_status st;
 
 	if (db->batch != NULL)
-		return batch_event_insert(db->batch, ev, db->deadline, id);
+		return batch_event_insert(db->batch, ev, db->deadline, id,
+		    db->last_error);
 	event_params(ev, &ids, values, lengths, formats);
 	*id = 0;
 	st = db_exec(db, __func__, SQL_EVENT_INSERT, SQL_EVENT_PARAMS, values,
@@ -199,7 +200,7 @@ out:
 
 void
 db_event_write(void *arg, const struct db_event *const *evs, size_t n,
-    int64_t deadline, int64_t *ids, enum db_status *sts)
+    int64_t deadline, int64_t *ids, enum db_status *sts, char *why)
 {
 	struct db *db = arg;
 	size_t *rows, m = 0;
@@ -209,6 +210,7 @@ db_event_write(void *arg, const struct db_event *const *evs, size_t n,
 		log_warnx("%s: out of memory", __func__);
 		for (size_t i = 0; i < n; i++)
 			sts[i] = DB_ERROR;
+		(void)snprintf(why, BATCH_WHY, "out of memory");
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -226,9 +228,12 @@ db_event_write(void *arg, const struct db_event *const *evs, size_t n,
 	 * answer; a row whose attempt was recorded already (its id);
 	 * unkeyed rows.
 	 */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (sts[i] == DB_NOTFOUND)
 			sts[i] = db_event_insert(db, evs[i], &ids[i]);
+		if (sts[i] != DB_OK)
+			(void)snprintf(why, BATCH_WHY, "%s", db->last_error);
+	}
 	free(rows);
 }
 

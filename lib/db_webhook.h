@@ -62,7 +62,7 @@ void db_set_batch(struct db *db, struct batch *batch);
  * The batch_write_fn of lib/batch.h for the webhook's writer.
  */
 void db_event_write(void *arg, const struct db_event *const *evs, size_t n,
-    int64_t deadline, int64_t *ids, enum db_status *sts);
+    int64_t deadline, int64_t *ids, enum db_status *sts, char *why);
 
 /*
  * Write into 'out' the INSERT that db_event_write() sends for 'n' rows

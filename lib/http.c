@@ -33,8 +33,6 @@ static volatile sig_atomic_t http_child_died;
 static _Thread_local volatile sig_atomic_t http_body_late;
 static _Thread_local timer_t http_body_timer;
 static _Thread_local bool http_has_body_timer;
-/* The threads of a worker take turns in accept(), as libfcgi asks. */
-static pthread_mutex_t http_accept_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 on_stop(int sig)
@@ -241,7 +239,6 @@ int
 http_accept(struct http *http, struct http_request *req)
 {
 	const char *v;
-	int rc;
 
 	memset(req, 0, sizeof(*req));
 	if (http->cgi) {
@@ -249,10 +246,8 @@ http_accept(struct http *http, struct http_request *req)
 			return -1;
 		http->cgi_done = true;
 	} else {
-		(void)pthread_mutex_lock(&http_accept_lock);
-		rc = FCGX_Accept_r(&http->fcgi);
-		(void)pthread_mutex_unlock(&http_accept_lock);
-		if (rc < 0)
+		/* Linux wakes one thread of those in accept() (no lock). */
+		if (FCGX_Accept_r(&http->fcgi) < 0)
 			return -1;
 	}
 	http->in_request = true;

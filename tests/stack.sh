@@ -92,11 +92,11 @@ stack_pg_stop() {
 	return 0
 }
 
-# Default workers per route, sized for 2 cores (bench/RESULTS.md): a
-# webhook worker spends most of a delivery waiting for PostgreSQL's commit,
-# so 8 keep both cores busy (2 reached 2.4k deliveries/s, 8 reached 4.7k);
-# the trace routes are CPU-bound and keep 2.
-STACK_DEFAULT_WORKERS_webhook=8
+# Default workers per route, sized for 2 cores (bench/RESULTS.md): the
+# webhook is one worker whose 32 request threads (its default -t) share one
+# group commit, so that the deliveries that arrive together are written
+# together; the trace routes are CPU-bound and keep 2.
+STACK_DEFAULT_WORKERS_webhook=1
 
 # stack_route_start NAME: start one FastCGI binary on RUNDIR/NAME.sock with
 # STACK_WORKERS_NAME workers, else STACK_WORKERS, else the route's default
