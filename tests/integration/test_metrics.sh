@@ -208,9 +208,14 @@ test_metrics_refused_from_other_addresses() {
 		      return; }
 	fi
 	# The real route config (this stack's sockets), on loopback and on
-	# that address; the webhook's rate limit zone as nginx.conf.in has it.
+	# that address; the webhook's rate limit zone and upstream as
+	# nginx.conf.in has them.
 	mini_nginx ext "limit_req_zone \$binary_remote_addr
 		zone=instlog_webhook:1m rate=100r/s;
+	upstream instlog_webhook {
+		server unix:$RUNDIR/webhook.sock;
+		keepalive 8;
+	}
 	server {
 		listen 127.0.0.1:@PORT@;
 		listen $addr:@PORT@;
