@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Group commit by leader and followers (see batch.h). */
+#define _GNU_SOURCE /* sem_clockwait() */
 #include "batch.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,24 +18,27 @@
 enum item_state {
 	ITEM_QUEUED,  /* waiting for a leader to take it */
 	ITEM_WRITING, /* in the current write */
-	ITEM_DONE,    /* st and id are set */
+	ITEM_DONE,    /* st, id and why are set; the leader is done with it */
 };
 
-/* One request's row; lives on its thread's stack for the call. */
+/*
+ * One request's row; lives on its thread's stack for the call.  Its
+ * thread waits on its own semaphore (thread_sem()), posted without the
+ * lock, so that a woken follower need not take the lock to leave.
+ */
 struct item {
 	const struct db_event *ev;
 	int64_t deadline;
 	int64_t id;
 	enum db_status st;
-	enum item_state state;
-	char *why; /* the caller's, BATCH_WHY */
-	pthread_cond_t wake; /* its write is done, or it is to lead */
+	_Atomic int state; /* enum item_state */
+	char *why;         /* the caller's, BATCH_WHY */
+	sem_t *sem;
 	struct item *next;
 };
 
 struct batch {
 	pthread_mutex_t lock;
-	pthread_condattr_t cattr;
 	bool writing;
 	char why[BATCH_WHY]; /* of the current write */
 	struct item *head;
@@ -41,6 +47,25 @@ struct batch {
 	void *arg;
 	uint64_t rows, writes;
 };
+
+/*
+ * This thread's semaphore, for as long as the thread lives: a post that
+ * arrives after its waiter has left (a leader waking a row that has just
+ * timed out) only makes the next wait return early, and every wait
+ * checks its row's state again.
+ */
+static sem_t *
+thread_sem(void)
+{
+	static _Thread_local sem_t sem;
+	static _Thread_local bool ready;
+
+	if (!ready) {
+		(void)sem_init(&sem, 0, 0);
+		ready = true;
+	}
+	return &sem;
+}
 
 struct batch *
 batch_new(batch_write_fn *write, void *arg)
@@ -52,8 +77,6 @@ batch_new(batch_write_fn *write, void *arg)
 		return NULL;
 	}
 	(void)pthread_mutex_init(&b->lock, NULL);
-	(void)pthread_condattr_init(&b->cattr);
-	(void)pthread_condattr_setclock(&b->cattr, CLOCK_MONOTONIC);
 	b->tail = &b->head;
 	b->write = write;
 	b->arg = arg;
@@ -65,7 +88,6 @@ batch_free(struct batch *b)
 {
 	if (b == NULL)
 		return;
-	(void)pthread_condattr_destroy(&b->cattr);
 	(void)pthread_mutex_destroy(&b->lock);
 	free(b);
 }
@@ -101,19 +123,20 @@ unlink_item(struct batch *b, struct item *it)
 }
 
 /*
- * Lead one write (lock held, no write in progress): take rows from the
- * head of the queue, write them without the lock, answer each and wake
- * the next leader.
+ * Lead one write (lock held, no write in progress; held again on
+ * return): take rows from the head of the queue, write them without the
+ * lock, answer each, and wake their threads and the next leader.
  */
 static void
-lead(struct batch *b, const struct item *self)
+lead(struct batch *b, struct item *self)
 {
 	struct item *taken[BATCH_MAX_ROWS];
 	const struct db_event *evs[BATCH_MAX_ROWS];
 	int64_t ids[BATCH_MAX_ROWS];
 	enum db_status sts[BATCH_MAX_ROWS];
+	sem_t *wake[BATCH_MAX_ROWS + 1];
 	int64_t deadline = 0;
-	size_t n = 0, bytes = 0, sz;
+	size_t n = 0, nwake = 0, bytes = 0, sz;
 
 	b->writing = true;
 	while (b->head != NULL && n < BATCH_MAX_ROWS) {
@@ -126,7 +149,7 @@ lead(struct batch *b, const struct item *self)
 		b->head = it->next;
 		if (b->head == NULL)
 			b->tail = &b->head;
-		it->state = ITEM_WRITING;
+		atomic_store(&it->state, ITEM_WRITING);
 		if (it->deadline != 0 &&
 		    (deadline == 0 || it->deadline < deadline))
 			deadline = it->deadline;
@@ -136,21 +159,45 @@ lead(struct batch *b, const struct item *self)
 	(void)pthread_mutex_unlock(&b->lock);
 	b->why[0] = '\0';
 	b->write(b->arg, evs, n, deadline, ids, sts, b->why);
-	(void)pthread_mutex_lock(&b->lock);
 	for (size_t i = 0; i < n; i++) {
-		taken[i]->id = ids[i];
-		taken[i]->st = sts[i];
+		struct item *it = taken[i];
+
+		it->id = ids[i];
+		it->st = sts[i];
 		if (sts[i] != DB_OK)
-			memcpy(taken[i]->why, b->why, BATCH_WHY);
-		taken[i]->state = ITEM_DONE;
-		if (taken[i] != self)
-			(void)pthread_cond_signal(&taken[i]->wake);
+			memcpy(it->why, b->why, BATCH_WHY);
+		if (it != self)
+			wake[nwake++] = it->sem;
+		/* Its thread may leave from here on: 'it' is not touched. */
+		atomic_store_explicit(&it->state, ITEM_DONE,
+		    memory_order_release);
 	}
+	(void)pthread_mutex_lock(&b->lock);
 	b->rows += n;
 	b->writes++;
 	b->writing = false;
 	if (b->head != NULL && b->head != self)
-		(void)pthread_cond_signal(&b->head->wake);
+		wake[nwake++] = b->head->sem;
+	(void)pthread_mutex_unlock(&b->lock);
+	for (size_t i = 0; i < nwake; i++)
+		(void)sem_post(wake[i]);
+	(void)pthread_mutex_lock(&b->lock);
+}
+
+/* Wait for a post on 'sem', until 'deadline' when it is not 0. */
+static int
+sem_wait_until(sem_t *sem, int64_t deadline)
+{
+	struct timespec ts;
+	int rc;
+
+	ts.tv_sec = (time_t)(deadline / 1000);
+	ts.tv_nsec = (long)(deadline % 1000) * 1000000L;
+	do
+		rc = deadline == 0 ? sem_wait(sem)
+		                   : sem_clockwait(sem, CLOCK_MONOTONIC, &ts);
+	while (rc == -1 && errno == EINTR);
+	return rc == 0 ? 0 : errno;
 }
 
 enum db_status
@@ -158,36 +205,40 @@ batch_event_insert(struct batch *b, const struct db_event *ev,
     int64_t deadline, int64_t *id, char *why)
 {
 	struct item me;
-	struct timespec ts;
-	int rc;
+	int state, rc;
 
 	memset(&me, 0, sizeof(me));
 	me.ev = ev;
 	me.deadline = deadline;
 	me.st = DB_UNAVAILABLE;
-	me.state = ITEM_QUEUED;
 	me.why = why;
-	(void)pthread_cond_init(&me.wake, &b->cattr);
-	ts.tv_sec = (time_t)(deadline / 1000);
-	ts.tv_nsec = (long)(deadline % 1000) * 1000000L;
+	me.sem = thread_sem();
+	atomic_init(&me.state, ITEM_QUEUED);
 	(void)pthread_mutex_lock(&b->lock);
 	*b->tail = &me;
 	b->tail = &me.next;
-	while (me.state != ITEM_DONE) {
-		if (!b->writing && me.state == ITEM_QUEUED) {
+	for (;;) {
+		state = atomic_load(&me.state);
+		if (state == ITEM_DONE)
+			break;
+		if (!b->writing && state == ITEM_QUEUED) {
 			lead(b, &me);
 			continue;
 		}
-		if (me.state == ITEM_WRITING || deadline == 0) {
-			(void)pthread_cond_wait(&me.wake, &b->lock);
-			continue;
-		}
-		rc = pthread_cond_timedwait(&me.wake, &b->lock, &ts);
-		if (rc == ETIMEDOUT && me.state == ITEM_QUEUED) {
+		(void)pthread_mutex_unlock(&b->lock);
+		/* A row being written waits for its write, however long. */
+		rc = sem_wait_until(me.sem,
+		    state == ITEM_QUEUED ? deadline : 0);
+		if (atomic_load_explicit(&me.state, memory_order_acquire) ==
+		    ITEM_DONE)
+			goto done;
+		(void)pthread_mutex_lock(&b->lock);
+		if (rc == ETIMEDOUT &&
+		    atomic_load(&me.state) == ITEM_QUEUED) {
 			/* Never sent: the caller spools it. */
 			unlink_item(b, &me);
 			if (!b->writing && b->head != NULL)
-				(void)pthread_cond_signal(&b->head->wake);
+				(void)sem_post(b->head->sem);
 			(void)snprintf(why, BATCH_WHY, "%s",
 			    "no write took the row before its deadline");
 			log_warnx("%s: %s", __func__, why);
@@ -195,7 +246,7 @@ batch_event_insert(struct batch *b, const struct db_event *ev,
 		}
 	}
 	(void)pthread_mutex_unlock(&b->lock);
-	(void)pthread_cond_destroy(&me.wake);
+done:
 	*id = me.id;
 	return me.st;
 }
