@@ -40,6 +40,34 @@ app_db_new(const struct app *app)
 	return db_new(url, def->db_name != NULL ? def->db_name : name);
 }
 
+/*
+ * The worker's group commit: def->group_commit write slots, a connection
+ * each (connected now), for the rows of every request thread.  Returns 0,
+ * or -1 (logged).
+ */
+static int
+app_batch_new(struct app *app)
+{
+	void *args[BATCH_MAX_SLOTS];
+	size_t n = (size_t)app->def->group_commit;
+	const char *e = getenv("INSTLOG_WRITE_SLOTS");
+
+	if (e != NULL)
+		n = (size_t)atoi(e);
+	if (n > BATCH_MAX_SLOTS)
+		n = BATCH_MAX_SLOTS;
+	for (app->nbatch_db = 0; app->nbatch_db < n; app->nbatch_db++) {
+		if ((app->batch_db[app->nbatch_db] = app_db_new(app)) == NULL)
+			return -1;
+		(void)db_connect(app->batch_db[app->nbatch_db]);
+		args[app->nbatch_db] = app->batch_db[app->nbatch_db];
+	}
+	if ((app->batch = batch_new(db_event_write, args, n)) == NULL)
+		return -1;
+	db_set_batch(app->db, app->batch);
+	return 0;
+}
+
 enum app_status
 app_init(struct app *app, const struct app_def *def, int argc, char **argv)
 {
@@ -60,13 +88,9 @@ app_init(struct app *app, const struct app_def *def, int argc, char **argv)
 		return rc == 1 ? APP_DONE : APP_ERROR;
 	if ((app->db = app_db_new(app)) == NULL)
 		return APP_ERROR;
-	if (def->group_commit && !app->http.cgi) {
-		if ((app->batch_db = app_db_new(app)) == NULL ||
-		    (app->batch = batch_new(db_event_write, app->batch_db)) ==
-		        NULL)
+	if (def->group_commit > 0 && !app->http.cgi) {
+		if (app_batch_new(app) == -1)
 			return APP_ERROR;
-		db_set_batch(app->db, app->batch);
-		(void)db_connect(app->batch_db);
 	} else
 		(void)db_connect(app->db);
 	return APP_SERVE;
@@ -193,7 +217,8 @@ app_release(struct app *app)
 	if (app->started > 0)
 		return;
 	batch_free(app->batch);
-	db_free(app->batch_db);
+	for (size_t i = 0; i < app->nbatch_db; i++)
+		db_free(app->batch_db[i]);
 	db_free(app->db);
 	metrics_close(app->counters);
 	buf_release(&app->body);

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include "batch.h"
 #include "config.h"
 #include "db.h"
 #include "http.h"
@@ -50,7 +51,7 @@ struct app_def {
 	 * arrive together, on a connection of their own (lib/batch.h); the
 	 * connection of each thread runs the rest.
 	 */
-	bool group_commit;
+	int group_commit; /* write slots (lib/batch.h); 0: none */
 };
 
 /*
@@ -66,8 +67,9 @@ struct app {
 	/* With def->counters and a counter file: the shared counters. */
 	struct metrics *counters;
 	struct batch *batch; /* with group_commit: the worker's */
-	struct db *batch_db; /* the connection its leaders write on */
-	int started;          /* request threads started besides this one */
+	struct db *batch_db[BATCH_MAX_SLOTS]; /* a connection a slot */
+	size_t nbatch_db;
+	int started; /* request threads started besides this one */
 };
 
 /* How app_init() went. */

@@ -39,12 +39,13 @@ struct item {
 
 struct batch {
 	pthread_mutex_t lock;
-	bool writing;
-	char why[BATCH_WHY]; /* of the current write */
+	size_t nslots;
+	unsigned busy; /* bit i: slot i is writing */
 	struct item *head;
 	struct item **tail;
 	batch_write_fn *write;
-	void *arg;
+	void *args[BATCH_MAX_SLOTS];
+	char why[BATCH_MAX_SLOTS][BATCH_WHY]; /* of each slot's write */
 	uint64_t rows, writes;
 };
 
@@ -68,10 +69,15 @@ thread_sem(void)
 }
 
 struct batch *
-batch_new(batch_write_fn *write, void *arg)
+batch_new(batch_write_fn *write, void *const *args, size_t nslots)
 {
 	struct batch *b;
 
+	if (nslots < 1 || nslots > BATCH_MAX_SLOTS) {
+		log_warnx("%s: %zu write slots (1..%d)", __func__, nslots,
+		    BATCH_MAX_SLOTS);
+		return NULL;
+	}
 	if ((b = calloc(1, sizeof(*b))) == NULL) {
 		log_warnx("%s: out of memory", __func__);
 		return NULL;
@@ -79,8 +85,19 @@ batch_new(batch_write_fn *write, void *arg)
 	(void)pthread_mutex_init(&b->lock, NULL);
 	b->tail = &b->head;
 	b->write = write;
-	b->arg = arg;
+	b->nslots = nslots;
+	memcpy(b->args, args, nslots * sizeof(*args));
 	return b;
+}
+
+/* A free write slot (lock held), or -1. */
+static int
+free_slot(const struct batch *b)
+{
+	for (size_t i = 0; i < b->nslots; i++)
+		if ((b->busy & (1u << i)) == 0)
+			return (int)i;
+	return -1;
 }
 
 void
@@ -123,13 +140,14 @@ unlink_item(struct batch *b, struct item *it)
 }
 
 /*
- * Lead one write (lock held, no write in progress; held again on
- * return): take rows from the head of the queue, write them without the
- * lock, answer each, and wake their threads and the next leader.
+ * Lead one write on free slot 'slot' (lock held; held again on return):
+ * take rows from the head of the queue, write them without the lock,
+ * answer each, and wake their threads and the next leader.
  */
 static void
-lead(struct batch *b, struct item *self)
+lead(struct batch *b, struct item *self, int slot)
 {
+	char *why = b->why[slot];
 	struct item *taken[BATCH_MAX_ROWS];
 	const struct db_event *evs[BATCH_MAX_ROWS];
 	int64_t ids[BATCH_MAX_ROWS];
@@ -138,7 +156,7 @@ lead(struct batch *b, struct item *self)
 	int64_t deadline = 0;
 	size_t n = 0, nwake = 0, bytes = 0, sz;
 
-	b->writing = true;
+	b->busy |= 1u << slot;
 	while (b->head != NULL && n < BATCH_MAX_ROWS) {
 		struct item *it = b->head;
 
@@ -157,15 +175,15 @@ lead(struct batch *b, struct item *self)
 		taken[n++] = it;
 	}
 	(void)pthread_mutex_unlock(&b->lock);
-	b->why[0] = '\0';
-	b->write(b->arg, evs, n, deadline, ids, sts, b->why);
+	why[0] = '\0';
+	b->write(b->args[slot], evs, n, deadline, ids, sts, why);
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = taken[i];
 
 		it->id = ids[i];
 		it->st = sts[i];
 		if (sts[i] != DB_OK)
-			memcpy(it->why, b->why, BATCH_WHY);
+			memcpy(it->why, why, BATCH_WHY);
 		if (it != self)
 			wake[nwake++] = it->sem;
 		/* Its thread may leave from here on: 'it' is not touched. */
@@ -175,7 +193,7 @@ lead(struct batch *b, struct item *self)
 	(void)pthread_mutex_lock(&b->lock);
 	b->rows += n;
 	b->writes++;
-	b->writing = false;
+	b->busy &= ~(1u << slot);
 	if (b->head != NULL && b->head != self)
 		wake[nwake++] = b->head->sem;
 	(void)pthread_mutex_unlock(&b->lock);
@@ -201,11 +219,11 @@ sem_wait_until(sem_t *sem, int64_t deadline)
 }
 
 enum db_status
-batch_event_insert(struct batch *b, const struct db_event *ev,
-    int64_t deadline, int64_t *id, char *why)
+batch_event_insert(struct batch *b, const struct db_event *ev, int64_t deadline,
+    int64_t *id, char *why)
 {
 	struct item me;
-	int state, rc;
+	int state, rc, slot;
 
 	memset(&me, 0, sizeof(me));
 	me.ev = ev;
@@ -221,23 +239,22 @@ batch_event_insert(struct batch *b, const struct db_event *ev,
 		state = atomic_load(&me.state);
 		if (state == ITEM_DONE)
 			break;
-		if (!b->writing && state == ITEM_QUEUED) {
-			lead(b, &me);
+		if (state == ITEM_QUEUED && (slot = free_slot(b)) != -1) {
+			lead(b, &me, slot);
 			continue;
 		}
 		(void)pthread_mutex_unlock(&b->lock);
 		/* A row being written waits for its write, however long. */
-		rc = sem_wait_until(me.sem,
-		    state == ITEM_QUEUED ? deadline : 0);
+		rc =
+		    sem_wait_until(me.sem, state == ITEM_QUEUED ? deadline : 0);
 		if (atomic_load_explicit(&me.state, memory_order_acquire) ==
 		    ITEM_DONE)
 			goto done;
 		(void)pthread_mutex_lock(&b->lock);
-		if (rc == ETIMEDOUT &&
-		    atomic_load(&me.state) == ITEM_QUEUED) {
+		if (rc == ETIMEDOUT && atomic_load(&me.state) == ITEM_QUEUED) {
 			/* Never sent: the caller spools it. */
 			unlink_item(b, &me);
-			if (!b->writing && b->head != NULL)
+			if (free_slot(b) != -1 && b->head != NULL)
 				(void)sem_post(b->head->sem);
 			(void)snprintf(why, BATCH_WHY, "%s",
 			    "no write took the row before its deadline");

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Group commit: the request threads of a worker write their log rows
- * together.  No writer thread: a thread whose row finds no write in
- * progress writes it itself with every row queued behind it (the leader);
- * rows that arrive during a write wait, and the first of them leads the
- * next write.  One request alone costs no extra wake-up.
+ * together.  No writer thread: a thread whose row finds a write slot free
+ * writes it itself with every row queued behind it (the leader); rows
+ * that arrive while every slot is writing wait, and the first of them
+ * leads the next write.  One request alone costs no extra wake-up.
  */
 #ifndef INSTLOG_BATCH_H
 #define INSTLOG_BATCH_H
@@ -16,6 +16,9 @@
 
 struct batch;
 
+/* The most write slots (concurrent writes, one connection each). */
+#define BATCH_MAX_SLOTS 8
+
 /* The most rows one write takes, and the bytes past which it takes no more. */
 #define BATCH_MAX_ROWS  64
 #define BATCH_MAX_BYTES (4 * 1024 * 1024)
@@ -24,21 +27,22 @@ struct batch;
  * Write the 'n' rows of 'evs' (at least 1) by 'deadline' (CLOCK_MONOTONIC
  * ms, 0: none) and set ids[i] and sts[i] of each as db_event_insert()
  * would, and 'why' (size BATCH_WHY) to what went wrong when a row did not
- * end DB_OK.  Called by one leader at a time.
+ * end DB_OK.  Called by one leader at a time per 'arg'.
  */
 typedef void batch_write_fn(void *arg, const struct db_event *const *evs,
-    size_t n, int64_t deadline, int64_t *ids, enum db_status *sts,
-    char *why);
+    size_t n, int64_t deadline, int64_t *ids, enum db_status *sts, char *why);
 
 /* The size of the error text of a write. */
 #define BATCH_WHY 512
 
 /*
- * A group of request threads whose rows go through 'write' (with 'arg',
- * retained).  Free with batch_free().  Returns NULL when out of memory
- * (logged).
+ * A group of request threads whose rows go through 'write', at most
+ * 'nslots' writes at once (1..BATCH_MAX_SLOTS), write i with args[i]
+ * (retained: a connection each).  Free with batch_free().  Returns NULL
+ * when out of memory or nslots is out of range (logged).
  */
-struct batch *batch_new(batch_write_fn *write, void *arg);
+struct batch *batch_new(batch_write_fn *write, void *const *args,
+    size_t nslots);
 
 /* Free 'b' (NULL accepted); no batch_event_insert() may be running. */
 void batch_free(struct batch *b);

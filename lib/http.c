@@ -164,7 +164,7 @@ http_listen(struct http *http, int argc, char **argv)
 			break;
 		case 't':
 			if (parse_int64(optarg, 1, HTTP_MAX_THREADS,
-			    &threads) == -1) {
+			        &threads) == -1) {
 				log_warnx("-t: threads must be 1..%d: '%s'",
 				    HTTP_MAX_THREADS, optarg);
 				return -1;
@@ -180,7 +180,8 @@ http_listen(struct http *http, int argc, char **argv)
 			break;
 		default:
 			log_warnx("usage: %s [-s socket] [-w workers] "
-				  "[-t threads]", argv[0]);
+			          "[-t threads]",
+			    argv[0]);
 			return -1;
 		}
 	}

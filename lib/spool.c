@@ -8,8 +8,8 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdatomic.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,7 +155,8 @@ spool_write(const char *dir, const struct delivery_headers *h,
 	}
 	(void)gettimeofday(&tv, NULL);
 	if (snprintf(final, sizeof(final), "%s/%010lld%06ld-%ld-%lu%s", dir,
-	        (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(), atomic_fetch_add(&seq, 1),
+	        (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(),
+	        atomic_fetch_add(&seq, 1),
 	        SPOOL_SUFFIX) >= (int)sizeof(final) ||
 	    snprintf(tmp, sizeof(tmp), "%s.tmp", final) >= (int)sizeof(tmp))
 		goto out;
