@@ -7,6 +7,7 @@
 #define _GNU_SOURCE /* RTLD_NEXT */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -54,7 +55,7 @@ row_of(const struct db_event *ev)
 
 static void
 fake_write(void *arg, const struct db_event *const *evs, size_t n,
-    int64_t deadline, int64_t *ids, enum db_status *sts)
+    int64_t deadline, int64_t *ids, enum db_status *sts, char *why)
 {
 	struct fake *f = arg;
 	int call;
@@ -75,6 +76,8 @@ fake_write(void *arg, const struct db_event *const *evs, size_t n,
 		if (strcmp(evs[i]->payload, "refuse") == 0) {
 			ids[i] = 0;
 			sts[i] = DB_REFUSED;
+			(void)snprintf(why, BATCH_WHY, "refused %s",
+			    evs[i]->delivery_id);
 		} else {
 			ids[i] = 1000 + row_of(evs[i]);
 			sts[i] = DB_OK;
@@ -115,27 +118,26 @@ fake_calls(void)
 }
 
 /*
- * The seam: the condition waits of lib/batch.c go through the two
- * functions below, so that a test can wait (on a condition, not by
- * polling) until a row is queued.  A sender thread's first wait other
- * than the fake's own comes after batch_event_insert() has put its row in
- * the queue, with the batch's lock held until the wait begins.
+ * The seam: a follower of lib/batch.c waits on its thread's semaphore
+ * through the two functions below, so that a test can wait (on a
+ * condition, not by polling) until a row is queued.  A sender thread's
+ * first semaphore wait comes after batch_event_insert() has put its row
+ * in the queue.
  */
-typedef int cond_wait_fn(pthread_cond_t *, pthread_mutex_t *);
-typedef int cond_timedwait_fn(pthread_cond_t *, pthread_mutex_t *,
-    const struct timespec *);
+typedef int sem_wait_fn(sem_t *);
+typedef int sem_clockwait_fn(sem_t *, clockid_t, const struct timespec *);
 
-static cond_wait_fn *real_wait;
-static cond_timedwait_fn *real_timedwait;
+static sem_wait_fn *real_wait;
+static sem_clockwait_fn *real_clockwait;
 static _Thread_local bool in_sender; /* until its first wait in the batch */
 static pthread_mutex_t queued_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t queued_cond = PTHREAD_COND_INITIALIZER;
 static int queued; /* senders whose row went in the queue */
 
 static void
-note_queued(const pthread_mutex_t *m)
+note_queued(void)
 {
-	if (!in_sender || m == &fake.lock)
+	if (!in_sender)
 		return;
 	in_sender = false;
 	(void)pthread_mutex_lock(&queued_lock);
@@ -145,18 +147,17 @@ note_queued(const pthread_mutex_t *m)
 }
 
 int
-pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+sem_wait(sem_t *sem)
 {
-	note_queued(m);
-	return real_wait(c, m);
+	note_queued();
+	return real_wait(sem);
 }
 
 int
-pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
-    const struct timespec *at)
+sem_clockwait(sem_t *sem, clockid_t clock, const struct timespec *at)
 {
-	note_queued(m);
-	return real_timedwait(c, m, at);
+	note_queued();
+	return real_clockwait(sem, clock, at);
 }
 
 /* Wait until 'n' senders have queued their row. */
@@ -201,6 +202,7 @@ struct sender {
 	int64_t deadline;
 	enum db_status st;
 	int64_t id;
+	char why[BATCH_WHY];
 	pthread_t thread;
 };
 
@@ -226,7 +228,7 @@ sender_run(void *arg)
 	struct sender *s = arg;
 
 	in_sender = true;
-	s->st = batch_event_insert(s->b, &s->ev, s->deadline, &s->id);
+	s->st = batch_event_insert(s->b, &s->ev, s->deadline, &s->id, s->why);
 	return NULL;
 }
 
@@ -248,7 +250,7 @@ batch_with_senders(struct sender *s, int n)
 {
 	struct batch *b;
 
-	assert_non_null(b = batch_new(fake_write, &fake));
+	assert_non_null(b = batch_new(fake_write, (void *[]){ &fake }, 1));
 	for (int i = 0; i < n; i++)
 		sender_init(&s[i], b, i);
 	return b;
@@ -292,10 +294,10 @@ batch_one_row_alone(void **state)
 	struct batch *b;
 
 	(void)state;
-	assert_non_null(b = batch_new(fake_write, &fake));
+	assert_non_null(b = batch_new(fake_write, (void *[]){ &fake }, 1));
 	sender_init(&s, b, 7);
 	s.deadline = now_ms() + 60000;
-	s.st = batch_event_insert(b, &s.ev, s.deadline, &s.id);
+	s.st = batch_event_insert(b, &s.ev, s.deadline, &s.id, s.why);
 	assert_int_equal(s.st, DB_OK);
 	assert_int_equal(s.id, 1007);
 	assert_int_equal(fake.calls, 1);
@@ -355,6 +357,7 @@ batch_each_row_its_own_status(void **state)
 		if (i == BAD) {
 			assert_int_equal(s[i].st, DB_REFUSED);
 			assert_int_equal(s[i].id, 0);
+			assert_string_equal(s[i].why, "refused row-3");
 			continue;
 		}
 		assert_int_equal(s[i].st, DB_OK);
@@ -362,6 +365,71 @@ batch_each_row_its_own_status(void **state)
 	}
 	assert_stats(b, N, 2);
 	batch_free(b);
+}
+
+/*
+ * With two write slots a row that arrives during a write is written at
+ * once on the other slot (its own argument), concurrently; a third waits
+ * until a slot is free and then leads on it.
+ */
+static void
+batch_second_slot_writes_at_once(void **state)
+{
+	struct fake other;
+	struct sender s[3];
+	struct batch *b;
+
+	(void)state;
+	memset(&other, 0, sizeof(other));
+	(void)pthread_mutex_init(&other.lock, NULL);
+	(void)pthread_cond_init(&other.cond, NULL);
+	assert_non_null(
+	    b = batch_new(fake_write, (void *[]){ &fake, &other }, 2));
+	for (int i = 0; i < 3; i++)
+		sender_init(&s[i], b, i);
+	fake.hold |= 1u;
+	other.hold |= 1u;
+	sender_start(&s[0]);
+	fake_wait_calls(1);
+	/* Slot 0 hangs: row 1 is written at once on slot 1. */
+	sender_start(&s[1]);
+	(void)pthread_mutex_lock(&other.lock);
+	while (other.calls < 1)
+		(void)pthread_cond_wait(&other.cond, &other.lock);
+	(void)pthread_mutex_unlock(&other.lock);
+	assert_int_equal(other.sizes[0], 1);
+	assert_true(pthread_equal(other.threads[0], s[1].thread));
+	/* Both slots busy: row 2 queues. */
+	sender_start(&s[2]);
+	wait_queued(1);
+	assert_int_equal(fake_calls(), 1);
+	/* Slot 0 answers: row 2 leads the next write there. */
+	fake_release(0);
+	sender_join(&s[0]);
+	sender_join(&s[2]);
+	assert_int_equal(fake_calls(), 2);
+	assert_int_equal(fake.sizes[1], 1);
+	assert_int_equal(s[2].id, 1002);
+	(void)pthread_mutex_lock(&other.lock);
+	other.hold = 0;
+	(void)pthread_cond_broadcast(&other.cond);
+	(void)pthread_mutex_unlock(&other.lock);
+	sender_join(&s[1]);
+	assert_int_equal(s[1].st, DB_OK);
+	assert_int_equal(s[1].id, 1001);
+	assert_stats(b, 3, 3);
+	batch_free(b);
+}
+
+/* Out-of-range write slots are refused. */
+static void
+batch_slots_out_of_range(void **state)
+{
+	void *args[BATCH_MAX_SLOTS + 1] = { NULL };
+
+	(void)state;
+	assert_null(batch_new(fake_write, args, 0));
+	assert_null(batch_new(fake_write, args, BATCH_MAX_SLOTS + 1));
 }
 
 /*
@@ -507,7 +575,7 @@ batch_write_capped_at_max_bytes(void **state)
 
 	(void)state;
 	assert_non_null(raw = calloc(1, BATCH_MAX_BYTES + 1));
-	assert_non_null(b = batch_new(fake_write, &fake));
+	assert_non_null(b = batch_new(fake_write, (void *[]){ &fake }, 1));
 	for (int i = 0; i < N; i++) {
 		sender_init(&s[i], b, i);
 		s[i].ev.raw = sizes[i] > 0 ? raw : NULL;
@@ -541,7 +609,7 @@ stream_run(void *arg)
 
 	for (int i = 0; i < st->n; i++) {
 		sender_init(&s, st->b, st->first + i);
-		s.st = batch_event_insert(st->b, &s.ev, 0, &s.id);
+		s.st = batch_event_insert(st->b, &s.ev, 0, &s.id, s.why);
 		if (s.st != DB_OK || s.id != 1000 + st->first + i)
 			st->wrong++;
 	}
@@ -559,7 +627,7 @@ batch_streams_each_row_once(void **state)
 	size_t sum = 0;
 
 	(void)state;
-	assert_non_null(b = batch_new(fake_write, &fake));
+	assert_non_null(b = batch_new(fake_write, (void *[]){ &fake }, 1));
 	for (int i = 0; i < THREADS; i++) {
 		st[i] = (struct stream){ b, i * EACH, EACH, 0 };
 		assert_int_equal(pthread_create(&t[i], NULL, stream_run,
@@ -657,6 +725,8 @@ main(void)
 		    setup),
 		cmocka_unit_test_setup(batch_write_capped_at_max_bytes, setup),
 		cmocka_unit_test_setup(batch_streams_each_row_once, setup),
+		cmocka_unit_test_setup(batch_second_slot_writes_at_once, setup),
+		cmocka_unit_test(batch_slots_out_of_range),
 		cmocka_unit_test(batch_insert_sql_two_rows),
 	};
 
@@ -666,10 +736,9 @@ main(void)
 	 */
 	(void)setvbuf(stdout, NULL, _IOLBF, 0);
 	(void)alarm(60);
-	real_wait = (cond_wait_fn *)dlsym(RTLD_NEXT, "pthread_cond_wait");
-	real_timedwait =
-	    (cond_timedwait_fn *)dlsym(RTLD_NEXT, "pthread_cond_timedwait");
-	if (real_wait == NULL || real_timedwait == NULL) {
+	real_wait = (sem_wait_fn *)dlsym(RTLD_NEXT, "sem_wait");
+	real_clockwait = (sem_clockwait_fn *)dlsym(RTLD_NEXT, "sem_clockwait");
+	if (real_wait == NULL || real_clockwait == NULL) {
 		(void)fprintf(stderr, "test_batch: dlsym: %s\n", dlerror());
 		return 1;
 	}
