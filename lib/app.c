@@ -41,21 +41,18 @@ app_db_new(const struct app *app)
 }
 
 /*
- * The worker's group commit: def->group_commit write slots, a connection
- * each (connected now), for the rows of every request thread.  Returns 0,
- * or -1 (logged).
+ * The worker's group commit: INSTLOG_WRITE_SLOTS, else def->group_commit,
+ * write slots, a connection each (connected now), for the rows of every
+ * request thread.  Returns 0, or -1 (logged).
  */
 static int
 app_batch_new(struct app *app)
 {
 	void *args[BATCH_MAX_SLOTS];
-	size_t n = (size_t)app->def->group_commit;
-	const char *e = getenv("INSTLOG_WRITE_SLOTS");
+	size_t n = app->cfg.write_slots > 0 ? app->cfg.write_slots
+	                                    : (size_t)app->def->group_commit;
 
-	if (e != NULL)
-		n = (size_t)atoi(e);
-	if (n > BATCH_MAX_SLOTS)
-		n = BATCH_MAX_SLOTS;
+	_Static_assert(CONFIG_WRITE_SLOTS_MAX <= BATCH_MAX_SLOTS, "slots");
 	for (app->nbatch_db = 0; app->nbatch_db < n; app->nbatch_db++) {
 		if ((app->batch_db[app->nbatch_db] = app_db_new(app)) == NULL)
 			return -1;
@@ -71,13 +68,16 @@ app_batch_new(struct app *app)
 enum app_status
 app_init(struct app *app, const struct app_def *def, int argc, char **argv)
 {
+	unsigned need = def->config_need;
 	int rc;
 
 	memset(app, 0, sizeof(*app));
 	app->def = def;
 	buf_init(&app->body);
 	log_init(def->name);
-	if (config_load(&app->cfg, def->config_need) == -1 ||
+	if (def->group_commit > 0)
+		need |= CONFIG_USE_WRITE_SLOTS;
+	if (config_load(&app->cfg, need) == -1 ||
 	    (def->start != NULL && def->start(app) == -1))
 		return APP_CONFIG;
 	/* Before the workers are forked: they share the one mapping. */
