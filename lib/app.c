@@ -195,7 +195,12 @@ app_serve(struct app *app)
 {
 	int n = app->http.threads > 0 ? app->http.threads : app->def->threads;
 
-	if (app->http.cgi || n > APP_MAX_THREADS)
+	/* Only a route whose handler is thread-safe says how many. */
+	if (app->def->threads == 0 && app->http.threads > 1)
+		log_warnx("-t %d ignored: %s serves one request at a time "
+		          "per worker",
+		    app->http.threads, app->def->name);
+	if (app->http.cgi || app->def->threads == 0 || n > APP_MAX_THREADS)
 		n = 1;
 	for (int i = 1; i < n; i++) {
 		if (app_thread_start(app, i) == -1)

@@ -40,18 +40,19 @@ struct app_def {
 	/* Map the counter file (cfg.metrics_file) as app->counters. */
 	bool counters;
 	/*
-	 * Request threads per worker when -t is not given (0: one).  Each
-	 * has its own request, body and connection; the handler must be
-	 * thread-safe.
+	 * Request threads per worker when -t is not given; 0: the handler
+	 * is not thread-safe, one thread and -t ignored.  Each thread has
+	 * its own request, body and connection.
 	 */
 	int threads;
 	/*
-	 * The log rows of db_event_insert() of all request threads of a
-	 * worker are written together, one transaction for the rows that
-	 * arrive together, on a connection of their own (lib/batch.h); the
-	 * connection of each thread runs the rest.
+	 * Write slots of the worker's group commit (lib/batch.h; 0: none,
+	 * INSTLOG_WRITE_SLOTS overrides): the rows of db_event_insert() of
+	 * all its request threads that arrive together are written in one
+	 * statement and transaction, on the slot's own connection; each
+	 * thread's connection runs the rest.
 	 */
-	int group_commit; /* write slots (lib/batch.h); 0: none */
+	int group_commit;
 };
 
 /*
