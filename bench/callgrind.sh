@@ -11,7 +11,7 @@
 # Usage: bench/callgrind.sh [BIN_DIR]   (default build/bin; a "before" tree:
 #   git archive COMMIT | tar -x -C /tmp/before && make -C /tmp/before all,
 #   then bench/callgrind.sh /tmp/before/build/bin)
-# Knobs: CG_N1 (default 1000), CG_N2 (3000), CG_CONNS (16).  Prints
+# Knobs: CG_N1 (default 1000), CG_N2 (3000), CG_CONNS (16), CG_KEEP.  Prints
 # "instructions_per_delivery=...".
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,6 +60,8 @@ run() {
 
 i1=$(run "$N1")
 i2=$(run "$N2")
+# CG_KEEP=DIR keeps the callgrind files (callgrind_annotate them).
+[ -n "${CG_KEEP:-}" ] && mkdir -p "$CG_KEEP" && cp "$DIR"/cg.* "$CG_KEEP"/
 rows=$(psql "$DATABASE_URL" -X -q -At -c "SELECT count(*) FROM installation_events")
 log "Ir: $N1 -> $i1, $N2 -> $i2; rows $rows"
 [ "$rows" = $((N1 + N2)) ] || die "expected $((N1 + N2)) rows, found $rows"

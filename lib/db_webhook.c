@@ -3,6 +3,7 @@
 #include "db_webhook.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,32 @@ db_event_insert_sql(struct buf *out, size_t n)
 }
 
 /*
+ * The INSERT of 'n' rows (1..BATCH_MAX_ROWS), built once per process and
+ * kept; NULL when out of memory.
+ */
+static const char *
+event_insert_sql(size_t n)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char *sql[BATCH_MAX_ROWS + 1];
+	struct buf b;
+	const char *s;
+
+	(void)pthread_mutex_lock(&lock);
+	if (sql[n] == NULL) {
+		buf_init(&b);
+		if (db_event_insert_sql(&b, n) == 0 &&
+		    buf_append(&b, "", 1) == 0)
+			sql[n] = b.buf;
+		else
+			buf_release(&b);
+	}
+	s = sql[n];
+	(void)pthread_mutex_unlock(&lock);
+	return s;
+}
+
+/*
  * Write rows[0..m) of 'evs' (each with an attempt key) in one statement.
  * Sets ids[] and sts[] of the rows it wrote; leaves sts[] of the others
  * (refused batch, a row that was there already) at DB_NOTFOUND.
@@ -145,30 +172,25 @@ static void
 event_insert_group(struct db *db, const struct db_event *const *evs,
     const size_t *rows, size_t m, int64_t *ids, enum db_status *sts)
 {
-	struct event_ids *fmt = NULL;
-	const char **values = NULL;
-	int *lengths = NULL, *formats = NULL;
-	struct buf sql;
+	struct event_ids fmt[BATCH_MAX_ROWS];
+	const char *values[BATCH_MAX_ROWS * SQL_EVENT_PARAMS];
+	int lengths[BATCH_MAX_ROWS * SQL_EVENT_PARAMS] = { 0 },
+	                             formats[BATCH_MAX_ROWS *
+	                                 SQL_EVENT_PARAMS] = { 0 };
+	const char *sql;
 	PGresult *res = NULL;
 	enum db_status st;
 	size_t np = m * SQL_EVENT_PARAMS;
 
-	buf_init(&sql);
-	if ((fmt = calloc(m, sizeof(*fmt))) == NULL ||
-	    (values = calloc(np, sizeof(*values))) == NULL ||
-	    (lengths = calloc(np, sizeof(*lengths))) == NULL ||
-	    (formats = calloc(np, sizeof(*formats))) == NULL ||
-	    db_event_insert_sql(&sql, m) == -1) {
-		log_warnx("%s: out of memory", __func__);
-		goto out;
-	}
+	if (m > BATCH_MAX_ROWS || (sql = event_insert_sql(m)) == NULL)
+		return; /* row by row */
 	for (size_t r = 0; r < m; r++)
 		event_params(evs[rows[r]], &fmt[r],
 		    values + r * SQL_EVENT_PARAMS,
 		    lengths + r * SQL_EVENT_PARAMS,
 		    formats + r * SQL_EVENT_PARAMS);
-	st = db_exec(db, __func__, sql.buf, (int)np, values, lengths, formats,
-	    &res);
+	st =
+	    db_exec(db, __func__, sql, (int)np, values, lengths, formats, &res);
 	if (st == DB_UNAVAILABLE) {
 		/* Not written, or its commit's reply was lost: spool all. */
 		for (size_t r = 0; r < m; r++)
@@ -191,11 +213,6 @@ event_insert_group(struct db *db, const struct db_event *const *evs,
 	}
 out:
 	PQclear(res);
-	buf_release(&sql);
-	free(formats);
-	free(lengths);
-	free(values);
-	free(fmt);
 }
 
 void
