@@ -209,6 +209,14 @@ lock_events() {
 	fail "lock on installation_events not granted"
 }
 
+# record NAME LINE: print the numbers of a test and keep them in
+# build/reliability-NAME.txt for tests/RELIABILITY.md.
+record() {
+	echo "$2"
+	[ -d "$TOP/build" ] && echo "$2" >"$TOP/build/reliability-$1.txt"
+	return 0
+}
+
 # statuses DIR: "code count" lines over DIR/* (lines "code seconds ...").
 statuses() { awk '{print $1}' "$1"/* | sort | uniq -c | awk '{print $2, $1}'; }
 

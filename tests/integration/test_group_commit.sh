@@ -6,23 +6,30 @@
 # the middle of one, PostgreSQL frozen mid-burst, the jobs side effect.
 
 # gc_post DIR PARALLEL: POST the deliveries read from stdin, one a line
-# "N DELIVERY EVENT SIGNATURE FILE", PARALLEL at a time; DIR/N gets
+# "N DELIVERY EVENT SIGNATURE FILE", PARALLEL at a time from one curl
+# (--parallel: the requests leave as fast as they can); DIR/N gets
 # "status seconds id outcome" of each (id and outcome "-" when the answer
-# has none).
+# has none), once all are answered; curl's files go in DIR.curl.
 gc_post() {
-	mkdir -p "$1"
-	GC_DIR=$1 GC_URL=$INSTLOG_URL xargs -P "$2" -L 1 bash -c '
-		out=$(curl -s -o - -w "\n%{http_code} %{time_total}" --max-time 30 \
-		    -X POST -H "X-GitHub-Event: $2" -H "X-GitHub-Delivery: $1" \
-		    -H "X-GitHub-Hook-Installation-Target-Type: integration" \
-		    -H "X-GitHub-Hook-Installation-Target-ID: 29310" \
-		    -H "X-Hub-Signature-256: sha256=$3" \
-		    --data-binary @"$4" "$GC_URL/webhook")
-		body=$(printf "%s\n" "$out" | head -n -1)
-		id=$(printf "%s" "$body" | jq -r ".id // \"-\"" 2>/dev/null)
-		oc=$(printf "%s" "$body" | jq -r ".outcome // \"-\"" 2>/dev/null)
-		echo "$(printf "%s\n" "$out" | tail -n 1) ${id:--} ${oc:--}" \
-		    >"$GC_DIR/$0"'
+	local dir=$1 aux=$1.curl n id ev sig f code t
+	mkdir -p "$dir" "$aux"
+	while read -r n id ev sig f; do
+		[ "$n" = 1 ] || echo next
+		printf 'url = "%s/webhook"\nsilent\nshow-error\nmax-time = 30\n' \
+		    "$INSTLOG_URL"
+		printf 'header = "%s"\n' "X-GitHub-Event: $ev" \
+		    "X-GitHub-Delivery: $id" "X-Hub-Signature-256: sha256=$sig" \
+		    "X-GitHub-Hook-Installation-Target-Type: integration" \
+		    "X-GitHub-Hook-Installation-Target-ID: 29310"
+		printf 'data-binary = "@%s"\noutput = "%s"\n' "$f" "$aux/$n"
+		printf 'write-out = "%%{filename_effective} %%{http_code} %%{time_total}\\n"\n'
+	done >"$aux/conf"
+	curl -sS --parallel --parallel-max "$2" -K "$aux/conf" >"$aux/answers"
+	while read -r f code t; do
+		n=${f##*/}
+		printf '%s %s %s\n' "$code" "$t" \
+		    "$(jq -r '"\(.id // "-") \(.outcome // "-")"' "$f" 2>/dev/null || echo "- -")" >"$dir/$n"
+	done <"$aux/answers"
 }
 
 # gc_burst DIR PREFIX N PARALLEL EVENT FILE...: POST N signed deliveries
@@ -79,7 +86,7 @@ test_burst_each_answer_its_own_row() {
 	assert_eq "$n" "$(sql "SELECT count(DISTINCT request_id) FROM installation_events WHERE delivery_id LIKE '$prefix-%'")" "distinct request ids"
 	# Each row is its own delivery's body (the event's action).
 	assert_eq 0 "$(sql "SELECT count(*) FROM installation_events WHERE delivery_id LIKE '$prefix-%' AND event <> ('installation.' || (payload->>'action'))")" "rows whose event is not their payload's"
-	echo "burst: $n rows in $((x1 - x0)) write transactions, slowest answer $(slowest "$dir") s"
+	record gc-burst "burst: $n rows in $((x1 - x0)) write transactions, slowest answer $(slowest "$dir") s"
 }
 
 # While a lock holds the first INSERT of every worker, a burst queues
@@ -111,7 +118,7 @@ test_refused_row_does_not_fail_its_neighbours() {
 	    END { print n + 0 }')
 	[ "$groups" -gt 0 ] ||
 	    fail "no multi-row INSERT refused in the server log ($(tail -n +"$((lines + 1))" "$log" | grep -c ERROR) errors)"
-	echo "refused row: $groups multi-row INSERTs refused, then written row by row"
+	record gc-refused "refused row: $groups multi-row INSERTs refused, then written row by row"
 }
 
 # PostgreSQL frozen (SIGSTOP) in the middle of a burst: every delivery is
@@ -119,15 +126,15 @@ test_refused_row_does_not_fail_its_neighbours() {
 # so within nginx's 8 s; after the thaw and the replay each has exactly
 # one row, also those whose INSERT was in flight when it froze.
 test_frozen_mid_burst_one_row_each() {
-	local dir=$TEST_TMP/gcfrozen prefix=gcfrozen-$RANDOM n=120 f sender
+	local dir=$TEST_TMP/gcfrozen prefix=gcfrozen-$RANDOM n=300 f sender
 	f=$(fixture installation.created)
 	trap pg_ensure_up EXIT
 	gc_burst "$dir" "$prefix" "$n" 16 installation "$f" &
 	sender=$!
-	# Freeze once some rows are in.
-	for _ in $(seq 1 500); do
-		[ "$(find "$dir" -type f 2>/dev/null | wc -l)" -ge 10 ] && break
-		sleep 0.01
+	# Freeze once some are answered (curl's body files, see gc_post).
+	for _ in $(seq 1 1000); do
+		[ "$(find "$dir.curl" -name '[0-9]*' 2>/dev/null | wc -l)" -ge 10 ] && break
+		sleep 0.005
 	done
 	pg_freeze
 	wait "$sender"
@@ -138,7 +145,7 @@ test_frozen_mid_burst_one_row_each() {
 	sleep 3.5
 	spool_drain 60
 	assert_eq "$n $n" "$(gc_rows "$prefix")" "deliveries and rows after the replay"
-	echo "frozen mid-burst: $(statuses "$dir" | tr '\n' ' ')slowest answer $(slowest "$dir") s"
+	record gc-frozen "frozen mid-burst: $(statuses "$dir" | tr '\n' ' ')slowest answer $(slowest "$dir") s"
 	deliver installation "$f" "$prefix-after"
 	assert_status 200
 }

@@ -23,14 +23,6 @@ spool_file() {
 	mv "$t" "$dir/$name.delivery"
 }
 
-# record NAME LINE: print the numbers of a test and keep them in
-# build/reliability-NAME.txt for tests/RELIABILITY.md.
-record() {
-	echo "$2"
-	[ -d "$TOP/build" ] && echo "$2" >"$TOP/build/reliability-$1.txt"
-	return 0
-}
-
 # post SIGNATURE_HEADER EVENT FILE ID [curl args...]: POST FILE as a
 # delivery with that X-Hub-Signature-256 value ("" for none).
 post() {
