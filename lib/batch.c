@@ -109,6 +109,16 @@ batch_free(struct batch *b)
 	free(b);
 }
 
+/* CLOCK_MONOTONIC in milliseconds, the clock of the deadlines. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static size_t
 str_size(const char *s)
 {
@@ -153,20 +163,39 @@ lead(struct batch *b, struct item *self, int slot)
 	int64_t ids[BATCH_MAX_ROWS];
 	enum db_status sts[BATCH_MAX_ROWS];
 	sem_t *wake[BATCH_MAX_ROWS + 1];
-	int64_t deadline = 0;
+	int64_t deadline = 0, now;
 	size_t n = 0, nwake = 0, bytes = 0, sz;
 
 	b->busy |= 1u << slot;
+	now = now_ms();
 	while (b->head != NULL && n < BATCH_MAX_ROWS) {
 		struct item *it = b->head;
 
 		sz = event_size(it->ev);
 		if (n > 0 && bytes + sz > BATCH_MAX_BYTES)
 			break;
-		bytes += sz;
 		b->head = it->next;
 		if (b->head == NULL)
 			b->tail = &b->head;
+		/*
+		 * A row with almost no time left is answered at once (its
+		 * caller spools it): its deadline would cut the write of
+		 * all the others short.
+		 */
+		if (it->deadline != 0 &&
+		    it->deadline - now < BATCH_MIN_LEFT_MS) {
+			sem_t *sem = it->sem;
+
+			(void)snprintf(it->why, BATCH_WHY, "%s",
+			    "no time left to write the row");
+			it->st = DB_UNAVAILABLE;
+			atomic_store_explicit(&it->state, ITEM_DONE,
+			    memory_order_release);
+			if (it != self)
+				(void)sem_post(sem);
+			continue;
+		}
+		bytes += sz;
 		atomic_store(&it->state, ITEM_WRITING);
 		if (it->deadline != 0 &&
 		    (deadline == 0 || it->deadline < deadline))
@@ -176,7 +205,8 @@ lead(struct batch *b, struct item *self, int slot)
 	}
 	(void)pthread_mutex_unlock(&b->lock);
 	why[0] = '\0';
-	b->write(b->args[slot], evs, n, deadline, ids, sts, why);
+	if (n > 0)
+		b->write(b->args[slot], evs, n, deadline, ids, sts, why);
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = taken[i];
 
@@ -192,7 +222,7 @@ lead(struct batch *b, struct item *self, int slot)
 	}
 	(void)pthread_mutex_lock(&b->lock);
 	b->rows += n;
-	b->writes++;
+	b->writes += n > 0;
 	b->busy &= ~(1u << slot);
 	if (b->head != NULL && b->head != self)
 		wake[nwake++] = b->head->sem;

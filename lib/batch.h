@@ -16,6 +16,13 @@
 
 struct batch;
 
+/*
+ * A row with less time than this left when a write takes it is not
+ * written but answered DB_UNAVAILABLE at once: a write ends by the
+ * earliest deadline of its rows.
+ */
+#define BATCH_MIN_LEFT_MS 100
+
 /* The most write slots (concurrent writes, one connection each). */
 #define BATCH_MAX_SLOTS 8
 
@@ -53,8 +60,9 @@ void batch_free(struct batch *b);
  * status, as db_event_insert() does, and when it is not DB_OK the write's
  * error text in 'why' (size BATCH_WHY).  Thread-safe.  A row still queued at
  * 'deadline' (CLOCK_MONOTONIC ms; 0: none) is never sent: it returns
- * DB_UNAVAILABLE.  A row being written waits for its write, which ends by
- * the earliest deadline among its rows.
+ * DB_UNAVAILABLE, and so is a row with less than BATCH_MIN_LEFT_MS
+ * left when a write takes it.  A row being written waits for its write,
+ * which ends by the earliest deadline among its rows.
  */
 enum db_status batch_event_insert(struct batch *b, const struct db_event *ev,
     int64_t deadline, int64_t *id, char *why);

@@ -66,7 +66,7 @@ void db_event_write(void *arg, const struct db_event *const *evs, size_t n,
 
 /*
  * Write into 'out' the INSERT that db_event_write() sends for 'n' rows
- * (13 parameters a row, ON CONFLICT DO NOTHING RETURNING id,
+ * (14 parameters a row, ON CONFLICT DO NOTHING RETURNING id,
  * attempt_key).  Returns 0, or -1 when out of memory.
  */
 int db_event_insert_sql(struct buf *out, size_t n);

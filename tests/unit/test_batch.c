@@ -433,6 +433,45 @@ batch_slots_out_of_range(void **state)
 }
 
 /*
+ * A row with less than BATCH_MIN_LEFT_MS left when a write takes it is
+ * answered DB_UNAVAILABLE without being written, and the write gets the
+ * deadline of the rows it does hold, not the short one.
+ */
+static void
+batch_row_almost_out_of_time_not_taken(void **state)
+{
+	struct sender s[3];
+	struct batch *b;
+	int64_t short_deadline;
+
+	(void)state;
+	b = batch_with_senders(s, 3);
+	fake.hold = 1u;
+	sender_start(&s[0]);
+	fake_wait_calls(1);
+	s[1].deadline = now_ms() + 60000;
+	sender_start(&s[1]);
+	wait_queued(1);
+	short_deadline = now_ms() + 3 * BATCH_MIN_LEFT_MS / 2;
+	s[2].deadline = short_deadline;
+	sender_start(&s[2]);
+	wait_queued(2);
+	/* Let it get within BATCH_MIN_LEFT_MS of its deadline, on purpose. */
+	while (now_ms() < short_deadline - BATCH_MIN_LEFT_MS / 2)
+		(void)usleep(1000);
+	fake_release(0);
+	for (int i = 0; i < 3; i++)
+		sender_join(&s[i]);
+	assert_int_equal(s[2].st, DB_UNAVAILABLE);
+	assert_int_equal(fake.written[2], 0);
+	assert_int_equal(s[1].st, DB_OK);
+	assert_int_equal(fake.calls, 2);
+	assert_int_equal(fake.sizes[1], 1);
+	assert_int_equal(fake.deadlines[1], s[1].deadline);
+	batch_free(b);
+}
+
+/*
  * A row still queued at its deadline, behind a write that hangs, returns
  * DB_UNAVAILABLE during that write and is never written; the rows queued
  * before and after it go in the next write.
@@ -725,6 +764,8 @@ main(void)
 		    setup),
 		cmocka_unit_test_setup(batch_write_capped_at_max_bytes, setup),
 		cmocka_unit_test_setup(batch_streams_each_row_once, setup),
+		cmocka_unit_test_setup(batch_row_almost_out_of_time_not_taken,
+		    setup),
 		cmocka_unit_test_setup(batch_second_slot_writes_at_once, setup),
 		cmocka_unit_test(batch_slots_out_of_range),
 		cmocka_unit_test(batch_insert_sql_two_rows),
