@@ -29,9 +29,9 @@ endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CFLAGS  += $(CSTD) $(WARN) $(HARD) $(PKG_CFLAGS) -Ilib -MMD -MP
+CFLAGS  += $(CSTD) $(WARN) $(HARD) $(PKG_CFLAGS) -Ilib -MMD -MP -pthread
 LDLIBS  += $(PKG_LIBS)
-LDFLAGS += $(LDHARD)
+LDFLAGS += $(LDHARD) -pthread
 
 LIB_SRC   = $(wildcard lib/*.c)
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)

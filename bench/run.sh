@@ -209,6 +209,17 @@ fresh_table() {
 	sql "TRUNCATE installation_events, jobs" >/dev/null
 	sql "CHECKPOINT" >/dev/null
 }
+# db_mark: "WAL insert LSN|next xid" now.  db_work MARK: "rows | rows per
+# write transaction | WAL bytes per row" since MARK (the table was empty).
+db_mark() { sql "SELECT pg_current_wal_insert_lsn(), pg_snapshot_xmax(pg_current_snapshot())"; }
+db_work() {
+	sql "SELECT n || ' | ' || round(n / greatest(x, 1)::numeric, 2) || ' | ' ||
+	            round(w / greatest(n, 1)::numeric)
+	     FROM (SELECT (SELECT count(*) FROM installation_events) n,
+	                  pg_wal_lsn_diff(pg_current_wal_insert_lsn(), split_part('$1', '|', 1)::pg_lsn) w,
+	                  pg_snapshot_xmax(pg_current_snapshot())::text::bigint -
+	                  split_part('$1', '|', 2)::bigint x) t"
+}
 # kv LINE KEY: the value of KEY=... in LINE.
 kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 # run_wrk CONNS PATH [wrk options...]: prints the WRK line.  The script's
@@ -296,15 +307,20 @@ if want ingest; then
 	sum "|---|---|---|---|---|---|---|---|"
 	# Warm up both paths (connections, caches) outside the measurement.
 	DUR=3 run_wrk_post 4 /webhook >/dev/null
+	DBWORK=()
 	for c in 1 4 16; do
 		fresh_table
+		m0=$(db_mark)
 		cpu_ticks >"$OUT/cpu.0"
 		w=$(run_wrk_post "$c" /webhook)
 		cpu_ticks >"$OUT/cpu.1"
+		dw=$(db_work "$m0")
 		fresh_table
+		m0=$(db_mark)
 		cpu_ticks >"$OUT/cpu.2"
 		p=$(run_pgbench "$c" prepared)
 		cpu_ticks >"$OUT/cpu.3"
+		DBWORK+=("| $c | $dw | $(db_work "$m0") |")
 		if [ "$c" = 16 ]; then
 			CPU_OURS=$(cpu_per_request "$OUT/cpu.0" "$OUT/cpu.1" "$(kv "$w" requests)")
 			CPU_PGB=$(cpu_per_request "$OUT/cpu.2" "$OUT/cpu.3" \
@@ -334,6 +350,12 @@ if want ingest; then
 	sum ""
 	sum "- ours: $CPU_OURS"
 	sum "- pgbench: $CPU_PGB"
+	sum ""
+	sum "The database's work per stored row (write transactions from the xid counter, WAL from the insert LSN; exact counts, unlike times on a shared machine):"
+	sum ""
+	sum "| conns | ours rows | ours rows/transaction | ours WAL bytes/row | pgbench rows | pgbench rows/transaction | pgbench WAL bytes/row |"
+	sum "|---|---|---|---|---|---|---|"
+	for l in "${DBWORK[@]}"; do sum "$l"; done
 	sum ""
 	sum "The chain without the database (wrong signature, 401: nginx, FastCGI, body, HMAC) at 16 connections: $FRONT_RPS req/s. Both share the same 2 cores, so their costs add: 1 / (1/$FRONT_RPS + 1/$PGB16) = **$bound req/s** is what ingest can reach at 16 connections here, $(ratio "$bound" "$PGB16") of pgbench."
 	sum ""

@@ -9,9 +9,8 @@
 #define HEALTHZ_SPOOL_SCAN 10000 /* else pending_more */
 
 /*
- * {"service","status","database","spool":{"configured","writable",
- *  "pending","pending_more"},"auth_check"}: 503 unless database and spool
- * are ok (auth_check is shown, not judged).  No URL, no path.
+ * {"service","status","database","spool":{"configured","writable","pending",
+ * "pending_more"},"auth_check"}: 503 unless database and spool are ok.
  */
 static void
 handle(struct app *app, const struct http_request *req,
@@ -53,7 +52,8 @@ main(int argc, char **argv)
 {
 	/* GET and HEAD; the database answers within 2 s (nginx waits 8). */
 	static const struct app_def def = { "healthz", NULL, CONFIG_NEED_DB,
-		false, "GET", "HEAD", false, 2000, NULL, handle, NULL, false };
+		false, "GET", "HEAD", false, 2000, NULL, handle, NULL, false, 0,
+		0 };
 
 	return app_main(&def, argc, argv);
 }

@@ -44,7 +44,8 @@ main(int argc, char **argv)
 {
 	/* GET and HEAD; the database answers within 2 s (nginx waits 8). */
 	static const struct app_def def = { "metrics", NULL, CONFIG_NEED_DB,
-		false, "GET", "HEAD", false, 2000, NULL, handle, NULL, true };
+		false, "GET", "HEAD", false, 2000, NULL, handle, NULL, true, 0,
+		0 };
 
 	return app_main(&def, argc, argv);
 }

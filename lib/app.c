@@ -6,27 +6,78 @@
  */
 #include "app.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
+#include "db_webhook.h"
 #include "log.h"
 
 /* A body buffer larger than this is not kept for the next request. */
 #define APP_BODY_KEEP (1024 * 1024)
 
+/* The most request threads of a worker. */
+#define APP_MAX_THREADS 64
+
+/* The other request threads of this worker (never freed: see app_release). */
+static struct app app_peers[APP_MAX_THREADS];
+static pthread_t app_tids[APP_MAX_THREADS];
+
+/* A new connection handle of the route (connects lazily), or NULL. */
+static struct db *
+app_db_new(const struct app *app)
+{
+	const struct app_def *def = app->def;
+	char name[64];
+	const char *url;
+
+	url = def->read_only && app->cfg.database_read_url != NULL
+	    ? app->cfg.database_read_url
+	    : app->cfg.database_url;
+	(void)snprintf(name, sizeof(name), "instlog-%s", def->name);
+	return db_new(url, def->db_name != NULL ? def->db_name : name);
+}
+
+/*
+ * The worker's group commit: INSTLOG_WRITE_SLOTS, else def->group_commit,
+ * write slots, a connection each (connected now), for the rows of every
+ * request thread.  Returns 0, or -1 (logged).
+ */
+static int
+app_batch_new(struct app *app)
+{
+	void *args[BATCH_MAX_SLOTS];
+	size_t n = app->cfg.write_slots > 0 ? app->cfg.write_slots
+	                                    : (size_t)app->def->group_commit;
+
+	_Static_assert(CONFIG_WRITE_SLOTS_MAX <= BATCH_MAX_SLOTS, "slots");
+	for (app->nbatch_db = 0; app->nbatch_db < n; app->nbatch_db++) {
+		if ((app->batch_db[app->nbatch_db] = app_db_new(app)) == NULL)
+			return -1;
+		(void)db_connect(app->batch_db[app->nbatch_db]);
+		args[app->nbatch_db] = app->batch_db[app->nbatch_db];
+	}
+	if ((app->batch = batch_new(db_event_write, args, n)) == NULL)
+		return -1;
+	db_set_batch(app->db, app->batch);
+	return 0;
+}
+
 enum app_status
 app_init(struct app *app, const struct app_def *def, int argc, char **argv)
 {
-	char name[64];
-	const char *url;
+	unsigned need = def->config_need;
 	int rc;
 
 	memset(app, 0, sizeof(*app));
 	app->def = def;
 	buf_init(&app->body);
 	log_init(def->name);
-	if (config_load(&app->cfg, def->config_need) == -1 ||
+	if (def->group_commit > 0)
+		need |= CONFIG_USE_WRITE_SLOTS;
+	if (config_load(&app->cfg, need) == -1 ||
 	    (def->start != NULL && def->start(app) == -1))
 		return APP_CONFIG;
 	/* Before the workers are forked: they share the one mapping. */
@@ -35,14 +86,13 @@ app_init(struct app *app, const struct app_def *def, int argc, char **argv)
 		return APP_CONFIG;
 	if ((rc = http_listen(&app->http, argc, argv)) != 0)
 		return rc == 1 ? APP_DONE : APP_ERROR;
-	url = def->read_only && app->cfg.database_read_url != NULL
-	    ? app->cfg.database_read_url
-	    : app->cfg.database_url;
-	(void)snprintf(name, sizeof(name), "instlog-%s", def->name);
-	if ((app->db = db_new(url,
-	         def->db_name != NULL ? def->db_name : name)) == NULL)
+	if ((app->db = app_db_new(app)) == NULL)
 		return APP_ERROR;
-	(void)db_connect(app->db);
+	if (def->group_commit > 0 && !app->http.cgi) {
+		if (app_batch_new(app) == -1)
+			return APP_ERROR;
+	} else
+		(void)db_connect(app->db);
 	return APP_SERVE;
 }
 
@@ -93,9 +143,11 @@ app_check(struct app *app, struct http_request *req, struct http_response *resp)
 	return 0;
 }
 
-void
-app_serve(struct app *app)
+/* Serve requests on this thread until the listener ends. */
+static void *
+app_loop(void *arg)
 {
+	struct app *app = arg;
 	struct http_request req;
 	struct http_response resp;
 
@@ -111,6 +163,51 @@ app_serve(struct app *app)
 		if (app->body.cap > APP_BODY_KEEP)
 			buf_release(&app->body);
 	}
+	return NULL;
+}
+
+/*
+ * Start request thread 'i' on a copy of 'app' with its own request, body
+ * and connection.  Returns 0, or -1 (logged).
+ */
+static int
+app_thread_start(struct app *app, int i)
+{
+	struct app *t = &app_peers[i];
+	int e;
+
+	*t = *app;
+	buf_init(&t->body);
+	t->started = 0;
+	if (http_clone(&app->http, &t->http) == -1 ||
+	    (t->db = app_db_new(app)) == NULL)
+		return -1;
+	db_set_batch(t->db, app->batch);
+	if ((e = pthread_create(&app_tids[i], NULL, app_loop, t)) != 0) {
+		log_warnx("%s: thread %d: %s", __func__, i, strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+void
+app_serve(struct app *app)
+{
+	int n = app->http.threads > 0 ? app->http.threads : app->def->threads;
+
+	/* Only a route whose handler is thread-safe says how many. */
+	if (app->def->threads == 0 && app->http.threads > 1)
+		log_warnx("-t %d ignored: %s serves one request at a time "
+		          "per worker",
+		    app->http.threads, app->def->name);
+	if (app->http.cgi || app->def->threads == 0 || n > APP_MAX_THREADS)
+		n = 1;
+	for (int i = 1; i < n; i++) {
+		if (app_thread_start(app, i) == -1)
+			break;
+		app->started++;
+	}
+	(void)app_loop(app);
 }
 
 void
@@ -118,6 +215,15 @@ app_release(struct app *app)
 {
 	if (app == NULL)
 		return;
+	/*
+	 * Other request threads may still be in accept() or in a write:
+	 * the process ends under them, with all of it reachable.
+	 */
+	if (app->started > 0)
+		return;
+	batch_free(app->batch);
+	for (size_t i = 0; i < app->nbatch_db; i++)
+		db_free(app->batch_db[i]);
 	db_free(app->db);
 	metrics_close(app->counters);
 	buf_release(&app->body);

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include "batch.h"
 #include "config.h"
 #include "db.h"
 #include "http.h"
@@ -38,9 +39,26 @@ struct app_def {
 	const void *ctx; /* the route's own constant data */
 	/* Map the counter file (cfg.metrics_file) as app->counters. */
 	bool counters;
+	/*
+	 * Request threads per worker when -t is not given; 0: the handler
+	 * is not thread-safe, one thread and -t ignored.  Each thread has
+	 * its own request, body and connection.
+	 */
+	int threads;
+	/*
+	 * Write slots of the worker's group commit (lib/batch.h; 0: none,
+	 * INSTLOG_WRITE_SLOTS overrides): the rows of db_event_insert() of
+	 * all its request threads that arrive together are written in one
+	 * statement and transaction, on the slot's own connection; each
+	 * thread's connection runs the rest.
+	 */
+	int group_commit;
 };
 
-/* A route binary's state for its whole life. */
+/*
+ * A route binary's state for its whole life; with threads, each request
+ * thread has its own copy (http, db and body its own, the rest shared).
+ */
 struct app {
 	const struct app_def *def;
 	struct config cfg;
@@ -49,6 +67,10 @@ struct app {
 	struct buf body; /* with read_body: the request body */
 	/* With def->counters and a counter file: the shared counters. */
 	struct metrics *counters;
+	struct batch *batch; /* with group_commit: the worker's */
+	struct db *batch_db[BATCH_MAX_SLOTS]; /* a connection a slot */
+	size_t nbatch_db;
+	int started; /* request threads started besides this one */
 };
 
 /* How app_init() went. */
@@ -69,7 +91,8 @@ enum app_status app_init(struct app *app, const struct app_def *def, int argc,
     char **argv);
 
 /*
- * Serve requests until the listener ends: per request the database
+ * Start the request threads (-t, else def->threads) and serve requests
+ * on this one too until the listener ends: per request the database
  * deadline, the method (405 with Allow), the body with read_body (413
  * over cfg.max_body, 400 unreadable), then def->handle, one response.
  */

@@ -345,6 +345,10 @@ config_load(struct config *cfg, unsigned need)
 	        CONFIG_NOTIFY_BACKOFF_MAX, CONFIG_NOTIFY_BACKOFF_DEFAULT,
 	        &cfg->notify_backoff) == -1)
 		return -1;
+	if ((need & CONFIG_USE_WRITE_SLOTS) &&
+	    env_size("INSTLOG_WRITE_SLOTS", 1, CONFIG_WRITE_SLOTS_MAX, 0,
+	        &cfg->write_slots) == -1)
+		return -1;
 	return 0;
 }
 

@@ -32,6 +32,8 @@
  */
 #define CONFIG_NOTIFY_BACKOFF_DEFAULT 60
 #define CONFIG_NOTIFY_BACKOFF_MAX     3600
+/* The webhook's concurrent group-commit writes (INSTLOG_WRITE_SLOTS). */
+#define CONFIG_WRITE_SLOTS_MAX 8
 
 /* A secret's bytes; 'buf' is NULL when unset.  Wiped on release. */
 struct config_secret {
@@ -69,6 +71,8 @@ struct config {
 	size_t redeliver_pages;    /* CONFIG_USE_REDELIVER */
 	size_t ops_retention_days; /* CONFIG_USE_MAINTENANCE */
 	size_t notify_backoff;     /* CONFIG_USE_NOTIFY, seconds */
+	/* CONFIG_USE_WRITE_SLOTS: INSTLOG_WRITE_SLOTS, 1..8; 0: unset. */
+	size_t write_slots;
 };
 
 /*
@@ -86,7 +90,8 @@ enum config_need {
 	CONFIG_USE_AUTH_CHECK = 1 << 4,      /* INSTLOG_AUTH_PARALLEL */
 	CONFIG_USE_REDELIVER = 1 << 5,       /* INSTLOG_REDELIVER_MAX, _PAGES */
 	CONFIG_USE_MAINTENANCE = 1 << 6,     /* ..._OPERATIONS_RETENTION_DAYS */
-	CONFIG_USE_NOTIFY = 1 << 7, /* INSTLOG_NOTIFY_BACKOFF_SECONDS */
+	CONFIG_USE_NOTIFY = 1 << 7,      /* INSTLOG_NOTIFY_BACKOFF_SECONDS */
+	CONFIG_USE_WRITE_SLOTS = 1 << 8, /* INSTLOG_WRITE_SLOTS */
 };
 
 /*

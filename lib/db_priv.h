@@ -14,6 +14,7 @@ struct db {
 	char *appname;
 	int64_t deadline;      /* CLOCK_MONOTONIC ms; 0: none */
 	int64_t holdoff_until; /* no connect attempt before */
+	struct batch *batch;   /* db_set_batch(), or NULL */
 	char last_error[512];  /* db_error_message() */
 };
 

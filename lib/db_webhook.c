@@ -3,23 +3,34 @@
 #include "db_webhook.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libpq-fe.h>
 
+#include "batch.h"
 #include "db_priv.h"
 #include "log.h"
+#include "str.h"
 
-#define SQL_EVENT_INSERT                                             \
- "INSERT INTO installation_events (received_at, source, event, "     \
- "outcome, delivery_id, app_id, installation_id, entity_type, "      \
- "entity_id, entity_name, payload, raw_body, attempt_key, "          \
- "request_id) VALUES (COALESCE($1::timestamptz, now()), $2, $3, "    \
- "$4, $5, $6::bigint, $7::bigint, $8, $9::bigint, $10, $11::jsonb, " \
- "$12::bytea, $13, $14) "                                            \
- "ON CONFLICT (shard_key, received_at, attempt_key) DO NOTHING "     \
- "RETURNING id"
+#define SQL_EVENT_INTO                                           \
+ "INSERT INTO installation_events (received_at, source, event, " \
+ "outcome, delivery_id, app_id, installation_id, entity_type, "  \
+ "entity_id, entity_name, payload, raw_body, attempt_key, "      \
+ "request_id) VALUES "
+#define SQL_EVENT_CONFLICT \
+ " ON CONFLICT (shard_key, received_at, attempt_key) DO NOTHING "
+#define SQL_EVENT_INSERT                                                    \
+ SQL_EVENT_INTO "(COALESCE($1::timestamptz, now()), $2, $3, $4, $5, "       \
+	        "$6::bigint, $7::bigint, $8, $9::bigint, $10, $11::jsonb, " \
+	        "$12::bytea, $13, $14)" SQL_EVENT_CONFLICT "RETURNING id"
+/* The parameters of one row, and their casts, in SQL_EVENT_INSERT. */
+#define SQL_EVENT_PARAMS 14
+static const char *const event_casts[SQL_EVENT_PARAMS] = { "::timestamptz", "",
+	"", "", "", "::bigint", "::bigint", "", "::bigint", "", "::jsonb",
+	"::bytea", "", "" };
 
 /* The row an attempt already wrote (sql/007_hardening.sql). */
 #define SQL_EVENT_OF_ATTEMPT                                      \
@@ -27,24 +38,29 @@
  "received_at = $2::timestamptz AND shard_key = "                 \
  "COALESCE($3::bigint, 0)"
 
-enum db_status
-db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
-{
+/* The integer parameters of one row, formatted. */
+struct event_ids {
 	char app[24], inst[24], ent[24];
-	const char *values[14];
-	int lengths[14] = { 0 }, formats[14] = { 0 };
-	PGresult *res = NULL;
-	enum db_status st;
+};
 
+/*
+ * Set the SQL_EVENT_PARAMS parameters of 'ev' in values[], lengths[] and
+ * formats[] (zeroed by the caller); 'ids' holds their integer texts.
+ */
+static void
+event_params(const struct db_event *ev, struct event_ids *ids,
+    const char **values, int *lengths, int *formats)
+{
 	values[0] = ev->received_at;
 	values[1] = ev->source;
 	values[2] = ev->event;
 	values[3] = ev->outcome;
 	values[4] = ev->delivery_id;
-	values[5] = db_id_param(app, sizeof(app), ev->app_id);
-	values[6] = db_id_param(inst, sizeof(inst), ev->installation_id);
+	values[5] = db_id_param(ids->app, sizeof(ids->app), ev->app_id);
+	values[6] =
+	    db_id_param(ids->inst, sizeof(ids->inst), ev->installation_id);
 	values[7] = ev->entity_type;
-	values[8] = db_id_param(ent, sizeof(ent), ev->entity_id);
+	values[8] = db_id_param(ids->ent, sizeof(ids->ent), ev->entity_id);
 	values[9] = ev->entity_name;
 	values[10] = ev->payload;
 	values[11] = ev->raw;
@@ -52,9 +68,31 @@ db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
 	formats[11] = 1;
 	values[12] = ev->attempt_key;
 	values[13] = ev->request_id;
+}
+
+void
+db_set_batch(struct db *db, struct batch *batch)
+{
+	db->batch = batch;
+}
+
+enum db_status
+db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
+{
+	struct event_ids ids;
+	const char *values[SQL_EVENT_PARAMS];
+	int lengths[SQL_EVENT_PARAMS] = { 0 },
+	    formats[SQL_EVENT_PARAMS] = { 0 };
+	PGresult *res = NULL;
+	enum db_status st;
+
+	if (db->batch != NULL)
+		return batch_event_insert(db->batch, ev, db->deadline, id,
+		    db->last_error);
+	event_params(ev, &ids, values, lengths, formats);
 	*id = 0;
-	st = db_exec(db, __func__, SQL_EVENT_INSERT, 14, values, lengths,
-	    formats, &res);
+	st = db_exec(db, __func__, SQL_EVENT_INSERT, SQL_EVENT_PARAMS, values,
+	    lengths, formats, &res);
 	if (st == DB_OK && PQntuples(res) == 1)
 		*id = db_int64(res, 0, 0);
 	else if (st == DB_OK && ev->attempt_key != NULL &&
@@ -74,6 +112,146 @@ db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
 	}
 	PQclear(res);
 	return st;
+}
+
+int
+db_event_insert_sql(struct buf *out, size_t n)
+{
+	unsigned p = 1;
+
+	buf_reset(out);
+	if (buf_puts(out, SQL_EVENT_INTO) == -1)
+		return -1;
+	for (size_t r = 0; r < n; r++) {
+		if (buf_puts(out, r == 0 ? "(" : ", (") == -1 ||
+		    buf_printf(out, "COALESCE($%u::timestamptz, now())", p++) ==
+		        -1)
+			return -1;
+		for (int c = 1; c < SQL_EVENT_PARAMS; c++)
+			if (buf_printf(out, ", $%u%s", p++, event_casts[c]) ==
+			    -1)
+				return -1;
+		if (buf_puts(out, ")") == -1)
+			return -1;
+	}
+	return buf_puts(out, SQL_EVENT_CONFLICT "RETURNING id, attempt_key");
+}
+
+/*
+ * The INSERT of 'n' rows (1..BATCH_MAX_ROWS), built once per process and
+ * kept; NULL when out of memory.
+ */
+static const char *
+event_insert_sql(size_t n)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char *sql[BATCH_MAX_ROWS + 1];
+	struct buf b;
+	const char *s;
+
+	(void)pthread_mutex_lock(&lock);
+	if (sql[n] == NULL) {
+		buf_init(&b);
+		if (db_event_insert_sql(&b, n) == 0 &&
+		    buf_append(&b, "", 1) == 0)
+			sql[n] = b.buf;
+		else
+			buf_release(&b);
+	}
+	s = sql[n];
+	(void)pthread_mutex_unlock(&lock);
+	return s;
+}
+
+/*
+ * Write rows[0..m) of 'evs' (each with an attempt key) in one statement.
+ * Sets ids[] and sts[] of the rows it wrote; leaves sts[] of the others
+ * (refused batch, a row that was there already) at DB_NOTFOUND.
+ */
+static void
+event_insert_group(struct db *db, const struct db_event *const *evs,
+    const size_t *rows, size_t m, int64_t *ids, enum db_status *sts)
+{
+	struct event_ids fmt[BATCH_MAX_ROWS];
+	const char *values[BATCH_MAX_ROWS * SQL_EVENT_PARAMS];
+	int lengths[BATCH_MAX_ROWS * SQL_EVENT_PARAMS] = { 0 },
+	                             formats[BATCH_MAX_ROWS *
+	                                 SQL_EVENT_PARAMS] = { 0 };
+	const char *sql;
+	PGresult *res = NULL;
+	enum db_status st;
+	size_t np = m * SQL_EVENT_PARAMS;
+
+	if (m > BATCH_MAX_ROWS || (sql = event_insert_sql(m)) == NULL)
+		return; /* row by row */
+	for (size_t r = 0; r < m; r++)
+		event_params(evs[rows[r]], &fmt[r],
+		    values + r * SQL_EVENT_PARAMS,
+		    lengths + r * SQL_EVENT_PARAMS,
+		    formats + r * SQL_EVENT_PARAMS);
+	st =
+	    db_exec(db, __func__, sql, (int)np, values, lengths, formats, &res);
+	if (st == DB_UNAVAILABLE) {
+		/* Not written, or its commit's reply was lost: spool all. */
+		for (size_t r = 0; r < m; r++)
+			sts[rows[r]] = DB_UNAVAILABLE;
+		goto out;
+	}
+	if (st != DB_OK)
+		goto out;
+	for (int t = 0; t < PQntuples(res); t++) {
+		const char *key = PQgetvalue(res, t, 1);
+
+		for (size_t r = 0; r < m; r++) {
+			if (sts[rows[r]] == DB_NOTFOUND &&
+			    strcmp(evs[rows[r]]->attempt_key, key) == 0) {
+				sts[rows[r]] = DB_OK;
+				ids[rows[r]] = db_int64(res, t, 0);
+				break;
+			}
+		}
+	}
+out:
+	PQclear(res);
+}
+
+void
+db_event_write(void *arg, const struct db_event *const *evs, size_t n,
+    int64_t deadline, int64_t *ids, enum db_status *sts, char *why)
+{
+	struct db *db = arg;
+	size_t *rows, m = 0;
+
+	db->deadline = deadline;
+	if ((rows = calloc(n, sizeof(*rows))) == NULL) {
+		log_warnx("%s: out of memory", __func__);
+		for (size_t i = 0; i < n; i++)
+			sts[i] = DB_ERROR;
+		(void)snprintf(why, BATCH_WHY, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ids[i] = 0;
+		sts[i] = DB_NOTFOUND;
+		/* Only a keyed row can be told apart in RETURNING. */
+		if (evs[i]->attempt_key != NULL && evs[i]->received_at != NULL)
+			rows[m++] = i;
+	}
+	if (m > 1)
+		event_insert_group(db, evs, rows, m, ids, sts);
+	/*
+	 * One by one: the rows of a group that failed on one row's data (a
+	 * payload jsonb refuses, a constraint), so that each gets its own
+	 * answer; a row whose attempt was recorded already (its id);
+	 * unkeyed rows.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		if (sts[i] == DB_NOTFOUND)
+			sts[i] = db_event_insert(db, evs[i], &ids[i]);
+		if (sts[i] != DB_OK)
+			(void)snprintf(why, BATCH_WHY, "%s", db->last_error);
+	}
+	free(rows);
 }
 
 #define SQL_JOB_INSERT                                            \

@@ -28,15 +28,48 @@ struct db_event {
 };
 
 /*
- * Append 'ev' in its own transaction and set *id to the new row's id.
- * When a row with the same attempt key, received_at and entity is there
- * already, nothing is added and *id is that row's.  Returns DB_OK,
- * DB_REFUSED when jsonb refused the payload text (nothing written: retry
- * with a payload that says why and 'raw' set), DB_ERROR or
- * DB_UNAVAILABLE.
+ * Append 'ev' in its own transaction and set *id to the new row's id; with
+ * a batch (db_set_batch()), in the writer's next transaction, shared with
+ * the rows of other threads (lib/batch.h), and answered once it has
+ * committed.  When a
+ * row with the same attempt key, received_at and entity is there already,
+ * nothing is added and *id is that row's.  Returns DB_OK, DB_REFUSED when
+ * jsonb refused the payload text (nothing written: retry with a payload
+ * that says why and 'raw' set), DB_ERROR or DB_UNAVAILABLE.
  */
 enum db_status db_event_insert(struct db *db, const struct db_event *ev,
     int64_t *id);
+
+struct batch;
+struct buf;
+
+/*
+ * Send the rows of db_event_insert() on 'db' through the group commit
+ * writer 'batch' (retained; NULL: write them here, one per statement):
+ * the row is then written with those of other threads in one statement,
+ * within the deadline of db_set_deadline().  'db' still runs the other
+ * statements itself (the jobs side effect, in its own transaction).
+ */
+void db_set_batch(struct db *db, struct batch *batch);
+
+/*
+ * Write the 'n' rows of 'evs' on 'db' ('arg', not holding a batch) by
+ * 'deadline' (CLOCK_MONOTONIC ms, 0: DB_CALL_LIMIT_MS a statement): the
+ * rows that carry an attempt key go in one multi-row INSERT, one
+ * transaction, and when that fails on one row's data (jsonb refusal,
+ * constraint) each is written by itself, so that only the bad one
+ * fails.  Sets ids[i] and sts[i] as db_event_insert() does for each row.
+ * The batch_write_fn of lib/batch.h for the webhook's writer.
+ */
+void db_event_write(void *arg, const struct db_event *const *evs, size_t n,
+    int64_t deadline, int64_t *ids, enum db_status *sts, char *why);
+
+/*
+ * Write into 'out' the INSERT that db_event_write() sends for 'n' rows
+ * (14 parameters a row, ON CONFLICT DO NOTHING RETURNING id,
+ * attempt_key).  Returns 0, or -1 when out of memory.
+ */
+int db_event_insert_sql(struct buf *out, size_t n);
 
 /* A job to insert from a workflow_job.queued delivery. */
 struct db_job {

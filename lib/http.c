@@ -4,11 +4,13 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +25,14 @@
 #include "str.h"
 
 #define HTTP_MAX_WORKERS 64
+#define HTTP_MAX_THREADS 64
 
 static volatile sig_atomic_t http_stop;
 static volatile sig_atomic_t http_child_died;
-static volatile sig_atomic_t http_body_late;
+/* Per thread: each has its own body deadline (a timer that signals it). */
+static _Thread_local volatile sig_atomic_t http_body_late;
+static _Thread_local timer_t http_body_timer;
+static _Thread_local bool http_has_body_timer;
 
 static void
 on_stop(int sig)
@@ -146,15 +152,23 @@ http_listen(struct http *http, int argc, char **argv)
 {
 	static pid_t pids[HTTP_MAX_WORKERS];
 	const char *sockpath = NULL;
-	int64_t workers = 2;
+	int64_t workers = 2, threads = 0;
 	int c;
 	mode_t old;
 
 	memset(http, 0, sizeof(*http));
-	while ((c = getopt(argc, argv, "s:w:")) != -1) {
+	while ((c = getopt(argc, argv, "s:t:w:")) != -1) {
 		switch (c) {
 		case 's':
 			sockpath = optarg;
+			break;
+		case 't':
+			if (parse_int64(optarg, 1, HTTP_MAX_THREADS,
+			        &threads) == -1) {
+				log_warnx("-t: threads must be 1..%d: '%s'",
+				    HTTP_MAX_THREADS, optarg);
+				return -1;
+			}
 			break;
 		case 'w':
 			if (parse_int64(optarg, 1, HTTP_MAX_WORKERS,
@@ -165,11 +179,13 @@ http_listen(struct http *http, int argc, char **argv)
 			}
 			break;
 		default:
-			log_warnx("usage: %s [-s socket] [-w workers]",
+			log_warnx("usage: %s [-s socket] [-w workers] "
+			          "[-t threads]",
 			    argv[0]);
 			return -1;
 		}
 	}
+	http->threads = (int)threads;
 	if (sockpath == NULL && getenv("GATEWAY_INTERFACE") != NULL &&
 	    !is_socket(0)) {
 		http->cgi = true;
@@ -208,6 +224,19 @@ http_listen(struct http *http, int argc, char **argv)
 }
 
 int
+http_clone(const struct http *from, struct http *to)
+{
+	memset(to, 0, sizeof(*to));
+	to->sock = from->sock;
+	to->threads = from->threads;
+	if (FCGX_InitRequest(&to->fcgi, to->sock, 0) != 0) {
+		log_warnx("%s: FCGX_InitRequest failed", __func__);
+		return -1;
+	}
+	return 0;
+}
+
+int
 http_accept(struct http *http, struct http_request *req)
 {
 	const char *v;
@@ -217,8 +246,11 @@ http_accept(struct http *http, struct http_request *req)
 		if (http->cgi_done)
 			return -1;
 		http->cgi_done = true;
-	} else if (FCGX_Accept_r(&http->fcgi) < 0)
-		return -1;
+	} else {
+		/* Linux wakes one thread of those in accept() (no lock). */
+		if (FCGX_Accept_r(&http->fcgi) < 0)
+			return -1;
+	}
 	http->in_request = true;
 	req->http = http;
 	v = http_param(req, "REQUEST_METHOD");
@@ -288,25 +320,42 @@ on_alarm(int sig)
 }
 
 /*
- * Arm (ms > 0) or disarm (0) the body read deadline: SIGALRM, caught
+ * Arm (ms > 0) or disarm (0) the body read deadline of this thread: a
+ * timer signals SIGALRM to this thread alone, and the handler, installed
  * without SA_RESTART, makes the read() libfcgi is blocked in fail.
  */
 static void
 body_deadline(int ms)
 {
 	struct sigaction sa;
-	struct itimerval it;
+	struct sigevent sev;
+	struct itimerspec it;
 
 	memset(&it, 0, sizeof(it));
-	if (ms > 0) {
+	if (ms > 0 && !http_has_body_timer) {
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_alarm;
 		(void)sigaction(SIGALRM, &sa, NULL);
+		memset(&sev, 0, sizeof(sev));
+		sev.sigev_notify = SIGEV_THREAD_ID;
+		sev.sigev_signo = SIGALRM;
+		sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+		if (timer_create(CLOCK_MONOTONIC, &sev, &http_body_timer) ==
+		    -1) {
+			log_warnx("%s: timer_create: %s", __func__,
+			    strerror(errno));
+			return;
+		}
+		http_has_body_timer = true;
+	}
+	if (!http_has_body_timer)
+		return;
+	if (ms > 0) {
 		http_body_late = 0;
 		it.it_value.tv_sec = ms / 1000;
-		it.it_value.tv_usec = (ms % 1000) * 1000;
+		it.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
 	}
-	(void)setitimer(ITIMER_REAL, &it, NULL);
+	(void)timer_settime(http_body_timer, 0, &it, NULL);
 }
 
 int

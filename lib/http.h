@@ -17,6 +17,7 @@ struct http {
 	bool in_request;
 	bool cgi; /* plain CGI: one request, environ and stdio */
 	bool cgi_done;
+	int threads; /* -t N: threads per worker; 0 */
 };
 
 /* One accepted request; its strings are borrowed from the FastCGI record. */
@@ -53,13 +54,22 @@ struct http_response {
  * SIGINT.  Returns 0 in each worker (serve with http_accept()); 1 in the
  * supervisor once it has stopped its workers (the process is done); or -1
  * (logged) when the socket cannot be opened or the arguments are wrong.
+ * "-t N" sets http->threads (0 when not given): the request threads a
+ * worker should run, each with its own struct http from http_clone().
  */
 int http_listen(struct http *http, int argc, char **argv);
 
 /*
- * Wait for the next request and fill *req.  Returns 0, or -1 when the
- * process should exit.  Release with http_request_release() before the next
- * call.
+ * Set up 'to' to accept requests on the socket of 'from' (a worker's, from
+ * http_listen()) in another thread: every thread has its own.  Returns 0,
+ * or -1 (logged).
+ */
+int http_clone(const struct http *from, struct http *to);
+
+/*
+ * Wait for the next request and fill *req; thread-safe when each thread
+ * has its own 'http'.  Returns 0, or -1 when the process should exit.  Release
+ * with http_request_release() before the next call.
  */
 int http_accept(struct http *http, struct http_request *req);
 

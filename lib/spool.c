@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,7 +142,7 @@ spool_write(const char *dir, const struct delivery_headers *h,
     const struct delivery_attempt *a, const char *signature, const void *body,
     size_t len)
 {
-	static unsigned long seq;
+	static atomic_ulong seq; /* request threads spool at once */
 	char tmp[4096], final[4096], tail[TRAILER_LEN + 1];
 	struct timeval tv;
 	struct buf head;
@@ -154,7 +155,8 @@ spool_write(const char *dir, const struct delivery_headers *h,
 	}
 	(void)gettimeofday(&tv, NULL);
 	if (snprintf(final, sizeof(final), "%s/%010lld%06ld-%ld-%lu%s", dir,
-	        (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(), seq++,
+	        (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(),
+	        atomic_fetch_add(&seq, 1),
 	        SPOOL_SUFFIX) >= (int)sizeof(final) ||
 	    snprintf(tmp, sizeof(tmp), "%s.tmp", final) >= (int)sizeof(tmp))
 		goto out;

@@ -92,11 +92,11 @@ stack_pg_stop() {
 	return 0
 }
 
-# Default workers per route, sized for 2 cores (bench/RESULTS.md): a
-# webhook worker spends most of a delivery waiting for PostgreSQL's commit,
-# so 8 keep both cores busy (2 reached 2.4k deliveries/s, 8 reached 4.7k);
-# the trace routes are CPU-bound and keep 2.
-STACK_DEFAULT_WORKERS_webhook=8
+# Default workers per route, sized for 2 cores (bench/RESULTS.md): the
+# webhook is one worker whose 32 request threads (its default -t) share one
+# group commit, so that the deliveries that arrive together are written
+# together; the trace routes are CPU-bound and keep 2.
+STACK_DEFAULT_WORKERS_webhook=1
 
 # stack_route_start NAME: start one FastCGI binary on RUNDIR/NAME.sock with
 # STACK_WORKERS_NAME workers, else STACK_WORKERS, else the route's default
@@ -104,11 +104,11 @@ STACK_DEFAULT_WORKERS_webhook=8
 # --log-file=...").
 stack_route_start() {
 	local name=$1 wvar="STACK_WORKERS_$1" dvar="STACK_DEFAULT_WORKERS_$1"
-	local workers i
+	local tvar="STACK_THREADS_$1" workers i
 	workers=${!wvar:-${STACK_WORKERS:-${!dvar:-2}}}
 	[ -x "$STACK_BIN/$name" ] || { stack_log "no binary $name (skipped)"; return 0; }
 	rm -f "$RUNDIR/$name.sock"
-	${STACK_WRAPPER:-} "$STACK_BIN/$name" -s "$RUNDIR/$name.sock" -w "$workers" \
+	${STACK_WRAPPER:-} "$STACK_BIN/$name" -s "$RUNDIR/$name.sock" -w "$workers" ${!tvar:+-t "${!tvar}"} \
 	    2>>"$RUNDIR/$name.log" &
 	eval "STACK_PID_$name=$!"
 	STACK_PIDS+=("$!")

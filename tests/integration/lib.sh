@@ -158,6 +158,71 @@ mini_nginx() {
 	fail "mini nginx $1 did not start: $(cat "$dir/error.log")"
 }
 
+# Outages, for test_reliability.sh and test_group_commit.sh.
+
+# spool_count: deliveries waiting in the spool.
+spool_count() {
+	find "$INSTLOG_SPOOL_DIR" -maxdepth 1 -name '*.delivery' | wc -l
+}
+
+# spool_drain [SECONDS]: replay until the spool is empty (the stack's own
+# replayer loop may take turns with us: the lock keeps us apart).
+spool_drain() {
+	local limit=$((${1:-60} * 10)) i
+	for ((i = 0; i < limit; i++)); do
+		[ "$(spool_count)" = 0 ] && return 0
+		${STACK_WRAPPER:-} "$STACK_BIN/spool_replay" -1 >>"$TEST_TMP/replay.log" 2>&1
+		[ "$(spool_count)" = 0 ] && return 0
+		sleep 0.1
+	done
+	fail "spool not drained after ${1:-60} s: $(spool_count) left"
+}
+
+pg_is_up() { stack_as_pg "$PG_BINDIR/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; }
+
+# pg_ensure_up: for traps; later tests share this PostgreSQL.
+pg_ensure_up() {
+	pg_thaw
+	pg_is_up || stack_pg_resume
+}
+
+# The postmaster and its children.
+pg_pids() {
+	local pm
+	pm=$(head -1 "$PGDATA_DIR/postmaster.pid" 2>/dev/null) || return 0
+	echo "$pm"
+	pgrep -P "$pm"
+}
+pg_freeze() { kill -STOP $(pg_pids) 2>/dev/null; }
+pg_thaw() { kill -CONT $(pg_pids) 2>/dev/null; return 0; }
+
+# lock_events SECONDS: hold an ACCESS EXCLUSIVE lock on installation_events
+# for SECONDS in the background (psql's pid in LOCKER); returns once the
+# lock is granted.
+lock_events() {
+	psql "$DATABASE_URL" -X -q -c "BEGIN; LOCK TABLE installation_events IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep($1); COMMIT;" >/dev/null &
+	LOCKER=$!
+	for _ in $(seq 1 50); do
+		[ "$(sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'installation_events' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ] && return 0
+		sleep 0.1
+	done
+	fail "lock on installation_events not granted"
+}
+
+# record NAME LINE: print the numbers of a test and keep them in
+# build/reliability-NAME.txt for tests/RELIABILITY.md.
+record() {
+	echo "$2"
+	[ -d "$TOP/build" ] && echo "$2" >"$TOP/build/reliability-$1.txt"
+	return 0
+}
+
+# statuses DIR: "code count" lines over DIR/* (lines "code seconds ...").
+statuses() { awk '{print $1}' "$1"/* | sort | uniq -c | awk '{print $2, $1}'; }
+
+# slowest DIR: the longest answer time over DIR/*, in seconds.
+slowest() { awk '$2 > m {m = $2} END {print m + 0}' "$1"/*; }
+
 # Timelines of one account, and their traces, for the trace suites.
 
 TOKEN_HDR() { echo "Authorization: Bearer $TRACE_API_SECRET"; }

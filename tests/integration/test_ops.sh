@@ -47,7 +47,7 @@ test_install_into_prefix_and_run_from_there() {
 		[ -x "$prefix/bin/$b" ] || fail "missing $prefix/bin/$b"
 	done
 	[ -x "$prefix/share/instlog/sql/migrate" ] || fail "missing migrate"
-	grep -q "unix:$run/webhook.sock" "$prefix/share/instlog/nginx/instlog.conf" || fail "nginx snippet RUNDIR"
+	grep -q "unix:$run/trace_entity.sock" "$prefix/share/instlog/nginx/instlog.conf" || fail "nginx snippet RUNDIR"
 	grep -q "alias $prefix/share/instlog/ui/;" "$prefix/share/instlog/nginx/instlog.conf" || fail "nginx snippet ui folder"
 	grep -q "ExecStart=$prefix/bin/%i" "$prefix/lib/systemd/system/instlog@.service" || fail "unit BINDIR"
 	grep -q "ListenStream=$run/%i.sock" "$prefix/lib/systemd/system/instlog@.socket" || fail "socket RUNDIR"

@@ -6,11 +6,6 @@
 
 REPLAY=${STACK_BIN:-$TOP/build/bin}/spool_replay
 
-# spool_count: deliveries waiting in the spool.
-spool_count() {
-	find "$INSTLOG_SPOOL_DIR" -maxdepth 1 -name '*.delivery' | wc -l
-}
-
 # spool_file DIR NAME RECEIVED_AT DELIVERY EVENT FILE [SIGNATURE] [KEY]:
 # write DIR/NAME.delivery as spool_write() does (version 2: the attempt,
 # the headers, the signature, the length, the body and a SHA-256 trailer
@@ -27,45 +22,6 @@ spool_file() {
 	printf '\nsha256: %s\n' "$(sha256sum "$t" | cut -d' ' -f1)" >>"$t"
 	mv "$t" "$dir/$name.delivery"
 }
-
-# spool_drain [SECONDS]: replay until the spool is empty (the stack's own
-# replayer loop may take turns with us: the lock keeps us apart).
-spool_drain() {
-	local limit=$((${1:-60} * 10)) i
-	for ((i = 0; i < limit; i++)); do
-		[ "$(spool_count)" = 0 ] && return 0
-		${STACK_WRAPPER:-} "$REPLAY" -1 >>"$TEST_TMP/replay.log" 2>&1
-		[ "$(spool_count)" = 0 ] && return 0
-		sleep 0.1
-	done
-	fail "spool not drained after ${1:-60} s: $(spool_count) left"
-}
-
-# record NAME LINE: print the numbers of a test and keep them in
-# build/reliability-NAME.txt for tests/RELIABILITY.md.
-record() {
-	echo "$2"
-	[ -d "$TOP/build" ] && echo "$2" >"$TOP/build/reliability-$1.txt"
-	return 0
-}
-
-pg_is_up() { stack_as_pg "$PG_BINDIR/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; }
-
-# pg_ensure_up: for traps; later tests share this PostgreSQL.
-pg_ensure_up() {
-	pg_thaw
-	pg_is_up || stack_pg_resume
-}
-
-# The postmaster and its children.
-pg_pids() {
-	local pm
-	pm=$(head -1 "$PGDATA_DIR/postmaster.pid" 2>/dev/null) || return 0
-	echo "$pm"
-	pgrep -P "$pm"
-}
-pg_freeze() { kill -STOP $(pg_pids) 2>/dev/null; }
-pg_thaw() { kill -CONT $(pg_pids) 2>/dev/null; return 0; }
 
 # post SIGNATURE_HEADER EVENT FILE ID [curl args...]: POST FILE as a
 # delivery with that X-Hub-Signature-256 value ("" for none).
@@ -109,12 +65,6 @@ send_paced() {
 	done
 	wait
 }
-
-# statuses DIR: "code count" lines over DIR/*.
-statuses() { awk '{print $1}' "$1"/* | sort | uniq -c | awk '{print $2, $1}'; }
-
-# slowest DIR: the longest answer time over DIR/*, in seconds.
-slowest() { awk '$2 > m {m = $2} END {print m + 0}' "$1"/*; }
 
 # ids_with DIR PREFIX CODE...: comma list of the ids answered with CODE.
 ids_with() {
@@ -231,12 +181,8 @@ test_database_timeouts_spool() {
 	assert_eq 1 "$(rows_for timeout-57014)" "row after replay"
 
 	# A lock held past lock_timeout (2 s).
-	psql "$DATABASE_URL" -X -q -c "BEGIN; LOCK TABLE installation_events IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;" >/dev/null &
-	locker=$!
-	for _ in $(seq 1 50); do
-		[ "$(sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'installation_events' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ] && break
-		sleep 0.1
-	done
+	lock_events 4
+	locker=$LOCKER
 	t0=${EPOCHREALTIME/./}
 	deliver ping "$f" timeout-55P03
 	t1=${EPOCHREALTIME/./}
@@ -627,7 +573,7 @@ test_slow_body_frees_the_worker_and_sockets_are_private() {
 	mkdir -p "$dir"
 	f=$(fixture ping)
 	start_webhook_in() {
-		"$STACK_BIN/webhook" -s "$1/webhook.sock" -w 1 2>>"$1/webhook.log" &
+		"$STACK_BIN/webhook" -s "$1/webhook.sock" -w 1 -t 1 2>>"$1/webhook.log" &
 		echo $! >"$1/webhook.pid"
 		for _ in $(seq 1 100); do [ -S "$1/webhook.sock" ] && return 0; sleep 0.05; done
 		fail "webhook did not start"

@@ -4,6 +4,8 @@
 # to a worker's socket, past nginx, optionally trickling the body one byte
 # at a time.  Prints the status line the worker answered, or "none".
 # Usage: fcgi_post.py SOCKET DELAY BODY_FILE SIGNATURE DELIVERY_ID MAX_SECONDS
+# (X-GitHub-Event: $FCGI_POST_EVENT, default ping)
+import os
 import socket
 import struct
 import sys
@@ -28,7 +30,7 @@ def pair(k, v):
 
 params = {'REQUEST_METHOD': 'POST', 'DOCUMENT_URI': '/webhook',
           'SCRIPT_NAME': '/webhook', 'CONTENT_LENGTH': str(len(body)),
-          'HTTP_X_GITHUB_EVENT': 'ping', 'HTTP_X_GITHUB_DELIVERY': delivery,
+          'HTTP_X_GITHUB_EVENT': os.environ.get('FCGI_POST_EVENT', 'ping'), 'HTTP_X_GITHUB_DELIVERY': delivery,
           'HTTP_X_HUB_SIGNATURE_256': sig}
 start = time.monotonic()
 s = socket.socket(socket.AF_UNIX)
