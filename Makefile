@@ -279,6 +279,10 @@ install: all
 	for f in cgi-bin/*.service cgi-bin/*.socket; do \
 	    sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@RUNDIR@|$(RUNDIR)|g' $$f \
 	    >$(DESTDIR)$(UNITDIR)/$$(basename $$f); done
+	# The webhook's own drop-in: one worker of many threads.
+	install -d '$(DESTDIR)$(UNITDIR)/instlog@webhook.service.d'
+	sed 's|@BINDIR@|$(BINDIR)|g' 'cgi-bin/instlog@webhook.service.d/threads.conf' \
+	    >'$(DESTDIR)$(UNITDIR)/instlog@webhook.service.d/threads.conf'
 
 # `make bench`: bench/run.sh (installs wrk and fcgiwrap if missing; about
 # 7 minutes plus waiting for a quiet machine; see bench/RESULTS.md).  Its two
