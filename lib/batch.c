@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "utc.h"
 
 enum item_state {
 	ITEM_QUEUED,  /* waiting for a leader to take it */
@@ -109,16 +110,6 @@ batch_free(struct batch *b)
 	free(b);
 }
 
-/* CLOCK_MONOTONIC in milliseconds, the clock of the deadlines. */
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static size_t
 str_size(const char *s)
 {
@@ -167,7 +158,7 @@ lead(struct batch *b, struct item *self, int slot)
 	size_t n = 0, nwake = 0, bytes = 0, sz;
 
 	b->busy |= 1u << slot;
-	now = now_ms();
+	now = utc_monotonic_ms();
 	while (b->head != NULL && n < BATCH_MAX_ROWS) {
 		struct item *it = b->head;
 

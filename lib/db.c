@@ -15,6 +15,7 @@
 #include "db_priv.h"
 #include "log.h"
 #include "str.h"
+#include "utc.h"
 
 struct db *
 db_new(const char *url, const char *appname)
@@ -51,20 +52,10 @@ db_notice(void *arg, const char *msg)
 	(void)msg;
 }
 
-/* CLOCK_MONOTONIC in milliseconds. */
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 db_set_deadline(struct db *db, int ms)
 {
-	db->deadline = ms > 0 ? now_ms() + ms : 0;
+	db->deadline = ms > 0 ? utc_monotonic_ms() + ms : 0;
 }
 
 /*
@@ -103,7 +94,7 @@ db_wait(const PGconn *conn, short events, int64_t until)
 	if (pfd.fd < 0)
 		return -1;
 	for (;;) {
-		if ((left = until - now_ms()) <= 0)
+		if ((left = until - utc_monotonic_ms()) <= 0)
 			return 0;
 		n = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
 		if (n > 0)
@@ -143,7 +134,7 @@ db_timed_out(struct db *db, const char *what)
 	    what, DB_HOLDOFF_MS);
 	PQfinish(db->conn);
 	db->conn = NULL;
-	db->holdoff_until = now_ms() + DB_HOLDOFF_MS;
+	db->holdoff_until = utc_monotonic_ms() + DB_HOLDOFF_MS;
 }
 
 /*
@@ -190,9 +181,9 @@ db_connect(struct db *db)
 		return DB_OK;
 	PQfinish(db->conn);
 	db->conn = NULL;
-	if (now_ms() < db->holdoff_until)
+	if (utc_monotonic_ms() < db->holdoff_until)
 		return DB_UNAVAILABLE;
-	if (db->deadline != 0 && db->deadline <= now_ms()) {
+	if (db->deadline != 0 && db->deadline <= utc_monotonic_ms()) {
 		log_warnx("%s: no time left to connect", __func__);
 		return DB_UNAVAILABLE;
 	}
@@ -204,7 +195,7 @@ db_connect(struct db *db)
 	db->conn = PQconnectStartParams(keys, vals, 1);
 	if (db->conn == NULL || PQstatus(db->conn) == CONNECTION_BAD)
 		goto fail;
-	until = now_ms() + connect_timeout_ms(db->conn);
+	until = utc_monotonic_ms() + connect_timeout_ms(db->conn);
 	if (db->deadline != 0 && db->deadline < until)
 		until = db->deadline;
 	while (ps != PGRES_POLLING_OK) {
@@ -331,13 +322,14 @@ db_exec(struct db *db, const char *what, const char *sql, int n,
 	for (int attempt = 0;; attempt++) {
 		if (db_connect(db) != DB_OK)
 			return DB_UNAVAILABLE;
-		until = db->deadline != 0 ? db->deadline
-		                          : now_ms() + DB_CALL_LIMIT_MS;
+		until = db->deadline != 0
+		    ? db->deadline
+		    : utc_monotonic_ms() + DB_CALL_LIMIT_MS;
 		/*
 		 * Send no statement that would be abandoned at once: it
 		 * might still commit after the caller spooled the delivery.
 		 */
-		if (until <= now_ms()) {
+		if (until <= utc_monotonic_ms()) {
 			log_warnx("%s: no time left for the statement", what);
 			return DB_UNAVAILABLE;
 		}

@@ -182,7 +182,7 @@ event_insert_group(struct db *db, const struct db_event *const *evs,
 	enum db_status st;
 	size_t np = m * SQL_EVENT_PARAMS;
 
-	if (m > BATCH_MAX_ROWS || (sql = event_insert_sql(m)) == NULL)
+	if ((sql = event_insert_sql(m)) == NULL)
 		return; /* row by row */
 	for (size_t r = 0; r < m; r++)
 		event_params(evs[rows[r]], &fmt[r],
@@ -220,21 +220,15 @@ db_event_write(void *arg, const struct db_event *const *evs, size_t n,
     int64_t deadline, int64_t *ids, enum db_status *sts, char *why)
 {
 	struct db *db = arg;
-	size_t *rows, m = 0;
+	size_t rows[BATCH_MAX_ROWS], m = 0;
 
 	db->deadline = deadline;
-	if ((rows = calloc(n, sizeof(*rows))) == NULL) {
-		log_warnx("%s: out of memory", __func__);
-		for (size_t i = 0; i < n; i++)
-			sts[i] = DB_ERROR;
-		(void)snprintf(why, BATCH_WHY, "out of memory");
-		return;
-	}
 	for (size_t i = 0; i < n; i++) {
 		ids[i] = 0;
 		sts[i] = DB_NOTFOUND;
 		/* Only a keyed row can be told apart in RETURNING. */
-		if (evs[i]->attempt_key != NULL && evs[i]->received_at != NULL)
+		if (m < BATCH_MAX_ROWS && evs[i]->attempt_key != NULL &&
+		    evs[i]->received_at != NULL)
 			rows[m++] = i;
 	}
 	if (m > 1)
@@ -251,7 +245,6 @@ db_event_write(void *arg, const struct db_event *const *evs, size_t n,
 		if (sts[i] != DB_OK)
 			(void)snprintf(why, BATCH_WHY, "%s", db->last_error);
 	}
-	free(rows);
 }
 
 #define SQL_JOB_INSERT                                            \

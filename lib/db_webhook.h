@@ -55,11 +55,12 @@ void db_set_batch(struct db *db, struct batch *batch);
 /*
  * Write the 'n' rows of 'evs' on 'db' ('arg', not holding a batch) by
  * 'deadline' (CLOCK_MONOTONIC ms, 0: DB_CALL_LIMIT_MS a statement): the
- * rows that carry an attempt key go in one multi-row INSERT, one
- * transaction, and when that fails on one row's data (jsonb refusal,
- * constraint) each is written by itself, so that only the bad one
- * fails.  Sets ids[i] and sts[i] as db_event_insert() does for each row.
- * The batch_write_fn of lib/batch.h for the webhook's writer.
+ * rows that carry an attempt key (the first BATCH_MAX_ROWS of them) go in
+ * one multi-row INSERT, one transaction, and when that fails on one row's
+ * data (jsonb refusal, constraint) each is written by itself, so that
+ * only the bad one fails; the others are written one by one.  Sets ids[i]
+ * and sts[i] as db_event_insert() does for each row, and 'why'.  The
+ * batch_write_fn of lib/batch.h for the webhook's leaders.
  */
 void db_event_write(void *arg, const struct db_event *const *evs, size_t n,
     int64_t deadline, int64_t *ids, enum db_status *sts, char *why);

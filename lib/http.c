@@ -147,6 +147,18 @@ is_socket(int fd)
 	return fstat(fd, &sb) == 0 && S_ISSOCK(sb.st_mode);
 }
 
+/* Parse -OPT's argument, a count of WHAT in 1..max, into *out. */
+static int
+count_opt(char opt, const char *what, int max, int64_t *out)
+{
+	if (parse_int64(optarg, 1, max, out) == -1) {
+		log_warnx("-%c: %s must be 1..%d: '%s'", opt, what, max,
+		    optarg);
+		return -1;
+	}
+	return 0;
+}
+
 int
 http_listen(struct http *http, int argc, char **argv)
 {
@@ -163,20 +175,14 @@ http_listen(struct http *http, int argc, char **argv)
 			sockpath = optarg;
 			break;
 		case 't':
-			if (parse_int64(optarg, 1, HTTP_MAX_THREADS,
-			        &threads) == -1) {
-				log_warnx("-t: threads must be 1..%d: '%s'",
-				    HTTP_MAX_THREADS, optarg);
+			if (count_opt('t', "threads", HTTP_MAX_THREADS,
+			        &threads) == -1)
 				return -1;
-			}
 			break;
 		case 'w':
-			if (parse_int64(optarg, 1, HTTP_MAX_WORKERS,
-			        &workers) == -1) {
-				log_warnx("-w: workers must be 1..%d: '%s'",
-				    HTTP_MAX_WORKERS, optarg);
+			if (count_opt('w', "workers", HTTP_MAX_WORKERS,
+			        &workers) == -1)
 				return -1;
-			}
 			break;
 		default:
 			log_warnx("usage: %s [-s socket] [-w workers] "
