@@ -6,10 +6,12 @@
  */
 #include "app.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "batch.h"
 #include "db_webhook.h"
@@ -21,9 +23,14 @@
 /* The most request threads of a worker. */
 #define APP_MAX_THREADS 64
 
-/* The other request threads of this worker (never freed: see app_release). */
+/* The other request threads of this worker. */
 static struct app app_peers[APP_MAX_THREADS];
 static pthread_t app_tids[APP_MAX_THREADS];
+
+/* Request threads of this worker still serving (app_serve() waits). */
+static pthread_mutex_t app_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t app_ended = PTHREAD_COND_INITIALIZER;
+static int app_serving;
 
 /* A new connection handle of the route (connects lazily), or NULL. */
 static struct db *
@@ -163,6 +170,10 @@ app_loop(void *arg)
 		if (app->body.cap > APP_BODY_KEEP)
 			buf_release(&app->body);
 	}
+	(void)pthread_mutex_lock(&app_lock);
+	app_serving--;
+	(void)pthread_cond_signal(&app_ended);
+	(void)pthread_mutex_unlock(&app_lock);
 	return NULL;
 }
 
@@ -183,11 +194,54 @@ app_thread_start(struct app *app, int i)
 	    (t->db = app_db_new(app)) == NULL)
 		return -1;
 	db_set_batch(t->db, app->batch);
+	(void)pthread_mutex_lock(&app_lock);
+	app_serving++;
+	(void)pthread_mutex_unlock(&app_lock);
 	if ((e = pthread_create(&app_tids[i], NULL, app_loop, t)) != 0) {
 		log_warnx("%s: thread %d: %s", __func__, i, strerror(e));
+		(void)pthread_mutex_lock(&app_lock);
+		app_serving--;
+		(void)pthread_mutex_unlock(&app_lock);
+		http_release(&t->http);
+		db_free(t->db);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The worker is stopping: wait for the other request threads to answer
+ * what they hold, at most as long as one request may take (its body, then
+ * its database budget).  Returns whether every one ended; their state is
+ * freed then.
+ */
+static bool
+app_drain(struct app *app)
+{
+	struct timespec until;
+	long ms = HTTP_BODY_DEADLINE_MS + app->def->db_budget_ms + 2000;
+	int left;
+
+	(void)clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	(void)pthread_mutex_lock(&app_lock);
+	while (app_serving > 0 &&
+	    pthread_cond_timedwait(&app_ended, &app_lock, &until) != ETIMEDOUT)
+		;
+	left = app_serving;
+	(void)pthread_mutex_unlock(&app_lock);
+	if (left > 0) {
+		log_warnx("stopping with %d request threads still busy", left);
+		return false;
+	}
+	for (int i = 1; i <= app->started; i++) {
+		(void)pthread_join(app_tids[i], NULL);
+		http_release(&app_peers[i].http);
+		db_free(app_peers[i].db);
+		buf_release(&app_peers[i].body);
+	}
+	app->started = 0;
+	return true;
 }
 
 void
@@ -202,12 +256,14 @@ app_serve(struct app *app)
 		    app->http.threads, app->def->name);
 	if (app->http.cgi || app->def->threads == 0 || n > APP_MAX_THREADS)
 		n = 1;
+	app_serving = 1; /* this thread */
 	for (int i = 1; i < n; i++) {
 		if (app_thread_start(app, i) == -1)
 			break;
 		app->started++;
 	}
 	(void)app_loop(app);
+	(void)app_drain(app);
 }
 
 void
@@ -216,11 +272,12 @@ app_release(struct app *app)
 	if (app == NULL)
 		return;
 	/*
-	 * Other request threads may still be in accept() or in a write:
-	 * the process ends under them, with all of it reachable.
+	 * Request threads that outlived the drain may still be in a
+	 * write: the process ends under them, with all of it reachable.
 	 */
 	if (app->started > 0)
 		return;
+	http_release(&app->http);
 	batch_free(app->batch);
 	for (size_t i = 0; i < app->nbatch_db; i++)
 		db_free(app->batch_db[i]);

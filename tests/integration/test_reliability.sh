@@ -624,3 +624,78 @@ test_restart_between_requests_costs_nothing() {
 		assert_status 200
 	done
 }
+
+# release_lock: end lock_events' transaction now (its psql sleeps on).
+release_lock() {
+	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	     WHERE query LIKE '%LOCK TABLE installation_events%'
+	       AND pid <> pg_backend_pid()" >/dev/null
+	wait "$LOCKER" 2>/dev/null
+	return 0
+}
+
+# waiting_inserts: log row INSERTs waiting for a lock.
+waiting_inserts() {
+	sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+	     AND query LIKE 'INSERT INTO installation_events%'"
+}
+
+# post_bg DIR NAME URL EVENT FILE ID: POST a signed delivery in the
+# background; DIR/NAME gets "status seconds".
+post_bg() {
+	curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 30 \
+	    -X POST -H "X-GitHub-Event: $4" -H "X-GitHub-Delivery: $6" \
+	    -H "X-GitHub-Hook-Installation-Target-Type: integration" \
+	    -H "X-GitHub-Hook-Installation-Target-ID: 29310" \
+	    -H "X-Hub-Signature-256: sha256=$(sign "$5")" \
+	    --data-binary @"$5" "$3/webhook" >"$1/$2" 2>/dev/null &
+}
+
+# `systemctl restart` under load, as the socket unit does it (sock_hold
+# holds the listening socket across the restart): deliveries held by the
+# old webhook when SIGTERM arrives (their rows waiting on a lock) are
+# answered by it, which exits only then; deliveries sent during its drain
+# wait in the socket's queue for the new webhook.  Every one 200, one row
+# each.
+test_sigterm_drains_deliveries_in_flight() {
+	local dir=$TEST_TMP/drain hold f n=6 i prefix=drain-$RANDOM$RANDOM
+	mkdir -p "$dir/answers"
+	f=$(fixture installation.created)
+	"$TOP/build/tests/sock_hold" "$dir/webhook.sock" "$STACK_BIN/webhook" \
+	    -w 2 -t 4 >"$dir/hold.out" 2>"$dir/webhook.log" &
+	hold=$!
+	trap "release_lock; kill -TERM $hold 2>/dev/null; wait $hold" EXIT
+	for i in $(seq 1 100); do [ -S "$dir/webhook.sock" ] && break; sleep 0.05; done
+	mini_nginx drain "upstream drain_webhook { server unix:$dir/webhook.sock; keepalive 4; }
+		server { listen 127.0.0.1:@PORT@;
+		location = /webhook { fastcgi_keep_conn on; fastcgi_read_timeout 20s;
+		include $RUNDIR/fastcgi.conf; fastcgi_pass drain_webhook; } }"
+	# Kept connections first, as under steady load.
+	for i in 1 2 3; do
+		curl -s -o /dev/null -w '%{http_code}' -X POST -H "X-GitHub-Event: installation" \
+		    -H "X-GitHub-Delivery: $prefix-warm-$i" -H "X-Hub-Signature-256: sha256=$(sign "$f")" \
+		    --data-binary @"$f" "$MINI_URL/webhook" >"$dir/answers/warm-$i"
+	done
+	lock_events 60
+	for i in $(seq 1 $n); do post_bg "$dir/answers" "$i" "$MINI_URL" installation "$f" "$prefix-$i"; done
+	for i in $(seq 1 200); do [ "$(waiting_inserts)" -ge 1 ] && break; sleep 0.05; done
+	[ "$(waiting_inserts)" -ge 1 ] || fail "no delivery reached the database"
+	kill -HUP "$hold"
+	sleep 1
+	grep -q exited "$dir/hold.out" && fail "the webhook exited with deliveries in flight: $(cat "$dir/hold.out")"
+	# Sent while the old webhook drains: they wait in the socket's queue.
+	for i in $(seq 1 3); do post_bg "$dir/answers" "late-$i" "$MINI_URL" installation "$f" "$prefix-late-$i"; done
+	sleep 0.5
+	release_lock
+	wait $(jobs -p | grep -vx "$hold" | grep -vx "${MINI_PID:-0}") 2>/dev/null
+	for i in $(seq 1 100); do [ "$(grep -c started "$dir/hold.out")" = 2 ] && break; sleep 0.05; done
+	assert_eq 2 "$(grep -c started "$dir/hold.out")" "webhooks started (before and after the restart)"
+	assert_eq "exited" "$(awk '/exited/ {print $2; exit}' "$dir/hold.out")" "the old webhook's end"
+	awk '/exited/ {exit !($4 == 0)}' "$dir/hold.out" || fail "the old webhook did not exit 0: $(cat "$dir/hold.out")"
+	spool_drain 30
+	record drain "drain: answers $(statuses "$dir/answers" | tr '\n' ' ')held_at_sigterm=$n late=3 slowest=$(slowest "$dir/answers")s"
+	assert_eq "" "$(awk '$1 != 200 && $1 != 202 {print FILENAME ": " $0}' "$dir/answers"/*)" "answers other than 200/202"
+	for i in $(seq 1 $n) late-1 late-2 late-3; do
+		assert_eq 1 "$(rows_for "$prefix-$i")" "rows of $prefix-$i"
+	done
+}
