@@ -87,10 +87,12 @@ app_init(struct app *app, const struct app_def *def, int argc, char **argv)
 	if (config_load(&app->cfg, need) == -1 ||
 	    (def->start != NULL && def->start(app) == -1))
 		return APP_CONFIG;
-	/* Before the workers are forked: they share the one mapping. */
-	if (def->counters && app->cfg.metrics_file != NULL &&
-	    (app->counters = metrics_open(app->cfg.metrics_file)) == NULL)
-		return APP_CONFIG;
+	/*
+	 * Before the workers are forked: they share the one mapping.  Best
+	 * effort: without it (logged) nothing is counted.
+	 */
+	if (def->counters && app->cfg.metrics_file != NULL)
+		app->counters = metrics_open(app->cfg.metrics_file);
 	if ((rc = http_listen(&app->http, argc, argv)) != 0)
 		return rc == 1 ? APP_DONE : APP_ERROR;
 	if ((app->db = app_db_new(app)) == NULL)

@@ -661,15 +661,16 @@ test_sigterm_drains_deliveries_in_flight() {
 	local dir=$TEST_TMP/drain hold f n=6 i prefix=drain-$RANDOM$RANDOM
 	mkdir -p "$dir/answers"
 	f=$(fixture installation.created)
-	"$TOP/build/tests/sock_hold" "$dir/webhook.sock" "$STACK_BIN/webhook" \
-	    -w 2 -t 4 >"$dir/hold.out" 2>"$dir/webhook.log" &
-	hold=$!
-	trap "release_lock; kill -TERM $hold 2>/dev/null; wait $hold" EXIT
-	for i in $(seq 1 100); do [ -S "$dir/webhook.sock" ] && break; sleep 0.05; done
 	mini_nginx drain "upstream drain_webhook { server unix:$dir/webhook.sock; keepalive 4; }
 		server { listen 127.0.0.1:@PORT@;
 		location = /webhook { fastcgi_keep_conn on; fastcgi_read_timeout 20s;
 		include $RUNDIR/fastcgi.conf; fastcgi_pass drain_webhook; } }"
+	"$TOP/build/tests/sock_hold" "$dir/webhook.sock" "$STACK_BIN/webhook" \
+	    -w 2 -t 4 >"$dir/hold.out" 2>"$dir/webhook.log" &
+	hold=$!
+	# mini_nginx's trap, and ours.
+	trap "release_lock; kill -TERM $hold $MINI_PID 2>/dev/null; wait $hold $MINI_PID" EXIT
+	for i in $(seq 1 100); do [ -S "$dir/webhook.sock" ] && break; sleep 0.05; done
 	# Kept connections first, as under steady load.
 	for i in 1 2 3; do
 		curl -s -o /dev/null -w '%{http_code}' -X POST -H "X-GitHub-Event: installation" \
@@ -698,4 +699,40 @@ test_sigterm_drains_deliveries_in_flight() {
 	for i in $(seq 1 $n) late-1 late-2 late-3; do
 		assert_eq 1 "$(rows_for "$prefix-$i")" "rows of $prefix-$i"
 	done
+}
+
+# The spool's filesystem full (a 256 KiB tmpfs filled with dd) after the
+# webhook made its counter file there, then the counter file cut to
+# nothing: every delivery still 200 with its row (before, the first count
+# on a page the disk had no room for was a SIGBUS that took the worker
+# and every request it held).
+test_full_disk_and_cut_counter_file() {
+	local dir=$TEST_TMP/full f i pid size prefix=full-$RANDOM$RANDOM
+	mkdir -p "$dir/fs"
+	mini_nginx full "server { listen 127.0.0.1:@PORT@; location = /webhook {
+		include $RUNDIR/fastcgi.conf; fastcgi_pass unix:$dir/webhook.sock; } }"
+	mount -t tmpfs -o size=256k,mode=0700 tmpfs "$dir/fs" || { fail "cannot mount a tmpfs"; return; }
+	mkdir -m 0700 "$dir/fs/spool"
+	INSTLOG_SPOOL_DIR=$dir/fs/spool "$STACK_BIN/webhook" -s "$dir/webhook.sock" -w 1 -t 2 \
+	    2>>"$dir/webhook.log" &
+	pid=$!
+	# mini_nginx's trap, and ours.
+	trap "kill -TERM $pid $MINI_PID 2>/dev/null; wait $pid $MINI_PID; umount -l '$dir/fs'" EXIT
+	for i in $(seq 1 100); do [ -S "$dir/webhook.sock" ] && break; sleep 0.05; done
+	f=$(fixture installation.created)
+	size=$(stat -c %s "$dir/fs/spool/metrics") || fail "no counter file"
+	dd if=/dev/zero of="$dir/fs/fill" bs=4k >/dev/null 2>&1
+	[ "$(df --output=avail "$dir/fs" | tail -1 | tr -d ' ')" = 0 ] || fail "the tmpfs is not full"
+	for i in $(seq 1 8); do
+		[ "$i" = 5 ] && : >"$dir/fs/spool/metrics"
+		curl -s -o /dev/null -w '%{http_code}\n' -X POST -H "X-GitHub-Event: installation" \
+		    -H "X-GitHub-Delivery: $prefix-$i" -H "X-Hub-Signature-256: sha256=$(sign "$f")" \
+		    --data-binary @"$f" "$MINI_URL/webhook" >>"$dir/answers"
+	done
+	record full_disk "full disk: answers $(sort "$dir/answers" | uniq -c | tr -s ' \n' ' ')counter file $(stat -c %s "$dir/fs/spool/metrics") bytes (was $size, cut to 0 before delivery 5)"
+	assert_eq "8" "$(grep -c '^200$' "$dir/answers")" "deliveries answered 200"
+	for i in $(seq 1 8); do assert_eq 1 "$(rows_for "$prefix-$i")" "rows of $prefix-$i"; done
+	# The cut file was made whole again (its blocks were still free).
+	assert_eq "$size" "$(stat -c %s "$dir/fs/spool/metrics")" "counter file size"
+	grep -q "cut short" "$dir/webhook.log" || fail "no log line for the cut file: $(cat "$dir/webhook.log")"
 }
