@@ -31,6 +31,7 @@ handle(struct app *app, const struct http_request *req,
 		                : "signature does not match");
 		return;
 	}
+	app_body_trusted(app);
 	if ((fate = ingest_live(app->db, &app->cfg, &h, sig, app->body.buf,
 	         app->body.len, &r)) == INGEST_SPOOLED)
 		http_reply_bool(resp, 202, "spooled", true);

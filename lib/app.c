@@ -7,6 +7,7 @@
 #include "app.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,12 @@
 /* The other request threads of this worker. */
 static struct app app_peers[APP_MAX_THREADS];
 static pthread_t app_tids[APP_MAX_THREADS];
+
+/* The bytes of large bodies this worker holds (cfg.body_budget). */
+static size_t app_body_bytes;
+
+/* How long a client should wait after a 503 for the body budget. */
+#define APP_RETRY_AFTER "Retry-After: 5"
 
 /* Request threads of this worker still serving (app_serve() waits). */
 static pthread_mutex_t app_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -88,6 +95,13 @@ app_init(struct app *app, const struct app_def *def, int argc, char **argv)
 	    (def->start != NULL && def->start(app) == -1))
 		return APP_CONFIG;
 	/*
+	 * Large bodies in memory of their own, given back to the system when
+	 * freed (glibc would otherwise raise the threshold to the largest
+	 * body freed, and keep such bodies in its heaps).
+	 */
+	if (def->read_body)
+		(void)mallopt(M_MMAP_THRESHOLD, APP_BODY_SMALL);
+	/*
 	 * Before the workers are forked: they share the one mapping.  Best
 	 * effort: without it (logged) nothing is counted.
 	 */
@@ -106,6 +120,38 @@ app_init(struct app *app, const struct app_def *def, int argc, char **argv)
 }
 
 /*
+ * Take 'len' bytes of the worker's body budget for this request's body,
+ * when it is large.  Returns 0, or -1 when the budget has not that much
+ * left.
+ */
+static int
+app_body_take(struct app *app, size_t len)
+{
+	size_t held;
+
+	if (len <= APP_BODY_SMALL)
+		return 0;
+	held = __atomic_add_fetch(&app_body_bytes, len, __ATOMIC_ACQ_REL);
+	if (held > app->cfg.body_budget) {
+		(void)__atomic_sub_fetch(&app_body_bytes, len,
+		    __ATOMIC_ACQ_REL);
+		return -1;
+	}
+	app->body_held = len;
+	return 0;
+}
+
+void
+app_body_trusted(struct app *app)
+{
+	if (app->body_held == 0)
+		return;
+	(void)__atomic_sub_fetch(&app_body_bytes, app->body_held,
+	    __ATOMIC_ACQ_REL);
+	app->body_held = 0;
+}
+
+/*
  * The checks every route shares before its handler: the method and, with
  * read_body, the body.  Returns 0, or -1 with 'resp' set.
  */
@@ -115,7 +161,7 @@ app_check(struct app *app, struct http_request *req, struct http_response *resp)
 	const struct app_def *def = app->def;
 	const char *cl;
 	char msg[64];
-	int64_t clen;
+	int64_t clen = 0;
 	int rd;
 
 	if (strcmp(req->method, def->method) != 0 &&
@@ -139,6 +185,19 @@ app_check(struct app *app, struct http_request *req, struct http_response *resp)
 			http_error(resp, 413, "request body too large");
 			return -1;
 		}
+	}
+	if (app_body_take(app,
+	        cl != NULL && *cl != '\0' ? (size_t)clen : app->cfg.max_body) ==
+	    -1) {
+		struct buf none;
+
+		/* Read and dropped (the stream stays usable), not kept. */
+		buf_init(&none);
+		(void)http_read_body(req, 0, &none);
+		(void)snprintf(resp->extra, sizeof(resp->extra), "%s",
+		    APP_RETRY_AFTER);
+		http_error(resp, 503, "too many large request bodies at once");
+		return -1;
 	}
 	buf_reset(&app->body);
 	if ((rd = http_read_body(req, app->cfg.max_body, &app->body)) == 1) {
@@ -169,6 +228,7 @@ app_loop(void *arg)
 		http_send(&req, &resp);
 		http_response_release(&resp);
 		http_request_release(&req);
+		app_body_trusted(app); /* answered: the body's share back */
 		if (app->body.cap > APP_BODY_KEEP)
 			buf_release(&app->body);
 	}

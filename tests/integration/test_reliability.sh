@@ -736,3 +736,61 @@ test_full_disk_and_cut_counter_file() {
 	assert_eq "$size" "$(stat -c %s "$dir/fs/spool/metrics")" "counter file size"
 	grep -q "cut short" "$dir/webhook.log" || fail "no log line for the cut file: $(cat "$dir/webhook.log")"
 }
+
+# vmhwm PID: the peak resident memory of a process, in kB.
+vmhwm() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+
+# A flood of large unsigned bodies (16 at once, 12 MiB each) at a webhook
+# worker of 16 threads: it holds at most its body budget of them
+# (INSTLOG_BODY_BUDGET, 32 MiB here, the default) and answers the rest a
+# fast 503 with Retry-After, so its peak memory stays bounded; signed
+# deliveries sent during the flood are served (small bodies never wait
+# for the budget).  Before, every thread read its body whole first: 16 x
+# 12 MiB in memory at once.
+test_unsigned_flood_bounded_memory() {
+	local dir=$TEST_TMP/flood big f i worker hwm prefix=flood-$RANDOM$RANDOM
+	mkdir -p "$dir/answers"
+	mini_nginx flood "server { listen 127.0.0.1:@PORT@; client_max_body_size 25m;
+		location = /webhook { include $RUNDIR/fastcgi.conf; fastcgi_read_timeout 20s;
+		fastcgi_pass unix:$dir/webhook.sock; } }"
+	"$STACK_BIN/webhook" -s "$dir/webhook.sock" -w 1 -t 16 2>>"$dir/webhook.log" &
+	pid=$!
+	trap "kill -TERM $pid $MINI_PID 2>/dev/null; wait $pid $MINI_PID" EXIT
+	for i in $(seq 1 100); do [ -S "$dir/webhook.sock" ] && break; sleep 0.05; done
+	worker=$(pgrep -P "$pid" | head -1)
+	[ -n "$worker" ] || { fail "no worker"; return; }
+	big=$dir/big.json
+	head -c $((12 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$big"
+	f=$(fixture installation.created)
+	for i in $(seq 1 16); do
+		curl -s -o /dev/null -D "$dir/answers/h$i" -w '%{http_code}\n' --max-time 60 -X POST \
+		    -H "X-GitHub-Event: installation" -H "X-GitHub-Delivery: $prefix-u$i" \
+		    -H "X-Hub-Signature-256: sha256=$(printf '%064d' 0)" \
+		    --data-binary @"$big" "$MINI_URL/webhook" >"$dir/answers/u$i" &
+	done
+	for i in $(seq 1 4); do
+		curl -s -o /dev/null -w '%{http_code}\n' --max-time 60 -X POST \
+		    -H "X-GitHub-Event: installation" -H "X-GitHub-Delivery: $prefix-s$i" \
+		    -H "X-Hub-Signature-256: sha256=$(sign "$f")" \
+		    --data-binary @"$f" "$MINI_URL/webhook" >"$dir/answers/s$i" &
+	done
+	wait $(jobs -p | grep -vx "$pid" | grep -vx "$MINI_PID") 2>/dev/null
+	hwm=$(vmhwm "$worker")
+	record flood "unsigned flood: 16 x 12 MiB at once, answers $(cat "$dir"/answers/u* | sort | uniq -c | tr -s ' \n' ' ')signed during it: $(cat "$dir"/answers/s* | sort | uniq -c | tr -s ' \n' ' ')worker peak RSS ${hwm} kB"
+	for i in $(seq 1 16); do
+		case $(cat "$dir/answers/u$i") in
+		401) ;;
+		503) grep -qi '^Retry-After: ' "$dir/answers/h$i" || fail "503 without Retry-After" ;;
+		*) fail "unsigned $i answered $(cat "$dir/answers/u$i")" ;;
+		esac
+	done
+	grep -qx 503 "$dir"/answers/u* || fail "no body was turned away: was the budget reached?"
+	for i in $(seq 1 4); do
+		assert_eq 200 "$(cat "$dir/answers/s$i")" "signed delivery $i during the flood"
+		assert_eq 1 "$(rows_for "$prefix-s$i")" "rows of signed delivery $i"
+	done
+	assert_eq 0 "$(sql "SELECT count(*) FROM installation_events WHERE delivery_id LIKE '$prefix-u%'")" "rows of unsigned bodies"
+	# The budget (32 MiB) and 16 threads' small bodies, plus the
+	# worker's own ~10 MB: far below the 192 MiB of reading all at once.
+	[ "$hwm" -lt 80000 ] || fail "worker peak RSS $hwm kB"
+}
