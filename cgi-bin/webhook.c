@@ -54,7 +54,7 @@ main(int argc, char **argv)
 {
 	static const struct app_def def = { "webhook", NULL,
 		CONFIG_NEED_DB | CONFIG_NEED_WEBHOOK_SECRET, false, "POST",
-		NULL, true, 6000, start, handle, NULL, true, 32, 1 };
+		NULL, true, 6000, start, handle, NULL, true, 16, 1 };
 
 	return app_main(&def, argc, argv);
 }
