@@ -54,7 +54,7 @@ SUPPS     = $(SUPP_SRC:tests/support/%.c=$(BUILD)/tests/%)
 DEB_PKGS = gcc make pkg-config libc6-dev libfcgi-dev libpq-dev libcjson-dev \
 	   libcurl4-openssl-dev libssl-dev libcmocka-dev nginx-light \
 	   postgresql postgresql-client curl jq openssl procps ca-certificates \
-	   util-linux chromium prometheus
+	   util-linux chromium prometheus python3
 
 .PHONY: all deps run test unit integration browser browser-deps check \
 	check-deps check-integration fuzz valgrind analyze format \

@@ -31,6 +31,7 @@ handle(struct app *app, const struct http_request *req,
 		                : "signature does not match");
 		return;
 	}
+	app_body_trusted(app);
 	if ((fate = ingest_live(app->db, &app->cfg, &h, sig, app->body.buf,
 	         app->body.len, &r)) == INGEST_SPOOLED)
 		http_reply_bool(resp, 202, "spooled", true);
@@ -53,7 +54,7 @@ main(int argc, char **argv)
 {
 	static const struct app_def def = { "webhook", NULL,
 		CONFIG_NEED_DB | CONFIG_NEED_WEBHOOK_SECRET, false, "POST",
-		NULL, true, 6000, start, handle, NULL, true, 32, 1 };
+		NULL, true, 6000, start, handle, NULL, true, 16, 1 };
 
 	return app_main(&def, argc, argv);
 }

@@ -70,8 +70,16 @@ struct app {
 	struct batch *batch; /* with group_commit: the worker's */
 	struct db *batch_db[BATCH_MAX_SLOTS]; /* a connection a slot */
 	size_t nbatch_db;
-	int started; /* request threads started besides this one */
+	int started;      /* request threads started besides this one */
+	size_t body_held; /* of the worker's body budget, for this request */
 };
+
+/*
+ * A body up to this size is read without asking the worker's body budget
+ * (cfg.body_budget): each request thread holds at most one, so they are
+ * bounded by the threads.
+ */
+#define APP_BODY_SMALL (1024 * 1024)
 
 /* How app_init() went. */
 enum app_status {
@@ -94,9 +102,19 @@ enum app_status app_init(struct app *app, const struct app_def *def, int argc,
  * Start the request threads (-t, else def->threads) and serve requests
  * on this one too until the listener ends: per request the database
  * deadline, the method (405 with Allow), the body with read_body (413
- * over cfg.max_body, 400 unreadable), then def->handle, one response.
+ * over cfg.max_body; a body over APP_BODY_SMALL only within the worker's
+ * body budget, else drained unread and 503 with Retry-After; 400
+ * unreadable), then def->handle, one response.  Stopping (SIGTERM), it
+ * waits for the other threads to answer what they hold.
  */
 void app_serve(struct app *app);
+
+/*
+ * The request's body is from somebody trusted (its signature checked):
+ * give its share of the worker's body budget back now, for the bodies not
+ * yet verified, instead of after the answer.
+ */
+void app_body_trusted(struct app *app);
 
 /* Free what 'app' holds (NULL accepted). */
 void app_release(struct app *app);

@@ -306,6 +306,11 @@ config_load(struct config *cfg, unsigned need)
 		}
 		cfg->max_body = (size_t)n;
 	}
+	if (env_size("INSTLOG_BODY_BUDGET", 1, 16LL * 1024 * 1024 * 1024,
+	        CONFIG_BODY_BUDGET_DEFAULT, &cfg->body_budget) == -1)
+		return -1;
+	if (cfg->body_budget < cfg->max_body)
+		cfg->body_budget = cfg->max_body;
 	v = getenv("INSTLOG_SPOOL_DIR");
 	if (v != NULL && *v != '\0' &&
 	    (cfg->spool_dir = xstrdup_or_null(v)) == NULL)

@@ -10,6 +10,13 @@
 #define CONFIG_MAX_BODY_DEFAULT (25u * 1024 * 1024)
 
 /*
+ * The bytes of large request bodies (over APP_BODY_SMALL) that one worker
+ * reads at once, across its threads (INSTLOG_BODY_BUDGET); never below
+ * max_body, so that the largest body allowed can always be read alone.
+ */
+#define CONFIG_BODY_BUDGET_DEFAULT (32u * 1024 * 1024)
+
+/*
  * The auth check's requests in flight at once (INSTLOG_AUTH_PARALLEL).
  * 64, not 16: 1,000 installations at 50 ms each take 3.2 s at 16 and
  * 0.9 s at 64 (bench/RESULTS.md), and 64 stays under GitHub's limit of 100
@@ -60,6 +67,7 @@ struct config {
 	char **runner_labels; /* NULL-terminated, may be empty */
 	size_t nrunner_labels;
 	size_t max_body;
+	size_t body_budget; /* INSTLOG_BODY_BUDGET, at least max_body */
 	char *spool_dir;    /* NULL: spooling disabled */
 	char *metrics_file; /* NULL: nothing counted */
 	/* INSTLOG_FOLD_CHECKPOINT_EVERY: rows between fold snapshots of

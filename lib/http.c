@@ -2,6 +2,8 @@
 /* FastCGI listener, pre-forked workers, requests and JSON responses. */
 #include "http.h"
 
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -10,6 +12,8 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,9 +52,13 @@ on_child(int sig)
 	http_child_died = 1;
 }
 
-/* Fork one worker.  Returns its pid in the parent, 0 in the child, -1. */
+/*
+ * Fork one worker.  Returns its pid in the parent, 0 in the child, -1.
+ * The child gets 'old' as its signal mask with SIGTERM and SIGINT still
+ * blocked: they stay pending, for its stop descriptor (http_listen()).
+ */
 static pid_t
-spawn_worker(void)
+spawn_worker(const sigset_t *old)
 {
 	pid_t pid = fork();
 
@@ -58,12 +66,16 @@ spawn_worker(void)
 		log_warnx("%s: fork: %s", __func__, strerror(errno));
 	if (pid == 0) {
 		struct sigaction sa;
+		sigset_t mask = *old;
 
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = SIG_DFL;
 		(void)sigaction(SIGTERM, &sa, NULL);
 		(void)sigaction(SIGINT, &sa, NULL);
 		(void)sigaction(SIGCHLD, &sa, NULL);
+		sigaddset(&mask, SIGTERM);
+		sigaddset(&mask, SIGINT);
+		(void)sigprocmask(SIG_SETMASK, &mask, NULL);
 	}
 	return pid;
 }
@@ -92,12 +104,9 @@ supervise(pid_t *pids, int n, const char *sockpath)
 	sigaddset(&block, SIGCHLD);
 	(void)sigprocmask(SIG_BLOCK, &block, &old);
 
-	for (int i = 0; i < n; i++) {
-		if ((pids[i] = spawn_worker()) == 0) {
-			(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	for (int i = 0; i < n; i++)
+		if ((pids[i] = spawn_worker(&old)) == 0)
 			return 0;
-		}
-	}
 	while (!http_stop) {
 		pid_t pid;
 		int status;
@@ -120,20 +129,19 @@ supervise(pid_t *pids, int n, const char *sockpath)
 				if (time(NULL) - last_restart < 1)
 					(void)sleep(1);
 				last_restart = time(NULL);
-				if ((pids[i] = spawn_worker()) == 0) {
-					(void)sigprocmask(SIG_SETMASK, &old,
-					    NULL);
+				if ((pids[i] = spawn_worker(&old)) == 0)
 					return 0;
-				}
 			}
 		}
 	}
+	/* Each worker drains what it holds (http_accept()), then exits. */
 	for (int i = 0; i < n; i++)
 		if (pids[i] > 0)
 			(void)kill(pids[i], SIGTERM);
 	for (int i = 0; i < n; i++)
-		if (pids[i] > 0)
-			(void)waitpid(pids[i], NULL, 0);
+		while (pids[i] > 0 && waitpid(pids[i], NULL, 0) == -1 &&
+		    errno == EINTR)
+			;
 	if (sockpath != NULL)
 		(void)unlink(sockpath);
 	return 1;
@@ -159,6 +167,65 @@ count_opt(char opt, const char *what, int max, int64_t *out)
 	return 0;
 }
 
+/*
+ * This thread's wait set: the listening socket, one waiter woken per
+ * connection (EPOLLEXCLUSIVE), and the stop descriptor, every waiter.
+ * Returns 0, or -1 (logged).
+ */
+static int
+wait_set_new(struct http *http)
+{
+	struct epoll_event ev;
+
+	if ((http->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		log_warnx("%s: epoll_create1: %s", __func__, strerror(errno));
+		return -1;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	ev.data.fd = http->sock;
+	if (epoll_ctl(http->epfd, EPOLL_CTL_ADD, http->sock, &ev) == -1)
+		goto fail;
+	ev.events = EPOLLIN;
+	ev.data.fd = http->stopfd;
+	if (epoll_ctl(http->epfd, EPOLL_CTL_ADD, http->stopfd, &ev) == -1)
+		goto fail;
+	http->serving = true;
+	return 0;
+fail:
+	log_warnx("%s: epoll_ctl: %s", __func__, strerror(errno));
+	return -1;
+}
+
+/*
+ * A worker's start: its stop descriptor (SIGTERM and SIGINT, blocked since
+ * the fork, pending for good once sent: readable for every thread), and a
+ * listening socket that never blocks accept() (threads wait in
+ * wait_ready(), which also sees the stop).  Returns 0, or -1 (logged).
+ */
+static int
+worker_start(struct http *http)
+{
+	sigset_t stop;
+	int fl;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	if ((http->stopfd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK)) ==
+	    -1) {
+		log_warnx("%s: signalfd: %s", __func__, strerror(errno));
+		return -1;
+	}
+	if ((fl = fcntl(http->sock, F_GETFL)) == -1 ||
+	    fcntl(http->sock, F_SETFL, fl | O_NONBLOCK) == -1) {
+		log_warnx("%s: listening socket: %s", __func__,
+		    strerror(errno));
+		return -1;
+	}
+	return wait_set_new(http);
+}
+
 int
 http_listen(struct http *http, int argc, char **argv)
 {
@@ -169,6 +236,7 @@ http_listen(struct http *http, int argc, char **argv)
 	mode_t old;
 
 	memset(http, 0, sizeof(*http));
+	http->stopfd = http->epfd = -1;
 	while ((c = getopt(argc, argv, "s:t:w:")) != -1) {
 		switch (c) {
 		case 's':
@@ -226,7 +294,7 @@ http_listen(struct http *http, int argc, char **argv)
 		log_warnx("%s: FCGX_InitRequest failed", __func__);
 		return -1;
 	}
-	return 0;
+	return worker_start(http);
 }
 
 int
@@ -235,11 +303,104 @@ http_clone(const struct http *from, struct http *to)
 	memset(to, 0, sizeof(*to));
 	to->sock = from->sock;
 	to->threads = from->threads;
+	to->stopfd = from->stopfd;
 	if (FCGX_InitRequest(&to->fcgi, to->sock, 0) != 0) {
 		log_warnx("%s: FCGX_InitRequest failed", __func__);
 		return -1;
 	}
-	return 0;
+	return wait_set_new(to);
+}
+
+void
+http_release(struct http *http)
+{
+	if (http == NULL || !http->serving)
+		return;
+	if (http->fcgi.ipcFd >= 0)
+		FCGX_Free(&http->fcgi, 1);
+	(void)close(http->epfd);
+	http->epfd = -1;
+	http->serving = false;
+}
+
+/* What wait_ready() saw. */
+enum wait_seen {
+	WAIT_STOP = 1 << 0,  /* the worker is told to stop */
+	WAIT_KEPT = 1 << 1,  /* the kept connection has a request (or EOF) */
+	WAIT_LISTEN = 1 << 2 /* a connection may be waiting to be accepted */
+};
+
+/*
+ * Wait until this thread has something to read: on its kept connection
+ * when it has one (nginx's fastcgi_keep_conn), else on the listening
+ * socket; or until the worker is told to stop.  Returns a mask of enum
+ * wait_seen, or -1 (logged).
+ */
+static int
+wait_ready(struct http *http)
+{
+	struct epoll_event ev[2];
+	struct pollfd pf[2];
+	int n, seen = 0;
+
+	for (;;) {
+		if (http->fcgi.ipcFd >= 0) {
+			pf[0].fd = http->fcgi.ipcFd;
+			pf[1].fd = http->stopfd;
+			pf[0].events = pf[1].events = POLLIN;
+			pf[0].revents = pf[1].revents = 0;
+			if ((n = poll(pf, 2, -1)) > 0) {
+				if (pf[0].revents != 0)
+					seen |= WAIT_KEPT;
+				if (pf[1].revents != 0)
+					seen |= WAIT_STOP;
+				return seen;
+			}
+		} else if ((n = epoll_wait(http->epfd, ev, 2, -1)) > 0) {
+			for (int i = 0; i < n; i++)
+				seen |= ev[i].data.fd == http->stopfd
+				    ? WAIT_STOP
+				    : WAIT_LISTEN;
+			return seen;
+		}
+		if (n == -1 && errno != EINTR) {
+			log_warnx("%s: %s", __func__, strerror(errno));
+			return -1;
+		}
+	}
+}
+
+/*
+ * Accept the next request for this thread.  Returns 0, or -1 when the
+ * worker stops (or the socket failed).  Stopping, a thread still takes
+ * the request already sent on its kept connection (closing it after the
+ * answer) but no new connection: those wait in the socket's queue for
+ * the next process.
+ */
+static int
+accept_next(struct http *http)
+{
+	int seen, rc;
+
+	for (;;) {
+		if ((seen = wait_ready(http)) == -1)
+			return -1;
+		if ((seen & WAIT_STOP) && !(seen & WAIT_KEPT)) {
+			http_release(http);
+			return -1;
+		}
+		/* A non-blocking accept(): another thread may be first. */
+		rc = FCGX_Accept_r(&http->fcgi);
+		if (rc >= 0) {
+			if (seen & WAIT_STOP)
+				http->fcgi.keepConnection = 0;
+			return 0;
+		}
+		if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR) {
+			log_warnx("%s: FCGX_Accept_r: %d", __func__, rc);
+			return -1;
+		}
+	}
 }
 
 int
@@ -252,11 +413,8 @@ http_accept(struct http *http, struct http_request *req)
 		if (http->cgi_done)
 			return -1;
 		http->cgi_done = true;
-	} else {
-		/* Linux wakes one thread of those in accept() (no lock). */
-		if (FCGX_Accept_r(&http->fcgi) < 0)
-			return -1;
-	}
+	} else if (accept_next(http) == -1)
+		return -1;
 	http->in_request = true;
 	req->http = http;
 	v = http_param(req, "REQUEST_METHOD");

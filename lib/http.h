@@ -17,7 +17,10 @@ struct http {
 	bool in_request;
 	bool cgi; /* plain CGI: one request, environ and stdio */
 	bool cgi_done;
-	int threads; /* -t N: threads per worker; 0 */
+	int threads;  /* -t N: threads per worker; 0 */
+	int stopfd;   /* the worker's: readable once it is told to stop */
+	int epfd;     /* this thread's wait: the listening socket, stopfd */
+	bool serving; /* epfd and fcgi are set up (a worker's thread) */
 };
 
 /* One accepted request; its strings are borrowed from the FastCGI record. */
@@ -51,7 +54,13 @@ struct http_response {
  * a socket) it serves the one request of its environment and standard
  * input, then http_accept() ends the loop.  "-w N" (default 2) forks N
  * workers and supervises them, restarting any that dies, until SIGTERM or
- * SIGINT.  Returns 0 in each worker (serve with http_accept()); 1 in the
+ * SIGINT; then it passes the signal on and waits for every worker to
+ * drain.  A worker told to stop (SIGTERM or SIGINT) accepts nothing more,
+ * closes its idle kept connections, and lets each request it holds finish:
+ * http_accept() returns -1 in every thread once its request is answered.
+ * The listening socket stays open, so with a socket that outlives the
+ * process (systemd's) new connections wait for the next one.  Returns 0
+ * in each worker (serve with http_accept()); 1 in the
  * supervisor once it has stopped its workers (the process is done); or -1
  * (logged) when the socket cannot be opened or the arguments are wrong.
  * "-t N" sets http->threads (0 when not given): the request threads a
@@ -68,10 +77,14 @@ int http_clone(const struct http *from, struct http *to);
 
 /*
  * Wait for the next request and fill *req; thread-safe when each thread
- * has its own 'http'.  Returns 0, or -1 when the process should exit.  Release
- * with http_request_release() before the next call.
+ * has its own 'http'.  Returns 0, or -1 when the worker is stopping (or
+ * the socket failed): the thread should end.  Release with
+ * http_request_release() before the next call.
  */
 int http_accept(struct http *http, struct http_request *req);
+
+/* Close what http_listen() or http_clone() opened for this thread. */
+void http_release(struct http *http);
 
 /* Finish the request (NULL accepted). */
 void http_request_release(struct http_request *req);

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +58,57 @@ _Static_assert(sizeof(struct label) % 4 == 0, "labels stay aligned");
 
 struct metrics {
 	struct metrics_file *f;
+	int fd; /* kept open: the file's size is checked before every use */
 };
+
+/*
+ * Where a thread touching the mapping goes back to if the file under it
+ * fails anyway (cut short between the check and the access): SIGBUS.
+ */
+static _Thread_local sigjmp_buf *metrics_jump;
+
+/* SIGBUS's action before sigbus_install(), for faults not ours. */
+static struct sigaction metrics_old_sigbus;
+
+static void
+on_sigbus(int sig)
+{
+	if (metrics_jump != NULL)
+		siglongjmp(*metrics_jump, 1);
+	/* Not ours: the fault happens again, under the action before. */
+	(void)sigaction(sig, &metrics_old_sigbus, NULL);
+}
+
+/* Catch SIGBUS for the mapping (at every open: another may have taken it). */
+static void
+sigbus_install(void)
+{
+	struct sigaction sa, old;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigbus;
+	sa.sa_flags = SA_NODEFER; /* the jump leaves the handler */
+	if (sigaction(SIGBUS, &sa, &old) == 0 && old.sa_handler != on_sigbus)
+		metrics_old_sigbus = old;
+}
+
+/*
+ * Give the file its size with every block allocated, so that no write to
+ * the mapping ever needs a block a full disk does not have.  Returns 0,
+ * or -1 (logged).
+ */
+static int
+file_reserve(int fd, const char *path)
+{
+	int e = posix_fallocate(fd, 0, (off_t)sizeof(struct metrics_file));
+
+	if (e != 0) {
+		log_warnx("metrics: cannot reserve '%s': %s: nothing counted",
+		    path, strerror(e));
+		return -1;
+	}
+	return 0;
+}
 
 /*
  * Find the slot named 'name' among 'v' (size 'n'), or name the first free
@@ -173,12 +225,13 @@ metrics_open(const char *path)
 			log_warnx("metrics: '%s': %s", path, strerror(errno));
 			goto out;
 		}
-		if (st.st_size == 0 && ftruncate(fd, (off_t)sizeof(*f)) == -1) {
-			log_warnx("metrics: cannot size '%s': %s", path,
-			    strerror(errno));
-			goto out;
-		}
 		if (st.st_size == 0 || st.st_size == (off_t)sizeof(*f)) {
+			/* An empty file has no counts to keep. */
+			if (file_reserve(fd, path) == -1) {
+				if (st.st_size == 0)
+					(void)unlink(path);
+				goto out;
+			}
 			f = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE,
 			    MAP_SHARED, fd, 0);
 			if (f == MAP_FAILED) {
@@ -217,10 +270,13 @@ metrics_open(const char *path)
 	}
 	m->f = f;
 	f = MAP_FAILED;
+	(void)flock(fd, LOCK_UN);
+	m->fd = fd;
+	fd = -1;
+	sigbus_install();
 out:
 	if (f != MAP_FAILED)
 		(void)munmap(f, sizeof(*f));
-	/* The mapping keeps the file open: closing would not unlock it. */
 	if (fd != -1) {
 		(void)flock(fd, LOCK_UN);
 		(void)close(fd);
@@ -234,38 +290,99 @@ metrics_close(struct metrics *m)
 	if (m == NULL)
 		return;
 	(void)munmap(m->f, sizeof(*m->f));
+	(void)close(m->fd);
 	free(m);
+}
+
+/*
+ * Whether the file under the mapping is whole, making it whole again when
+ * it was cut short (truncated by hand, or by a full disk's repair): the
+ * counts start again at zero, which Prometheus reads as a reset.
+ */
+static bool
+file_check(const struct metrics *m)
+{
+	sigjmp_buf jump;
+	struct stat st;
+	volatile bool ok = false;
+
+	if (fstat(m->fd, &st) == 0 && st.st_size >= (off_t)sizeof(*m->f))
+		return true;
+	if (flock(m->fd, LOCK_EX) == -1)
+		return false;
+	/* Another process may have mended it meanwhile. */
+	if (fstat(m->fd, &st) == 0 && st.st_size >= (off_t)sizeof(*m->f))
+		ok = true;
+	else if (posix_fallocate(m->fd, 0, (off_t)sizeof(*m->f)) == 0) {
+		log_warnx("metrics: the counter file was cut short: "
+		          "counting again from zero");
+		/* Cut again meanwhile: mended by the next use. */
+		if (sigsetjmp(jump, 0) == 0) {
+			metrics_jump = &jump;
+			memset(m->f, 0, sizeof(*m->f));
+			file_init(m->f);
+			ok = true;
+		}
+		metrics_jump = NULL;
+	}
+	(void)flock(m->fd, LOCK_UN);
+	return ok;
 }
 
 void
 metrics_add(struct metrics *m, enum metrics_table t, const char *row,
     const char *col, uint64_t n)
 {
+	sigjmp_buf jump;
 	struct table *tb;
 	size_t r, c;
 
-	if (m == NULL || (unsigned)t >= METRICS_TABLE__MAX)
+	if (m == NULL || (unsigned)t >= METRICS_TABLE__MAX || !file_check(m))
 		return;
+	if (sigsetjmp(jump, 0) != 0) {
+		metrics_jump = NULL; /* the count is lost, nothing else */
+		return;
+	}
+	metrics_jump = &jump;
 	tb = &m->f->tables[t];
 	r = label_slot(tb->rows, METRICS_ROWS, row);
 	c = label_slot(tb->cols, METRICS_COLS, col);
 	(void)__atomic_fetch_add(&tb->n[r][c], n, __ATOMIC_RELAXED);
+	metrics_jump = NULL;
 }
 
 void
 metrics_inc(struct metrics *m, enum metrics_counter c)
 {
-	if (m == NULL || (unsigned)c >= METRICS_COUNTER__MAX)
+	sigjmp_buf jump;
+
+	if (m == NULL || (unsigned)c >= METRICS_COUNTER__MAX || !file_check(m))
 		return;
+	if (sigsetjmp(jump, 0) != 0) {
+		metrics_jump = NULL;
+		return;
+	}
+	metrics_jump = &jump;
 	(void)__atomic_fetch_add(&m->f->counters[c], 1, __ATOMIC_RELAXED);
+	metrics_jump = NULL;
 }
 
 uint64_t
 metrics_counter(const struct metrics *m, enum metrics_counter c)
 {
-	if (m == NULL || (unsigned)c >= METRICS_COUNTER__MAX)
+	sigjmp_buf jump;
+	uint64_t v;
+
+	if (m == NULL || (unsigned)c >= METRICS_COUNTER__MAX || !file_check(m))
 		return 0;
-	return __atomic_load_n(&m->f->counters[c], __ATOMIC_RELAXED);
+	if (sigsetjmp(jump, 0) != 0) {
+		metrics_jump = NULL;
+		return 0;
+	}
+	metrics_jump = &jump;
+	v = __atomic_load_n(&m->f->counters[c], __ATOMIC_RELAXED);
+	metrics_jump = NULL;
+	return v;
 }
 
 /*
@@ -295,8 +412,12 @@ label_is(const struct label *v, size_t i, const char *name)
 	    strncmp(v[i].name, name, METRICS_LABEL_MAX) == 0;
 }
 
-int
-metrics_table_foreach(const struct metrics *m, enum metrics_table t,
+/*
+ * metrics_table_foreach() once the file is checked and a SIGBUS would
+ * land in its caller.
+ */
+static int
+table_foreach(const struct metrics *m, enum metrics_table t,
     int (*fn)(const char *row, const char *col, uint64_t n, void *arg),
     void *arg)
 {
@@ -305,8 +426,6 @@ metrics_table_foreach(const struct metrics *m, enum metrics_table t,
 	uint64_t sum;
 	int rc;
 
-	if ((unsigned)t >= METRICS_TABLE__MAX)
-		return 0;
 	tb = &m->f->tables[t];
 	for (size_t r = 0; r < METRICS_ROWS; r++) {
 		if (!label_first(tb->rows, r, rn))
@@ -330,4 +449,25 @@ metrics_table_foreach(const struct metrics *m, enum metrics_table t,
 		}
 	}
 	return 0;
+}
+
+int
+metrics_table_foreach(const struct metrics *m, enum metrics_table t,
+    int (*fn)(const char *row, const char *col, uint64_t n, void *arg),
+    void *arg)
+{
+	sigjmp_buf jump;
+	int rc;
+
+	if (m == NULL || (unsigned)t >= METRICS_TABLE__MAX || !file_check(m))
+		return 0;
+	if (sigsetjmp(jump, 0) != 0) {
+		metrics_jump = NULL;
+		log_warnx("metrics: the counter file failed under the reader");
+		return 0;
+	}
+	metrics_jump = &jump;
+	rc = table_foreach(m, t, fn, arg);
+	metrics_jump = NULL;
+	return rc;
 }

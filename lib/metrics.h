@@ -43,9 +43,14 @@ enum metrics_counter { METRICS_SIGNATURE_FAILURES, METRICS_COUNTER__MAX };
 #define METRICS_LABEL_MAX 64
 
 /*
- * Map the counter file 'path', creating it (mode 0600) when missing; a
- * file of another layout version is replaced by a new one.  Returns the
- * handle, to be closed with metrics_close(), or NULL (logged).
+ * Map the counter file 'path', creating it (mode 0600) when missing, with
+ * every block reserved; a file of another layout version is replaced by a
+ * new one.  Counting is best effort and never kills its caller: the file's
+ * size is checked before every use (a file cut short is made whole again,
+ * its counts from zero), and a fault on the mapping (SIGBUS, caught for
+ * the process) loses that one count.  Returns the handle, to be closed
+ * with metrics_close(), or NULL (logged) when the file cannot be opened or
+ * its space reserved (a full disk): then nothing is counted.
  */
 struct metrics *metrics_open(const char *path);
 

@@ -93,10 +93,11 @@ stack_pg_stop() {
 }
 
 # Default workers per route, sized for 2 cores (bench/RESULTS.md): the
-# webhook is one worker whose 32 request threads (its default -t) share one
-# group commit, so that the deliveries that arrive together are written
-# together; the trace routes are CPU-bound and keep 2.
-STACK_DEFAULT_WORKERS_webhook=1
+# webhook is two workers of 16 request threads (its default -t), each with
+# one group commit, so that the deliveries that arrive together are
+# written together and one crashed worker costs at most half of what is in
+# flight (tests/RELIABILITY.md); the trace routes are CPU-bound and keep 2.
+STACK_DEFAULT_WORKERS_webhook=2
 
 # stack_route_start NAME: start one FastCGI binary on RUNDIR/NAME.sock with
 # STACK_WORKERS_NAME workers, else STACK_WORKERS, else the route's default

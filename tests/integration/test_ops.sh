@@ -50,7 +50,7 @@ test_install_into_prefix_and_run_from_there() {
 	grep -q "unix:$run/trace_entity.sock" "$prefix/share/instlog/nginx/instlog.conf" || fail "nginx snippet RUNDIR"
 	grep -q "alias $prefix/share/instlog/ui/;" "$prefix/share/instlog/nginx/instlog.conf" || fail "nginx snippet ui folder"
 	grep -q "ExecStart=$prefix/bin/%i" "$prefix/lib/systemd/system/instlog@.service" || fail "unit BINDIR"
-	grep -qx "ExecStart=$prefix/bin/webhook -w 1 -t 32" "$prefix/lib/systemd/system/instlog@webhook.service.d/threads.conf" || fail "webhook drop-in BINDIR"
+	grep -qx "ExecStart=$prefix/bin/webhook -w 2 -t 16" "$prefix/lib/systemd/system/instlog@webhook.service.d/threads.conf" || fail "webhook drop-in BINDIR"
 	grep -q "ListenStream=$run/%i.sock" "$prefix/lib/systemd/system/instlog@.socket" || fail "socket RUNDIR"
 	grep -q "$prefix/bin/auth_check" "$prefix/share/instlog/cron/instlog" || fail "cron.d file without a dot, BINDIR filled in"
 	ls "$prefix/share/instlog/cron" | grep -v "instlog.env.example" | grep -q "\\." && fail "a cron.d file name has a dot"

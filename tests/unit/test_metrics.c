@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of lib/metrics: the shared counter file. */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -241,6 +243,113 @@ metrics_concurrent_processes_sum_exactly(void **state)
 	metrics_close(m);
 }
 
+static off_t
+file_size(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/*
+ * The file truncated under a mapped handle (by hand, `truncate -s 0`): the
+ * next count finds it cut short, makes it whole and counts from zero; the
+ * reader too.  Before, the first touch of the mapping was a SIGBUS.
+ */
+static void
+metrics_survive_truncation(void **state)
+{
+	struct fixture *fx = *state;
+	struct metrics *m, *reader;
+	struct dump d;
+	off_t size;
+
+	assert_non_null(m = metrics_open(fx->path));
+	assert_non_null(reader = metrics_open(fx->path));
+	size = file_size(fx->path);
+	metrics_add(m, METRICS_DELIVERIES, "ping", "ok", 3);
+	assert_int_equal(truncate(fx->path, 0), 0);
+	metrics_add(m, METRICS_DELIVERIES, "ping", "ok", 1);
+	metrics_inc(m, METRICS_SIGNATURE_FAILURES);
+	assert_int_equal(file_size(fx->path), size);
+	assert_string_equal(dump(reader, METRICS_DELIVERIES, &d), "ping/ok=1;");
+	assert_int_equal(metrics_counter(reader, METRICS_SIGNATURE_FAILURES),
+	    1);
+	/* Cut to a part of the header: the reader mends it first. */
+	assert_int_equal(truncate(fx->path, 100), 0);
+	assert_string_equal(dump(reader, METRICS_DELIVERIES, &d), "");
+	metrics_add(m, METRICS_DELIVERIES, "installation", "ok", 2);
+	assert_string_equal(dump(reader, METRICS_DELIVERIES, &d),
+	    "installation/ok=2;");
+	metrics_close(reader);
+	metrics_close(m);
+}
+
+#define CUTS 2000
+
+/*
+ * Truncated again and again by another process while this one counts:
+ * the cut can land between the size check and the write (a SIGBUS, caught:
+ * that count is lost), and the process never dies of it.
+ */
+static void
+metrics_survive_truncation_race(void **state)
+{
+	struct fixture *fx = *state;
+	struct metrics *m;
+	pid_t pid;
+	int status;
+
+	assert_non_null(m = metrics_open(fx->path));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		for (int i = 0; i < CUTS; i++)
+			if (truncate(fx->path, 0) == -1)
+				_exit(1);
+		_exit(0);
+	}
+	for (int i = 0; waitpid(pid, &status, WNOHANG) == 0; i++)
+		metrics_add(m, METRICS_DELIVERIES, "ping", i % 2 ? "ok" : "x",
+		    1);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	metrics_add(m, METRICS_DELIVERIES, "ping", "ok", 1);
+	assert_true(file_size(fx->path) > 0);
+	metrics_close(m);
+}
+
+/*
+ * No room for the file (a full disk; here a file size limit): the open
+ * fails cleanly, leaves no sparse file behind whose pages would fault
+ * later, and counting through NULL counts nothing.
+ */
+static void
+metrics_no_room_counts_nothing(void **state)
+{
+	struct fixture *fx = *state;
+	pid_t pid;
+	int status;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = { 4096, 4096 };
+		struct metrics *m;
+
+		(void)signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &rl) == -1)
+			_exit(3);
+		m = metrics_open(fx->path);
+		metrics_add(m, METRICS_DELIVERIES, "ping", "ok", 1);
+		_exit(m == NULL ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(access(fx->path, F_OK), -1);
+}
+
 int
 main(void)
 {
@@ -253,6 +362,12 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    metrics_concurrent_processes_sum_exactly, setup, teardown),
+		cmocka_unit_test_setup_teardown(metrics_survive_truncation,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(metrics_survive_truncation_race,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(metrics_no_room_counts_nothing,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
