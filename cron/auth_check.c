@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * auth_check: ask GitHub for an installation token of every installation
- * with pending jobs and record why it said no (DESIGN §5).  Run by cron
- * every minute.  Exit status: 0 done, 1 a request failed at transport
- * level or the database failed, 2 bad configuration (GitHub refusing
- * GET /app included).
+ * with pending jobs and record why it said no
+ * (docs/architecture.md#auth-check).  Run by cron every minute.  Exit
+ * status: 0 done, 1 a request failed at transport level or the database
+ * failed, 2 bad configuration (GitHub refusing GET /app included).
  */
 #include <inttypes.h>
 #include <stdio.h>

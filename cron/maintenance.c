@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * maintenance: the daily run, itself an operation (DESIGN §9): create
+ * maintenance, a daily operation (docs/data-model.md#operations): create
  * the partitions of installation_events (3 months) and of operations (7
  * days) ahead, and drop the operations partitions older than
  * INSTLOG_OPERATIONS_RETENTION_DAYS (default 30).  installation_events is

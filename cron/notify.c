@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * notify: announce what the log says happened (DESIGN §10).  Run by cron
+ * notify: tell what the log says (docs/architecture.md#notify).  Run by cron
  * every minute: reads the announced events and failed operations from
  * the database (the log is the outbox), queues each for every configured
  * sink, and sends what is due, each attempt a step of the run's notify

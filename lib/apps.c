@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The configured GitHub App variants (DESIGN §7): their keys and JWTs. */
+/* GitHub App variants (docs/architecture.md#configuration): keys, JWTs. */
 #include "apps.h"
 
 #include <stddef.h>

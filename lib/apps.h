@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The configured GitHub App variants (DESIGN §7): their keys and JWTs. */
+/* GitHub App variants (docs/architecture.md#configuration): keys, JWTs. */
 #ifndef INSTLOG_APPS_H
 #define INSTLOG_APPS_H
 

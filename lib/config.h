@@ -103,7 +103,7 @@ enum config_need {
 };
 
 /*
- * Read the configuration of DESIGN §7 from the environment into *cfg.
+ * Read the configuration (docs/architecture.md#configuration) into *cfg.
  * 'need' is a mask of enum config_need; what it does not name stays
  * empty.  Each secret NAME may instead be
  * given as NAME_FILE, a path whose contents (less trailing newlines) are

@@ -2,8 +2,8 @@
 /*
  * The life of one cron run, shared by the cron programs: set-up
  * (configuration, app keys, GitHub client, database), the advisory lock,
- * the run's operation (DESIGN §9), the summary line and the exit
- * statuses.
+ * the run's operation (docs/data-model.md#operations), the summary line
+ * and the exit statuses.
  */
 #ifndef INSTLOG_CRONRUN_H
 #define INSTLOG_CRONRUN_H

@@ -136,7 +136,7 @@ out:
 /*
  * One statement, so one transaction: the scheduler row, and for an
  * installation not found ($12) its pending jobs failed.  The payload is
- * built here so that its shape is exactly DESIGN §5's, with the operation
+ * built here, shaped as docs/data-model.md#scheduler-rows, with the operation
  * ($13) that wrote it; failure_info names it too.
  */
 #define SQL_AUTH_FAILURE                                              \

@@ -79,7 +79,8 @@ struct db_auth_failure {
  * Append the scheduler row of 'f' to installation_events: source
  * 'scheduler', event auth_attempt.404 / outcome auth_404 when
  * f->not_found, else auth_attempt.other_error / auth_other_error, with the
- * payload of DESIGN §5.  When not_found, in the same statement (so the same
+ * payload of docs/data-model.md#scheduler-rows.  When not_found, in the
+ * same statement (so the same
  * transaction), also set the installation's pending jobs to failed with
  * failure_info {"version":1,"message":"installation not found for
  * installation_id=N entity_type=T","operation_id":N}.  The row (column

@@ -150,7 +150,7 @@ out:
 
 /*
  * Record the `delivery` operation of a verified live delivery that did
- * not end 200 (DESIGN §9), from ingest_live()'s 'fate' and *res: the step
+ * not end 200 (docs/data-model.md#operations), from 'fate' and *res: the step
  * that failed with its detail (parse, jobs write, log row) and, when the
  * row could not be written, whether it was spooled.  Nothing is recorded
  * for a row of a 200 outcome, nor when the database is down (the replay

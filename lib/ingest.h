@@ -56,8 +56,8 @@ enum ingest_fate {
  * does not retry (the file carries the attempt, so its replay after such
  * a commit adds no second row).  A delivery whose outcome is not a 200,
  * or whose row could not be written while the database is up, gets its
- * `delivery` operation (DESIGN §9; the request id from h->request_id).
- * 'h' may be changed.
+ * `delivery` operation (docs/data-model.md#operations; the request id
+ * from h->request_id).  'h' may be changed.
  */
 enum ingest_fate ingest_live(struct db *db, const struct config *cfg,
     struct delivery_headers *h, const char *sig, const char *body, size_t len,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Notifications (DESIGN §10), the pure part: which log rows are
- * announced, the gateway document, the Slack line, the event id and the
- * retry schedule.  No I/O.
+ * Notifications (docs/decisions.md#18-the-log-is-the-outbox), the pure
+ * part: which log rows are announced, the gateway document
+ * (docs/routes.md#outgoing-notifications), the Slack line, the event id
+ * and the retry schedule.  No I/O.
  */
 #ifndef INSTLOG_NOTIFY_H
 #define INSTLOG_NOTIFY_H

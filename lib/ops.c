@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The operation model (DESIGN §9): steps, their JSON and summary (pure). */
+/* Operations (docs/data-model.md#operations): steps, JSON, summary (pure). */
 #include "ops.h"
 
 #include <stdio.h>

@@ -227,7 +227,8 @@ stack_secret() {
 
 # stack_start DIR: everything, in DIR.  Honours DATABASE_URL, PORT
 # (default a free one), STACK_WORKERS, STACK_WORKERS_<route>,
-# STACK_PG_OPTS, STACK_NGINX_EXTRA.  Exports the §7 variables.
+# STACK_PG_OPTS, STACK_NGINX_EXTRA.  Exports the configuration variables
+# (docs/architecture.md#configuration).
 stack_start() {
 	RUNDIR=$1
 	mkdir -p "$RUNDIR"

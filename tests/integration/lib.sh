@@ -268,7 +268,8 @@ rename() {
 }
 
 # auth_row E L I APP STATUS REPO JOB [TIME [ID]]: a scheduler row as
-# cron/auth_check writes it (DESIGN §5), optionally at TIME with row id ID.
+# cron/auth_check writes it (docs/data-model.md#scheduler-rows),
+# optionally at TIME with row id ID.
 auth_row() {
 	local ev=auth_attempt.other_error oc=auth_other_error cols="" vals=""
 	[ "$5" = 404 ] && { ev=auth_attempt.404; oc=auth_404; }

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Operations (DESIGN §9): what instlog itself did, through the real
+# Operations (docs/data-model.md#operations): what instlog itself did,
+# through the real
 # binaries, nginx and PostgreSQL: a failed auth check traced to the step
 # and GitHub's body, the links from rows and jobs, the filters and the
 # cursor, abandoned runs, failed deliveries, the spool replayer's pass,

@@ -11,7 +11,7 @@
 
 #include "outcome.h"
 
-/* DESIGN §2, in the order of the table there. */
+/* docs/data-model.md#outcomes, in the order of the table there. */
 static const char *const design[] = { "ok", "job_stored", "job_already_exists",
 	"job_marked_running", "job_marked_completed", "job_not_found",
 	"ignored_action", "ignored_no_label", "unhandled_event",
