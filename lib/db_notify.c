@@ -313,7 +313,8 @@ out:
  "CASE s.sink WHEN 'gateway' THEN n.body ELSE n.slack_body END "     \
  "FROM unnest($1::text[]) k(sink), LATERAL (SELECT * FROM "          \
  "notification_sends s WHERE s.sink = k.sink AND s.sent_at IS NULL " \
- "AND s.given_up_at IS NULL AND s.next_attempt_at <= now() "         \
+ "AND s.given_up_at IS NULL AND s.abandoned_at IS NULL "             \
+ "AND s.next_attempt_at <= now() "                                   \
  "ORDER BY s.next_attempt_at, s.notification_id LIMIT $2::int) s "   \
  "JOIN notifications n ON n.id = s.notification_id "                 \
  "ORDER BY s.next_attempt_at, s.notification_id, s.sink"
@@ -334,18 +335,17 @@ db_notify_sends_release(struct db_notify_sends *s)
 	s->n = 0;
 }
 
-enum db_status
-db_notify_sends_get(struct db *db, const char *const *sinks,
-    struct db_notify_sends *out)
+/*
+ * Copy the sends of 'res' (the columns of SQL_SENDS_GET) into *out, which
+ * the caller releases.  Returns 0, or -1 when out of memory (logged).
+ */
+static int
+sends_read(const PGresult *res, struct db_notify_sends *out, const char *what)
 {
-	PGresult *res = NULL;
-	enum db_status st;
-	int rows;
+	int rows = PQntuples(res);
 
-	memset(out, 0, sizeof(*out));
-	st = exec_batch(db, __func__, SQL_SENDS_GET, sinks, &res);
-	if (st != DB_OK || (rows = PQntuples(res)) == 0)
-		goto out;
+	if (rows == 0)
+		return 0;
 	if ((out->v = calloc((size_t)rows, sizeof(*out->v))) == NULL)
 		goto oom;
 	for (int i = 0; i < rows; i++) {
@@ -364,15 +364,65 @@ db_notify_sends_get(struct db *db, const char *const *sinks,
 		    s->action == NULL || s->body == NULL)
 			goto oom;
 	}
-	goto out;
+	return 0;
 oom:
-	log_warnx("%s: out of memory", __func__);
-	st = DB_ERROR;
-out:
+	log_warnx("%s: out of memory", what);
+	return -1;
+}
+
+/*
+ * Run 'sql', a query of sends (the columns of SQL_SENDS_GET), with $1 the
+ * NULL-terminated 'sinks' and $2 DB_NOTIFY_BATCH, into *out (see
+ * db_notify_sends_get()).
+ */
+static enum db_status
+sends_query(struct db *db, const char *what, const char *sql,
+    const char *const *sinks, struct db_notify_sends *out)
+{
+	PGresult *res = NULL;
+	enum db_status st;
+
+	memset(out, 0, sizeof(*out));
+	st = exec_batch(db, what, sql, sinks, &res);
+	if (st == DB_OK && sends_read(res, out, what) == -1)
+		st = DB_ERROR;
 	if (st != DB_OK)
 		db_notify_sends_release(out);
 	PQclear(res);
 	return st;
+}
+
+enum db_status
+db_notify_sends_get(struct db *db, const char *const *sinks,
+    struct db_notify_sends *out)
+{
+	return sends_query(db, __func__, SQL_SENDS_GET, sinks, out);
+}
+
+/*
+ * End as abandoned the oldest pending sends (not sent, given up or
+ * abandoned; due or not) to a sink not in $1, $2 at most, and return them
+ * with the columns of SQL_SENDS_GET (an empty body).
+ */
+#define SQL_ABANDON                                                   \
+ "WITH p AS (SELECT notification_id, sink FROM notification_sends "   \
+ "WHERE sent_at IS NULL AND given_up_at IS NULL "                     \
+ "AND abandoned_at IS NULL AND sink <> ALL ($1::text[]) "             \
+ "ORDER BY notification_id, sink LIMIT $2::int FOR UPDATE), "         \
+ "a AS (UPDATE notification_sends s SET abandoned_at = now() FROM p " \
+ "WHERE s.notification_id = p.notification_id AND s.sink = p.sink "   \
+ "RETURNING s.notification_id, s.sink, s.attempts) "                  \
+ "SELECT a.notification_id, a.sink, a.attempts, "                     \
+ "floor(extract(epoch FROM now() - n.created_at))::bigint, "          \
+ "n.installation_id, n.entity_id, n.event_key, n.action, '' "         \
+ "FROM a JOIN notifications n ON n.id = a.notification_id "           \
+ "ORDER BY a.notification_id, a.sink"
+
+enum db_status
+db_notify_abandon(struct db *db, const char *const *sinks,
+    struct db_notify_sends *out)
+{
+	return sends_query(db, __func__, SQL_ABANDON, sinks, out);
 }
 
 #define SQL_ATTEMPT_RECORD                                                 \

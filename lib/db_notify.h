@@ -12,7 +12,10 @@
 /* The advisory lock of cron/notify ("instlog" and 4). */
 #define DB_NOTIFY_LOCK_KEY 0x696e73746c6f6704LL
 
-/* Most sources read, and sends attempted per sink, in one run. */
+/*
+ * Most sources read, sends attempted per sink, and sends abandoned, in
+ * one run.
+ */
 #define DB_NOTIFY_BATCH 32
 
 /* What one snapshot saw: its xmin and xmax (xid8 as text), the top id. */
@@ -134,6 +137,18 @@ enum db_status db_notify_sends_get(struct db *db, const char *const *sinks,
 
 /* Free what *s holds (NULL accepted). */
 void db_notify_sends_release(struct db_notify_sends *s);
+
+/*
+ * End as abandoned the pending sends (not sent, given up or abandoned;
+ * due or not) to a sink not named in the NULL-terminated 'sinks' (empty:
+ * every sink), i.e. taken out of the configuration: the oldest
+ * DB_NOTIFY_BATCH, the next run the next ones.  An abandoned send is
+ * never read by db_notify_sends_get() again.  Fills *out with them (each
+ * 'body' empty), which the caller releases with db_notify_sends_release().
+ * Returns DB_OK, DB_ERROR or DB_UNAVAILABLE.
+ */
+enum db_status db_notify_abandon(struct db *db, const char *const *sinks,
+    struct db_notify_sends *out);
 
 /*
  * Record one attempt of send ('notification_id', 'sink'): 'status' the

@@ -141,7 +141,7 @@ test_notify_each_event_once_signed_with_its_actor() {
 	deliver ping "$(fixture ping)"
 	nt_run
 	assert_eq 0 "$RC" "exit status"
-	nt_summary "sinks=2 queued=6 repeats=0 attempted=12 sent=12 failed=0 given_up=0"
+	nt_summary "sinks=2 queued=6 repeats=0 attempted=12 sent=12 failed=0 given_up=0 abandoned=0"
 	assert_eq "" "$ERR" "stderr"
 	want="installation.created Codertocat
 installation.deleted octocat
@@ -181,7 +181,7 @@ installation_target.renamed Codertocat"
 	assert_status 200
 	nt_run
 	assert_eq 0 "$RC" "second exit status"
-	nt_summary "sinks=2 queued=0 repeats=0 attempted=0 sent=0 failed=0 given_up=0"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=0 sent=0 failed=0 given_up=0 abandoned=0"
 	assert_eq 6 "$(wc -l <"$TEST_TMP/gateway.log")" "gateway events after the second run"
 	assert_eq 6 "$(wc -l <"$TEST_TMP/slack.log")" "Slack messages after the second run"
 }
@@ -208,22 +208,29 @@ nt_wait_due() {
 	fail "sends not due after 20 s"
 }
 
-test_notify_dead_receiver_loses_nothing() {
-	local id key gf gs sf ss
+# nt_suspend_with_down SINK BACKOFF: fresh sinks but SINK stopped, the
+# first retry BACKOFF seconds after a failure, and installation.suspend
+# delivered; NT_KEY is its event id.
+nt_suspend_with_down() {
 	nt_reset
 	nt_sinks || return 1
-	export INSTLOG_NOTIFY_BACKOFF_SECONDS=2
-	nt_stop gateway
+	export INSTLOG_NOTIFY_BACKOFF_SECONDS=$2
+	nt_stop "$1"
 	deliver installation "$(fixture installation.suspend)"
-	id=$(nt_row installation.suspend)
-	key=ev-$id
+	NT_KEY=ev-$(nt_row installation.suspend)
+}
+
+test_notify_dead_receiver_loses_nothing() {
+	local key gf gs sf ss
+	nt_suspend_with_down gateway 2 || return 1
+	key=$NT_KEY
 	gf=$(nt_notified gateway failed)
 	gs=$(nt_notified gateway sent)
 	sf=$(nt_notified slack failed)
 	ss=$(nt_notified slack sent)
 	nt_run
 	assert_eq 1 "$RC" "exit status with the gateway down"
-	nt_summary "sinks=2 queued=1 repeats=0 attempted=2 sent=1 failed=1 given_up=0"
+	nt_summary "sinks=2 queued=1 repeats=0 attempted=2 sent=1 failed=1 given_up=0 abandoned=0"
 	# /metrics counts each attempt by sink and how it ended.
 	nt_counted gateway failed "$gf" 1
 	nt_counted gateway sent "$gs" 0
@@ -245,7 +252,7 @@ test_notify_dead_receiver_loses_nothing() {
 	nt_wait_due
 	nt_run
 	assert_eq 1 "$RC" "exit status with the gateway failing"
-	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=0 failed=1 given_up=0"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=0 failed=1 given_up=0 abandoned=0"
 	nt_counted gateway failed "$gf" 2
 	assert_eq "POST /events status=500 event_id=$key" "$(grep '^POST' "$TEST_TMP/gateway.out")" "the 500"
 	assert_eq "2|500|HTTP 500|4" "$(sql "SELECT attempts, last_status, last_error, extract(epoch FROM next_attempt_at - last_attempt_at)::int FROM notification_sends WHERE sink = 'gateway'")" "send state after the 500"
@@ -254,7 +261,7 @@ test_notify_dead_receiver_loses_nothing() {
 	nt_wait_due
 	nt_run
 	assert_eq 0 "$RC" "exit status when back"
-	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=1 failed=0 given_up=0"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=1 failed=0 given_up=0 abandoned=0"
 	nt_counted gateway sent "$gs" 1
 	nt_counted gateway failed "$gf" 2
 	nt_counted slack sent "$ss" 1
@@ -281,7 +288,7 @@ test_notify_gives_up_after_24_hours() {
 	gg=$(nt_notified gateway given_up)
 	nt_run
 	assert_eq 1 "$RC" "exit status of the last attempt"
-	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=0 failed=1 given_up=1"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=0 failed=1 given_up=1 abandoned=0"
 	# The last attempt counts as given up, not failed.
 	nt_counted gateway given_up "$gg" 1
 	nt_counted gateway failed "$gf" 0
@@ -289,7 +296,7 @@ test_notify_gives_up_after_24_hours() {
 	rm -f "$TEST_TMP/gateway.status"
 	nt_run
 	assert_eq 0 "$RC" "exit status after"
-	nt_summary "sinks=2 queued=0 repeats=0 attempted=0 sent=0 failed=0 given_up=0"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=0 sent=0 failed=0 given_up=0 abandoned=0"
 }
 
 # The auth check against fake_github, with its suite's helpers (loaded in
@@ -496,9 +503,48 @@ test_notify_wrong_secret_is_refused_by_the_receiver() {
 	deliver installation "$(fixture installation.deleted)"
 	nt_run
 	assert_eq 1 "$RC" "exit status"
-	nt_summary "sinks=2 queued=1 repeats=0 attempted=2 sent=1 failed=1 given_up=0"
+	nt_summary "sinks=2 queued=1 repeats=0 attempted=2 sent=1 failed=1 given_up=0 abandoned=0"
 	assert_eq 0 "$(wc -l <"$TEST_TMP/gateway.log")" "nothing accepted"
 	assert_eq "POST /events status=401 event_id=ev-$(nt_row installation.deleted)" \
 	    "$(grep '^POST' "$TEST_TMP/gateway.out")" "refused"
 	assert_eq "401|HTTP 401" "$(sql "SELECT last_status, last_error FROM notification_sends WHERE sink = 'gateway'")" "recorded"
+}
+
+# A sink taken out of the configuration: its pending sends are ended
+# abandoned by the next run (a failed step each, counted on /metrics),
+# never retried, and no later run touches them, even with the sink back.
+test_notify_send_to_a_removed_sink_is_abandoned() {
+	local key ab sf
+	nt_suspend_with_down slack 1 || return 1
+	key=$NT_KEY
+	nt_run
+	assert_eq 1 "$RC" "exit status with Slack down"
+	nt_summary "sinks=2 queued=1 repeats=0 attempted=2 sent=1 failed=1 given_up=0 abandoned=0"
+	ab=$(nt_notified slack abandoned)
+	sf=$(nt_notified slack failed)
+	unset INSTLOG_SLACK_WEBHOOK_URL
+	nt_wait_due
+	nt_run
+	assert_eq 1 "$RC" "exit status of the run that abandons"
+	nt_summary "sinks=1 queued=0 repeats=0 attempted=0 sent=0 failed=0 given_up=0 abandoned=1"
+	[[ "$ERR" == *"slack $key installation.suspend: abandoned: the sink is no longer configured"* ]] ||
+	    fail "stderr does not name the abandoned send: $ERR"
+	assert_eq "1|t|f|f" "$(sql "SELECT attempts, abandoned_at IS NOT NULL, sent_at IS NOT NULL, given_up_at IS NOT NULL FROM notification_sends WHERE sink = 'slack'")" "the Slack send"
+	assert_eq "t|f" "$(sql "SELECT sent_at IS NOT NULL, abandoned_at IS NOT NULL FROM notification_sends WHERE sink = 'gateway'")" "the gateway send"
+	nt_counted slack abandoned "$ab" 1
+	nt_counted slack failed "$sf" 0
+	http GET '/operations?type=notify' -H "Authorization: Bearer $TRACE_API_SECRET"
+	assert_json '.operations[0].status' failed
+	assert_json '.operations[0].steps_summary' "slack $key installation.suspend ✗"
+	assert_json '.operations[0].error' "slack $key installation.suspend: abandoned: the sink is no longer configured"
+	# Slack configured again and up: the abandoned send stays so.
+	nt_receiver slack 0 || return 1
+	export INSTLOG_SLACK_WEBHOOK_URL=http://127.0.0.1:$NT_PORT/services/T0/B0/s3cr3t
+	sleep 1.1
+	nt_run
+	assert_eq 0 "$RC" "exit status of a later run"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=0 sent=0 failed=0 given_up=0 abandoned=0"
+	assert_eq 0 "$(wc -l <"$TEST_TMP/slack.log")" "nothing sent to Slack"
+	assert_eq "1|t" "$(sql "SELECT attempts, abandoned_at IS NOT NULL FROM notification_sends WHERE sink = 'slack'")" "the Slack send after"
+	nt_counted slack abandoned "$ab" 1
 }
