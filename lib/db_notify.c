@@ -457,3 +457,60 @@ db_notify_attempt_record(struct db *db, int64_t notification_id,
 	PQclear(res);
 	return st;
 }
+
+/*
+ * One chunk of retention: at most $2 notifications created more than $1
+ * days ago whose every send ended (sent, given up or abandoned), with
+ * their sends.  Kept all the same: a notification of a log row the cursor
+ * has not settled past, or of an operation still kept (notify would read
+ * either as new and announce it again), and one that a repeat still
+ * refers to (the repeat goes first, in this chunk or an earlier one; a
+ * younger repeat keeps its announced failure, which the once-per-cause
+ * rule reads).  SKIP LOCKED: a notification that a queueing notify run
+ * holds (a new repeat of it) stays for the next run.
+ */
+#define SQL_PRUNE                                                           \
+ "WITH doomed AS (SELECT n.id FROM notifications n, notify_cursor c "       \
+ "WHERE n.created_at < now() - $1::int * interval '1 day' "                 \
+ "AND (n.event_row_id IS NULL OR n.event_row_id <= c.settled_id) "          \
+ "AND (n.operation_id IS NULL OR NOT EXISTS (SELECT 1 FROM operations o "   \
+ "WHERE o.id = n.operation_id)) "                                           \
+ "AND NOT EXISTS (SELECT 1 FROM notification_sends s "                      \
+ "WHERE s.notification_id = n.id AND s.sent_at IS NULL "                    \
+ "AND s.given_up_at IS NULL AND s.abandoned_at IS NULL) "                   \
+ "AND NOT EXISTS (SELECT 1 FROM notifications r WHERE r.repeat_of = n.id) " \
+ "LIMIT $2::int FOR UPDATE OF n SKIP LOCKED), "                             \
+ "sends AS (DELETE FROM notification_sends s USING doomed d "               \
+ "WHERE s.notification_id = d.id RETURNING 1), "                            \
+ "gone AS (DELETE FROM notifications n USING doomed d "                     \
+ "WHERE n.id = d.id RETURNING 1) "                                          \
+ "SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM sends)"
+
+enum db_status
+db_notify_prune(struct db *db, int keep_days, int64_t *notifications,
+    int64_t *sends)
+{
+	char days[16], chunk[16];
+	const char *values[2] = { days, chunk };
+	PGresult *res = NULL;
+	enum db_status st;
+	int64_t n;
+
+	*notifications = 0;
+	*sends = 0;
+	(void)snprintf(days, sizeof(days), "%d", keep_days);
+	(void)snprintf(chunk, sizeof(chunk), "%d", DB_NOTIFY_PRUNE_CHUNK);
+	do {
+		PQclear(res);
+		res = NULL;
+		st = db_exec(db, __func__, SQL_PRUNE, 2, values, NULL, NULL,
+		    &res);
+		if (st != DB_OK)
+			break;
+		n = db_int64(res, 0, 0);
+		*notifications += n;
+		*sends += db_int64(res, 0, 1);
+	} while (n > 0);
+	PQclear(res);
+	return st;
+}

@@ -160,4 +160,21 @@ enum db_status db_notify_abandon(struct db *db, const char *const *sinks,
 enum db_status db_notify_attempt_record(struct db *db, int64_t notification_id,
     const char *sink, long status, const char *error, int64_t retry_in);
 
+/* Notifications deleted by one statement of db_notify_prune(), at most. */
+#define DB_NOTIFY_PRUNE_CHUNK 5000
+
+/*
+ * Retention: delete the notifications created more than 'keep_days' days
+ * ago whose every send ended (sent, given up or abandoned), and their
+ * sends, DB_NOTIFY_PRUNE_CHUNK at a time, each chunk its own statement,
+ * until one finds nothing.  One is kept while a repeat still refers to
+ * it, while notify could read its source as new (a log row above the
+ * settled cursor, an operation still kept), or while a notify run holds
+ * it.  installation_events is never touched.  Sets *notifications and
+ * *sends to how many went (also on failure: what earlier chunks
+ * deleted).  Returns DB_OK, DB_ERROR or DB_UNAVAILABLE.
+ */
+enum db_status db_notify_prune(struct db *db, int keep_days,
+    int64_t *notifications, int64_t *sends);
+
 #endif

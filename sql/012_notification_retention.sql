@@ -13,3 +13,13 @@ CREATE INDEX IF NOT EXISTS notification_sends_pending_idx
 	WHERE sent_at IS NULL AND given_up_at IS NULL AND abandoned_at IS NULL;
 
 DROP INDEX IF EXISTS notification_sends_due_idx;
+
+-- cron/maintenance deletes the notifications older than the operations'
+-- retention whose every send ended, with their sends: it finds them by
+-- age, and each deletion checks that no repeat still refers to the
+-- notification (the foreign key of repeat_of), through an index.
+CREATE INDEX IF NOT EXISTS notifications_created_idx
+	ON notifications (created_at);
+
+CREATE INDEX IF NOT EXISTS notifications_repeat_of_idx
+	ON notifications (repeat_of) WHERE repeat_of IS NOT NULL;

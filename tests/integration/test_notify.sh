@@ -124,14 +124,20 @@ nt_renamed() {
 	    node_id: .installation.node_id}, sender: .sender}'
 }
 
+# nt_lifecycle: deliver installation.created, deleted, suspend and
+# unsuspend, in that order.
+nt_lifecycle() {
+	local a
+	for a in created deleted suspend unsuspend; do
+		deliver installation "$(fixture "installation.$a")"
+	done
+}
+
 test_notify_each_event_once_signed_with_its_actor() {
 	local want got f
 	nt_reset
 	nt_sinks || return 1
-	deliver installation "$(fixture installation.created)"
-	deliver installation "$(fixture installation.deleted)"
-	deliver installation "$(fixture installation.suspend)"
-	deliver installation "$(fixture installation.unsuspend)"
+	nt_lifecycle
 	deliver installation_repositories "$(nt_removed)"
 	deliver installation_target "$(nt_renamed)"
 	assert_status 200
@@ -547,4 +553,83 @@ test_notify_send_to_a_removed_sink_is_abandoned() {
 	assert_eq 0 "$(wc -l <"$TEST_TMP/slack.log")" "nothing sent to Slack"
 	assert_eq "1|t" "$(sql "SELECT attempts, abandoned_at IS NOT NULL FROM notification_sends WHERE sink = 'slack'")" "the Slack send after"
 	nt_counted slack abandoned "$ab" 1
+}
+
+# nt_maintenance: one maintenance run keeping 30 days; sets RC and OUT.
+nt_maintenance() {
+	OUT=$(INSTLOG_OPERATIONS_RETENTION_DAYS=30 "$TOP/build/bin/maintenance" 2>&1)
+	RC=$?
+}
+
+# nt_kept: the actions of the notifications left, in id order.
+nt_kept() { echo $(sql "SELECT action FROM notifications ORDER BY id"); }
+
+# Retention: maintenance prunes the notifications (and their sends) older
+# than the operations' retention whose every send ended (sent, given up,
+# abandoned); a send still pending, a younger repeat of an announced auth
+# failure, or a failed operation still kept holds a notification back.
+# The log is never touched.
+test_notify_retention_prunes_old_ended_notifications() {
+	local rows op i id
+	nt_reset
+	nt_sinks || return 1
+	nt_lifecycle
+	# An auth failure, announced once, then two repeats.
+	for i in 1 2 3; do
+		auth_row 5150 pia 6501 29310 404 pia/app 75000$i
+	done
+	op=$(sql "INSERT INTO operations (type, status, error, completed_at)
+	    VALUES ('it_notify', 'failed', 'it: failed', now()) RETURNING id")
+	# Until the cursor has settled past every row.
+	for i in 1 2 3 4 5; do
+		nt_run
+		[ "$(sql "SELECT settled_id >= (SELECT max(id) FROM installation_events) FROM notify_cursor")" = t ] && break
+	done
+	assert_eq 0 "$RC" "exit status"
+	assert_eq "installation.created installation.deleted installation.suspend installation.unsuspend auth_attempt.404 auth_attempt.404 auth_attempt.404 operation.failed" \
+	    "$(nt_kept)" "notifications"
+	assert_eq 0 "$(sql "SELECT count(*) FROM notification_sends WHERE sent_at IS NULL")" "every send sent"
+	rows=$(sql "SELECT count(*) FROM installation_events")
+	# created: old, sent.  deleted: old, given up and abandoned.
+	# suspend: old, its gateway send still pending.  unsuspend: young.
+	# The announced 404 and its first repeat old, the second repeat
+	# young; the failed operation old, the operation still there.
+	sql "UPDATE notifications SET created_at = now() - interval '31 days'
+	    WHERE action <> 'installation.unsuspend'
+	    AND id <> (SELECT max(id) FROM notifications WHERE repeat_of IS NOT NULL);
+	    UPDATE notification_sends SET sent_at = NULL, given_up_at = now()
+	    WHERE sink = 'gateway' AND notification_id = (SELECT id FROM notifications WHERE action = 'installation.deleted');
+	    UPDATE notification_sends SET sent_at = NULL, abandoned_at = now()
+	    WHERE sink = 'slack' AND notification_id = (SELECT id FROM notifications WHERE action = 'installation.deleted');
+	    UPDATE notification_sends SET sent_at = NULL
+	    WHERE sink = 'gateway' AND notification_id = (SELECT id FROM notifications WHERE action = 'installation.suspend')" >/dev/null
+	nt_maintenance
+	assert_eq 0 "$RC" "maintenance exit status ($OUT)"
+	assert_eq "installation.suspend installation.unsuspend auth_attempt.404 auth_attempt.404 operation.failed" \
+	    "$(nt_kept)" "notifications kept"
+	assert_eq 8 "$(sql "SELECT count(*) FROM notification_sends")" "sends kept"
+	assert_eq "$rows" "$(sql "SELECT count(*) FROM installation_events")" "log rows"
+	# A step of the maintenance operation, with what it pruned.
+	id=$(sql "SELECT max(id) FROM operations WHERE type = 'maintenance'")
+	http GET "/operations/$id" -H "Authorization: Bearer $TRACE_API_SECRET"
+	assert_json '.status' completed
+	assert_json '.steps | map(.name) | join(",")' "installation_events partitions,operations partitions,retention,notifications retention"
+	assert_json '.steps[3].output | "\(.keep_days) \(.notifications) \(.sends)"' "30 3 4"
+	assert_json '.output.notifications_pruned' 3
+	# The young repeat ages, the operation goes (its partition
+	# dropped): the announced 404, its repeat and the operation's
+	# notification go too.
+	sql "UPDATE notifications SET created_at = now() - interval '31 days'
+	    WHERE action <> 'installation.unsuspend';
+	    DELETE FROM operations WHERE id = $op" >/dev/null
+	nt_maintenance
+	assert_eq 0 "$RC" "second maintenance exit status ($OUT)"
+	assert_eq "installation.suspend installation.unsuspend" "$(nt_kept)" "notifications kept at last"
+	assert_eq 4 "$(sql "SELECT count(*) FROM notification_sends")" "sends kept at last"
+	assert_eq "$rows" "$(sql "SELECT count(*) FROM installation_events")" "log rows at last"
+	# The pending send is still sent when due.
+	sql "UPDATE notification_sends SET next_attempt_at = now() WHERE sent_at IS NULL" >/dev/null
+	nt_run
+	assert_eq 0 "$RC" "exit status after retention"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=1 failed=0 given_up=0 abandoned=0"
 }

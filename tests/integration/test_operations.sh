@@ -273,7 +273,7 @@ test_ops_retention_drops_only_what_is_past_the_limit() {
 	id=$(sql "SELECT max(id) FROM operations WHERE type = 'maintenance'")
 	op_get "/operations/$id"
 	assert_json '.status' completed
-	assert_json '.steps | map(.name) | join(",")' "installation_events partitions,operations partitions,retention"
+	assert_json '.steps | map(.name) | join(",")' "installation_events partitions,operations partitions,retention,notifications retention"
 	assert_json ".output.dropped | index(\"$old\") != null" true
 	assert_json ".output.dropped | index(\"$young\") == null" true
 	assert_json '.output.keep_days' 30
