@@ -2,10 +2,11 @@
 /*
  * maintenance, a daily operation (docs/data-model.md#operations): create
  * the partitions of installation_events (3 months) and of operations (7
- * days) ahead, and drop the operations partitions older than
- * INSTLOG_OPERATIONS_RETENTION_DAYS (default 30).  installation_events is
- * never deleted.  Exit status: 0 done, 1 the database failed, 2 bad
- * configuration.
+ * days) ahead, drop the operations partitions older than
+ * INSTLOG_OPERATIONS_RETENTION_DAYS (default 30), and delete the
+ * notifications as old whose every send ended, with their sends.
+ * installation_events is never deleted.  Exit status: 0 done, 1 the
+ * database failed, 2 bad configuration.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "cronrun.h"
+#include "db_notify.h"
 #include "db_ops.h"
 #include "json.h"
 #include "log.h"
@@ -64,20 +66,75 @@ start(struct cronrun *cr, void *arg)
 }
 
 /*
- * The partition steps and the retention step (the lock held), the
+ * Delete the notifications (and their sends) older than 'keep' days whose
+ * every send ended: the step "notifications retention" with
+ * {"keep_days","notifications","sends"}, failed with libpq's message.
+ * Sets *pruned to the notifications deleted.  Returns 0 or -1 (the
+ * database failed).
+ */
+static int
+step_notifications(struct db *db, struct ops_run *op, int64_t keep,
+    int64_t *pruned)
+{
+	static const char *const keys[] = { "keep_days", "notifications",
+		"sends" };
+	int64_t t0 = ops_now_ms(), vals[3];
+	struct buf out;
+	enum db_status st = db_notify_prune(db, (int)keep, &vals[1], &vals[2]);
+	const char *msg = db_error_message(db);
+
+	vals[0] = keep;
+	*pruned = vals[1];
+	buf_init(&out);
+	if (ops_json_ints(&out, keys, vals, 3) == -1)
+		log_warnx("out of memory");
+	(void)ops_step(op, "notifications retention", t0, out.buf,
+	    st == DB_OK ? NULL : "cannot delete old notifications",
+	    st == DB_OK ? NULL : msg, strlen(msg));
+	buf_release(&out);
+	return st == DB_OK ? 0 : -1;
+}
+
+/*
+ * Write {"keep_days","dropped"} ('dropped' the JSON array of partition
+ * names) and, when 'pruned' is not NULL, "notifications_pruned" into
+ * 'out', NUL-terminated.  Returns 0 or -1 (out of memory).
+ */
+static int
+retention_json(struct buf *out, int64_t keep, const struct buf *dropped,
+    const int64_t *pruned)
+{
+	struct json_writer w;
+
+	json_writer_init(&w, out);
+	json_open_object(&w);
+	json_member_int(&w, "keep_days", keep);
+	json_put_key(&w, "dropped");
+	json_put_raw(&w, dropped->buf, dropped->len);
+	if (pruned != NULL)
+		json_member_int(&w, "notifications_pruned", *pruned);
+	json_close_object(&w);
+	if (json_writer_finish(&w) == -1)
+		return -1;
+	return buf_append(out, "", 1);
+}
+
+/*
+ * The partition steps and the retention steps (the lock held), the
  * operation's output and the summary.  Returns the exit status.
  */
 static int
 run(struct cronrun *cr, void *arg)
 {
-	struct json_writer w;
-	struct buf dropped;
+	struct buf dropped, line;
 	size_t days = cr->cfg.ops_retention_days;
-	int64_t t0, keep = (int64_t)days;
+	int64_t t0, keep = (int64_t)days, pruned = 0;
 	int rc = CRONRUN_OK;
+	bool was_dropped;
 
 	(void)arg;
 	buf_init(&dropped);
+	buf_init(&line);
 	if (step_ensure(cr->db, &cr->op, "installation_events partitions",
 	        false, EVENTS_MONTHS) == -1 ||
 	    step_ensure(cr->db, &cr->op, "operations partitions", true,
@@ -85,17 +142,12 @@ run(struct cronrun *cr, void *arg)
 		rc = CRONRUN_FAILED;
 	(void)db_ops_flush(cr->db, &cr->op);
 	t0 = ops_now_ms();
-	if (db_ops_drop_partitions(cr->db, (int)days, &dropped) == DB_OK) {
-		json_writer_init(&w, &cr->output);
-		json_open_object(&w);
-		json_member_int(&w, "keep_days", keep);
-		json_put_key(&w, "dropped");
-		json_put_raw(&w, dropped.buf, dropped.len);
-		json_close_object(&w);
-		if (json_writer_finish(&w) == -1 ||
-		    buf_append(&cr->output, "", 1) == -1 ||
-		    ops_step(&cr->op, "retention", t0, cr->output.buf, NULL,
-		        NULL, 0) == -1)
+	was_dropped =
+	    db_ops_drop_partitions(cr->db, (int)days, &dropped) == DB_OK;
+	if (was_dropped) {
+		if (retention_json(&line, keep, &dropped, NULL) == -1 ||
+		    ops_step(&cr->op, "retention", t0, line.buf, NULL, NULL,
+		        0) == -1)
 			log_warnx("out of memory");
 	} else {
 		const char *msg = db_error_message(cr->db);
@@ -104,10 +156,21 @@ run(struct cronrun *cr, void *arg)
 		    "cannot drop old partitions", msg, strlen(msg));
 		rc = CRONRUN_FAILED;
 	}
-	cronrun_summary(cr, "operation=%lld keep_days=%zu dropped=%s",
-	    (long long)cr->op.id, days,
-	    dropped.buf != NULL ? dropped.buf : "?");
+	/*
+	 * After the operations partitions: a notification of a failed
+	 * operation goes only once its operation is gone.
+	 */
+	if (step_notifications(cr->db, &cr->op, keep, &pruned) == -1)
+		rc = CRONRUN_FAILED;
+	if (was_dropped &&
+	    retention_json(&cr->output, keep, &dropped, &pruned) == -1)
+		log_warnx("out of memory");
+	cronrun_summary(cr,
+	    "operation=%lld keep_days=%zu dropped=%s notifications=%lld",
+	    (long long)cr->op.id, days, dropped.buf != NULL ? dropped.buf : "?",
+	    (long long)pruned);
 	buf_release(&dropped);
+	buf_release(&line);
 	return rc;
 }
 

@@ -3,9 +3,10 @@
  * notify: tell what the log says (docs/architecture.md#notify).  Run by cron
  * every minute: reads the announced events and failed operations from
  * the database (the log is the outbox), queues each for every configured
- * sink, and sends what is due, each attempt a step of the run's notify
- * operation.  Exit status: 0 done, 1 a send or the database failed, 2
- * bad configuration.
+ * sink, ends as abandoned the sends to a sink no longer configured, and
+ * sends what is due, each attempt a step of the run's notify operation.
+ * Exit status: 0 done, 1 a send failed or was abandoned, or the database
+ * failed, 2 bad configuration.
  */
 #include "notify.h"
 
@@ -37,6 +38,9 @@
 /* The most bytes of a sink's answer; a longer one is a failed send. */
 #define REPLY_MAX (64 * 1024)
 
+/* The error of the step of a send to a sink no longer configured. */
+#define ABANDONED_ERROR "abandoned: the sink is no longer configured"
+
 struct run {
 	struct cronrun *cr;          /* config, database, lock, operation */
 	char *gateway_url;           /* INSTLOG_NOTIFY_URL, or NULL */
@@ -55,6 +59,7 @@ struct counts {
 	size_t sent;
 	size_t failed;
 	size_t given_up;
+	size_t abandoned;
 };
 
 /*
@@ -392,6 +397,46 @@ out:
 	return rc;
 }
 
+/*
+ * End the pending sends to a sink no longer configured as abandoned (they
+ * would wait forever): a failed step each, a line on stderr, counted on
+ * /metrics.  Returns 0, or -1 when the database failed.
+ */
+static int
+abandon_removed(struct run *r, struct counts *cnt)
+{
+	struct db_notify_sends gone;
+	char name[160], output[64];
+	int64_t now = ops_now_ms();
+	int rc = 0;
+
+	if (db_notify_abandon(r->cr->db, r->sinks, &gone) != DB_OK)
+		return -1;
+	for (size_t i = 0; i < gone.n; i++) {
+		const struct db_notify_send *s = &gone.v[i];
+
+		(void)snprintf(name, sizeof(name), "%s %s %s", s->sink,
+		    s->event_key, s->action);
+		(void)snprintf(output, sizeof(output),
+		    "{\"attempts\":%" PRId64 "}", s->attempts);
+		log_warnx("%s: " ABANDONED_ERROR, name);
+		cnt->abandoned++;
+		metrics_add(r->cr->counters, METRICS_NOTIFICATIONS, s->sink,
+		    "abandoned", 1);
+		if (ops_step(&r->cr->op, name, now, output, ABANDONED_ERROR,
+		        NULL, 0) == -1 ||
+		    ops_touch(&r->cr->op, s->installation_id, s->entity_id) ==
+		        -1) {
+			log_warnx("%s: out of memory", __func__);
+			rc = -1;
+		}
+	}
+	if (gone.n > 0 && db_ops_flush(r->cr->db, &r->cr->op) != DB_OK)
+		rc = -1;
+	db_notify_sends_release(&gone);
+	return rc;
+}
+
 /* The configuration beyond cronrun's: the sinks and the client. */
 static int
 start(struct cronrun *cr, void *arg)
@@ -403,22 +448,25 @@ start(struct cronrun *cr, void *arg)
 }
 
 /*
- * Queue the new sources and send what is due (the lock held), the
- * operation's output and the summary.  Returns the exit status.
+ * Queue the new sources, abandon the sends to sinks no longer configured
+ * and send what is due (the lock held), the operation's output and the
+ * summary.  Returns the exit status.
  */
 static int
 run(struct cronrun *cr, void *arg)
 {
 	static const char *const keys[] = { "queued", "repeats", "attempted",
-		"sent", "failed", "given_up" };
+		"sent", "failed", "given_up", "abandoned" };
 	struct run *r = arg;
 	struct counts cnt;
-	int64_t vals[6];
+	int64_t vals[7];
 	int rc = CRONRUN_OK;
 
 	memset(&cnt, 0, sizeof(cnt));
 	/* What is due is sent even when queueing the new failed. */
 	if (queue_new(r, &cnt) == -1)
+		rc = CRONRUN_FAILED;
+	if (abandon_removed(r, &cnt) == -1 || cnt.abandoned > 0)
 		rc = CRONRUN_FAILED;
 	if (send_due(r, &cnt) == -1 || cnt.failed > 0)
 		rc = CRONRUN_FAILED;
@@ -428,13 +476,14 @@ run(struct cronrun *cr, void *arg)
 	vals[3] = (int64_t)cnt.sent;
 	vals[4] = (int64_t)cnt.failed;
 	vals[5] = (int64_t)cnt.given_up;
-	if (ops_json_ints(&cr->output, keys, vals, 6) == -1)
+	vals[6] = (int64_t)cnt.abandoned;
+	if (ops_json_ints(&cr->output, keys, vals, 7) == -1)
 		log_warnx("out of memory");
 	cronrun_summary(cr,
 	    "sinks=%zu queued=%zu repeats=%zu attempted=%zu sent=%zu "
-	    "failed=%zu given_up=%zu",
+	    "failed=%zu given_up=%zu abandoned=%zu",
 	    r->nsinks, cnt.queued, cnt.repeats, cnt.attempted, cnt.sent,
-	    cnt.failed, cnt.given_up);
+	    cnt.failed, cnt.given_up, cnt.abandoned);
 	return rc;
 }
 

@@ -12,9 +12,14 @@
 /*
  * One statement, so one snapshot: the count of each type from an
  * index-only scan of the (type, id) index, the unfinished ones through
- * the partial status index, and for a type with completed runs the last
- * one, walking the (type, id) index backwards.  Small enough a plan that
- * PostgreSQL does not JIT-compile it (that alone took 400 ms).
+ * the partial status index, and for a type with ended runs the last one
+ * that ended by itself, completed or failed, walking the (type, id) index
+ * backwards.  A failed run is a run all the same: the auth check fails
+ * whenever one installation is refused, and its liveness must not vanish
+ * then (InstlogAuthCheckStale, README).  A run that died did not end: the
+ * next one marked it failed with error "abandoned" (db_ops_abandon()), so
+ * a program that crashes every time does not look alive.  Small enough a
+ * plan that PostgreSQL does not JIT-compile it (that alone took 400 ms).
  */
 #define STR(x)  STR_(x)
 #define STR_(x) #x
@@ -30,10 +35,12 @@
 	" coalesce((SELECT u.n FROM unfinished u WHERE u.type = t.type" \
 	"  AND u.status = 'failed'), 0) AS failed FROM totals t)" \
 	"SELECT c.type, c.n, c.running, c.failed," \
-	" CASE WHEN c.n > c.running + c.failed THEN" \
+	" CASE WHEN c.n > c.running THEN" \
 	" (SELECT floor(extract(epoch FROM o.completed_at) * 1000)::bigint" \
 	"  FROM operations o WHERE o.type = c.type" \
-	"  AND o.status = 'completed' ORDER BY o.id DESC LIMIT 1) END" \
+	"  AND o.status <> 'running'" \
+	"  AND o.error IS DISTINCT FROM 'abandoned'" \
+	"  ORDER BY o.id DESC LIMIT 1) END" \
 	" FROM counts c ORDER BY c.type"
 /* clang-format on */
 

@@ -313,7 +313,8 @@ out:
  "CASE s.sink WHEN 'gateway' THEN n.body ELSE n.slack_body END "     \
  "FROM unnest($1::text[]) k(sink), LATERAL (SELECT * FROM "          \
  "notification_sends s WHERE s.sink = k.sink AND s.sent_at IS NULL " \
- "AND s.given_up_at IS NULL AND s.next_attempt_at <= now() "         \
+ "AND s.given_up_at IS NULL AND s.abandoned_at IS NULL "             \
+ "AND s.next_attempt_at <= now() "                                   \
  "ORDER BY s.next_attempt_at, s.notification_id LIMIT $2::int) s "   \
  "JOIN notifications n ON n.id = s.notification_id "                 \
  "ORDER BY s.next_attempt_at, s.notification_id, s.sink"
@@ -334,18 +335,17 @@ db_notify_sends_release(struct db_notify_sends *s)
 	s->n = 0;
 }
 
-enum db_status
-db_notify_sends_get(struct db *db, const char *const *sinks,
-    struct db_notify_sends *out)
+/*
+ * Copy the sends of 'res' (the columns of SQL_SENDS_GET) into *out, which
+ * the caller releases.  Returns 0, or -1 when out of memory (logged).
+ */
+static int
+sends_read(const PGresult *res, struct db_notify_sends *out, const char *what)
 {
-	PGresult *res = NULL;
-	enum db_status st;
-	int rows;
+	int rows = PQntuples(res);
 
-	memset(out, 0, sizeof(*out));
-	st = exec_batch(db, __func__, SQL_SENDS_GET, sinks, &res);
-	if (st != DB_OK || (rows = PQntuples(res)) == 0)
-		goto out;
+	if (rows == 0)
+		return 0;
 	if ((out->v = calloc((size_t)rows, sizeof(*out->v))) == NULL)
 		goto oom;
 	for (int i = 0; i < rows; i++) {
@@ -364,15 +364,65 @@ db_notify_sends_get(struct db *db, const char *const *sinks,
 		    s->action == NULL || s->body == NULL)
 			goto oom;
 	}
-	goto out;
+	return 0;
 oom:
-	log_warnx("%s: out of memory", __func__);
-	st = DB_ERROR;
-out:
+	log_warnx("%s: out of memory", what);
+	return -1;
+}
+
+/*
+ * Run 'sql', a query of sends (the columns of SQL_SENDS_GET), with $1 the
+ * NULL-terminated 'sinks' and $2 DB_NOTIFY_BATCH, into *out (see
+ * db_notify_sends_get()).
+ */
+static enum db_status
+sends_query(struct db *db, const char *what, const char *sql,
+    const char *const *sinks, struct db_notify_sends *out)
+{
+	PGresult *res = NULL;
+	enum db_status st;
+
+	memset(out, 0, sizeof(*out));
+	st = exec_batch(db, what, sql, sinks, &res);
+	if (st == DB_OK && sends_read(res, out, what) == -1)
+		st = DB_ERROR;
 	if (st != DB_OK)
 		db_notify_sends_release(out);
 	PQclear(res);
 	return st;
+}
+
+enum db_status
+db_notify_sends_get(struct db *db, const char *const *sinks,
+    struct db_notify_sends *out)
+{
+	return sends_query(db, __func__, SQL_SENDS_GET, sinks, out);
+}
+
+/*
+ * End as abandoned the oldest pending sends (not sent, given up or
+ * abandoned; due or not) to a sink not in $1, $2 at most, and return them
+ * with the columns of SQL_SENDS_GET (an empty body).
+ */
+#define SQL_ABANDON                                                   \
+ "WITH p AS (SELECT notification_id, sink FROM notification_sends "   \
+ "WHERE sent_at IS NULL AND given_up_at IS NULL "                     \
+ "AND abandoned_at IS NULL AND sink <> ALL ($1::text[]) "             \
+ "ORDER BY notification_id, sink LIMIT $2::int FOR UPDATE), "         \
+ "a AS (UPDATE notification_sends s SET abandoned_at = now() FROM p " \
+ "WHERE s.notification_id = p.notification_id AND s.sink = p.sink "   \
+ "RETURNING s.notification_id, s.sink, s.attempts) "                  \
+ "SELECT a.notification_id, a.sink, a.attempts, "                     \
+ "floor(extract(epoch FROM now() - n.created_at))::bigint, "          \
+ "n.installation_id, n.entity_id, n.event_key, n.action, '' "         \
+ "FROM a JOIN notifications n ON n.id = a.notification_id "           \
+ "ORDER BY a.notification_id, a.sink"
+
+enum db_status
+db_notify_abandon(struct db *db, const char *const *sinks,
+    struct db_notify_sends *out)
+{
+	return sends_query(db, __func__, SQL_ABANDON, sinks, out);
 }
 
 #define SQL_ATTEMPT_RECORD                                                 \
@@ -404,6 +454,63 @@ db_notify_attempt_record(struct db *db, int64_t notification_id,
 	values[4] = retry;
 	st = db_exec(db, __func__, SQL_ATTEMPT_RECORD, 5, values, NULL, NULL,
 	    &res);
+	PQclear(res);
+	return st;
+}
+
+/*
+ * One chunk of retention: at most $2 notifications created more than $1
+ * days ago whose every send ended (sent, given up or abandoned), with
+ * their sends.  Kept all the same: a notification of a log row the cursor
+ * has not settled past, or of an operation still kept (notify would read
+ * either as new and announce it again), and one that a repeat still
+ * refers to (the repeat goes first, in this chunk or an earlier one; a
+ * younger repeat keeps its announced failure, which the once-per-cause
+ * rule reads).  SKIP LOCKED: a notification that a queueing notify run
+ * holds (a new repeat of it) stays for the next run.
+ */
+#define SQL_PRUNE                                                           \
+ "WITH doomed AS (SELECT n.id FROM notifications n, notify_cursor c "       \
+ "WHERE n.created_at < now() - $1::int * interval '1 day' "                 \
+ "AND (n.event_row_id IS NULL OR n.event_row_id <= c.settled_id) "          \
+ "AND (n.operation_id IS NULL OR NOT EXISTS (SELECT 1 FROM operations o "   \
+ "WHERE o.id = n.operation_id)) "                                           \
+ "AND NOT EXISTS (SELECT 1 FROM notification_sends s "                      \
+ "WHERE s.notification_id = n.id AND s.sent_at IS NULL "                    \
+ "AND s.given_up_at IS NULL AND s.abandoned_at IS NULL) "                   \
+ "AND NOT EXISTS (SELECT 1 FROM notifications r WHERE r.repeat_of = n.id) " \
+ "LIMIT $2::int FOR UPDATE OF n SKIP LOCKED), "                             \
+ "sends AS (DELETE FROM notification_sends s USING doomed d "               \
+ "WHERE s.notification_id = d.id RETURNING 1), "                            \
+ "gone AS (DELETE FROM notifications n USING doomed d "                     \
+ "WHERE n.id = d.id RETURNING 1) "                                          \
+ "SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM sends)"
+
+enum db_status
+db_notify_prune(struct db *db, int keep_days, int64_t *notifications,
+    int64_t *sends)
+{
+	char days[16], chunk[16];
+	const char *values[2] = { days, chunk };
+	PGresult *res = NULL;
+	enum db_status st;
+	int64_t n;
+
+	*notifications = 0;
+	*sends = 0;
+	(void)snprintf(days, sizeof(days), "%d", keep_days);
+	(void)snprintf(chunk, sizeof(chunk), "%d", DB_NOTIFY_PRUNE_CHUNK);
+	do {
+		PQclear(res);
+		res = NULL;
+		st = db_exec(db, __func__, SQL_PRUNE, 2, values, NULL, NULL,
+		    &res);
+		if (st != DB_OK)
+			break;
+		n = db_int64(res, 0, 0);
+		*notifications += n;
+		*sends += db_int64(res, 0, 1);
+	} while (n > 0);
 	PQclear(res);
 	return st;
 }

@@ -12,7 +12,10 @@
 /* The advisory lock of cron/notify ("instlog" and 4). */
 #define DB_NOTIFY_LOCK_KEY 0x696e73746c6f6704LL
 
-/* Most sources read, and sends attempted per sink, in one run. */
+/*
+ * Most sources read, sends attempted per sink, and sends abandoned, in
+ * one run.
+ */
 #define DB_NOTIFY_BATCH 32
 
 /* What one snapshot saw: its xmin and xmax (xid8 as text), the top id. */
@@ -136,6 +139,18 @@ enum db_status db_notify_sends_get(struct db *db, const char *const *sinks,
 void db_notify_sends_release(struct db_notify_sends *s);
 
 /*
+ * End as abandoned the pending sends (not sent, given up or abandoned;
+ * due or not) to a sink not named in the NULL-terminated 'sinks' (empty:
+ * every sink), i.e. taken out of the configuration: the oldest
+ * DB_NOTIFY_BATCH, the next run the next ones.  An abandoned send is
+ * never read by db_notify_sends_get() again.  Fills *out with them (each
+ * 'body' empty), which the caller releases with db_notify_sends_release().
+ * Returns DB_OK, DB_ERROR or DB_UNAVAILABLE.
+ */
+enum db_status db_notify_abandon(struct db *db, const char *const *sinks,
+    struct db_notify_sends *out);
+
+/*
  * Record one attempt of send ('notification_id', 'sink'): 'status' the
  * HTTP status (0: none came), 'error' why it failed (NULL when sent).
  * Sent when 'error' is NULL; else given up when 'retry_in' is -1, else
@@ -144,5 +159,22 @@ void db_notify_sends_release(struct db_notify_sends *s);
  */
 enum db_status db_notify_attempt_record(struct db *db, int64_t notification_id,
     const char *sink, long status, const char *error, int64_t retry_in);
+
+/* Notifications deleted by one statement of db_notify_prune(), at most. */
+#define DB_NOTIFY_PRUNE_CHUNK 5000
+
+/*
+ * Retention: delete the notifications created more than 'keep_days' days
+ * ago whose every send ended (sent, given up or abandoned), and their
+ * sends, DB_NOTIFY_PRUNE_CHUNK at a time, each chunk its own statement,
+ * until one finds nothing.  One is kept while a repeat still refers to
+ * it, while notify could read its source as new (a log row above the
+ * settled cursor, an operation still kept), or while a notify run holds
+ * it.  installation_events is never touched.  Sets *notifications and
+ * *sends to how many went (also on failure: what earlier chunks
+ * deleted).  Returns DB_OK, DB_ERROR or DB_UNAVAILABLE.
+ */
+enum db_status db_notify_prune(struct db *db, int keep_days,
+    int64_t *notifications, int64_t *sends);
 
 #endif

@@ -27,15 +27,19 @@
 	"AND entity_id IS NOT NULL ORDER BY received_at DESC, id DESC LIMIT 1))"
 
 /*
- * The account that last bore login $1, ignoring case: the latest event
- * under that name (workflow_job.* aside), so an old login still finds a
- * renamed account unless another account took the login since.  Served
- * by installation_events_entity_name_idx (sql/011_entity_name_index.sql).
+ * The account that last bore login $1, ignoring case: the latest webhook
+ * event under that name (workflow_job.* aside: they name a repository's
+ * owner; scheduler rows aside: they carry the login the auth check had
+ * for a job, possibly from before a rename), so an old login still finds
+ * a renamed account unless another account took the login since.
+ * Served by installation_events_login_idx (sql/012_login_index.sql),
+ * whose predicate these conditions repeat.
  */
 #define SQL_ENTITY_BY_NAME \
 	"SELECT entity_id FROM installation_events " \
 	"WHERE lower(entity_name) = lower($1::text) " \
-	"AND entity_id IS NOT NULL AND event NOT LIKE 'workflow_job.%' " \
+	"AND entity_id IS NOT NULL AND source = 'webhook' " \
+	"AND event NOT LIKE 'workflow_job.%' " \
 	"ORDER BY received_at DESC, id DESC LIMIT 1"
 
 #define SQL_PAYLOAD \

@@ -59,6 +59,24 @@ apply_jobs(struct db *db, const struct delivery *d, int *db_down)
 	return OUTCOME_JOB_WRITE_FAILED;
 }
 
+/*
+ * Point *out at the header value 's' (NULL too) or, when 's' is not
+ * well-formed UTF-8 (text would refuse the row), at a copy with U+FFFD
+ * in its place, made in *copy for the caller to free.  Returns 0, or -1
+ * when out of memory.
+ */
+static int
+text_value(const char *s, char **copy, const char **out)
+{
+	*out = s;
+	if (s == NULL || is_utf8(s, strlen(s)))
+		return 0;
+	if ((*copy = utf8_dup(s)) == NULL)
+		return -1;
+	*out = *copy;
+	return 0;
+}
+
 int
 ingest_delivery(struct db *db, const struct config *cfg,
     const struct delivery_headers *h, const char *received_at,
@@ -71,7 +89,7 @@ ingest_delivery(struct db *db, const struct config *cfg,
 	struct json_writer w;
 	enum db_status st;
 	int rc = -1;
-	char *delivery_id = NULL;
+	char *delivery_id = NULL, *request_id = NULL;
 	const char *reason;
 	int db_down = 0;
 
@@ -98,20 +116,14 @@ ingest_delivery(struct db *db, const struct config *cfg,
 	ev.source = "webhook";
 	ev.event = d.event;
 	ev.outcome = outcome_name(res->outcome);
-	ev.delivery_id = h->delivery_id;
-	/* A header with ill-formed UTF-8 would make text refuse the row. */
-	if (h->delivery_id != NULL &&
-	    !is_utf8(h->delivery_id, strlen(h->delivery_id))) {
-		if ((delivery_id = utf8_dup(h->delivery_id)) == NULL)
-			goto out;
-		ev.delivery_id = delivery_id;
-	}
+	if (text_value(h->delivery_id, &delivery_id, &ev.delivery_id) == -1 ||
+	    text_value(h->request_id, &request_id, &ev.request_id) == -1)
+		goto out;
 	ev.app_id = d.app_id;
 	ev.installation_id = d.installation_id;
 	ev.entity_type = d.entity_type;
 	ev.entity_id = d.entity_id;
 	ev.entity_name = d.entity_name;
-	ev.request_id = h->request_id;
 	ev.payload = len == 0 ? "{}" : body;
 	/* jsonb refuses what cJSON only took once repaired: skip the try. */
 	st = d.is_json && !d.json_repaired ? db_event_insert(db, &ev, &res->id)
@@ -143,6 +155,7 @@ ingest_delivery(struct db *db, const struct config *cfg,
 		    db_error_message(db));
 out:
 	free(delivery_id);
+	free(request_id);
 	buf_release(&why);
 	delivery_release(&d);
 	return rc;

@@ -84,8 +84,8 @@ static void
 put_operations(struct prom *p, const struct scrape *s)
 {
 	prom_family(p, "instlog_last_run_timestamp_seconds", PROM_GAUGE,
-	    "When the last completed run of each operation type ended "
-	    "(Unix time).");
+	    "When the last run of each operation type ended, completed or "
+	    "failed (Unix time); a run found dead later does not count.");
 	for (size_t i = 0; s->ops_known && i < s->nruns; i++) {
 		const struct prom_label l[] = { { "type", s->runs[i].type } };
 

@@ -21,7 +21,13 @@
 
 #include "log.h"
 
-#define SPOOL_MAGIC    "instlog-spool 2\n"
+/*
+ * Version 3 adds the request id; version 2 files (no request id) are
+ * still read, version 1 files (no signature) are refused as old.  The
+ * magic lines are of one length.
+ */
+#define SPOOL_MAGIC    "instlog-spool 3\n"
+#define SPOOL_MAGIC_V2 "instlog-spool 2\n"
 #define SPOOL_MAGIC_V1 "instlog-spool 1\n"
 #define SPOOL_SUFFIX   ".delivery"
 /* "\nsha256: " + 64 hex digits + "\n", after the body. */
@@ -168,6 +174,7 @@ spool_write(const char *dir, const struct delivery_headers *h,
 	    put_header(&head, "target_id", h->target_id) == -1 ||
 	    put_header(&head, "target_type", h->target_type) == -1 ||
 	    put_header(&head, "refused", h->refused) == -1 ||
+	    put_header(&head, "request_id", h->request_id) == -1 ||
 	    put_header(&head, "signature", signature) == -1 ||
 	    buf_printf(&head, "length: %zu\n\n", len) == -1 ||
 	    trailer(&head, body, len, tail) == -1)
@@ -252,6 +259,8 @@ parse_head(struct spool_entry *e, char *end)
 			e->h.target_type = colon;
 		else if (strcmp(p, "refused") == 0)
 			e->h.refused = colon;
+		else if (strcmp(p, "request_id") == 0)
+			e->h.request_id = colon;
 		else if (strcmp(p, "signature") == 0)
 			e->signature = colon;
 		else if (strcmp(p, "length") == 0)
@@ -312,7 +321,8 @@ spool_read(const char *path, struct spool_entry *e)
 	}
 	rc = SPOOL_BAD;
 	if (e->data.len < ml + TRAILER_LEN ||
-	    memcmp(e->data.buf, SPOOL_MAGIC, ml) != 0) {
+	    (memcmp(e->data.buf, SPOOL_MAGIC, ml) != 0 &&
+	        memcmp(e->data.buf, SPOOL_MAGIC_V2, ml) != 0)) {
 		log_warnx("spool: '%s' is not a spool file", path);
 		goto out;
 	}

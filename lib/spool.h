@@ -20,12 +20,13 @@ int spool_check(const char *dir);
 
 /*
  * Store a verified delivery durably in 'dir': write a temporary file,
- * fsync it, rename it into place and fsync the directory.  The file keeps
- * the attempt 'a' (received time and key), the headers of 'h', the
- * X-Hub-Signature-256 value 'signature' (verified again on replay), the
- * body's length and a SHA-256 trailer over it all, so that a truncated or
- * damaged file is recognised.  Returns 0 once durable; -1 (logged) when
- * 'dir' is NULL or anything failed, and then no file is left behind.
+ * fsync it, rename it into place and fsync the directory.  The file
+ * (version 3) keeps the attempt 'a' (received time and key), the headers
+ * of 'h' with nginx's request id, the X-Hub-Signature-256 value
+ * 'signature' (verified again on replay), the body's length and a SHA-256
+ * trailer over it all, so that a truncated or damaged file is recognised.
+ * Returns 0 once durable; -1 (logged) when 'dir' is NULL or anything failed,
+ * and then no file is left behind.
  */
 int spool_write(const char *dir, const struct delivery_headers *h,
     const struct delivery_attempt *a, const char *signature, const void *body,
@@ -50,10 +51,11 @@ enum spool_status {
 };
 
 /*
- * Read the spool file 'path' into *e.  Returns SPOOL_OK; SPOOL_BAD or
- * SPOOL_OLD when reading it again will not help (move it aside); or
- * SPOOL_ERROR.  The signature is not checked here.  Either way release
- * *e with spool_entry_release().
+ * Read the spool file 'path' into *e: version 3, or version 2, whose
+ * e->h.request_id is NULL (it had none).  Returns SPOOL_OK; SPOOL_BAD or
+ * SPOOL_OLD (version 1) when reading it again will not help (move it
+ * aside); or SPOOL_ERROR.  The signature is not checked here.  Either way
+ * release *e with spool_entry_release().
  */
 enum spool_status spool_read(const char *path, struct spool_entry *e);
 

@@ -292,3 +292,109 @@ test_metrics_operations_and_last_run() {
 	out=$(promtool check metrics <"$TEST_TMP/metrics" 2>&1) ||
 	    fail "promtool check metrics: $out"
 }
+
+# metric_ms SERIES: the value of SERIES in milliseconds, rounded ("" when
+# absent).
+metric_ms() {
+	awk -v s="$1" '$1 == s { printf "%.0f\n", $2 * 1000 }' "$TEST_TMP/metrics"
+}
+
+# ended_ms TYPE [STATUS]: completed_at of the last operation of TYPE that
+# ended by itself (with STATUS), in milliseconds.
+ended_ms() {
+	local status="<> 'running'"
+	[ -n "${2:-}" ] && status="= '$2'"
+	sql "SELECT floor(extract(epoch FROM completed_at) * 1000) FROM operations
+	    WHERE type = '$1' AND status $status
+	    AND error IS DISTINCT FROM 'abandoned' ORDER BY id DESC LIMIT 1"
+}
+
+# Every auth check run fails when one installation is refused: the
+# liveness gauge still says when the last one ended (InstlogAuthCheckStale
+# must not fire while runs keep ending); the failed runs are counted under
+# instlog_operations{status="failed"}.  A run found dead by the next one
+# (abandoned) did not end by itself.
+test_metrics_last_run_of_failing_auth_checks() {
+	local t0 out
+	# The auth check helpers, in this test's subshell only.
+	. "$HERE/test_auth_check.sh"
+	sql "DELETE FROM operations WHERE type = 'auth_check'" >/dev/null
+	ac_env
+	ac_fake_start --answer 6401:404
+	t0=$(date +%s)
+	ac_queue 740001 6401 Organization 38302899 Octocoders Octocoders/one
+	ac_run
+	ac_queue 740002 6401 Organization 38302899 Octocoders Octocoders/one
+	ac_run
+	assert_eq "failed failed" \
+	    "$(echo $(sql "SELECT status FROM operations WHERE type = 'auth_check' ORDER BY id"))" \
+	    "two failed auth check runs"
+	scrape
+	assert_eq "$(ended_ms auth_check)" \
+	    "$(metric_ms 'instlog_last_run_timestamp_seconds{type="auth_check"}')" \
+	    "liveness after failed runs only"
+	awk -v l="$(metric 'instlog_last_run_timestamp_seconds{type="auth_check"}')" \
+	    -v t="$t0" 'BEGIN { exit !(l >= t - 1) }' ||
+	    fail "liveness older than the runs: $(metric 'instlog_last_run_timestamp_seconds{type="auth_check"}')"
+	assert_eq 2 "$(ops_count auth_check failed)" "auth_check/failed"
+	assert_eq 0 "$(ops_count auth_check completed)" "auth_check/completed"
+	# A dead run, marked abandoned later, is no run that ended.
+	sql "INSERT INTO operations (type, status, error, completed_at)
+	    VALUES ('auth_check', 'failed', 'abandoned', now() + interval '1 minute')" >/dev/null
+	scrape
+	assert_eq "$(ended_ms auth_check failed)" \
+	    "$(metric_ms 'instlog_last_run_timestamp_seconds{type="auth_check"}')" \
+	    "liveness with an abandoned run"
+	# A run that completes: liveness moves on.
+	ac_run
+	assert_eq completed "$(sql "SELECT status FROM operations WHERE type = 'auth_check' ORDER BY id DESC LIMIT 1")" "a completed run"
+	scrape
+	assert_eq "$(ended_ms auth_check completed)" \
+	    "$(metric_ms 'instlog_last_run_timestamp_seconds{type="auth_check"}')" \
+	    "liveness after a completed run"
+	assert_eq 3 "$(ops_count auth_check failed)" "auth_check/failed after"
+	out=$(promtool check metrics <"$TEST_TMP/metrics" 2>&1) ||
+	    fail "promtool check metrics: $out"
+	out=$(families_contiguous) || fail "$out"
+}
+
+# The README's alert rules, as written: promtool accepts them, and
+# InstlogAuthCheckStale stays quiet while runs keep ending (the gauge of
+# the test above follows every run, failed or not) and fires once they
+# stop.
+test_metrics_readme_alert_rules() {
+	local dir=$TEST_TMP/rules out
+	mkdir -p "$dir"
+	sed -n '/^Alert rules:$/,/^`promtool check/p' "$TOP/README.md" |
+	    sed -n '/^```yaml$/,/^```$/p' | sed '1d;$d' >"$dir/rules.yml"
+	grep -q 'alert: InstlogAuthCheckStale' "$dir/rules.yml" ||
+	    { fail "no alert rules in README.md: $(cat "$dir/rules.yml")"; return; }
+	out=$(promtool check rules "$dir/rules.yml" 2>&1) ||
+	    fail "promtool check rules: $out"
+	# A run ends every minute for 40 minutes (the gauge is the time of
+	# the scrape), then none for 40 more.
+	cat >"$dir/test.yml" <<-'YAML'
+	rule_files: [rules.yml]
+	evaluation_interval: 1m
+	tests:
+	  - interval: 1m
+	    input_series:
+	      - series: 'instlog_last_run_timestamp_seconds{type="auth_check"}'
+	        values: '0+60x40 2400x40'
+	    alert_rule_test:
+	      - eval_time: 39m
+	        alertname: InstlogAuthCheckStale
+	        exp_alerts: []
+	      - eval_time: 52m
+	        alertname: InstlogAuthCheckStale
+	        exp_alerts: []
+	      - eval_time: 58m
+	        alertname: InstlogAuthCheckStale
+	        exp_alerts:
+	          - exp_labels: { type: auth_check }
+	            exp_annotations:
+	              summary: "no scheduler auth check run has ended for 10 minutes"
+	YAML
+	out=$(cd "$dir" && promtool test rules test.yml 2>&1) ||
+	    fail "promtool test rules: $out"
+}

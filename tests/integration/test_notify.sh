@@ -124,14 +124,20 @@ nt_renamed() {
 	    node_id: .installation.node_id}, sender: .sender}'
 }
 
+# nt_lifecycle: deliver installation.created, deleted, suspend and
+# unsuspend, in that order.
+nt_lifecycle() {
+	local a
+	for a in created deleted suspend unsuspend; do
+		deliver installation "$(fixture "installation.$a")"
+	done
+}
+
 test_notify_each_event_once_signed_with_its_actor() {
 	local want got f
 	nt_reset
 	nt_sinks || return 1
-	deliver installation "$(fixture installation.created)"
-	deliver installation "$(fixture installation.deleted)"
-	deliver installation "$(fixture installation.suspend)"
-	deliver installation "$(fixture installation.unsuspend)"
+	nt_lifecycle
 	deliver installation_repositories "$(nt_removed)"
 	deliver installation_target "$(nt_renamed)"
 	assert_status 200
@@ -141,7 +147,7 @@ test_notify_each_event_once_signed_with_its_actor() {
 	deliver ping "$(fixture ping)"
 	nt_run
 	assert_eq 0 "$RC" "exit status"
-	nt_summary "sinks=2 queued=6 repeats=0 attempted=12 sent=12 failed=0 given_up=0"
+	nt_summary "sinks=2 queued=6 repeats=0 attempted=12 sent=12 failed=0 given_up=0 abandoned=0"
 	assert_eq "" "$ERR" "stderr"
 	want="installation.created Codertocat
 installation.deleted octocat
@@ -181,7 +187,7 @@ installation_target.renamed Codertocat"
 	assert_status 200
 	nt_run
 	assert_eq 0 "$RC" "second exit status"
-	nt_summary "sinks=2 queued=0 repeats=0 attempted=0 sent=0 failed=0 given_up=0"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=0 sent=0 failed=0 given_up=0 abandoned=0"
 	assert_eq 6 "$(wc -l <"$TEST_TMP/gateway.log")" "gateway events after the second run"
 	assert_eq 6 "$(wc -l <"$TEST_TMP/slack.log")" "Slack messages after the second run"
 }
@@ -208,22 +214,29 @@ nt_wait_due() {
 	fail "sends not due after 20 s"
 }
 
-test_notify_dead_receiver_loses_nothing() {
-	local id key gf gs sf ss
+# nt_suspend_with_down SINK BACKOFF: fresh sinks but SINK stopped, the
+# first retry BACKOFF seconds after a failure, and installation.suspend
+# delivered; NT_KEY is its event id.
+nt_suspend_with_down() {
 	nt_reset
 	nt_sinks || return 1
-	export INSTLOG_NOTIFY_BACKOFF_SECONDS=2
-	nt_stop gateway
+	export INSTLOG_NOTIFY_BACKOFF_SECONDS=$2
+	nt_stop "$1"
 	deliver installation "$(fixture installation.suspend)"
-	id=$(nt_row installation.suspend)
-	key=ev-$id
+	NT_KEY=ev-$(nt_row installation.suspend)
+}
+
+test_notify_dead_receiver_loses_nothing() {
+	local key gf gs sf ss
+	nt_suspend_with_down gateway 2 || return 1
+	key=$NT_KEY
 	gf=$(nt_notified gateway failed)
 	gs=$(nt_notified gateway sent)
 	sf=$(nt_notified slack failed)
 	ss=$(nt_notified slack sent)
 	nt_run
 	assert_eq 1 "$RC" "exit status with the gateway down"
-	nt_summary "sinks=2 queued=1 repeats=0 attempted=2 sent=1 failed=1 given_up=0"
+	nt_summary "sinks=2 queued=1 repeats=0 attempted=2 sent=1 failed=1 given_up=0 abandoned=0"
 	# /metrics counts each attempt by sink and how it ended.
 	nt_counted gateway failed "$gf" 1
 	nt_counted gateway sent "$gs" 0
@@ -245,7 +258,7 @@ test_notify_dead_receiver_loses_nothing() {
 	nt_wait_due
 	nt_run
 	assert_eq 1 "$RC" "exit status with the gateway failing"
-	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=0 failed=1 given_up=0"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=0 failed=1 given_up=0 abandoned=0"
 	nt_counted gateway failed "$gf" 2
 	assert_eq "POST /events status=500 event_id=$key" "$(grep '^POST' "$TEST_TMP/gateway.out")" "the 500"
 	assert_eq "2|500|HTTP 500|4" "$(sql "SELECT attempts, last_status, last_error, extract(epoch FROM next_attempt_at - last_attempt_at)::int FROM notification_sends WHERE sink = 'gateway'")" "send state after the 500"
@@ -254,7 +267,7 @@ test_notify_dead_receiver_loses_nothing() {
 	nt_wait_due
 	nt_run
 	assert_eq 0 "$RC" "exit status when back"
-	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=1 failed=0 given_up=0"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=1 failed=0 given_up=0 abandoned=0"
 	nt_counted gateway sent "$gs" 1
 	nt_counted gateway failed "$gf" 2
 	nt_counted slack sent "$ss" 1
@@ -281,7 +294,7 @@ test_notify_gives_up_after_24_hours() {
 	gg=$(nt_notified gateway given_up)
 	nt_run
 	assert_eq 1 "$RC" "exit status of the last attempt"
-	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=0 failed=1 given_up=1"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=0 failed=1 given_up=1 abandoned=0"
 	# The last attempt counts as given up, not failed.
 	nt_counted gateway given_up "$gg" 1
 	nt_counted gateway failed "$gf" 0
@@ -289,7 +302,7 @@ test_notify_gives_up_after_24_hours() {
 	rm -f "$TEST_TMP/gateway.status"
 	nt_run
 	assert_eq 0 "$RC" "exit status after"
-	nt_summary "sinks=2 queued=0 repeats=0 attempted=0 sent=0 failed=0 given_up=0"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=0 sent=0 failed=0 given_up=0 abandoned=0"
 }
 
 # The auth check against fake_github, with its suite's helpers (loaded in
@@ -496,9 +509,127 @@ test_notify_wrong_secret_is_refused_by_the_receiver() {
 	deliver installation "$(fixture installation.deleted)"
 	nt_run
 	assert_eq 1 "$RC" "exit status"
-	nt_summary "sinks=2 queued=1 repeats=0 attempted=2 sent=1 failed=1 given_up=0"
+	nt_summary "sinks=2 queued=1 repeats=0 attempted=2 sent=1 failed=1 given_up=0 abandoned=0"
 	assert_eq 0 "$(wc -l <"$TEST_TMP/gateway.log")" "nothing accepted"
 	assert_eq "POST /events status=401 event_id=ev-$(nt_row installation.deleted)" \
 	    "$(grep '^POST' "$TEST_TMP/gateway.out")" "refused"
 	assert_eq "401|HTTP 401" "$(sql "SELECT last_status, last_error FROM notification_sends WHERE sink = 'gateway'")" "recorded"
+}
+
+# A sink taken out of the configuration: its pending sends are ended
+# abandoned by the next run (a failed step each, counted on /metrics),
+# never retried, and no later run touches them, even with the sink back.
+test_notify_send_to_a_removed_sink_is_abandoned() {
+	local key ab sf
+	nt_suspend_with_down slack 1 || return 1
+	key=$NT_KEY
+	nt_run
+	assert_eq 1 "$RC" "exit status with Slack down"
+	nt_summary "sinks=2 queued=1 repeats=0 attempted=2 sent=1 failed=1 given_up=0 abandoned=0"
+	ab=$(nt_notified slack abandoned)
+	sf=$(nt_notified slack failed)
+	unset INSTLOG_SLACK_WEBHOOK_URL
+	nt_wait_due
+	nt_run
+	assert_eq 1 "$RC" "exit status of the run that abandons"
+	nt_summary "sinks=1 queued=0 repeats=0 attempted=0 sent=0 failed=0 given_up=0 abandoned=1"
+	[[ "$ERR" == *"slack $key installation.suspend: abandoned: the sink is no longer configured"* ]] ||
+	    fail "stderr does not name the abandoned send: $ERR"
+	assert_eq "1|t|f|f" "$(sql "SELECT attempts, abandoned_at IS NOT NULL, sent_at IS NOT NULL, given_up_at IS NOT NULL FROM notification_sends WHERE sink = 'slack'")" "the Slack send"
+	assert_eq "t|f" "$(sql "SELECT sent_at IS NOT NULL, abandoned_at IS NOT NULL FROM notification_sends WHERE sink = 'gateway'")" "the gateway send"
+	nt_counted slack abandoned "$ab" 1
+	nt_counted slack failed "$sf" 0
+	http GET '/operations?type=notify' -H "Authorization: Bearer $TRACE_API_SECRET"
+	assert_json '.operations[0].status' failed
+	assert_json '.operations[0].steps_summary' "slack $key installation.suspend ✗"
+	assert_json '.operations[0].error' "slack $key installation.suspend: abandoned: the sink is no longer configured"
+	# Slack configured again and up: the abandoned send stays so.
+	nt_receiver slack 0 || return 1
+	export INSTLOG_SLACK_WEBHOOK_URL=http://127.0.0.1:$NT_PORT/services/T0/B0/s3cr3t
+	sleep 1.1
+	nt_run
+	assert_eq 0 "$RC" "exit status of a later run"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=0 sent=0 failed=0 given_up=0 abandoned=0"
+	assert_eq 0 "$(wc -l <"$TEST_TMP/slack.log")" "nothing sent to Slack"
+	assert_eq "1|t" "$(sql "SELECT attempts, abandoned_at IS NOT NULL FROM notification_sends WHERE sink = 'slack'")" "the Slack send after"
+	nt_counted slack abandoned "$ab" 1
+}
+
+# nt_maintenance: one maintenance run keeping 30 days; sets RC and OUT.
+nt_maintenance() {
+	OUT=$(INSTLOG_OPERATIONS_RETENTION_DAYS=30 "$TOP/build/bin/maintenance" 2>&1)
+	RC=$?
+}
+
+# nt_kept: the actions of the notifications left, in id order.
+nt_kept() { echo $(sql "SELECT action FROM notifications ORDER BY id"); }
+
+# Retention: maintenance prunes the notifications (and their sends) older
+# than the operations' retention whose every send ended (sent, given up,
+# abandoned); a send still pending, a younger repeat of an announced auth
+# failure, or a failed operation still kept holds a notification back.
+# The log is never touched.
+test_notify_retention_prunes_old_ended_notifications() {
+	local rows op i id
+	nt_reset
+	nt_sinks || return 1
+	nt_lifecycle
+	# An auth failure, announced once, then two repeats.
+	for i in 1 2 3; do
+		auth_row 5150 pia 6501 29310 404 pia/app 75000$i
+	done
+	op=$(sql "INSERT INTO operations (type, status, error, completed_at)
+	    VALUES ('it_notify', 'failed', 'it: failed', now()) RETURNING id")
+	# Until the cursor has settled past every row.
+	for i in 1 2 3 4 5; do
+		nt_run
+		[ "$(sql "SELECT settled_id >= (SELECT max(id) FROM installation_events) FROM notify_cursor")" = t ] && break
+	done
+	assert_eq 0 "$RC" "exit status"
+	assert_eq "installation.created installation.deleted installation.suspend installation.unsuspend auth_attempt.404 auth_attempt.404 auth_attempt.404 operation.failed" \
+	    "$(nt_kept)" "notifications"
+	assert_eq 0 "$(sql "SELECT count(*) FROM notification_sends WHERE sent_at IS NULL")" "every send sent"
+	rows=$(sql "SELECT count(*) FROM installation_events")
+	# created: old, sent.  deleted: old, given up and abandoned.
+	# suspend: old, its gateway send still pending.  unsuspend: young.
+	# The announced 404 and its first repeat old, the second repeat
+	# young; the failed operation old, the operation still there.
+	sql "UPDATE notifications SET created_at = now() - interval '31 days'
+	    WHERE action <> 'installation.unsuspend'
+	    AND id <> (SELECT max(id) FROM notifications WHERE repeat_of IS NOT NULL);
+	    UPDATE notification_sends SET sent_at = NULL, given_up_at = now()
+	    WHERE sink = 'gateway' AND notification_id = (SELECT id FROM notifications WHERE action = 'installation.deleted');
+	    UPDATE notification_sends SET sent_at = NULL, abandoned_at = now()
+	    WHERE sink = 'slack' AND notification_id = (SELECT id FROM notifications WHERE action = 'installation.deleted');
+	    UPDATE notification_sends SET sent_at = NULL
+	    WHERE sink = 'gateway' AND notification_id = (SELECT id FROM notifications WHERE action = 'installation.suspend')" >/dev/null
+	nt_maintenance
+	assert_eq 0 "$RC" "maintenance exit status ($OUT)"
+	assert_eq "installation.suspend installation.unsuspend auth_attempt.404 auth_attempt.404 operation.failed" \
+	    "$(nt_kept)" "notifications kept"
+	assert_eq 8 "$(sql "SELECT count(*) FROM notification_sends")" "sends kept"
+	assert_eq "$rows" "$(sql "SELECT count(*) FROM installation_events")" "log rows"
+	# A step of the maintenance operation, with what it pruned.
+	id=$(sql "SELECT max(id) FROM operations WHERE type = 'maintenance'")
+	http GET "/operations/$id" -H "Authorization: Bearer $TRACE_API_SECRET"
+	assert_json '.status' completed
+	assert_json '.steps | map(.name) | join(",")' "installation_events partitions,operations partitions,retention,notifications retention"
+	assert_json '.steps[3].output | "\(.keep_days) \(.notifications) \(.sends)"' "30 3 4"
+	assert_json '.output.notifications_pruned' 3
+	# The young repeat ages, the operation goes (its partition
+	# dropped): the announced 404, its repeat and the operation's
+	# notification go too.
+	sql "UPDATE notifications SET created_at = now() - interval '31 days'
+	    WHERE action <> 'installation.unsuspend';
+	    DELETE FROM operations WHERE id = $op" >/dev/null
+	nt_maintenance
+	assert_eq 0 "$RC" "second maintenance exit status ($OUT)"
+	assert_eq "installation.suspend installation.unsuspend" "$(nt_kept)" "notifications kept at last"
+	assert_eq 4 "$(sql "SELECT count(*) FROM notification_sends")" "sends kept at last"
+	assert_eq "$rows" "$(sql "SELECT count(*) FROM installation_events")" "log rows at last"
+	# The pending send is still sent when due.
+	sql "UPDATE notification_sends SET next_attempt_at = now() WHERE sent_at IS NULL" >/dev/null
+	nt_run
+	assert_eq 0 "$RC" "exit status after retention"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=1 sent=1 failed=0 given_up=0 abandoned=0"
 }

@@ -208,6 +208,23 @@ test_ops_request_id_is_on_the_row() {
 	grep -qi '^x-request-id: [0-9a-f]\{32\}' <<<"$HEADERS" || fail "no X-Request-ID on a 401"
 }
 
+# A delivery spooled while installation_events is locked (past
+# lock_timeout: the statement never commits) gets its row from the
+# replayer, with the request id the webhook answered it with.
+test_ops_spooled_delivery_keeps_its_request_id() {
+	local rid
+	trap '[ -n "${LOCKER:-}" ] && kill "$LOCKER" 2>/dev/null; wait' EXIT
+	lock_events 4
+	deliver ping "$(fixture ping)" "" -D "$TEST_TMP/dh"
+	assert_status 202
+	rid=$(tr -d '\r' <"$TEST_TMP/dh" | sed -n 's/^[Xx]-[Rr]equest-[Ii][Dd]: //p')
+	[[ "$rid" =~ ^[0-9a-f]{32}$ ]] || fail "X-Request-ID: '$rid'"
+	wait "$LOCKER"
+	spool_drain 30
+	assert_eq "1|$rid" "$(sql "SELECT count(*), max(request_id) FROM installation_events WHERE delivery_id = '$LAST_DELIVERY'")" \
+	    "the replayed row's request_id"
+}
+
 test_ops_bad_parameters_are_400() {
 	local q
 	for q in status=done status= type=Auth type=a-b since=yesterday \
@@ -257,7 +274,7 @@ test_ops_retention_drops_only_what_is_past_the_limit() {
 	id=$(sql "SELECT max(id) FROM operations WHERE type = 'maintenance'")
 	op_get "/operations/$id"
 	assert_json '.status' completed
-	assert_json '.steps | map(.name) | join(",")' "installation_events partitions,operations partitions,retention"
+	assert_json '.steps | map(.name) | join(",")' "installation_events partitions,operations partitions,retention,notifications retention"
 	assert_json ".output.dropped | index(\"$old\") != null" true
 	assert_json ".output.dropped | index(\"$young\") == null" true
 	assert_json '.output.keep_days' 30

@@ -13,8 +13,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "spool.h"
+#include "str.h"
 
 static char dir[] = "/tmp/instlog-test-spool.XXXXXX";
 
@@ -41,22 +44,37 @@ remove_dir(void **state)
 	return rmdir(dir);
 }
 
-/* Write one delivery and return its path in 'path'. */
+/* nginx's $request_id of the deliveries write_one() spools. */
+#define REQUEST_ID "0123456789abcdef0123456789abcdef"
+
+/*
+ * Write one delivery with headers 'h' into the empty spool and return its
+ * path in 'path'.
+ */
 static void
-write_one(const char *body, char *path, size_t size)
+write_headers(const struct delivery_headers *h, const char *body, char *path,
+    size_t size)
 {
-	struct delivery_headers h = { "installation", "guid-1", "29310",
-		"integration", NULL, NULL };
 	struct delivery_attempt a;
 	char **names = NULL;
 
 	assert_int_equal(delivery_attempt_new(&a), 0);
-	assert_int_equal(spool_write(dir, &h, &a, "sha256=00", body,
+	assert_int_equal(spool_write(dir, h, &a, "sha256=00", body,
 	                     strlen(body)),
 	    0);
 	assert_int_equal(spool_list(dir, &names), 1);
 	(void)snprintf(path, size, "%s/%s", dir, names[0]);
 	spool_names_free(names);
+}
+
+/* Write one delivery and return its path in 'path'. */
+static void
+write_one(const char *body, char *path, size_t size)
+{
+	struct delivery_headers h = { "installation", "guid-1", "29310",
+		"integration", NULL, REQUEST_ID };
+
+	write_headers(&h, body, path, size);
 }
 
 static void
@@ -71,6 +89,8 @@ spool_round_trip(void **state)
 	assert_string_equal(e.h.event, "installation");
 	assert_string_equal(e.h.delivery_id, "guid-1");
 	assert_null(e.h.refused);
+	assert_non_null(e.h.request_id);
+	assert_string_equal(e.h.request_id, REQUEST_ID);
 	assert_string_equal(e.signature, "sha256=00");
 	assert_true(delivery_attempt_is_valid(e.received_at, false));
 	assert_true(delivery_attempt_is_valid(e.attempt_key, true));
@@ -132,6 +152,83 @@ spool_version_1_is_old(void **state)
 	assert_int_equal(unlink(path), 0);
 }
 
+/*
+ * Write 'head' and 'body' to 'path' with the SHA-256 trailer over both,
+ * as spool_write() does.
+ */
+static void
+write_with_trailer(const char *path, const char *head, const char *body)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	char hex[2 * SHA256_DIGEST_LENGTH + 1];
+	EVP_MD_CTX *ctx;
+	unsigned int mdlen = 0;
+	FILE *f;
+
+	assert_non_null(ctx = EVP_MD_CTX_new());
+	assert_int_equal(EVP_DigestInit_ex(ctx, EVP_sha256(), NULL), 1);
+	assert_int_equal(EVP_DigestUpdate(ctx, head, strlen(head)), 1);
+	assert_int_equal(EVP_DigestUpdate(ctx, body, strlen(body)), 1);
+	assert_int_equal(EVP_DigestFinal_ex(ctx, md, &mdlen), 1);
+	EVP_MD_CTX_free(ctx);
+	hex_encode(md, sizeof(md), hex);
+	hex[sizeof(hex) - 1] = '\0';
+	assert_non_null(f = fopen(path, "w"));
+	assert_true(fprintf(f, "%s%s\nsha256: %s\n", head, body, hex) > 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * A file of version 2 (written before spool files kept the request id)
+ * still reads whole: its request id is NULL.
+ */
+static void
+spool_version_2_still_reads(void **state)
+{
+	static const char head[] =
+	    "instlog-spool 2\nreceived_at: 2020-01-01T00:00:00.000001Z\n"
+	    "attempt: 0123456789abcdef0123456789abcdef\nevent: ping\n"
+	    "delivery: guid-2\ntarget_id: 29310\ntarget_type: integration\n"
+	    "refused: \nsignature: sha256=01\nlength: 2\n\n";
+	struct spool_entry e;
+	char path[512];
+
+	(void)state;
+	(void)snprintf(path, sizeof(path), "%s/2-old.delivery", dir);
+	write_with_trailer(path, head, "{}");
+	assert_int_equal(spool_read(path, &e), SPOOL_OK);
+	assert_string_equal(e.h.event, "ping");
+	assert_string_equal(e.h.delivery_id, "guid-2");
+	assert_string_equal(e.h.target_id, "29310");
+	assert_string_equal(e.received_at, "2020-01-01T00:00:00.000001Z");
+	assert_string_equal(e.signature, "sha256=01");
+	assert_null(e.h.refused);
+	assert_null(e.h.request_id);
+	assert_int_equal(e.len, 2);
+	assert_memory_equal(e.body, "{}", 2);
+	spool_entry_release(&e);
+	assert_int_equal(unlink(path), 0);
+}
+
+/* A request id that would break its line is written as one line. */
+static void
+spool_request_id_stays_one_line(void **state)
+{
+	struct delivery_headers h = { "ping", "guid-3", NULL, NULL, NULL,
+		"abc\nlength: 99\r" };
+	struct spool_entry e;
+	char path[512];
+
+	(void)state;
+	write_headers(&h, "{}", path, sizeof(path));
+	assert_int_equal(spool_read(path, &e), SPOOL_OK);
+	assert_non_null(e.h.request_id);
+	assert_string_equal(e.h.request_id, "abc length: 99 ");
+	assert_int_equal(e.len, 2);
+	spool_entry_release(&e);
+	assert_int_equal(unlink(path), 0);
+}
+
 /* Group- or world-writable, or someone else's: refused. */
 static void
 spool_dir_permissions(void **state)
@@ -179,6 +276,8 @@ main(void)
 		cmocka_unit_test(spool_round_trip),
 		cmocka_unit_test(spool_damage_is_detected),
 		cmocka_unit_test(spool_version_1_is_old),
+		cmocka_unit_test(spool_version_2_still_reads),
+		cmocka_unit_test(spool_request_id_stays_one_line),
 		cmocka_unit_test(spool_dir_permissions),
 		cmocka_unit_test(spool_pending_is_bounded),
 	};
