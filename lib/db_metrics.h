@@ -23,10 +23,11 @@ struct db_metrics_ops {
 /*
  * Read, in one statement, for each operation type (the first
  * DB_METRICS_TYPES in name order): how many operations are running,
- * completed and failed, and when its last completed one ended.  Every
+ * completed and failed, and when its last run that ended (completed or
+ * failed) ended.  Every
  * part is an index scan of the operations table (the totals index-only
  * on its (type, id) index, running and failed through its partial status
- * index, the last completed walking (type, id) backwards), so the cost
+ * index, the last ended walking (type, id) backwards), so the cost
  * follows the operations kept (the retention window), never the size of
  * installation_events.
  * Fills *out.  Returns DB_OK, DB_ERROR or DB_UNAVAILABLE (logged).

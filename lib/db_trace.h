@@ -20,7 +20,8 @@ enum db_status db_trace_entity_of_installation(struct db *db, int64_t id,
 
 /*
  * The entity that last bore the login 'name' (compared ignoring case):
- * the latest event under that entity_name, workflow_job.* aside.  Returns
+ * the latest webhook event under that entity_name, workflow_job.* aside
+ * (scheduler rows carry a job's login, which may predate a rename).  Returns
  * DB_OK and sets *entity_id, DB_NOTFOUND, or an error.
  */
 enum db_status db_trace_entity_by_name(struct db *db, const char *name,

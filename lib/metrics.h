@@ -27,7 +27,8 @@ enum metrics_table {
 	METRICS_DELIVERIES,    /* (X-GitHub-Event, outcome) */
 	METRICS_NOTIFICATIONS, /* (sink, result): cron/notify adds
 	                          one per attempt, result "sent", "failed"
-	                          or "given_up" */
+	                          "given_up" or "abandoned" (its sink
+	                          no longer configured) */
 	METRICS_TABLE__MAX
 };
 

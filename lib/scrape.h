@@ -17,7 +17,7 @@ struct scrape_ops {
 	int64_t count;
 };
 
-/* The last completed run of one operation type. */
+/* The last run of one operation type that ended (completed or failed). */
 struct scrape_run {
 	const char *type;
 	int64_t completed_ms; /* Unix time in milliseconds */
