@@ -33,7 +33,7 @@ CFLAGS  += $(CSTD) $(WARN) $(HARD) $(PKG_CFLAGS) -Ilib -MMD -MP -pthread
 LDLIBS  += $(PKG_LIBS)
 LDFLAGS += $(LDHARD) -pthread
 
-LIB_SRC   = $(wildcard lib/*.c)
+LIB_SRC   = $(wildcard lib/*/*.c)
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB       = $(BUILD)/libinstlog.a
 # The CLI: cli/instlog-trace.c is its main, the other cli/*.c its modules
@@ -56,7 +56,7 @@ DEB_PKGS = gcc make pkg-config libc6-dev libfcgi-dev libpq-dev libcjson-dev \
 	   postgresql postgresql-client curl jq openssl procps ca-certificates \
 	   util-linux chromium prometheus python3
 
-.PHONY: all deps run test unit integration browser browser-deps check \
+.PHONY: all deps run test unit integration browser browser-deps check layers \
 	check-deps check-integration fuzz valgrind analyze format \
 	format-check install clean bench
 .DEFAULT_GOAL := all
@@ -164,6 +164,7 @@ browser: all browser-deps
 	@bash $(BROWSER_DIR)/run.sh
 
 test: deps
+	@$(MAKE) --no-print-directory layers
 	@$(MAKE) --no-print-directory WERROR=1 all
 	@$(MAKE) --no-print-directory WERROR=1 unit
 	@$(MAKE) --no-print-directory WERROR=1 integration
@@ -181,7 +182,13 @@ VALGRIND_RUN   = valgrind --leak-check=full --errors-for-leak-kinds=definite \
 		 --show-leak-kinds=definite --num-callers=30 \
 		 --log-file=$(abspath $(VALGRIND_LOGS))/%p.log
 
-check: deps check-deps
+# lib/'s include direction (tests/layers/check.sh), and its own proof
+# that a planted upward include fails.
+layers:
+	@bash tests/layers/check.sh
+	@bash tests/layers/check.sh --self-test
+
+check: deps check-deps layers
 	@$(MAKE) --no-print-directory CC=clang SANITIZE=address,undefined \
 	    BUILD=build/asan unit
 	@$(MAKE) --no-print-directory check-integration
@@ -203,7 +210,7 @@ check-integration: all
 # with the sanitizers in a tree of its own, seeded from the fixtures into a
 # temporary corpus.  Inputs that crashed land in $(FUZZ_BUILD)/artifacts/.
 $(FUZZ_BUILD)/fuzz_delivery: tests/fuzz/fuzz_delivery.c $(LIB_SRC) \
-    $(wildcard lib/*.h)
+    $(wildcard lib/*/*.h)
 	@$(MAKE) --no-print-directory CC=clang \
 	    SANITIZE=fuzzer-no-link,address,undefined BUILD=$(FUZZ_BUILD) \
 	    $(FUZZ_BUILD)/libinstlog.a
@@ -241,7 +248,7 @@ analyze:
 	    --std=c11 -Ilib -Icli lib cgi-bin cron cli
 
 # Every C file of the project, for format and format-check.
-FORMAT_SRC = $(wildcard lib/*.[ch] cgi-bin/*.c cron/*.c cli/*.[ch] \
+FORMAT_SRC = $(wildcard lib/*/*.[ch] cgi-bin/*.c cron/*.c cli/*.[ch] \
 	     tests/unit/*.c tests/support/*.c tests/fuzz/*.c bench/*.c)
 
 format:
@@ -294,10 +301,10 @@ $(BUILD)/bench/loadgen: bench/loadgen.c
 	@echo "  LD      $@"
 	@$(CC) $(CSTD) $(WARN) -o $@ $<
 
-# Prints the exact SQL the trace routes run, from lib/db_trace_sql.h and
-# lib/db_checkpoint_sql.h.
-$(BUILD)/bench/trace_sql: bench/trace_sql.c lib/db_trace_sql.h \
-    lib/db_checkpoint_sql.h lib/checkpoint.h lib/events.h
+# Prints the exact SQL the trace routes run, from lib/db/db_trace_sql.h and
+# lib/db/db_checkpoint_sql.h.
+$(BUILD)/bench/trace_sql: bench/trace_sql.c lib/db/db_trace_sql.h \
+    lib/db/db_checkpoint_sql.h lib/core/checkpoint.h lib/core/events.h
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CSTD) $(WARN) -Ilib -o $@ $<

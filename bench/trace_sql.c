@@ -7,9 +7,9 @@
  */
 #include <stdio.h>
 
-#include "checkpoint.h"
-#include "db_checkpoint_sql.h"
-#include "db_trace_sql.h"
+#include "core/checkpoint.h"
+#include "db/db_checkpoint_sql.h"
+#include "db/db_trace_sql.h"
 
 int
 main(void)

@@ -2,9 +2,9 @@
 /* GET /healthz: whether the database answers and the spool is writable. */
 #include <unistd.h>
 
-#include "app.h"
-#include "db_ops.h"
-#include "spool.h"
+#include "db/db_ops.h"
+#include "net/spool.h"
+#include "run/app.h"
 
 #define HEALTHZ_SPOOL_SCAN 10000 /* else pending_more */
 
@@ -51,9 +51,14 @@ int
 main(int argc, char **argv)
 {
 	/* GET and HEAD; the database answers within 2 s (nginx waits 8). */
-	static const struct app_def def = { "healthz", NULL, CONFIG_NEED_DB,
-		false, "GET", "HEAD", false, 2000, NULL, handle, NULL, false, 0,
-		0 };
+	static const struct app_def def = {
+		.name = "healthz",
+		.config_need = CONFIG_NEED_DB,
+		.method = "GET",
+		.also = "HEAD",
+		.db_budget_ms = 2000,
+		.handle = handle,
+	};
 
 	return app_main(&def, argc, argv);
 }

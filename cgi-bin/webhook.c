@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* POST /webhook: verify a GitHub delivery and record it in the log. */
-#include "app.h"
-#include "auth.h"
-#include "ingest.h"
-#include "spool.h"
+#include "core/auth.h"
+#include "db/db_webhook.h"
+#include "net/spool.h"
+#include "run/app.h"
+#include "run/ingest.h"
 
 /* Signature first: every signed delivery gets its row (ingest_live()). */
 static void
@@ -32,8 +33,8 @@ handle(struct app *app, const struct http_request *req,
 		return;
 	}
 	app_body_trusted(app);
-	if ((fate = ingest_live(app->db, &app->cfg, &h, sig, app->body.buf,
-	         app->body.len, &r)) == INGEST_SPOOLED)
+	if ((fate = ingest_live(app->db, app->batch, &app->cfg, &h, sig,
+	         app->body.buf, app->body.len, &r)) == INGEST_SPOOLED)
 		http_reply_bool(resp, 202, "spooled", true);
 	else if (fate == INGEST_LOST ||
 	    ingest_result_write(&r, &resp->body) == -1)
@@ -52,9 +53,19 @@ start(struct app *app) /* a spool dir others can write is refused */
 int
 main(int argc, char **argv)
 {
-	static const struct app_def def = { "webhook", NULL,
-		CONFIG_NEED_DB | CONFIG_NEED_WEBHOOK_SECRET, false, "POST",
-		NULL, true, 6000, start, handle, NULL, true, 16, 1 };
+	static const struct app_def def = {
+		.name = "webhook",
+		.config_need = CONFIG_NEED_DB | CONFIG_NEED_WEBHOOK_SECRET,
+		.method = "POST",
+		.read_body = true,
+		.db_budget_ms = 6000,
+		.start = start,
+		.handle = handle,
+		.counters = true,
+		.threads = 16,
+		.group_commit = 1,
+		.commit_write = db_event_write,
+	};
 
 	return app_main(&def, argc, argv);
 }

@@ -8,12 +8,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "config.h"
-#include "httpc.h"
-#include "json.h"
-#include "log.h"
+#include "core/config.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/trace.h"
+#include "net/httpc.h"
 #include "table.h"
-#include "trace.h"
 
 /* Caps on what a reply may weigh: a page of 5,000 rows, one payload. */
 #define CLI_MAX_LIST    (64u * 1024 * 1024)

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "str.h"
+#include "core/str.h"
 
 /* Where the server is when neither --url nor INSTLOG_URL says. */
 #define CLI_URL_DEFAULT        "http://127.0.0.1:8080"

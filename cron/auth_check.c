@@ -12,13 +12,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "cronrun.h"
-#include "db_auth.h"
-#include "db_ops.h"
-#include "json.h"
-#include "log.h"
-#include "ops.h"
-#include "str.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/ops.h"
+#include "core/str.h"
+#include "db/db_auth.h"
+#include "db/db_ops.h"
+#include "run/cronrun.h"
 
 struct run {
 	struct cronrun *cr;

@@ -13,13 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cronrun.h"
-#include "db_notify.h"
-#include "db_ops.h"
-#include "json.h"
-#include "log.h"
-#include "ops.h"
-#include "str.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/ops.h"
+#include "core/str.h"
+#include "db/db_notify.h"
+#include "db/db_ops.h"
+#include "run/cronrun.h"
 
 #define EVENTS_MONTHS 3
 #define OPS_DAYS      7

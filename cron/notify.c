@@ -8,7 +8,7 @@
  * Exit status: 0 done, 1 a send failed or was abandoned, or the database
  * failed, 2 bad configuration.
  */
-#include "notify.h"
+#include "core/notify.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,17 +18,17 @@
 
 #include <openssl/crypto.h>
 
-#include "auth.h"
-#include "config.h"
-#include "cronrun.h"
-#include "db.h"
-#include "db_notify.h"
-#include "db_ops.h"
-#include "httpc.h"
-#include "json.h"
-#include "log.h"
-#include "ops.h"
-#include "str.h"
+#include "core/auth.h"
+#include "core/config.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/ops.h"
+#include "core/str.h"
+#include "db/db.h"
+#include "db/db_notify.h"
+#include "db/db_ops.h"
+#include "net/httpc.h"
+#include "run/cronrun.h"
 
 #define USER_AGENT "instlog-notify"
 

@@ -11,7 +11,7 @@
  * status: 0 done, 1 a GitHub call or the database failed, 2 bad
  * configuration.
  */
-#include "redeliver.h"
+#include "core/redeliver.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,14 +19,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "cronrun.h"
-#include "db_ops.h"
-#include "db_redeliver.h"
-#include "json.h"
-#include "log.h"
-#include "ops.h"
-#include "str.h"
-#include "utc.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/ops.h"
+#include "core/str.h"
+#include "core/utc.h"
+#include "db/db_ops.h"
+#include "db/db_redeliver.h"
+#include "run/cronrun.h"
 
 /* GitHub's largest page; 100 items take some 40 KB. */
 #define PER_PAGE          100

@@ -13,14 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "auth.h"
-#include "cronrun.h"
-#include "db_ops.h"
-#include "ingest.h"
-#include "log.h"
-#include "ops.h"
-#include "spool.h"
-#include "str.h"
+#include "core/auth.h"
+#include "core/log.h"
+#include "core/ops.h"
+#include "core/str.h"
+#include "db/db_ops.h"
+#include "net/spool.h"
+#include "run/cronrun.h"
+#include "run/ingest.h"
 
 /* In the spool directory; spool_list() only lists "*.delivery". */
 #define LOCK_NAME  "spool_replay.lock"
@@ -135,8 +135,8 @@ replay_file(struct db *db, const struct config *cfg, const char *name,
 		goto out;
 	}
 	/* The same path as a live delivery, the same attempt. */
-	written = ingest_delivery(db, cfg, &e.h, e.received_at, e.attempt_key,
-	              e.body, e.len, &r) == 0;
+	written = ingest_delivery(db, NULL, cfg, &e.h, e.received_at,
+	              e.attempt_key, e.body, e.len, &r) == 0;
 	spool_entry_release(&e);
 	if (written) {
 		/* The row is committed: only now may the file go. */

@@ -13,8 +13,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "apps.h"
-#include "config.h"
+#include "core/apps.h"
+#include "core/config.h"
 
 #define NOW 1700000000
 

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "checkpoint.h"
-#include "events.h"
+#include "core/checkpoint.h"
+#include "core/events.h"
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define MAXROWS   48

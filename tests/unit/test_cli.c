@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "cli.h"
-#include "str.h"
+#include "core/str.h"
 
 #define NARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 

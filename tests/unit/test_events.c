@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "events.h"
+#include "core/events.h"
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
 

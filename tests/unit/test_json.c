@@ -9,7 +9,7 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "json.h"
+#include "core/json.h"
 
 static void
 json_writer_places_commas(void **state)

@@ -10,7 +10,7 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "ops.h"
+#include "core/ops.h"
 
 /* 2026-11-24T10:00:00Z in Unix milliseconds. */
 #define T0 1795514400000LL

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "outcome.h"
+#include "core/outcome.h"
 
 /* docs/data-model.md#outcomes, in the order of the table there. */
 static const char *const design[] = { "ok", "job_stored", "job_already_exists",

@@ -16,8 +16,8 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
-#include "spool.h"
-#include "str.h"
+#include "core/str.h"
+#include "net/spool.h"
 
 static char dir[] = "/tmp/instlog-test-spool.XXXXXX";
 

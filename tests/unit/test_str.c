@@ -10,8 +10,8 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "json.h"
-#include "str.h"
+#include "core/json.h"
+#include "core/str.h"
 
 static void
 str_parse_int64(void **state)

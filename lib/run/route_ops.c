@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/* The operations routes' views: GET /operations and /operations/{id}. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/query.h"
+#include "core/str.h"
+#include "core/utc.h"
+#include "db/db_ops.h"
+#include "net/http.h"
+#include "run/route.h"
+
+/*
+ * Read query parameter 'name' into 'v'.  Returns 1 present, 0 absent, or
+ * -1 with a message in 'err'.
+ */
+static int
+param(const char *query, const char *name, char *v, size_t size, char *err,
+    size_t errlen)
+{
+	int r = query_get(query, name, v, size);
+
+	if (r == -1)
+		(void)snprintf(err, errlen,
+		    "%s: value too long or badly "
+		    "encoded",
+		    name);
+	return r == -1 ? -1 : r == 0 ? 1 : 0;
+}
+
+/* Whether 's' is a type name: 1..31 of [a-z0-9_]. */
+static bool
+is_type_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 31)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)s[i]) &&
+		    !isdigit((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	return true;
+}
+
+/* Parse the filters of GET /operations.  Returns 0, or -1 and 'err'. */
+static int
+filter_parse(const char *query, time_t now, struct db_ops_filter *f, char *err,
+    size_t errlen)
+{
+	static const char *const ids[] = { "installation_id", "entity_id",
+		"cursor" };
+	struct utc_time t;
+	char v[128];
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	f->limit = DB_OPS_LIMIT_DEFAULT;
+	if ((r = param(query, "status", v, sizeof(v), err, errlen)) == -1)
+		return -1;
+	if (r == 1) {
+		if (strcmp(v, "running") != 0 && strcmp(v, "completed") != 0 &&
+		    strcmp(v, "failed") != 0) {
+			(void)snprintf(err, errlen,
+			    "status: expected running, "
+			    "completed or failed");
+			return -1;
+		}
+		memcpy(f->status, v, strlen(v) + 1); /* one of the three */
+	}
+	if ((r = param(query, "type", v, sizeof(v), err, errlen)) == -1)
+		return -1;
+	if (r == 1) {
+		if (!is_type_name(v)) {
+			(void)snprintf(err, errlen,
+			    "type: expected an "
+			    "operation type like auth_check");
+			return -1;
+		}
+		memcpy(f->type, v, strlen(v) + 1); /* under 32 bytes */
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *name = i == 0 ? "since" : "until";
+		char *dst = i == 0 ? f->since : f->until;
+
+		if ((r = param(query, name, v, sizeof(v), err, errlen)) == -1)
+			return -1;
+		if (r == 1 &&
+		    (utc_parse(v, UTC_LENIENT | UTC_AGO, now, &t) == -1 ||
+		        utc_format(t.secs, t.usec, UTC_MICROS, dst,
+		            sizeof(f->since)) == -1)) {
+			(void)snprintf(err, errlen,
+			    "%s: expected an RFC 3339 "
+			    "time or a relative one like 30m, 1h, 7d",
+			    name);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < 3; i++) {
+		int64_t *dst = i == 0 ? &f->installation_id
+		    : i == 1          ? &f->entity_id
+		                      : &f->cursor;
+
+		if ((r = param(query, ids[i], v, sizeof(v), err, errlen)) == -1)
+			return -1;
+		if (r == 1 &&
+		    (v[0] == '-' || parse_int64(v, 1, INT64_MAX, dst) == -1)) {
+			(void)snprintf(err, errlen,
+			    "%s: expected a positive "
+			    "decimal integer",
+			    ids[i]);
+			return -1;
+		}
+	}
+	if ((r = param(query, "limit", v, sizeof(v), err, errlen)) == -1)
+		return -1;
+	if (r == 1 && parse_int64(v, 1, DB_OPS_LIMIT_MAX, &f->limit) == -1) {
+		(void)snprintf(err, errlen,
+		    "limit: expected an integer from 1 "
+		    "to %d",
+		    DB_OPS_LIMIT_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+void
+route_ops_list(struct app *app, int64_t id, const struct http_request *req,
+    struct http_response *resp)
+{
+	struct db_ops_filter f;
+	enum db_status st;
+	char err[160];
+
+	(void)id;
+	if (filter_parse(req->query, time(NULL), &f, err, sizeof(err)) == -1) {
+		http_error(resp, 400, err);
+		return;
+	}
+	if ((st = db_ops_list(app->db, &f, &resp->body)) != DB_OK) {
+		buf_reset(&resp->body);
+		route_db_error(resp, st == DB_NOTFOUND ? DB_ERROR : st,
+		    "operation");
+		return;
+	}
+	resp->status = 200;
+}
+
+void
+route_ops_get(struct app *app, int64_t id, const struct http_request *req,
+    struct http_response *resp)
+{
+	enum db_status st;
+
+	(void)req;
+	if ((st = db_ops_get(app->db, id, &resp->body)) != DB_OK) {
+		buf_reset(&resp->body);
+		route_db_error(resp, st, "operation");
+		return;
+	}
+	resp->status = 200;
+}
