@@ -19,7 +19,7 @@ handle(struct app *app, const struct http_request *req,
 	const char *sig = http_param(req, "HTTP_X_HUB_SIGNATURE_256");
 	const char *event = h.event; /* ingest_live() empties 'h' */
 	struct ingest_result r;
-	enum ingest_fate fate;
+	enum outcome_fate fate;
 
 	if (h.event == NULL || *h.event == '\0') {
 		http_error(resp, 400, "missing X-GitHub-Event header");
@@ -33,14 +33,17 @@ handle(struct app *app, const struct http_request *req,
 		return;
 	}
 	app_body_trusted(app);
-	if ((fate = ingest_live(app->db, app->batch, &app->cfg, &h, sig,
-	         app->body.buf, app->body.len, &r)) == INGEST_SPOOLED)
-		http_reply_bool(resp, 202, "spooled", true);
-	else if (fate == INGEST_LOST ||
+	fate = ingest_live(app->db, app->batch, &app->cfg, &h, sig,
+	    app->body.buf, app->body.len, &r);
+	if (fate == OUTCOME_SPOOLED)
+		http_reply_bool(resp, outcome_answer_status(fate, r.outcome),
+		    "spooled", true);
+	else if (fate == OUTCOME_LOST ||
 	    ingest_result_write(&r, &resp->body) == -1)
-		http_error(resp, 503, "service unavailable");
+		http_error(resp, outcome_answer_status(OUTCOME_LOST, r.outcome),
+		    "service unavailable");
 	else
-		resp->status = outcome_http_status(r.outcome);
+		resp->status = outcome_answer_status(fate, r.outcome);
 	ingest_count(app->counters, event, fate, &r);
 }
 

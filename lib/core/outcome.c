@@ -34,6 +34,16 @@ static const struct {
 	    "auth_attempt.other_error" },
 };
 
+/* What the webhook answers and counts for a fate other than recorded. */
+static const struct {
+	int http_status; /* 0: the outcome's */
+	const char *label;
+} fates[OUTCOME_FATE__MAX] = {
+	[OUTCOME_RECORDED] = { 0, NULL },
+	[OUTCOME_SPOOLED] = { 202, "spooled" },
+	[OUTCOME_LOST] = { 503, "unavailable" },
+};
+
 const char *
 outcome_name(enum outcome o)
 {
@@ -57,6 +67,23 @@ int
 outcome_http_status(enum outcome o)
 {
 	return (unsigned)o < OUTCOME__MAX ? outcomes[o].http_status : 0;
+}
+
+int
+outcome_answer_status(enum outcome_fate f, enum outcome o)
+{
+	if ((unsigned)f >= OUTCOME_FATE__MAX)
+		return 0;
+	return fates[f].http_status != 0 ? fates[f].http_status
+	                                 : outcome_http_status(o);
+}
+
+const char *
+outcome_answer_label(enum outcome_fate f, enum outcome o)
+{
+	if ((unsigned)f >= OUTCOME_FATE__MAX)
+		return NULL;
+	return fates[f].label != NULL ? fates[f].label : outcome_name(o);
 }
 
 bool

@@ -40,6 +40,27 @@ int outcome_from_name(const char *s, enum outcome *out);
  */
 int outcome_http_status(enum outcome o);
 
+/* What became of a delivery whose signature held. */
+enum outcome_fate {
+	OUTCOME_RECORDED = 0, /* its row is written: its outcome says how */
+	OUTCOME_SPOOLED,      /* nothing written, kept in the spool */
+	OUTCOME_LOST,         /* neither (logged): GitHub should retry */
+	OUTCOME_FATE__MAX
+};
+
+/*
+ * The HTTP status the webhook answers a delivery of fate 'f' with: a
+ * recorded one its outcome 'o''s (outcome_http_status()), a spooled one
+ * 202, a lost one 503; 0 when out of range.
+ */
+int outcome_answer_status(enum outcome_fate f, enum outcome o);
+
+/*
+ * The counter label of a delivery of fate 'f' (lib/net/metrics.h): a
+ * recorded one its outcome 'o''s name, else "spooled" or "unavailable".
+ */
+const char *outcome_answer_label(enum outcome_fate f, enum outcome o);
+
 /*
  * Return true when 'o' means something failed: invalid_payload,
  * job_write_failed and the scheduler's auth_404 and auth_other_error.

@@ -194,7 +194,7 @@ out:
  */
 static void
 record_operation(struct db *db, const struct delivery_headers *h,
-    enum ingest_fate fate, const struct ingest_result *res)
+    enum outcome_fate fate, const struct ingest_result *res)
 {
 	struct ops_run op;
 	struct db_ops_origin origin;
@@ -204,8 +204,8 @@ record_operation(struct db *db, const struct delivery_headers *h,
 	const char *why = res->why[0] != '\0' ? res->why : "failed";
 	int rc = 0;
 
-	if (fate == INGEST_RECORDED ? outcome_http_status(res->outcome) == 200
-	                            : db_ping(db) != DB_OK)
+	if (fate == OUTCOME_RECORDED ? outcome_http_status(res->outcome) == 200
+	                             : db_ping(db) != DB_OK)
 		return;
 	ops_init(&op, "delivery", now);
 	buf_init(&in);
@@ -223,7 +223,7 @@ record_operation(struct db *db, const struct delivery_headers *h,
 		goto oom;
 	origin.input = in.buf;
 	rc |= ops_step(&op, "verify", now, NULL, NULL, NULL, 0);
-	switch (fate != INGEST_RECORDED ? OUTCOME__MAX : res->outcome) {
+	switch (fate != OUTCOME_RECORDED ? OUTCOME__MAX : res->outcome) {
 	case OUTCOME_INVALID_PAYLOAD:
 		rc |= ops_step(&op, "parse", now, NULL, "invalid payload", why,
 		    strlen(why));
@@ -239,7 +239,7 @@ record_operation(struct db *db, const struct delivery_headers *h,
 		rc |= ops_step(&op, "log row", now, NULL,
 		    "the row was not written", why, strlen(why));
 		rc |= ops_step(&op, "spool", now, NULL,
-		    fate == INGEST_SPOOLED ? NULL : "not spooled", NULL, 0);
+		    fate == OUTCOME_SPOOLED ? NULL : "not spooled", NULL, 0);
 		break;
 	}
 	if (rc != 0)
@@ -257,23 +257,23 @@ out:
 	ops_release(&op);
 }
 
-enum ingest_fate
+enum outcome_fate
 ingest_live(struct db *db, struct batch *batch, const struct config *cfg,
     struct delivery_headers *h, const char *sig, const char *body, size_t len,
     struct ingest_result *res)
 {
 	struct delivery_header_copy copy;
 	struct delivery_attempt at;
-	enum ingest_fate fate = INGEST_LOST;
+	enum outcome_fate fate = OUTCOME_LOST;
 
 	delivery_headers_limit(h, &copy);
 	if (delivery_attempt_new(&at) == -1)
 		log_warnx("%s: no random bytes for the attempt key", __func__);
 	else if (ingest_delivery(db, batch, cfg, h, at.received_at, at.key,
 	             body, len, res) == 0)
-		fate = INGEST_RECORDED;
+		fate = OUTCOME_RECORDED;
 	else if (spool_write(cfg->spool_dir, h, &at, sig, body, len) == 0)
-		fate = INGEST_SPOOLED;
+		fate = OUTCOME_SPOOLED;
 	record_operation(db, h, fate, res);
 	/* 'copy' goes: 'h' must not point into it any more. */
 	memset(h, 0, sizeof(*h));
@@ -313,14 +313,9 @@ ingest_result_json(const struct ingest_result *res, struct buf *out)
 }
 
 void
-ingest_count(struct metrics *m, const char *event, enum ingest_fate fate,
+ingest_count(struct metrics *m, const char *event, enum outcome_fate fate,
     const struct ingest_result *res)
 {
-	const char *label = "unavailable";
-
-	if (fate == INGEST_RECORDED)
-		label = outcome_name(res->outcome);
-	else if (fate == INGEST_SPOOLED)
-		label = "spooled";
-	metrics_add(m, METRICS_DELIVERIES, event, label, 1);
+	metrics_add(m, METRICS_DELIVERIES, event,
+	    outcome_answer_label(fate, res->outcome), 1);
 }

@@ -44,13 +44,6 @@ int ingest_delivery(struct db *db, struct batch *batch,
     const char *received_at, const char *attempt_key, const char *body,
     size_t len, struct ingest_result *res);
 
-/* What ingest_live() did with a delivery. */
-enum ingest_fate {
-	INGEST_RECORDED = 0, /* the row is written: see res->outcome */
-	INGEST_SPOOLED,      /* nothing written, kept in the spool */
-	INGEST_LOST,         /* neither (logged): GitHub should retry */
-};
-
 /*
  * Record a live delivery whose signature 'sig' (the X-Hub-Signature-256
  * value) was verified: cut unusable headers (delivery_headers_limit(),
@@ -63,7 +56,7 @@ enum ingest_fate {
  * `delivery` operation (docs/data-model.md#operations; the request id
  * from h->request_id).  'h' may be changed.
  */
-enum ingest_fate ingest_live(struct db *db, struct batch *batch,
+enum outcome_fate ingest_live(struct db *db, struct batch *batch,
     const struct config *cfg, struct delivery_headers *h, const char *sig,
     const char *body, size_t len, struct ingest_result *res);
 
@@ -71,7 +64,7 @@ enum ingest_fate ingest_live(struct db *db, struct batch *batch,
  * Count one delivery of X-GitHub-Event 'event' in 'm' (NULL: nothing):
  * under its outcome when recorded, else "spooled" or "unavailable".
  */
-void ingest_count(struct metrics *m, const char *event, enum ingest_fate fate,
+void ingest_count(struct metrics *m, const char *event, enum outcome_fate fate,
     const struct ingest_result *res);
 
 /*
