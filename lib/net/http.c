@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* FastCGI listener, pre-forked workers, requests and JSON responses. */
+/* FastCGI: the socket, a worker's request threads, requests, responses. */
 #include "net/http.h"
 
 #include <sys/epoll.h>
@@ -28,124 +28,10 @@
 #include "core/log.h"
 #include "core/str.h"
 
-#define HTTP_MAX_WORKERS 64
-#define HTTP_MAX_THREADS 64
-
-static volatile sig_atomic_t http_stop;
-static volatile sig_atomic_t http_child_died;
 /* Per thread: each has its own body deadline (a timer that signals it). */
 static _Thread_local volatile sig_atomic_t http_body_late;
 static _Thread_local timer_t http_body_timer;
 static _Thread_local bool http_has_body_timer;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	http_stop = 1;
-}
-
-static void
-on_child(int sig)
-{
-	(void)sig;
-	http_child_died = 1;
-}
-
-/*
- * Fork one worker.  Returns its pid in the parent, 0 in the child, -1.
- * The child gets 'old' as its signal mask with SIGTERM and SIGINT still
- * blocked: they stay pending, for its stop descriptor (http_listen()).
- */
-static pid_t
-spawn_worker(const sigset_t *old)
-{
-	pid_t pid = fork();
-
-	if (pid == -1)
-		log_warnx("%s: fork: %s", __func__, strerror(errno));
-	if (pid == 0) {
-		struct sigaction sa;
-		sigset_t mask = *old;
-
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_DFL;
-		(void)sigaction(SIGTERM, &sa, NULL);
-		(void)sigaction(SIGINT, &sa, NULL);
-		(void)sigaction(SIGCHLD, &sa, NULL);
-		sigaddset(&mask, SIGTERM);
-		sigaddset(&mask, SIGINT);
-		(void)sigprocmask(SIG_SETMASK, &mask, NULL);
-	}
-	return pid;
-}
-
-/*
- * Supervise 'n' workers in pids[]: restart any that exits, stop them all on
- * SIGTERM/SIGINT.  Returns 0 in a freshly forked worker, 1 in the
- * supervisor once its workers are stopped.
- */
-static int
-supervise(pid_t *pids, int n, const char *sockpath)
-{
-	sigset_t block, old;
-	struct sigaction sa;
-	time_t last_restart = 0;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	(void)sigaction(SIGTERM, &sa, NULL);
-	(void)sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_child;
-	(void)sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGCHLD);
-	(void)sigprocmask(SIG_BLOCK, &block, &old);
-
-	for (int i = 0; i < n; i++)
-		if ((pids[i] = spawn_worker(&old)) == 0)
-			return 0;
-	while (!http_stop) {
-		pid_t pid;
-		int status;
-
-		if (!http_child_died)
-			sigsuspend(&old);
-		http_child_died = 0;
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			for (int i = 0; i < n; i++) {
-				if (pids[i] != pid)
-					continue;
-				pids[i] = -1;
-				if (http_stop)
-					break;
-				log_warnx("worker %ld exited (status %d), "
-				          "restarting",
-				    (long)pid, status);
-				/* A worker that dies at once is not respun hot.
-				 */
-				if (time(NULL) - last_restart < 1)
-					(void)sleep(1);
-				last_restart = time(NULL);
-				if ((pids[i] = spawn_worker(&old)) == 0)
-					return 0;
-			}
-		}
-	}
-	/* Each worker drains what it holds (http_accept()), then exits. */
-	for (int i = 0; i < n; i++)
-		if (pids[i] > 0)
-			(void)kill(pids[i], SIGTERM);
-	for (int i = 0; i < n; i++)
-		while (pids[i] > 0 && waitpid(pids[i], NULL, 0) == -1 &&
-		    errno == EINTR)
-			;
-	if (sockpath != NULL)
-		(void)unlink(sockpath);
-	return 1;
-}
 
 static bool
 is_socket(int fd)
@@ -153,18 +39,6 @@ is_socket(int fd)
 	struct stat sb;
 
 	return fstat(fd, &sb) == 0 && S_ISSOCK(sb.st_mode);
-}
-
-/* Parse -OPT's argument, a count of WHAT in 1..max, into *out. */
-static int
-count_opt(char opt, const char *what, int max, int64_t *out)
-{
-	if (parse_int64(optarg, 1, max, out) == -1) {
-		log_warnx("-%c: %s must be 1..%d: '%s'", opt, what, max,
-		    optarg);
-		return -1;
-	}
-	return 0;
 }
 
 /*
@@ -227,69 +101,47 @@ worker_start(struct http *http)
 }
 
 int
-http_listen(struct http *http, int argc, char **argv)
+http_open(struct http *http, const char *sockpath)
 {
-	static pid_t pids[HTTP_MAX_WORKERS];
-	const char *sockpath = NULL;
-	int64_t workers = 2, threads = 0;
-	int c;
 	mode_t old;
 
 	memset(http, 0, sizeof(*http));
 	http->stopfd = http->epfd = -1;
-	while ((c = getopt(argc, argv, "s:t:w:")) != -1) {
-		switch (c) {
-		case 's':
-			sockpath = optarg;
-			break;
-		case 't':
-			if (count_opt('t', "threads", HTTP_MAX_THREADS,
-			        &threads) == -1)
-				return -1;
-			break;
-		case 'w':
-			if (count_opt('w', "workers", HTTP_MAX_WORKERS,
-			        &workers) == -1)
-				return -1;
-			break;
-		default:
-			log_warnx("usage: %s [-s socket] [-w workers] "
-			          "[-t threads]",
-			    argv[0]);
-			return -1;
-		}
-	}
-	http->threads = (int)threads;
+	(void)signal(SIGPIPE, SIG_IGN);
 	if (sockpath == NULL && getenv("GATEWAY_INTERFACE") != NULL &&
 	    !is_socket(0)) {
 		http->cgi = true;
-		(void)signal(SIGPIPE, SIG_IGN);
 		return 0;
 	}
 	if (FCGX_Init() != 0) {
 		log_warnx("%s: FCGX_Init failed", __func__);
 		return -1;
 	}
-	if (sockpath != NULL) {
-		(void)unlink(sockpath);
-		/* Owner and group only, from the first moment. */
-		old = umask(0117);
-		http->sock = FCGX_OpenSocket(sockpath, 128);
-		(void)umask(old);
-		if (http->sock < 0) {
-			log_warnx("%s: cannot listen on '%s': %s", __func__,
-			    sockpath, strerror(errno));
-			return -1;
-		}
-		if (chmod(sockpath, 0660) == -1) {
-			log_warnx("%s: chmod '%s': %s", __func__, sockpath,
-			    strerror(errno));
-			return -1;
-		}
+	if (sockpath == NULL)
+		return 0; /* descriptor 0 */
+	(void)unlink(sockpath);
+	/* Owner and group only, from the first moment. */
+	old = umask(0117);
+	http->sock = FCGX_OpenSocket(sockpath, 128);
+	(void)umask(old);
+	if (http->sock < 0) {
+		log_warnx("%s: cannot listen on '%s': %s", __func__, sockpath,
+		    strerror(errno));
+		return -1;
 	}
-	(void)signal(SIGPIPE, SIG_IGN);
-	if (supervise(pids, (int)workers, sockpath) == 1)
-		return 1;
+	if (chmod(sockpath, 0660) == -1) {
+		log_warnx("%s: chmod '%s': %s", __func__, sockpath,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+http_worker_init(struct http *http)
+{
+	if (http->cgi)
+		return 0;
 	if (FCGX_InitRequest(&http->fcgi, http->sock, 0) != 0) {
 		log_warnx("%s: FCGX_InitRequest failed", __func__);
 		return -1;
@@ -302,7 +154,6 @@ http_clone(const struct http *from, struct http *to)
 {
 	memset(to, 0, sizeof(*to));
 	to->sock = from->sock;
-	to->threads = from->threads;
 	to->stopfd = from->stopfd;
 	if (FCGX_InitRequest(&to->fcgi, to->sock, 0) != 0) {
 		log_warnx("%s: FCGX_InitRequest failed", __func__);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* FastCGI listener, pre-forked workers, requests and JSON responses. */
+/* FastCGI: the socket, a worker's request threads, requests, responses. */
 #ifndef INSTLOG_HTTP_H
 #define INSTLOG_HTTP_H
 
@@ -17,7 +17,6 @@ struct http {
 	bool in_request;
 	bool cgi; /* plain CGI: one request, environ and stdio */
 	bool cgi_done;
-	int threads;  /* -t N: threads per worker; 0 */
 	int stopfd;   /* the worker's: readable once it is told to stop */
 	int epfd;     /* this thread's wait: the listening socket, stopfd */
 	bool serving; /* epfd and fcgi are set up (a worker's thread) */
@@ -47,30 +46,31 @@ struct http_response {
 #define HTTP_BODY_DEADLINE_MS 10000
 
 /*
- * Start serving: with "-s PATH" open a Unix socket at PATH (mode 0660: the
- * owner and the group, e.g. nginx's, in a 0750 directory); without it use
- * the socket on descriptor 0, as spawn-fcgi and systemd socket units pass
- * it.  Run as a plain CGI program (GATEWAY_INTERFACE set, descriptor 0 not
- * a socket) it serves the one request of its environment and standard
- * input, then http_accept() ends the loop.  "-w N" (default 2) forks N
- * workers and supervises them, restarting any that dies, until SIGTERM or
- * SIGINT; then it passes the signal on and waits for every worker to
- * drain.  A worker told to stop (SIGTERM or SIGINT) accepts nothing more,
- * closes its idle kept connections, and lets each request it holds finish:
- * http_accept() returns -1 in every thread once its request is answered.
- * The listening socket stays open, so with a socket that outlives the
- * process (systemd's) new connections wait for the next one.  Returns 0
- * in each worker (serve with http_accept()); 1 in the
- * supervisor once it has stopped its workers (the process is done); or -1
- * (logged) when the socket cannot be opened or the arguments are wrong.
- * "-t N" sets http->threads (0 when not given): the request threads a
- * worker should run, each with its own struct http from http_clone().
+ * Open the FastCGI socket: with 'sockpath' a Unix socket at that path (mode
+ * 0660: the owner and the group, e.g. nginx's, in a 0750 directory);
+ * without it the socket on descriptor 0, as spawn-fcgi and systemd socket
+ * units pass it.  Run as a plain CGI program (GATEWAY_INTERFACE set,
+ * descriptor 0 not a socket) it serves the one request of its environment
+ * and standard input, then http_accept() ends the loop.  Returns 0, or -1
+ * (logged).
  */
-int http_listen(struct http *http, int argc, char **argv);
+int http_open(struct http *http, const char *sockpath);
+
+/*
+ * Make this process a worker of the socket (after lib/run/workers.h forked
+ * it): its first request slot, and its stop descriptor.  A worker told to
+ * stop (SIGTERM or SIGINT, kept blocked since the fork) accepts nothing
+ * more, closes its idle kept connections, and lets each request it holds
+ * finish: http_accept() returns -1 in every thread once its request is
+ * answered.  The listening socket stays open, so with a socket that
+ * outlives the process (systemd's) new connections wait for the next one.
+ * Returns 0, or -1 (logged).
+ */
+int http_worker_init(struct http *http);
 
 /*
  * Set up 'to' to accept requests on the socket of 'from' (a worker's, from
- * http_listen()) in another thread: every thread has its own.  Returns 0,
+ * http_worker_init()) in another thread: every thread has its own.  Returns 0,
  * or -1 (logged).
  */
 int http_clone(const struct http *from, struct http *to);
@@ -83,7 +83,7 @@ int http_clone(const struct http *from, struct http *to);
  */
 int http_accept(struct http *http, struct http_request *req);
 
-/* Close what http_listen() or http_clone() opened for this thread. */
+/* Close what http_worker_init() or http_clone() opened for this thread. */
 void http_release(struct http *http);
 
 /* Finish the request (NULL accepted). */

@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "run/batch.h"
+#include "run/workers.h"
 
 /* A body buffer larger than this is not kept for the next request. */
 #define APP_BODY_KEEP (1024 * 1024)
@@ -77,9 +79,66 @@ app_batch_new(struct app *app)
 	return 0;
 }
 
+/* Parse -OPT's argument, a count of WHAT in 1..max, into *out. */
+static int
+count_opt(char opt, const char *what, int max, int64_t *out)
+{
+	if (parse_int64(optarg, 1, max, out) == -1) {
+		log_warnx("-%c: %s must be 1..%d: '%s'", opt, what, max,
+		    optarg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The command line of a route binary. */
+struct app_opt {
+	const char *sockpath; /* -s PATH, else descriptor 0 */
+	int workers;          /* -w N, default 2 */
+};
+
+/*
+ * Read -s, -w and -t (into app->threads) from the command line.  Returns
+ * 0, or -1 (logged).
+ */
+static int
+app_options(struct app *app, int argc, char **argv, struct app_opt *opt)
+{
+	int64_t workers = 2, threads = 0;
+	int c;
+
+	opt->sockpath = NULL;
+	while ((c = getopt(argc, argv, "s:t:w:")) != -1) {
+		switch (c) {
+		case 's':
+			opt->sockpath = optarg;
+			break;
+		case 't':
+			if (count_opt('t', "threads", APP_MAX_THREADS,
+			        &threads) == -1)
+				return -1;
+			break;
+		case 'w':
+			if (count_opt('w', "workers", WORKERS_MAX, &workers) ==
+			    -1)
+				return -1;
+			break;
+		default:
+			log_warnx("usage: %s [-s socket] [-w workers] "
+			          "[-t threads]",
+			    argv[0]);
+			return -1;
+		}
+	}
+	opt->workers = (int)workers;
+	app->threads = (int)threads;
+	return 0;
+}
+
 enum app_status
 app_init(struct app *app, const struct app_def *def, int argc, char **argv)
 {
+	struct app_opt opt;
 	unsigned need = def->config_need;
 	int rc;
 
@@ -105,8 +164,14 @@ app_init(struct app *app, const struct app_def *def, int argc, char **argv)
 	 */
 	if (def->counters && app->cfg.metrics_file != NULL)
 		app->counters = metrics_open(app->cfg.metrics_file);
-	if ((rc = http_listen(&app->http, argc, argv)) != 0)
+	if (app_options(app, argc, argv, &opt) == -1 ||
+	    http_open(&app->http, opt.sockpath) == -1)
+		return APP_ERROR;
+	if (!app->http.cgi &&
+	    (rc = workers_run(opt.workers, opt.sockpath)) != 0)
 		return rc == 1 ? APP_DONE : APP_ERROR;
+	if (http_worker_init(&app->http) == -1)
+		return APP_ERROR;
 	if ((app->db = app_db_new(app)) == NULL)
 		return APP_ERROR;
 	if (def->group_commit > 0 && !app->http.cgi) {
@@ -306,13 +371,13 @@ app_drain(struct app *app)
 void
 app_serve(struct app *app)
 {
-	int n = app->http.threads > 0 ? app->http.threads : app->def->threads;
+	int n = app->threads > 0 ? app->threads : app->def->threads;
 
 	/* Only a route whose handler is thread-safe says how many. */
-	if (app->def->threads == 0 && app->http.threads > 1)
+	if (app->def->threads == 0 && app->threads > 1)
 		log_warnx("-t %d ignored: %s serves one request at a time "
 		          "per worker",
-		    app->http.threads, app->def->name);
+		    app->threads, app->def->name);
 	if (app->http.cgi || app->def->threads == 0 || n > APP_MAX_THREADS)
 		n = 1;
 	app_serving = 1; /* this thread */

@@ -71,7 +71,8 @@ struct app {
 	struct batch *batch; /* with group_commit: the worker's */
 	struct db *batch_db[BATCH_MAX_SLOTS]; /* a connection a slot */
 	size_t nbatch_db;
-	int started;      /* request threads started besides this one */
+	int threads; /* -t N: request threads per worker; 0: def->threads */
+	int started; /* request threads started besides this one */
 	size_t body_held; /* of the worker's body budget, for this request */
 };
 
@@ -91,9 +92,12 @@ enum app_status {
 };
 
 /*
- * Set up 'app' for 'def' and the command line (http_listen()'s -s and
- * -w): the configuration, def->start, the listener (which forks and
- * supervises the workers), and in each worker the database.  Either way
+ * Set up 'app' for 'def' and the command line ("-s PATH": the socket to
+ * open, else descriptor 0; "-w N": workers, default 2; "-t N": request
+ * threads per worker, for a route that declares def->threads): the
+ * configuration, def->start, the socket, the workers (lib/run/workers.h:
+ * the supervisor stays here until they are stopped), and in each worker
+ * the database.  Either way
  * the caller calls app_release().
  */
 enum app_status app_init(struct app *app, const struct app_def *def, int argc,
