@@ -207,6 +207,21 @@ env_size(const char *name, int64_t min, int64_t max, size_t dflt, size_t *out)
 }
 
 /*
+ * Copy the variable 'name' into *out when set and not empty (else NULL).
+ * Returns 0, or -1 when out of memory.
+ */
+static int
+env_string(const char *name, char **out)
+{
+	const char *v = getenv(name);
+
+	*out = NULL;
+	if (v == NULL || *v == '\0')
+		return 0;
+	return (*out = strdup(v)) == NULL ? -1 : 0;
+}
+
+/*
  * INSTLOG_METRICS_FILE, else "metrics" in the spool directory (which the
  * replayer ignores: it reads only *.delivery files), else none.  Returns
  * 0 or -1 when out of memory.
@@ -346,6 +361,14 @@ config_load(struct config *cfg, unsigned need)
 	        &cfg->ops_retention_days) == -1)
 		return -1;
 	if ((need & CONFIG_USE_NOTIFY) &&
+	    (env_string("INSTLOG_NOTIFY_URL", &cfg->notify_url) == -1 ||
+	        env_string("INSTLOG_PUBLIC_URL", &cfg->public_url) == -1 ||
+	        load_secret("INSTLOG_NOTIFY_SECRET", &cfg->notify_secret) ==
+	            -1 ||
+	        load_secret("INSTLOG_SLACK_WEBHOOK_URL", &cfg->slack_url) ==
+	            -1))
+		return -1;
+	if ((need & CONFIG_USE_NOTIFY) &&
 	    env_size("INSTLOG_NOTIFY_BACKOFF_SECONDS", 1,
 	        CONFIG_NOTIFY_BACKOFF_MAX, CONFIG_NOTIFY_BACKOFF_DEFAULT,
 	        &cfg->notify_backoff) == -1)
@@ -376,6 +399,10 @@ config_release(struct config *cfg)
 	free(cfg->runner_labels);
 	free(cfg->spool_dir);
 	free(cfg->metrics_file);
+	free(cfg->notify_url);
+	free(cfg->public_url);
+	secret_release(&cfg->notify_secret);
+	secret_release(&cfg->slack_url);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

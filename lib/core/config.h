@@ -79,6 +79,14 @@ struct config {
 	size_t redeliver_pages;    /* CONFIG_USE_REDELIVER */
 	size_t ops_retention_days; /* CONFIG_USE_MAINTENANCE */
 	size_t notify_backoff;     /* CONFIG_USE_NOTIFY, seconds */
+	/*
+	 * CONFIG_USE_NOTIFY: the sinks, as set (NULL/empty when unset);
+	 * cron/notify checks the URLs.
+	 */
+	char *notify_url;                   /* INSTLOG_NOTIFY_URL */
+	char *public_url;                   /* INSTLOG_PUBLIC_URL */
+	struct config_secret notify_secret; /* INSTLOG_NOTIFY_SECRET */
+	struct config_secret slack_url;     /* INSTLOG_SLACK_WEBHOOK_URL */
 	/* CONFIG_USE_WRITE_SLOTS: INSTLOG_WRITE_SLOTS, 1..8; 0: unset. */
 	size_t write_slots;
 };
