@@ -104,7 +104,7 @@ step_page(struct run *r, int64_t app_id, size_t page, int64_t t0,
  * counted).
  */
 static int
-list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
+list_deliveries(struct run *r, struct github_app_variant *v, time_t cutoff,
     struct redeliver_list *l, bool *complete, struct counts *cnt)
 {
 	int64_t app_id = jwt_app_id(v->app);
@@ -125,7 +125,7 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 		call.method = "GET";
 		call.path = path != NULL ? path : first;
 		call.want_body = true;
-		if ((call.jwt = apps_jwt(v, time(NULL))) == NULL)
+		if ((call.jwt = github_app_jwt(v, time(NULL))) == NULL)
 			goto out;
 		t0 = ops_now_ms();
 		before = l->n;
@@ -248,7 +248,7 @@ step_ask(struct run *r, int64_t app_id, const struct redeliver_failed *f,
  * failed (logged and counted).
  */
 static int
-ask_redeliveries(struct run *r, struct apps_variant *v,
+ask_redeliveries(struct run *r, struct github_app_variant *v,
     const struct redeliver_failed *failed, const size_t *asks, size_t n,
     struct counts *cnt)
 {
@@ -269,8 +269,8 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 		log_warnx("out of memory");
 		goto out;
 	}
-	/* One JWT for all: apps_jwt() is not called again under them. */
-	if ((jwt = apps_jwt(v, time(NULL))) == NULL)
+	/* One JWT for all: github_app_jwt() is not called again under them. */
+	if ((jwt = github_app_jwt(v, time(NULL))) == NULL)
 		goto out;
 	for (size_t k = 0; k < n; k++) {
 		(void)snprintf(paths[k].s, sizeof(paths[k].s),
@@ -333,7 +333,7 @@ out:
  * Returns 0, or CRONRUN_FAILED when a call or the database failed.
  */
 static int
-sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
+sweep_app(struct run *r, struct github_app_variant *v, struct counts *cnt)
 {
 	int64_t app_id = jwt_app_id(v->app);
 	struct redeliver_list list;
@@ -410,7 +410,7 @@ run_sweep(struct run *r, struct counts *cnt)
 	int rc = 0;
 
 	for (size_t i = 0; i < APPS__MAX; i++) {
-		struct apps_variant *v = &r->cr->apps.v[i];
+		struct github_app_variant *v = &r->cr->apps.v[i];
 
 		if (v->app == NULL)
 			continue;

@@ -35,7 +35,7 @@ cronrun_init(struct cronrun *r, const char *name, unsigned need)
 	if (config_load(&r->cfg, CONFIG_NEED_DB | need) == -1)
 		return -1;
 	if ((need & CONFIG_NEED_APPS) &&
-	    (apps_load(&r->apps, &r->cfg) == -1 ||
+	    (github_app_load(&r->apps, &r->cfg) == -1 ||
 	        (r->client = github_client_new(r->cfg.github_api_url, agent)) ==
 	            NULL))
 		return -1;
@@ -135,7 +135,7 @@ cronrun_release(struct cronrun *r)
 	buf_release(&r->output);
 	db_free(r->db);
 	github_client_free(r->client);
-	apps_release(&r->apps);
+	github_app_release(&r->apps);
 	config_release(&r->cfg);
 	memset(r, 0, sizeof(*r));
 }

@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "core/apps.h"
 #include "core/config.h"
+#include "core/github_app.h"
 #include "core/ops.h"
 #include "core/str.h"
 #include "db/db.h"
@@ -32,7 +32,7 @@ enum cronrun_exit {
 struct cronrun {
 	const char *name;
 	struct config cfg;
-	struct apps apps;             /* with CRONRUN_GITHUB */
+	struct github_apps apps;      /* with CRONRUN_GITHUB */
 	struct github_client *client; /* with CRONRUN_GITHUB */
 	struct db *db;
 	struct timespec start;

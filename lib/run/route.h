@@ -8,7 +8,7 @@
 
 #include "run/app.h"
 
-/* The trace routes, one binary each. */
+/* The read-only routes (trace and operations), one binary each. */
 enum route {
 	ROUTE_ENTITY,         /* GET /trace/entity/{entity_id} */
 	ROUTE_INSTALLATION,   /* GET /trace/installation/{installation_id} */

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* GitHub App variants (docs/architecture.md#configuration): keys, JWTs. */
-#include "core/apps.h"
+#include "core/github_app.h"
 
 #include <stddef.h>
 #include <string.h>
 
 int
-apps_load(struct apps *a, const struct config *cfg)
+github_app_load(struct github_apps *a, const struct config *cfg)
 {
 	const struct config_app *c[APPS__MAX] = { &cfg->app_org,
 		&cfg->app_user };
@@ -22,7 +22,7 @@ apps_load(struct apps *a, const struct config *cfg)
 }
 
 void
-apps_release(struct apps *a)
+github_app_release(struct github_apps *a)
 {
 	if (a == NULL)
 		return;
@@ -33,10 +33,10 @@ apps_release(struct apps *a)
 	memset(a, 0, sizeof(*a));
 }
 
-struct apps_variant *
-apps_for_entity(struct apps *a, const char *entity_type)
+struct github_app_variant *
+github_app_for_entity(struct github_apps *a, const char *entity_type)
 {
-	struct apps_variant *v = NULL;
+	struct github_app_variant *v = NULL;
 
 	if (entity_type == NULL)
 		return NULL;
@@ -48,7 +48,7 @@ apps_for_entity(struct apps *a, const char *entity_type)
 }
 
 const char *
-apps_jwt(struct apps_variant *v, time_t now)
+github_app_jwt(struct github_app_variant *v, time_t now)
 {
 	if (v->jwt != NULL && now >= v->jwt_at &&
 	    now - v->jwt_at < APPS_JWT_REUSE)

@@ -13,8 +13,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "core/apps.h"
 #include "core/config.h"
+#include "core/github_app.h"
 
 #define NOW 1700000000
 
@@ -22,7 +22,7 @@
 static int
 setup(void **state)
 {
-	static struct apps a;
+	static struct github_apps a;
 	EVP_PKEY *k;
 
 	memset(&a, 0, sizeof(a));
@@ -40,61 +40,62 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	apps_release(*state);
+	github_app_release(*state);
 	return 0;
 }
 
 static void
-apps_for_entity_picks_the_variant(void **state)
+github_app_for_entity_picks_the_variant(void **state)
 {
-	struct apps *a = *state;
+	struct github_apps *a = *state;
 	struct jwt_app *user;
 
-	assert_ptr_equal(apps_for_entity(a, "Organization"), &a->v[APPS_ORG]);
-	assert_ptr_equal(apps_for_entity(a, "User"), &a->v[APPS_USER]);
-	assert_null(apps_for_entity(a, "Bot"));
-	assert_null(apps_for_entity(a, "organization"));
-	assert_null(apps_for_entity(a, NULL));
+	assert_ptr_equal(github_app_for_entity(a, "Organization"),
+	    &a->v[APPS_ORG]);
+	assert_ptr_equal(github_app_for_entity(a, "User"), &a->v[APPS_USER]);
+	assert_null(github_app_for_entity(a, "Bot"));
+	assert_null(github_app_for_entity(a, "organization"));
+	assert_null(github_app_for_entity(a, NULL));
 	/* Not configured: no variant. */
 	user = a->v[APPS_USER].app;
 	a->v[APPS_USER].app = NULL;
-	assert_null(apps_for_entity(a, "User"));
+	assert_null(github_app_for_entity(a, "User"));
 	a->v[APPS_USER].app = user;
 }
 
 static void
-apps_jwt_is_reused_then_renewed(void **state)
+github_app_jwt_is_reused_then_renewed(void **state)
 {
-	struct apps *a = *state;
-	struct apps_variant *v = &a->v[APPS_ORG];
+	struct github_apps *a = *state;
+	struct github_app_variant *v = &a->v[APPS_ORG];
 	const char *first, *again;
 	char *copy;
 
-	assert_non_null(first = apps_jwt(v, NOW));
+	assert_non_null(first = github_app_jwt(v, NOW));
 	assert_non_null(copy = strdup(first));
-	again = apps_jwt(v, NOW + APPS_JWT_REUSE - 1);
+	again = github_app_jwt(v, NOW + APPS_JWT_REUSE - 1);
 	assert_ptr_equal(again, first);
 	assert_int_equal(v->jwt_at, NOW);
 	/* Old enough, or a clock that went back: signed again. */
-	assert_non_null(again = apps_jwt(v, NOW + APPS_JWT_REUSE));
+	assert_non_null(again = github_app_jwt(v, NOW + APPS_JWT_REUSE));
 	assert_string_not_equal(again, copy);
 	assert_int_equal(v->jwt_at, NOW + APPS_JWT_REUSE);
-	assert_non_null(again = apps_jwt(v, NOW));
+	assert_non_null(again = github_app_jwt(v, NOW));
 	assert_int_equal(v->jwt_at, NOW);
 	/* The same claims: the same token (RS256 is deterministic). */
 	assert_string_equal(again, copy);
 	free(copy);
 	/* Each variant has its own. */
-	assert_non_null(again = apps_jwt(&a->v[APPS_USER], NOW));
-	assert_string_not_equal(again, apps_jwt(v, NOW));
+	assert_non_null(again = github_app_jwt(&a->v[APPS_USER], NOW));
+	assert_string_not_equal(again, github_app_jwt(v, NOW));
 }
 
 static void
-apps_load_reads_only_configured_keys(void **state)
+github_app_load_reads_only_configured_keys(void **state)
 {
 	char path[] = "/tmp/test_apps.XXXXXX", missing[] = "/nonexistent/k";
 	struct config cfg;
-	struct apps a;
+	struct github_apps a;
 	EVP_PKEY *k;
 	FILE *f;
 	int fd;
@@ -112,17 +113,17 @@ apps_load_reads_only_configured_keys(void **state)
 	memset(&a, 0, sizeof(a));
 	cfg.app_user.id = 202;
 	cfg.app_user.key_file = path;
-	assert_int_equal(apps_load(&a, &cfg), 0);
+	assert_int_equal(github_app_load(&a, &cfg), 0);
 	assert_null(a.v[APPS_ORG].app);
 	assert_int_equal(jwt_app_id(a.v[APPS_USER].app), 202);
-	apps_release(&a);
+	github_app_release(&a);
 	assert_null(a.v[APPS_USER].app);
-	apps_release(NULL);
+	github_app_release(NULL);
 
 	cfg.app_org.id = 101;
 	cfg.app_org.key_file = missing;
-	assert_int_equal(apps_load(&a, &cfg), -1);
-	apps_release(&a);
+	assert_int_equal(github_app_load(&a, &cfg), -1);
+	github_app_release(&a);
 	(void)unlink(path);
 }
 
@@ -130,9 +131,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(apps_for_entity_picks_the_variant),
-		cmocka_unit_test(apps_jwt_is_reused_then_renewed),
-		cmocka_unit_test(apps_load_reads_only_configured_keys),
+		cmocka_unit_test(github_app_for_entity_picks_the_variant),
+		cmocka_unit_test(github_app_jwt_is_reused_then_renewed),
+		cmocka_unit_test(github_app_load_reads_only_configured_keys),
 	};
 
 	return cmocka_run_group_tests_name("apps", tests, setup, teardown);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The scheduler auth check's queries: lock, targets, cache, failure rows. */
-#include "db/db_auth.h"
+#include "db/db_auth_check.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -31,8 +31,8 @@
  "FROM first f ORDER BY f.installation_id"
 
 enum db_status
-db_auth_targets_get(struct db *db, int64_t org_app_id, int64_t user_app_id,
-    struct db_auth_targets *out)
+db_auth_check_targets_get(struct db *db, int64_t org_app_id,
+    int64_t user_app_id, struct db_auth_check_targets *out)
 {
 	char org[24], user[24];
 	const char *values[2];
@@ -57,7 +57,7 @@ db_auth_targets_get(struct db *db, int64_t org_app_id, int64_t user_app_id,
 		goto out;
 	}
 	for (int i = 0; i < rows; i++) {
-		struct db_auth_target *t = &out->v[out->n];
+		struct db_auth_check_target *t = &out->v[out->n];
 
 		if (strcmp(PQgetvalue(res, i, 6), "t") == 0) {
 			out->ncached++;
@@ -84,7 +84,7 @@ out:
 }
 
 void
-db_auth_targets_release(struct db_auth_targets *t)
+db_auth_check_targets_release(struct db_auth_check_targets *t)
 {
 	if (t == NULL)
 		return;
@@ -105,7 +105,7 @@ db_auth_targets_release(struct db_auth_targets *t)
  "SET ok_until = EXCLUDED.ok_until"
 
 enum db_status
-db_auth_cache_put(struct db *db, const int64_t *installation_ids,
+db_auth_check_cache_put(struct db *db, const int64_t *installation_ids,
     const int64_t *app_ids, size_t n)
 {
 	struct buf insts, apps;
@@ -165,10 +165,11 @@ out:
  "'') FROM failed)"
 
 enum db_status
-db_auth_failure_record(struct db *db, const struct db_auth_failure *f,
-    int64_t *event_id, int64_t *nfailed, char **jobs)
+db_auth_check_failure_record(struct db *db,
+    const struct db_auth_check_failure *f, int64_t *event_id, int64_t *nfailed,
+    char **jobs)
 {
-	const struct db_auth_target *t = f->target;
+	const struct db_auth_check_target *t = f->target;
 	char app[24], inst[24], ent[24], job[24], status[24], op[24];
 	const char *values[13];
 	bool is_404 = f->not_found;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The scheduler auth check's queries: lock, targets, cache, failure rows. */
-#ifndef INSTLOG_DB_AUTH_H
-#define INSTLOG_DB_AUTH_H
+#ifndef INSTLOG_DB_AUTH_CHECK_H
+#define INSTLOG_DB_AUTH_CHECK_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,10 +15,10 @@
  * operator may hold it from psql (SELECT pg_advisory_lock(
  * 7597136565293246209)) to pause the check.
  */
-#define DB_AUTH_LOCK_KEY 0x696e73746c6f6701LL
+#define DB_AUTH_CHECK_LOCK_KEY 0x696e73746c6f6701LL
 
 /* An installation with pending jobs, and one of those jobs. */
-struct db_auth_target {
+struct db_auth_check_target {
 	int64_t installation_id;
 	char *entity_type; /* "Organization", "User", or NULL */
 	int64_t entity_id;
@@ -28,8 +28,8 @@ struct db_auth_target {
 };
 
 /* The installations to check, and how many were skipped as cached. */
-struct db_auth_targets {
-	struct db_auth_target *v;
+struct db_auth_check_targets {
+	struct db_auth_check_target *v;
 	size_t n;
 	size_t ncached;
 };
@@ -42,14 +42,14 @@ struct db_auth_targets {
  * Installations whose auth_cache entry for that app is still valid are
  * only counted in out->ncached; the others, also those with no usable
  * variant, are listed in out->v.  The caller releases *out with
- * db_auth_targets_release(), also on error.  Returns DB_OK, DB_ERROR or
+ * db_auth_check_targets_release(), also on error.  Returns DB_OK, DB_ERROR or
  * DB_UNAVAILABLE.
  */
-enum db_status db_auth_targets_get(struct db *db, int64_t org_app_id,
-    int64_t user_app_id, struct db_auth_targets *out);
+enum db_status db_auth_check_targets_get(struct db *db, int64_t org_app_id,
+    int64_t user_app_id, struct db_auth_check_targets *out);
 
 /* Free what *t holds (NULL accepted). */
-void db_auth_targets_release(struct db_auth_targets *t);
+void db_auth_check_targets_release(struct db_auth_check_targets *t);
 
 /*
  * Record successful authentications: for each i < n, cache
@@ -57,12 +57,12 @@ void db_auth_targets_release(struct db_auth_targets *t);
  * replacing an older entry.  One statement.  Returns DB_OK, DB_ERROR or
  * DB_UNAVAILABLE.
  */
-enum db_status db_auth_cache_put(struct db *db, const int64_t *installation_ids,
-    const int64_t *app_ids, size_t n);
+enum db_status db_auth_check_cache_put(struct db *db,
+    const int64_t *installation_ids, const int64_t *app_ids, size_t n);
 
 /* A refused authentication of one installation. */
-struct db_auth_failure {
-	const struct db_auth_target *target;
+struct db_auth_check_failure {
+	const struct db_auth_check_target *target;
 	int64_t app_id; /* the app tried */
 	long http_status;
 	const char *message; /* GitHub's, or NULL */
@@ -89,8 +89,8 @@ struct db_auth_failure {
  * comma-separated ("" for none; the caller frees it).  Returns DB_OK,
  * DB_ERROR or DB_UNAVAILABLE.
  */
-enum db_status db_auth_failure_record(struct db *db,
-    const struct db_auth_failure *f, int64_t *event_id, int64_t *nfailed,
+enum db_status db_auth_check_failure_record(struct db *db,
+    const struct db_auth_check_failure *f, int64_t *event_id, int64_t *nfailed,
     char **jobs);
 
 #endif
