@@ -147,6 +147,13 @@ integration: all $(BUILD)/bench/trace_sql
 upgrade: all
 	@bash tests/upgrade/run.sh
 
+# Every answer of every route, and the CLI's output, byte for byte the
+# same from COMPAT_BASE's binaries (tests/compat/run.sh) and this tree's,
+# over one database.
+.PHONY: compat
+compat: all
+	@bash tests/compat/run.sh
+
 # The operator page in Debian's headless Chromium, driven by playwright-core
 # (pinned by tests/browser/package-lock.json, installed by `npm ci`).
 BROWSER_DIR  = tests/browser
@@ -169,6 +176,7 @@ test: deps
 	@$(MAKE) --no-print-directory WERROR=1 unit
 	@$(MAKE) --no-print-directory WERROR=1 integration
 	@$(MAKE) --no-print-directory WERROR=1 upgrade
+	@$(MAKE) --no-print-directory WERROR=1 compat
 	@$(MAKE) --no-print-directory WERROR=1 browser
 
 # `make check`: the unit tests under ASan+UBSan (clang, in a build tree of
