@@ -35,7 +35,7 @@
 set -u
 # The revision the answers must not change from: the main right before
 # the change under test (bump it to the commit before a restructure).
-COMPAT_BASE=${COMPAT_BASE:-fb3c108d99b93285822231bfb1aff24a40528bbd}
+COMPAT_BASE=${COMPAT_BASE:-602aea2}
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 FIXTURES=${FIXTURES:-$TOP/../shared/fixtures/github}
