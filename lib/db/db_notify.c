@@ -112,12 +112,12 @@ db_notify_cursor_advance(struct db *db, const struct db_notify_snapshot *snap)
 static int
 text_array(struct buf *b, const char *const *v)
 {
-	if (buf_puts(b, "{") == -1)
+	if (buf_puts(b, "{}") == -1)
 		return -1;
 	for (size_t i = 0; v[i] != NULL; i++)
-		if (buf_printf(b, "%s\"%s\"", i == 0 ? "" : ",", v[i]) == -1)
+		if (db_array_add(b, v[i]) == -1)
 			return -1;
-	return buf_puts(b, "}");
+	return 0;
 }
 
 /*

@@ -41,23 +41,17 @@ db_ops_abandon(struct db *db, const char *type, bool locked, int64_t own_id,
 	    db_exec(db, __func__, SQL_OPS_RUNNING, 1, values, NULL, NULL, &res);
 	if (st != DB_OK)
 		goto out;
-	if (buf_puts(&ids, "{") == -1)
-		goto oom;
 	for (int i = 0; i < PQntuples(res); i++) {
-		int64_t id = db_int64(res, i, 0);
-
 		if (!ops_is_abandoned(PQgetvalue(res, i, 1),
-		        PQgetvalue(res, i, 2), id, type, locked, own_id))
+		        PQgetvalue(res, i, 2), db_int64(res, i, 0), type,
+		        locked, own_id))
 			continue;
-		if (buf_printf(&ids, "%s%" PRId64, nids == 0 ? "" : ",", id) ==
-		    -1)
+		if (db_array_add(&ids, PQgetvalue(res, i, 0)) == -1)
 			goto oom;
 		nids++;
 	}
 	if (nids == 0)
 		goto out;
-	if (buf_puts(&ids, "}") == -1)
-		goto oom;
 	values[0] = ids.buf;
 	st =
 	    db_exec(db, __func__, SQL_OPS_ABANDON, 1, values, NULL, NULL, &upd);
