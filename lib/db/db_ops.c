@@ -13,6 +13,7 @@
 #include "core/ops.h"
 #include "core/str.h"
 #include "db/db_priv.h"
+#include "db/db_trace_sql.h" /* SQL_UTC */
 
 #define SQL_OPS_RUNNING                     \
  "SELECT id, type, status FROM operations " \
@@ -325,14 +326,10 @@ db_ops_finish(struct db *db, struct ops_run *op, const char *output,
 }
 
 /* clang-format off */
-#define OPS_TIME(col) \
-	"to_char(" col " AT TIME ZONE 'UTC', " \
-	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
 /* The columns every row has, list and single, in this order (row_read()). */
 #define OPS_ITEM \
-	"id, type, status, " OPS_TIME("started_at") ", " \
-	OPS_TIME("completed_at") ", duration_ms, error, " \
+	"id, type, status, " SQL_UTC("started_at") ", " \
+	SQL_UTC("completed_at") ", duration_ms, error, " \
 	"triggered_by, request_id, external_ref, steps_summary"
 
 #define SQL_OPS_LIST \
@@ -528,7 +525,7 @@ db_ops_get(struct db *db, int64_t id, struct db_ops_row *out)
 
 /* clang-format off */
 #define SQL_OPS_LAST \
-	"SELECT id, status, " OPS_TIME("completed_at") " FROM operations " \
+	"SELECT id, status, " SQL_UTC("completed_at") " FROM operations " \
 	"WHERE type = $1 AND status <> 'running' ORDER BY id DESC LIMIT 1"
 /* clang-format on */
 

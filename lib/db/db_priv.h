@@ -60,11 +60,6 @@ enum db_status db_lookup_int64(struct db *db, const char *what, const char *sql,
  */
 const char *db_id_param(char *b, size_t size, int64_t v);
 
-/* SQL text of timestamptz column 'col' as RFC 3339 UTC with microseconds. */
-#define DB_SQL_UTC(col)                 \
- "to_char(" col " AT TIME ZONE 'UTC', " \
- "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
 /*
  * The one writer of PostgreSQL array literals (a text[], bigint[], ...
  * parameter).  Add the element 'v' (NULL: an SQL null) at the end of the

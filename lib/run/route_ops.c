@@ -8,6 +8,7 @@
 
 #include "core/json.h"
 #include "core/log.h"
+#include "core/ops.h"
 #include "core/query.h"
 #include "core/str.h"
 #include "core/utc.h"
@@ -152,12 +153,14 @@ put_jsonb(struct json_writer *w, const char *key, const char *text)
 }
 
 /*
- * Write operation 'r': the members of a list item, then with 'full' the
- * rest, in the order and with the escapes PostgreSQL's row_to_json() gave
- * them when it wrote these answers.
+ * Write operation 'r': the members of a list item, then, when 'steps' is
+ * not NULL, the rest with 'steps' as the steps' JSON text; in the order
+ * and with the escapes PostgreSQL's row_to_json() gave them when it wrote
+ * these answers.
  */
 static void
-put_op(struct json_writer *w, const struct db_ops_row *r, bool full)
+put_op(struct json_writer *w, const struct db_ops_row *r,
+    const struct buf *steps)
 {
 	json_open_object(w);
 	json_member_int(w, "id", r->id);
@@ -179,14 +182,15 @@ put_op(struct json_writer *w, const struct db_ops_row *r, bool full)
 	json_member_string(w, "request_id", r->request_id);
 	json_member_string(w, "external_ref", r->external_ref);
 	json_member_string(w, "steps_summary", r->steps_summary);
-	if (full) {
+	if (steps != NULL) {
 		put_jsonb(w, "input", r->input);
 		put_jsonb(w, "output", r->output);
 		json_member_string(w, "error_detail", r->error_detail);
 		put_ids(w, "installation_ids", r->installation_ids,
 		    r->ninstallation_ids);
 		put_ids(w, "entity_ids", r->entity_ids, r->nentity_ids);
-		put_jsonb(w, "steps", r->steps);
+		json_put_key(w, "steps");
+		json_put_raw(w, steps->buf, steps->len);
 	}
 	json_close_object(w);
 }
@@ -229,7 +233,7 @@ route_ops_list(struct app *app, int64_t id, const struct http_request *req,
 	json_put_key(&w, "operations");
 	json_open_array(&w);
 	for (size_t i = 0; i < page.n; i++)
-		put_op(&w, &page.v[i], false);
+		put_op(&w, &page.v[i], NULL);
 	json_close_array(&w);
 	/* A string, as the trace's: ids may pass 2^53. */
 	(void)snprintf(cur, sizeof(cur), "%" PRId64, page.next_cursor);
@@ -247,17 +251,27 @@ route_ops_get(struct app *app, int64_t id, const struct http_request *req,
 {
 	struct db_ops_row r;
 	struct json_writer w;
+	struct buf steps;
 	enum db_status st;
 
 	(void)req;
+	buf_init(&steps);
 	if ((st = db_ops_get(app->db, id, &r)) != DB_OK) {
 		route_db_error(resp, st, "operation");
 		goto out;
 	}
+	/* Steps stored before microseconds show them too. */
+	if (ops_steps_retime(r.steps != NULL ? r.steps : "null",
+	        strlen(r.steps != NULL ? r.steps : "null"), &steps) == -1) {
+		log_warnx("%s: out of memory", __func__);
+		http_error(resp, 500, "internal error");
+		goto out;
+	}
 	json_writer_init(&w, &resp->body);
 	w.pg_escapes = true;
-	put_op(&w, &r, true);
+	put_op(&w, &r, &steps);
 	answer(resp, &w);
 out:
 	db_ops_row_release(&r);
+	buf_release(&steps);
 }
