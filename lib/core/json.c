@@ -232,8 +232,12 @@ json_needs_escape(unsigned char c)
 	return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
 }
 
-int
-json_quote(struct buf *b, const char *s)
+/*
+ * json_quote(); with 'pg', '\b' and '\f' as "\b" and "\f", as PostgreSQL
+ * writes them (struct json_writer's pg_escapes).
+ */
+static int
+quote(struct buf *b, const char *s, bool pg)
 {
 	const unsigned char *p = (const unsigned char *)s, *run;
 	char esc[8];
@@ -274,6 +278,12 @@ json_quote(struct buf *b, const char *s)
 		case '\t':
 			rep = "\\t";
 			break;
+		case '\b':
+			rep = pg ? "\\b" : "\\u0008";
+			break;
+		case '\f':
+			rep = pg ? "\\f" : "\\u000c";
+			break;
 		default:
 			if (*p >= 0x80) {
 				/* Not well-formed UTF-8: U+FFFD. */
@@ -289,6 +299,12 @@ json_quote(struct buf *b, const char *s)
 		p++;
 	}
 	return buf_append(b, "\"", 1);
+}
+
+int
+json_quote(struct buf *b, const char *s)
+{
+	return quote(b, s, false);
 }
 
 void
@@ -404,7 +420,7 @@ json_put_key(struct json_writer *w, const char *key)
 	if (w->has_item[w->depth - 1])
 		json_emit(w, ",", 1);
 	w->has_item[w->depth - 1] = true;
-	if (!w->failed && json_quote(w->out, key) == -1)
+	if (!w->failed && quote(w->out, key, w->pg_escapes) == -1)
 		w->failed = true;
 	json_emit(w, ":", 1);
 	w->after_key = !w->failed;
@@ -417,7 +433,7 @@ json_put_string(struct json_writer *w, const char *s)
 		json_put_null(w);
 		return;
 	}
-	if (json_begin_value(w) == 0 && json_quote(w->out, s) == -1)
+	if (json_begin_value(w) == 0 && quote(w->out, s, w->pg_escapes) == -1)
 		w->failed = true;
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/json.h"
 #include "core/str.h"
+#include "core/utc.h"
 
 #define CHECK "\xe2\x9c\x93"   /* ✓ */
 #define CROSS "\xe2\x9c\x97"   /* ✗ */
@@ -249,26 +250,29 @@ ops_summary(const struct ops_step *v, size_t n, struct buf *out)
 	return 0;
 }
 
-int
-ops_time_format(int64_t ms, char *out, size_t size)
+/*
+ * Write 'ms' (Unix milliseconds) into 'out' as every API time is written,
+ * RFC 3339 UTC with microseconds.  Returns 'out', or NULL when it cannot.
+ */
+static const char *
+step_time(int64_t ms, char *out, size_t size)
 {
-	struct tm tm;
-	time_t t = (time_t)(ms / 1000);
-	int n;
+	int64_t secs = ms / 1000, rem = ms % 1000;
 
-	if (ms < 0 || gmtime_r(&t, &tm) == NULL)
-		return -1;
-	n = snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, (int)(ms % 1000));
-	return n < 0 || (size_t)n >= size ? -1 : 0;
+	if (rem < 0) {
+		secs--;
+		rem += 1000;
+	}
+	return utc_format(secs, (long)rem * 1000, UTC_MICROS, out, size) == 0
+	    ? out
+	    : NULL;
 }
 
 int
 ops_steps_json(const struct ops_step *v, size_t n, struct buf *out)
 {
 	struct json_writer w;
-	char at[40];
+	char at[UTC_SIZE];
 
 	json_writer_init(&w, out);
 	json_open_array(&w);
@@ -280,8 +284,7 @@ ops_steps_json(const struct ops_step *v, size_t n, struct buf *out)
 		json_member_string(&w, "status",
 		    s->failed ? "failed" : "completed");
 		json_member_string(&w, "started_at",
-		    ops_time_format(s->started_ms, at, sizeof(at)) == 0 ? at
-		                                                        : NULL);
+		    step_time(s->started_ms, at, sizeof(at)));
 		json_member_int(&w, "duration_ms", s->duration_ms);
 		if (s->count > 1)
 			json_member_int(&w, "count", s->count);
@@ -296,6 +299,70 @@ ops_steps_json(const struct ops_step *v, size_t n, struct buf *out)
 	}
 	json_close_array(&w);
 	return json_writer_finish(&w);
+}
+
+/*
+ * The index just past the JSON string that starts at p[i] (a '"'), or
+ * 'len' when it does not end.
+ */
+static size_t
+string_end(const char *p, size_t len, size_t i)
+{
+	for (i++; i < len; i++) {
+		if (p[i] == '\\')
+			i++;
+		else if (p[i] == '"')
+			return i + 1;
+	}
+	return len;
+}
+
+int
+ops_steps_retime(const char *p, size_t len, struct buf *out)
+{
+	static const char key[] = "\"started_at\"";
+	char at[UTC_SIZE], was[UTC_SIZE + 8];
+	size_t i = 0, copied = 0, end, j;
+	struct utc_time t;
+	bool is_at = false; /* the last key of a step was "started_at" */
+	int depth = 0;      /* 1: in the array, 2: in a step */
+
+	while (i < len) {
+		if (p[i] == '{' || p[i] == '[')
+			depth++;
+		else if (p[i] == '}' || p[i] == ']')
+			depth--;
+		if (p[i] != '"') {
+			i++;
+			continue;
+		}
+		end = string_end(p, len, i);
+		for (j = end; j < len && strchr(" \t\r\n", p[j]) != NULL; j++)
+			;
+		if (j < len && p[j] == ':') {
+			is_at = depth == 2 && end - i == sizeof(key) - 1 &&
+			    memcmp(p + i, key, end - i) == 0;
+		} else if (is_at && depth == 2) {
+			/* The step's time: "…" without its quotes. */
+			is_at = false;
+			if (end - i >= 2 && end - i - 2 < sizeof(was)) {
+				memcpy(was, p + i + 1, end - i - 2);
+				was[end - i - 2] = '\0';
+			} else
+				was[0] = '\0';
+			if (utc_parse(was, 0, 0, &t) == 0 &&
+			    utc_format(t.secs, t.usec, UTC_MICROS, at,
+			        sizeof(at)) == 0) {
+				if (buf_append(out, p + copied, i - copied) ==
+				        -1 ||
+				    buf_printf(out, "\"%s\"", at) == -1)
+					return -1;
+				copied = end;
+			}
+		}
+		i = end;
+	}
+	return buf_append(out, p + copied, len - copied);
 }
 
 int

@@ -115,9 +115,22 @@ int ops_summary(const struct ops_step *v, size_t n, struct buf *out);
 /*
  * Append the JSON array of the 'n' steps 'v' to 'out': each
  * {"name","status":"completed"|"failed","started_at","duration_ms",
- * ["count",]"output","error","error_detail"}.  Returns 0 or -1.
+ * ["count",]"output","error","error_detail"}, "started_at" RFC 3339 UTC
+ * with microseconds (utc_format()), as every time an API shows.  Returns
+ * 0 or -1.
  */
 int ops_steps_json(const struct ops_step *v, size_t n, struct buf *out);
+
+/*
+ * Append to 'out' the 'len' bytes of 'steps', a JSON array of steps as
+ * stored (ops_steps_json()'s, in jsonb's text), with the "started_at" of
+ * every step rewritten as RFC 3339 UTC with microseconds: steps stored
+ * before that format have milliseconds ("…:05.123Z" becomes
+ * "…:05.123000Z").  Every other byte is kept, also a "started_at" inside a
+ * step's output and a value that is not an RFC 3339 time (null).
+ * Returns 0 or -1 (out of memory).
+ */
+int ops_steps_retime(const char *steps, size_t len, struct buf *out);
 
 /*
  * Append the operation's error line "<step>: <message>" of its first
@@ -147,8 +160,5 @@ bool ops_is_abandoned(const char *type, const char *status, int64_t id,
  */
 int ops_json_ints(struct buf *out, const char *const *keys, const int64_t *vals,
     size_t n);
-
-/* Write 'ms' (Unix milliseconds) as RFC 3339 UTC into 'out'.  0 or -1. */
-int ops_time_format(int64_t ms, char *out, size_t size);
 
 #endif

@@ -453,14 +453,47 @@ db_id_param(char *b, size_t size, int64_t v)
 }
 
 int
+db_array_add(struct buf *b, const char *v)
+{
+	const char *run;
+
+	if (b->len == 0 && buf_puts(b, "{}") == -1)
+		return -1;
+	/* Drop the closing brace; a comma unless the literal was empty. */
+	b->buf[--b->len] = '\0';
+	if (b->buf[b->len - 1] != '{' && buf_append(b, ",", 1) == -1)
+		return -1;
+	if (v == NULL)
+		return buf_puts(b, "NULL}");
+	if (buf_append(b, "\"", 1) == -1)
+		return -1;
+	for (run = v;; v++) {
+		if (*v != '\0' && *v != '"' && *v != '\\')
+			continue;
+		if (buf_append(b, run, (size_t)(v - run)) == -1)
+			return -1;
+		if (*v == '\0')
+			break;
+		if (buf_append(b, "\\", 1) == -1)
+			return -1;
+		run = v;
+	}
+	return buf_puts(b, "\"}");
+}
+
+int
 db_int64_array(struct buf *b, const int64_t *v, size_t n)
 {
-	if (buf_puts(b, "{") == -1)
+	char s[24];
+
+	if (buf_puts(b, "{}") == -1)
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (buf_printf(b, "%s%" PRId64, i == 0 ? "" : ",", v[i]) == -1)
+	for (size_t i = 0; i < n; i++) {
+		(void)snprintf(s, sizeof(s), "%" PRId64, v[i]);
+		if (db_array_add(b, s) == -1)
 			return -1;
-	return buf_puts(b, "}");
+	}
+	return 0;
 }
 
 void

@@ -177,34 +177,38 @@ out:
 	return st;
 }
 
-/* Append the array literals of the new snapshots' columns. */
+/*
+ * Append the array literals of the new snapshots' columns; 'hex' is
+ * scratch space for a snapshot's bytea text ("\x..." hex).
+ */
 static int
 put_arrays(struct buf *at, struct buf *id, struct buf *nrows, struct buf *data,
-    const struct db_checkpoint_new *v, size_t n)
+    struct buf *hex, const struct db_checkpoint_new *v, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	char h[2];
+	char s[24], h[2 * 64 + 1];
 
 	for (size_t i = 0; i < n; i++) {
-		const char *sep = i == 0 ? "{" : ",";
-
-		if (buf_printf(at, "%s\"%s\"", sep, v[i].received_at) == -1 ||
-		    buf_printf(id, "%s%" PRId64, sep, v[i].event_id) == -1 ||
-		    buf_printf(nrows, "%s%" PRId64, sep, v[i].nrows) == -1 ||
-		    buf_printf(data, "%s\"\\\\x", sep) == -1)
+		if (db_array_add(at, v[i].received_at) == -1)
 			return -1;
-		for (size_t j = 0; j < v[i].len; j++) {
-			h[0] = hex[v[i].data[j] >> 4];
-			h[1] = hex[v[i].data[j] & 15];
-			if (buf_append(data, h, 2) == -1)
+		(void)snprintf(s, sizeof(s), "%" PRId64, v[i].event_id);
+		if (db_array_add(id, s) == -1)
+			return -1;
+		(void)snprintf(s, sizeof(s), "%" PRId64, v[i].nrows);
+		if (db_array_add(nrows, s) == -1)
+			return -1;
+		buf_reset(hex);
+		if (buf_puts(hex, "\\x") == -1)
+			return -1;
+		for (size_t j = 0; j < v[i].len; j += 64) {
+			size_t k = v[i].len - j < 64 ? v[i].len - j : 64;
+
+			hex_encode(v[i].data + j, k, h);
+			if (buf_append(hex, h, 2 * k) == -1)
 				return -1;
 		}
-		if (buf_puts(data, "\"") == -1)
+		if (db_array_add(data, hex->buf) == -1)
 			return -1;
 	}
-	if (buf_puts(at, "}") == -1 || buf_puts(id, "}") == -1 ||
-	    buf_puts(nrows, "}") == -1 || buf_puts(data, "}") == -1)
-		return -1;
 	return 0;
 }
 
@@ -214,7 +218,7 @@ db_checkpoint_store(struct db *db, int64_t entity_id, int version,
     const struct db_checkpoint_new *v, size_t n)
 {
 	char ent[24], ver[24], fid[24], lid[24], mid[24];
-	struct buf at, id, nrows, data;
+	struct buf at, id, nrows, data, hex;
 	const char *values[11];
 	PGresult *res = NULL;
 	enum db_status st = DB_ERROR;
@@ -225,7 +229,8 @@ db_checkpoint_store(struct db *db, int64_t entity_id, int version,
 	buf_init(&id);
 	buf_init(&nrows);
 	buf_init(&data);
-	if (put_arrays(&at, &id, &nrows, &data, v, n) == -1) {
+	buf_init(&hex);
+	if (put_arrays(&at, &id, &nrows, &data, &hex, v, n) == -1) {
 		log_warnx("%s: entity '%" PRId64 "': out of memory", __func__,
 		    entity_id);
 		goto out;
@@ -255,6 +260,7 @@ out:
 	buf_release(&id);
 	buf_release(&nrows);
 	buf_release(&data);
+	buf_release(&hex);
 	return st;
 }
 

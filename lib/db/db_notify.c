@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "db/db_priv.h"
+#include "db/db_trace_sql.h" /* SQL_UTC */
 
 /*
  * One statement, so one snapshot: the largest id it sees, and the xmin
@@ -82,7 +83,7 @@ db_notify_cursor_advance(struct db *db, const struct db_notify_snapshot *snap)
  * payload members the notification reads.
  */
 #define SQL_SOURCES_ROWS                                                                    \
- "SELECT e.id, e.operation_id, " DB_SQL_UTC(                                                \
+ "SELECT e.id, e.operation_id, " SQL_UTC(                                                   \
      "e.received_at") ", e.event, "                                                         \
 	              "e.installation_id, e.app_id, e.entity_id, e.entity_type, "           \
 	              "e.entity_name, jsonb_build_object('sender', e.payload -> 'sender', " \
@@ -101,7 +102,7 @@ db_notify_cursor_advance(struct db *db, const struct db_notify_snapshot *snap)
 
 /* Failed operations, but notify's own: its failures are its sinks'. */
 #define SQL_SOURCES_OPS                                                                                                \
- "SELECT 0, o.id, " DB_SQL_UTC(                                                                                        \
+ "SELECT 0, o.id, " SQL_UTC(                                                                                           \
      "coalesce(o.completed_at, o.started_at)") ", 'operation.failed', NULL, NULL, NULL, NULL, NULL, NULL, o.type, "    \
 	                                       "o.error FROM operations o, notify_cursor c "                           \
 	                                       "WHERE o.status = 'failed' AND o.id > c.op_floor "                      \
@@ -112,12 +113,12 @@ db_notify_cursor_advance(struct db *db, const struct db_notify_snapshot *snap)
 static int
 text_array(struct buf *b, const char *const *v)
 {
-	if (buf_puts(b, "{") == -1)
+	if (buf_puts(b, "{}") == -1)
 		return -1;
 	for (size_t i = 0; v[i] != NULL; i++)
-		if (buf_printf(b, "%s\"%s\"", i == 0 ? "" : ",", v[i]) == -1)
+		if (db_array_add(b, v[i]) == -1)
 			return -1;
-	return buf_puts(b, "}");
+	return 0;
 }
 
 /*

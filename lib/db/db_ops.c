@@ -9,11 +9,11 @@
 
 #include <libpq-fe.h>
 
-#include "core/json.h"
 #include "core/log.h"
 #include "core/ops.h"
 #include "core/str.h"
 #include "db/db_priv.h"
+#include "db/db_trace_sql.h" /* SQL_UTC */
 
 #define SQL_OPS_RUNNING                     \
  "SELECT id, type, status FROM operations " \
@@ -41,23 +41,17 @@ db_ops_abandon(struct db *db, const char *type, bool locked, int64_t own_id,
 	    db_exec(db, __func__, SQL_OPS_RUNNING, 1, values, NULL, NULL, &res);
 	if (st != DB_OK)
 		goto out;
-	if (buf_puts(&ids, "{") == -1)
-		goto oom;
 	for (int i = 0; i < PQntuples(res); i++) {
-		int64_t id = db_int64(res, i, 0);
-
 		if (!ops_is_abandoned(PQgetvalue(res, i, 1),
-		        PQgetvalue(res, i, 2), id, type, locked, own_id))
+		        PQgetvalue(res, i, 2), db_int64(res, i, 0), type,
+		        locked, own_id))
 			continue;
-		if (buf_printf(&ids, "%s%" PRId64, nids == 0 ? "" : ",", id) ==
-		    -1)
+		if (db_array_add(&ids, PQgetvalue(res, i, 0)) == -1)
 			goto oom;
 		nids++;
 	}
 	if (nids == 0)
 		goto out;
-	if (buf_puts(&ids, "}") == -1)
-		goto oom;
 	values[0] = ids.buf;
 	st =
 	    db_exec(db, __func__, SQL_OPS_ABANDON, 1, values, NULL, NULL, &upd);
@@ -332,18 +326,14 @@ db_ops_finish(struct db *db, struct ops_run *op, const char *output,
 }
 
 /* clang-format off */
-#define OPS_TIME(col) \
-	"to_char(" col " AT TIME ZONE 'UTC', " \
-	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
-/* The members every item has, list and single, in this order. */
+/* The columns every row has, list and single, in this order (row_read()). */
 #define OPS_ITEM \
-	"id, type, status, " OPS_TIME("started_at") " AS started_at, " \
-	OPS_TIME("completed_at") " AS completed_at, duration_ms, error, " \
+	"id, type, status, " SQL_UTC("started_at") ", " \
+	SQL_UTC("completed_at") ", duration_ms, error, " \
 	"triggered_by, request_id, external_ref, steps_summary"
 
 #define SQL_OPS_LIST \
-	"SELECT id, row_to_json(o)::text FROM (SELECT " OPS_ITEM " " \
+	"SELECT " OPS_ITEM " " \
 	"FROM operations " \
 	"WHERE ($1::text IS NULL OR status = $1) " \
 	"AND ($2::text IS NULL OR type = $2) " \
@@ -352,19 +342,129 @@ db_ops_finish(struct db *db, struct ops_run *op, const char *output,
 	"AND ($5::bigint IS NULL OR installation_ids @> ARRAY[$5::bigint]) " \
 	"AND ($6::bigint IS NULL OR entity_ids @> ARRAY[$6::bigint]) " \
 	"AND ($7::bigint IS NULL OR id < $7::bigint) " \
-	"ORDER BY id DESC LIMIT $8::bigint + 1) o"
+	"ORDER BY id DESC LIMIT $8::bigint + 1"
 /* clang-format on */
 
+void
+db_ops_row_release(struct db_ops_row *r)
+{
+	if (r == NULL)
+		return;
+	free(r->type);
+	free(r->status);
+	free(r->started_at);
+	free(r->completed_at);
+	free(r->error);
+	free(r->request_id);
+	free(r->external_ref);
+	free(r->steps_summary);
+	free(r->input);
+	free(r->output);
+	free(r->error_detail);
+	free(r->installation_ids);
+	free(r->entity_ids);
+	free(r->steps);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+db_ops_page_release(struct db_ops_page *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		db_ops_row_release(&p->v[i]);
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * Read the bigint[] text 's' ("{1,2}", never with NULL elements: only
+ * ops_update() writes the column) into a new array *v of *n.  Returns 0,
+ * or -1 when 's' is not such a literal or memory ran out.
+ */
+static int
+int64_list(const char *s, int64_t **v, size_t *n)
+{
+	char num[24];
+	size_t cap = 1, len;
+	const char *p, *end;
+
+	*v = NULL;
+	*n = 0;
+	len = strlen(s);
+	if (len < 2 || s[0] != '{' || s[len - 1] != '}')
+		return -1;
+	if (len == 2)
+		return 0;
+	for (p = s; *p != '\0'; p++)
+		if (*p == ',')
+			cap++;
+	if ((*v = calloc(cap, sizeof(**v))) == NULL)
+		return -1;
+	for (p = s + 1; *n < cap; p = end + 1) {
+		end = p + strcspn(p, ",}");
+		if ((size_t)(end - p) >= sizeof(num))
+			return -1;
+		memcpy(num, p, (size_t)(end - p));
+		num[end - p] = '\0';
+		if (parse_int64(num, INT64_MIN, INT64_MAX, &(*v)[*n]) == -1)
+			return -1;
+		(*n)++;
+	}
+	return 0;
+}
+
+/*
+ * Read row 'i' of 'res' (OPS_ITEM, then with 'full' input, output,
+ * error_detail, installation_ids, entity_ids, steps) into *r.  Returns 0,
+ * or -1 (logged) when memory ran out or an id list is malformed.
+ */
+static int
+row_read(const PGresult *res, int i, bool full, struct db_ops_row *r)
+{
+	char **strs[] = { &r->type, &r->status, &r->started_at,
+		&r->completed_at, &r->error, &r->request_id, &r->external_ref,
+		&r->steps_summary, &r->input, &r->output, &r->error_detail,
+		&r->steps };
+	const int cols[] = { 1, 2, 3, 4, 6, 8, 9, 10, 11, 12, 13, 16 };
+	size_t nstrs = full ? 12 : 8;
+
+	memset(r, 0, sizeof(*r));
+	r->id = db_int64(res, i, 0);
+	r->has_duration = !PQgetisnull(res, i, 5);
+	r->duration_ms = db_int64(res, i, 5);
+	r->triggered_by = db_int64(res, i, 7);
+	for (size_t j = 0; j < nstrs; j++)
+		if ((*strs[j] = db_strdup(res, i, cols[j])) == NULL &&
+		    !PQgetisnull(res, i, cols[j])) {
+			log_warnx("%s: out of memory", __func__);
+			return -1;
+		}
+	if (full &&
+	    (int64_list(PQgetvalue(res, i, 14), &r->installation_ids,
+	         &r->ninstallation_ids) == -1 ||
+	        int64_list(PQgetvalue(res, i, 15), &r->entity_ids,
+	            &r->nentity_ids) == -1)) {
+		log_warnx("%s: operation '%" PRId64 "': bad id list '%s' '%s'",
+		    __func__, r->id, PQgetvalue(res, i, 14),
+		    PQgetvalue(res, i, 15));
+		return -1;
+	}
+	return 0;
+}
+
 enum db_status
-db_ops_list(struct db *db, const struct db_ops_filter *f, struct buf *out)
+db_ops_list(struct db *db, const struct db_ops_filter *f,
+    struct db_ops_page *out)
 {
 	char inst[24], ent[24], cur[24], lim[24];
 	const char *values[8];
-	struct json_writer w;
 	PGresult *res = NULL;
 	enum db_status st;
 	int rows, shown;
 
+	memset(out, 0, sizeof(*out));
 	values[0] = f->status[0] != '\0' ? f->status : NULL;
 	values[1] = f->type[0] != '\0' ? f->type : NULL;
 	values[2] = f->since[0] != '\0' ? f->since : NULL;
@@ -379,26 +479,19 @@ db_ops_list(struct db *db, const struct db_ops_filter *f, struct buf *out)
 		goto out;
 	rows = PQntuples(res);
 	shown = rows > f->limit ? (int)f->limit : rows;
-	json_writer_init(&w, out);
-	json_open_object(&w);
-	json_put_key(&w, "operations");
-	json_open_array(&w);
-	for (int i = 0; i < shown; i++)
-		json_put_raw(&w, PQgetvalue(res, i, 1),
-		    (size_t)PQgetlength(res, i, 1));
-	json_close_array(&w);
-	/* A string, as the trace's: ids may pass 2^53. */
-	(void)snprintf(cur, sizeof(cur), "%s",
-	    rows > shown ? PQgetvalue(res, shown - 1, 0) : "");
-	json_member_string(&w, "next_cursor", rows > shown ? cur : NULL);
-	json_close_object(&w);
-	if (json_writer_finish(&w) == -1 || buf_puts(out, "\n") == -1) {
+	if (shown > 0 &&
+	    (out->v = calloc((size_t)shown, sizeof(*out->v))) == NULL) {
+		log_warnx("%s: out of memory", __func__);
 		st = DB_ERROR;
-		goto oom;
+		goto out;
 	}
-	goto out;
-oom:
-	log_warnx("%s: out of memory", __func__);
+	for (int i = 0; i < shown; i++, out->n++)
+		if (row_read(res, i, false, &out->v[i]) == -1) {
+			st = DB_ERROR;
+			goto out;
+		}
+	if (rows > shown)
+		out->next_cursor = out->v[shown - 1].id;
 out:
 	PQclear(res);
 	return st;
@@ -406,40 +499,33 @@ out:
 
 /* clang-format off */
 #define SQL_OPS_GET \
-	"SELECT row_to_json(o)::text FROM (SELECT " OPS_ITEM ", input, " \
-	"output, error_detail, installation_ids, entity_ids, steps " \
-	"FROM operations WHERE id = $1::bigint) o"
+	"SELECT " OPS_ITEM ", input::text, output::text, error_detail, " \
+	"installation_ids::text, entity_ids::text, steps::text " \
+	"FROM operations WHERE id = $1::bigint"
 /* clang-format on */
 
 enum db_status
-db_ops_get(struct db *db, int64_t id, struct buf *out)
+db_ops_get(struct db *db, int64_t id, struct db_ops_row *out)
 {
 	char idstr[24];
 	const char *values[1] = { idstr };
-	struct json_writer w;
 	PGresult *res = NULL;
 	enum db_status st;
 
+	memset(out, 0, sizeof(*out));
 	(void)snprintf(idstr, sizeof(idstr), "%" PRId64, id);
 	st = db_exec(db, __func__, SQL_OPS_GET, 1, values, NULL, NULL, &res);
 	if (st == DB_OK && PQntuples(res) == 0)
 		st = DB_NOTFOUND;
-	else if (st == DB_OK) {
-		json_writer_init(&w, out);
-		json_put_raw(&w, PQgetvalue(res, 0, 0),
-		    (size_t)PQgetlength(res, 0, 0));
-		if (json_writer_finish(&w) == -1 || buf_puts(out, "\n") == -1) {
-			log_warnx("%s: out of memory", __func__);
-			st = DB_ERROR;
-		}
-	}
+	else if (st == DB_OK && row_read(res, 0, true, out) == -1)
+		st = DB_ERROR;
 	PQclear(res);
 	return st;
 }
 
 /* clang-format off */
 #define SQL_OPS_LAST \
-	"SELECT id, status, " OPS_TIME("completed_at") " FROM operations " \
+	"SELECT id, status, " SQL_UTC("completed_at") " FROM operations " \
 	"WHERE type = $1 AND status <> 'running' ORDER BY id DESC LIMIT 1"
 /* clang-format on */
 
@@ -466,28 +552,6 @@ db_ops_last(struct db *db, const char *type, bool *found, char *at,
 	return st;
 }
 
-void
-db_ops_last_json(struct db *db, const char *type, struct json_writer *w)
-{
-	bool found = false, failed;
-	char at[40];
-	int64_t id;
-
-	json_put_key(w, type);
-	if (db == NULL ||
-	    db_ops_last(db, type, &found, at, sizeof(at), &failed, &id) !=
-	        DB_OK ||
-	    !found) {
-		json_put_null(w);
-		return;
-	}
-	json_open_object(w);
-	json_member_string(w, "completed_at", at);
-	json_member_bool(w, "failed", failed);
-	json_member_int(w, "operation_id", id);
-	json_close_object(w);
-}
-
 enum db_status
 db_partitions_ensure(struct db *db, bool operations, int ahead,
     int64_t *created)
@@ -502,23 +566,46 @@ db_partitions_ensure(struct db *db, bool operations, int ahead,
 	return st == DB_NOTFOUND ? DB_OK : st;
 }
 
+void
+db_ops_dropped_release(struct db_ops_dropped *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		free(d->v[i]);
+	free(d->v);
+	d->v = NULL;
+	d->n = 0;
+}
+
+#define SQL_OPS_DROP \
+ "SELECT d FROM instlog_operations_drop_partitions($1::int) d"
+
 enum db_status
-db_ops_drop_partitions(struct db *db, int keep_days, struct buf *names)
+db_ops_drop_partitions(struct db *db, int keep_days, struct db_ops_dropped *out)
 {
 	char n[16];
 	const char *values[1] = { n };
 	PGresult *res = NULL;
 	enum db_status st;
+	int rows;
 
+	out->v = NULL;
+	out->n = 0;
 	(void)snprintf(n, sizeof(n), "%d", keep_days);
-	st = db_exec(db, __func__,
-	    "SELECT COALESCE(json_agg(d), '[]')::text FROM "
-	    "instlog_operations_drop_partitions($1::int) d",
-	    1, values, NULL, NULL, &res);
-	if (st == DB_OK && buf_puts(names, PQgetvalue(res, 0, 0)) == -1) {
-		log_warnx("%s: out of memory", __func__);
-		st = DB_ERROR;
-	}
+	st = db_exec(db, __func__, SQL_OPS_DROP, 1, values, NULL, NULL, &res);
+	if (st != DB_OK || (rows = PQntuples(res)) == 0)
+		goto out;
+	if ((out->v = calloc((size_t)rows, sizeof(*out->v))) == NULL)
+		goto oom;
+	for (int i = 0; i < rows; i++, out->n++)
+		if ((out->v[i] = strdup(PQgetvalue(res, i, 0))) == NULL)
+			goto oom;
+	goto out;
+oom:
+	log_warnx("%s: out of memory", __func__);
+	st = DB_ERROR;
+out:
 	PQclear(res);
 	return st;
 }

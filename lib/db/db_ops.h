@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/json.h"
 #include "core/ops.h"
 #include "core/str.h"
 #include "db/db.h"
@@ -81,37 +80,77 @@ struct db_ops_filter {
 };
 
 /*
- * Append {"operations":[…],"next_cursor":N|null} to 'out': the operations
- * matching 'f', newest first, each with id, type, status, started_at,
- * completed_at, duration_ms, error, triggered_by, request_id,
- * external_ref and steps_summary, never the steps.  Returns DB_OK,
- * DB_ERROR or DB_UNAVAILABLE.
+ * One row of the operations table as the operations routes show it.  The
+ * times are RFC 3339 UTC with microseconds.  Release with
+ * db_ops_row_release().
+ */
+struct db_ops_row {
+	int64_t id;
+	char *type;
+	char *status;
+	char *started_at;
+	char *completed_at; /* NULL while running */
+	int64_t duration_ms;
+	bool has_duration;    /* false: NULL, while running */
+	char *error;          /* NULL: none */
+	int64_t triggered_by; /* 0: none (ids start at 1) */
+	char *request_id;     /* NULL: none */
+	char *external_ref;   /* NULL: none */
+	char *steps_summary;
+	/* Only db_ops_get() reads the rest; NULL and 0 in a list. */
+	char *input;  /* JSON text as jsonb writes it, or NULL */
+	char *output; /* JSON text as jsonb writes it, or NULL */
+	char *error_detail;
+	int64_t *installation_ids;
+	size_t ninstallation_ids;
+	int64_t *entity_ids;
+	size_t nentity_ids;
+	/*
+	 * The JSON text of the steps as stored and as jsonb writes it: an
+	 * array of ops_steps_json() objects, whose "started_at" are as they
+	 * were formatted when the step was stored.
+	 */
+	char *steps;
+};
+
+/* Free what 'r' holds (NULL accepted) and empty it. */
+void db_ops_row_release(struct db_ops_row *r);
+
+/* One page of GET /operations.  Release with db_ops_page_release(). */
+struct db_ops_page {
+	struct db_ops_row *v; /* newest first */
+	size_t n;
+	int64_t next_cursor; /* the last id of this page; 0: no page after */
+};
+
+/* Free what 'p' holds (NULL accepted) and empty it. */
+void db_ops_page_release(struct db_ops_page *p);
+
+/*
+ * Read into *out the operations matching 'f', newest first, each with id,
+ * type, status, started_at, completed_at, duration_ms, error,
+ * triggered_by, request_id, external_ref and steps_summary, never the
+ * steps.  The caller releases *out with db_ops_page_release() (also on
+ * error).  Returns DB_OK, DB_ERROR or DB_UNAVAILABLE.
  */
 enum db_status db_ops_list(struct db *db, const struct db_ops_filter *f,
-    struct buf *out);
+    struct db_ops_page *out);
 
 /*
- * Append operation 'id' with everything (input, output, error_detail,
- * steps, installation_ids, entity_ids) to 'out'.  Returns DB_OK,
+ * Read operation 'id' with everything (input, output, error_detail,
+ * installation_ids, entity_ids, steps) into *out, which the caller
+ * releases with db_ops_row_release() (also on error).  Returns DB_OK,
  * DB_NOTFOUND, DB_ERROR or DB_UNAVAILABLE.
  */
-enum db_status db_ops_get(struct db *db, int64_t id, struct buf *out);
+enum db_status db_ops_get(struct db *db, int64_t id, struct db_ops_row *out);
 
 /*
- * The latest auth check that ended: sets *found, 'at' (RFC 3339 UTC, its
- * completed_at), *failed and *id.  Returns DB_OK, DB_ERROR or
+ * The latest operation of 'type' that ended: sets *found, 'at' (RFC 3339
+ * UTC, its completed_at), *failed and *id.  Returns DB_OK, DB_ERROR or
  * DB_UNAVAILABLE.
  */
 enum db_status db_ops_last(struct db *db, const char *type, bool *found,
     char *at, size_t atlen, bool *failed, int64_t *id);
-
-/*
- * Write the member 'type' to 'w': the latest operation of 'type' that
- * ended (db_ops_last()), {"completed_at":…,"failed":…,"operation_id":N},
- * or null when there is none, 'db' is NULL (known down) or the database
- * failed.
- */
-void db_ops_last_json(struct db *db, const char *type, struct json_writer *w);
 
 /*
  * The advisory lock key of the maintenance run ("instlog" and 3), so two
@@ -128,12 +167,22 @@ void db_ops_last_json(struct db *db, const char *type, struct json_writer *w);
 enum db_status db_partitions_ensure(struct db *db, bool operations, int ahead,
     int64_t *created);
 
+/* The names of the partitions db_ops_drop_partitions() dropped. */
+struct db_ops_dropped {
+	char **v; /* in name order, i.e. oldest first */
+	size_t n;
+};
+
+/* Free what 'd' holds (NULL accepted) and empty it. */
+void db_ops_dropped_release(struct db_ops_dropped *d);
+
 /*
  * Drop the operations partitions whose day ended more than 'keep_days'
- * days ago; append the JSON array of their names to 'names'.  Returns
- * DB_OK, DB_ERROR or DB_UNAVAILABLE.
+ * days ago; set *out to their names (the caller releases it with
+ * db_ops_dropped_release(), also on error).  Returns DB_OK, DB_ERROR or
+ * DB_UNAVAILABLE.
  */
 enum db_status db_ops_drop_partitions(struct db *db, int keep_days,
-    struct buf *names);
+    struct db_ops_dropped *out);
 
 #endif

@@ -60,14 +60,20 @@ enum db_status db_lookup_int64(struct db *db, const char *what, const char *sql,
  */
 const char *db_id_param(char *b, size_t size, int64_t v);
 
-/* SQL text of timestamptz column 'col' as RFC 3339 UTC with microseconds. */
-#define DB_SQL_UTC(col)                 \
- "to_char(" col " AT TIME ZONE 'UTC', " \
- "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+/*
+ * The one writer of PostgreSQL array literals (a text[], bigint[], ...
+ * parameter).  Add the element 'v' (NULL: an SQL null) at the end of the
+ * literal in 'b', which holds "{}", what earlier calls made of it, or
+ * nothing (taken as "{}"): 'b' is a whole literal after every call.  The
+ * element is always quoted with '"' and '\' escaped, so that any text
+ * ("", "NULL", one with ',', '{', '"' or spaces) is read back as itself.
+ * Returns 0, or -1 when out of memory ('b' then holds a partial literal).
+ */
+int db_array_add(struct buf *b, const char *v);
 
 /*
- * Append the array literal {v0,v1,...} of the 'n' integers 'v' to 'b'.
- * Returns 0, or -1 when out of memory.
+ * Append the array literal of the 'n' integers 'v' to the empty 'b'
+ * ("{}" when 'n' is 0), through db_array_add().  Returns 0 or -1.
  */
 int db_int64_array(struct buf *b, const int64_t *v, size_t n);
 

@@ -9,7 +9,6 @@
 
 #include <libpq-fe.h>
 
-#include "core/json.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "db/db_priv.h"
@@ -51,14 +50,14 @@ db_redeliver_sweep_put(struct db *db, int64_t app_id, time_t swept_until)
 }
 
 /*
- * The guids come as one JSON array, so one statement answers for all of
- * them, in their order.
+ * The guids come as one text[], so one statement answers for all of them,
+ * in their order.
  */
-#define SQL_STATES                                                          \
- "SELECT EXISTS (SELECT 1 FROM installation_events e "                      \
- "WHERE e.delivery_id = g.guid), COALESCE(r.attempts, 0), "                 \
- "COALESCE(floor(extract(epoch FROM now() - r.requested_at))::bigint, 0) "  \
- "FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS g(guid, i) " \
+#define SQL_STATES                                                         \
+ "SELECT EXISTS (SELECT 1 FROM installation_events e "                     \
+ "WHERE e.delivery_id = g.guid), COALESCE(r.attempts, 0), "                \
+ "COALESCE(floor(extract(epoch FROM now() - r.requested_at))::bigint, 0) " \
+ "FROM unnest($1::text[]) WITH ORDINALITY AS g(guid, i) "                  \
  "LEFT JOIN redelivery_requests r ON r.guid = g.guid ORDER BY g.i"
 
 enum db_status
@@ -69,21 +68,16 @@ db_redeliver_states_get(struct db *db, const struct redeliver_failed *failed,
 	const char *values[1];
 	PGresult *res = NULL;
 	enum db_status st = DB_ERROR;
-	struct json_writer w;
 
 	if (n == 0)
 		return DB_OK;
 	memset(states, 0, n * sizeof(*states));
 	buf_init(&guids);
-	json_writer_init(&w, &guids);
-	json_open_array(&w);
 	for (size_t i = 0; i < n; i++)
-		json_put_string(&w, failed[i].guid);
-	json_close_array(&w);
-	if (json_writer_finish(&w) == -1) {
-		log_warnx("%s: out of memory", __func__);
-		goto out;
-	}
+		if (db_array_add(&guids, failed[i].guid) == -1) {
+			log_warnx("%s: out of memory", __func__);
+			goto out;
+		}
 	values[0] = guids.buf;
 	st = db_exec(db, __func__, SQL_STATES, 1, values, NULL, NULL, &res);
 	if (st != DB_OK)

@@ -8,6 +8,12 @@
 
 /* The SQL reads best as written: one clause per line. */
 /* clang-format off */
+/*
+ * The SQL text of timestamptz column 'col' as every time an API shows it,
+ * RFC 3339 UTC with microseconds ("2026-12-06T19:03:05.123456Z"): the one
+ * such expression of lib/db/ (db_ops, db_notify use it too), here so that
+ * bench/trace_sql.c prints it as the routes send it.
+ */
 #define SQL_UTC(col) \
 	"to_char(" col " AT TIME ZONE 'UTC', " \
 	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* The operations routes' views: GET /operations and /operations/{id}. */
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "core/json.h"
 #include "core/log.h"
+#include "core/ops.h"
 #include "core/query.h"
 #include "core/str.h"
 #include "core/utc.h"
@@ -127,39 +130,148 @@ filter_parse(const char *query, time_t now, struct db_ops_filter *f, char *err,
 	return 0;
 }
 
-void
-route_ops_list(struct app *app, int64_t id, const struct http_request *req,
-    struct http_response *resp)
+/* Write a bigint[] column: an array of integers. */
+static void
+put_ids(struct json_writer *w, const char *key, const int64_t *v, size_t n)
 {
-	struct db_ops_filter f;
-	enum db_status st;
-	char err[160];
+	json_put_key(w, key);
+	json_open_array(w);
+	for (size_t i = 0; i < n; i++)
+		json_put_int(w, v[i]);
+	json_close_array(w);
+}
 
-	(void)id;
-	if (filter_parse(req->query, time(NULL), &f, err, sizeof(err)) == -1) {
-		http_error(resp, 400, err);
-		return;
+/* Write a jsonb column's text as it is, or null. */
+static void
+put_jsonb(struct json_writer *w, const char *key, const char *text)
+{
+	json_put_key(w, key);
+	if (text != NULL)
+		json_put_raw(w, text, strlen(text));
+	else
+		json_put_null(w);
+}
+
+/*
+ * Write operation 'r': the members of a list item, then, when 'steps' is
+ * not NULL, the rest with 'steps' as the steps' JSON text; in the order
+ * and with the escapes PostgreSQL's row_to_json() gave them when it wrote
+ * these answers.
+ */
+static void
+put_op(struct json_writer *w, const struct db_ops_row *r,
+    const struct buf *steps)
+{
+	json_open_object(w);
+	json_member_int(w, "id", r->id);
+	json_member_string(w, "type", r->type);
+	json_member_string(w, "status", r->status);
+	json_member_string(w, "started_at", r->started_at);
+	json_member_string(w, "completed_at", r->completed_at);
+	json_put_key(w, "duration_ms");
+	if (r->has_duration)
+		json_put_int(w, r->duration_ms);
+	else
+		json_put_null(w);
+	json_member_string(w, "error", r->error);
+	json_put_key(w, "triggered_by");
+	if (r->triggered_by != 0)
+		json_put_int(w, r->triggered_by);
+	else
+		json_put_null(w);
+	json_member_string(w, "request_id", r->request_id);
+	json_member_string(w, "external_ref", r->external_ref);
+	json_member_string(w, "steps_summary", r->steps_summary);
+	if (steps != NULL) {
+		put_jsonb(w, "input", r->input);
+		put_jsonb(w, "output", r->output);
+		json_member_string(w, "error_detail", r->error_detail);
+		put_ids(w, "installation_ids", r->installation_ids,
+		    r->ninstallation_ids);
+		put_ids(w, "entity_ids", r->entity_ids, r->nentity_ids);
+		json_put_key(w, "steps");
+		json_put_raw(w, steps->buf, steps->len);
 	}
-	if ((st = db_ops_list(app->db, &f, &resp->body)) != DB_OK) {
-		buf_reset(&resp->body);
-		route_db_error(resp, st == DB_NOTFOUND ? DB_ERROR : st,
-		    "operation");
+	json_close_object(w);
+}
+
+/* End the answer in 'resp' written by 'w': a newline, or a 500. */
+static void
+answer(struct http_response *resp, const struct json_writer *w)
+{
+	if (json_writer_finish(w) == -1 || buf_puts(&resp->body, "\n") == -1) {
+		log_warnx("%s: out of memory", __func__);
+		http_error(resp, 500, "internal error");
 		return;
 	}
 	resp->status = 200;
 }
 
 void
+route_ops_list(struct app *app, int64_t id, const struct http_request *req,
+    struct http_response *resp)
+{
+	struct db_ops_filter f;
+	struct db_ops_page page;
+	struct json_writer w;
+	enum db_status st;
+	char err[160], cur[24];
+
+	(void)id;
+	if (filter_parse(req->query, time(NULL), &f, err, sizeof(err)) == -1) {
+		http_error(resp, 400, err);
+		return;
+	}
+	if ((st = db_ops_list(app->db, &f, &page)) != DB_OK) {
+		route_db_error(resp, st == DB_NOTFOUND ? DB_ERROR : st,
+		    "operation");
+		goto out;
+	}
+	json_writer_init(&w, &resp->body);
+	w.pg_escapes = true;
+	json_open_object(&w);
+	json_put_key(&w, "operations");
+	json_open_array(&w);
+	for (size_t i = 0; i < page.n; i++)
+		put_op(&w, &page.v[i], NULL);
+	json_close_array(&w);
+	/* A string, as the trace's: ids may pass 2^53. */
+	(void)snprintf(cur, sizeof(cur), "%" PRId64, page.next_cursor);
+	json_member_string(&w, "next_cursor",
+	    page.next_cursor != 0 ? cur : NULL);
+	json_close_object(&w);
+	answer(resp, &w);
+out:
+	db_ops_page_release(&page);
+}
+
+void
 route_ops_get(struct app *app, int64_t id, const struct http_request *req,
     struct http_response *resp)
 {
+	struct db_ops_row r;
+	struct json_writer w;
+	struct buf steps;
 	enum db_status st;
 
 	(void)req;
-	if ((st = db_ops_get(app->db, id, &resp->body)) != DB_OK) {
-		buf_reset(&resp->body);
+	buf_init(&steps);
+	if ((st = db_ops_get(app->db, id, &r)) != DB_OK) {
 		route_db_error(resp, st, "operation");
-		return;
+		goto out;
 	}
-	resp->status = 200;
+	/* Steps stored before microseconds show them too. */
+	if (ops_steps_retime(r.steps != NULL ? r.steps : "null",
+	        strlen(r.steps != NULL ? r.steps : "null"), &steps) == -1) {
+		log_warnx("%s: out of memory", __func__);
+		http_error(resp, 500, "internal error");
+		goto out;
+	}
+	json_writer_init(&w, &resp->body);
+	w.pg_escapes = true;
+	put_op(&w, &r, &steps);
+	answer(resp, &w);
+out:
+	db_ops_row_release(&r);
+	buf_release(&steps);
 }

@@ -7,6 +7,10 @@
 #   net   FastCGI serving, HTTP client, GitHub, spool, counters      -> core
 #   run   route, cron and webhook lifecycles, ingest, group commit  -> all
 # and every include of a lib/ header names its folder ("core/str.h").
+# One more rule: no file under lib/db/ includes "core/json.h".  The
+# database layer returns rows and structs; the routes and programs write
+# every document with the one JSON writer (a jsonb column's text is handed
+# up as a string, a list parameter goes as an array literal, db_array_add).
 # Usage: check.sh [DIR]   (DIR: a tree with lib/, default this one)
 #        check.sh --self-test   (a planted upward include must fail)
 # Prints one line per offending include; exits 1 on any.
@@ -44,6 +48,11 @@ check() {
 				;;
 			esac
 			[ -e "$dir/lib/$name" ] || { echo "layers: ${f#"$dir"/}: no lib/$name"; bad=1; continue; }
+			if [ "$layer" = db ] && [ "$name" = core/json.h ]; then
+				echo "layers: ${f#"$dir"/}: db may not include core/json.h (it returns rows, not documents)"
+				bad=1
+				continue
+			fi
 			case " $(allowed "$layer") " in
 			*" $to "*) ;;
 			*)
@@ -73,7 +82,14 @@ if [ "${1:-}" = --self-test ]; then
 		echo "layers: self-test: a bare include passed"
 		exit 1
 	fi
-	echo "layers: self-test: 2 planted includes refused"
+	sed -i '$d' "$tmp/lib/db/db.c"
+	printf '#include "core/json.h"\n' >>"$tmp/lib/db/db_ops.c"
+	if check "$tmp" >"$tmp/out"; then
+		echo "layers: self-test: core/json.h in lib/db passed"
+		exit 1
+	fi
+	grep -q 'db may not include core/json.h' "$tmp/out" || { echo "layers: self-test: wrong line: $(cat "$tmp/out")"; exit 1; }
+	echo "layers: self-test: 3 planted includes refused"
 	exit 0
 fi
 check "${1:-$TOP}" || exit 1

@@ -105,6 +105,31 @@ json_writer_escapes_strings(void **state)
 	buf_release(&b);
 }
 
+/*
+ * pg_escapes: "\b" and "\f" as PostgreSQL's escape_json() writes them,
+ * in keys and values; every other byte as without it.
+ */
+static void
+json_writer_pg_escapes(void **state)
+{
+	struct json_writer w;
+	struct buf b;
+
+	(void)state;
+	buf_init(&b);
+	json_writer_init(&w, &b);
+	w.pg_escapes = true;
+	json_open_object(&w);
+	json_member_string(&w, "k\b",
+	    "\b\f\n\r\t\x01\x1f\x7f\"\\/\xc3\xa9\xe2\x80\xa8");
+	json_close_object(&w);
+	assert_int_equal(json_writer_finish(&w), 0);
+	assert_string_equal(b.buf,
+	    "{\"k\\b\":\"\\b\\f\\n\\r\\t\\u0001\\u001f\x7f\\\"\\\\/"
+	    "\xc3\xa9\xe2\x80\xa8\"}");
+	buf_release(&b);
+}
+
 /* Run 'steps' on a fresh writer; return json_writer_finish(). */
 static int
 misuse(int steps)
@@ -219,6 +244,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(json_writer_places_commas),
 		cmocka_unit_test(json_writer_escapes_strings),
+		cmocka_unit_test(json_writer_pg_escapes),
 		cmocka_unit_test(json_writer_refuses_misuse),
 		cmocka_unit_test(json_writer_writes_trees),
 	};
