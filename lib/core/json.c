@@ -233,11 +233,12 @@ json_needs_escape(unsigned char c)
 }
 
 /*
- * json_quote(); with 'pg', '\b' and '\f' as "\b" and "\f", as PostgreSQL
- * writes them (struct json_writer's pg_escapes).
+ * json_quote(): the short escapes where JSON has one (\b and \f too, as
+ * PostgreSQL's JSON functions write them), \u00XX for the other control
+ * bytes.
  */
 static int
-quote(struct buf *b, const char *s, bool pg)
+quote(struct buf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s, *run;
 	char esc[8];
@@ -279,10 +280,10 @@ quote(struct buf *b, const char *s, bool pg)
 			rep = "\\t";
 			break;
 		case '\b':
-			rep = pg ? "\\b" : "\\u0008";
+			rep = "\\b";
 			break;
 		case '\f':
-			rep = pg ? "\\f" : "\\u000c";
+			rep = "\\f";
 			break;
 		default:
 			if (*p >= 0x80) {
@@ -304,7 +305,7 @@ quote(struct buf *b, const char *s, bool pg)
 int
 json_quote(struct buf *b, const char *s)
 {
-	return quote(b, s, false);
+	return quote(b, s);
 }
 
 void
@@ -420,7 +421,7 @@ json_put_key(struct json_writer *w, const char *key)
 	if (w->has_item[w->depth - 1])
 		json_emit(w, ",", 1);
 	w->has_item[w->depth - 1] = true;
-	if (!w->failed && quote(w->out, key, w->pg_escapes) == -1)
+	if (!w->failed && quote(w->out, key) == -1)
 		w->failed = true;
 	json_emit(w, ":", 1);
 	w->after_key = !w->failed;
@@ -433,7 +434,7 @@ json_put_string(struct json_writer *w, const char *s)
 		json_put_null(w);
 		return;
 	}
-	if (json_begin_value(w) == 0 && quote(w->out, s, w->pg_escapes) == -1)
+	if (json_begin_value(w) == 0 && quote(w->out, s) == -1)
 		w->failed = true;
 }
 

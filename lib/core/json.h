@@ -85,13 +85,6 @@ struct json_writer {
 	bool has_item[JSON_WRITER_DEPTH];
 	bool after_key; /* a key waits for its value */
 	bool failed;
-	/*
-	 * Set after json_writer_init() to escape backspace and form feed as
-	 * "\b" and "\f", as PostgreSQL's JSON functions do, instead of
-	 * "\u0008" and "\u000c": for answers that PostgreSQL once wrote
-	 * and that must not change.  Nothing else differs.
-	 */
-	bool pg_escapes;
 };
 
 /* Start writing at the end of 'out' (borrowed for the writer's life). */

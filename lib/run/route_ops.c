@@ -228,7 +228,6 @@ route_ops_list(struct app *app, int64_t id, const struct http_request *req,
 		goto out;
 	}
 	json_writer_init(&w, &resp->body);
-	w.pg_escapes = true;
 	json_open_object(&w);
 	json_put_key(&w, "operations");
 	json_open_array(&w);
@@ -268,7 +267,6 @@ route_ops_get(struct app *app, int64_t id, const struct http_request *req,
 		goto out;
 	}
 	json_writer_init(&w, &resp->body);
-	w.pg_escapes = true;
 	put_op(&w, &r, &steps);
 	answer(resp, &w);
 out:
