@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/ops.h"
@@ -179,7 +180,7 @@ step_successes(struct run *r, const int64_t *inst, size_t n, int64_t started_ms)
 	(void)snprintf(name, sizeof(name), "%" PRId64, inst[0]);
 	s.name = n == 1 ? name : (char *)(uintptr_t) "installations";
 	s.started_ms = started_ms;
-	s.duration_ms = ops_now_ms() - started_ms;
+	s.duration_ms = clock_wall_ms() - started_ms;
 	s.count = (int64_t)n;
 	s.output = out.buf;
 	rc = ops_step_add(&r->cr->op, &s);
@@ -233,7 +234,7 @@ static int
 app_check(struct run *r, struct github_app_variant *v, time_t now)
 {
 	struct github_call call;
-	int64_t id = jwt_app_id(v->app), t0 = ops_now_ms();
+	int64_t id = jwt_app_id(v->app), t0 = clock_wall_ms();
 	int rc = CRONRUN_FAILED;
 
 	memset(&call, 0, sizeof(call));
@@ -348,7 +349,7 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 	rc = 0;
 	/* The app steps are stored before the calls start. */
 	(void)db_ops_flush(r->cr->db, &r->cr->op);
-	t0 = ops_now_ms();
+	t0 = clock_wall_ms();
 	if (github_multi_run(r->cr->client, calls, m,
 	        r->cr->cfg.auth_parallel) == -1)
 		rc = CRONRUN_FAILED;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/ops.h"
@@ -33,7 +34,7 @@ step_ensure(struct db *db, struct ops_run *op, const char *name,
     bool operations, int ahead)
 {
 	static const char *const keys[] = { "ahead", "created" };
-	int64_t t0 = ops_now_ms(), created, vals[2];
+	int64_t t0 = clock_wall_ms(), created, vals[2];
 	struct buf out;
 	enum db_status st =
 	    db_partitions_ensure(db, operations, ahead, &created);
@@ -78,7 +79,7 @@ step_notifications(struct db *db, struct ops_run *op, int64_t keep,
 {
 	static const char *const keys[] = { "keep_days", "notifications",
 		"sends" };
-	int64_t t0 = ops_now_ms(), vals[3];
+	int64_t t0 = clock_wall_ms(), vals[3];
 	struct buf out;
 	enum db_status st = db_notify_prune(db, (int)keep, &vals[1], &vals[2]);
 	const char *msg = db_error_message(db);
@@ -153,7 +154,7 @@ run(struct cronrun *cr, void *arg)
 	        OPS_DAYS) == -1)
 		rc = CRONRUN_FAILED;
 	(void)db_ops_flush(cr->db, &cr->op);
-	t0 = ops_now_ms();
+	t0 = clock_wall_ms();
 	was_dropped =
 	    db_ops_drop_partitions(cr->db, (int)days, &dropped) == DB_OK;
 	if (was_dropped) {

@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 
 #include "core/auth.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -359,7 +360,7 @@ send_due(struct run *r, struct counts *cnt)
 	}
 	for (size_t i = 0; i < due.n; i++)
 		request_fill(r, &due.v[i], &q[i], headers[i], hv[i]);
-	started_ms = ops_now_ms();
+	started_ms = clock_wall_ms();
 	if (httpc_run(&r->http, q, due.n, due.n) == -1)
 		log_warnx("%s: the request driver failed", __func__);
 	rc = 0;
@@ -390,7 +391,7 @@ abandon_removed(struct run *r, struct counts *cnt)
 {
 	struct db_notify_sends gone;
 	char name[160], output[64];
-	int64_t now = ops_now_ms();
+	int64_t now = clock_wall_ms();
 	int rc = 0;
 
 	if (db_notify_abandon(r->cr->db, r->sinks, &gone) != DB_OK)

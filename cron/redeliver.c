@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/ops.h"
@@ -127,7 +128,7 @@ list_deliveries(struct run *r, struct github_app_variant *v, time_t cutoff,
 		call.want_body = true;
 		if ((call.jwt = github_app_jwt(v, time(NULL))) == NULL)
 			goto out;
-		t0 = ops_now_ms();
+		t0 = clock_wall_ms();
 		before = l->n;
 		if (github_call_run(r->cr->client, &call) == -1) {
 			step_page(r, app_id, pages + 1, t0, &call.resp, 0,
@@ -282,7 +283,7 @@ ask_redeliveries(struct run *r, struct github_app_variant *v,
 		calls[k].want_error_body = true;
 	}
 	/* When the driver fails, the calls it left have status 0. */
-	t0 = ops_now_ms();
+	t0 = clock_wall_ms();
 	rc = github_multi_run(r->cr->client, calls, n, PARALLEL);
 	for (size_t k = 0; k < n; k++) {
 		const struct redeliver_failed *f = &failed[asks[k]];

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/auth.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/ops.h"
 #include "core/str.h"
@@ -108,7 +109,7 @@ replay_file(struct db *db, const struct config *cfg, const char *name,
 	struct ingest_result r;
 	enum replay_result res = REPLAY_FAILED;
 	enum spool_status rd;
-	int64_t t0 = ops_now_ms();
+	int64_t t0 = clock_wall_ms();
 	bool written;
 	char path[4096];
 
@@ -202,7 +203,7 @@ replay_pass(struct db *db, const struct config *cfg, struct replay_stats *st)
 		int64_t dead;
 
 		memset(&origin, 0, sizeof(origin));
-		ops_init(&op, "spool_replay", ops_now_ms());
+		ops_init(&op, "spool_replay", clock_wall_ms());
 		if (db_ops_abandon(db, "spool_replay", true, 0, &dead) ==
 		        DB_OK &&
 		    dead > 0)

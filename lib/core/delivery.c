@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/rand.h>
 
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/str.h"
 #include "core/utc.h"
@@ -65,14 +66,13 @@ int
 delivery_attempt_new(struct delivery_attempt *a)
 {
 	unsigned char r[16];
-	struct timeval tv;
+	int64_t now_us = clock_wall_us();
 
 	if (RAND_bytes(r, sizeof(r)) != 1)
 		return -1;
 	hex_encode(r, sizeof(r), a->key);
-	(void)gettimeofday(&tv, NULL);
-	return utc_format(tv.tv_sec, (long)tv.tv_usec, UTC_MICROS,
-	    a->received_at, sizeof(a->received_at));
+	return utc_format(now_us / 1000000, (long)(now_us % 1000000),
+	    UTC_MICROS, a->received_at, sizeof(a->received_at));
 }
 
 bool

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/str.h"
 #include "core/utc.h"
@@ -43,15 +44,6 @@ ops_release(struct ops_run *op)
 	free(op->installation_ids);
 	free(op->entity_ids);
 	memset(op, 0, sizeof(*op));
-}
-
-int64_t
-ops_now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 size_t
@@ -144,7 +136,7 @@ ops_step(struct ops_run *op, const char *name, int64_t started_ms,
     const char *output, const char *error, const char *detail, size_t len)
 {
 	struct ops_step s;
-	int64_t now = ops_now_ms();
+	int64_t now = clock_wall_ms();
 	int rc;
 
 	memset(&s, 0, sizeof(s));

@@ -61,9 +61,6 @@ void ops_init(struct ops_run *op, const char *type, int64_t now_ms);
 /* Free what 'op' holds (NULL accepted) and empty it. */
 void ops_release(struct ops_run *op);
 
-/* The wall clock in Unix milliseconds. */
-int64_t ops_now_ms(void);
-
 /*
  * Append a copy of step 's' to 'op' (its strings are copied; 'detail' is
  * made well-formed UTF-8 without NUL bytes and cut to OPS_DETAIL_MAX

@@ -167,12 +167,3 @@ utc_format(int64_t secs, long usec, unsigned flags, char *out, size_t size)
 	    tm.tm_sec, frac);
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
-
-int64_t
-utc_monotonic_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}

@@ -61,10 +61,4 @@ enum utc_format_flags {
  */
 int utc_format(int64_t secs, long usec, unsigned flags, char *out, size_t size);
 
-/*
- * CLOCK_MONOTONIC in milliseconds: the clock of every deadline (database
- * calls, group-commit rows).
- */
-int64_t utc_monotonic_ms(void);
-
 #endif

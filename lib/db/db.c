@@ -12,6 +12,7 @@
 
 #include <libpq-fe.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "core/utc.h"
@@ -55,7 +56,7 @@ db_notice(void *arg, const char *msg)
 void
 db_set_deadline(struct db *db, int ms)
 {
-	db->deadline = ms > 0 ? utc_monotonic_ms() + ms : 0;
+	db->deadline = ms > 0 ? clock_monotonic_ms() + ms : 0;
 }
 
 /*
@@ -94,7 +95,7 @@ db_wait(const PGconn *conn, short events, int64_t until)
 	if (pfd.fd < 0)
 		return -1;
 	for (;;) {
-		if ((left = until - utc_monotonic_ms()) <= 0)
+		if ((left = until - clock_monotonic_ms()) <= 0)
 			return 0;
 		n = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
 		if (n > 0)
@@ -134,7 +135,7 @@ db_timed_out(struct db *db, const char *what)
 	    what, DB_HOLDOFF_MS);
 	PQfinish(db->conn);
 	db->conn = NULL;
-	db->holdoff_until = utc_monotonic_ms() + DB_HOLDOFF_MS;
+	db->holdoff_until = clock_monotonic_ms() + DB_HOLDOFF_MS;
 }
 
 /*
@@ -181,9 +182,9 @@ db_connect(struct db *db)
 		return DB_OK;
 	PQfinish(db->conn);
 	db->conn = NULL;
-	if (utc_monotonic_ms() < db->holdoff_until)
+	if (clock_monotonic_ms() < db->holdoff_until)
 		return DB_UNAVAILABLE;
-	if (db->deadline != 0 && db->deadline <= utc_monotonic_ms()) {
+	if (db->deadline != 0 && db->deadline <= clock_monotonic_ms()) {
 		log_warnx("%s: no time left to connect", __func__);
 		return DB_UNAVAILABLE;
 	}
@@ -195,7 +196,7 @@ db_connect(struct db *db)
 	db->conn = PQconnectStartParams(keys, vals, 1);
 	if (db->conn == NULL || PQstatus(db->conn) == CONNECTION_BAD)
 		goto fail;
-	until = utc_monotonic_ms() + connect_timeout_ms(db->conn);
+	until = clock_monotonic_ms() + connect_timeout_ms(db->conn);
 	if (db->deadline != 0 && db->deadline < until)
 		until = db->deadline;
 	while (ps != PGRES_POLLING_OK) {
@@ -324,12 +325,12 @@ db_exec(struct db *db, const char *what, const char *sql, int n,
 			return DB_UNAVAILABLE;
 		until = db->deadline != 0
 		    ? db->deadline
-		    : utc_monotonic_ms() + DB_CALL_LIMIT_MS;
+		    : clock_monotonic_ms() + DB_CALL_LIMIT_MS;
 		/*
 		 * Send no statement that would be abandoned at once: it
 		 * might still commit after the caller spooled the delivery.
 		 */
-		if (until <= utc_monotonic_ms()) {
+		if (until <= clock_monotonic_ms()) {
 			log_warnx("%s: no time left for the statement", what);
 			return DB_UNAVAILABLE;
 		}

@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 
 /*
@@ -150,7 +151,7 @@ spool_write(const char *dir, const struct delivery_headers *h,
 {
 	static atomic_ulong seq; /* request threads spool at once */
 	char tmp[4096], final[4096], tail[TRAILER_LEN + 1];
-	struct timeval tv;
+	int64_t now_us;
 	struct buf head;
 	int fd = -1, rc = -1;
 
@@ -159,10 +160,10 @@ spool_write(const char *dir, const struct delivery_headers *h,
 		log_warnx("spool: no INSTLOG_SPOOL_DIR, delivery not spooled");
 		return -1;
 	}
-	(void)gettimeofday(&tv, NULL);
+	now_us = clock_wall_us();
 	if (snprintf(final, sizeof(final), "%s/%010lld%06ld-%ld-%lu%s", dir,
-	        (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(),
-	        atomic_fetch_add(&seq, 1),
+	        (long long)(now_us / 1000000), (long)(now_us % 1000000),
+	        (long)getpid(), atomic_fetch_add(&seq, 1),
 	        SPOOL_SUFFIX) >= (int)sizeof(final) ||
 	    snprintf(tmp, sizeof(tmp), "%s.tmp", final) >= (int)sizeof(tmp))
 		goto out;

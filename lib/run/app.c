@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "run/batch.h"
 #include "run/workers.h"
@@ -39,6 +40,19 @@ static size_t app_body_bytes;
 static pthread_mutex_t app_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t app_ended = PTHREAD_COND_INITIALIZER;
 static int app_serving;
+
+/* app_ended on the monotonic clock, the clock of every deadline. */
+static void
+app_ended_init(void)
+{
+	pthread_condattr_t a;
+
+	if (pthread_condattr_init(&a) != 0)
+		return;
+	if (pthread_condattr_setclock(&a, CLOCK_MONOTONIC) == 0)
+		(void)pthread_cond_init(&app_ended, &a);
+	(void)pthread_condattr_destroy(&a);
+}
 
 /* A new connection handle of the route (connects lazily), or NULL. */
 static struct db *
@@ -342,12 +356,12 @@ app_thread_start(struct app *app, int i)
 static bool
 app_drain(struct app *app)
 {
-	struct timespec until;
-	long ms = HTTP_BODY_DEADLINE_MS + app->def->db_budget_ms + 2000;
+	int64_t end = clock_monotonic_ms() + HTTP_BODY_DEADLINE_MS +
+	    app->def->db_budget_ms + 2000;
+	struct timespec until = { (time_t)(end / 1000),
+		(long)(end % 1000) * 1000000 };
 	int left;
 
-	(void)clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
 	(void)pthread_mutex_lock(&app_lock);
 	while (app_serving > 0 &&
 	    pthread_cond_timedwait(&app_ended, &app_lock, &until) != ETIMEDOUT)
@@ -381,6 +395,7 @@ app_serve(struct app *app)
 	if (app->http.cgi || app->def->threads == 0 || n > APP_MAX_THREADS)
 		n = 1;
 	app_serving = 1; /* this thread */
+	app_ended_init();
 	for (int i = 1; i < n; i++) {
 		if (app_thread_start(app, i) == -1)
 			break;

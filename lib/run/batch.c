@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/utc.h"
 
@@ -145,7 +146,7 @@ lead(struct batch *b, struct item *self, int slot)
 	size_t n = 0, nwake = 0, bytes = 0, sz;
 
 	b->busy |= 1u << slot;
-	now = utc_monotonic_ms();
+	now = clock_monotonic_ms();
 	while (b->head != NULL && n < BATCH_MAX_ROWS) {
 		struct item *it = b->head;
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "db/db_ops.h"
@@ -26,7 +27,7 @@ cronrun_init(struct cronrun *r, const char *name, unsigned need)
 	buf_init(&r->output);
 	r->name = name;
 	log_init(name);
-	(void)clock_gettime(CLOCK_MONOTONIC, &r->start);
+	r->start_ms = clock_monotonic_ms();
 	(void)snprintf(agent, sizeof(agent), "instlog-%s", name);
 	/* "auth_check" is "instlog-auth-check" to GitHub and PostgreSQL. */
 	for (char *p = agent; *p != '\0'; p++)
@@ -83,7 +84,7 @@ cronrun_start(struct cronrun *r, const char *input)
 
 	memset(&origin, 0, sizeof(origin));
 	origin.input = input;
-	ops_init(&r->op, r->name, ops_now_ms());
+	ops_init(&r->op, r->name, clock_wall_ms());
 	if (db_ops_abandon(r->db, r->name, true, 0, &dead) == DB_OK && dead > 0)
 		log_info("%lld earlier run(s) marked abandoned",
 		    (long long)dead);
@@ -110,13 +111,9 @@ cronrun_finish(struct cronrun *r, int rc, const char *output, const char *what)
 void
 cronrun_summary(const struct cronrun *r, const char *fmt, ...)
 {
-	struct timespec now;
 	va_list ap;
-	long long ms;
+	long long ms = (long long)(clock_monotonic_ms() - r->start_ms);
 
-	(void)clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(now.tv_sec - r->start.tv_sec) * 1000 +
-	    (now.tv_nsec - r->start.tv_nsec) / 1000000;
 	printf("%s: ", r->name);
 	va_start(ap, fmt);
 	(void)vprintf(fmt, ap);

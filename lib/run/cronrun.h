@@ -35,7 +35,7 @@ struct cronrun {
 	struct github_apps apps;      /* with CRONRUN_GITHUB */
 	struct github_client *client; /* with CRONRUN_GITHUB */
 	struct db *db;
-	struct timespec start;
+	int64_t start_ms;  /* clock_monotonic_ms() at the start */
 	struct ops_run op; /* started by cronrun_main(), of type 'name' */
 	struct buf input;  /* the operation's input (JSON), or empty */
 	struct buf output; /* the operation's output (JSON), or empty */

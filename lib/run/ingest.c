@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/ops.h"
@@ -200,7 +201,7 @@ record_operation(struct db *db, const struct delivery_headers *h,
 	struct db_ops_origin origin;
 	struct json_writer w;
 	struct buf in, out;
-	int64_t now = ops_now_ms();
+	int64_t now = clock_wall_ms();
 	const char *why = res->why[0] != '\0' ? res->why : "failed";
 	int rc = 0;
 
