@@ -86,6 +86,40 @@ str_buf_and_json_string(void **state)
 	buf_release(NULL);
 }
 
+/*
+ * The contract of str.h: NULL until the first append (zero bytes count),
+ * then NUL-terminated, also after a reset and after a failed append.
+ */
+static void
+str_buf_null_until_first_append(void **state)
+{
+	/* No multibyte form in the C locale: vsnprintf fails (EILSEQ). */
+	static const wchar_t bad[] = { 0x20ac, 0 };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b);
+	assert_null(b.buf);
+	assert_int_equal(b.len, 0);
+	buf_reset(&b);
+	assert_null(b.buf);
+	assert_int_equal(buf_append(&b, "", 0), 0);
+	assert_non_null(b.buf);
+	assert_string_equal(b.buf, "");
+	assert_int_equal(buf_puts(&b, "abc"), 0);
+	assert_int_equal(buf_printf(&b, "x%ls", bad), -1);
+	assert_int_equal(b.len, 3);
+	assert_string_equal(b.buf, "abc");
+	buf_reset(&b);
+	assert_non_null(b.buf);
+	assert_string_equal(b.buf, "");
+	buf_release(&b);
+	assert_null(b.buf);
+	assert_int_equal(buf_printf(&b, "%s", ""), 0);
+	assert_string_equal(b.buf, "");
+	buf_release(&b);
+}
+
 static void
 str_buf_int64_and_printf_growth(void **state)
 {
@@ -321,6 +355,7 @@ main(void)
 		cmocka_unit_test(str_parse_int64),
 		cmocka_unit_test(str_hex),
 		cmocka_unit_test(str_buf_and_json_string),
+		cmocka_unit_test(str_buf_null_until_first_append),
 		cmocka_unit_test(str_buf_int64_and_printf_growth),
 		cmocka_unit_test(str_json_string_runs),
 		cmocka_unit_test(json_getters),
