@@ -11,35 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/outcome.h"
-
-/* What a row does to the fold. */
-enum kind {
-	KIND_IGNORED,
-	KIND_ACCOUNT, /* a webhook row that only tells the login */
-	KIND_CREATED,
-	KIND_DELETED,
-	KIND_SUSPEND,
-	KIND_UNSUSPEND,
-	KIND_ADDED,
-	KIND_REMOVED,
-	KIND_RENAMED,
-	KIND_AUTH_404,
-	KIND_AUTH_OTHER
-};
-
-static const struct {
-	const char *event;
-	enum kind kind;
-} kinds[] = {
-	{ "installation.created", KIND_CREATED },
-	{ "installation.deleted", KIND_DELETED },
-	{ "installation.suspend", KIND_SUSPEND },
-	{ "installation.unsuspend", KIND_UNSUSPEND },
-	{ "installation_repositories.added", KIND_ADDED },
-	{ "installation_repositories.removed", KIND_REMOVED },
-	{ "installation_target.renamed", KIND_RENAMED },
-};
+#include "core/event_names.h"
 
 static const char *const cause_names[EVENTS_CAUSE__MAX] = {
 	[EVENTS_CAUSE_UNINSTALLED] = "uninstalled",
@@ -57,32 +29,6 @@ struct sb {
 	size_t cap;
 	bool failed;
 };
-
-static enum kind
-row_kind(const char *event)
-{
-	if (event == NULL)
-		return KIND_IGNORED;
-	/* The scheduler's events are named in the outcome table. */
-	if (strcmp(event, outcome_event(OUTCOME_AUTH_404)) == 0)
-		return KIND_AUTH_404;
-	if (strcmp(event, outcome_event(OUTCOME_AUTH_OTHER_ERROR)) == 0)
-		return KIND_AUTH_OTHER;
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(event, kinds[i].event) == 0)
-			return kinds[i].kind;
-	if (strncmp(event, "installation.", 13) == 0 ||
-	    strncmp(event, "installation_repositories.", 26) == 0 ||
-	    strncmp(event, "installation_target.", 20) == 0)
-		return KIND_ACCOUNT;
-	return KIND_IGNORED;
-}
-
-static bool
-is_auth_failure(enum kind k)
-{
-	return k == KIND_AUTH_404 || k == KIND_AUTH_OTHER;
-}
 
 static int
 ascii_lower(int c)
@@ -384,15 +330,16 @@ fold_auth_failure(struct events_state *st, const struct events_row *r,
 static int
 fold_row(struct events_state *st, const struct events_row *r)
 {
-	enum kind k = row_kind(r->event);
+	enum event k = event_find(r->event);
 
-	switch (k) {
-	case KIND_IGNORED:
+	/* workflow_job.*, NULL and events of no account tell nothing. */
+	if (k == EVENT_OTHER && !event_is_account(r->event))
 		return 0;
-	case KIND_AUTH_404:
-	case KIND_AUTH_OTHER:
-		return fold_auth_failure(st, r, k == KIND_AUTH_404);
-	case KIND_RENAMED:
+	switch (k) {
+	case EVENT_AUTH_404:
+	case EVENT_AUTH_OTHER_ERROR:
+		return fold_auth_failure(st, r, k == EVENT_AUTH_404);
+	case EVENT_RENAMED:
 		return fold_rename(st, r);
 	default:
 		break;
@@ -400,7 +347,7 @@ fold_row(struct events_state *st, const struct events_row *r)
 	if (name_follow(st, r->entity_name) == -1)
 		return -1;
 	switch (k) {
-	case KIND_CREATED:
+	case EVENT_CREATED:
 		st->installed = true;
 		st->suspended = false;
 		st->installation_id = r->installation_id;
@@ -413,28 +360,28 @@ fold_row(struct events_state *st, const struct events_row *r)
 		        r->repository_selection) == -1)
 			return -1;
 		return set_add(&st->repos, &st->nrepos, r->repos, r->nrepos);
-	case KIND_DELETED:
+	case EVENT_DELETED:
 		st->installed = false;
 		st->suspended = false;
 		st->deleted_id = r->id;
 		st->suspend_id = 0;
 		set_clear(&st->repos, &st->nrepos);
 		return 0;
-	case KIND_SUSPEND:
+	case EVENT_SUSPEND:
 		st->suspended = true;
 		st->suspend_id = r->id;
 		return 0;
-	case KIND_UNSUSPEND:
+	case EVENT_UNSUSPEND:
 		st->suspended = false;
 		st->suspend_id = 0;
 		return 0;
-	case KIND_ADDED:
-	case KIND_REMOVED:
+	case EVENT_REPOS_ADDED:
+	case EVENT_REPOS_REMOVED:
 		if (r->repository_selection != NULL &&
 		    str_set(&st->repository_selection,
 		        r->repository_selection) == -1)
 			return -1;
-		if (k == KIND_ADDED)
+		if (k == EVENT_REPOS_ADDED)
 			return set_add(&st->repos, &st->nrepos, r->repos,
 			    r->nrepos);
 		return set_remove(st->repos, &st->nrepos, r->repos, r->nrepos);
@@ -611,34 +558,34 @@ scan_rows(const struct events_row *rows, size_t n,
 {
 	const struct events_auth_failure *f = &st->last_auth_failure;
 	const char *repo = f->present ? f->repo : NULL;
-	enum kind k;
+	enum event k;
 
 	sc->created = sc->deleted = sc->suspend = sc->renamed = n;
 	sc->failure = sc->last_404 = sc->touch = n;
 	sc->touch_removed = sc->ever_added = false;
 	for (size_t i = 0; i < n; i++) {
-		k = row_kind(rows[i].event);
-		if (k == KIND_CREATED && rows[i].id == st->created_id)
+		k = event_find(rows[i].event);
+		if (k == EVENT_CREATED && rows[i].id == st->created_id)
 			sc->created = i;
-		else if (k == KIND_DELETED && rows[i].id == st->deleted_id)
+		else if (k == EVENT_DELETED && rows[i].id == st->deleted_id)
 			sc->deleted = i;
-		else if (k == KIND_SUSPEND && rows[i].id == st->suspend_id)
+		else if (k == EVENT_SUSPEND && rows[i].id == st->suspend_id)
 			sc->suspend = i;
-		else if (k == KIND_RENAMED && rows[i].id == st->renamed_id)
+		else if (k == EVENT_RENAMED && rows[i].id == st->renamed_id)
 			sc->renamed = i;
-		else if (is_auth_failure(k) && f->present &&
+		else if (event_is_auth_failure(k) && f->present &&
 		    rows[i].id == f->id)
 			sc->failure = i;
-		if (k == KIND_AUTH_404)
+		if (k == EVENT_AUTH_404)
 			sc->last_404 = i;
 		if (repo == NULL ||
-		    (k != KIND_CREATED && k != KIND_ADDED &&
-		        k != KIND_REMOVED) ||
+		    (k != EVENT_CREATED && k != EVENT_REPOS_ADDED &&
+		        k != EVENT_REPOS_REMOVED) ||
 		    !row_names_repo(st, &rows[i], repo))
 			continue;
 		sc->touch = i;
-		sc->touch_removed = k == KIND_REMOVED;
-		if (k != KIND_REMOVED)
+		sc->touch_removed = k == EVENT_REPOS_REMOVED;
+		if (k != EVENT_REPOS_REMOVED)
 			sc->ever_added = true;
 	}
 }
@@ -651,12 +598,13 @@ static void
 failures_after(const struct events_row *rows, size_t n, size_t from,
     bool only_404, size_t *first, size_t *last)
 {
-	enum kind k;
+	enum event k;
 
 	*first = *last = n;
 	for (size_t i = from + 1; i < n; i++) {
-		k = row_kind(rows[i].event);
-		if (k == KIND_AUTH_404 || (!only_404 && k == KIND_AUTH_OTHER)) {
+		k = event_find(rows[i].event);
+		if (k == EVENT_AUTH_404 ||
+		    (!only_404 && k == EVENT_AUTH_OTHER_ERROR)) {
 			if (*first == n)
 				*first = i;
 			*last = i;
@@ -933,10 +881,11 @@ mention_qcmp(const void *a, const void *b)
 static bool
 names_repos(const struct events_row *r)
 {
-	enum kind k = row_kind(r->event);
+	enum event k = event_find(r->event);
 
 	return r->repos != NULL &&
-	    (k == KIND_CREATED || k == KIND_ADDED || k == KIND_REMOVED);
+	    (k == EVENT_CREATED || k == EVENT_REPOS_ADDED ||
+	        k == EVENT_REPOS_REMOVED);
 }
 
 /*
@@ -952,25 +901,26 @@ keep_evidence(const struct events_row *rows, size_t n,
 	const struct events_auth_failure *f = &st->last_auth_failure;
 	bool want_404 = false, want_failure = false;
 	size_t last_404 = n;
-	enum kind k;
+	enum event k;
 
 	for (size_t i = 0; i < n; i++) {
-		k = row_kind(rows[i].event);
-		if ((k == KIND_CREATED && rows[i].id == st->created_id) ||
-		    (k == KIND_RENAMED && rows[i].id == st->renamed_id) ||
-		    (is_auth_failure(k) && f->present && rows[i].id == f->id))
+		k = event_find(rows[i].event);
+		if ((k == EVENT_CREATED && rows[i].id == st->created_id) ||
+		    (k == EVENT_RENAMED && rows[i].id == st->renamed_id) ||
+		    (event_is_auth_failure(k) && f->present &&
+		        rows[i].id == f->id))
 			keep[i] = true;
-		if (k == KIND_DELETED && rows[i].id == st->deleted_id)
+		if (k == EVENT_DELETED && rows[i].id == st->deleted_id)
 			keep[i] = want_404 = true;
-		if (k == KIND_SUSPEND && rows[i].id == st->suspend_id)
+		if (k == EVENT_SUSPEND && rows[i].id == st->suspend_id)
 			keep[i] = want_failure = true;
-		if (k == KIND_AUTH_404) {
+		if (k == EVENT_AUTH_404) {
 			last_404 = i;
 			if (want_404)
 				keep[i] = true;
 			want_404 = false;
 		}
-		if (is_auth_failure(k)) {
+		if (event_is_auth_failure(k)) {
 			if (want_failure)
 				keep[i] = true;
 			want_failure = false;
@@ -1006,7 +956,8 @@ keep_mentions(const struct events_row *rows, size_t n, bool *keep,
 			m[s].name = rows[i].repos[j];
 			m[s].row = i;
 			m[s].slot = s;
-			m[s].adds = row_kind(rows[i].event) != KIND_REMOVED;
+			m[s].adds =
+			    event_find(rows[i].event) != EVENT_REPOS_REMOVED;
 			s++;
 		}
 	}
