@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "core/event_names.h"
+#include "core/str.h"
+#include "core/strset.h"
 
 static const char *const cause_names[EVENTS_CAUSE__MAX] = {
 	[EVENTS_CAUSE_UNINSTALLED] = "uninstalled",
@@ -30,52 +32,6 @@ struct sb {
 	bool failed;
 };
 
-static int
-ascii_lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
-/*
- * Compare 'a' and 'b' ignoring ASCII case, like strcasecmp(3) in the C
- * locale whatever the locale is.  'len' bounds the bytes compared.
- */
-static int
-ci_ncmp(const char *a, const char *b, size_t len)
-{
-	int ca, cb;
-
-	for (; len > 0; len--) {
-		ca = ascii_lower((unsigned char)*a++);
-		cb = ascii_lower((unsigned char)*b++);
-		if (ca != cb || ca == '\0')
-			return ca - cb;
-	}
-	return 0;
-}
-
-static int
-ci_cmp(const char *a, const char *b)
-{
-	return ci_ncmp(a, b, SIZE_MAX);
-}
-
-/*
- * qsort(3) comparator for arrays of strings: ignoring case, then by bytes
- * so that which of two spellings comes first does not depend on qsort.
- */
-static int
-str_qcmp(const void *a, const void *b)
-{
-	const char *sa = *(const char *const *)a;
-	const char *sb = *(const char *const *)b;
-	int c;
-
-	if ((c = ci_cmp(sa, sb)) != 0)
-		return c;
-	return strcmp(sa, sb);
-}
-
 /* Replace *dst by a copy of 'src' (NULL accepted).  Returns 0 or -1. */
 static int
 str_set(char **dst, const char *src)
@@ -89,156 +45,6 @@ str_set(char **dst, const char *src)
 	return 0;
 }
 
-static void
-strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-/* Drop adjacent case-insensitive duplicates of the sorted 'set'. */
-static void
-set_dedup(char **set, size_t *nset)
-{
-	size_t i, k;
-
-	for (i = k = 0; i < *nset; i++) {
-		if (k > 0 && ci_cmp(set[k - 1], set[i]) == 0)
-			free(set[i]);
-		else
-			set[k++] = set[i];
-	}
-	*nset = k;
-}
-
-/*
- * Add copies of the non-NULL strings of 'add' to the sorted set *set, by
- * a merge: O(nset + nadd log nadd).  An entry already there keeps its
- * spelling.  Returns 0, or -1 with the set untouched.
- */
-static int
-set_add(char ***set, size_t *nset, const char *const *add, size_t nadd)
-{
-	char **in = NULL, **merged = NULL, *p;
-	size_t nin = 0, i, j, k;
-	int rc = -1;
-
-	if (add == NULL || nadd == 0)
-		return 0;
-	if ((in = calloc(nadd, sizeof(*in))) == NULL)
-		goto out;
-	for (i = 0; i < nadd; i++) {
-		if (add[i] == NULL)
-			continue;
-		if ((in[nin] = strdup(add[i])) == NULL)
-			goto out;
-		nin++;
-	}
-	if (nin == 0) {
-		rc = 0;
-		goto out;
-	}
-	qsort(in, nin, sizeof(*in), str_qcmp);
-	if (*nset > SIZE_MAX / sizeof(*merged) - nin ||
-	    (merged = calloc(*nset + nin, sizeof(*merged))) == NULL)
-		goto out;
-	for (i = j = k = 0; i < *nset || j < nin;) {
-		if (j == nin || (i < *nset && ci_cmp((*set)[i], in[j]) <= 0))
-			p = (*set)[i++];
-		else {
-			p = in[j];
-			in[j++] = NULL;
-		}
-		if (k > 0 && ci_cmp(merged[k - 1], p) == 0)
-			free(p);
-		else
-			merged[k++] = p;
-	}
-	free(*set);
-	*set = merged;
-	*nset = k;
-	rc = 0;
-out:
-	if (in != NULL)
-		strv_free(in, nin);
-	return rc;
-}
-
-/*
- * Remove from the sorted set the entries equal to a non-NULL string of
- * 'del': O(nset + ndel log ndel).  Returns 0, or -1 with the set untouched.
- */
-static int
-set_remove(char **set, size_t *nset, const char *const *del, size_t ndel)
-{
-	const char **d;
-	size_t nd = 0, i, j, k;
-
-	if (del == NULL || ndel == 0 || *nset == 0)
-		return 0;
-	if ((d = calloc(ndel, sizeof(*d))) == NULL)
-		return -1;
-	for (i = 0; i < ndel; i++)
-		if (del[i] != NULL)
-			d[nd++] = del[i];
-	qsort(d, nd, sizeof(*d), str_qcmp);
-	for (i = j = k = 0; i < *nset; i++) {
-		while (j < nd && ci_cmp(d[j], set[i]) < 0)
-			j++;
-		if (j < nd && ci_cmp(d[j], set[i]) == 0)
-			free(set[i]);
-		else
-			set[k++] = set[i];
-	}
-	*nset = k;
-	free(d);
-	return 0;
-}
-
-static void
-set_clear(char ***set, size_t *nset)
-{
-	strv_free(*set, *nset);
-	*set = NULL;
-	*nset = 0;
-}
-
-/*
- * Rewrite the entries "from/name" of the set as "to/name", as GitHub does
- * when an account is renamed, then sort again.  Returns 0, or -1 with
- * some entries rewritten and the set still valid.
- */
-static int
-set_rename_owner(char **set, size_t *nset, const char *from, const char *to)
-{
-	size_t flen = strlen(from), tlen = strlen(to), rest;
-	bool changed = false;
-	int rc = -1;
-	char *p;
-
-	for (size_t i = 0; i < *nset; i++) {
-		if (ci_ncmp(set[i], from, flen) != 0 || set[i][flen] != '/')
-			continue;
-		rest = strlen(set[i] + flen);
-		if (tlen > SIZE_MAX - rest - 1 ||
-		    (p = malloc(tlen + rest + 1)) == NULL)
-			goto out;
-		memcpy(p, to, tlen);
-		memcpy(p + tlen, set[i] + flen, rest + 1);
-		free(set[i]);
-		set[i] = p;
-		changed = true;
-	}
-	rc = 0;
-out:
-	if (changed) {
-		qsort(set, *nset, sizeof(*set), str_qcmp);
-		set_dedup(set, nset);
-	}
-	return rc;
-}
-
 /* Append a copy of 'name' to the previous names unless it is there. */
 static int
 names_add(struct events_state *st, const char *name)
@@ -246,7 +52,7 @@ names_add(struct events_state *st, const char *name)
 	char **v, *p;
 
 	for (size_t i = 0; i < st->nprevious_names; i++)
-		if (ci_cmp(st->previous_names[i], name) == 0)
+		if (ascii_casecmp(st->previous_names[i], name) == 0)
 			return 0;
 	if (st->nprevious_names >= SIZE_MAX / sizeof(*v) - 1)
 		return -1;
@@ -269,7 +75,8 @@ name_follow(struct events_state *st, const char *name)
 	if (name == NULL ||
 	    (st->entity_name != NULL && strcmp(st->entity_name, name) == 0))
 		return 0;
-	if (st->entity_name != NULL && ci_cmp(st->entity_name, name) != 0 &&
+	if (st->entity_name != NULL &&
+	    ascii_casecmp(st->entity_name, name) != 0 &&
 	    names_add(st, st->entity_name) == -1)
 		return -1;
 	return str_set(&st->entity_name, name);
@@ -285,9 +92,9 @@ fold_rename(struct events_state *st, const struct events_row *r)
 	st->renamed_id = r->id;
 	if (to == NULL)
 		return 0;
-	if (from != NULL && ci_cmp(from, to) != 0) {
+	if (from != NULL && ascii_casecmp(from, to) != 0) {
 		if (names_add(st, from) == -1 ||
-		    set_rename_owner(st->repos, &st->nrepos, from, to) == -1)
+		    strset_rename_owner(st->repos, &st->nrepos, from, to) == -1)
 			return -1;
 	}
 	return str_set(&st->entity_name, to);
@@ -355,17 +162,17 @@ fold_row(struct events_state *st, const struct events_row *r)
 		st->created_id = r->id;
 		st->deleted_id = 0;
 		st->suspend_id = 0;
-		set_clear(&st->repos, &st->nrepos);
+		strset_clear(&st->repos, &st->nrepos);
 		if (str_set(&st->repository_selection,
 		        r->repository_selection) == -1)
 			return -1;
-		return set_add(&st->repos, &st->nrepos, r->repos, r->nrepos);
+		return strset_add(&st->repos, &st->nrepos, r->repos, r->nrepos);
 	case EVENT_DELETED:
 		st->installed = false;
 		st->suspended = false;
 		st->deleted_id = r->id;
 		st->suspend_id = 0;
-		set_clear(&st->repos, &st->nrepos);
+		strset_clear(&st->repos, &st->nrepos);
 		return 0;
 	case EVENT_SUSPEND:
 		st->suspended = true;
@@ -382,9 +189,10 @@ fold_row(struct events_state *st, const struct events_row *r)
 		        r->repository_selection) == -1)
 			return -1;
 		if (k == EVENT_REPOS_ADDED)
-			return set_add(&st->repos, &st->nrepos, r->repos,
+			return strset_add(&st->repos, &st->nrepos, r->repos,
 			    r->nrepos);
-		return set_remove(st->repos, &st->nrepos, r->repos, r->nrepos);
+		return strset_remove(st->repos, &st->nrepos, r->repos,
+		    r->nrepos);
 	default:
 		return 0;
 	}
@@ -402,9 +210,9 @@ events_state_release(struct events_state *st)
 	if (st == NULL)
 		return;
 	free(st->repository_selection);
-	strv_free(st->repos, st->nrepos);
+	strset_clear(&st->repos, &st->nrepos);
 	free(st->entity_name);
-	strv_free(st->previous_names, st->nprevious_names);
+	strset_clear(&st->previous_names, &st->nprevious_names);
 	free(st->last_auth_failure.at);
 	free(st->last_auth_failure.repo);
 	free(st->last_auth_failure.entity_name);
@@ -513,11 +321,11 @@ static bool
 is_entity_login(const struct events_state *st, const char *s, size_t len)
 {
 	if (st->entity_name != NULL && strlen(st->entity_name) == len &&
-	    ci_ncmp(st->entity_name, s, len) == 0)
+	    ascii_ncasecmp(st->entity_name, s, len) == 0)
 		return true;
 	for (size_t i = 0; i < st->nprevious_names; i++)
 		if (strlen(st->previous_names[i]) == len &&
-		    ci_ncmp(st->previous_names[i], s, len) == 0)
+		    ascii_ncasecmp(st->previous_names[i], s, len) == 0)
 			return true;
 	return false;
 }
@@ -531,10 +339,10 @@ repo_match(const struct events_state *st, const char *a, const char *b)
 {
 	const char *sa, *sb;
 
-	if (ci_cmp(a, b) == 0)
+	if (ascii_casecmp(a, b) == 0)
 		return true;
 	if ((sa = strchr(a, '/')) == NULL || (sb = strchr(b, '/')) == NULL ||
-	    ci_cmp(sa, sb) != 0)
+	    ascii_casecmp(sa, sb) != 0)
 		return false;
 	return is_entity_login(st, a, (size_t)(sa - a)) &&
 	    is_entity_login(st, b, (size_t)(sb - b));
@@ -776,7 +584,8 @@ holds(enum events_cause c, const struct events_row *rows, size_t n,
 		    sc->failure >= n || sc->failure < sc->renamed)
 			return false;
 		if (st->entity_name != NULL)
-			stale = ci_cmp(f->entity_name, st->entity_name) != 0;
+			stale =
+			    ascii_casecmp(f->entity_name, st->entity_name) != 0;
 		else
 			stale = is_entity_login(st, f->entity_name,
 			    strlen(f->entity_name));

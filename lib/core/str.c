@@ -283,3 +283,29 @@ has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
+
+static int
+ascii_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+int
+ascii_ncasecmp(const char *a, const char *b, size_t len)
+{
+	int ca, cb;
+
+	for (; len > 0; len--) {
+		ca = ascii_lower((unsigned char)*a++);
+		cb = ascii_lower((unsigned char)*b++);
+		if (ca != cb || ca == '\0')
+			return ca - cb;
+	}
+	return 0;
+}
+
+int
+ascii_casecmp(const char *a, const char *b)
+{
+	return ascii_ncasecmp(a, b, SIZE_MAX);
+}

@@ -101,4 +101,13 @@ char *utf8_dup(const char *s);
 /* Return true when the NUL-terminated 's' starts with 'prefix'. */
 bool has_prefix(const char *s, const char *prefix);
 
+/*
+ * Compare 'a' and 'b' ignoring ASCII case, like strcasecmp(3) in the C
+ * locale whatever the locale is: <0, 0 or >0.
+ */
+int ascii_casecmp(const char *a, const char *b);
+
+/* ascii_casecmp() of at most the first 'len' bytes of 'a' and 'b'. */
+int ascii_ncasecmp(const char *a, const char *b, size_t len);
+
 #endif

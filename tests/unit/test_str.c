@@ -120,6 +120,23 @@ str_buf_null_until_first_append(void **state)
 	buf_release(&b);
 }
 
+/* ASCII case only, whatever the locale; bytes past ASCII as they are. */
+static void
+str_ascii_casecmp(void **state)
+{
+	(void)state;
+	assert_int_equal(ascii_casecmp("Octo-Cat", "octo-cAT"), 0);
+	assert_true(ascii_casecmp("a", "B") < 0);
+	assert_true(ascii_casecmp("b", "A") > 0);
+	assert_true(ascii_casecmp("ab", "a") > 0);
+	assert_true(ascii_casecmp("", "a") < 0);
+	assert_true(ascii_casecmp("\xc3\x89", "\xc3\xa9") != 0);
+	assert_true(ascii_casecmp("[", "{") != 0);
+	assert_int_equal(ascii_ncasecmp("Old/x", "oLD", 3), 0);
+	assert_true(ascii_ncasecmp("Old/x", "oLd", 4) > 0);
+	assert_int_equal(ascii_ncasecmp("a", "b", 0), 0);
+}
+
 static void
 str_buf_int64_and_printf_growth(void **state)
 {
@@ -356,6 +373,7 @@ main(void)
 		cmocka_unit_test(str_hex),
 		cmocka_unit_test(str_buf_and_json_string),
 		cmocka_unit_test(str_buf_null_until_first_append),
+		cmocka_unit_test(str_ascii_casecmp),
 		cmocka_unit_test(str_buf_int64_and_printf_growth),
 		cmocka_unit_test(str_json_string_runs),
 		cmocka_unit_test(json_getters),
