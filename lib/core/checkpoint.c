@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/events.h"
+#include "core/events_diagnose.h"
 
 /*
  * The encoding: "ILFC", the version, the state, then the kept rows.

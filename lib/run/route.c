@@ -10,6 +10,7 @@
 
 #include "core/auth.h"
 #include "core/events.h"
+#include "core/events_diagnose.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "core/trace.h"
