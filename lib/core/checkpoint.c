@@ -9,6 +9,7 @@
 
 #include "core/events.h"
 #include "core/events_diagnose.h"
+#include "core/events_keep.h"
 
 /*
  * The encoding: "ILFC", the version, the state, then the kept rows.
