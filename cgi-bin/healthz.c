@@ -53,7 +53,7 @@ handle(struct app *app, const struct http_request *req,
 	db_ok = db_ping(app->db) == DB_OK;
 	if (dir != NULL) {
 		writable = access(dir, W_OK | X_OK) == 0;
-		pending = spool_pending(dir, HEALTHZ_SPOOL_SCAN, &more);
+		pending = spool_scan(dir, HEALTHZ_SPOOL_SCAN, NULL, &more);
 		spool_ok = writable && pending >= 0;
 	}
 	resp->status = db_ok && spool_ok ? 200 : 503;

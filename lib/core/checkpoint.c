@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "core/events.h"
+#include "core/events_diagnose.h"
+#include "core/events_keep.h"
 
 /*
  * The encoding: "ILFC", the version, the state, then the kept rows.

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/events.h"
+#include "core/events_diagnose.h"
 
 /* The layout of an encoded snapshot; bump it with any change to it. */
 #define CKPT_FORMAT_VERSION 1

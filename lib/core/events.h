@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Fold of an entity's installation events into a state, and its diagnosis. */
+/*
+ * The rows of an entity's timeline and their fold into a state; the
+ * diagnosis of the fold is in events_diagnose.h, the rows it may still
+ * read in events_keep.h.
+ */
 #ifndef INSTLOG_EVENTS_H
 #define INSTLOG_EVENTS_H
 
@@ -8,10 +12,10 @@
 #include <stdint.h>
 
 /*
- * The version of the fold and diagnosis rules below.  Bump it with any
- * change to what events_fold(), events_diagnose() or events_keep() compute:
- * stored snapshots of a fold (lib/checkpoint.c) made under another version
- * are then ignored and rebuilt.
+ * The version of the fold and diagnosis rules.  Bump it with any change
+ * to what events_fold(), events_diagnose() or events_keep() compute: stored
+ * snapshots of a fold (lib/core/checkpoint.c) made under another version are
+ * then ignored and rebuilt.
  */
 #define EVENTS_RULES_VERSION 1
 
@@ -89,36 +93,6 @@ struct events_state {
 	int64_t renamed_id; /* latest installation_target.renamed */
 };
 
-/* The causes of failing auth the diagnosis knows, in output order. */
-enum events_cause {
-	EVENTS_CAUSE_UNINSTALLED,
-	EVENTS_CAUSE_SUSPENDED,
-	EVENTS_CAUSE_REPO_REMOVED,
-	EVENTS_CAUSE_RENAMED,
-	EVENTS_CAUSE_WRONG_APP,
-	EVENTS_CAUSE_REPO_NOT_SELECTED,
-	EVENTS_CAUSE__MAX
-};
-
-#define EVENTS_EVIDENCE_MAX 3
-
-/*
- * One cause that holds.  'summary' is one line for a user, owned;
- * 'evidence' holds the ids of the rows that prove it, in timeline order.
- */
-struct events_finding {
-	enum events_cause cause;
-	char *summary;
-	int64_t evidence[EVENTS_EVIDENCE_MAX];
-	size_t nevidence;
-};
-
-/* The causes that hold, at most one per cause, in enum order. */
-struct events_diagnosis {
-	struct events_finding findings[EVENTS_CAUSE__MAX];
-	size_t nfindings;
-};
-
 /* Initialise an empty state (nothing installed); allocates nothing. */
 void events_state_init(struct events_state *st);
 
@@ -146,80 +120,5 @@ void events_state_release(struct events_state *st);
  */
 int events_fold(const struct events_row *rows, size_t n,
     struct events_state *st);
-
-/* Initialise an empty diagnosis; allocates nothing. */
-void events_diagnosis_init(struct events_diagnosis *d);
-
-/* Free the summaries of 'd' (NULL accepted) and make it empty again. */
-void events_diagnosis_release(struct events_diagnosis *d);
-
-/*
- * Diagnose why auth fails, from 'st', the fold of exactly the 'n' rows
- * of 'rows', and the order of those rows.  "The failing repo" is the repo
- * of the last auth failure; repos match case-insensitively, and under any
- * login the entity had.  The causes:
- *
- *   uninstalled        installation.deleted, no created since.  Evidence:
- *                      the deletion, the first and last auth_attempt.404
- *                      after it.
- *   suspended          installation.suspend, no unsuspend, deleted or
- *                      created since.  Evidence: the suspension, the first
- *                      and last auth failure after it.
- *   repo_removed       installation_repositories.removed named the failing
- *                      repo before the failure, and no added or created
- *                      named it since.  Evidence: removal, failure.
- *   renamed            the last auth failure came after the latest
- *                      installation_target.renamed with a login other
- *                      than the current one.  Evidence: rename, failure.
- *   wrong_app          the last auth_attempt.404 after the live
- *                      installation's created used another app_id.
- *                      Evidence: created, 404.
- *   repo_not_selected  the live installation has repository_selection
- *                      "selected", the last auth failure came after its
- *                      created, and no row ever added the failing repo.
- *                      Evidence: created, failure.
- *
- * Fills *out, which the caller releases with events_diagnosis_release();
- * a healthy timeline gives no findings.  Nothing is retained.  Returns 0,
- * or -1 on invalid arguments or when out of memory, with *out left empty.
- */
-int events_diagnose(const struct events_row *rows, size_t n,
-    const struct events_state *st, struct events_diagnosis *out);
-
-/*
- * The rows of a timeline that events_diagnose() may still read: shallow
- * copies whose strings are borrowed, with 'repos' trimmed to the names the
- * diagnosis may still look for.  Release with events_kept_release().
- */
-struct events_kept {
-	struct events_row *rows;
-	size_t n;
-	const char **repos; /* the trimmed lists of 'rows' point here */
-};
-
-/*
- * Keep of 'rows' what the diagnosis of any continuation of them can read,
- * so that for all rows 'more' folded afterwards into the same state,
- * events_diagnose(kept ++ more) equals events_diagnose(rows ++ more).  'st'
- * is the fold up to the end of 'rows'; 'rows' are the rows folded into it,
- * in order, or what an earlier events_keep() kept of a prefix of them
- * followed by the rows folded since.  Kept: the rows with the state's
- * evidence ids and its last auth failure, the last auth_attempt.404, the
- * first 404 after the deletion and the first failure after the suspension
- * in force, and per repository name (exact bytes) the last created, added
- * or removed row naming it and the last created or added row naming it.
- *
- * Fills *out, which borrows the strings of 'rows' (keep them alive while
- * it is used) and is released with events_kept_release().  Returns 0, or
- * -1 on invalid arguments or when out of memory, with *out empty.
- */
-int events_keep(const struct events_row *rows, size_t n,
-    const struct events_state *st, struct events_kept *out);
-
-/* Free what 'k' holds (NULL accepted) and make it empty. */
-void events_kept_release(struct events_kept *k);
-
-/* The code of cause 'c' (a static string), or NULL when out of range. */
-const char *events_cause_name(enum events_cause c);
 
 #endif

@@ -7,20 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/event_names.h"
 #include "core/json.h"
 #include "core/ops.h"
 
-const char *const notify_events[] = {
-	"installation.created",
-	"installation.deleted",
-	"installation.suspend",
-	"installation.unsuspend",
-	"installation_repositories.removed",
-	"installation_target.renamed",
-	"auth_attempt.404",
-	"auth_attempt.other_error",
-	NULL,
-};
+const char *const *const notify_events = &event_names[EVENT__ANNOUNCED];
 
 const char *
 notify_sink_name(enum notify_sink sink)
@@ -39,18 +30,13 @@ notify_sink_name(enum notify_sink sink)
 bool
 is_notify_auth_failure(const char *action)
 {
-	return action != NULL &&
-	    (strcmp(action, "auth_attempt.404") == 0 ||
-	        strcmp(action, "auth_attempt.other_error") == 0);
+	return event_is_auth_failure(event_find(action));
 }
 
 bool
 notify_is_announced(const char *event)
 {
-	for (size_t i = 0; event != NULL && notify_events[i] != NULL; i++)
-		if (strcmp(event, notify_events[i]) == 0)
-			return true;
-	return false;
+	return event_is_announced(event_find(event));
 }
 
 int
@@ -181,34 +167,38 @@ reason_operation(const struct notify_source *s, struct buf *out)
 	return 0;
 }
 
-/* The verb of each installation.* action announced. */
+/* The verb of each installation.* event announced, else NULL. */
 static const char *
-installation_verb(const char *action)
+installation_verb(enum event e)
 {
-	if (strcmp(action, "installation.created") == 0)
+	switch (e) {
+	case EVENT_CREATED:
 		return "installed";
-	if (strcmp(action, "installation.deleted") == 0)
+	case EVENT_DELETED:
 		return "uninstalled";
-	if (strcmp(action, "installation.suspend") == 0)
+	case EVENT_SUSPEND:
 		return "suspended";
-	if (strcmp(action, "installation.unsuspend") == 0)
+	case EVENT_UNSUSPEND:
 		return "unsuspended";
-	return NULL;
+	default:
+		return NULL;
+	}
 }
 
 int
 notify_reason(const struct notify_source *s, struct buf *out)
 {
 	const char *action = s->action != NULL ? s->action : "";
+	enum event e = event_find(action);
 	const char *verb;
 
 	if (strcmp(action, NOTIFY_OPERATION_FAILED) == 0)
 		return reason_operation(s, out);
-	if (is_notify_auth_failure(action))
+	if (event_is_auth_failure(e))
 		return reason_auth(s, out);
-	if (strcmp(action, "installation_repositories.removed") == 0)
+	if (e == EVENT_REPOS_REMOVED)
 		return reason_removed(s, out);
-	if (strcmp(action, "installation_target.renamed") == 0) {
+	if (e == EVENT_RENAMED) {
 		if (buf_puts(out, "renamed") == -1)
 			return -1;
 		if (s->old_login != NULL &&
@@ -221,7 +211,7 @@ notify_reason(const struct notify_source *s, struct buf *out)
 			return -1;
 		return put_by(out, s->actor);
 	}
-	if ((verb = installation_verb(action)) == NULL)
+	if ((verb = installation_verb(e)) == NULL)
 		verb = action;
 	return put_line(out, verb) == -1 ? -1 : put_by(out, s->actor);
 }

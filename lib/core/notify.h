@@ -73,9 +73,10 @@ struct notify_source {
 /*
  * The log events announced, NULL-terminated: installation.created,
  * deleted, suspend, unsuspend, installation_repositories.removed,
- * installation_target.renamed, auth_attempt.404 and other_error.
+ * installation_target.renamed, auth_attempt.404 and other_error: the
+ * announced run of the event table (lib/core/event_names.h).
  */
-extern const char *const notify_events[];
+extern const char *const *const notify_events;
 
 /* Whether log rows of event 'event' are announced (notify_events). */
 bool notify_is_announced(const char *event);

@@ -9,29 +9,36 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "core/event_names.h"
+
 static const struct {
 	const char *name;
 	int http_status;
 	bool is_failure;
-	const char *event; /* the scheduler's rows only */
+	enum event event; /* the scheduler's rows only */
 } outcomes[OUTCOME__MAX] = {
-	[OUTCOME_OK] = { "ok", 200, false, NULL },
-	[OUTCOME_JOB_STORED] = { "job_stored", 200, false, NULL },
+	[OUTCOME_OK] = { "ok", 200, false, EVENT_OTHER },
+	[OUTCOME_JOB_STORED] = { "job_stored", 200, false, EVENT_OTHER },
 	[OUTCOME_JOB_ALREADY_EXISTS] = { "job_already_exists", 200, false,
-	    NULL },
+	    EVENT_OTHER },
 	[OUTCOME_JOB_MARKED_RUNNING] = { "job_marked_running", 200, false,
-	    NULL },
+	    EVENT_OTHER },
 	[OUTCOME_JOB_MARKED_COMPLETED] = { "job_marked_completed", 200, false,
-	    NULL },
-	[OUTCOME_JOB_NOT_FOUND] = { "job_not_found", 200, false, NULL },
-	[OUTCOME_IGNORED_ACTION] = { "ignored_action", 200, false, NULL },
-	[OUTCOME_IGNORED_NO_LABEL] = { "ignored_no_label", 200, false, NULL },
-	[OUTCOME_UNHANDLED_EVENT] = { "unhandled_event", 200, false, NULL },
-	[OUTCOME_INVALID_PAYLOAD] = { "invalid_payload", 400, true, NULL },
-	[OUTCOME_JOB_WRITE_FAILED] = { "job_write_failed", 503, true, NULL },
-	[OUTCOME_AUTH_404] = { "auth_404", 0, true, "auth_attempt.404" },
+	    EVENT_OTHER },
+	[OUTCOME_JOB_NOT_FOUND] = { "job_not_found", 200, false, EVENT_OTHER },
+	[OUTCOME_IGNORED_ACTION] = { "ignored_action", 200, false,
+	    EVENT_OTHER },
+	[OUTCOME_IGNORED_NO_LABEL] = { "ignored_no_label", 200, false,
+	    EVENT_OTHER },
+	[OUTCOME_UNHANDLED_EVENT] = { "unhandled_event", 200, false,
+	    EVENT_OTHER },
+	[OUTCOME_INVALID_PAYLOAD] = { "invalid_payload", 400, true,
+	    EVENT_OTHER },
+	[OUTCOME_JOB_WRITE_FAILED] = { "job_write_failed", 503, true,
+	    EVENT_OTHER },
+	[OUTCOME_AUTH_404] = { "auth_404", 0, true, EVENT_AUTH_404 },
 	[OUTCOME_AUTH_OTHER_ERROR] = { "auth_other_error", 0, true,
-	    "auth_attempt.other_error" },
+	    EVENT_AUTH_OTHER_ERROR },
 };
 
 /* What the webhook answers and counts for a fate other than recorded. */
@@ -95,5 +102,6 @@ outcome_is_failure(enum outcome o)
 const char *
 outcome_event(enum outcome o)
 {
-	return (unsigned)o < OUTCOME__MAX ? outcomes[o].event : NULL;
+	return (unsigned)o < OUTCOME__MAX ? event_name(outcomes[o].event)
+	                                  : NULL;
 }

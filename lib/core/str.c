@@ -102,14 +102,16 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(room > 0 ? b->buf + b->len : NULL, room, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	/*
+	 * A failed vsnprintf or a failed grow may have left part of the
+	 * text in the free space: end the contents where they ended.
+	 */
+	if (n < 0 || ((size_t)n >= room && buf_grow(b, (size_t)n) == -1)) {
+		if (b->buf != NULL)
+			b->buf[b->len] = '\0';
 		return -1;
+	}
 	if ((size_t)n >= room) {
-		if (buf_grow(b, (size_t)n) == -1) {
-			if (b->buf != NULL)
-				b->buf[b->len] = '\0';
-			return -1;
-		}
 		va_start(ap, fmt);
 		(void)vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
 		va_end(ap);
@@ -280,4 +282,30 @@ bool
 has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int
+ascii_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+int
+ascii_ncasecmp(const char *a, const char *b, size_t len)
+{
+	int ca, cb;
+
+	for (; len > 0; len--) {
+		ca = ascii_lower((unsigned char)*a++);
+		cb = ascii_lower((unsigned char)*b++);
+		if (ca != cb || ca == '\0')
+			return ca - cb;
+	}
+	return 0;
+}
+
+int
+ascii_casecmp(const char *a, const char *b)
+{
+	return ascii_ncasecmp(a, b, SIZE_MAX);
 }

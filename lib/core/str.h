@@ -8,8 +8,13 @@
 #include <stdint.h>
 
 /*
- * A growable, always NUL-terminated byte buffer.  'buf' is NULL until the
- * first append.  Initialise with buf_init(), release with buf_release().
+ * A growable byte buffer.  'buf' is NULL, and 'len' and 'cap' are 0, until
+ * the first successful append (an append of zero bytes counts: it is how a
+ * caller asks for "" rather than NULL).  From then on 'buf' holds 'len'
+ * bytes followed by a NUL, also after buf_reset() and after an append that
+ * failed (which leaves the contents as they were).  A reader of a buffer
+ * that may never have been appended to checks for NULL.  Initialise with
+ * buf_init(), release with buf_release(), which make 'buf' NULL again.
  */
 struct buf {
 	char *buf;
@@ -29,7 +34,7 @@ void buf_release(struct buf *b);
  */
 void buf_wipe(struct buf *b);
 
-/* Empty 'b' but keep its allocation for reuse. */
+/* Empty 'b' but keep its allocation for reuse ("" when it had one). */
 void buf_reset(struct buf *b);
 
 /* Append 'len' bytes of 'p'.  Returns 0, or -1 when out of memory. */
@@ -95,5 +100,14 @@ char *utf8_dup(const char *s);
 
 /* Return true when the NUL-terminated 's' starts with 'prefix'. */
 bool has_prefix(const char *s, const char *prefix);
+
+/*
+ * Compare 'a' and 'b' ignoring ASCII case, like strcasecmp(3) in the C
+ * locale whatever the locale is: <0, 0 or >0.
+ */
+int ascii_casecmp(const char *a, const char *b);
+
+/* ascii_casecmp() of at most the first 'len' bytes of 'a' and 'b'. */
+int ascii_ncasecmp(const char *a, const char *b, size_t len);
 
 #endif

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/events.h"
+#include "core/events_diagnose.h"
 #include "core/json.h"
 #include "core/outcome.h"
 #include "core/query.h"

@@ -10,6 +10,7 @@
 
 #include "core/checkpoint.h"
 #include "core/events.h"
+#include "core/events_diagnose.h"
 #include "core/log.h"
 #include "db/db_checkpoint.h"
 #include "db/db_trace.h"

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/events.h"
+#include "core/events_diagnose.h"
 #include "db/db.h"
 
 /*

@@ -436,28 +436,6 @@ spool_remove(const char *dir, const char *name)
 }
 
 int
-spool_pending(const char *dir, int limit, bool *more)
-{
-	DIR *d;
-	struct dirent *de;
-	int n = 0, seen = 0;
-
-	*more = false;
-	if ((d = opendir(dir)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		if (seen++ == limit) {
-			*more = true;
-			break;
-		}
-		if (is_spool_name(de->d_name))
-			n++;
-	}
-	(void)closedir(d);
-	return n;
-}
-
-int
 spool_scan(const char *dir, int limit, int64_t *oldest, bool *more)
 {
 	DIR *d;
@@ -465,7 +443,8 @@ spool_scan(const char *dir, int limit, int64_t *oldest, bool *more)
 	struct stat st;
 	int n = 0, seen = 0;
 
-	*oldest = 0;
+	if (oldest != NULL)
+		*oldest = 0;
 	*more = false;
 	if ((d = opendir(dir)) == NULL)
 		return -1;
@@ -476,6 +455,10 @@ spool_scan(const char *dir, int limit, int64_t *oldest, bool *more)
 		}
 		if (!is_spool_name(de->d_name))
 			continue;
+		if (oldest == NULL) {
+			n++;
+			continue;
+		}
 		/* Gone meanwhile: replayed, not waiting any more. */
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
 		    -1)

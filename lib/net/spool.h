@@ -73,21 +73,15 @@ int spool_list(const char *dir, char ***names);
 void spool_names_free(char **names);
 
 /*
- * Count the deliveries waiting in 'dir', looking at no more than 'limit'
- * directory entries and sorting nothing, so that the cost is bounded
- * however large the spool grew.  Sets *more when it stopped at 'limit'
- * (the count is then a lower bound).  Returns the count, or -1 when the
+ * Count the deliveries waiting in 'dir' (its *.delivery files; *.bad and
+ * other names do not count), looking at no more than 'limit' directory
+ * entries and sorting nothing, so that the cost is bounded however large
+ * the spool grew.  Sets *more when it stopped at 'limit' (the count is
+ * then a lower bound).  With 'oldest' not NULL, also sets *oldest to the
+ * oldest modification time among them (seconds since the epoch; 0 when
+ * none), skipping a file replayed meanwhile; with NULL, nothing is
+ * stat'ed and every name counts.  Returns the count, or -1 when the
  * directory cannot be read.
- */
-int spool_pending(const char *dir, int limit, bool *more);
-
-/*
- * Count the deliveries waiting in 'dir' and find the oldest modification
- * time among them, looking at no more than 'limit' directory entries and
- * sorting nothing, so that the cost is bounded however large the spool
- * grew.  Sets *oldest (seconds since the epoch; 0 when none) and *more
- * (it stopped at 'limit': the count is a lower bound).  Returns the count,
- * or -1 when the directory cannot be read.
  */
 int spool_scan(const char *dir, int limit, int64_t *oldest, bool *more);
 

@@ -10,7 +10,9 @@
 
 #include "core/auth.h"
 #include "core/events.h"
+#include "core/events_diagnose.h"
 #include "core/log.h"
+#include "core/login.h"
 #include "core/str.h"
 #include "core/trace.h"
 #include "db/db_trace.h"
@@ -18,8 +20,6 @@
 
 /* The database time of one trace request; nginx waits 30 s for us. */
 #define ROUTE_DB_BUDGET_MS 25000
-/* The longest GitHub login. */
-#define ROUTE_LOGIN_MAX 39
 
 void
 route_db_error(struct http_response *resp, enum db_status st, const char *what)
@@ -131,27 +131,6 @@ view_by_name(struct app *app, const char *login, const struct http_request *req,
 		route_trace_list(app, entity_id, req, resp);
 }
 
-/*
- * A login an installation's account can have: 1 to 39 letters, digits and
- * hyphens, the first a letter or digit.  Hyphens elsewhere are not
- * checked (older accounts keep names the current rules refuse); bots
- * ("name[bot]") are senders, never the account of an installation, and
- * fail here.
- */
-static bool
-login_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n > ROUTE_LOGIN_MAX || *s == '-')
-		return false;
-	for (const char *p = s; *p != '\0'; p++)
-		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
-		    !(*p >= '0' && *p <= '9') && *p != '-')
-			return false;
-	return true;
-}
-
 static void
 view_payload(struct app *app, int64_t id, const struct http_request *req,
     struct http_response *resp)
@@ -206,7 +185,7 @@ route_handle(struct app *app, const struct http_request *req,
 	}
 	idstr = req->path + strlen(prefix);
 	if (def->view_login != NULL) {
-		if (!login_valid(idstr))
+		if (!login_is_valid(idstr))
 			http_error(resp, 400,
 			    "login: expected a GitHub user or "
 			    "organization login (1 to 39 letters, "

@@ -13,6 +13,8 @@
 
 #include "core/checkpoint.h"
 #include "core/events.h"
+#include "core/events_diagnose.h"
+#include "core/events_keep.h"
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define MAXROWS   48

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core/events.h"
+#include "core/events_diagnose.h"
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "core/events.h"
+#include "core/events_diagnose.h"
 #include "core/trace.h"
 
 /* 2026-11-24T10:00:00Z */
