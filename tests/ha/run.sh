@@ -204,6 +204,8 @@ step_traces_from_the_secondary() {
 	trace_set "$d/secondary-empty"
 	[ "$(trace_conns "$sec")" -ge 1 ] || fail "no trace connection on the secondary $sec"
 	assert_eq 0 "$(ckpts)" "snapshots after reading from the secondary"
+	grep -q 'may not write' "$RUNDIR/trace_entity.log" ||
+	    fail "trace_entity did not say it could not store snapshots on the secondary"
 	# The primary only: folds and writes the snapshots.
 	INSTLOG_URL=$PRIMARY_ONLY trace_set "$d/primary"
 	[ "$(ckpts)" -ge 2 ] || fail "the primary wrote $(ckpts) snapshots of $E"
@@ -221,6 +223,8 @@ traces_after() {
 	local d=$TEST_ROOT/traces sec
 	sec=$(ha_other "$(ha_primary)")
 	ha_wait 30 "$sec caught up" caught_up "$sec" || return 1
+	# Sessions opened on the secondary of before stay on it.
+	ha_log "$1: read routes' sessions on the primary $(ha_primary) before they reconnect: $(trace_conns "$(ha_primary)")"
 	trace_reconnect
 	trace_set "$d/after-$1"
 	[ "$(trace_conns "$sec")" -ge 1 ] || fail "no trace connection on the secondary $sec"
@@ -291,7 +295,7 @@ inflight_start() {
 inflight_end() {
 	local until=$(($1 + 45000)) rc
 	if [ -z "${INFLIGHT_PID:-}" ]; then
-		INFLIGHT="auth_check_in_flight: not started"
+		INFLIGHT="auth_check_in_flight=not_started"
 		return
 	fi
 	while kill -0 "$INFLIGHT_PID" 2>/dev/null && [ "$(ha_now_ms)" -lt "$until" ]; do
@@ -305,14 +309,14 @@ inflight_end() {
 	rc=$?
 	cp "$TEST_TMP/auth_check.err" "$TEST_TMP/inflight-$INFLIGHT_N.err"
 	cp "$TEST_TMP/auth_check.out" "$TEST_TMP/inflight-$INFLIGHT_N.out"
-	INFLIGHT="auth_check_in_flight: exit=$rc after $(ha_secs $(($(ha_now_ms) - $1)))s, operation $INFLIGHT_OP"
+	INFLIGHT="auth_check_in_flight=exit_${rc}_after_$(ha_secs $(($(ha_now_ms) - $1)))s"
 }
 
 # failover planned|unplanned: the sender, the switch, the numbers.
 failover() {
 	local kind=$1 dir=$TEST_TMP/send-$1 prefix=ha-$1-$RANDOM$RANDOM
 	local old new sender t_switch t_writable t_back="" stored dups ok spooled other
-	local gap slowest line sent back perform
+	local gap slowest line sent back perform on_secondary
 	old=$(ha_primary) || { fail "no primary before the $kind failover: $(ha_states | tr '\n' ';')"; return 1; }
 	new=$(ha_other "$old")
 	ha_is_secondary "$new" || { fail "$new is not a secondary: $(ha_states | tr '\n' ';')"; return 1; }
@@ -360,10 +364,14 @@ failover() {
 	other=$(statuses "$dir" | awk '$1 != 200 && $1 != 202 {printf "%s%s x%s", sep, $1, $2; sep=", "}')
 	slowest=$(slowest "$dir")
 	read -r stored dups <<<"$(ha_rows "$new" "$prefix")"
+	# Synchronous: the new secondary has them too.
+	ha_wait 30 "every delivery on the new secondary $old" \
+	    eval '[ "$(ha_rows "$old" "$prefix" 2>/dev/null)" = "$stored $dups" ]'
+	read -r on_secondary _ <<<"$(ha_rows "$old" "$prefix" 2>/dev/null)"
 	gap=$(ha_probe_gap "$TEST_TMP/probe-$kind")
-	back=no
-	[ -n "$t_back" ] && back="$(ha_secs $((t_back - t_switch)))s_after_the_switch"
-	line="$kind: $old -> $new sent=$sent acknowledged=$((${ok:-0} + ${spooled:-0})) (200: ${ok:-0}, 202 spooled: ${spooled:-0}) other=${other:-none} stored_on_new_primary=$stored duplicates=$dups lost=$((sent - ${stored:-0})) no_writable_primary=$(ha_secs "$gap")s switch_to_writable=$(ha_secs $((t_writable - t_switch)))s slowest_answer=${slowest}s old_primary_secondary_again=$back $INFLIGHT"
+	back=never
+	[ -n "$t_back" ] && back="$(ha_secs $((t_back - t_switch)))s"
+	line="$kind failover: $old -> $new sent=$sent acknowledged=$((${ok:-0} + ${spooled:-0})) (200: ${ok:-0}, 202 spooled: ${spooled:-0}) other=${other:-none} stored_on_new_primary=$stored on_new_secondary=${on_secondary:-?} duplicates=$dups lost=$((sent - ${stored:-0})) no_writable_primary=$(ha_secs "$gap")s writable_after=$(ha_secs $((t_writable - t_switch)))s slowest_answer=${slowest}s old_primary_secondary_after=$back $INFLIGHT"
 	record "ha-$kind" "$line"
 	ha_log "$kind: the auth check in flight said: $(cat "$TEST_TMP/inflight-$INFLIGHT_N.out" "$TEST_TMP/inflight-$INFLIGHT_N.err" 2>/dev/null | tr '\n' ' ' | cut -c1-400)"
 	assert_eq "" "$other" "answers other than 200/202"
