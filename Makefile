@@ -151,7 +151,7 @@ upgrade: all
 # instlog on a pg_auto_failover formation (a monitor, a primary and a
 # synchronous secondary from Debian's packages, as the postgres user):
 # planned and unplanned failovers under a sender (tests/ha/run.sh, about
-# 1.5 minutes).  Without the packages it prints "ha: SKIPPED: ...".
+# 2 minutes).  Without the packages it prints "ha: SKIPPED: ...".
 .PHONY: ha
 ha: all
 	@bash tests/ha/run.sh
