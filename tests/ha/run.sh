@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# High availability (DESIGN §15, issue 27): instlog on a pg_auto_failover
+# High availability (issue 27): instlog on a pg_auto_failover
 # formation built from Debian's packages (a monitor, a primary and a
 # synchronous secondary on loopback, as the postgres user), with no
 # failover code of its own: every binary takes the monitor's multi-host
