@@ -50,11 +50,12 @@ SUPPS     = $(SUPP_SRC:tests/support/%.c=$(BUILD)/tests/%)
 
 # Debian 12 packages the build, `make run` and `make test` need (prometheus
 # for promtool, which checks /metrics; on a host running systemd the package
-# also enables a Prometheus server on :9090).
+# also enables a Prometheus server on :9090; pg_auto_failover for `make ha`).
 DEB_PKGS = gcc make pkg-config libc6-dev libfcgi-dev libpq-dev libcjson-dev \
 	   libcurl4-openssl-dev libssl-dev libcmocka-dev nginx-light \
 	   postgresql postgresql-client curl jq openssl procps ca-certificates \
-	   util-linux chromium prometheus python3
+	   util-linux chromium prometheus python3 \
+	   postgresql-15-auto-failover pg-auto-failover-cli
 
 .PHONY: all deps run test unit integration browser browser-deps check layers \
 	check-deps check-integration fuzz valgrind analyze format \
@@ -154,6 +155,14 @@ upgrade: all
 compat: all
 	@bash tests/compat/run.sh
 
+# instlog on a pg_auto_failover formation (a monitor, a primary and a
+# synchronous secondary from Debian's packages, as the postgres user):
+# planned and unplanned failovers under a sender (tests/ha/run.sh, about
+# 2 minutes).  Without the packages it prints "ha: SKIPPED: ...".
+.PHONY: ha
+ha: all
+	@bash tests/ha/run.sh
+
 # The operator page in Debian's headless Chromium, driven by playwright-core
 # (pinned by tests/browser/package-lock.json, installed by `npm ci`).
 BROWSER_DIR  = tests/browser
@@ -175,6 +184,7 @@ test: deps
 	@$(MAKE) --no-print-directory WERROR=1 all
 	@$(MAKE) --no-print-directory WERROR=1 unit
 	@$(MAKE) --no-print-directory WERROR=1 integration
+	@$(MAKE) --no-print-directory WERROR=1 ha
 	@$(MAKE) --no-print-directory WERROR=1 upgrade
 	@$(MAKE) --no-print-directory WERROR=1 compat
 	@$(MAKE) --no-print-directory WERROR=1 browser
