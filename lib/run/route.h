@@ -5,7 +5,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
+#include "db/db_ops.h"
 #include "run/app.h"
 
 /* The read-only routes (trace and operations), one binary each. */
@@ -51,6 +53,17 @@ struct route_def {
  * Returns the exit status: 0, 1, or 2 for bad configuration.
  */
 int route_main(enum route r, int argc, char **argv);
+
+/*
+ * Parse the query of GET /operations into *f: status (running, completed,
+ * failed), type ([a-z0-9_]{1,31}), since and until (RFC 3339, or relative
+ * to 'now' like 30m, 7d: stored as RFC 3339 UTC with microseconds),
+ * installation_id, entity_id and cursor (positive integers), limit
+ * (1..DB_OPS_LIMIT_MAX, default DB_OPS_LIMIT_DEFAULT).  Returns 0, or -1
+ * with 'err' (size 'errlen') naming the bad parameter.
+ */
+int route_ops_filter_parse(const char *query, time_t now,
+    struct db_ops_filter *f, char *err, size_t errlen);
 
 /*
  * GET /operations: parse the filters (400 naming the bad one) and write

@@ -49,10 +49,9 @@ is_type_name(const char *s)
 	return true;
 }
 
-/* Parse the filters of GET /operations.  Returns 0, or -1 and 'err'. */
-static int
-filter_parse(const char *query, time_t now, struct db_ops_filter *f, char *err,
-    size_t errlen)
+int
+route_ops_filter_parse(const char *query, time_t now, struct db_ops_filter *f,
+    char *err, size_t errlen)
 {
 	static const char *const ids[] = { "installation_id", "entity_id",
 		"cursor" };
@@ -218,7 +217,8 @@ route_ops_list(struct app *app, int64_t id, const struct http_request *req,
 	char err[160], cur[24];
 
 	(void)id;
-	if (filter_parse(req->query, time(NULL), &f, err, sizeof(err)) == -1) {
+	if (route_ops_filter_parse(req->query, time(NULL), &f, err,
+	        sizeof(err)) == -1) {
 		http_error(resp, 400, err);
 		return;
 	}
