@@ -71,7 +71,7 @@ struct config {
 	char *spool_dir;    /* NULL: spooling disabled */
 	char *metrics_file; /* NULL: nothing counted */
 	/* INSTLOG_FOLD_CHECKPOINT_EVERY: rows between fold snapshots of
-	 * the trace routes, at most 20000 (a page of lib/fold.c); 0
+	 * the trace routes, at most 20000 (a page of lib/db/fold.c); 0
 	 * disables them; default CKPT_EVERY_DEFAULT. */
 	size_t fold_checkpoint_every;
 	size_t auth_parallel;      /* CONFIG_USE_AUTH_CHECK */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The SQL text of the fold_checkpoints queries (lib/db_checkpoint.c), in a
+ * The SQL text of the fold_checkpoints queries (lib/db/db_checkpoint.c), in a
  * header of its own so that bench/trace_sql.c prints exactly what the
  * trace routes run.
  */

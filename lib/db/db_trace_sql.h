@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The SQL text of the trace routes' queries (lib/db_trace.c), in a header
+ * The SQL text of the trace routes' queries (lib/db/db_trace.c), in a header
  * of its own so that bench/trace_sql.c prints exactly what they run.
  */
 #ifndef INSTLOG_DB_TRACE_SQL_H

@@ -46,7 +46,7 @@ struct app_def {
 	 */
 	int threads;
 	/*
-	 * Write slots of the worker's group commit (lib/batch.h; 0: none,
+	 * Write slots of the worker's group commit (lib/run/batch.h; 0: none,
 	 * INSTLOG_WRITE_SLOTS overrides): the rows of db_event_insert() of
 	 * all its request threads that arrive together are written in one
 	 * statement and transaction, on the slot's own connection; each

@@ -120,7 +120,7 @@ fake_calls(void)
 }
 
 /*
- * The seam: a follower of lib/batch.c waits on its thread's semaphore
+ * The seam: a follower of lib/run/batch.c waits on its thread's semaphore
  * through the two functions below, so that a test can wait (on a
  * condition, not by polling) until a row is queued.  A sender thread's
  * first semaphore wait comes after batch_event_insert() has put its row

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of fold snapshots (lib/checkpoint.c, events_keep()). */
+/* Unit tests of fold snapshots (lib/core/checkpoint.c, events_keep()). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>

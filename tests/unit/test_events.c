@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the event fold and its diagnosis (lib/events.c). */
+/* Unit tests of the event fold and its diagnosis (lib/core/events.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
