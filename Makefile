@@ -33,7 +33,7 @@ CFLAGS  += $(CSTD) $(WARN) $(HARD) $(PKG_CFLAGS) -Ilib -MMD -MP -pthread
 LDLIBS  += $(PKG_LIBS)
 LDFLAGS += $(LDHARD) -pthread
 
-LIB_SRC   = $(wildcard lib/*.c)
+LIB_SRC   = $(wildcard lib/*/*.c)
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB       = $(BUILD)/libinstlog.a
 # The CLI: cli/instlog-trace.c is its main, the other cli/*.c its modules
@@ -50,13 +50,14 @@ SUPPS     = $(SUPP_SRC:tests/support/%.c=$(BUILD)/tests/%)
 
 # Debian 12 packages the build, `make run` and `make test` need (prometheus
 # for promtool, which checks /metrics; on a host running systemd the package
-# also enables a Prometheus server on :9090).
+# also enables a Prometheus server on :9090; pg_auto_failover for `make ha`).
 DEB_PKGS = gcc make pkg-config libc6-dev libfcgi-dev libpq-dev libcjson-dev \
 	   libcurl4-openssl-dev libssl-dev libcmocka-dev nginx-light \
 	   postgresql postgresql-client curl jq openssl procps ca-certificates \
-	   util-linux chromium prometheus python3
+	   util-linux chromium prometheus python3 \
+	   postgresql-15-auto-failover pg-auto-failover-cli
 
-.PHONY: all deps run test unit integration browser browser-deps check \
+.PHONY: all deps run test unit integration browser browser-deps check layers \
 	check-deps check-integration fuzz valgrind analyze format \
 	format-check install clean bench
 .DEFAULT_GOAL := all
@@ -147,6 +148,21 @@ integration: all $(BUILD)/bench/trace_sql
 upgrade: all
 	@bash tests/upgrade/run.sh
 
+# Every answer of every route, and the CLI's output, byte for byte the
+# same from COMPAT_BASE's binaries (tests/compat/run.sh) and this tree's,
+# over one database.
+.PHONY: compat
+compat: all
+	@bash tests/compat/run.sh
+
+# instlog on a pg_auto_failover formation (a monitor, a primary and a
+# synchronous secondary from Debian's packages, as the postgres user):
+# planned and unplanned failovers under a sender (tests/ha/run.sh, about
+# 2 minutes).  Without the packages it prints "ha: SKIPPED: ...".
+.PHONY: ha
+ha: all
+	@bash tests/ha/run.sh
+
 # The operator page in Debian's headless Chromium, driven by playwright-core
 # (pinned by tests/browser/package-lock.json, installed by `npm ci`).
 BROWSER_DIR  = tests/browser
@@ -164,10 +180,13 @@ browser: all browser-deps
 	@bash $(BROWSER_DIR)/run.sh
 
 test: deps
+	@$(MAKE) --no-print-directory layers
 	@$(MAKE) --no-print-directory WERROR=1 all
 	@$(MAKE) --no-print-directory WERROR=1 unit
 	@$(MAKE) --no-print-directory WERROR=1 integration
+	@$(MAKE) --no-print-directory WERROR=1 ha
 	@$(MAKE) --no-print-directory WERROR=1 upgrade
+	@$(MAKE) --no-print-directory WERROR=1 compat
 	@$(MAKE) --no-print-directory WERROR=1 browser
 
 # `make check`: the unit tests under ASan+UBSan (clang, in a build tree of
@@ -181,7 +200,13 @@ VALGRIND_RUN   = valgrind --leak-check=full --errors-for-leak-kinds=definite \
 		 --show-leak-kinds=definite --num-callers=30 \
 		 --log-file=$(abspath $(VALGRIND_LOGS))/%p.log
 
-check: deps check-deps
+# lib/'s include direction (tests/layers/check.sh), and its own proof
+# that a planted upward include fails.
+layers:
+	@bash tests/layers/check.sh
+	@bash tests/layers/check.sh --self-test
+
+check: deps check-deps layers
 	@$(MAKE) --no-print-directory CC=clang SANITIZE=address,undefined \
 	    BUILD=build/asan unit
 	@$(MAKE) --no-print-directory check-integration
@@ -203,7 +228,7 @@ check-integration: all
 # with the sanitizers in a tree of its own, seeded from the fixtures into a
 # temporary corpus.  Inputs that crashed land in $(FUZZ_BUILD)/artifacts/.
 $(FUZZ_BUILD)/fuzz_delivery: tests/fuzz/fuzz_delivery.c $(LIB_SRC) \
-    $(wildcard lib/*.h)
+    $(wildcard lib/*/*.h)
 	@$(MAKE) --no-print-directory CC=clang \
 	    SANITIZE=fuzzer-no-link,address,undefined BUILD=$(FUZZ_BUILD) \
 	    $(FUZZ_BUILD)/libinstlog.a
@@ -241,7 +266,7 @@ analyze:
 	    --std=c11 -Ilib -Icli lib cgi-bin cron cli
 
 # Every C file of the project, for format and format-check.
-FORMAT_SRC = $(wildcard lib/*.[ch] cgi-bin/*.c cron/*.c cli/*.[ch] \
+FORMAT_SRC = $(wildcard lib/*/*.[ch] cgi-bin/*.c cron/*.c cli/*.[ch] \
 	     tests/unit/*.c tests/support/*.c tests/fuzz/*.c bench/*.c)
 
 format:
@@ -294,10 +319,10 @@ $(BUILD)/bench/loadgen: bench/loadgen.c
 	@echo "  LD      $@"
 	@$(CC) $(CSTD) $(WARN) -o $@ $<
 
-# Prints the exact SQL the trace routes run, from lib/db_trace_sql.h and
-# lib/db_checkpoint_sql.h.
-$(BUILD)/bench/trace_sql: bench/trace_sql.c lib/db_trace_sql.h \
-    lib/db_checkpoint_sql.h lib/checkpoint.h lib/events.h
+# Prints the exact SQL the trace routes run, from lib/db/db_trace_sql.h and
+# lib/db/db_checkpoint_sql.h.
+$(BUILD)/bench/trace_sql: bench/trace_sql.c lib/db/db_trace_sql.h \
+    lib/db/db_checkpoint_sql.h lib/core/checkpoint.h lib/core/events.h
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CSTD) $(WARN) -Ilib -o $@ $<

@@ -194,7 +194,7 @@ case "$r" in *'"outcome":"ok"'*) ;; *) die "check delivery failed: $r" ;; esac
 IFS='|' read -r EV_EVENT EV_OUTCOME EV_APP EV_INST EV_ETYPE EV_EID EV_ENAME < <(sql \
     "SELECT event, outcome, app_id, installation_id, entity_type, entity_id, entity_name FROM installation_events WHERE delivery_id = 'bench-check'")
 
-# pgbench: the webhook's INSERT (lib/db.c SQL_EVENT_INSERT), every value a
+# pgbench: the webhook's INSERT (lib/db/db.c SQL_EVENT_INSERT), every value a
 # parameter as the webhook sends it, the payload parsed as jsonb each time.
 cat >"$OUT/insert.pgbench" <<'EOF'
 \set d random(1, 2000000000)
@@ -557,7 +557,7 @@ if want trace; then
 	parts=$(sql "SELECT count(DISTINCT tableoid) FROM installation_events")
 	log "trace: $rows rows in $parts partitions, loaded in $((t1 - t0))s"
 
-	# The route's SQL, from lib/db_trace.c, as prepared statements planned
+	# The route's SQL, from lib/db/db_trace.c, as prepared statements planned
 	# for their parameters every time (plan_cache_mode), like the unnamed
 	# statements of PQexecParams.
 	"$TOP/build/bench/trace_sql" >"$OUT/trace.sql.txt"

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Print the SQL text the trace routes run, one "NAME<TAB>SQL" line per
- * query, from lib/db_trace_sql.h and lib/db_checkpoint_sql.h, the headers
- * lib/db_trace.c and lib/db_checkpoint.c take them from, so that the
+ * query, from lib/db/db_trace_sql.h and lib/db/db_checkpoint_sql.h, the headers
+ * lib/db/db_trace.c and lib/db/db_checkpoint.c take them from, so that the
  * benchmark times exactly what the routes send.
  */
 #include <stdio.h>
 
-#include "checkpoint.h"
-#include "db_checkpoint_sql.h"
-#include "db_trace_sql.h"
+#include "core/checkpoint.h"
+#include "db/db_checkpoint_sql.h"
+#include "db/db_trace_sql.h"
 
 int
 main(void)

@@ -3,11 +3,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "app.h"
-#include "db_metrics.h"
-#include "prom.h"
-#include "scrape.h"
-#include "spool.h"
+#include "core/prom.h"
+#include "db/db_metrics.h"
+#include "net/spool.h"
+#include "run/app.h"
+#include "run/scrape.h"
 
 /* Spool directory entries looked at per scrape, at most. */
 #define METRICS_SPOOL_SCAN 100000
@@ -43,9 +43,15 @@ int
 main(int argc, char **argv)
 {
 	/* GET and HEAD; the database answers within 2 s (nginx waits 8). */
-	static const struct app_def def = { "metrics", NULL, CONFIG_NEED_DB,
-		false, "GET", "HEAD", false, 2000, NULL, handle, NULL, true, 0,
-		0 };
+	static const struct app_def def = {
+		.name = "metrics",
+		.config_need = CONFIG_NEED_DB,
+		.method = "GET",
+		.also = "HEAD",
+		.db_budget_ms = 2000,
+		.handle = handle,
+		.counters = true,
+	};
 
 	return app_main(&def, argc, argv);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* GET /operations/{id}: one operation with all its steps. */
-#include "route.h"
+#include "run/route.h"
 
 int
 main(int argc, char **argv)

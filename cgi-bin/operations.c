@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* GET /operations: what instlog did, newest first, filtered and paged. */
-#include "route.h"
+#include "run/route.h"
 
 int
 main(int argc, char **argv)

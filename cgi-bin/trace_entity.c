@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* GET /trace/entity/{entity_id}: an account's installation timeline. */
-#include "route.h"
+#include "run/route.h"
 
 int
 main(int argc, char **argv)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* GET /trace/entity-by-name/{login}: the timeline of the account by login. */
-#include "route.h"
+#include "run/route.h"
 
 int
 main(int argc, char **argv)

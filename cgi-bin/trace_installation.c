@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* GET /trace/installation/{installation_id}: the timeline of its account. */
-#include "route.h"
+#include "run/route.h"
 
 int
 main(int argc, char **argv)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* GET /trace/job/{job_id}: the timeline of the account the job ran for. */
-#include "route.h"
+#include "run/route.h"
 
 int
 main(int argc, char **argv)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* GET /trace/payload/{event_id}: one event with its full payload. */
-#include "route.h"
+#include "run/route.h"
 
 int
 main(int argc, char **argv)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* POST /webhook: verify a GitHub delivery and record it in the log. */
-#include "app.h"
-#include "auth.h"
-#include "ingest.h"
-#include "spool.h"
+#include "core/auth.h"
+#include "db/db_webhook.h"
+#include "net/spool.h"
+#include "run/app.h"
+#include "run/ingest.h"
 
 /* Signature first: every signed delivery gets its row (ingest_live()). */
 static void
@@ -18,7 +19,7 @@ handle(struct app *app, const struct http_request *req,
 	const char *sig = http_param(req, "HTTP_X_HUB_SIGNATURE_256");
 	const char *event = h.event; /* ingest_live() empties 'h' */
 	struct ingest_result r;
-	enum ingest_fate fate;
+	enum outcome_fate fate;
 
 	if (h.event == NULL || *h.event == '\0') {
 		http_error(resp, 400, "missing X-GitHub-Event header");
@@ -32,14 +33,17 @@ handle(struct app *app, const struct http_request *req,
 		return;
 	}
 	app_body_trusted(app);
-	if ((fate = ingest_live(app->db, &app->cfg, &h, sig, app->body.buf,
-	         app->body.len, &r)) == INGEST_SPOOLED)
-		http_reply_bool(resp, 202, "spooled", true);
-	else if (fate == INGEST_LOST ||
+	fate = ingest_live(app->db, app->batch, &app->cfg, &h, sig,
+	    app->body.buf, app->body.len, &r);
+	if (fate == OUTCOME_SPOOLED)
+		http_reply_bool(resp, outcome_answer_status(fate, r.outcome),
+		    "spooled", true);
+	else if (fate == OUTCOME_LOST ||
 	    ingest_result_write(&r, &resp->body) == -1)
-		http_error(resp, 503, "service unavailable");
+		http_error(resp, outcome_answer_status(OUTCOME_LOST, r.outcome),
+		    "service unavailable");
 	else
-		resp->status = outcome_http_status(r.outcome);
+		resp->status = outcome_answer_status(fate, r.outcome);
 	ingest_count(app->counters, event, fate, &r);
 }
 
@@ -52,9 +56,19 @@ start(struct app *app) /* a spool dir others can write is refused */
 int
 main(int argc, char **argv)
 {
-	static const struct app_def def = { "webhook", NULL,
-		CONFIG_NEED_DB | CONFIG_NEED_WEBHOOK_SECRET, false, "POST",
-		NULL, true, 6000, start, handle, NULL, true, 16, 1 };
+	static const struct app_def def = {
+		.name = "webhook",
+		.config_need = CONFIG_NEED_DB | CONFIG_NEED_WEBHOOK_SECRET,
+		.method = "POST",
+		.read_body = true,
+		.db_budget_ms = 6000,
+		.start = start,
+		.handle = handle,
+		.counters = true,
+		.threads = 16,
+		.group_commit = 1,
+		.commit_write = db_event_write,
+	};
 
 	return app_main(&def, argc, argv);
 }

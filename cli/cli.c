@@ -8,12 +8,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "config.h"
-#include "httpc.h"
-#include "json.h"
-#include "log.h"
+#include "core/config.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/login.h"
+#include "core/trace.h"
+#include "net/httpc.h"
 #include "table.h"
-#include "trace.h"
 
 /* Caps on what a reply may weigh: a page of 5,000 rows, one payload. */
 #define CLI_MAX_LIST    (64u * 1024 * 1024)
@@ -130,7 +131,7 @@ cli_opt_apply(struct cli_options *o, enum cli_opt opt, const char *v, char *err,
 		o->type = v;
 		break;
 	case CLI_OPT_ENTITY_NAME:
-		if (!cli_is_valid_login(v)) {
+		if (!login_is_valid(v)) {
 			(void)snprintf(err, errlen,
 			    "--entity-name: not a GitHub login: '%.40s'", v);
 			return -1;
@@ -283,25 +284,6 @@ cli_parse(int argc, char *const argv[], struct cli_options *o, char *err,
 		return -1;
 	}
 	return cli_check_applies(o, seen, err, errlen);
-}
-
-bool
-cli_is_valid_login(const char *s)
-{
-	size_t n = 0;
-
-	if (s == NULL || *s == '\0' || *s == '-')
-		return false;
-	for (const char *p = s; *p != '\0'; p++, n++) {
-		bool alnum = (*p >= 'a' && *p <= 'z') ||
-		    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9');
-
-		if (n >= CLI_LOGIN_MAX)
-			return false;
-		if (!alnum && !(*p == '-' && p[1] != '-' && p[1] != '\0'))
-			return false;
-	}
-	return true;
 }
 
 int

@@ -8,14 +8,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "str.h"
+#include "core/login.h"
+#include "core/str.h"
 
 /* Where the server is when neither --url nor INSTLOG_URL says. */
 #define CLI_URL_DEFAULT        "http://127.0.0.1:8080"
 #define CLI_GITHUB_URL_DEFAULT "https://api.github.com"
-
-/* GitHub logins are at most this long. */
-#define CLI_LOGIN_MAX 39
 
 /*
  * The exit statuses of instlog-trace; the values are the exit codes,
@@ -49,7 +47,7 @@ enum cli_selector {
 struct cli_options {
 	enum cli_selector selector;
 	int64_t id; /* installation, entity or job id; 0 for a login */
-	char login[CLI_LOGIN_MAX + 1];
+	char login[LOGIN_MAX + 1];
 	const char *url;   /* --url, or NULL */
 	const char *since; /* the query parameters, NULL when absent */
 	const char *until;
@@ -72,20 +70,13 @@ struct cli_options {
  * (--installation-id, --entity-id, --entity-name, --job-id, --operations,
  * --operation) is required; --status and --type go with --operations
  * only, and --at, --event, --dedupe, --all and --verbose with the trace
- * selectors only;
- * ids are positive decimal integers, the login a valid GitHub login,
- * --limit 1..5000, and no option may be given twice.  Returns 0, or -1
- * with a one-line message in 'err'.  Pointers into argv are retained.
+ * selectors only; ids are positive decimal integers, the login one that
+ * login_is_valid() accepts (the server's rule), --limit 1..5000, and no
+ * option may be given twice.  Returns 0, or -1 with a one-line message in
+ * 'err'.  Pointers into argv are retained.
  */
 int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err,
     size_t errlen);
-
-/*
- * Return true when 's' is a GitHub login: 1 to 39 ASCII letters, digits
- * and hyphens, neither starting nor ending with a hyphen, no two hyphens
- * in a row.
- */
-bool cli_is_valid_login(const char *s);
 
 /*
  * Append 's' to 'b' percent-encoded: every byte but the RFC 3986

@@ -8,7 +8,7 @@
 #include <curl/curl.h>
 
 #include "cli.h"
-#include "log.h"
+#include "core/log.h"
 
 static const char usage[] =
     "usage: instlog-trace (--installation-id N | --entity-id N |\n"

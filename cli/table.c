@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "outcome.h"
+#include "core/json.h"
+#include "core/outcome.h"
 
 #define ELLIPSIS "\xe2\x80\xa6"
 #define BOLD     "\033[1m"

@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "str.h"
+#include "core/str.h"
 
 /* No rendered line is wider than this many columns. */
 #define TABLE_WIDTH 100

@@ -12,13 +12,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "cronrun.h"
-#include "db_auth.h"
-#include "db_ops.h"
-#include "json.h"
-#include "log.h"
-#include "ops.h"
-#include "str.h"
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/ops.h"
+#include "core/str.h"
+#include "db/db_auth_check.h"
+#include "db/db_ops.h"
+#include "run/cronrun.h"
 
 struct run {
 	struct cronrun *cr;
@@ -35,8 +36,8 @@ struct counts {
 
 /* One request of this run and the target it is for. */
 struct check {
-	const struct db_auth_target *target;
-	struct apps_variant *variant;
+	const struct db_auth_check_target *target;
+	struct github_app_variant *variant;
 	char path[64];
 };
 
@@ -46,7 +47,7 @@ struct check {
  * ('jobs': "1,2,3" from the database).  Returns 0 or -1.
  */
 static int
-failure_output(struct buf *out, const struct db_auth_failure *f,
+failure_output(struct buf *out, const struct db_auth_check_failure *f,
     int64_t event_id, const char *jobs)
 {
 	struct json_writer w;
@@ -88,8 +89,8 @@ static int
 record_failure(struct run *r, const struct check *ck,
     const struct github_response *resp, int64_t started_ms)
 {
-	const struct db_auth_target *t = ck->target;
-	struct db_auth_failure f;
+	const struct db_auth_check_target *t = ck->target;
+	struct db_auth_check_failure f;
 	struct buf out, err;
 	char name[24], *jobs = NULL;
 	int64_t id = 0, nfailed = 0;
@@ -105,12 +106,12 @@ record_failure(struct run *r, const struct check *ck,
 	f.message = resp->message;
 	f.not_found = github_is_not_found(resp);
 	f.operation_id = r->cr->op.id;
-	st = db_auth_failure_record(r->cr->db, &f, &id, &nfailed, &jobs);
+	st = db_auth_check_failure_record(r->cr->db, &f, &id, &nfailed, &jobs);
 	if (st == DB_REFUSED) {
 		/* The database refused GitHub's text: keep the row without. */
 		f.message = NULL;
-		st =
-		    db_auth_failure_record(r->cr->db, &f, &id, &nfailed, &jobs);
+		st = db_auth_check_failure_record(r->cr->db, &f, &id, &nfailed,
+		    &jobs);
 	}
 	if (st != DB_OK)
 		log_warnx("installation '%" PRId64 "': cannot record HTTP %ld",
@@ -179,7 +180,7 @@ step_successes(struct run *r, const int64_t *inst, size_t n, int64_t started_ms)
 	(void)snprintf(name, sizeof(name), "%" PRId64, inst[0]);
 	s.name = n == 1 ? name : (char *)(uintptr_t) "installations";
 	s.started_ms = started_ms;
-	s.duration_ms = ops_now_ms() - started_ms;
+	s.duration_ms = clock_wall_ms() - started_ms;
 	s.count = (int64_t)n;
 	s.output = out.buf;
 	rc = ops_step_add(&r->cr->op, &s);
@@ -194,7 +195,7 @@ out:
  * message and body.
  */
 static void
-step_app(struct run *r, struct apps_variant *v, int64_t t0,
+step_app(struct run *r, struct github_app_variant *v, int64_t t0,
     const struct github_response *resp, const char *why)
 {
 	static const char *const names[APPS__MAX] = { "jwt:org", "jwt:user" };
@@ -230,17 +231,17 @@ step_app(struct run *r, struct apps_variant *v, int64_t t0,
  * CRONRUN_CONFIG for any other answer.
  */
 static int
-app_check(struct run *r, struct apps_variant *v, time_t now)
+app_check(struct run *r, struct github_app_variant *v, time_t now)
 {
 	struct github_call call;
-	int64_t id = jwt_app_id(v->app), t0 = ops_now_ms();
+	int64_t id = jwt_app_id(v->app), t0 = clock_wall_ms();
 	int rc = CRONRUN_FAILED;
 
 	memset(&call, 0, sizeof(call));
 	call.method = "GET";
 	call.path = "/app";
 	call.want_error_body = true;
-	if ((call.jwt = apps_jwt(v, now)) == NULL) {
+	if ((call.jwt = github_app_jwt(v, now)) == NULL) {
 		step_app(r, v, t0, &call.resp, "cannot sign the app's JWT");
 		return CRONRUN_FAILED;
 	}
@@ -272,7 +273,7 @@ app_check(struct run *r, struct apps_variant *v, time_t now)
 static int
 run_check(struct run *r, struct counts *cnt, bool *stopped)
 {
-	struct db_auth_targets targets;
+	struct db_auth_check_targets targets;
 	struct check *checks = NULL;
 	struct github_call *calls = NULL;
 	int64_t *ok_inst = NULL, *ok_app = NULL, t0;
@@ -281,7 +282,7 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 	int rc = CRONRUN_FAILED;
 
 	memset(&targets, 0, sizeof(targets));
-	if (db_auth_targets_get(r->cr->db, r->cr->cfg.app_org.id,
+	if (db_auth_check_targets_get(r->cr->db, r->cr->cfg.app_org.id,
 	        r->cr->cfg.app_user.id, &targets) != DB_OK)
 		goto out;
 	cnt->cached = targets.ncached;
@@ -295,10 +296,10 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 	}
 	now = time(NULL);
 	for (size_t i = 0; i < targets.n; i++) {
-		const struct db_auth_target *t = &targets.v[i];
+		const struct db_auth_check_target *t = &targets.v[i];
 		struct check *ck = &checks[m];
 
-		if ((ck->variant = apps_for_entity(&r->cr->apps,
+		if ((ck->variant = github_app_for_entity(&r->cr->apps,
 		         t->entity_type)) == NULL) {
 			log_warnx("installation '%" PRId64 "': no app "
 			          "configured for entity type '%s': skipped",
@@ -317,7 +318,7 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 		 * for every call: no JWT is signed again, so none of the
 		 * pointers in calls[] is freed under them.
 		 */
-		if ((calls[m].jwt = apps_jwt(ck->variant, now)) == NULL)
+		if ((calls[m].jwt = github_app_jwt(ck->variant, now)) == NULL)
 			goto out;
 		calls[m].want_error_body = true;
 		if (ops_touch(&r->cr->op, t->installation_id, t->entity_id) ==
@@ -348,7 +349,7 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 	rc = 0;
 	/* The app steps are stored before the calls start. */
 	(void)db_ops_flush(r->cr->db, &r->cr->op);
-	t0 = ops_now_ms();
+	t0 = clock_wall_ms();
 	if (github_multi_run(r->cr->client, calls, m,
 	        r->cr->cfg.auth_parallel) == -1)
 		rc = CRONRUN_FAILED;
@@ -384,7 +385,7 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 	cnt->ok = nok;
 	if (step_successes(r, ok_inst, nok, t0) == -1)
 		log_warnx("out of memory");
-	if (db_auth_cache_put(r->cr->db, ok_inst, ok_app, nok) != DB_OK)
+	if (db_auth_check_cache_put(r->cr->db, ok_inst, ok_app, nok) != DB_OK)
 		rc = CRONRUN_FAILED;
 out:
 	for (size_t k = 0; calls != NULL && k < m; k++)
@@ -393,7 +394,7 @@ out:
 	free(checks);
 	free(ok_inst);
 	free(ok_app);
-	db_auth_targets_release(&targets);
+	db_auth_check_targets_release(&targets);
 	return rc;
 }
 
@@ -452,8 +453,8 @@ int
 main(void)
 {
 	static const struct cronrun_def def = { "auth_check",
-		CONFIG_NEED_APPS | CONFIG_USE_AUTH_CHECK, DB_AUTH_LOCK_KEY,
-		start, run, false };
+		CONFIG_NEED_APPS | CONFIG_USE_AUTH_CHECK,
+		DB_AUTH_CHECK_LOCK_KEY, start, run, false };
 
 	return cronrun_main(&def, NULL);
 }

@@ -13,13 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cronrun.h"
-#include "db_notify.h"
-#include "db_ops.h"
-#include "json.h"
-#include "log.h"
-#include "ops.h"
-#include "str.h"
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/ops.h"
+#include "core/str.h"
+#include "db/db_notify.h"
+#include "db/db_ops.h"
+#include "run/cronrun.h"
 
 #define EVENTS_MONTHS 3
 #define OPS_DAYS      7
@@ -33,7 +34,7 @@ step_ensure(struct db *db, struct ops_run *op, const char *name,
     bool operations, int ahead)
 {
 	static const char *const keys[] = { "ahead", "created" };
-	int64_t t0 = ops_now_ms(), created, vals[2];
+	int64_t t0 = clock_wall_ms(), created, vals[2];
 	struct buf out;
 	enum db_status st =
 	    db_partitions_ensure(db, operations, ahead, &created);
@@ -78,7 +79,7 @@ step_notifications(struct db *db, struct ops_run *op, int64_t keep,
 {
 	static const char *const keys[] = { "keep_days", "notifications",
 		"sends" };
-	int64_t t0 = ops_now_ms(), vals[3];
+	int64_t t0 = clock_wall_ms(), vals[3];
 	struct buf out;
 	enum db_status st = db_notify_prune(db, (int)keep, &vals[1], &vals[2]);
 	const char *msg = db_error_message(db);
@@ -95,14 +96,24 @@ step_notifications(struct db *db, struct ops_run *op, int64_t keep,
 	return st == DB_OK ? 0 : -1;
 }
 
+/* Write the JSON array of the names of the dropped partitions. */
+static void
+put_dropped(struct json_writer *w, const struct db_ops_dropped *dropped)
+{
+	json_open_array(w);
+	for (size_t i = 0; i < dropped->n; i++)
+		json_put_string(w, dropped->v[i]);
+	json_close_array(w);
+}
+
 /*
- * Write {"keep_days","dropped"} ('dropped' the JSON array of partition
- * names) and, when 'pruned' is not NULL, "notifications_pruned" into
- * 'out', NUL-terminated.  Returns 0 or -1 (out of memory).
+ * Write {"keep_days","dropped"} ('dropped' the array of partition names)
+ * and, when 'pruned' is not NULL, "notifications_pruned" into 'out',
+ * NUL-terminated.  Returns 0 or -1 (out of memory).
  */
 static int
-retention_json(struct buf *out, int64_t keep, const struct buf *dropped,
-    const int64_t *pruned)
+retention_json(struct buf *out, int64_t keep,
+    const struct db_ops_dropped *dropped, const int64_t *pruned)
 {
 	struct json_writer w;
 
@@ -110,7 +121,7 @@ retention_json(struct buf *out, int64_t keep, const struct buf *dropped,
 	json_open_object(&w);
 	json_member_int(&w, "keep_days", keep);
 	json_put_key(&w, "dropped");
-	json_put_raw(&w, dropped->buf, dropped->len);
+	put_dropped(&w, dropped);
 	if (pruned != NULL)
 		json_member_int(&w, "notifications_pruned", *pruned);
 	json_close_object(&w);
@@ -126,25 +137,31 @@ retention_json(struct buf *out, int64_t keep, const struct buf *dropped,
 static int
 run(struct cronrun *cr, void *arg)
 {
-	struct buf dropped, line;
+	struct db_ops_dropped dropped;
+	struct buf line, names;
+	struct json_writer w;
 	size_t days = cr->cfg.ops_retention_days;
 	int64_t t0, keep = (int64_t)days, pruned = 0;
 	int rc = CRONRUN_OK;
 	bool was_dropped;
 
 	(void)arg;
-	buf_init(&dropped);
 	buf_init(&line);
+	buf_init(&names);
 	if (step_ensure(cr->db, &cr->op, "installation_events partitions",
 	        false, EVENTS_MONTHS) == -1 ||
 	    step_ensure(cr->db, &cr->op, "operations partitions", true,
 	        OPS_DAYS) == -1)
 		rc = CRONRUN_FAILED;
 	(void)db_ops_flush(cr->db, &cr->op);
-	t0 = ops_now_ms();
+	t0 = clock_wall_ms();
 	was_dropped =
 	    db_ops_drop_partitions(cr->db, (int)days, &dropped) == DB_OK;
 	if (was_dropped) {
+		json_writer_init(&w, &names);
+		put_dropped(&w, &dropped);
+		if (json_writer_finish(&w) == -1)
+			buf_release(&names); /* "?" in the summary */
 		if (retention_json(&line, keep, &dropped, NULL) == -1 ||
 		    ops_step(&cr->op, "retention", t0, line.buf, NULL, NULL,
 		        0) == -1)
@@ -167,10 +184,11 @@ run(struct cronrun *cr, void *arg)
 		log_warnx("out of memory");
 	cronrun_summary(cr,
 	    "operation=%lld keep_days=%zu dropped=%s notifications=%lld",
-	    (long long)cr->op.id, days, dropped.buf != NULL ? dropped.buf : "?",
+	    (long long)cr->op.id, days, names.buf != NULL ? names.buf : "?",
 	    (long long)pruned);
-	buf_release(&dropped);
+	db_ops_dropped_release(&dropped);
 	buf_release(&line);
+	buf_release(&names);
 	return rc;
 }
 

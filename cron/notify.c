@@ -8,7 +8,7 @@
  * Exit status: 0 done, 1 a send failed or was abandoned, or the database
  * failed, 2 bad configuration.
  */
-#include "notify.h"
+#include "core/notify.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,17 +18,18 @@
 
 #include <openssl/crypto.h>
 
-#include "auth.h"
-#include "config.h"
-#include "cronrun.h"
-#include "db.h"
-#include "db_notify.h"
-#include "db_ops.h"
-#include "httpc.h"
-#include "json.h"
-#include "log.h"
-#include "ops.h"
-#include "str.h"
+#include "core/auth.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/ops.h"
+#include "core/str.h"
+#include "db/db.h"
+#include "db/db_notify.h"
+#include "db/db_ops.h"
+#include "net/httpc.h"
+#include "run/cronrun.h"
 
 #define USER_AGENT "instlog-notify"
 
@@ -42,11 +43,11 @@
 #define ABANDONED_ERROR "abandoned: the sink is no longer configured"
 
 struct run {
-	struct cronrun *cr;          /* config, database, lock, operation */
-	char *gateway_url;           /* INSTLOG_NOTIFY_URL, or NULL */
-	struct config_secret secret; /* INSTLOG_NOTIFY_SECRET */
-	char *slack_url;  /* INSTLOG_SLACK_WEBHOOK_URL: a secret, or NULL */
-	char *public_url; /* INSTLOG_PUBLIC_URL, or NULL */
+	struct cronrun *cr;      /* config, database, lock, operation */
+	const char *gateway_url; /* INSTLOG_NOTIFY_URL, or NULL */
+	const struct config_secret *secret; /* INSTLOG_NOTIFY_SECRET */
+	char *slack_url; /* INSTLOG_SLACK_WEBHOOK_URL: a secret, or NULL */
+	const char *public_url;             /* INSTLOG_PUBLIC_URL, or NULL */
 	const char *sinks[NOTIFY__MAX + 1]; /* configured, NULL-terminated */
 	size_t nsinks;
 	struct httpc http;
@@ -63,67 +64,49 @@ struct counts {
 };
 
 /*
- * Read an optional URL variable into *out (NULL when unset or empty).
- * Returns 0, or -1 after one line on stderr.
+ * Check the URL of variable 'name', 'v' (NULL: unset: fine).  Returns 0,
+ * or -1 after one line on stderr.
  */
 static int
-url_load(const char *name, unsigned flags, char **out)
+url_check(const char *name, const char *v, unsigned flags)
 {
-	const char *v = getenv(name);
 	char err[HTTPC_ERROR_SIZE];
 
-	*out = NULL;
-	if (v == NULL || *v == '\0')
+	if (v == NULL || httpc_url_check(v, flags, err, sizeof(err)) == 0)
 		return 0;
-	if (httpc_url_check(v, flags, err, sizeof(err)) == -1) {
-		log_warnx("config: %s: %s", name, err);
-		return -1;
-	}
-	if ((*out = strdup(v)) == NULL) {
-		log_warnx("out of memory");
-		return -1;
-	}
-	return 0;
+	log_warnx("config: %s: %s", name, err);
+	return -1;
 }
 
 /*
- * Read INSTLOG_SLACK_WEBHOOK_URL (or _FILE) into *out, a NUL-terminated
- * copy (NULL when unset), and check it as a URL.  It is a secret: a bad
- * one is said to be bad, never shown.  Returns 0, or -1 after one line.
+ * Copy the Slack webhook URL (a secret) into *out, NUL-terminated (NULL
+ * when unset), and check it as a URL: a bad one is said to be bad, never
+ * shown.  Returns 0, or -1 after one line.
  */
 static int
-slack_load(char **out)
+slack_load(const struct config_secret *s, char **out)
 {
-	struct config_secret s;
 	char err[HTTPC_ERROR_SIZE];
-	int rc = -1;
 
 	*out = NULL;
-	if (config_secret_load("INSTLOG_SLACK_WEBHOOK_URL", &s) == -1)
-		return -1;
-	if (s.buf == NULL)
+	if (s->buf == NULL)
 		return 0;
-	if (memchr(s.buf, '\0', s.len) != NULL ||
-	    (*out = malloc(s.len + 1)) == NULL)
-		goto bad;
-	memcpy(*out, s.buf, s.len);
-	(*out)[s.len] = '\0';
-	if (httpc_url_check(*out, 0, err, sizeof(err)) == 0) {
-		rc = 0;
-		goto out;
+	if (memchr(s->buf, '\0', s->len) == NULL &&
+	    (*out = malloc(s->len + 1)) != NULL) {
+		memcpy(*out, s->buf, s->len);
+		(*out)[s->len] = '\0';
+		if (httpc_url_check(*out, 0, err, sizeof(err)) == 0)
+			return 0;
 	}
-bad:
 	log_warnx("config: INSTLOG_SLACK_WEBHOOK_URL: not an https URL "
 	          "(plain http only to a loopback host, no user info); "
 	          "the value is a secret and is not shown");
 	if (*out != NULL)
-		OPENSSL_cleanse(*out, s.len);
+		OPENSSL_cleanse(*out, s->len);
 	free(*out);
 	*out = NULL;
 	OPENSSL_cleanse(err, sizeof(err));
-out:
-	config_secret_release(&s);
-	return rc;
+	return -1;
 }
 
 /*
@@ -133,13 +116,17 @@ out:
 static int
 run_init(struct run *r)
 {
-	if (url_load("INSTLOG_NOTIFY_URL", 0, &r->gateway_url) == -1 ||
-	    url_load("INSTLOG_PUBLIC_URL", HTTPC_URL_BASE, &r->public_url) ==
+	const struct config *cfg = &r->cr->cfg;
+
+	r->gateway_url = cfg->notify_url;
+	r->public_url = cfg->public_url;
+	r->secret = &cfg->notify_secret;
+	if (url_check("INSTLOG_NOTIFY_URL", r->gateway_url, 0) == -1 ||
+	    url_check("INSTLOG_PUBLIC_URL", r->public_url, HTTPC_URL_BASE) ==
 	        -1 ||
-	    config_secret_load("INSTLOG_NOTIFY_SECRET", &r->secret) == -1 ||
-	    slack_load(&r->slack_url) == -1)
+	    slack_load(&cfg->slack_url, &r->slack_url) == -1)
 		return -1;
-	if (r->gateway_url != NULL && r->secret.buf == NULL) {
+	if (r->gateway_url != NULL && r->secret->buf == NULL) {
 		log_warnx(
 		    "config: INSTLOG_NOTIFY_URL is set but "
 		    "INSTLOG_NOTIFY_SECRET (or INSTLOG_NOTIFY_SECRET_FILE) "
@@ -158,9 +145,6 @@ static void
 run_release(struct run *r)
 {
 	httpc_release(&r->http);
-	free(r->gateway_url);
-	free(r->public_url);
-	config_secret_release(&r->secret);
 	if (r->slack_url != NULL)
 		OPENSSL_cleanse(r->slack_url, strlen(r->slack_url));
 	free(r->slack_url);
@@ -284,7 +268,7 @@ request_fill(const struct run *r, const struct db_notify_send *s,
 		return;
 	(void)snprintf(headers[1], sizeof(headers[1]), "X-Instlog-Event-ID: %s",
 	    s->event_key);
-	if (auth_hmac_sign(&r->secret, s->body, strlen(s->body), sig) == -1)
+	if (auth_hmac_sign(r->secret, s->body, strlen(s->body), sig) == -1)
 		sig[0] = '\0';
 	(void)snprintf(headers[2], sizeof(headers[2]),
 	    "X-Instlog-Signature-256: %s", sig);
@@ -376,7 +360,7 @@ send_due(struct run *r, struct counts *cnt)
 	}
 	for (size_t i = 0; i < due.n; i++)
 		request_fill(r, &due.v[i], &q[i], headers[i], hv[i]);
-	started_ms = ops_now_ms();
+	started_ms = clock_wall_ms();
 	if (httpc_run(&r->http, q, due.n, due.n) == -1)
 		log_warnx("%s: the request driver failed", __func__);
 	rc = 0;
@@ -407,7 +391,7 @@ abandon_removed(struct run *r, struct counts *cnt)
 {
 	struct db_notify_sends gone;
 	char name[160], output[64];
-	int64_t now = ops_now_ms();
+	int64_t now = clock_wall_ms();
 	int rc = 0;
 
 	if (db_notify_abandon(r->cr->db, r->sinks, &gone) != DB_OK)

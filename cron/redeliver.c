@@ -11,7 +11,7 @@
  * status: 0 done, 1 a GitHub call or the database failed, 2 bad
  * configuration.
  */
-#include "redeliver.h"
+#include "core/redeliver.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,14 +19,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "cronrun.h"
-#include "db_ops.h"
-#include "db_redeliver.h"
-#include "json.h"
-#include "log.h"
-#include "ops.h"
-#include "str.h"
-#include "utc.h"
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/ops.h"
+#include "core/str.h"
+#include "core/utc.h"
+#include "db/db_ops.h"
+#include "db/db_redeliver.h"
+#include "run/cronrun.h"
 
 /* GitHub's largest page; 100 items take some 40 KB. */
 #define PER_PAGE          100
@@ -104,7 +105,7 @@ step_page(struct run *r, int64_t app_id, size_t page, int64_t t0,
  * counted).
  */
 static int
-list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
+list_deliveries(struct run *r, struct github_app_variant *v, time_t cutoff,
     struct redeliver_list *l, bool *complete, struct counts *cnt)
 {
 	int64_t app_id = jwt_app_id(v->app);
@@ -125,9 +126,9 @@ list_deliveries(struct run *r, struct apps_variant *v, time_t cutoff,
 		call.method = "GET";
 		call.path = path != NULL ? path : first;
 		call.want_body = true;
-		if ((call.jwt = apps_jwt(v, time(NULL))) == NULL)
+		if ((call.jwt = github_app_jwt(v, time(NULL))) == NULL)
 			goto out;
-		t0 = ops_now_ms();
+		t0 = clock_wall_ms();
 		before = l->n;
 		if (github_call_run(r->cr->client, &call) == -1) {
 			step_page(r, app_id, pages + 1, t0, &call.resp, 0,
@@ -248,7 +249,7 @@ step_ask(struct run *r, int64_t app_id, const struct redeliver_failed *f,
  * failed (logged and counted).
  */
 static int
-ask_redeliveries(struct run *r, struct apps_variant *v,
+ask_redeliveries(struct run *r, struct github_app_variant *v,
     const struct redeliver_failed *failed, const size_t *asks, size_t n,
     struct counts *cnt)
 {
@@ -269,8 +270,8 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 		log_warnx("out of memory");
 		goto out;
 	}
-	/* One JWT for all: apps_jwt() is not called again under them. */
-	if ((jwt = apps_jwt(v, time(NULL))) == NULL)
+	/* One JWT for all: github_app_jwt() is not called again under them. */
+	if ((jwt = github_app_jwt(v, time(NULL))) == NULL)
 		goto out;
 	for (size_t k = 0; k < n; k++) {
 		(void)snprintf(paths[k].s, sizeof(paths[k].s),
@@ -282,7 +283,7 @@ ask_redeliveries(struct run *r, struct apps_variant *v,
 		calls[k].want_error_body = true;
 	}
 	/* When the driver fails, the calls it left have status 0. */
-	t0 = ops_now_ms();
+	t0 = clock_wall_ms();
 	rc = github_multi_run(r->cr->client, calls, n, PARALLEL);
 	for (size_t k = 0; k < n; k++) {
 		const struct redeliver_failed *f = &failed[asks[k]];
@@ -333,7 +334,7 @@ out:
  * Returns 0, or CRONRUN_FAILED when a call or the database failed.
  */
 static int
-sweep_app(struct run *r, struct apps_variant *v, struct counts *cnt)
+sweep_app(struct run *r, struct github_app_variant *v, struct counts *cnt)
 {
 	int64_t app_id = jwt_app_id(v->app);
 	struct redeliver_list list;
@@ -410,7 +411,7 @@ run_sweep(struct run *r, struct counts *cnt)
 	int rc = 0;
 
 	for (size_t i = 0; i < APPS__MAX; i++) {
-		struct apps_variant *v = &r->cr->apps.v[i];
+		struct github_app_variant *v = &r->cr->apps.v[i];
 
 		if (v->app == NULL)
 			continue;

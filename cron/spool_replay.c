@@ -13,14 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "auth.h"
-#include "cronrun.h"
-#include "db_ops.h"
-#include "ingest.h"
-#include "log.h"
-#include "ops.h"
-#include "spool.h"
-#include "str.h"
+#include "core/auth.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/ops.h"
+#include "core/str.h"
+#include "db/db_ops.h"
+#include "net/spool.h"
+#include "run/cronrun.h"
+#include "run/ingest.h"
 
 /* In the spool directory; spool_list() only lists "*.delivery". */
 #define LOCK_NAME  "spool_replay.lock"
@@ -108,7 +109,7 @@ replay_file(struct db *db, const struct config *cfg, const char *name,
 	struct ingest_result r;
 	enum replay_result res = REPLAY_FAILED;
 	enum spool_status rd;
-	int64_t t0 = ops_now_ms();
+	int64_t t0 = clock_wall_ms();
 	bool written;
 	char path[4096];
 
@@ -135,8 +136,8 @@ replay_file(struct db *db, const struct config *cfg, const char *name,
 		goto out;
 	}
 	/* The same path as a live delivery, the same attempt. */
-	written = ingest_delivery(db, cfg, &e.h, e.received_at, e.attempt_key,
-	              e.body, e.len, &r) == 0;
+	written = ingest_delivery(db, NULL, cfg, &e.h, e.received_at,
+	              e.attempt_key, e.body, e.len, &r) == 0;
 	spool_entry_release(&e);
 	if (written) {
 		/* The row is committed: only now may the file go. */
@@ -202,7 +203,7 @@ replay_pass(struct db *db, const struct config *cfg, struct replay_stats *st)
 		int64_t dead;
 
 		memset(&origin, 0, sizeof(origin));
-		ops_init(&op, "spool_replay", ops_now_ms());
+		ops_init(&op, "spool_replay", clock_wall_ms());
 		if (db_ops_abandon(db, "spool_replay", true, 0, &dead) ==
 		        DB_OK &&
 		    dead > 0)

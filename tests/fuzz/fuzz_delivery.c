@@ -10,14 +10,14 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "auth.h"
-#include "config.h"
-#include "delivery.h"
-#include "http.h"
-#include "json.h"
-#include "str.h"
-#include "trace.h"
-#include "utc.h"
+#include "core/auth.h"
+#include "core/config.h"
+#include "core/delivery.h"
+#include "core/json.h"
+#include "core/str.h"
+#include "core/trace.h"
+#include "core/utc.h"
+#include "net/http.h"
 
 /*
  * The input is what the webhook gets: "name: value" lines, a blank line,

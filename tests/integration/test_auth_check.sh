@@ -8,7 +8,7 @@
 
 AC_ORG_APP=101
 AC_USER_APP=202
-AC_LOCK_KEY=7597136565293246209 # DB_AUTH_LOCK_KEY in lib/db_auth.h
+AC_LOCK_KEY=7597136565293246209 # DB_AUTH_CHECK_LOCK_KEY in lib/db/db_auth_check.h
 # Overridable, e.g. to run the cases with sanitizer builds.
 AC_BIN=${AUTH_CHECK_BIN:-$TOP/build/bin/auth_check}
 AC_FAKE=${FAKE_GITHUB_BIN:-$TOP/build/tests/fake_github}

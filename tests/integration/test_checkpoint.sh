@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Fold checkpoints (lib/fold.c): a trace folded from stored snapshots says
+# Fold checkpoints (lib/db/fold.c): a trace folded from stored snapshots says
 # exactly what the fold of every row says, also after a rules version
 # change, a row replayed into the past, and for a role that cannot write.
 

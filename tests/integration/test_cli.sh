@@ -76,8 +76,10 @@ test_usage_errors_exit_2() {
 	assert_error 2 "--limit: not an integer in 1..5000"
 	cli --entity-id
 	assert_error 2 "--entity-id needs a value"
-	cli --entity-name 'bad--login'
+	cli --entity-name 'bad_login'
 	assert_error 2 "--entity-name: not a GitHub login"
+	cli --entity-name '-bad'
+	assert_error 2 "--entity-name: not a GitHub login: '-bad'"
 	cli --entity-id 1 --url ftp://127.0.0.1/
 	assert_error 2 "--url: not an http(s) URL"
 	cli --entity-id 1 --url http://example.com
@@ -336,6 +338,8 @@ test_verbose_prints_auth_failure_payloads() {
 test_entity_name_through_fake_github() {
 	action installation installation.created 8218 octo-user 8318
 	action installation installation.created 8219 octo-org 8319
+	action installation installation.created 8223 a--b 8323
+	action installation installation.created 8224 old-name- 8324
 	mini_nginx github 'map $http_authorization $gh_auth { "Bearer tkn" 1; default 0; }
 	map "$http_accept|$http_x_github_api_version" $gh_hdrs { "application/vnd.github+json|2022-11-28" 1; default 0; }
 	server {
@@ -347,9 +351,21 @@ test_entity_name_through_fake_github() {
 		location = /users/boom { return 500 "{\"message\":\"Server Error\"}"; }
 		location = /users/broken { return 200 "{\"login\":\"broken\"}"; }
 		location = /users/ghost { return 200 "{\"login\":\"ghost\",\"id\":8299,\"type\":\"User\"}"; }
+		location = /users/a--b { return 200 "{\"login\":\"a--b\",\"id\":8223,\"type\":\"User\"}"; }
+		location = /orgs/old-name- { return 200 "{\"login\":\"old-name-\",\"id\":8224,\"type\":\"Organization\"}"; }
 		location / { return 404 "{\"message\":\"Not Found\"}"; }
 	}'
 	export GITHUB_API_URL=$MINI_URL GITHUB_TOKEN=tkn
+	# Old logins the current signup rules refuse, accepted as the server
+	# accepts them (/trace/entity-by-name/ answers them too).
+	cli --entity-name a--b
+	assert_rc 0
+	case "$OUT" in "entity 8223 a--b: 1 event"*) ;; *) fail "a--b: ${OUT%%$'\n'*}" ;; esac
+	cli --entity-name old-name- --json
+	assert_rc 0
+	assert_eq 8224 "$(jq .entity_id "$TEST_TMP/cli.out")" "old-name- entity id"
+	get /trace/entity-by-name/old-name-
+	assert_eq 8224 "$(jq .entity_id "$TEST_TMP/curl.out")" "old-name- by name"
 	cli --entity-name octo-user
 	assert_rc 0
 	case "$OUT" in "entity 8218 octo-user: 1 event"*) ;; *) fail "user: ${OUT%%$'\n'*}" ;; esac

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Group commit (lib/batch.c) in the threaded webhook: concurrent
+# Group commit (lib/run/batch.c) in the threaded webhook: concurrent
 # deliveries share one INSERT and one commit, each answered only once its
 # row is committed, with its own row's id.  A burst, a row jsonb refuses in
 # the middle of one, PostgreSQL frozen mid-burst, the jobs side effect.

@@ -65,6 +65,12 @@ test_ops_failed_auth_check_traced_to_github_body() {
 	assert_json '.error_detail | fromjson | .documentation_url | startswith("https://docs.github.com/rest")' true
 	assert_json '.steps[3].status' completed
 	assert_json '.output."404"' 1
+	# Every time in the answer has microseconds, the steps' too, also
+	# a step stored when they had milliseconds.
+	assert_json '[.started_at, .completed_at, .steps[].started_at] | all(test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{6}Z$"))' true
+	sql "UPDATE operations SET steps = jsonb_set(steps, '{0,started_at}', '\"2026-12-06T19:03:05.123Z\"') WHERE id = $id" >/dev/null
+	op_get "/operations/$id"
+	assert_json '.steps[0].started_at' 2026-12-06T19:03:05.123000Z
 	# The operation is on the row, in the failed job and in the trace.
 	assert_eq "$id|$id" "$(sql "SELECT operation_id, payload->>'operation_id' FROM installation_events WHERE event = 'auth_attempt.404'")" "auth_attempt.404 row"
 	assert_eq "failed|$id" "$(sql "SELECT status, failure_info->>'operation_id' FROM jobs WHERE job_id = 710001")" "failed job"

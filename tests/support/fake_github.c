@@ -55,10 +55,10 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "json.h"
-#include "jwt.h"
+#include "core/json.h"
+#include "core/jwt.h"
+#include "core/str.h"
 #include "listen.h"
-#include "str.h"
 
 #define MAX_APPS      8
 #define MAX_RULES     4096

@@ -32,11 +32,11 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "auth.h"
-#include "config.h"
-#include "json.h"
+#include "core/auth.h"
+#include "core/config.h"
+#include "core/json.h"
+#include "core/str.h"
 #include "listen.h"
-#include "str.h"
 
 #define MAX_HEAD (64 * 1024)
 #define MAX_BODY (1024 * 1024)

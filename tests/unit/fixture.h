@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "str.h"
+#include "core/str.h"
 
 /*
  * Read fixture 'name' from $INSTLOG_FIXTURES (../shared/fixtures/github)

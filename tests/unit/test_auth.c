@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "auth.h"
+#include "core/auth.h"
 
 static struct config_secret
 secret(const char *s)

@@ -21,9 +21,9 @@
 
 #include <cmocka.h>
 
-#include "batch.h"
-#include "db_webhook.h"
-#include "str.h"
+#include "core/str.h"
+#include "db/db_webhook.h"
+#include "run/batch.h"
 
 #define ROWS_MAX  (BATCH_MAX_ROWS + 8)
 #define CALLS_MAX ROWS_MAX /* each takes a row at least */
@@ -54,9 +54,11 @@ row_of(const struct db_event *ev)
 }
 
 static void
-fake_write(void *arg, const struct db_event *const *evs, size_t n,
-    int64_t deadline, int64_t *ids, enum db_status *sts, char *why)
+fake_write(void *arg, const void *const *rows, size_t n, int64_t deadline,
+    int64_t *ids, enum db_status *sts, char *why)
 {
+	const struct db_event *const *evs =
+	    (const struct db_event *const *)rows;
 	struct fake *f = arg;
 	int call;
 
@@ -118,7 +120,7 @@ fake_calls(void)
 }
 
 /*
- * The seam: a follower of lib/batch.c waits on its thread's semaphore
+ * The seam: a follower of lib/run/batch.c waits on its thread's semaphore
  * through the two functions below, so that a test can wait (on a
  * condition, not by polling) until a row is queued.  A sender thread's
  * first semaphore wait comes after batch_event_insert() has put its row
@@ -228,7 +230,8 @@ sender_run(void *arg)
 	struct sender *s = arg;
 
 	in_sender = true;
-	s->st = batch_event_insert(s->b, &s->ev, s->deadline, &s->id, s->why);
+	s->st = batch_submit(s->b, &s->ev, db_event_size(&s->ev), s->deadline,
+	    &s->id, s->why);
 	return NULL;
 }
 
@@ -297,7 +300,8 @@ batch_one_row_alone(void **state)
 	assert_non_null(b = batch_new(fake_write, (void *[]){ &fake }, 1));
 	sender_init(&s, b, 7);
 	s.deadline = now_ms() + 60000;
-	s.st = batch_event_insert(b, &s.ev, s.deadline, &s.id, s.why);
+	s.st = batch_submit(b, &s.ev, db_event_size(&s.ev), s.deadline, &s.id,
+	    s.why);
 	assert_int_equal(s.st, DB_OK);
 	assert_int_equal(s.id, 1007);
 	assert_int_equal(fake.calls, 1);
@@ -648,7 +652,8 @@ stream_run(void *arg)
 
 	for (int i = 0; i < st->n; i++) {
 		sender_init(&s, st->b, st->first + i);
-		s.st = batch_event_insert(st->b, &s.ev, 0, &s.id, s.why);
+		s.st = batch_submit(st->b, &s.ev, db_event_size(&s.ev), 0,
+		    &s.id, s.why);
 		if (s.st != DB_OK || s.id != 1000 + st->first + i)
 			st->wrong++;
 	}

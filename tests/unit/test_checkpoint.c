@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of fold snapshots (lib/checkpoint.c, events_keep()). */
+/* Unit tests of fold snapshots (lib/core/checkpoint.c, events_keep()). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -11,8 +11,10 @@
 
 #include <cmocka.h>
 
-#include "checkpoint.h"
-#include "events.h"
+#include "core/checkpoint.h"
+#include "core/events.h"
+#include "core/events_diagnose.h"
+#include "core/events_keep.h"
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define MAXROWS   48

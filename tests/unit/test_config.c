@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "core/config.h"
 
 static const char *const vars[] = { "DATABASE_URL", "DATABASE_READ_URL",
 	"TRACE_API_SECRET", "TRACE_API_SECRET_FILE",

@@ -11,9 +11,9 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "delivery.h"
+#include "core/delivery.h"
+#include "core/str.h"
 #include "fixture.h"
-#include "str.h"
 
 static const struct config no_labels;
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the event fold and its diagnosis (lib/events.c). */
+/* Unit tests of the event fold and its diagnosis (lib/core/events.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,8 @@
 
 #include <cmocka.h>
 
-#include "events.h"
+#include "core/events.h"
+#include "core/events_diagnose.h"
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -20,9 +20,9 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include "github.h"
-#include "json.h"
-#include "str.h"
+#include "core/json.h"
+#include "core/str.h"
+#include "net/github.h"
 
 static void
 github_client_is_https_only(void **state)

@@ -8,7 +8,8 @@
 
 #include <cmocka.h>
 
-#include "http.h"
+#include "core/query.h"
+#include "net/http.h"
 
 static void
 http_query_values(void **state)
@@ -41,8 +42,7 @@ http_query_values(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		int rc =
-		    http_query_get(v[i].query, v[i].name, out, sizeof(out));
+		int rc = query_get(v[i].query, v[i].name, out, sizeof(out));
 
 		assert_int_equal(rc, v[i].rc);
 		if (rc == 0)

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "httpc.h"
+#include "net/httpc.h"
 
 static void
 httpc_url_checks(void **state)

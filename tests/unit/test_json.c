@@ -9,7 +9,7 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "json.h"
+#include "core/json.h"
 
 static void
 json_writer_places_commas(void **state)
@@ -61,8 +61,7 @@ json_writer_escapes_strings(void **state)
 		{ "", "\"\"" },
 		{ "plain", "\"plain\"" },
 		{ "a\"b\\c", "\"a\\\"b\\\\c\"" },
-		{ "\n\r\t\b\f\x01\x1f",
-		    "\"\\n\\r\\t\\u0008\\u000c\\u0001\\u001f\"" },
+		{ "\n\r\t\b\f\x01\x1f", "\"\\n\\r\\t\\b\\f\\u0001\\u001f\"" },
 		{ "\x7f", "\"\x7f\"" },
 		/* Well-formed UTF-8 stays as it is. */
 		{ "\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80",
@@ -102,6 +101,31 @@ json_writer_escapes_strings(void **state)
 	json_close_object(&w);
 	assert_int_equal(json_writer_finish(&w), 0);
 	assert_string_equal(b.buf, "{\"k\\\"\\n\":0}");
+	buf_release(&b);
+}
+
+/*
+ * Control bytes: the short escapes ("\b" and "\f" too, as PostgreSQL's
+ * escape_json() writes them, so that answers it once wrote stay the same),
+ * else \u00XX; in keys and values.
+ */
+static void
+json_writer_control_escapes(void **state)
+{
+	struct json_writer w;
+	struct buf b;
+
+	(void)state;
+	buf_init(&b);
+	json_writer_init(&w, &b);
+	json_open_object(&w);
+	json_member_string(&w, "k\b",
+	    "\b\f\n\r\t\x01\x1f\x7f\"\\/\xc3\xa9\xe2\x80\xa8");
+	json_close_object(&w);
+	assert_int_equal(json_writer_finish(&w), 0);
+	assert_string_equal(b.buf,
+	    "{\"k\\b\":\"\\b\\f\\n\\r\\t\\u0001\\u001f\x7f\\\"\\\\/"
+	    "\xc3\xa9\xe2\x80\xa8\"}");
 	buf_release(&b);
 }
 
@@ -219,6 +243,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(json_writer_places_commas),
 		cmocka_unit_test(json_writer_escapes_strings),
+		cmocka_unit_test(json_writer_control_escapes),
 		cmocka_unit_test(json_writer_refuses_misuse),
 		cmocka_unit_test(json_writer_writes_trees),
 	};

@@ -15,9 +15,9 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include "json.h"
-#include "jwt.h"
-#include "str.h"
+#include "core/json.h"
+#include "core/jwt.h"
+#include "core/str.h"
 
 #define APP_ID 101
 #define NOW    1700000000

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "metrics.h"
+#include "net/metrics.h"
 
 struct fixture {
 	char dir[64];

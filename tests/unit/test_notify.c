@@ -11,12 +11,12 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "auth.h"
-#include "delivery.h"
+#include "core/auth.h"
+#include "core/delivery.h"
+#include "core/json.h"
+#include "core/notify.h"
+#include "core/str.h"
 #include "fixture.h"
-#include "json.h"
-#include "notify.h"
-#include "str.h"
 
 #define PUBLIC "https://instlog.example.com/"
 #define AT     "2026-11-24T10:48:46Z"

@@ -10,7 +10,7 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "ops.h"
+#include "core/ops.h"
 
 /* 2026-11-24T10:00:00Z in Unix milliseconds. */
 #define T0 1795514400000LL
@@ -117,7 +117,7 @@ ops_steps_json_is_design_shape(void **state)
 	assert_string_equal(cJSON_GetObjectItem(st, "status")->valuestring,
 	    "completed");
 	assert_string_equal(cJSON_GetObjectItem(st, "started_at")->valuestring,
-	    "2026-11-24T10:00:00.000Z");
+	    "2026-11-24T10:00:00.000000Z");
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(st, "output")));
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(st, "error")));
 	assert_null(cJSON_GetObjectItem(st, "count"));
@@ -125,7 +125,7 @@ ops_steps_json_is_design_shape(void **state)
 	assert_string_equal(cJSON_GetObjectItem(st, "status")->valuestring,
 	    "failed");
 	assert_string_equal(cJSON_GetObjectItem(st, "started_at")->valuestring,
-	    "2026-11-24T10:00:01.500Z");
+	    "2026-11-24T10:00:01.500000Z");
 	assert_int_equal(cJSON_GetObjectItem(st, "duration_ms")->valueint, 48);
 	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "output"),
 	                     "http_status")
@@ -141,6 +141,61 @@ ops_steps_json_is_design_shape(void **state)
 	cJSON_Delete(root);
 	buf_release(&b);
 	ops_release(&op);
+}
+
+/*
+ * Stored steps keep their bytes but each step's "started_at", which gets
+ * microseconds: not a nested one, not one in a string, not null.
+ */
+static void
+ops_steps_retime_shows_microseconds(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} v[] = {
+		{ "[]", "[]" },
+		{ "null", "null" },
+		{ "[{\"name\": \"a\", \"started_at\": \"2026-12-06T19:03:05.123Z\", "
+		  "\"duration_ms\": 1}]",
+		    "[{\"name\": \"a\", \"started_at\": "
+		    "\"2026-12-06T19:03:05.123000Z\", \"duration_ms\": 1}]" },
+		/* Already microseconds, null, and two steps. */
+		{ "[{\"started_at\": \"2026-12-06T19:03:05.123456Z\"}, "
+		  "{\"started_at\": null, \"x\": \"2026-12-06T19:03:05.1Z\"}, "
+		  "{\"output\": [\"started_at\"], "
+		  "\"started_at\":\"2026-12-06T19:03:05Z\"}]",
+		    "[{\"started_at\": \"2026-12-06T19:03:05.123456Z\"}, "
+		    "{\"started_at\": null, \"x\": \"2026-12-06T19:03:05.1Z\"}, "
+		    "{\"output\": [\"started_at\"], "
+		    "\"started_at\":\"2026-12-06T19:03:05.000000Z\"}]" },
+		/* Nested in the output, or inside a string: kept. */
+		{ "[{\"output\": {\"started_at\": \"2026-12-06T19:03:05.123Z\", "
+		  "\"k\": [{\"started_at\": \"2026-12-06T19:03:05.123Z\"}]}, "
+		  "\"error\": \"\\\"started_at\\\": \\\"2026-12-06T19:03:05.1Z\\\"\", "
+		  "\"name\": \"{[\\\\\"\"}]",
+		    "[{\"output\": {\"started_at\": \"2026-12-06T19:03:05.123Z\", "
+		    "\"k\": [{\"started_at\": \"2026-12-06T19:03:05.123Z\"}]}, "
+		    "\"error\": \"\\\"started_at\\\": "
+		    "\\\"2026-12-06T19:03:05.1Z\\\"\", "
+		    "\"name\": \"{[\\\\\"\"}]" },
+		/* Not a time: kept. */
+		{ "[{\"started_at\": \"yesterday\"}, {\"started_at\": 5}]",
+		    "[{\"started_at\": \"yesterday\"}, {\"started_at\": 5}]" },
+		/* Cut short: what is there is kept. */
+		{ "[{\"started_at\": \"2026-12-06T19:03:05.123Z",
+		    "[{\"started_at\": \"2026-12-06T19:03:05.123Z" },
+	};
+	struct buf b;
+
+	(void)state;
+	buf_init(&b);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		buf_reset(&b);
+		assert_int_equal(ops_steps_retime(v[i].in, strlen(v[i].in), &b),
+		    0);
+		assert_string_equal(b.buf, v[i].out);
+	}
+	buf_release(&b);
 }
 
 static void
@@ -251,6 +306,7 @@ main(void)
 		cmocka_unit_test(
 		    ops_summary_names_failures_and_counts_successes),
 		cmocka_unit_test(ops_steps_json_is_design_shape),
+		cmocka_unit_test(ops_steps_retime_shows_microseconds),
 		cmocka_unit_test(ops_error_line_names_first_failed_step),
 		cmocka_unit_test(ops_detail_is_cut_on_a_character_boundary),
 		cmocka_unit_test(ops_abandoned_rule),

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "outcome.h"
+#include "core/outcome.h"
 
 /* docs/data-model.md#outcomes, in the order of the table there. */
 static const char *const design[] = { "ok", "job_stored", "job_already_exists",
@@ -92,6 +92,31 @@ outcome_attributes(void **state)
 	assert_null(outcome_event(OUTCOME__MAX));
 }
 
+/* The webhook's answer and counter label for each fate, from one table. */
+static void
+outcome_fates_answer(void **state)
+{
+	(void)state;
+	assert_int_equal(outcome_answer_status(OUTCOME_RECORDED, OUTCOME_OK),
+	    200);
+	assert_int_equal(outcome_answer_status(OUTCOME_RECORDED,
+	                     OUTCOME_INVALID_PAYLOAD),
+	    400);
+	assert_int_equal(outcome_answer_status(OUTCOME_SPOOLED, OUTCOME_OK),
+	    202);
+	assert_int_equal(outcome_answer_status(OUTCOME_LOST, OUTCOME_OK), 503);
+	assert_int_equal(outcome_answer_status(OUTCOME_FATE__MAX, OUTCOME_OK),
+	    0);
+	assert_string_equal(outcome_answer_label(OUTCOME_RECORDED,
+	                        OUTCOME_JOB_STORED),
+	    "job_stored");
+	assert_string_equal(outcome_answer_label(OUTCOME_SPOOLED, OUTCOME_OK),
+	    "spooled");
+	assert_string_equal(outcome_answer_label(OUTCOME_LOST, OUTCOME_OK),
+	    "unavailable");
+	assert_null(outcome_answer_label(OUTCOME_FATE__MAX, OUTCOME_OK));
+}
+
 int
 main(void)
 {
@@ -100,6 +125,7 @@ main(void)
 		cmocka_unit_test(outcome_round_trip),
 		cmocka_unit_test(outcome_names_unique),
 		cmocka_unit_test(outcome_attributes),
+		cmocka_unit_test(outcome_fates_answer),
 	};
 
 	return cmocka_run_group_tests_name("outcome", tests, NULL, NULL);

@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "prom.h"
-#include "str.h"
+#include "core/prom.h"
+#include "core/str.h"
 
 static void
 prom_families_and_samples(void **state)

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "redeliver.h"
+#include "core/redeliver.h"
 
 #define NOW 1700000000
 

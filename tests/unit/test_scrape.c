@@ -11,9 +11,9 @@
 
 #include <cmocka.h>
 
-#include "metrics.h"
-#include "scrape.h"
-#include "str.h"
+#include "core/str.h"
+#include "net/metrics.h"
+#include "run/scrape.h"
 
 /* Whether 'page' has the line 'line' (without its newline). */
 static int
@@ -32,10 +32,11 @@ static void
 scrape_every_family(void **state)
 {
 	char dir[] = "/tmp/test_scrape.XXXXXX", path[64];
-	const struct scrape_ops ops[] = { { "auth_check", "running", 0 },
+	const struct db_metrics_count ops[] = { { "auth_check", "running", 0 },
 		{ "auth_check", "completed", 1439 },
 		{ "auth_check", "failed", 1 } };
-	const struct scrape_run runs[] = { { "auth_check", 1764500000123 } };
+	const struct db_metrics_run runs[] = { { "auth_check",
+	    1764500000123 } };
 	struct metrics *m;
 	struct scrape s;
 	struct buf b;

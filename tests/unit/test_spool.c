@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/spool: the file format, damage, old files, the dir. */
+/*
+ * Unit tests of lib/net/spool: the file format, damage, old files, the
+ * dir, the bounded scan.
+ */
 #include <sys/stat.h>
 
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -10,14 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
-#include "spool.h"
-#include "str.h"
+#include "core/str.h"
+#include "net/spool.h"
 
 static char dir[] = "/tmp/instlog-test-spool.XXXXXX";
 
@@ -251,7 +256,7 @@ spool_dir_permissions(void **state)
 
 /* The count looks at no more than 'limit' entries and says so. */
 static void
-spool_pending_is_bounded(void **state)
+spool_scan_is_bounded(void **state)
 {
 	char path[512];
 	bool more;
@@ -263,10 +268,79 @@ spool_pending_is_bounded(void **state)
 		assert_non_null(f = fopen(path, "w"));
 		assert_int_equal(fclose(f), 0);
 	}
-	assert_int_equal(spool_pending(dir, 1000, &more), 50);
+	assert_int_equal(spool_scan(dir, 1000, NULL, &more), 50);
 	assert_false(more);
-	assert_in_range(spool_pending(dir, 20, &more), 18, 20);
+	assert_in_range(spool_scan(dir, 20, NULL, &more), 18, 20);
 	assert_true(more);
+}
+
+/* Create the empty file 'name' in 'd' with modification time 'mtime'. */
+static void
+touch_at(const char *d, const char *name, time_t mtime)
+{
+	struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };
+	char path[512];
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", d, name);
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/*
+ * Only *.delivery files count, not the replayer's *.bad, a writer's
+ * *.tmp or anything else; the oldest is theirs; 'limit' counts every
+ * entry, "." and ".." too.
+ */
+static void
+spool_scan_counts_deliveries(void **state)
+{
+	static const struct {
+		const char *name;
+		time_t mtime;
+	} files[] = {
+		{ "0001.delivery", 2000000000 },
+		{ "0002.delivery", 1500000000 },
+		{ "0003.delivery", 1800000000 },
+		{ "0000.delivery.bad", 1000000000 },
+		{ "0004.delivery.tmp", 1000000000 },
+		{ ".delivery", 1000000000 },
+		{ "metrics", 1000000000 },
+		{ "spool_replay.lock", 1000000000 },
+	};
+	char d[] = "/tmp/instlog-test-scan.XXXXXX", path[512];
+	int nentries = (int)(sizeof(files) / sizeof(files[0])) + 2;
+	int64_t oldest = -1;
+	bool more = true;
+
+	(void)state;
+	assert_non_null(mkdtemp(d));
+	assert_int_equal(spool_scan(d, 100, &oldest, &more), 0);
+	assert_int_equal(oldest, 0);
+	assert_false(more);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		touch_at(d, files[i].name, files[i].mtime);
+	assert_int_equal(spool_scan(d, 100, &oldest, &more), 3);
+	assert_int_equal(oldest, 1500000000);
+	assert_false(more);
+	assert_int_equal(spool_scan(d, 100, NULL, &more), 3);
+	assert_false(more);
+	/* A cap of exactly the entries reads them all; one less stops. */
+	assert_int_equal(spool_scan(d, nentries, &oldest, &more), 3);
+	assert_false(more);
+	assert_in_range(spool_scan(d, nentries - 1, &oldest, &more), 2, 3);
+	assert_true(more);
+	assert_int_equal(spool_scan(d, 0, NULL, &more), 0);
+	assert_true(more);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		(void)snprintf(path, sizeof(path), "%s/%s", d, files[i].name);
+		assert_int_equal(unlink(path), 0);
+	}
+	assert_int_equal(rmdir(d), 0);
+	/* No directory: -1. */
+	assert_int_equal(spool_scan(d, 100, &oldest, &more), -1);
+	assert_int_equal(spool_scan(d, 100, NULL, &more), -1);
 }
 
 int
@@ -279,7 +353,8 @@ main(void)
 		cmocka_unit_test(spool_version_2_still_reads),
 		cmocka_unit_test(spool_request_id_stays_one_line),
 		cmocka_unit_test(spool_dir_permissions),
-		cmocka_unit_test(spool_pending_is_bounded),
+		cmocka_unit_test(spool_scan_is_bounded),
+		cmocka_unit_test(spool_scan_counts_deliveries),
 	};
 
 	return cmocka_run_group_tests_name("spool", tests, make_dir,

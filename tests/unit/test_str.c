@@ -10,8 +10,8 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "json.h"
-#include "str.h"
+#include "core/json.h"
+#include "core/str.h"
 
 static void
 str_parse_int64(void **state)
@@ -84,6 +84,57 @@ str_buf_and_json_string(void **state)
 	buf_release(&b);
 	buf_release(&b);
 	buf_release(NULL);
+}
+
+/*
+ * The contract of str.h: NULL until the first append (zero bytes count),
+ * then NUL-terminated, also after a reset and after a failed append.
+ */
+static void
+str_buf_null_until_first_append(void **state)
+{
+	/* No multibyte form in the C locale: vsnprintf fails (EILSEQ). */
+	static const wchar_t bad[] = { 0x20ac, 0 };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b);
+	assert_null(b.buf);
+	assert_int_equal(b.len, 0);
+	buf_reset(&b);
+	assert_null(b.buf);
+	assert_int_equal(buf_append(&b, "", 0), 0);
+	assert_non_null(b.buf);
+	assert_string_equal(b.buf, "");
+	assert_int_equal(buf_puts(&b, "abc"), 0);
+	assert_int_equal(buf_printf(&b, "x%ls", bad), -1);
+	assert_int_equal(b.len, 3);
+	assert_string_equal(b.buf, "abc");
+	buf_reset(&b);
+	assert_non_null(b.buf);
+	assert_string_equal(b.buf, "");
+	buf_release(&b);
+	assert_null(b.buf);
+	assert_int_equal(buf_printf(&b, "%s", ""), 0);
+	assert_string_equal(b.buf, "");
+	buf_release(&b);
+}
+
+/* ASCII case only, whatever the locale; bytes past ASCII as they are. */
+static void
+str_ascii_casecmp(void **state)
+{
+	(void)state;
+	assert_int_equal(ascii_casecmp("Octo-Cat", "octo-cAT"), 0);
+	assert_true(ascii_casecmp("a", "B") < 0);
+	assert_true(ascii_casecmp("b", "A") > 0);
+	assert_true(ascii_casecmp("ab", "a") > 0);
+	assert_true(ascii_casecmp("", "a") < 0);
+	assert_true(ascii_casecmp("\xc3\x89", "\xc3\xa9") != 0);
+	assert_true(ascii_casecmp("[", "{") != 0);
+	assert_int_equal(ascii_ncasecmp("Old/x", "oLD", 3), 0);
+	assert_true(ascii_ncasecmp("Old/x", "oLd", 4) > 0);
+	assert_int_equal(ascii_ncasecmp("a", "b", 0), 0);
 }
 
 static void
@@ -321,6 +372,8 @@ main(void)
 		cmocka_unit_test(str_parse_int64),
 		cmocka_unit_test(str_hex),
 		cmocka_unit_test(str_buf_and_json_string),
+		cmocka_unit_test(str_buf_null_until_first_append),
+		cmocka_unit_test(str_ascii_casecmp),
 		cmocka_unit_test(str_buf_int64_and_printf_growth),
 		cmocka_unit_test(str_json_string_runs),
 		cmocka_unit_test(json_getters),

@@ -10,7 +10,7 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "json.h"
+#include "core/json.h"
 #include "table.h"
 
 /* The README's uninstalled timeline, as the server sends it. */

@@ -9,8 +9,9 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "events.h"
-#include "trace.h"
+#include "core/events.h"
+#include "core/events_diagnose.h"
+#include "core/trace.h"
 
 /* 2026-11-24T10:00:00Z */
 #define NOW ((time_t)1795514400)

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "utc.h"
+#include "core/utc.h"
 
 /* 2026-11-24T10:00:00Z */
 #define NOW ((time_t)1795514400)

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/* PostgreSQL access: one persistent connection per process, reconnecting. */
+#ifndef INSTLOG_DB_H
+#define INSTLOG_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+
+enum db_status {
+	DB_OK = 0,
+	DB_NOTFOUND,    /* no such row */
+	DB_CONFLICT,    /* the row was already there */
+	DB_REFUSED,     /* the statement failed on the data (SQLSTATE 22, 54) */
+	DB_ERROR,       /* the statement failed otherwise (logged) */
+	DB_UNAVAILABLE, /* the server cannot be reached, did not answer in
+	                   time or cancelled the statement: try again
+	                   later (logged) */
+};
+
+/* A call without a deadline (db_set_deadline()) gives up after this. */
+#define DB_CALL_LIMIT_MS 30000
+
+/*
+ * After a connect or a statement ran out of time, connecting fails at once
+ * for this long, so that requests queued behind a stalled server are
+ * answered (spooled) quickly instead of each waiting out its deadline.
+ */
+#define DB_HOLDOFF_MS 3000
+
+/*
+ * Create a handle for 'url' (a libpq connection string or URI, copied).
+ * 'appname' (copied) becomes application_name.
+ * Connects lazily.  connect_timeout (2 s), statement_timeout (5 s),
+ * lock_timeout (2 s) and search_path get defaults that the URL may
+ * override.  The caller frees it with db_free().  Returns NULL when out of
+ * memory.
+ */
+struct db *db_new(const char *url, const char *appname);
+
+/* Close the connection and free 'db' (NULL accepted). */
+void db_free(struct db *db);
+
+/*
+ * Make sure the connection is up, reconnecting when it dropped.  The
+ * attempt gives up after connect_timeout or at the deadline, whichever
+ * comes first, and is not made at all for DB_HOLDOFF_MS after a timeout.
+ * Returns DB_OK or DB_UNAVAILABLE (logged once per failure).
+ */
+enum db_status db_connect(struct db *db);
+
+/*
+ * Check the server answers a trivial query.  Returns DB_OK or
+ * DB_UNAVAILABLE / DB_ERROR.
+ */
+enum db_status db_ping(struct db *db);
+
+/*
+ * Try to take the session-level advisory lock 'key' without waiting
+ * (pg_try_advisory_lock).  Sets *got to whether this session now holds
+ * it; it is released when the connection closes (db_free()).  Returns
+ * DB_OK, DB_ERROR or DB_UNAVAILABLE.
+ */
+enum db_status db_lock_try(struct db *db, int64_t key, bool *got);
+
+/*
+ * Bound every following call on 'db': each connect and statement must be
+ * done 'ms' milliseconds from now or fails with DB_UNAVAILABLE; 0 removes
+ * the bound.  A statement cut off by the deadline drops the connection,
+ * and may still commit on a server that was only frozen (at-least-once:
+ * the caller spools, and reads dedupe by delivery_id).  The webhook sets
+ * it per request so that it answers within nginx's and GitHub's timeouts.
+ */
+void db_set_deadline(struct db *db, int ms);
+
+/*
+ * libpq's message of the last failure on 'db' (one line; "" when none),
+ * owned by 'db' and valid until its next call.
+ */
+const char *db_error_message(const struct db *db);
+
+/* The size of db_error_message()'s text, NUL included. */
+#define DB_ERROR_MAX 512
+
+/* Set the text db_error_message() returns (for a write made elsewhere). */
+void db_set_error(struct db *db, const char *message);
+
+/* The deadline of db_set_deadline(): CLOCK_MONOTONIC ms, 0 when none. */
+int64_t db_deadline(const struct db *db);
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* The read queries of the trace routes (part of the db module). */
+#ifndef INSTLOG_DB_TRACE_H
+#define INSTLOG_DB_TRACE_H
+
+#include <stdint.h>
+
+#include "core/events.h"
+#include "core/str.h"
+#include "core/trace.h"
+#include "db/db.h"
+
+/*
+ * The entity of installation 'id': the latest event with that installation
+ * and an entity, else a job of it.  Returns DB_OK and sets *entity_id,
+ * DB_NOTFOUND, or an error.
+ */
+enum db_status db_trace_entity_of_installation(struct db *db, int64_t id,
+    int64_t *entity_id);
+
+/*
+ * The entity that last bore the login 'name' (compared ignoring case):
+ * the latest webhook event under that entity_name, workflow_job.* aside
+ * (scheduler rows carry a job's login, which may predate a rename).  Returns
+ * DB_OK and sets *entity_id, DB_NOTFOUND, or an error.
+ */
+enum db_status db_trace_entity_by_name(struct db *db, const char *name,
+    int64_t *entity_id);
+
+/*
+ * The entity of job 'id', from the jobs table, else from its workflow_job
+ * events.  Returns DB_OK, DB_NOTFOUND or an error.
+ */
+enum db_status db_trace_entity_of_job(struct db *db, int64_t id,
+    int64_t *entity_id);
+
+/*
+ * Read event 'id' with its payload into *out.  Returns DB_OK (release
+ * *out with trace_payload_release()), DB_NOTFOUND or an error.
+ */
+enum db_status db_trace_payload(struct db *db, int64_t id,
+    struct trace_payload *out);
+
+/*
+ * Read one page of the timeline of 'entity_id' under 'p' into *page.
+ * Returns DB_OK (release *page with trace_page_release()), DB_NOTFOUND
+ * when the entity has no event at all, DB_REFUSED when p->cursor is not
+ * an event of the entity (no next_cursor handed out for it), or an
+ * error.
+ */
+enum db_status db_trace_page(struct db *db, int64_t entity_id,
+    const struct trace_params *p, struct trace_page *page);
+
+/* The fold rows of an entity and the memory their strings live in. */
+struct db_trace_rows {
+	struct events_row *v;
+	size_t n;
+	char **strings; /* one block per row */
+	char ***repos;  /* one array per row, or NULL */
+};
+
+/*
+ * Read the rows the fold needs (every event of the entity but
+ * workflow_job.*, up to 'at' when not empty), in (received_at, id) order,
+ * into *rows.  Returns DB_OK or an error; either way the caller releases
+ * *rows with db_trace_rows_release().
+ */
+enum db_status db_trace_fold_rows(struct db *db, int64_t entity_id,
+    const char *at, struct db_trace_rows *rows);
+
+/*
+ * The same, only the first 'limit' rows (0: all) after position
+ * ('after_at', 'after_id') in (received_at, id) order (from the first row
+ * when 'after_at' is NULL or empty).
+ */
+enum db_status db_trace_fold_rows_after(struct db *db, int64_t entity_id,
+    const char *at, const char *after_at, int64_t after_id, int64_t limit,
+    struct db_trace_rows *rows);
+
+/* Free what 'rows' holds (NULL accepted). */
+void db_trace_rows_release(struct db_trace_rows *rows);
+
+#endif

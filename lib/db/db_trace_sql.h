@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SQL text of the trace routes' queries (lib/db/db_trace.c), in a header
+ * of its own so that bench/trace_sql.c prints exactly what they run.
+ */
+#ifndef INSTLOG_DB_TRACE_SQL_H
+#define INSTLOG_DB_TRACE_SQL_H
+
+/* The SQL reads best as written: one clause per line. */
+/* clang-format off */
+/*
+ * The SQL text of timestamptz column 'col' as every time an API shows it,
+ * RFC 3339 UTC with microseconds ("2026-12-06T19:03:05.123456Z"): the one
+ * such expression of lib/db/ (db_ops, db_notify use it too), here so that
+ * bench/trace_sql.c prints it as the routes send it.
+ */
+#define SQL_UTC(col) \
+	"to_char(" col " AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+#define SQL_ENTITY_OF_INSTALLATION \
+	"SELECT COALESCE((SELECT entity_id FROM installation_events " \
+	"WHERE installation_id = $1::bigint AND entity_id IS NOT NULL " \
+	"ORDER BY received_at DESC, id DESC LIMIT 1), " \
+	"(SELECT entity_id FROM jobs WHERE installation_id = $1::bigint " \
+	"AND entity_id IS NOT NULL ORDER BY updated_at DESC LIMIT 1))"
+
+#define SQL_ENTITY_OF_JOB \
+	"SELECT COALESCE((SELECT entity_id FROM jobs WHERE job_id = $1::bigint), " \
+	"(SELECT entity_id FROM installation_events " \
+	"WHERE source = 'webhook' AND event LIKE 'workflow_job.%' " \
+	"AND payload -> 'workflow_job' ->> 'id' = $1::text " \
+	"AND entity_id IS NOT NULL ORDER BY received_at DESC, id DESC LIMIT 1))"
+
+/*
+ * The account that last bore login $1, ignoring case: the latest webhook
+ * event under that name (workflow_job.* aside: they name a repository's
+ * owner; scheduler rows aside: they carry the login the auth check had
+ * for a job, possibly from before a rename), so an old login still finds
+ * a renamed account unless another account took the login since.
+ * Served by installation_events_login_idx (sql/012_login_index.sql),
+ * whose predicate these conditions repeat.
+ */
+#define SQL_ENTITY_BY_NAME \
+	"SELECT entity_id FROM installation_events " \
+	"WHERE lower(entity_name) = lower($1::text) " \
+	"AND entity_id IS NOT NULL AND source = 'webhook' " \
+	"AND event NOT LIKE 'workflow_job.%' " \
+	"ORDER BY received_at DESC, id DESC LIMIT 1"
+
+#define SQL_PAYLOAD \
+	"SELECT id, event, " SQL_UTC("received_at") ", payload::text, " \
+	"translate(encode(raw_body, 'base64'), E'\\n', '') " \
+	"FROM installation_events WHERE id = $1::bigint"
+
+/*
+ * The payload of row 'e', detoasted once: a payload of more than about
+ * 2 kB is stored compressed (and out of line), and every "payload -> ..."
+ * would fetch and decompress it again.  "#> '{}'" returns the whole value
+ * detoasted; OFFSET 0 keeps the planner from copying the expression into
+ * each use.  The queries below read x.p instead of payload.
+ */
+#define SQL_PAYLOAD_ONCE(e) \
+	"CROSS JOIN LATERAL (SELECT " e "payload #> '{}' AS p OFFSET 0) x "
+
+/*
+ * The page query.  $1 entity, $2 since, $3 until, $4 event, $5 cursor id,
+ * $6 limit + 1, $7 dedupe.  The event filter matches the name or, at a
+ * dot boundary, a prefix of it; a cursor continues after its row.
+ */
+#define SQL_PAGE \
+	"SELECT e.id, " SQL_UTC("e.received_at") ", e.source, e.event, " \
+	"e.outcome, e.delivery_id, e.app_id, e.installation_id, " \
+	"e.entity_type, e.entity_id, e.entity_name, " \
+	"x.p -> 'sender' ->> 'login', " \
+	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
+	"x.p -> 'workflow_job' ->> 'id' END, " \
+	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
+	"x.p -> 'repository' ->> 'full_name' END, " \
+	"e.request_id, e.operation_id, " \
+	"CASE WHEN e.delivery_id IS NOT NULL THEN (SELECT r.operation_id " \
+	"FROM redelivery_requests r WHERE r.guid = e.delivery_id " \
+	"AND r.first_requested_at <= e.received_at) END " \
+	"FROM installation_events e " SQL_PAYLOAD_ONCE("e.") \
+	"WHERE e.entity_id = $1::bigint " \
+	"AND ($2::timestamptz IS NULL OR e.received_at >= $2::timestamptz) " \
+	"AND ($3::timestamptz IS NULL OR e.received_at <= $3::timestamptz) " \
+	"AND ($4::text IS NULL OR e.event = $4::text " \
+	"OR left(e.event, length($4::text) + 1) = $4::text || '.') " \
+	"AND ($5::bigint IS NULL OR (e.received_at, e.id) > " \
+	"(SELECT c.received_at, c.id FROM installation_events c " \
+	"WHERE c.id = $5::bigint AND c.entity_id = $1::bigint)) " \
+	"AND (NOT $7::boolean OR e.delivery_id IS NULL OR NOT EXISTS (" \
+	"SELECT 1 FROM installation_events d " \
+	"WHERE d.delivery_id = e.delivery_id AND d.entity_id = e.entity_id " \
+	"AND (d.received_at, d.id) < (e.received_at, e.id))) " \
+	"ORDER BY e.received_at, e.id LIMIT $6::bigint"
+
+#define SQL_ENTITY_EXISTS \
+	"SELECT 1 FROM installation_events WHERE entity_id = $1::bigint LIMIT 1"
+
+/* $1 a cursor (an event id), $2 the entity it must belong to. */
+#define SQL_CURSOR_EXISTS                                   \
+ "SELECT 1 FROM installation_events WHERE id = $1::bigint " \
+ "AND entity_id = $2::bigint"
+
+/*
+ * The fold rows: everything but workflow_job.* (a partial index keeps
+ * those heap rows unread), with the payload fields the fold needs.
+ * Repository lists come back as newline-separated full names.
+ */
+#define SQL_REPOS(key) \
+	"(SELECT string_agg(r ->> 'full_name', E'\\n') FROM " \
+	"jsonb_array_elements(CASE WHEN jsonb_typeof(x.p -> '" key "') " \
+	"= 'array' THEN x.p -> '" key "' ELSE '[]' END) r " \
+	"WHERE jsonb_typeof(r) = 'object')"
+
+#define SQL_FOLD_ROWS \
+	"SELECT id, " SQL_UTC("received_at") ", event, app_id, " \
+	"installation_id, entity_name, " \
+	"COALESCE(x.p -> 'installation' ->> 'repository_selection', " \
+	"x.p ->> 'repository_selection'), " \
+	"CASE event WHEN 'installation.created' THEN " SQL_REPOS("repositories") \
+	" WHEN 'installation_repositories.added' THEN " \
+	SQL_REPOS("repositories_added") \
+	" WHEN 'installation_repositories.removed' THEN " \
+	SQL_REPOS("repositories_removed") " END, " \
+	"x.p -> 'changes' -> 'login' ->> 'from', " \
+	"x.p -> 'account' ->> 'login', " \
+	"CASE WHEN source = 'scheduler' THEN x.p ->> 'http_status' END, " \
+	"CASE WHEN source = 'scheduler' THEN " \
+	"x.p -> 'repository' ->> 'full_name' END " \
+	"FROM installation_events " SQL_PAYLOAD_ONCE("") \
+	"WHERE entity_id = $1::bigint " \
+	"AND event NOT LIKE 'workflow_job.%' " \
+	"AND ($2::timestamptz IS NULL OR received_at <= $2::timestamptz) " \
+	"AND ($3::timestamptz IS NULL OR (received_at >= $3::timestamptz " \
+	"AND (received_at, id) > ($3::timestamptz, $4::bigint))) " \
+	"ORDER BY received_at, id LIMIT $5::bigint"
+/* clang-format on */
+
+#endif

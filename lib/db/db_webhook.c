@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/* The webhook's statements: the log row and the jobs it keeps. */
+#include "db/db_webhook.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "core/log.h"
+#include "core/str.h"
+#include "db/db_priv.h"
+
+#define SQL_EVENT_INTO                                           \
+ "INSERT INTO installation_events (received_at, source, event, " \
+ "outcome, delivery_id, app_id, installation_id, entity_type, "  \
+ "entity_id, entity_name, payload, raw_body, attempt_key, "      \
+ "request_id) VALUES "
+#define SQL_EVENT_CONFLICT \
+ " ON CONFLICT (shard_key, received_at, attempt_key) DO NOTHING "
+#define SQL_EVENT_INSERT                                                    \
+ SQL_EVENT_INTO "(COALESCE($1::timestamptz, now()), $2, $3, $4, $5, "       \
+	        "$6::bigint, $7::bigint, $8, $9::bigint, $10, $11::jsonb, " \
+	        "$12::bytea, $13, $14)" SQL_EVENT_CONFLICT "RETURNING id"
+/* The parameters of one row, and their casts, in SQL_EVENT_INSERT. */
+#define SQL_EVENT_PARAMS 14
+static const char *const event_casts[SQL_EVENT_PARAMS] = { "::timestamptz", "",
+	"", "", "", "::bigint", "::bigint", "", "::bigint", "", "::jsonb",
+	"::bytea", "", "" };
+
+/* The row an attempt already wrote (sql/007_hardening.sql). */
+#define SQL_EVENT_OF_ATTEMPT                                      \
+ "SELECT id FROM installation_events WHERE attempt_key = $1 AND " \
+ "received_at = $2::timestamptz AND shard_key = "                 \
+ "COALESCE($3::bigint, 0)"
+
+/* The integer parameters of one row, formatted. */
+struct event_ids {
+	char app[24], inst[24], ent[24];
+};
+
+/*
+ * Set the SQL_EVENT_PARAMS parameters of 'ev' in values[], lengths[] and
+ * formats[] (zeroed by the caller); 'ids' holds their integer texts.
+ */
+static void
+event_params(const struct db_event *ev, struct event_ids *ids,
+    const char **values, int *lengths, int *formats)
+{
+	values[0] = ev->received_at;
+	values[1] = ev->source;
+	values[2] = ev->event;
+	values[3] = ev->outcome;
+	values[4] = ev->delivery_id;
+	values[5] = db_id_param(ids->app, sizeof(ids->app), ev->app_id);
+	values[6] =
+	    db_id_param(ids->inst, sizeof(ids->inst), ev->installation_id);
+	values[7] = ev->entity_type;
+	values[8] = db_id_param(ids->ent, sizeof(ids->ent), ev->entity_id);
+	values[9] = ev->entity_name;
+	values[10] = ev->payload;
+	values[11] = ev->raw;
+	lengths[11] = (int)ev->rawlen;
+	formats[11] = 1;
+	values[12] = ev->attempt_key;
+	values[13] = ev->request_id;
+}
+
+static size_t
+str_size(const char *s)
+{
+	return s == NULL ? 0 : strlen(s);
+}
+
+size_t
+db_event_size(const struct db_event *ev)
+{
+	return str_size(ev->payload) + ev->rawlen + str_size(ev->event) +
+	    str_size(ev->entity_name) + str_size(ev->delivery_id) + 128;
+}
+
+enum db_status
+db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
+{
+	struct event_ids ids;
+	const char *values[SQL_EVENT_PARAMS];
+	int lengths[SQL_EVENT_PARAMS] = { 0 },
+	    formats[SQL_EVENT_PARAMS] = { 0 };
+	PGresult *res = NULL;
+	enum db_status st;
+
+	event_params(ev, &ids, values, lengths, formats);
+	*id = 0;
+	st = db_exec(db, __func__, SQL_EVENT_INSERT, SQL_EVENT_PARAMS, values,
+	    lengths, formats, &res);
+	if (st == DB_OK && PQntuples(res) == 1)
+		*id = db_int64(res, 0, 0);
+	else if (st == DB_OK && ev->attempt_key != NULL &&
+	    ev->received_at != NULL) {
+		/* This attempt's row is there: say which it is. */
+		const char *keys[3] = { ev->attempt_key, ev->received_at,
+			values[8] };
+
+		PQclear(res);
+		res = NULL;
+		log_info("%s: attempt '%s' is recorded already", __func__,
+		    ev->attempt_key);
+		st = db_exec(db, __func__, SQL_EVENT_OF_ATTEMPT, 3, keys, NULL,
+		    NULL, &res);
+		if (st == DB_OK && PQntuples(res) == 1)
+			*id = db_int64(res, 0, 0);
+	}
+	PQclear(res);
+	return st;
+}
+
+int
+db_event_insert_sql(struct buf *out, size_t n)
+{
+	unsigned p = 1;
+
+	buf_reset(out);
+	if (buf_puts(out, SQL_EVENT_INTO) == -1)
+		return -1;
+	for (size_t r = 0; r < n; r++) {
+		if (buf_puts(out, r == 0 ? "(" : ", (") == -1 ||
+		    buf_printf(out, "COALESCE($%u::timestamptz, now())", p++) ==
+		        -1)
+			return -1;
+		for (int c = 1; c < SQL_EVENT_PARAMS; c++)
+			if (buf_printf(out, ", $%u%s", p++, event_casts[c]) ==
+			    -1)
+				return -1;
+		if (buf_puts(out, ")") == -1)
+			return -1;
+	}
+	return buf_puts(out, SQL_EVENT_CONFLICT "RETURNING id, attempt_key");
+}
+
+/*
+ * The INSERT of 'n' rows (1..DB_EVENT_GROUP_MAX), built once per process and
+ * kept; NULL when out of memory.
+ */
+static const char *
+event_insert_sql(size_t n)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char *sql[DB_EVENT_GROUP_MAX + 1];
+	struct buf b;
+	const char *s;
+
+	(void)pthread_mutex_lock(&lock);
+	if (sql[n] == NULL) {
+		buf_init(&b);
+		if (db_event_insert_sql(&b, n) == 0 &&
+		    buf_append(&b, "", 1) == 0)
+			sql[n] = b.buf;
+		else
+			buf_release(&b);
+	}
+	s = sql[n];
+	(void)pthread_mutex_unlock(&lock);
+	return s;
+}
+
+/*
+ * Write rows[0..m) of 'evs' (each with an attempt key) in one statement.
+ * Sets ids[] and sts[] of the rows it wrote; leaves sts[] of the others
+ * (refused batch, a row that was there already) at DB_NOTFOUND.
+ */
+static void
+event_insert_group(struct db *db, const struct db_event *const *evs,
+    const size_t *rows, size_t m, int64_t *ids, enum db_status *sts)
+{
+	struct event_ids fmt[DB_EVENT_GROUP_MAX];
+	const char *values[DB_EVENT_GROUP_MAX * SQL_EVENT_PARAMS];
+	int lengths[DB_EVENT_GROUP_MAX * SQL_EVENT_PARAMS] = { 0 },
+	                                 formats[DB_EVENT_GROUP_MAX *
+	                                     SQL_EVENT_PARAMS] = { 0 };
+	const char *sql;
+	PGresult *res = NULL;
+	enum db_status st;
+	size_t np = m * SQL_EVENT_PARAMS;
+
+	if ((sql = event_insert_sql(m)) == NULL)
+		return; /* row by row */
+	for (size_t r = 0; r < m; r++)
+		event_params(evs[rows[r]], &fmt[r],
+		    values + r * SQL_EVENT_PARAMS,
+		    lengths + r * SQL_EVENT_PARAMS,
+		    formats + r * SQL_EVENT_PARAMS);
+	st =
+	    db_exec(db, __func__, sql, (int)np, values, lengths, formats, &res);
+	if (st == DB_UNAVAILABLE) {
+		/* Not written, or its commit's reply was lost: spool all. */
+		for (size_t r = 0; r < m; r++)
+			sts[rows[r]] = DB_UNAVAILABLE;
+		goto out;
+	}
+	if (st != DB_OK)
+		goto out;
+	for (int t = 0; t < PQntuples(res); t++) {
+		const char *key = PQgetvalue(res, t, 1);
+
+		for (size_t r = 0; r < m; r++) {
+			if (sts[rows[r]] == DB_NOTFOUND &&
+			    strcmp(evs[rows[r]]->attempt_key, key) == 0) {
+				sts[rows[r]] = DB_OK;
+				ids[rows[r]] = db_int64(res, t, 0);
+				break;
+			}
+		}
+	}
+out:
+	PQclear(res);
+}
+
+void
+db_event_write(void *arg, const void *const *rows_in, size_t n,
+    int64_t deadline, int64_t *ids, enum db_status *sts, char *why)
+{
+	const struct db_event *const *evs =
+	    (const struct db_event *const *)rows_in;
+	struct db *db = arg;
+	size_t rows[DB_EVENT_GROUP_MAX], m = 0;
+
+	db->deadline = deadline;
+	for (size_t i = 0; i < n; i++) {
+		ids[i] = 0;
+		sts[i] = DB_NOTFOUND;
+		/* Only a keyed row can be told apart in RETURNING. */
+		if (m < DB_EVENT_GROUP_MAX && evs[i]->attempt_key != NULL &&
+		    evs[i]->received_at != NULL)
+			rows[m++] = i;
+	}
+	if (m > 1)
+		event_insert_group(db, evs, rows, m, ids, sts);
+	/*
+	 * One by one: the rows of a group that failed on one row's data (a
+	 * payload jsonb refuses, a constraint), so that each gets its own
+	 * answer; a row whose attempt was recorded already (its id);
+	 * unkeyed rows.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		if (sts[i] == DB_NOTFOUND)
+			sts[i] = db_event_insert(db, evs[i], &ids[i]);
+		if (sts[i] != DB_OK)
+			(void)snprintf(why, DB_ERROR_MAX, "%s", db->last_error);
+	}
+}
+
+#define SQL_JOB_INSERT                                            \
+ "INSERT INTO jobs (job_id, status, entity_id, entity_type, "     \
+ "entity_name, installation_id, app_id, repo_full_name, labels, " \
+ "html_url) VALUES ($1::bigint, 'pending', $2::bigint, $3, $4, "  \
+ "$5::bigint, $6::bigint, $7, $8::jsonb, $9) "                    \
+ "ON CONFLICT (job_id) DO NOTHING"
+
+enum db_status
+db_job_insert(struct db *db, const struct db_job *job)
+{
+	char jid[24], ent[24], inst[24], app[24];
+	const char *values[9];
+	PGresult *res = NULL;
+	enum db_status st;
+
+	values[0] = db_id_param(jid, sizeof(jid), job->job_id);
+	values[1] = db_id_param(ent, sizeof(ent), job->entity_id);
+	values[2] = job->entity_type;
+	values[3] = job->entity_name;
+	values[4] = db_id_param(inst, sizeof(inst), job->installation_id);
+	values[5] = db_id_param(app, sizeof(app), job->app_id);
+	values[6] = job->repo_full_name;
+	values[7] = job->labels_json;
+	values[8] = job->html_url;
+	st = db_exec(db, __func__, SQL_JOB_INSERT, 9, values, NULL, NULL, &res);
+	if (st == DB_OK && strcmp(PQcmdTuples(res), "0") == 0)
+		st = DB_CONFLICT;
+	PQclear(res);
+	return st;
+}
+
+/* Status rank: a job only moves to a higher rank. */
+#define SQL_RANK(x) \
+ "(CASE " x " WHEN 'pending' THEN 0 WHEN 'running' THEN 1 ELSE 2 END)"
+
+#define SQL_JOB_ADVANCE                                              \
+ "WITH u AS (UPDATE jobs SET status = $2, updated_at = now() "       \
+ "WHERE job_id = $1::bigint AND " SQL_RANK("status") " < " SQL_RANK( \
+     "$2::text") " RETURNING 1) "                                    \
+	         "SELECT EXISTS (SELECT 1 FROM u) OR "               \
+	         "EXISTS (SELECT 1 FROM jobs WHERE job_id = $1::bigint)"
+
+enum db_status
+db_job_advance(struct db *db, int64_t job_id, const char *status)
+{
+	char jid[24];
+	const char *values[2];
+	PGresult *res = NULL;
+	enum db_status st;
+
+	values[0] = db_id_param(jid, sizeof(jid), job_id);
+	values[1] = status;
+	st =
+	    db_exec(db, __func__, SQL_JOB_ADVANCE, 2, values, NULL, NULL, &res);
+	if (st == DB_OK && strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+		st = DB_NOTFOUND;
+	PQclear(res);
+	return st;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/* The webhook's statements: the log row and the jobs it keeps. */
+#ifndef INSTLOG_DB_WEBHOOK_H
+#define INSTLOG_DB_WEBHOOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db/db.h"
+
+/* One installation_events row to append. */
+struct db_event {
+	const char *received_at; /* RFC 3339; NULL: now() */
+	const char *attempt_key; /* NULL: none (see db_event_insert()) */
+	const char *source;      /* "webhook" or "scheduler" */
+	const char *event;
+	const char *outcome;
+	const char *delivery_id;
+	int64_t app_id; /* 0: null */
+	int64_t installation_id;
+	const char *entity_type;
+	int64_t entity_id;
+	const char *entity_name;
+	const char *payload; /* JSON text, NUL-terminated */
+	const void *raw;     /* raw body when payload is not it */
+	size_t rawlen;
+	const char *request_id; /* nginx's $request_id, or NULL */
+};
+
+/*
+ * Append 'ev' in its own transaction and set *id to the new row's id (the
+ * webhook's threads share transactions instead through lib/run/batch.h
+ * and db_event_write()).  When a
+ * row with the same attempt key, received_at and entity is there already,
+ * nothing is added and *id is that row's.  Returns DB_OK, DB_REFUSED when
+ * jsonb refused the payload text (nothing written: retry with a payload
+ * that says why and 'raw' set), DB_ERROR or DB_UNAVAILABLE.
+ */
+enum db_status db_event_insert(struct db *db, const struct db_event *ev,
+    int64_t *id);
+
+struct buf;
+
+/* The most rows db_event_write() puts in one INSERT. */
+#define DB_EVENT_GROUP_MAX 64
+
+/* The bytes 'ev' puts in a statement, near enough. */
+size_t db_event_size(const struct db_event *ev);
+
+/*
+ * Write the 'n' rows of 'rows' (each a struct db_event) on 'db' ('arg') by
+ * 'deadline' (CLOCK_MONOTONIC ms, 0: DB_CALL_LIMIT_MS a statement): the
+ * rows that carry an attempt key (the first DB_EVENT_GROUP_MAX) go in
+ * one multi-row INSERT, one transaction, and when that fails on one row's
+ * data (jsonb refusal, constraint) each is written by itself, so that
+ * only the bad one fails; the others are written one by one.  Sets ids[i]
+ * and sts[i] as db_event_insert() does for each row, and 'why' (size
+ * DB_ERROR_MAX).  The webhook's group commit writes with it (a
+ * batch_write_fn of lib/run/batch.h).
+ */
+void db_event_write(void *arg, const void *const *rows, size_t n,
+    int64_t deadline, int64_t *ids, enum db_status *sts, char *why);
+
+/*
+ * Write into 'out' the INSERT that db_event_write() sends for 'n' rows
+ * (14 parameters a row, ON CONFLICT DO NOTHING RETURNING id,
+ * attempt_key).  Returns 0, or -1 when out of memory.
+ */
+int db_event_insert_sql(struct buf *out, size_t n);
+
+/* A job to insert from a workflow_job.queued delivery. */
+struct db_job {
+	int64_t job_id;
+	int64_t entity_id;
+	const char *entity_type;
+	const char *entity_name;
+	int64_t installation_id;
+	int64_t app_id;
+	const char *repo_full_name;
+	const char *labels_json;
+	const char *html_url;
+};
+
+/*
+ * Insert 'job' as pending.  Returns DB_OK when inserted, DB_CONFLICT when
+ * the job was already there, DB_ERROR or DB_UNAVAILABLE.
+ */
+enum db_status db_job_insert(struct db *db, const struct db_job *job);
+
+/*
+ * Move job 'job_id' forward to 'status' ("running" or "completed"); a job
+ * already at or past it is left alone.  Returns DB_OK when the job exists
+ * (moved or not), DB_NOTFOUND, DB_ERROR or DB_UNAVAILABLE.
+ */
+enum db_status db_job_advance(struct db *db, int64_t job_id,
+    const char *status);
+
+#endif

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* An entity's fold for the trace routes, from its fold checkpoints. */
+#include "db/fold.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/checkpoint.h"
+#include "core/events.h"
+#include "core/events_diagnose.h"
+#include "core/log.h"
+#include "db/db_checkpoint.h"
+#include "db/db_trace.h"
+
+/* Rows read per statement: well within its time limit (5 s). */
+#define FOLD_PAGE_ROWS 20000
+
+/*
+ * One page stores at most this many bytes of snapshots (about 1,000 of a
+ * few hundred repositories), so that storing them takes a second or two of
+ * the request's database time; the next fold goes on from the last one.
+ */
+#define FOLD_SNAPSHOT_BYTES_MAX (16u * 1024 * 1024)
+
+/* The snapshots ckpt_fold() made, to store once the fold is done. */
+struct made {
+	struct db_checkpoint_new *v;
+	unsigned char **own; /* the bytes of v[i], ours */
+	size_t n;
+	size_t cap;
+	size_t bytes;
+	const struct events_row *rows; /* the tail, for positions */
+	int64_t nrows;                 /* rows before the tail */
+};
+
+static int
+made_add(void *arg, size_t i, const unsigned char *data, size_t len)
+{
+	struct made *m = arg;
+	struct db_checkpoint_new *v;
+	unsigned char **own, *copy;
+	size_t cap;
+
+	if (len > FOLD_SNAPSHOT_BYTES_MAX - m->bytes)
+		return -1;
+	if (m->n == m->cap) {
+		cap = m->cap == 0 ? 16 : m->cap * 2;
+		if ((v = realloc(m->v, cap * sizeof(*v))) == NULL)
+			return -1;
+		m->v = v;
+		if ((own = realloc(m->own, cap * sizeof(*own))) == NULL)
+			return -1;
+		m->own = own;
+		m->cap = cap;
+	}
+	if ((copy = malloc(len)) == NULL)
+		return -1;
+	memcpy(copy, data, len);
+	m->own[m->n] = copy;
+	v = &m->v[m->n++];
+	v->received_at = m->rows[i].received_at;
+	v->event_id = m->rows[i].id;
+	v->nrows = m->nrows + (int64_t)i + 1;
+	v->data = copy;
+	v->len = len;
+	m->bytes += len;
+	return 0;
+}
+
+static void
+made_release(struct made *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->own[i]);
+	free(m->own);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Every row, no snapshot: the fold as it was before checkpoints. */
+static int
+fold_all(struct db *db, int64_t entity_id, const char *at,
+    struct events_state *st, struct events_diagnosis *dg, enum db_status *ds)
+{
+	struct db_trace_rows rows;
+	int rc = -1;
+
+	if ((*ds = db_trace_fold_rows(db, entity_id, at, &rows)) != DB_OK)
+		goto out;
+	if (events_fold(rows.v, rows.n, st) == -1 ||
+	    events_diagnose(rows.v, rows.n, st, dg) == -1)
+		goto out;
+	rc = 0;
+out:
+	db_trace_rows_release(&rows);
+	return rc;
+}
+
+/* Store what 'm' holds, folded from ('from_at', 'from_id'), and empty it. */
+static void
+made_store(struct made *m, struct db *db, int64_t entity_id,
+    const char *from_at, int64_t from_id, int64_t max_id)
+{
+	if (m->n > 0)
+		(void)db_checkpoint_store(db, entity_id, CKPT_VERSION, from_at,
+		    from_id, max_id, m->v, m->n);
+	made_release(m);
+}
+
+/* True when a row of 'rows' has an id above 'max_id'. */
+static bool
+has_id_above(const struct db_trace_rows *rows, int64_t max_id)
+{
+	for (size_t i = 0; i < rows->n; i++)
+		if (rows->v[i].id > max_id)
+			return true;
+	return false;
+}
+
+int
+fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
+    struct events_state *st, struct events_diagnosis *dg, enum db_status *ds)
+{
+	struct db_checkpoint ck;
+	struct ckpt_snapshot snap;
+	struct db_trace_rows rows;
+	struct made made;
+	struct ckpt_plan plan;
+	char pos_at[40] = "";
+	int64_t pos_id = 0, nrows = 0;
+	unsigned char *next = NULL;
+	size_t len;
+	bool have = false, checked = false;
+	int rc = -1;
+
+	*ds = DB_OK;
+	if (every == 0)
+		return fold_all(db, entity_id, at, st, dg, ds);
+	memset(&snap, 0, sizeof(snap));
+	memset(&rows, 0, sizeof(rows));
+	memset(&made, 0, sizeof(made));
+	/*
+	 * The snapshots cannot be read (sql/008 not applied yet, say): the
+	 * fold of every row, as before them.
+	 */
+	if ((*ds = db_checkpoint_latest(db, entity_id, CKPT_VERSION, at,
+	         &ck)) == DB_ERROR) {
+		db_checkpoint_release(&ck);
+		return fold_all(db, entity_id, at, st, dg, ds);
+	}
+	if (*ds != DB_OK)
+		goto out;
+	/* One that does not decode is ignored, and replaced if we can. */
+	if (ck.found && ckpt_decode(ck.data, ck.len, &snap) == 0) {
+		have = true;
+		memcpy(pos_at, ck.received_at, sizeof(pos_at));
+		pos_id = ck.event_id;
+		nrows = ck.nrows;
+	} else if (ck.found) {
+		log_warnx("%s: entity '%" PRId64 "': snapshot at '%s' does "
+		          "not decode: ignored",
+		    __func__, entity_id, ck.received_at);
+		ck.found = false;
+	}
+	plan.every = every;
+	plan.max_id = 0;
+	plan.emit = made_add;
+	plan.arg = &made;
+	/*
+	 * The rows after the snapshot, a page at a time: each page in a
+	 * statement of bounded time and memory, and its snapshots stored
+	 * before the next, so a long history the request has no time to fold
+	 * whole is folded further by each request.
+	 */
+	for (;;) {
+		if ((*ds = db_trace_fold_rows_after(db, entity_id, at,
+		         have ? pos_at : NULL, pos_id, FOLD_PAGE_ROWS,
+		         &rows)) != DB_OK)
+			goto out;
+		/*
+		 * Enough rows for a snapshot: the max id it may cover, then
+		 * the page again, as rows with ids up to it may have come in
+		 * since it was read.  Later pages are read after it.
+		 */
+		if (!checked && rows.n >= every && db_checkpoint_writable()) {
+			checked = true;
+			if (db_checkpoint_max_id(db, &ck, &plan.max_id) ==
+			        DB_OK &&
+			    plan.max_id > 0) {
+				db_trace_rows_release(&rows);
+				continue;
+			}
+			plan.max_id = 0;
+		}
+		made.rows = rows.v;
+		made.nrows = nrows;
+		if (rows.n < FOLD_PAGE_ROWS)
+			break;
+		if (ckpt_fold_page(have ? &snap : NULL, rows.v, rows.n,
+		        plan.max_id > 0 ? &plan : NULL, &next, &len) == -1)
+			goto out;
+		made_store(&made, db, entity_id, have ? pos_at : NULL, pos_id,
+		    plan.max_id);
+		/* No snapshot covers a row the last one may not know. */
+		if (has_id_above(&rows, plan.max_id))
+			plan.max_id = 0;
+		ckpt_snapshot_release(&snap);
+		have = ckpt_decode(next, len, &snap) == 0;
+		free(next);
+		next = NULL;
+		if (!have)
+			goto out;
+		(void)snprintf(pos_at, sizeof(pos_at), "%s",
+		    rows.v[rows.n - 1].received_at);
+		pos_id = rows.v[rows.n - 1].id;
+		nrows += (int64_t)rows.n;
+		db_trace_rows_release(&rows);
+	}
+	if (ckpt_fold(have ? &snap : NULL, rows.v, rows.n,
+	        plan.max_id > 0 ? &plan : NULL, st, dg) == -1)
+		goto out;
+	made_store(&made, db, entity_id, have ? pos_at : NULL, pos_id,
+	    plan.max_id);
+	rc = 0;
+out:
+	free(next);
+	made_release(&made);
+	db_trace_rows_release(&rows);
+	ckpt_snapshot_release(&snap);
+	db_checkpoint_release(&ck);
+	return rc;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* An entity's fold for the trace routes, from its fold checkpoints. */
+#ifndef INSTLOG_FOLD_H
+#define INSTLOG_FOLD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/events.h"
+#include "core/events_diagnose.h"
+#include "db/db.h"
+
+/*
+ * Fold and diagnose the timeline of 'entity_id' up to 'at' (NULL or "":
+ * all of it) into *st and *dg, which must be empty.
+ *
+ * With 'every' > 0: from the latest usable snapshot at or before 'at'
+ * (db_checkpoint_latest()) plus the rows after it, read in one
+ * transaction; then, when the role may write, snapshots every 'every'
+ * rows of those are stored for the next traces (a failure to store them
+ * is logged and changes nothing).  With 'every' 0: every row, and no
+ * snapshot read or written.  Either way the result is that of
+ * events_fold() and events_diagnose() over every row.
+ *
+ * Returns 0; or -1 with *ds set to the database error, or to DB_OK when
+ * out of memory (not logged).  The caller releases *st and *dg either way.
+ */
+int fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
+    struct events_state *st, struct events_diagnosis *dg, enum db_status *ds);
+
+#endif
