@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/delivery.h"
 #include "core/json.h"
+#include "core/query.h"
 #include "core/str.h"
 #include "core/trace.h"
 #include "core/utc.h"
@@ -110,7 +111,7 @@ fuzz_query(const char *query)
 		check(p.cursor >= 0);
 		check_text(p.event);
 	}
-	(void)http_query_get(query, "since", v, sizeof(v));
+	(void)query_get(query, "since", v, sizeof(v));
 	if (utc_parse(query, UTC_LENIENT | UTC_AGO, (time_t)1795514400, &t) ==
 	    0)
 		check(
