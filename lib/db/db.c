@@ -215,6 +215,7 @@ db_connect(struct db *db)
 	if (PQsetnonblocking(db->conn, 1) == -1)
 		goto fail;
 	(void)PQsetNoticeProcessor(db->conn, db_notice, NULL);
+	db->connects++;
 	return DB_OK;
 fail:
 	db_log(db, "db_connect: cannot connect", db->conn);
@@ -513,4 +514,54 @@ const char *
 db_error_message(const struct db *db)
 {
 	return db->last_error;
+}
+
+/* LISTEN per channel: constant SQL text, as every statement. */
+static const char *const db_listen_sql[DB_CHANNEL__MAX] = {
+	[DB_CHANNEL_EVENTS] = "LISTEN instlog_events",
+	[DB_CHANNEL_OPERATIONS] = "LISTEN instlog_operations",
+};
+
+enum db_status
+db_listen(struct db *db, enum db_channel ch, unsigned long *conn)
+{
+	PGresult *res = NULL;
+	enum db_status st;
+
+	st =
+	    db_exec(db, __func__, db_listen_sql[ch], 0, NULL, NULL, NULL, &res);
+	PQclear(res);
+	if (st == DB_OK)
+		*conn = db->connects;
+	return st;
+}
+
+bool
+db_listen_is_current(const struct db *db, unsigned long conn)
+{
+	return db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
+	    db->connects == conn;
+}
+
+int
+db_listen_fd(const struct db *db)
+{
+	return db->conn == NULL ? -1 : PQsocket(db->conn);
+}
+
+int
+db_notified(struct db *db)
+{
+	PGnotify *n;
+	int count = 0;
+
+	if (db->conn == NULL || PQconsumeInput(db->conn) == 0) {
+		db_log(db, __func__, db->conn);
+		return -1;
+	}
+	while ((n = PQnotifies(db->conn)) != NULL) {
+		PQfreemem(n);
+		count++;
+	}
+	return count;
 }

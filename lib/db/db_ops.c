@@ -343,6 +343,20 @@ db_ops_finish(struct db *db, struct ops_run *op, const char *output,
 	"AND ($6::bigint IS NULL OR entity_ids @> ARRAY[$6::bigint]) " \
 	"AND ($7::bigint IS NULL OR id < $7::bigint) " \
 	"ORDER BY id DESC LIMIT $8::bigint + 1"
+
+/*
+ * The live tail: the list items with $1 < stream_seq <= $2 (the stream's
+ * watermark), in stream_seq order, at most $3; stream_seq last.
+ */
+#define SQL_OPS_STREAM \
+	"SELECT " OPS_ITEM ", stream_seq FROM operations " \
+	"WHERE stream_seq > $1::bigint AND stream_seq <= $2::bigint " \
+	"ORDER BY stream_seq LIMIT $3::bigint"
+
+/* One snapshot: its xmin and xmax, and the top stream_seq it sees. */
+#define SQL_OPS_SNAPSHOT \
+	"SELECT pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text, " \
+	"(SELECT max(stream_seq) FROM operations) FROM pg_current_snapshot() s"
 /* clang-format on */
 
 void
@@ -606,6 +620,62 @@ oom:
 	log_warnx("%s: out of memory", __func__);
 	st = DB_ERROR;
 out:
+	PQclear(res);
+	return st;
+}
+
+enum db_status
+db_ops_stream(struct db *db, int64_t after, int64_t upto, int64_t limit,
+    struct db_ops_page *out)
+{
+	char a[24], u[24], lim[24];
+	const char *values[3] = { a, u, lim };
+	PGresult *res = NULL;
+	enum db_status st;
+	int rows;
+
+	memset(out, 0, sizeof(*out));
+	(void)snprintf(a, sizeof(a), "%" PRId64, after);
+	(void)snprintf(u, sizeof(u), "%" PRId64, upto);
+	(void)snprintf(lim, sizeof(lim), "%" PRId64, limit);
+	st = db_exec(db, __func__, SQL_OPS_STREAM, 3, values, NULL, NULL, &res);
+	if (st != DB_OK)
+		goto out;
+	rows = PQntuples(res);
+	if (rows > 0 &&
+	    (out->v = calloc((size_t)rows, sizeof(*out->v))) == NULL) {
+		log_warnx("%s: out of memory", __func__);
+		st = DB_ERROR;
+		goto out;
+	}
+	for (int i = 0; i < rows; i++, out->n++) {
+		if (row_read(res, i, false, &out->v[i]) == -1) {
+			st = DB_ERROR;
+			goto out;
+		}
+		out->v[i].stream_seq = db_int64(res, i, 11);
+	}
+out:
+	PQclear(res);
+	return st;
+}
+
+enum db_status
+db_ops_stream_snapshot(struct db *db, struct db_notify_snapshot *snap)
+{
+	PGresult *res = NULL;
+	enum db_status st;
+
+	memset(snap, 0, sizeof(*snap));
+	st = db_exec(db, __func__, SQL_OPS_SNAPSHOT, 0, NULL, NULL, NULL, &res);
+	if (st == DB_OK && PQntuples(res) == 1) {
+		(void)snprintf(snap->xmin, sizeof(snap->xmin), "%s",
+		    PQgetvalue(res, 0, 0));
+		(void)snprintf(snap->xmax, sizeof(snap->xmax), "%s",
+		    PQgetvalue(res, 0, 1));
+		snap->max_id = db_int64(res, 0, 2);
+	} else if (st == DB_OK)
+		st = DB_ERROR;
 	PQclear(res);
 	return st;
 }

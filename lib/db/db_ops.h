@@ -9,6 +9,7 @@
 #include "core/ops.h"
 #include "core/str.h"
 #include "db/db.h"
+#include "db/db_notify.h"
 
 #define DB_OPS_LIMIT_DEFAULT 50
 #define DB_OPS_LIMIT_MAX     500
@@ -111,6 +112,7 @@ struct db_ops_row {
 	 * were formatted when the step was stored.
 	 */
 	char *steps;
+	int64_t stream_seq; /* db_ops_stream() only: its change's id */
 };
 
 /* Free what 'r' holds (NULL accepted) and empty it. */
@@ -143,6 +145,23 @@ enum db_status db_ops_list(struct db *db, const struct db_ops_filter *f,
  * DB_NOTFOUND, DB_ERROR or DB_UNAVAILABLE.
  */
 enum db_status db_ops_get(struct db *db, int64_t id, struct db_ops_row *out);
+
+/*
+ * The live tail: read into *out the list items (as db_ops_list()) whose
+ * latest change has 'after' < stream_seq <= 'upto', in stream_seq order,
+ * at most 'limit', each with its stream_seq.  The caller releases *out
+ * with db_ops_page_release() (also on error).  Returns DB_OK, DB_ERROR or
+ * DB_UNAVAILABLE.
+ */
+enum db_status db_ops_stream(struct db *db, int64_t after, int64_t upto,
+    int64_t limit, struct db_ops_page *out);
+
+/*
+ * db_notify_snapshot() for the operations: the snapshot's xmin and xmax
+ * and the top stream_seq it sees (lib/core/stream.h's watermark).
+ */
+enum db_status db_ops_stream_snapshot(struct db *db,
+    struct db_notify_snapshot *snap);
 
 /*
  * The latest operation of 'type' that ended: sets *found, 'at' (RFC 3339

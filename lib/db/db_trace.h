@@ -51,6 +51,16 @@ enum db_status db_trace_payload(struct db *db, int64_t id,
 enum db_status db_trace_page(struct db *db, int64_t entity_id,
     const struct trace_params *p, struct trace_page *page);
 
+/*
+ * The live tail: read into *page the rows with 'after' < id <= 'upto', of
+ * 'entity_id' and 'installation_id' (0: any) and 'event' (the name or a
+ * dot prefix; NULL or "": any), in id order, at most 'limit'.  Returns
+ * DB_OK (release *page with trace_page_release()) or an error.
+ */
+enum db_status db_trace_stream_page(struct db *db, int64_t after, int64_t upto,
+    int64_t entity_id, int64_t installation_id, const char *event,
+    int64_t limit, struct trace_page *page);
+
 /* The fold rows of an entity and the memory their strings live in. */
 struct db_trace_rows {
 	struct events_row *v;
