@@ -146,3 +146,102 @@ stream_frame(struct buf *out, int64_t id, const char *event, const char *data,
 		return -1;
 	return 0;
 }
+
+void
+stream_parser_init(struct stream_parser *p)
+{
+	memset(p, 0, sizeof(*p));
+	buf_init(&p->line);
+	buf_init(&p->data);
+}
+
+void
+stream_parser_release(struct stream_parser *p)
+{
+	if (p == NULL)
+		return;
+	buf_release(&p->line);
+	buf_release(&p->data);
+}
+
+/* One whole line (no end of line) of 'n' bytes.  Returns 0 or -1. */
+static int
+parser_line(struct stream_parser *p, const char *l, size_t n,
+    stream_event_fn *fn, void *arg)
+{
+	const char *colon, *v;
+	size_t flen, vlen;
+	int rc = 0;
+
+	if (n == 0) {
+		if (p->data.len > 0) {
+			/* The last data line's newline is not part of it. */
+			p->data.len--;
+			p->data.buf[p->data.len] = '\0';
+			rc = fn(arg, p->id,
+			    p->event[0] != '\0' ? p->event : "message",
+			    p->data.buf, p->data.len);
+		}
+		buf_reset(&p->data);
+		p->event[0] = '\0';
+		return rc;
+	}
+	if (l[0] == ':')
+		return 0;
+	colon = memchr(l, ':', n);
+	flen = colon != NULL ? (size_t)(colon - l) : n;
+	v = colon != NULL ? colon + 1 : l + n;
+	vlen = n - (size_t)(v - l);
+	if (vlen > 0 && *v == ' ') {
+		v++;
+		vlen--;
+	}
+	if (flen == 4 && memcmp(l, "data", 4) == 0)
+		return buf_append(&p->data, v, vlen) == -1 ||
+		        buf_append(&p->data, "\n", 1) == -1
+		    ? -1
+		    : 0;
+	if (flen == 2 && memcmp(l, "id", 2) == 0 && vlen < sizeof(p->id) &&
+	    memchr(v, '\0', vlen) == NULL) {
+		memcpy(p->id, v, vlen);
+		p->id[vlen] = '\0';
+	} else if (flen == 5 && memcmp(l, "event", 5) == 0 &&
+	    vlen < sizeof(p->event)) {
+		memcpy(p->event, v, vlen);
+		p->event[vlen] = '\0';
+	}
+	return 0;
+}
+
+int
+stream_parser_feed(struct stream_parser *p, const char *bytes, size_t len,
+    stream_event_fn *fn, void *arg)
+{
+	const char *nl;
+	size_t n;
+
+	if (p->bad)
+		return -1;
+	while (len > 0) {
+		nl = memchr(bytes, '\n', len);
+		n = nl != NULL ? (size_t)(nl - bytes) : len;
+		if (p->line.len + n > STREAM_LINE_MAX) {
+			p->bad = true;
+			return -1;
+		}
+		if (buf_append(&p->line, bytes, n) == -1)
+			return -1;
+		if (nl == NULL)
+			return 0;
+		bytes += n + 1;
+		len -= n + 1;
+		n = p->line.len;
+		if (n > 0 && p->line.buf[n - 1] == '\r')
+			n--;
+		if (parser_line(p, p->line.buf != NULL ? p->line.buf : "", n,
+		        fn, arg) == -1)
+			return -1;
+		buf_reset(&p->line);
+	}
+	return 0;
+}

@@ -69,6 +69,44 @@ int stream_filter_parse(const char *query, const char *last_id, bool trace,
 int stream_frame(struct buf *out, int64_t id, const char *event,
     const char *data, size_t len);
 
+/*
+ * A reader of Server-Sent Events (the CLI's --follow): bytes in as they
+ * come, whole events out.  Initialise with stream_parser_init(), release
+ * with stream_parser_release().
+ */
+struct stream_parser {
+	struct buf line; /* the line not yet ended */
+	struct buf data; /* the event's data lines, joined by '\n' */
+	char id[24];     /* the last event id seen ("" none) */
+	char event[32];  /* the event's type ("" : "message") */
+	bool bad;        /* a line passed STREAM_LINE_MAX */
+};
+
+/* The longest line a stream_parser takes. */
+#define STREAM_LINE_MAX (16u * 1024 * 1024)
+
+/*
+ * Called for each whole event with its id (the last one seen, "" when
+ * none), type ("message" when none) and data ('len' bytes, NUL-ended).
+ * Returns 0 to go on, -1 to stop.
+ */
+typedef int stream_event_fn(void *arg, const char *id, const char *event,
+    const char *data, size_t len);
+
+void stream_parser_init(struct stream_parser *p);
+
+/* Free what 'p' holds (NULL accepted). */
+void stream_parser_release(struct stream_parser *p);
+
+/*
+ * Feed 'len' bytes of 'bytes' to 'p', calling 'fn' with 'arg' for each
+ * event they end (an empty line ends one with data; comments, retry and
+ * unknown fields are skipped).  Returns 0, or -1 when 'fn' returned -1,
+ * memory ran out or a line was too long.
+ */
+int stream_parser_feed(struct stream_parser *p, const char *bytes, size_t len,
+    stream_event_fn *fn, void *arg);
+
 /* The comment line a stream sends when it has nothing else to say. */
 #define STREAM_KEEPALIVE ": keepalive\n\n"
 

@@ -189,3 +189,37 @@ test_stream_bound_and_keepalive() {
 	st_close b
 	st_close c
 }
+
+# The CLI's --follow: new rows as JSON lines (and table lines), and a
+# dropped connection (the stream binary restarted) resumed by
+# Last-Event-ID: the row written while it was down comes once.
+test_stream_cli_follow_resumes_after_a_drop() {
+	local r1 r2 r3 i
+	"$STACK_BIN/instlog-trace" --entity-id 940001 --follow --json \
+	    >"$TEST_TMP/follow.json" 2>"$TEST_TMP/follow.err" &
+	local pid=$!
+	"$STACK_BIN/instlog-trace" --entity-id 940001 --follow \
+	    >"$TEST_TMP/follow.txt" 2>/dev/null &
+	local tpid=$!
+	trap 'kill $pid $tpid 2>/dev/null' RETURN
+	sleep 0.5
+	r1=$(st_row 940001 installation.created)
+	for i in $(seq 1 50); do
+		grep -q "\"id\":$r1," "$TEST_TMP/follow.json" && break
+		sleep 0.02
+	done
+	grep -q "\"id\":$r1," "$TEST_TMP/follow.json" || fail "follow: row $r1 not printed"
+	stack_route_stop trace_stream
+	r2=$(st_row 940001 installation.suspend)
+	st_row 940002 ping >/dev/null
+	stack_route_start trace_stream || fail "trace_stream did not start again"
+	r3=$(st_row 940001 installation.unsuspend)
+	for i in $(seq 1 300); do
+		grep -q "\"id\":$r3," "$TEST_TMP/follow.json" && break
+		sleep 0.02
+	done
+	assert_eq "$r1 $r2 $r3" "$(jq -r .id "$TEST_TMP/follow.json" | tr '\n' ' ' | sed 's/ $//')" "followed rows"
+	grep -q 'resuming after id' "$TEST_TMP/follow.err" || fail "no resume message: $(cat "$TEST_TMP/follow.err")"
+	grep -q '^ *ID *TIME (UTC) *EVENT' "$TEST_TMP/follow.txt" || fail "no table header"
+	grep -q "^ *$r1 .*installation.created" "$TEST_TMP/follow.txt" || fail "no table line for $r1: $(cat "$TEST_TMP/follow.txt")"
+}

@@ -142,6 +142,48 @@ stream_frame_writes_one_event(void **state)
 	buf_release(&b);
 }
 
+/* What the parser handed out, "id|event|data;" each. */
+static int
+collect(void *arg, const char *id, const char *event, const char *data,
+    size_t len)
+{
+	struct buf *b = arg;
+
+	assert_int_equal(strlen(data), len);
+	return buf_printf(b, "%s|%s|%s;", id, event, data);
+}
+
+/* Events split anywhere, CRLF, comments, multi-line data. */
+static void
+stream_parser_reads_events_in_any_pieces(void **state)
+{
+	static const char in[] = "retry: 2000\n\n: keepalive\n\n"
+	                         "id: 7\nevent: row\ndata: {\"id\":7}\n\n"
+	                         "id: 8\r\ndata: a\r\ndata:b\r\n\r\n"
+	                         "data: c\n";
+	static const char want[] = "7|row|{\"id\":7};8|message|a\nb;";
+	struct stream_parser p;
+	struct buf got;
+
+	(void)state;
+	for (size_t step = 1; step <= sizeof(in); step++) {
+		buf_init(&got);
+		stream_parser_init(&p);
+		for (size_t off = 0; off < sizeof(in) - 1; off += step) {
+			size_t n = sizeof(in) - 1 - off;
+
+			assert_int_equal(stream_parser_feed(&p, in + off,
+			                     n < step ? n : step, collect,
+			                     &got),
+			    0);
+		}
+		assert_int_equal(buf_append(&got, "", 1), 0);
+		assert_string_equal(got.buf, want);
+		stream_parser_release(&p);
+		buf_release(&got);
+	}
+}
+
 int
 main(void)
 {
@@ -153,6 +195,7 @@ main(void)
 		cmocka_unit_test(stream_filter_parse_every_parameter),
 		cmocka_unit_test(stream_filter_parse_names_the_bad_one),
 		cmocka_unit_test(stream_frame_writes_one_event),
+		cmocka_unit_test(stream_parser_reads_events_in_any_pieces),
 	};
 
 	return cmocka_run_group_tests_name("stream", tests, NULL, NULL);
