@@ -156,7 +156,26 @@ db_is_alive(struct db *db)
 	pfd.revents = 0;
 	if (pfd.fd < 0)
 		return false;
-	return poll(&pfd, 1, 0) == 0;
+	if (poll(&pfd, 1, 0) == 0)
+		return true;
+	if (!db->listening)
+		return false;
+	/*
+	 * A LISTEN session (db_listen()) is also told of notifications: read
+	 * them (libpq keeps them for db_notified()).  The end of the
+	 * connection shows as a failed read.  A FATAL message whose end has
+	 * not come yet fails the statement instead, which the stream tries
+	 * again; only streams listen, so no other caller sees this.
+	 */
+	for (int i = 0; i < 8; i++) {
+		if (PQconsumeInput(db->conn) == 0 ||
+		    PQstatus(db->conn) != CONNECTION_OK)
+			return false;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 0) == 0)
+			return true;
+	}
+	return true;
 }
 
 enum db_status
@@ -216,6 +235,7 @@ db_connect(struct db *db)
 		goto fail;
 	(void)PQsetNoticeProcessor(db->conn, db_notice, NULL);
 	db->connects++;
+	db->listening = false;
 	return DB_OK;
 fail:
 	db_log(db, "db_connect: cannot connect", db->conn);
@@ -531,8 +551,10 @@ db_listen(struct db *db, enum db_channel ch, unsigned long *conn)
 	st =
 	    db_exec(db, __func__, db_listen_sql[ch], 0, NULL, NULL, NULL, &res);
 	PQclear(res);
-	if (st == DB_OK)
+	if (st == DB_OK) {
 		*conn = db->connects;
+		db->listening = true;
+	}
 	return st;
 }
 

@@ -2,10 +2,15 @@
 /* The live tail routes (GET /trace/stream, /operations/stream): SSE streams. */
 #include "run/stream.h"
 
+#include <sys/eventfd.h>
+
+#include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -25,8 +30,13 @@
 /* Rows read (and sent) per statement. */
 #define STREAM_PAGE 200
 
-/* Snapshots again this often while an id waits for the watermark. */
-#define STREAM_SETTLE_MS 100
+/*
+ * Catch up at most this often: under a steady flow of commits a stream
+ * reads what came in the last interval at once, instead of once per
+ * NOTIFY; also how soon it snapshots again while an id waits for the
+ * watermark.
+ */
+#define STREAM_GAP_MS 200
 
 /* Tries the database again this long after it failed. */
 #define STREAM_RETRY_MS 1000
@@ -57,27 +67,222 @@ static const struct stream_def stream_defs[STREAM__MAX] = {
 static int stream_open;
 static int stream_max = STREAM_MAX_DEFAULT;
 
+/*
+ * The worker's listener: one connection LISTENs for every stream of the
+ * worker (PostgreSQL signals one backend per commit, not one per
+ * stream), takes the snapshots and moves the one watermark; each stream
+ * reads its own rows up to it on its own connection, woken through its
+ * eventfd.
+ */
+struct stream_hub {
+	pthread_mutex_t lock;
+	int64_t settled; /* the watermark; -1 until the first snapshot */
+	int wake[STREAM_MAX + 8]; /* the eventfds of the open streams */
+	size_t nwake;
+	const struct stream_def *def;
+	struct db *db;
+	int stopfd;
+	pthread_t tid;
+	bool started;
+};
+
+static struct stream_hub hub = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	.settled = -1 };
+
+/* Wake every open stream (the lock held). */
+static void
+hub_wake_all(void)
+{
+	uint64_t one = 1;
+
+	for (size_t i = 0; i < hub.nwake; i++)
+		(void)!write(hub.wake[i], &one, sizeof(one));
+}
+
+/* The next snapshot of the hub's kind into *snap. */
+static enum db_status
+hub_snapshot(struct db_notify_snapshot *snap)
+{
+	if (hub.def->kind == STREAM_TRACE)
+		return db_notify_snapshot(hub.db, snap);
+	return db_ops_stream_snapshot(hub.db, snap);
+}
+
+/*
+ * One round: LISTEN again when the connection was replaced, then
+ * snapshots until the watermark stops moving (at most two: the second
+ * settles what the first saw when nothing else was running); wake the
+ * streams when it moved.  Returns 0, 2 when an id still waits (or more
+ * notifications came), 1 when the database failed (logged).
+ */
+static int
+hub_round(struct stream_watermark *wm, unsigned long *conn, bool *listening)
+{
+	struct db_notify_snapshot snap;
+	uint64_t xmin, xmax;
+	int n;
+	bool first;
+
+	db_set_deadline(hub.db, STREAM_DB_MS);
+	if (!*listening || !db_listen_is_current(hub.db, *conn)) {
+		*listening = false;
+		if (db_listen(hub.db, hub.def->channel, conn) != DB_OK)
+			return 1;
+		*listening = true;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (db_notified(hub.db) == -1 || hub_snapshot(&snap) != DB_OK)
+			return 1;
+		if (stream_xid_parse(snap.xmin, &xmin) == -1 ||
+		    stream_xid_parse(snap.xmax, &xmax) == -1) {
+			log_warnx("%s: bad snapshot '%s' '%s'", __func__,
+			    snap.xmin, snap.xmax);
+			return 1;
+		}
+		(void)pthread_mutex_lock(&hub.lock);
+		first = hub.settled < 0;
+		(void)pthread_mutex_unlock(&hub.lock);
+		if (first) {
+			/* From the first snapshot on: what is there is history.
+			 */
+			stream_watermark_init(wm, snap.max_id);
+		} else
+			(void)stream_watermark_advance(wm, xmin, xmax,
+			    snap.max_id);
+		(void)pthread_mutex_lock(&hub.lock);
+		if (wm->settled != hub.settled) {
+			hub.settled = wm->settled;
+			hub_wake_all();
+		}
+		(void)pthread_mutex_unlock(&hub.lock);
+		if (!stream_watermark_is_waiting(wm))
+			break;
+	}
+	if (!db_listen_is_current(hub.db, *conn)) {
+		*listening = false;
+		return 1;
+	}
+	if ((n = db_notified(hub.db)) == -1)
+		return 1;
+	return n > 0 || stream_watermark_is_waiting(wm) ? 2 : 0;
+}
+
+/*
+ * The hub's thread: a round at once, then one per burst of notifications
+ * (at most every STREAM_GAP_MS), until the worker stops.
+ */
+static void *
+hub_main(void *arg)
+{
+	struct stream_watermark wm;
+	struct pollfd pf[2];
+	int64_t now, next = 0;
+	unsigned long conn = 0;
+	bool due = true, listening = false;
+	int rc, ms;
+
+	(void)arg;
+	stream_watermark_init(&wm, 0);
+	for (;;) {
+		now = clock_monotonic_ms();
+		if (due && now >= next) {
+			rc = hub_round(&wm, &conn, &listening);
+			due = rc != 0;
+			now = clock_monotonic_ms();
+			next =
+			    now + (rc == 1 ? STREAM_RETRY_MS : STREAM_GAP_MS);
+		}
+		ms = !due ? -1 : next > now ? (int)(next - now) : 0;
+		pf[0].fd = hub.stopfd;
+		pf[0].events = POLLIN;
+		pf[1].fd = listening ? db_listen_fd(hub.db) : -1;
+		pf[1].events = POLLIN;
+		pf[0].revents = pf[1].revents = 0;
+		if (poll(pf, 2, ms) > 0) {
+			if (pf[0].revents != 0)
+				return NULL;
+			if (pf[1].revents != 0) {
+				if (db_notified(hub.db) == -1)
+					listening = false;
+				due = true;
+			}
+		}
+	}
+}
+
+/*
+ * Start the worker's hub once, on its own connection.  Returns 0, or -1
+ * (logged).
+ */
+static int
+hub_start(struct app *app, const struct http_request *req)
+{
+	int e, rc = 0;
+	char name[64];
+
+	(void)pthread_mutex_lock(&hub.lock);
+	if (hub.started)
+		goto out;
+	(void)snprintf(name, sizeof(name), "instlog-%s-listen",
+	    ((const struct stream_def *)app->def->ctx)->name);
+	hub.def = app->def->ctx;
+	hub.stopfd = http_stop_fd(req);
+	if ((hub.db = db_new(app->cfg.database_url, name)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	if ((e = pthread_create(&hub.tid, NULL, hub_main, NULL)) != 0) {
+		log_warnx("%s: %s", __func__, strerror(e));
+		db_free(hub.db);
+		hub.db = NULL;
+		rc = -1;
+		goto out;
+	}
+	(void)pthread_detach(hub.tid);
+	hub.started = true;
+out:
+	(void)pthread_mutex_unlock(&hub.lock);
+	return rc;
+}
+
+/* Add (or with 'add' false, remove) a stream's eventfd. */
+static void
+hub_subscribe(int fd, bool add)
+{
+	(void)pthread_mutex_lock(&hub.lock);
+	if (add && hub.nwake < sizeof(hub.wake) / sizeof(hub.wake[0]))
+		hub.wake[hub.nwake++] = fd;
+	else if (!add)
+		for (size_t i = 0; i < hub.nwake; i++)
+			if (hub.wake[i] == fd) {
+				hub.wake[i] = hub.wake[--hub.nwake];
+				break;
+			}
+	(void)pthread_mutex_unlock(&hub.lock);
+}
+
+/* The hub's watermark; -1 before its first snapshot. */
+static int64_t
+hub_settled(void)
+{
+	int64_t v;
+
+	(void)pthread_mutex_lock(&hub.lock);
+	v = hub.settled;
+	(void)pthread_mutex_unlock(&hub.lock);
+	return v;
+}
+
 /* One open stream. */
 struct stream {
 	const struct stream_def *def;
 	struct app *app;
 	const struct http_request *req;
 	struct stream_filter f;
-	struct stream_watermark wm;
-	unsigned long conn; /* db_listen()'s connection */
-	bool listening;
+	int wakefd; /* the hub writes to it when the watermark moved */
 	struct buf out;
 	struct buf data;
 };
-
-/* The next snapshot of the stream's kind into *snap. */
-static enum db_status
-stream_snapshot(struct stream *s, struct db_notify_snapshot *snap)
-{
-	if (s->def->kind == STREAM_TRACE)
-		return db_notify_snapshot(s->app->db, snap);
-	return db_ops_stream_snapshot(s->app->db, snap);
-}
 
 /* Write s->out to the client and empty it.  Returns 0, or -1: gone. */
 static int
@@ -154,83 +359,45 @@ oom:
 }
 
 /*
- * Catch up: LISTEN again when the connection was replaced, take
- * snapshots until the watermark stops moving (at most two: the second
- * settles what the first saw when nothing else was running), then send
- * every matching row up to it.  Returns 0, 1 when the database failed
- * (logged; try again later), or -1 when the client is gone.
+ * Catch up to the hub's watermark.  Returns 0, 1 when the database
+ * failed (logged; try again later), or -1 when the client is gone.
  */
 static int
 stream_catch_up(struct stream *s)
 {
-	struct db_notify_snapshot snap;
-	uint64_t xmin, xmax;
-	struct db *db = s->app->db;
+	int64_t settled = hub_settled();
 
-	db_set_deadline(db, STREAM_DB_MS);
-	if (!s->listening || !db_listen_is_current(db, s->conn)) {
-		s->listening = false;
-		if (db_listen(db, s->def->channel, &s->conn) != DB_OK)
-			return 1;
-		s->listening = true;
-	}
-	for (int i = 0; i < 2; i++) {
-		if (db_listen_fd(db) >= 0 && db_notified(db) == -1)
-			return 1;
-		if (stream_snapshot(s, &snap) != DB_OK)
-			return 1;
-		if (stream_xid_parse(snap.xmin, &xmin) == -1 ||
-		    stream_xid_parse(snap.xmax, &xmax) == -1) {
-			log_warnx("%s: bad snapshot '%s' '%s'", __func__,
-			    snap.xmin, snap.xmax);
-			return 1;
-		}
-		if (s->f.after < 0) {
-			/* From now: what is there is history. */
-			s->f.after = snap.max_id;
-			stream_watermark_init(&s->wm, snap.max_id);
-			continue;
-		}
-		(void)stream_watermark_advance(&s->wm, xmin, xmax, snap.max_id);
-		if (!stream_watermark_is_waiting(&s->wm))
-			break;
-	}
-	if (!db_listen_is_current(db, s->conn)) {
-		s->listening = false;
-		return 1;
-	}
-	return stream_send(s, s->wm.settled);
+	if (settled < 0)
+		return 0;
+	if (s->f.after < 0)
+		s->f.after = settled; /* from now */
+	db_set_deadline(s->app->db, STREAM_DB_MS);
+	return stream_send(s, settled);
 }
 
 /*
- * Wait for a notification, the client going away, the worker stopping,
- * or 'ms'.  Returns 1 to catch up, 0 on a timeout, -1 to end.
+ * Wait for the hub, the client going away, the worker stopping, or 'ms'.
+ * Returns 1 to catch up, 0 on a timeout, -1 to end.
  */
 static int
 stream_wait(struct stream *s, int ms)
 {
 	struct pollfd pf[3];
-	int n, np = 2, got;
+	uint64_t n;
 
 	pf[0].fd = http_client_fd(s->req);
-	pf[0].events = POLLIN;
 	pf[1].fd = http_stop_fd(s->req);
-	pf[1].events = POLLIN;
-	pf[2].fd = s->listening ? db_listen_fd(s->app->db) : -1;
-	pf[2].events = POLLIN;
-	if (pf[2].fd >= 0)
-		np = 3;
-	for (int i = 0; i < 3; i++)
+	pf[2].fd = s->wakefd;
+	for (int i = 0; i < 3; i++) {
+		pf[i].events = POLLIN;
 		pf[i].revents = 0;
-	n = poll(pf, (nfds_t)np, ms);
-	if (n <= 0)
+	}
+	if (poll(pf, 3, ms) <= 0)
 		return 0;
 	if (pf[0].revents != 0 || pf[1].revents != 0)
 		return -1;
-	if (np == 3 && pf[2].revents != 0) {
-		got = db_notified(s->app->db);
-		if (got == -1)
-			s->listening = false;
+	if (pf[2].revents != 0) {
+		(void)!read(s->wakefd, &n, sizeof(n));
 		return 1;
 	}
 	return 0;
@@ -240,19 +407,21 @@ stream_wait(struct stream *s, int ms)
 static void
 stream_run(struct stream *s)
 {
-	int64_t keepalive, now;
+	int64_t keepalive, now, next = 0;
 	int rc, ms;
-	bool again = true, failed = false;
+	bool due = true;
 
 	keepalive = clock_monotonic_ms() + STREAM_KEEPALIVE_SECS * 1000;
 	for (;;) {
-		if (again) {
-			rc = stream_catch_up(s);
-			if (rc == -1)
-				return;
-			failed = rc == 1;
-		}
 		now = clock_monotonic_ms();
+		if (due && now >= next) {
+			if ((rc = stream_catch_up(s)) == -1)
+				return;
+			due = rc == 1 || hub_settled() < 0;
+			now = clock_monotonic_ms();
+			next =
+			    now + (rc == 1 ? STREAM_RETRY_MS : STREAM_GAP_MS);
+		}
 		if (now >= keepalive) {
 			if (buf_puts(&s->out, STREAM_KEEPALIVE) == -1 ||
 			    stream_flush(s) == -1)
@@ -260,15 +429,12 @@ stream_run(struct stream *s)
 			keepalive = now + STREAM_KEEPALIVE_SECS * 1000;
 		}
 		ms = (int)(keepalive - now);
-		if (failed && ms > STREAM_RETRY_MS)
-			ms = STREAM_RETRY_MS;
-		else if (stream_watermark_is_waiting(&s->wm) &&
-		    ms > STREAM_SETTLE_MS)
-			ms = STREAM_SETTLE_MS;
+		if (due && next - now < ms)
+			ms = next > now ? (int)(next - now) : 0;
 		if ((rc = stream_wait(s, ms)) == -1)
 			return;
-		again =
-		    rc == 1 || failed || stream_watermark_is_waiting(&s->wm);
+		if (rc == 1)
+			due = true;
 	}
 }
 
@@ -323,22 +489,31 @@ stream_handle(struct app *app, const struct http_request *req,
 	s.def = def;
 	s.app = app;
 	s.req = req;
+	s.wakefd = -1;
 	buf_init(&s.out);
 	buf_init(&s.data);
-	stream_watermark_init(&s.wm, s.f.after < 0 ? 0 : s.f.after);
-	/* LISTEN before the header: a database down is a plain 503. */
+	if (hub_start(app, req) == -1 ||
+	    (s.wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
+		http_error(resp, 503, "cannot stream now");
+		goto out;
+	}
+	hub_subscribe(s.wakefd, true);
+	/* The database down is a plain 503, before the header. */
 	db_set_deadline(app->db, STREAM_DB_MS);
-	if (db_listen(app->db, def->channel, &s.conn) != DB_OK) {
+	if (db_connect(app->db) != DB_OK) {
 		http_error(resp, 503, "database unavailable");
 		goto out;
 	}
-	s.listening = true;
 	resp->streamed = true;
 	if (http_stream_begin(req) == -1 ||
 	    buf_puts(&s.out, "retry: 2000\n\n") == -1 || stream_flush(&s) == -1)
 		goto out;
 	stream_run(&s);
 out:
+	if (s.wakefd != -1) {
+		hub_subscribe(s.wakefd, false);
+		(void)close(s.wakefd);
+	}
 	buf_release(&s.out);
 	buf_release(&s.data);
 	stream_slot_give();
