@@ -130,6 +130,21 @@ stream_filter_parse(const char *query, const char *last_id, bool trace,
 	return 0;
 }
 
+bool
+stream_filter_match(const struct stream_filter *f, int64_t entity_id,
+    int64_t installation_id, const char *event)
+{
+	size_t n = strlen(f->event);
+
+	if (f->entity_id != 0 && f->entity_id != entity_id)
+		return false;
+	if (f->installation_id != 0 && f->installation_id != installation_id)
+		return false;
+	return n == 0 ||
+	    (strncmp(event, f->event, n) == 0 &&
+	        (event[n] == '\0' || event[n] == '.'));
+}
+
 int
 stream_frame(struct buf *out, int64_t id, const char *event, const char *data,
     size_t len)

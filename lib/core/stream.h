@@ -62,6 +62,13 @@ int stream_filter_parse(const char *query, const char *last_id, bool trace,
     struct stream_filter *f, char *err, size_t errlen);
 
 /*
+ * Whether a row of 'entity_id', 'installation_id' (0: none) and 'event'
+ * passes the filters of 'f' (as the stream's query reads them).
+ */
+bool stream_filter_match(const struct stream_filter *f, int64_t entity_id,
+    int64_t installation_id, const char *event);
+
+/*
  * Append one Server-Sent Event to 'out': "id: ID", "event: EVENT", and
  * 'data' (one line of 'len' bytes, no newline) as "data:".  Returns 0 or
  * -1 (out of memory).

@@ -352,11 +352,6 @@ db_ops_finish(struct db *db, struct ops_run *op, const char *output,
 	"SELECT " OPS_ITEM ", stream_seq FROM operations " \
 	"WHERE stream_seq > $1::bigint AND stream_seq <= $2::bigint " \
 	"ORDER BY stream_seq LIMIT $3::bigint"
-
-/* One snapshot: its xmin and xmax, and the top stream_seq it sees. */
-#define SQL_OPS_SNAPSHOT \
-	"SELECT pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text, " \
-	"(SELECT max(stream_seq) FROM operations) FROM pg_current_snapshot() s"
 /* clang-format on */
 
 void
@@ -468,6 +463,27 @@ row_read(const PGresult *res, int i, bool full, struct db_ops_row *r)
 	return 0;
 }
 
+/*
+ * Read the first 'n' rows of 'res' (list items) into out->v; with
+ * 'seq_col' >= 0, each one's stream_seq from that column.  Returns
+ * DB_OK or DB_ERROR (logged).
+ */
+static enum db_status
+page_read(const PGresult *res, int n, int seq_col, struct db_ops_page *out)
+{
+	if (n > 0 && (out->v = calloc((size_t)n, sizeof(*out->v))) == NULL) {
+		log_warnx("%s: out of memory", __func__);
+		return DB_ERROR;
+	}
+	for (int i = 0; i < n; i++, out->n++) {
+		if (row_read(res, i, false, &out->v[i]) == -1)
+			return DB_ERROR;
+		if (seq_col >= 0)
+			out->v[i].stream_seq = db_int64(res, i, seq_col);
+	}
+	return DB_OK;
+}
+
 enum db_status
 db_ops_list(struct db *db, const struct db_ops_filter *f,
     struct db_ops_page *out)
@@ -493,17 +509,8 @@ db_ops_list(struct db *db, const struct db_ops_filter *f,
 		goto out;
 	rows = PQntuples(res);
 	shown = rows > f->limit ? (int)f->limit : rows;
-	if (shown > 0 &&
-	    (out->v = calloc((size_t)shown, sizeof(*out->v))) == NULL) {
-		log_warnx("%s: out of memory", __func__);
-		st = DB_ERROR;
+	if ((st = page_read(res, shown, -1, out)) != DB_OK)
 		goto out;
-	}
-	for (int i = 0; i < shown; i++, out->n++)
-		if (row_read(res, i, false, &out->v[i]) == -1) {
-			st = DB_ERROR;
-			goto out;
-		}
 	if (rows > shown)
 		out->next_cursor = out->v[shown - 1].id;
 out:
@@ -632,7 +639,6 @@ db_ops_stream(struct db *db, int64_t after, int64_t upto, int64_t limit,
 	const char *values[3] = { a, u, lim };
 	PGresult *res = NULL;
 	enum db_status st;
-	int rows;
 
 	memset(out, 0, sizeof(*out));
 	(void)snprintf(a, sizeof(a), "%" PRId64, after);
@@ -641,41 +647,8 @@ db_ops_stream(struct db *db, int64_t after, int64_t upto, int64_t limit,
 	st = db_exec(db, __func__, SQL_OPS_STREAM, 3, values, NULL, NULL, &res);
 	if (st != DB_OK)
 		goto out;
-	rows = PQntuples(res);
-	if (rows > 0 &&
-	    (out->v = calloc((size_t)rows, sizeof(*out->v))) == NULL) {
-		log_warnx("%s: out of memory", __func__);
-		st = DB_ERROR;
-		goto out;
-	}
-	for (int i = 0; i < rows; i++, out->n++) {
-		if (row_read(res, i, false, &out->v[i]) == -1) {
-			st = DB_ERROR;
-			goto out;
-		}
-		out->v[i].stream_seq = db_int64(res, i, 11);
-	}
+	st = page_read(res, PQntuples(res), 11, out);
 out:
-	PQclear(res);
-	return st;
-}
-
-enum db_status
-db_ops_stream_snapshot(struct db *db, struct db_notify_snapshot *snap)
-{
-	PGresult *res = NULL;
-	enum db_status st;
-
-	memset(snap, 0, sizeof(*snap));
-	st = db_exec(db, __func__, SQL_OPS_SNAPSHOT, 0, NULL, NULL, NULL, &res);
-	if (st == DB_OK && PQntuples(res) == 1) {
-		(void)snprintf(snap->xmin, sizeof(snap->xmin), "%s",
-		    PQgetvalue(res, 0, 0));
-		(void)snprintf(snap->xmax, sizeof(snap->xmax), "%s",
-		    PQgetvalue(res, 0, 1));
-		snap->max_id = db_int64(res, 0, 2);
-	} else if (st == DB_OK)
-		st = DB_ERROR;
 	PQclear(res);
 	return st;
 }

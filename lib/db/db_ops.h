@@ -9,7 +9,6 @@
 #include "core/ops.h"
 #include "core/str.h"
 #include "db/db.h"
-#include "db/db_notify.h"
 
 #define DB_OPS_LIMIT_DEFAULT 50
 #define DB_OPS_LIMIT_MAX     500
@@ -155,13 +154,6 @@ enum db_status db_ops_get(struct db *db, int64_t id, struct db_ops_row *out);
  */
 enum db_status db_ops_stream(struct db *db, int64_t after, int64_t upto,
     int64_t limit, struct db_ops_page *out);
-
-/*
- * db_notify_snapshot() for the operations: the snapshot's xmin and xmax
- * and the top stream_seq it sees (lib/core/stream.h's watermark).
- */
-enum db_status db_ops_stream_snapshot(struct db *db,
-    struct db_notify_snapshot *snap);
 
 /*
  * The latest operation of 'type' that ended: sets *found, 'at' (RFC 3339

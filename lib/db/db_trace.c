@@ -361,3 +361,43 @@ db_trace_stream_page(struct db *db, int64_t after, int64_t upto,
 		trace_page_release(page);
 	return st;
 }
+
+enum db_status
+db_trace_stream_keys(struct db *db, int64_t after, int64_t upto,
+    struct db_trace_key *keys, size_t max, size_t *n, bool *full)
+{
+	char a[24], u[24], lim[24];
+	const char *values[3] = { a, u, lim };
+	PGresult *res = NULL;
+	enum db_status st;
+	int rows;
+
+	*n = 0;
+	*full = false;
+	(void)snprintf(a, sizeof(a), "%" PRId64, after);
+	(void)snprintf(u, sizeof(u), "%" PRId64, upto);
+	(void)snprintf(lim, sizeof(lim), "%zu", max + 1);
+	st =
+	    db_exec(db, __func__, SQL_STREAM_KEYS, 3, values, NULL, NULL, &res);
+	if (st != DB_OK)
+		goto out;
+	rows = PQntuples(res);
+	for (int i = 0; i < rows; i++) {
+		struct db_trace_key *k = &keys[*n];
+
+		if (*n == max ||
+		    (size_t)PQgetlength(res, i, 3) >= sizeof(k->event)) {
+			*full = true;
+			break;
+		}
+		k->id = db_int64(res, i, 0);
+		k->entity_id = db_int64(res, i, 1);
+		k->installation_id = db_int64(res, i, 2);
+		memcpy(k->event, PQgetvalue(res, i, 3),
+		    (size_t)PQgetlength(res, i, 3) + 1);
+		(*n)++;
+	}
+out:
+	PQclear(res);
+	return st;
+}

@@ -98,6 +98,15 @@
 	"ORDER BY e.id LIMIT $6::bigint"
 
 /*
+ * The live tail's listener: what a stream's filters read of the rows with
+ * $1 < id <= $2, in id order, at most $3.
+ */
+#define SQL_STREAM_KEYS \
+	"SELECT id, entity_id, installation_id, event " \
+	"FROM installation_events WHERE id > $1::bigint AND id <= $2::bigint " \
+	"ORDER BY id LIMIT $3::bigint"
+
+/*
  * The page query.  $1 entity, $2 since, $3 until, $4 event, $5 cursor id,
  * $6 limit + 1, $7 dedupe.  The event filter matches the name or, at a
  * dot boundary, a prefix of it; a cursor continues after its row.

@@ -44,6 +44,9 @@
 /* The most INSTLOG_STREAMS: request threads are bounded (lib/run/app.c). */
 #define STREAM_MAX 250
 
+/* Rows whose keys the listener reads per round, at most. */
+#define STREAM_KEYS 1024
+
 /* What a client should wait after a 503 for a slot. */
 #define STREAM_RETRY_AFTER "Retry-After: 5"
 
@@ -77,6 +80,15 @@ static int stream_max = STREAM_MAX_DEFAULT;
 struct stream_hub {
 	pthread_mutex_t lock;
 	int64_t settled; /* the watermark; -1 until the first snapshot */
+	/*
+	 * The trace hub's keys of the rows in (from, settled], read once for
+	 * all its streams: a stream whose filters match none of them moves
+	 * on without a query.  'keyed' false: they cannot decide.
+	 */
+	int64_t from;
+	struct db_trace_key keys[STREAM_KEYS];
+	size_t nkeys;
+	bool keyed;
 	int wake[STREAM_MAX + 8]; /* the eventfds of the open streams */
 	size_t nwake;
 	const struct stream_def *def;
@@ -105,7 +117,40 @@ hub_snapshot(struct db_notify_snapshot *snap)
 {
 	if (hub.def->kind == STREAM_TRACE)
 		return db_notify_snapshot(hub.db, snap);
-	return db_ops_stream_snapshot(hub.db, snap);
+	return db_notify_snapshot_ops(hub.db, snap);
+}
+
+/*
+ * Make 'settled' the watermark and wake the streams; for the trace, with
+ * the keys of the rows it passes.  Returns 0, or -1 when the keys could
+ * not be read (logged; the watermark stays).
+ */
+static int
+hub_publish(int64_t settled)
+{
+	static struct db_trace_key keys[STREAM_KEYS];
+	size_t n = 0;
+	int64_t from;
+	bool full = true;
+
+	(void)pthread_mutex_lock(&hub.lock);
+	from = hub.settled;
+	(void)pthread_mutex_unlock(&hub.lock);
+	if (settled == from)
+		return 0;
+	if (hub.def->kind == STREAM_TRACE && from >= 0 &&
+	    db_trace_stream_keys(hub.db, from, settled, keys, STREAM_KEYS, &n,
+	        &full) != DB_OK)
+		return -1;
+	(void)pthread_mutex_lock(&hub.lock);
+	hub.from = from;
+	hub.settled = settled;
+	hub.keyed = !full && from >= 0;
+	hub.nkeys = n;
+	memcpy(hub.keys, keys, n * sizeof(keys[0]));
+	hub_wake_all();
+	(void)pthread_mutex_unlock(&hub.lock);
+	return 0;
 }
 
 /*
@@ -149,12 +194,8 @@ hub_round(struct stream_watermark *wm, unsigned long *conn, bool *listening)
 		} else
 			(void)stream_watermark_advance(wm, xmin, xmax,
 			    snap.max_id);
-		(void)pthread_mutex_lock(&hub.lock);
-		if (wm->settled != hub.settled) {
-			hub.settled = wm->settled;
-			hub_wake_all();
-		}
-		(void)pthread_mutex_unlock(&hub.lock);
+		if (hub_publish(wm->settled) == -1)
+			return 1;
 		if (!stream_watermark_is_waiting(wm))
 			break;
 	}
@@ -365,12 +406,30 @@ oom:
 static int
 stream_catch_up(struct stream *s)
 {
-	int64_t settled = hub_settled();
+	int64_t settled;
+	bool skip = false;
 
+	(void)pthread_mutex_lock(&hub.lock);
+	settled = hub.settled;
+	if (s->f.after < 0)
+		s->f.after = settled; /* from now (-1 still: not yet) */
+	if (s->def->kind == STREAM_TRACE && hub.keyed &&
+	    s->f.after >= hub.from && s->f.after < settled) {
+		skip = true;
+		for (size_t i = 0; i < hub.nkeys && skip; i++)
+			if (hub.keys[i].id > s->f.after &&
+			    stream_filter_match(&s->f, hub.keys[i].entity_id,
+			        hub.keys[i].installation_id, hub.keys[i].event))
+				skip = false;
+	}
+	(void)pthread_mutex_unlock(&hub.lock);
 	if (settled < 0)
 		return 0;
-	if (s->f.after < 0)
-		s->f.after = settled; /* from now */
+	if (skip) {
+		/* Nothing there for this stream: no query. */
+		s->f.after = settled;
+		return 0;
+	}
 	db_set_deadline(s->app->db, STREAM_DB_MS);
 	return stream_send(s, settled);
 }

@@ -130,6 +130,28 @@ stream_filter_parse_names_the_bad_one(void **state)
 }
 
 static void
+stream_filter_match_as_the_query(void **state)
+{
+	struct stream_filter f;
+	char err[160];
+
+	(void)state;
+	assert_int_equal(stream_filter_parse("entity_id=7&event=installation",
+	                     NULL, true, &f, err, sizeof(err)),
+	    0);
+	assert_true(stream_filter_match(&f, 7, 0, "installation"));
+	assert_true(stream_filter_match(&f, 7, 9, "installation.created"));
+	assert_false(
+	    stream_filter_match(&f, 7, 9, "installation_target.renamed"));
+	assert_false(stream_filter_match(&f, 8, 9, "installation.created"));
+	assert_int_equal(stream_filter_parse("installation_id=9", NULL, true,
+	                     &f, err, sizeof(err)),
+	    0);
+	assert_true(stream_filter_match(&f, 0, 9, "ping"));
+	assert_false(stream_filter_match(&f, 0, 0, "ping"));
+}
+
+static void
 stream_frame_writes_one_event(void **state)
 {
 	struct buf b;
@@ -194,6 +216,7 @@ main(void)
 		cmocka_unit_test(stream_xid_parse_reads_xid8_text),
 		cmocka_unit_test(stream_filter_parse_every_parameter),
 		cmocka_unit_test(stream_filter_parse_names_the_bad_one),
+		cmocka_unit_test(stream_filter_match_as_the_query),
 		cmocka_unit_test(stream_frame_writes_one_event),
 		cmocka_unit_test(stream_parser_reads_events_in_any_pieces),
 	};
