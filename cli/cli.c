@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -12,6 +13,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/login.h"
+#include "core/stream.h"
 #include "core/trace.h"
 #include "net/httpc.h"
 #include "table.h"
@@ -44,6 +46,7 @@ enum cli_opt {
 	CLI_OPT_LIMIT,
 	CLI_OPT_URL,
 	CLI_OPT_VERBOSE,
+	CLI_OPT_FOLLOW,
 	CLI_OPT_HELP,
 	CLI_OPT__MAX
 };
@@ -70,6 +73,7 @@ static const struct {
 	[CLI_OPT_LIMIT] = { "limit", true },
 	[CLI_OPT_URL] = { "url", true },
 	[CLI_OPT_VERBOSE] = { "verbose", false },
+	[CLI_OPT_FOLLOW] = { "follow", false },
 	[CLI_OPT_HELP] = { "help", false },
 };
 
@@ -174,6 +178,9 @@ cli_opt_apply(struct cli_options *o, enum cli_opt opt, const char *v, char *err,
 	case CLI_OPT_VERBOSE:
 		o->verbose = true;
 		break;
+	case CLI_OPT_FOLLOW:
+		o->follow = true;
+		break;
 	case CLI_OPT_HELP:
 	case CLI_OPT__MAX:
 		abort();
@@ -221,6 +228,38 @@ cli_check_applies(const struct cli_options *o, const bool *seen, char *err,
 		    "with --operations, not --operation");
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * --follow (issue 26): with --entity-id, --entity-name, --installation-id
+ * (and --event) or --operations, and --json, --url; nothing that pages or
+ * looks back.  Returns 0, or -1 with a message in 'err'.
+ */
+static int
+cli_check_follow(const struct cli_options *o, const bool *seen, char *err,
+    size_t errlen)
+{
+	static const enum cli_opt never[] = { CLI_OPT_AT, CLI_OPT_SINCE,
+		CLI_OPT_UNTIL, CLI_OPT_DEDUPE, CLI_OPT_ALL, CLI_OPT_LIMIT,
+		CLI_OPT_VERBOSE, CLI_OPT_STATUS, CLI_OPT_TYPE };
+
+	if (!o->follow)
+		return 0;
+	if (o->selector == CLI_SELECTOR_JOB ||
+	    o->selector == CLI_SELECTOR_OPERATION) {
+		(void)snprintf(err, errlen,
+		    "--follow goes with --entity-id, --entity-name, "
+		    "--installation-id or --operations");
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+		if (seen[never[i]]) {
+			(void)snprintf(err, errlen,
+			    "--%s does not go with --follow",
+			    cli_opts[never[i]].name);
+			return -1;
+		}
 	return 0;
 }
 
@@ -283,7 +322,9 @@ cli_parse(int argc, char *const argv[], struct cli_options *o, char *err,
 		    nselectors == 0 ? "exactly" : "only");
 		return -1;
 	}
-	return cli_check_applies(o, seen, err, errlen);
+	if (cli_check_applies(o, seen, err, errlen) == -1)
+		return -1;
+	return cli_check_follow(o, seen, err, errlen);
 }
 
 int
@@ -925,6 +966,191 @@ cli_env(const char *name, const char *dflt)
 	return v != NULL && *v != '\0' ? v : dflt;
 }
 
+/* --follow (issue 26): the live tail, resumed after a dropped connection. */
+
+/* A stream silent this long is dropped: three keepalives missed. */
+#define CLI_FOLLOW_IDLE_MS 45000
+/* Wait before connecting again after a drop, and after a 503. */
+#define CLI_FOLLOW_RETRY_MS 2000
+#define CLI_FOLLOW_BUSY_MS  5000
+
+/* One --follow run. */
+struct cli_follow {
+	FILE *out;
+	unsigned flags;
+	bool json;
+	bool ops;
+	char last_id[24]; /* the last event printed: Last-Event-ID */
+	struct stream_parser parser;
+	struct buf text;
+	bool write_failed;
+};
+
+/* Print one event of the stream.  Returns 0, or -1 to stop. */
+static int
+cli_follow_event(void *arg, const char *id, const char *event, const char *data,
+    size_t len)
+{
+	struct cli_follow *f = arg;
+	cJSON *doc = NULL;
+	int rc;
+
+	if (strcmp(event, f->ops ? "operation" : "row") != 0)
+		return 0;
+	buf_reset(&f->text);
+	if (f->json)
+		rc = buf_append(&f->text, data, len) == -1 ||
+		        buf_puts(&f->text, "\n") == -1
+		    ? -1
+		    : 0;
+	else {
+		doc = json_parse(data, len);
+		rc = f->ops ? table_follow_operation(&f->text, doc, f->flags)
+		            : table_follow_row(&f->text, doc, f->flags);
+		cJSON_Delete(doc);
+		/* A row the table cannot read is skipped, not fatal. */
+		if (rc == -1)
+			return 0;
+	}
+	if (rc == -1 ||
+	    fwrite(f->text.buf, 1, f->text.len, f->out) != f->text.len ||
+	    fflush(f->out) == EOF) {
+		f->write_failed = true;
+		return -1;
+	}
+	(void)snprintf(f->last_id, sizeof(f->last_id), "%s", id);
+	return 0;
+}
+
+/* httpc's on_data: the stream's bytes into the parser. */
+static int
+cli_follow_data(const char *p, size_t n, void *arg)
+{
+	struct cli_follow *f = arg;
+
+	return stream_parser_feed(&f->parser, p, n, cli_follow_event, f);
+}
+
+static void
+cli_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1)
+		;
+}
+
+/* The stream's URL for 'o' into ctx->url.  Returns 0 or -1. */
+static int
+cli_follow_url(struct cli_ctx *ctx, int64_t entity_id)
+{
+	const struct cli_options *o = ctx->o;
+	char id[24];
+	bool first = true;
+
+	buf_reset(&ctx->url);
+	if (cli_put_base(&ctx->url, ctx->base) == -1)
+		return -1;
+	if (o->selector == CLI_SELECTOR_OPERATIONS)
+		return buf_puts(&ctx->url, "/operations/stream");
+	(void)snprintf(id, sizeof(id), "%lld",
+	    (long long)(o->selector == CLI_SELECTOR_INSTALLATION ? o->id
+	                                                         : entity_id));
+	if (buf_puts(&ctx->url, "/trace/stream") == -1 ||
+	    cli_put_param(&ctx->url, &first,
+	        o->selector == CLI_SELECTOR_INSTALLATION ? "installation_id"
+	                                                 : "entity_id",
+	        id) == -1 ||
+	    cli_put_param(&ctx->url, &first, "event", o->event) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Print what the stream sends until interrupted: table lines (a header
+ * first) or, with --json, each row as one line of JSON.  A dropped
+ * connection is taken up again with Last-Event-ID, so nothing is missed
+ * or printed twice; a 503 (the server's streams all taken) waits and
+ * tries again.  Returns the exit status of a refusal (400, 401, 404),
+ * or CLI_FAILURE when the output cannot be written.
+ */
+static enum cli_status
+cli_follow(struct cli_ctx *ctx, int64_t entity_id, FILE *out, unsigned flags)
+{
+	struct cli_follow f;
+	struct httpc_request *r = &ctx->reply;
+	char lastid[64];
+	const char *headers[3];
+	enum cli_status st = CLI_FAILURE;
+	struct buf q;
+
+	memset(&f, 0, sizeof(f));
+	f.out = out;
+	f.flags = flags;
+	f.json = ctx->o->json;
+	f.ops = ctx->o->selector == CLI_SELECTOR_OPERATIONS;
+	buf_init(&f.text);
+	buf_init(&q);
+	if (cli_follow_url(ctx, entity_id) == -1)
+		goto out;
+	if (!f.json &&
+	    ((f.ops ? table_follow_operation(&f.text, NULL, flags)
+	            : table_follow_row(&f.text, NULL, flags)) == -1 ||
+	        fwrite(f.text.buf, 1, f.text.len, out) != f.text.len ||
+	        fflush(out) == EOF))
+		goto out;
+	for (;;) {
+		headers[0] = ctx->auth.buf;
+		headers[1] = "Accept: text/event-stream";
+		(void)snprintf(lastid, sizeof(lastid), "Last-Event-ID: %s",
+		    f.last_id);
+		headers[2] = lastid;
+		httpc_request_release(r);
+		memset(r, 0, sizeof(*r));
+		r->url = ctx->url.buf;
+		r->headers = headers;
+		r->nheaders = f.last_id[0] != '\0' ? 3 : 2;
+		r->max = CLI_MAX_GITHUB;
+		r->on_data = cli_follow_data;
+		r->on_data_arg = &f;
+		r->idle_ms = CLI_FOLLOW_IDLE_MS;
+		stream_parser_init(&f.parser);
+		(void)httpc_run(&ctx->http, r, 1, 1);
+		stream_parser_release(&f.parser);
+		if (f.write_failed) {
+			log_warnx("cannot write the output");
+			goto out;
+		}
+		/* 503: every stream taken; 502, 504: restarting. */
+		if (r->result == HTTPC_OK && r->status >= 502 &&
+		    r->status <= 504) {
+			log_warnx("%s: HTTP %ld; trying again", ctx->url.buf,
+			    r->status);
+			cli_sleep_ms(CLI_FOLLOW_BUSY_MS);
+			continue;
+		}
+		if (r->result == HTTPC_OK && r->status != 200) {
+			cli_quote(r, "error", &q);
+			st = cli_status_from_http(r->status);
+			log_warnx("%s: HTTP %ld%s", ctx->url.buf, r->status,
+			    q.len > 0 ? q.buf : "");
+			goto out;
+		}
+		if (r->result == HTTPC_ERROR) {
+			log_warnx("%s: %s", ctx->url.buf, r->error);
+			goto out;
+		}
+		log_warnx("%s: stream ended (%s); resuming%s%s", ctx->url.buf,
+		    r->result == HTTPC_OK ? "closed" : r->error,
+		    f.last_id[0] != '\0' ? " after id " : "", f.last_id);
+		cli_sleep_ms(CLI_FOLLOW_RETRY_MS);
+	}
+out:
+	buf_release(&f.text);
+	buf_release(&q);
+	return st;
+}
+
 enum cli_status
 cli_run(const struct cli_options *o, FILE *out, bool color)
 {
@@ -958,6 +1184,10 @@ cli_run(const struct cli_options *o, FILE *out, bool color)
 	st = CLI_FAILURE;
 	if (httpc_init(&ctx.http, "instlog-trace/1", CLI_TIMEOUT_MS) == -1)
 		goto out;
+	if (o->follow && o->selector == CLI_SELECTOR_OPERATIONS) {
+		st = cli_follow(&ctx, 0, out, flags);
+		goto out;
+	}
 	if (o->selector == CLI_SELECTOR_OPERATIONS ||
 	    o->selector == CLI_SELECTOR_OPERATION) {
 		if ((st = cli_operations(&ctx, out, flags)) != CLI_OK)
@@ -977,6 +1207,10 @@ cli_run(const struct cli_options *o, FILE *out, bool color)
 		        CLI_OK ||
 		    (st = cli_resolve(&ctx, &entity_id)) != CLI_OK)
 			goto out;
+	}
+	if (o->follow) {
+		st = cli_follow(&ctx, entity_id, out, flags);
+		goto out;
 	}
 	if ((st = cli_timeline(&ctx, entity_id, &doc)) != CLI_OK)
 		goto out;

@@ -60,6 +60,7 @@ struct cli_options {
 	bool dedupe;
 	bool all;
 	bool verbose;
+	bool follow; /* --follow: the live tail */
 	bool help;
 };
 

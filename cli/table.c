@@ -1168,3 +1168,59 @@ table_render_operation(struct buf *out, const cJSON *doc, unsigned flags)
 			return -1;
 	return 0;
 }
+
+/* --follow (issue 26): one line per row or operation as it comes. */
+
+/* The fixed widths of the follow lines of rows, gaps of one: 100. */
+static const size_t table_follow_w[TABLE_COL__MAX] = { 7, 19, 22, 14, 10, 8, 9,
+	4 };
+
+int
+table_follow_row(struct buf *out, const cJSON *e, unsigned flags)
+{
+	struct table_row r;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	if (e == NULL)
+		return table_line(out, NULL, table_follow_w, 1, flags);
+	if (!cJSON_IsObject(e))
+		return -1;
+	if (table_row_fill(&r, e) == 0)
+		rc = table_line(out, &r, table_follow_w, 1, flags);
+	for (size_t c = 0; c < TABLE_COL__MAX; c++)
+		free(r.cell[c]);
+	return rc;
+}
+
+/* The fixed widths of the follow lines of operations. */
+static const size_t table_follow_ops_w[TABLE_OPS__MAX] = { 7, 12, 9, 19, 8 };
+
+int
+table_follow_operation(struct buf *out, const cJSON *o, unsigned flags)
+{
+	struct table_ops_row r;
+	const char *type, *status, *error, *summary;
+
+	if (o == NULL)
+		return table_ops_line(out, NULL, table_follow_ops_w, flags);
+	if (!cJSON_IsObject(o))
+		return -1;
+	memset(&r, 0, sizeof(r));
+	type = json_string(o, "type");
+	status = json_string(o, "status");
+	error = json_string(o, "error");
+	summary = json_string(o, "steps_summary");
+	table_id_or_dash(r.cell[TABLE_OPS_ID], 40, o, "id");
+	(void)snprintf(r.cell[TABLE_OPS_TYPE], 40, "%s",
+	    type != NULL ? type : "-");
+	(void)snprintf(r.cell[TABLE_OPS_STATUS], 40, "%s",
+	    status != NULL ? status : "-");
+	table_time(r.cell[TABLE_OPS_STARTED], 40, json_string(o, "started_at"));
+	table_duration(r.cell[TABLE_OPS_DURATION], 40, o, "duration_ms");
+	r.failed = status != NULL && strcmp(status, "failed") == 0;
+	r.summary = r.failed && error != NULL ? error
+	    : summary != NULL                 ? summary
+	                                      : "";
+	return table_ops_line(out, &r, table_follow_ops_w, flags);
+}

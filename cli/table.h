@@ -69,4 +69,20 @@ int table_render_operations(struct buf *out, const cJSON *doc, unsigned flags);
  */
 int table_render_operation(struct buf *out, const cJSON *doc, unsigned flags);
 
+/*
+ * --follow: append to 'out' one line of the timeline table for the row
+ * object 'e' of GET /trace/stream (fixed column widths, so that lines
+ * printed one at a time line up; TABLE_WIDTH wide), or the header line
+ * when 'e' is NULL.  Returns 0, or -1 when 'e' is not an object or when
+ * out of memory.
+ */
+int table_follow_row(struct buf *out, const cJSON *e, unsigned flags);
+
+/*
+ * --follow: the same for the operation object 'o' of GET
+ * /operations/stream (a line of the operations table), or the header
+ * when 'o' is NULL.
+ */
+int table_follow_operation(struct buf *out, const cJSON *o, unsigned flags);
+
 #endif

@@ -9,7 +9,7 @@ STACK_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STACK_BIN=${STACK_BIN:-$STACK_TOP/build/bin}
 # Routes and their worker counts; each gets its own socket and can be
 # restarted alone.
-STACK_ROUTES=${STACK_ROUTES:-"webhook trace_entity trace_entity_by_name trace_installation trace_job trace_payload operations operation healthz metrics"}
+STACK_ROUTES=${STACK_ROUTES:-"webhook trace_entity trace_entity_by_name trace_installation trace_job trace_payload operations operation healthz metrics trace_stream operations_stream"}
 STACK_PIDS=()
 
 stack_log() { printf 'stack: %s\n' "$*" >&2; }
@@ -98,6 +98,10 @@ stack_pg_stop() {
 # written together and one crashed worker costs at most half of what is in
 # flight (tests/RELIABILITY.md); the trace routes are CPU-bound and keep 2.
 STACK_DEFAULT_WORKERS_webhook=2
+# The streams: one worker each, its request threads bounded by
+# INSTLOG_STREAMS (the bound is per worker).
+STACK_DEFAULT_WORKERS_trace_stream=1
+STACK_DEFAULT_WORKERS_operations_stream=1
 
 # stack_route_start NAME: start one FastCGI binary on RUNDIR/NAME.sock with
 # STACK_WORKERS_NAME workers, else STACK_WORKERS, else the route's default

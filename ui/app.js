@@ -258,6 +258,7 @@
 		const r = parseHash();
 		renderTabs(r.key);
 		current = null;
+		liveStop();
 		if (!token.get()) {
 			showLogin(null);
 			return;
@@ -384,6 +385,7 @@
 				return;
 			current = v;
 			renderTrace(v, body);
+			liveTrace(v, body);
 		}, (err) => {
 			if (seq !== routeSeq)
 				return;
@@ -727,6 +729,7 @@
 		$("view").replaceChildren(el("h1", null, "Operations"),
 			opsFilterForm(status, type),
 			...sections.map((s) => opsSection(s, type, seq)));
+		liveOperations(status, type, seq);
 	}
 
 	function opsFilterForm(status, type) {
@@ -957,6 +960,217 @@
 			el("td", { colspan: 6 },
 				el("pre", { class: "json error-detail" },
 				   s.error_detail)))];
+	}
+
+	// ---- live tail (issue 26) -----------------------------------------
+
+	// The timeline and the operations update as rows come, from
+	// /trace/stream and /operations/stream (Server-Sent Events).  Not
+	// EventSource: it cannot send an Authorization header, and the token
+	// must never be in a URL (URLs end up in logs, history and Referer).
+	// So the stream is a fetch() with the token in its header, as every
+	// other request, read through its ReadableStream by readSse().  A
+	// drop is taken up again with Last-Event-ID: nothing missed, nothing
+	// twice.  One stream at a time; a navigation ends it.
+	const LIVE_RETRY_MS = 2000;
+	let live = null;	// { ctl: AbortController, lastId }
+
+	function liveStop() {
+		if (live) {
+			live.ctl.abort();
+			live = null;
+		}
+	}
+
+	// Read the SSE byte stream 'body', calling fn(id, event, data) for
+	// each event; resolves when the stream ends.
+	async function readSse(body, fn) {
+		const reader = body.getReader();
+		const dec = new TextDecoder();
+		let buf = "", data = [], id = null, ev = "";
+		for (;;) {
+			const { value, done } = await reader.read();
+			if (done)
+				return;
+			buf += dec.decode(value, { stream: true });
+			let i;
+			while ((i = buf.indexOf("\n")) >= 0) {
+				let line = buf.slice(0, i);
+				buf = buf.slice(i + 1);
+				if (line.endsWith("\r"))
+					line = line.slice(0, -1);
+				if (line === "") {
+					if (data.length)
+						fn(id, ev || "message",
+						   data.join("\n"));
+					data = [];
+					ev = "";
+					continue;
+				}
+				if (line[0] === ":")
+					continue;
+				const c = line.indexOf(":");
+				const f = c < 0 ? line : line.slice(0, c);
+				let val = c < 0 ? "" : line.slice(c + 1);
+				if (val[0] === " ")
+					val = val.slice(1);
+				if (f === "data")
+					data.push(val);
+				else if (f === "id")
+					id = val;
+				else if (f === "event")
+					ev = val;
+			}
+		}
+	}
+
+	// Follow 'path' (query 'params') while the view 'seq' is on screen:
+	// onEvent(type, object) per event; badge (an element) says whether
+	// the stream is up.
+	function liveStart(path, params, lastId, seq, badge, onEvent) {
+		liveStop();
+		const me = { ctl: new AbortController(), lastId: lastId };
+		live = me;
+		const q = new URLSearchParams();
+		for (const [k, v] of Object.entries(params || {}))
+			if (v !== undefined && v !== null && v !== "")
+				q.set(k, v);
+		const qs = q.toString();
+		const url = path + (qs ? "?" + qs : "");
+		const on = (up) => {
+			badge.textContent = up ? "live" : "reconnecting…";
+			badge.className = up ? "live on" : "live";
+		};
+		(async () => {
+			while (live === me && seq === routeSeq) {
+				const t = token.get();
+				if (!t)
+					return;
+				const headers = { Authorization: "Bearer " + t,
+						  Accept: "text/event-stream" };
+				if (me.lastId)
+					headers["Last-Event-ID"] = me.lastId;
+				try {
+					const res = await fetch(url, {
+						headers: headers,
+						cache: "no-store",
+						credentials: "omit",
+						redirect: "error",
+						referrerPolicy: "no-referrer",
+						signal: me.ctl.signal,
+					});
+					if (res.status === 401) {
+						token.drop();
+						report(new AuthError("refused"),
+						       "live");
+						return;
+					}
+					if (res.status === 400 ||
+					    res.status === 404) {
+						badge.textContent = "";
+						return;
+					}
+					if (res.ok && res.body) {
+						on(true);
+						await readSse(res.body,
+							(id, type, data) => {
+							if (live !== me)
+								return;
+							if (id)
+								me.lastId = id;
+							let o = null;
+							try {
+								o = JSON.parse(data);
+							} catch (e) {
+								return;
+							}
+							onEvent(type, o);
+						});
+					}
+				} catch (e) {
+					if (me.ctl.signal.aborted)
+						return;
+				}
+				if (live !== me)
+					return;
+				on(false);
+				await new Promise((r) =>
+					setTimeout(r, LIVE_RETRY_MS));
+			}
+		})();
+	}
+
+	// The trace view follows its entity's new rows, appended when the
+	// whole timeline is on screen (else counted); not for a view of the
+	// past (until, at) or with redeliveries hidden.
+	function liveTrace(v, body) {
+		const f = v.filters;
+		if (f.until || f.at || f.dedupe === "1" ||
+		    !ID_RE.test(String(body.entity_id)))
+			return;
+		const badge = el("span", { class: "live", id: "live" });
+		v.count.after(" ", badge);
+		let top = null;
+		if (v.cursor === null)
+			for (const id of v.rows.keys())
+				if (top === null || BigInt(id) > BigInt(top))
+					top = id;
+		let unseen = 0;
+		liveStart("/trace/stream", { entity_id: String(body.entity_id),
+			event: f.event }, top, v.seq, badge, (type, e) => {
+			if (type !== "row" || v !== current)
+				return;
+			const id = String(e.id);
+			if (v.rows.has(id))
+				return;
+			if (v.cursor !== null) {
+				unseen++;
+				v.more.textContent = "Load more (" + unseen +
+					" new)";
+				return;
+			}
+			const empty = v.tbody.querySelector("tr.empty");
+			if (empty)
+				empty.remove();
+			const tr = eventRow(v, e, Date.now());
+			tr.classList.add("new");
+			v.tbody.append(tr);
+			v.count.textContent = v.rows.size + " event" +
+				(v.rows.size === 1 ? "" : "s");
+		});
+	}
+
+	// The operations view: each change replaces the operation's row, or
+	// adds it on top of the section it belongs to now.
+	function liveOperations(status, type, seq) {
+		const badge = el("span", { class: "live", id: "live" });
+		const h1 = $("view").querySelector("h1");
+		if (h1)
+			h1.append(" ", badge);
+		liveStart("/operations/stream", null, null, seq, badge,
+			(kind, o) => {
+			if (kind !== "operation" || seq !== routeSeq)
+				return;
+			if ((status && o.status !== status) ||
+			    (type && o.type !== type))
+				return;
+			const id = String(o.id);
+			const old = document.getElementById("op-" + id);
+			const want = o.status === "failed" ? "failed" :
+				status === "" ? "any" : status;
+			const sec = $("view").querySelector(
+				"section.ops[data-status=\"" + want + "\"] tbody");
+			if (old)
+				old.remove();
+			if (!sec)
+				return;
+			const empty = sec.querySelector("tr.empty");
+			if (empty)
+				empty.remove();
+			const tr = opRow(o);
+			tr.classList.add("new");
+			sec.prepend(tr);
+		});
 	}
 
 	// ---- start ---------------------------------------------------------

@@ -224,6 +224,16 @@ put_diagnosis(struct json_writer *w, const struct events_diagnosis *dg)
 }
 
 int
+trace_write_event(struct buf *out, const struct trace_event *e)
+{
+	struct json_writer w;
+
+	json_writer_init(&w, out);
+	put_event(&w, e);
+	return json_writer_finish(&w);
+}
+
+int
 trace_write_list(struct buf *out, int64_t entity_id,
     const struct trace_page *page, const struct events_state *st,
     const struct events_diagnosis *dg, const char *at)

@@ -84,6 +84,12 @@ int trace_write_list(struct buf *out, int64_t entity_id,
     const struct trace_page *page, const struct events_state *st,
     const struct events_diagnosis *dg, const char *at);
 
+/*
+ * Write one row of the timeline as the list shows it (an object, no
+ * newline) into 'out'.  Returns 0 or -1 (out of memory).
+ */
+int trace_write_event(struct buf *out, const struct trace_event *e);
+
 /* One event with its payload, as /trace/payload/{id} answers it. */
 struct trace_payload {
 	int64_t id;

@@ -156,7 +156,26 @@ db_is_alive(struct db *db)
 	pfd.revents = 0;
 	if (pfd.fd < 0)
 		return false;
-	return poll(&pfd, 1, 0) == 0;
+	if (poll(&pfd, 1, 0) == 0)
+		return true;
+	if (!db->listening)
+		return false;
+	/*
+	 * A LISTEN session (db_listen()) is also told of notifications: read
+	 * them (libpq keeps them for db_notified()).  The end of the
+	 * connection shows as a failed read.  A FATAL message whose end has
+	 * not come yet fails the statement instead, which the stream tries
+	 * again; only streams listen, so no other caller sees this.
+	 */
+	for (int i = 0; i < 8; i++) {
+		if (PQconsumeInput(db->conn) == 0 ||
+		    PQstatus(db->conn) != CONNECTION_OK)
+			return false;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 0) == 0)
+			return true;
+	}
+	return true;
 }
 
 enum db_status
@@ -215,6 +234,8 @@ db_connect(struct db *db)
 	if (PQsetnonblocking(db->conn, 1) == -1)
 		goto fail;
 	(void)PQsetNoticeProcessor(db->conn, db_notice, NULL);
+	db->connects++;
+	db->listening = false;
 	return DB_OK;
 fail:
 	db_log(db, "db_connect: cannot connect", db->conn);
@@ -513,4 +534,56 @@ const char *
 db_error_message(const struct db *db)
 {
 	return db->last_error;
+}
+
+/* LISTEN per channel: constant SQL text, as every statement. */
+static const char *const db_listen_sql[DB_CHANNEL__MAX] = {
+	[DB_CHANNEL_EVENTS] = "LISTEN instlog_events",
+	[DB_CHANNEL_OPERATIONS] = "LISTEN instlog_operations",
+};
+
+enum db_status
+db_listen(struct db *db, enum db_channel ch, unsigned long *conn)
+{
+	PGresult *res = NULL;
+	enum db_status st;
+
+	st =
+	    db_exec(db, __func__, db_listen_sql[ch], 0, NULL, NULL, NULL, &res);
+	PQclear(res);
+	if (st == DB_OK) {
+		*conn = db->connects;
+		db->listening = true;
+	}
+	return st;
+}
+
+bool
+db_listen_is_current(const struct db *db, unsigned long conn)
+{
+	return db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
+	    db->connects == conn;
+}
+
+int
+db_listen_fd(const struct db *db)
+{
+	return db->conn == NULL ? -1 : PQsocket(db->conn);
+}
+
+int
+db_notified(struct db *db)
+{
+	PGnotify *n;
+	int count = 0;
+
+	if (db->conn == NULL || PQconsumeInput(db->conn) == 0) {
+		db_log(db, __func__, db->conn);
+		return -1;
+	}
+	while ((n = PQnotifies(db->conn)) != NULL) {
+		PQfreemem(n);
+		count++;
+	}
+	return count;
 }

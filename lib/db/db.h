@@ -90,4 +90,36 @@ void db_set_error(struct db *db, const char *message);
 /* The deadline of db_set_deadline(): CLOCK_MONOTONIC ms, 0 when none. */
 int64_t db_deadline(const struct db *db);
 
+/* The NOTIFY channels of sql/016_stream.sql. */
+enum db_channel {
+	DB_CHANNEL_EVENTS,     /* a statement added installation_events rows */
+	DB_CHANNEL_OPERATIONS, /* a statement added or changed operations */
+	DB_CHANNEL__MAX
+};
+
+/*
+ * LISTEN on 'ch' and set *conn to the connection it holds on (see
+ * db_listen_is_current()).  Returns DB_OK, DB_ERROR or DB_UNAVAILABLE.
+ */
+enum db_status db_listen(struct db *db, enum db_channel ch,
+    unsigned long *conn);
+
+/*
+ * Whether the connection of db_listen()'s *conn is still the one up: a
+ * statement may have reconnected (db_connect()), which ends the LISTEN.
+ */
+bool db_listen_is_current(const struct db *db, unsigned long conn);
+
+/* The connection's socket, to poll for notifications; -1 when none. */
+int db_listen_fd(const struct db *db);
+
+/*
+ * Read what the server sent and drop the notifications that came (their
+ * payloads are empty).  Call it before any statement once the socket is
+ * readable: an unread notification looks like a dropped connection to
+ * db_connect().  Returns how many came, or -1 when the connection failed
+ * (logged).
+ */
+int db_notified(struct db *db);
+
 #endif

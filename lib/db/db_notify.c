@@ -22,14 +22,21 @@
  "SELECT pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text, " \
  "(SELECT max(id) FROM installation_events) FROM pg_current_snapshot() s"
 
-enum db_status
-db_notify_snapshot(struct db *db, struct db_notify_snapshot *snap)
+/* The same of the operations' stream_seq (the live tail). */
+#define SQL_SNAPSHOT_OPS                                         \
+ "SELECT pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text, " \
+ "(SELECT max(stream_seq) FROM operations) FROM pg_current_snapshot() s"
+
+/* Run snapshot query 'sql' into *snap. */
+static enum db_status
+snapshot_read(struct db *db, const char *what, const char *sql,
+    struct db_notify_snapshot *snap)
 {
 	PGresult *res = NULL;
 	enum db_status st;
 
 	memset(snap, 0, sizeof(*snap));
-	st = db_exec(db, __func__, SQL_SNAPSHOT, 0, NULL, NULL, NULL, &res);
+	st = db_exec(db, what, sql, 0, NULL, NULL, NULL, &res);
 	if (st == DB_OK && PQntuples(res) == 1) {
 		(void)snprintf(snap->xmin, sizeof(snap->xmin), "%s",
 		    PQgetvalue(res, 0, 0));
@@ -40,6 +47,18 @@ db_notify_snapshot(struct db *db, struct db_notify_snapshot *snap)
 		st = DB_ERROR;
 	PQclear(res);
 	return st;
+}
+
+enum db_status
+db_notify_snapshot(struct db *db, struct db_notify_snapshot *snap)
+{
+	return snapshot_read(db, __func__, SQL_SNAPSHOT, snap);
+}
+
+enum db_status
+db_notify_snapshot_ops(struct db *db, struct db_notify_snapshot *snap)
+{
+	return snapshot_read(db, __func__, SQL_SNAPSHOT_OPS, snap);
 }
 
 /*

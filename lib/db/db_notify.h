@@ -34,6 +34,13 @@ enum db_status db_notify_snapshot(struct db *db,
     struct db_notify_snapshot *snap);
 
 /*
+ * The same snapshot values with the top operations.stream_seq instead of
+ * the top log id (the operations' live tail, lib/run/stream.c).
+ */
+enum db_status db_notify_snapshot_ops(struct db *db,
+    struct db_notify_snapshot *snap);
+
+/*
  * Move the cursor (sql/010_notifications.sql) with 'snap', once every
  * source read since it was taken has been stored: settle the ids that no
  * transaction running before an earlier snapshot can still insert, and

@@ -343,6 +343,15 @@ db_ops_finish(struct db *db, struct ops_run *op, const char *output,
 	"AND ($6::bigint IS NULL OR entity_ids @> ARRAY[$6::bigint]) " \
 	"AND ($7::bigint IS NULL OR id < $7::bigint) " \
 	"ORDER BY id DESC LIMIT $8::bigint + 1"
+
+/*
+ * The live tail: the list items with $1 < stream_seq <= $2 (the stream's
+ * watermark), in stream_seq order, at most $3; stream_seq last.
+ */
+#define SQL_OPS_STREAM \
+	"SELECT " OPS_ITEM ", stream_seq FROM operations " \
+	"WHERE stream_seq > $1::bigint AND stream_seq <= $2::bigint " \
+	"ORDER BY stream_seq LIMIT $3::bigint"
 /* clang-format on */
 
 void
@@ -454,6 +463,27 @@ row_read(const PGresult *res, int i, bool full, struct db_ops_row *r)
 	return 0;
 }
 
+/*
+ * Read the first 'n' rows of 'res' (list items) into out->v; with
+ * 'seq_col' >= 0, each one's stream_seq from that column.  Returns
+ * DB_OK or DB_ERROR (logged).
+ */
+static enum db_status
+page_read(const PGresult *res, int n, int seq_col, struct db_ops_page *out)
+{
+	if (n > 0 && (out->v = calloc((size_t)n, sizeof(*out->v))) == NULL) {
+		log_warnx("%s: out of memory", __func__);
+		return DB_ERROR;
+	}
+	for (int i = 0; i < n; i++, out->n++) {
+		if (row_read(res, i, false, &out->v[i]) == -1)
+			return DB_ERROR;
+		if (seq_col >= 0)
+			out->v[i].stream_seq = db_int64(res, i, seq_col);
+	}
+	return DB_OK;
+}
+
 enum db_status
 db_ops_list(struct db *db, const struct db_ops_filter *f,
     struct db_ops_page *out)
@@ -479,17 +509,8 @@ db_ops_list(struct db *db, const struct db_ops_filter *f,
 		goto out;
 	rows = PQntuples(res);
 	shown = rows > f->limit ? (int)f->limit : rows;
-	if (shown > 0 &&
-	    (out->v = calloc((size_t)shown, sizeof(*out->v))) == NULL) {
-		log_warnx("%s: out of memory", __func__);
-		st = DB_ERROR;
+	if ((st = page_read(res, shown, -1, out)) != DB_OK)
 		goto out;
-	}
-	for (int i = 0; i < shown; i++, out->n++)
-		if (row_read(res, i, false, &out->v[i]) == -1) {
-			st = DB_ERROR;
-			goto out;
-		}
 	if (rows > shown)
 		out->next_cursor = out->v[shown - 1].id;
 out:
@@ -605,6 +626,28 @@ db_ops_drop_partitions(struct db *db, int keep_days, struct db_ops_dropped *out)
 oom:
 	log_warnx("%s: out of memory", __func__);
 	st = DB_ERROR;
+out:
+	PQclear(res);
+	return st;
+}
+
+enum db_status
+db_ops_stream(struct db *db, int64_t after, int64_t upto, int64_t limit,
+    struct db_ops_page *out)
+{
+	char a[24], u[24], lim[24];
+	const char *values[3] = { a, u, lim };
+	PGresult *res = NULL;
+	enum db_status st;
+
+	memset(out, 0, sizeof(*out));
+	(void)snprintf(a, sizeof(a), "%" PRId64, after);
+	(void)snprintf(u, sizeof(u), "%" PRId64, upto);
+	(void)snprintf(lim, sizeof(lim), "%" PRId64, limit);
+	st = db_exec(db, __func__, SQL_OPS_STREAM, 3, values, NULL, NULL, &res);
+	if (st != DB_OK)
+		goto out;
+	st = page_read(res, PQntuples(res), 11, out);
 out:
 	PQclear(res);
 	return st;

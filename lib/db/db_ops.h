@@ -111,6 +111,7 @@ struct db_ops_row {
 	 * were formatted when the step was stored.
 	 */
 	char *steps;
+	int64_t stream_seq; /* db_ops_stream() only: its change's id */
 };
 
 /* Free what 'r' holds (NULL accepted) and empty it. */
@@ -143,6 +144,16 @@ enum db_status db_ops_list(struct db *db, const struct db_ops_filter *f,
  * DB_NOTFOUND, DB_ERROR or DB_UNAVAILABLE.
  */
 enum db_status db_ops_get(struct db *db, int64_t id, struct db_ops_row *out);
+
+/*
+ * The live tail: read into *out the list items (as db_ops_list()) whose
+ * latest change has 'after' < stream_seq <= 'upto', in stream_seq order,
+ * at most 'limit', each with its stream_seq.  The caller releases *out
+ * with db_ops_page_release() (also on error).  Returns DB_OK, DB_ERROR or
+ * DB_UNAVAILABLE.
+ */
+enum db_status db_ops_stream(struct db *db, int64_t after, int64_t upto,
+    int64_t limit, struct db_ops_page *out);
 
 /*
  * The latest operation of 'type' that ended: sets *found, 'at' (RFC 3339

@@ -15,6 +15,8 @@ struct db {
 	int64_t deadline;              /* CLOCK_MONOTONIC ms; 0: none */
 	int64_t holdoff_until;         /* no connect attempt before */
 	char last_error[DB_ERROR_MAX]; /* db_error_message() */
+	unsigned long connects;        /* connections made (db_listen()) */
+	bool listening;                /* this connection ran a LISTEN */
 };
 
 /*

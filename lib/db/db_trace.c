@@ -116,6 +116,57 @@ empty_null(const char *s)
 	return s == NULL || *s == '\0' ? NULL : s;
 }
 
+/*
+ * Copy the first 'n' rows of 'res' (SQL_PAGE_ITEM) into page->events,
+ * their strings into one allocation.  Returns DB_OK, or DB_ERROR (out of
+ * memory, or a row without its time or event).
+ */
+static enum db_status
+page_fill(const PGresult *res, int n, struct trace_page *page)
+{
+	size_t need = 0, off = 0;
+
+	if (n == 0)
+		return DB_OK;
+	/* Every string of the page goes into one allocation. */
+	for (int i = 0; i < n; i++)
+		for (int c = 0; c < PQnfields(res); c++)
+			need += (size_t)PQgetlength(res, i, c) + 1;
+	if ((page->events = calloc((size_t)n, sizeof(*page->events))) == NULL ||
+	    (page->strings = malloc(need)) == NULL)
+		return DB_ERROR;
+	for (int i = 0; i < n; i++) {
+		struct trace_event *e = &page->events[i];
+		char *pool = page->strings;
+		int64_t job = 0;
+
+		page->nevents++;
+		e->id = db_int64(res, i, 0);
+		e->received_at = pool_copy(pool, &off, res, i, 1);
+		e->source = pool_copy(pool, &off, res, i, 2);
+		e->event = pool_copy(pool, &off, res, i, 3);
+		e->outcome = pool_copy(pool, &off, res, i, 4);
+		e->delivery_id = pool_copy(pool, &off, res, i, 5);
+		e->app_id = db_int64(res, i, 6);
+		e->installation_id = db_int64(res, i, 7);
+		e->entity_type = pool_copy(pool, &off, res, i, 8);
+		e->entity_id = db_int64(res, i, 9);
+		e->entity_name = pool_copy(pool, &off, res, i, 10);
+		e->actor = pool_copy(pool, &off, res, i, 11);
+		if (!PQgetisnull(res, i, 12) &&
+		    parse_int64(PQgetvalue(res, i, 12), 1, INT64_MAX, &job) ==
+		        0)
+			e->job_id = job;
+		e->repo_full_name = pool_copy(pool, &off, res, i, 13);
+		e->request_id = pool_copy(pool, &off, res, i, 14);
+		e->operation_id = db_int64(res, i, 15);
+		e->redelivered_by = db_int64(res, i, 16);
+		if (e->received_at == NULL || e->event == NULL)
+			return DB_ERROR;
+	}
+	return DB_OK;
+}
+
 enum db_status
 db_trace_page(struct db *db, int64_t entity_id, const struct trace_params *p,
     struct trace_page *page)
@@ -125,7 +176,6 @@ db_trace_page(struct db *db, int64_t entity_id, const struct trace_params *p,
 	PGresult *res = NULL;
 	enum db_status st;
 	int64_t exists = 0;
-	size_t need = 0, off = 0;
 	int n;
 
 	memset(page, 0, sizeof(*page));
@@ -156,46 +206,8 @@ db_trace_page(struct db *db, int64_t entity_id, const struct trace_params *p,
 	n = PQntuples(res);
 	if ((int64_t)n > p->limit)
 		n = (int)p->limit;
-	/* Every string of the page goes into one allocation. */
-	for (int i = 0; i < n; i++)
-		for (int c = 0; c < PQnfields(res); c++)
-			need += (size_t)PQgetlength(res, i, c) + 1;
-	if ((page->events = calloc((size_t)n, sizeof(*page->events))) == NULL ||
-	    (page->strings = malloc(need)) == NULL) {
-		st = DB_ERROR;
+	if ((st = page_fill(res, n, page)) != DB_OK)
 		goto out;
-	}
-	for (int i = 0; i < n; i++) {
-		struct trace_event *e = &page->events[i];
-		char *pool = page->strings;
-		int64_t job = 0;
-
-		page->nevents++;
-		e->id = db_int64(res, i, 0);
-		e->received_at = pool_copy(pool, &off, res, i, 1);
-		e->source = pool_copy(pool, &off, res, i, 2);
-		e->event = pool_copy(pool, &off, res, i, 3);
-		e->outcome = pool_copy(pool, &off, res, i, 4);
-		e->delivery_id = pool_copy(pool, &off, res, i, 5);
-		e->app_id = db_int64(res, i, 6);
-		e->installation_id = db_int64(res, i, 7);
-		e->entity_type = pool_copy(pool, &off, res, i, 8);
-		e->entity_id = db_int64(res, i, 9);
-		e->entity_name = pool_copy(pool, &off, res, i, 10);
-		e->actor = pool_copy(pool, &off, res, i, 11);
-		if (!PQgetisnull(res, i, 12) &&
-		    parse_int64(PQgetvalue(res, i, 12), 1, INT64_MAX, &job) ==
-		        0)
-			e->job_id = job;
-		e->repo_full_name = pool_copy(pool, &off, res, i, 13);
-		e->request_id = pool_copy(pool, &off, res, i, 14);
-		e->operation_id = db_int64(res, i, 15);
-		e->redelivered_by = db_int64(res, i, 16);
-		if (e->received_at == NULL || e->event == NULL) {
-			st = DB_ERROR;
-			goto out;
-		}
-	}
 	if (PQntuples(res) > n && n > 0)
 		page->next_cursor = page->events[n - 1].id;
 out:
@@ -319,4 +331,73 @@ db_trace_rows_release(struct db_trace_rows *rows)
 	free(rows->repos);
 	free(rows->v);
 	memset(rows, 0, sizeof(*rows));
+}
+
+enum db_status
+db_trace_stream_page(struct db *db, int64_t after, int64_t upto,
+    int64_t entity_id, int64_t installation_id, const char *event,
+    int64_t limit, struct trace_page *page)
+{
+	char a[24], u[24], ent[24], inst[24], lim[24];
+	const char *values[6];
+	PGresult *res = NULL;
+	enum db_status st;
+
+	memset(page, 0, sizeof(*page));
+	(void)snprintf(a, sizeof(a), "%" PRId64, after);
+	(void)snprintf(u, sizeof(u), "%" PRId64, upto);
+	(void)snprintf(lim, sizeof(lim), "%" PRId64, limit);
+	values[0] = a;
+	values[1] = u;
+	values[2] = db_id_param(ent, sizeof(ent), entity_id);
+	values[3] = db_id_param(inst, sizeof(inst), installation_id);
+	values[4] = empty_null(event);
+	values[5] = lim;
+	st = db_exec(db, __func__, SQL_STREAM, 6, values, NULL, NULL, &res);
+	if (st == DB_OK)
+		st = page_fill(res, PQntuples(res), page);
+	PQclear(res);
+	if (st != DB_OK)
+		trace_page_release(page);
+	return st;
+}
+
+enum db_status
+db_trace_stream_keys(struct db *db, int64_t after, int64_t upto,
+    struct db_trace_key *keys, size_t max, size_t *n, bool *full)
+{
+	char a[24], u[24], lim[24];
+	const char *values[3] = { a, u, lim };
+	PGresult *res = NULL;
+	enum db_status st;
+	int rows;
+
+	*n = 0;
+	*full = false;
+	(void)snprintf(a, sizeof(a), "%" PRId64, after);
+	(void)snprintf(u, sizeof(u), "%" PRId64, upto);
+	(void)snprintf(lim, sizeof(lim), "%zu", max + 1);
+	st =
+	    db_exec(db, __func__, SQL_STREAM_KEYS, 3, values, NULL, NULL, &res);
+	if (st != DB_OK)
+		goto out;
+	rows = PQntuples(res);
+	for (int i = 0; i < rows; i++) {
+		struct db_trace_key *k = &keys[*n];
+
+		if (*n == max ||
+		    (size_t)PQgetlength(res, i, 3) >= sizeof(k->event)) {
+			*full = true;
+			break;
+		}
+		k->id = db_int64(res, i, 0);
+		k->entity_id = db_int64(res, i, 1);
+		k->installation_id = db_int64(res, i, 2);
+		memcpy(k->event, PQgetvalue(res, i, 3),
+		    (size_t)PQgetlength(res, i, 3) + 1);
+		(*n)++;
+	}
+out:
+	PQclear(res);
+	return st;
 }

@@ -3,6 +3,7 @@
 #ifndef INSTLOG_DB_TRACE_H
 #define INSTLOG_DB_TRACE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/events.h"
@@ -50,6 +51,33 @@ enum db_status db_trace_payload(struct db *db, int64_t id,
  */
 enum db_status db_trace_page(struct db *db, int64_t entity_id,
     const struct trace_params *p, struct trace_page *page);
+
+/*
+ * The live tail: read into *page the rows with 'after' < id <= 'upto', of
+ * 'entity_id' and 'installation_id' (0: any) and 'event' (the name or a
+ * dot prefix; NULL or "": any), in id order, at most 'limit'.  Returns
+ * DB_OK (release *page with trace_page_release()) or an error.
+ */
+enum db_status db_trace_stream_page(struct db *db, int64_t after, int64_t upto,
+    int64_t entity_id, int64_t installation_id, const char *event,
+    int64_t limit, struct trace_page *page);
+
+/* What a stream's filters read of one row (the live tail's listener). */
+struct db_trace_key {
+	int64_t id;
+	int64_t entity_id;       /* 0: none */
+	int64_t installation_id; /* 0: none */
+	char event[128];
+};
+
+/*
+ * Read into 'keys' (room for 'max') the keys of the rows with 'after' <
+ * id <= 'upto', in id order.  Sets *n; *full when there were more than
+ * 'max' or an event name did not fit (then the keys cannot decide).
+ * Returns DB_OK or an error.
+ */
+enum db_status db_trace_stream_keys(struct db *db, int64_t after, int64_t upto,
+    struct db_trace_key *keys, size_t max, size_t *n, bool *full);
 
 /* The fold rows of an entity and the memory their strings live in. */
 struct db_trace_rows {

@@ -64,11 +64,11 @@
 	"CROSS JOIN LATERAL (SELECT " e "payload #> '{}' AS p OFFSET 0) x "
 
 /*
- * The page query.  $1 entity, $2 since, $3 until, $4 event, $5 cursor id,
- * $6 limit + 1, $7 dedupe.  The event filter matches the name or, at a
- * dot boundary, a prefix of it; a cursor continues after its row.
+ * The columns of a timeline row (lib/db/db_trace.c page_fill()) from row
+ * e of installation_events, and its FROM: the page and the stream read
+ * the same.
  */
-#define SQL_PAGE \
+#define SQL_PAGE_ITEM \
 	"SELECT e.id, " SQL_UTC("e.received_at") ", e.source, e.event, " \
 	"e.outcome, e.delivery_id, e.app_id, e.installation_id, " \
 	"e.entity_type, e.entity_id, e.entity_name, " \
@@ -81,7 +81,38 @@
 	"CASE WHEN e.delivery_id IS NOT NULL THEN (SELECT r.operation_id " \
 	"FROM redelivery_requests r WHERE r.guid = e.delivery_id " \
 	"AND r.first_requested_at <= e.received_at) END " \
-	"FROM installation_events e " SQL_PAYLOAD_ONCE("e.") \
+	"FROM installation_events e " SQL_PAYLOAD_ONCE("e.")
+
+/*
+ * The live tail: the rows with $1 < id <= $2 (the stream's watermark),
+ * entity $3, installation $4, event $5 (the name or a dot prefix), in id
+ * order, at most $6.
+ */
+#define SQL_STREAM \
+	SQL_PAGE_ITEM \
+	"WHERE e.id > $1::bigint AND e.id <= $2::bigint " \
+	"AND ($3::bigint IS NULL OR e.entity_id = $3::bigint) " \
+	"AND ($4::bigint IS NULL OR e.installation_id = $4::bigint) " \
+	"AND ($5::text IS NULL OR e.event = $5::text " \
+	"OR left(e.event, length($5::text) + 1) = $5::text || '.') " \
+	"ORDER BY e.id LIMIT $6::bigint"
+
+/*
+ * The live tail's listener: what a stream's filters read of the rows with
+ * $1 < id <= $2, in id order, at most $3.
+ */
+#define SQL_STREAM_KEYS \
+	"SELECT id, entity_id, installation_id, event " \
+	"FROM installation_events WHERE id > $1::bigint AND id <= $2::bigint " \
+	"ORDER BY id LIMIT $3::bigint"
+
+/*
+ * The page query.  $1 entity, $2 since, $3 until, $4 event, $5 cursor id,
+ * $6 limit + 1, $7 dedupe.  The event filter matches the name or, at a
+ * dot boundary, a prefix of it; a cursor continues after its row.
+ */
+#define SQL_PAGE \
+	SQL_PAGE_ITEM \
 	"WHERE e.entity_id = $1::bigint " \
 	"AND ($2::timestamptz IS NULL OR e.received_at >= $2::timestamptz) " \
 	"AND ($3::timestamptz IS NULL OR e.received_at <= $3::timestamptz) " \

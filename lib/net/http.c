@@ -302,7 +302,7 @@ http_param(const struct http_request *req, const char *name)
 
 /* http_read_body() for plain CGI: CONTENT_LENGTH bytes of stdin. */
 static int
-read_body_stdin(struct http_request *req, size_t max, struct buf *out)
+read_body_stdin(const struct http_request *req, size_t max, struct buf *out)
 {
 	char chunk[16384];
 	int64_t want = 0;
@@ -374,7 +374,7 @@ body_deadline(int ms)
 }
 
 int
-http_read_body(struct http_request *req, size_t max, struct buf *out)
+http_read_body(const struct http_request *req, size_t max, struct buf *out)
 {
 	char chunk[16384];
 	int n, rc = -1;
@@ -418,6 +418,7 @@ http_response_init(struct http_response *resp)
 	resp->status = 200;
 	resp->content_type = "application/json";
 	resp->extra[0] = '\0';
+	resp->streamed = false;
 	buf_init(&resp->body);
 }
 
@@ -497,6 +498,8 @@ http_send(struct http_request *req, const struct http_response *resp)
 	char head[512];
 	int n;
 
+	if (resp->streamed)
+		return;
 	/* libfcgi's own printf knows no %zu: format the header here. */
 	n = snprintf(head, sizeof(head),
 	    "Status: %d %s\r\nContent-Type: %s\r\n"
@@ -514,4 +517,53 @@ http_send(struct http_request *req, const struct http_response *resp)
 	(void)FCGX_PutStr(head, n, out);
 	if (resp->body.len > 0)
 		(void)FCGX_PutStr(resp->body.buf, (int)resp->body.len, out);
+}
+
+int
+http_stream_begin(const struct http_request *req)
+{
+	static const char head[] = "Status: 200 OK\r\n"
+	                           "Content-Type: text/event-stream\r\n"
+	                           "Cache-Control: no-store\r\n"
+	                           "X-Accel-Buffering: no\r\n\r\n";
+	struct buf none;
+
+	/* The (empty) body read to its end: from now on the connection is
+	 * readable only when nginx closes it. */
+	buf_init(&none);
+	if (http_read_body(req, 0, &none) != 0) {
+		buf_release(&none);
+		return -1;
+	}
+	buf_release(&none);
+	return http_stream_write(req, head, sizeof(head) - 1);
+}
+
+int
+http_stream_write(const struct http_request *req, const char *p, size_t len)
+{
+	FCGX_Stream *out = req->http->fcgi.out;
+
+	if (req->http->cgi) {
+		if (fwrite(p, 1, len, stdout) != len || fflush(stdout) != 0)
+			return -1;
+		return 0;
+	}
+	if (len > 0 && FCGX_PutStr(p, (int)len, out) != (int)len)
+		return -1;
+	if (FCGX_FFlush(out) != 0 || FCGX_GetError(out) != 0)
+		return -1;
+	return 0;
+}
+
+int
+http_client_fd(const struct http_request *req)
+{
+	return req->http->cgi ? -1 : req->http->fcgi.ipcFd;
+}
+
+int
+http_stop_fd(const struct http_request *req)
+{
+	return req->http->cgi ? -1 : req->http->stopfd;
 }

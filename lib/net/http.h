@@ -35,6 +35,7 @@ struct http_response {
 	const char *content_type;
 	char extra[128]; /* one extra header line, or "" */
 	struct buf body;
+	bool streamed; /* answered by http_stream_begin(): http_send() skips */
 };
 
 /*
@@ -98,7 +99,7 @@ const char *http_param(const struct http_request *req, const char *name);
  * (the rest is drained), or -1 on a read error or when the deadline
  * passed (logged).
  */
-int http_read_body(struct http_request *req, size_t max, struct buf *out);
+int http_read_body(const struct http_request *req, size_t max, struct buf *out);
 
 /* Initialise a 200 application/json response with an empty body. */
 void http_response_init(struct http_response *resp);
@@ -115,5 +116,35 @@ void http_reply_bool(struct http_response *resp, int status, const char *name,
 
 /* Write 'resp' to the client of 'req', once. */
 void http_send(struct http_request *req, const struct http_response *resp);
+
+/*
+ * Start a streamed answer (Server-Sent Events) instead of http_send():
+ * read the request's body to its end, then write and flush a 200
+ * text/event-stream header (no Content-Length, X-Accel-Buffering: no).
+ * Returns 0, or -1 when the client is gone.
+ */
+int http_stream_begin(const struct http_request *req);
+
+/*
+ * Write 'len' bytes of 'p' to the streamed answer and flush them to nginx
+ * at once (a FastCGI record each).  Returns 0, or -1 when the client is
+ * gone.
+ */
+int http_stream_write(const struct http_request *req, const char *p,
+    size_t len);
+
+/*
+ * The descriptor of the request's connection to nginx, to poll while a
+ * streamed answer waits: after http_stream_begin() it turns readable (or
+ * hangs up) only when nginx closed it, i.e. the client went away.  -1 in
+ * plain CGI.
+ */
+int http_client_fd(const struct http_request *req);
+
+/*
+ * The worker's stop descriptor: readable once it is told to stop, when a
+ * streamed answer should end (-1 in plain CGI).
+ */
+int http_stop_fd(const struct http_request *req);
 
 #endif

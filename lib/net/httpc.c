@@ -227,6 +227,7 @@ struct transfer {
 	CURLU *url;
 	struct curl_slist *headers;
 	bool too_large;
+	bool stopped; /* on_data said stop */
 };
 
 /*
@@ -268,7 +269,17 @@ transfer_write(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct transfer *t = arg;
 	size_t n = size * nmemb;
+	long status = 0;
 
+	if (t->req->on_data != NULL &&
+	    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status) ==
+	        CURLE_OK &&
+	    status == 200) {
+		if (t->req->on_data(p, n, t->req->on_data_arg) == 0)
+			return n;
+		t->stopped = true;
+		return 0;
+	}
 	if (wiped_append(&t->req->reply, p, n, t->req->max) == -1) {
 		t->too_large = true;
 		return 0;
@@ -348,8 +359,8 @@ transfer_setopt(struct transfer *t, bool tls)
 	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	        (long)HTTPC_CONNECT_TIMEOUT_MS) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, t->client->total_ms) !=
-	        CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+	        r->on_data != NULL ? 0L : t->client->total_ms) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_USERAGENT, t->client->user_agent) !=
 	        CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers) != CURLE_OK ||
@@ -367,6 +378,12 @@ transfer_setopt(struct transfer *t, bool tls)
 	 * A token sent in clear must not reach a proxy: "" disables every
 	 * proxy, the environment's included, and NOPROXY "*" says it again.
 	 */
+	/* A stream: idle past idle_ms (a byte a second at least) fails. */
+	if (r->on_data != NULL &&
+	    (curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK ||
+	        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
+	            r->idle_ms > 1000 ? r->idle_ms / 1000 : 1L) != CURLE_OK))
+		return -1;
 	if (!tls &&
 	    (curl_easy_setopt(e, CURLOPT_PROXY, "") != CURLE_OK ||
 	        curl_easy_setopt(e, CURLOPT_NOPROXY, "*") != CURLE_OK))
@@ -396,6 +413,7 @@ transfer_start(struct transfer *t, struct httpc_request *r)
 
 	t->req = r;
 	t->too_large = false;
+	t->stopped = false;
 	t->headers = NULL;
 	curl_easy_reset(t->easy);
 	if (url_parse(r->url, 0, &t->url, &tls, r->error, sizeof(r->error)) ==
@@ -466,6 +484,8 @@ transfer_finish(struct transfer *t, CURLcode res)
 		r->result = HTTPC_TOO_LARGE;
 		(void)snprintf(r->error, sizeof(r->error),
 		    "response larger than %zu bytes", r->max);
+	} else if (t->stopped) {
+		(void)snprintf(r->error, sizeof(r->error), "stopped");
 	} else if (res != CURLE_OK) {
 		if (r->error[0] == '\0')
 			(void)snprintf(r->error, sizeof(r->error), "%s",

@@ -55,6 +55,17 @@ struct httpc_request {
 	size_t nheaders;
 	const char *body; /* request body, or NULL */
 	size_t max;       /* most bytes of reply body kept */
+	/*
+	 * Streamed (a Server-Sent Events GET): the body of a 200 goes to
+	 * on_data piece by piece as it comes, not into 'reply' (which keeps
+	 * another status's body); return 0 to go on, -1 to stop (result
+	 * HTTPC_ERROR, error "stopped").  No total timeout: the transfer
+	 * fails (HTTPC_NETWORK) after 'idle_ms' without a byte.  NULL: a
+	 * plain request.
+	 */
+	int (*on_data)(const char *p, size_t n, void *arg);
+	void *on_data_arg;
+	long idle_ms;
 
 	enum httpc_result result;
 	long status;                  /* the HTTP status when HTTPC_OK */

@@ -24,7 +24,7 @@
 #define APP_BODY_KEEP (1024 * 1024)
 
 /* The most request threads of a worker. */
-#define APP_MAX_THREADS 64
+#define APP_MAX_THREADS 256
 
 /* The other request threads of this worker. */
 static struct app app_peers[APP_MAX_THREADS];

@@ -148,6 +148,20 @@ view_payload(struct app *app, int64_t id, const struct http_request *req,
 	trace_payload_release(&p);
 }
 
+int
+route_bearer_check(const struct app *app, const struct http_request *req,
+    struct http_response *resp)
+{
+	if (auth_bearer_verify(&app->cfg,
+	        http_param(req, "HTTP_AUTHORIZATION")) == -1) {
+		(void)snprintf(resp->extra, sizeof(resp->extra),
+		    "WWW-Authenticate: Bearer realm=\"instlog\"");
+		http_error(resp, 401, "missing or wrong bearer token");
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * The path "/trace/<name>/<id>" or the route's own (404), the bearer
  * token (401 with WWW-Authenticate: Bearer; no secret configured refuses
@@ -172,13 +186,8 @@ route_handle(struct app *app, const struct http_request *req,
 		http_error(resp, 404, "no such route");
 		return;
 	}
-	if (auth_bearer_verify(&app->cfg,
-	        http_param(req, "HTTP_AUTHORIZATION")) == -1) {
-		(void)snprintf(resp->extra, sizeof(resp->extra),
-		    "WWW-Authenticate: Bearer realm=\"instlog\"");
-		http_error(resp, 401, "missing or wrong bearer token");
+	if (route_bearer_check(app, req, resp) == -1)
 		return;
-	}
 	if (def->no_id) {
 		def->view(app, 0, req, resp);
 		return;

@@ -76,6 +76,20 @@ void route_ops_list(struct app *app, int64_t id, const struct http_request *req,
 void route_ops_get(struct app *app, int64_t id, const struct http_request *req,
     struct http_response *resp);
 
+/*
+ * Write operation 'r' as an item of GET /operations (an object, no
+ * newline) into 'out'.  Returns 0 or -1 (out of memory).
+ */
+int route_ops_write_item(struct buf *out, const struct db_ops_row *r);
+
+/*
+ * The bearer check of every read-only route: 0 when the Authorization
+ * header carries TRACE_API_SECRET (or its previous value), else -1 with
+ * 'resp' set to the 401 (WWW-Authenticate: Bearer).
+ */
+int route_bearer_check(const struct app *app, const struct http_request *req,
+    struct http_response *resp);
+
 /* Map a failed db status to the response: 404 for DB_NOTFOUND, else 503. */
 void route_db_error(struct http_response *resp, enum db_status st,
     const char *what);

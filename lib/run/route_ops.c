@@ -194,6 +194,16 @@ put_op(struct json_writer *w, const struct db_ops_row *r,
 	json_close_object(w);
 }
 
+int
+route_ops_write_item(struct buf *out, const struct db_ops_row *r)
+{
+	struct json_writer w;
+
+	json_writer_init(&w, out);
+	put_op(&w, r, NULL);
+	return json_writer_finish(&w);
+}
+
 /* End the answer in 'resp' written by 'w': a newline, or a 500. */
 static void
 answer(struct http_response *resp, const struct json_writer *w)

@@ -76,6 +76,8 @@ hostile=$LAST_ID
 E3=8103 L3_old=old-name-ui L3_new=new-name-ui I3=9103
 install $E3 $L3_old $I3
 rename $E3 $L3_old $L3_new $I3
+# Sent by the live tail's test once the page is open (not now).
+live_file=$(fixture_edit installation.suspend "$(acct $E $L $I)")
 [ -e "$TEST_TMP/failed" ] && { echo "browser: seeding failed" >&2; exit 1; }
 
 jq -n --argjson E $E --arg L $L --argjson I $I --argjson J $J \
@@ -85,7 +87,7 @@ jq -n --argjson E $E --arg L $L --argjson I $I --argjson J $J \
     --arg hostile_actor "$hostile_actor" --argjson hostile "$hostile" \
     --argjson E3 $E3 --arg L3_old $L3_old --arg L3_new $L3_new \
     --argjson I4 $I4 --argjson op_failed "$op_failed" \
-    --argjson op_done "$op_done" \
+    --argjson op_done "$op_done" --arg live_file "$live_file" \
     '$ARGS.named' >"$TEST_ROOT/seed.json"
 
 BROWSER_SEED=$TEST_ROOT/seed.json BROWSER_OUT=$TEST_ROOT CHROMIUM=$CHROMIUM \

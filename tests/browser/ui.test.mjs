@@ -6,6 +6,7 @@
 
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -424,6 +425,45 @@ async function main() {
 		const file = path.join(OUT, "ui-laptop.png");
 		await page.screenshot({ path: file, fullPage: true });
 		assert.ok(fs.statSync(file).size > 10000);
+		await page.close();
+	});
+
+	await test("live tail: a delivery sent after the page opened " +
+	    "shows in the timeline without a reload", async () => {
+		const page = await newTab(ctx, "#/entity/" + E);
+		await logIn(page);
+		await page.locator("#diagnosis .cause").waitFor();
+		await page.locator("#live.on").waitFor();
+		const navs = pageUrls.length;
+		await page.evaluate(() => { window.__same_page = 1; });
+		const before = await rowIds(page);
+		// A signed delivery, as GitHub sends it.
+		const body = fs.readFileSync(SEED.live_file);
+		const sig = crypto.createHmac("sha256",
+			process.env.GITHUB_WEBHOOK_SECRET).update(body)
+			.digest("hex");
+		const res = await fetch(BASE + "/webhook", { method: "POST",
+			headers: { "X-GitHub-Event": "installation",
+				"X-GitHub-Delivery": crypto.randomUUID(),
+				"X-Hub-Signature-256": "sha256=" + sig,
+				"Content-Type": "application/json" },
+			body: body });
+		assert.equal(res.status, 200);
+		const id = String((await res.json()).id);
+		assert.ok(!before.includes(id));
+		await page.locator("#event-" + id + ".new").waitFor();
+		assert.match(await page.textContent("#event-" + id),
+			/installation\.suspend/);
+		assert.deepEqual(await rowIds(page), [...before, id]);
+		assert.equal(await page.evaluate(() => window.__same_page), 1,
+			"the page was reloaded");
+		assert.equal(pageUrls.length, navs, "navigated");
+		const streams = requests.filter((r) =>
+			new URL(r.url).pathname === "/trace/stream");
+		assert.ok(streams.length > 0, "no stream request");
+		for (const r of streams)
+			assert.equal(r.headers.authorization, "Bearer " + TOKEN,
+				"the stream's token goes as a header");
 		await page.close();
 	});
 

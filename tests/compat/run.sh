@@ -26,6 +26,9 @@
 #       left waiting, grows between two scrapes a moment apart;
 #   (c) the CLI: the old stack's base URL in the old CLI's messages reads
 #       as the new one's (the two stacks cannot share a port).
+#   (d) /ui/app.js and /ui/style.css: files, not answers, which change
+#       with the page's features (the live views of issue 26): their
+#       status and headers are compared, not their bytes.
 # A webhook delivery writes a row, so the new answer names the next id:
 # that pair must differ by exactly that (old id + 1), nothing else.
 # Prints one line per failed check with a diff -u (40 lines), then
@@ -446,6 +449,7 @@ normalize() {
 	case $p in
 	/operations*) sed -i -E "${NORM_MS[@]}" "$@" ;;
 	/metrics*) sed -i -E "${NORM_METRICS[@]}" "$@" ;;
+	/ui/app.js | /ui/style.css) for f in "$@"; do : >"$f"; done ;;
 	esac
 }
 

@@ -83,6 +83,24 @@ cli_parse_selectors(void **state)
 	assert_string_equal(o.login, "Octo-Cat");
 }
 
+/* --follow with each selector that has a stream. */
+static void
+cli_parse_follow(void **state)
+{
+	static const char *const a[] = { "t", "--installation-id", "7",
+		"--follow", "--event", "installation", "--json" };
+	static const char *const b[] = { "t", "--operations", "--follow" };
+	struct cli_options o;
+	char err[160];
+
+	(void)state;
+	assert_int_equal(parse(NARGS(a), a, &o, err, sizeof(err)), 0);
+	assert_true(
+	    o.follow && o.json && o.selector == CLI_SELECTOR_INSTALLATION);
+	assert_int_equal(parse(NARGS(b), b, &o, err, sizeof(err)), 0);
+	assert_true(o.follow && o.selector == CLI_SELECTOR_OPERATIONS);
+}
+
 static void
 cli_parse_refuses(void **state)
 {
@@ -130,6 +148,14 @@ cli_parse_refuses(void **state)
 		{ { "t", "--entity-id", "1", "--since=" }, 4,
 		    "--since: empty value" },
 		{ { "t", "--entity", "1" }, 3, "unknown option '--entity'" },
+		{ { "t", "--job-id", "1", "--follow" }, 4,
+		    "--follow goes with --entity-id" },
+		{ { "t", "--operation", "1", "--follow" }, 4,
+		    "--follow goes with" },
+		{ { "t", "--entity-id", "1", "--follow", "--all" }, 5,
+		    "--all does not go with --follow" },
+		{ { "t", "--operations", "--follow", "--status", "failed" }, 5,
+		    "--status does not go with --follow" },
 	};
 	struct cli_options o;
 	char err[160];
@@ -356,6 +382,7 @@ main(void)
 		cmocka_unit_test(cli_parse_every_option),
 		cmocka_unit_test(cli_parse_selectors),
 		cmocka_unit_test(cli_parse_refuses),
+		cmocka_unit_test(cli_parse_follow),
 		cmocka_unit_test(cli_parse_help_wins),
 		cmocka_unit_test(cli_logins),
 		cmocka_unit_test(cli_url_encoding),
