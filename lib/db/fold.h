@@ -3,6 +3,7 @@
 #ifndef INSTLOG_FOLD_H
 #define INSTLOG_FOLD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,5 +27,29 @@
  */
 int fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
     struct events_state *st, struct events_diagnosis *dg, enum db_status *ds);
+
+/* What fold_snapshot() did. */
+struct fold_progress {
+	int64_t rows;     /* rows folded */
+	size_t snapshots; /* snapshots stored */
+	bool end;         /* it folded up to the entity's last row */
+};
+
+/*
+ * Make ahead the snapshots that traces of 'entity_id' would make (for
+ * cron/snapshot): from the latest usable snapshot, as fold_entity() with
+ * 'every' and no 'at', fold at most 'budget' rows after it, a page at a
+ * time, storing each page's snapshots before the next is read.  No state
+ * or diagnosis is made.  It stops early, with done->end false, when no
+ * snapshot may be made now (db_checkpoint_max_id() tells none, or a row
+ * came in that the last one may not cover); done->end is true when the
+ * rows after the last snapshot it reached are fewer than 'every'.  Sets
+ * *done either way.
+ *
+ * Returns 0; or -1 with *ds set to the database error (a refused write
+ * included), or to DB_OK when out of memory (not logged).
+ */
+int fold_snapshot(struct db *db, int64_t entity_id, size_t every,
+    int64_t budget, struct fold_progress *done, enum db_status *ds);
 
 #endif
