@@ -159,13 +159,14 @@ step_rest(struct scan *s)
 }
 
 /*
- * Fold account 'entity' ahead with what the run has left.  Returns 0 when
- * its rows after its last snapshot are now fewer than 'every', 1 when
- * they are not (the run's rows ran out, or no snapshot may be made now),
- * -1 when the database failed or out of memory.
+ * Fold account 'entity' of the window that ends at id 'hi' ahead with what
+ * the run has left.  Returns 0 when each of its rows up to 'hi' is now
+ * covered by a snapshot or among fewer than 'every' after the last one, 1
+ * when not (the run's rows ran out, or no snapshot may be made now), -1
+ * when the database failed or out of memory.
  */
 static int
-fold_account(struct scan *s, int64_t entity)
+fold_account(struct scan *s, int64_t entity, int64_t hi)
 {
 	struct fold_progress done;
 	enum db_status ds;
@@ -192,7 +193,8 @@ fold_account(struct scan *s, int64_t entity)
 	s->left -= done.rows;
 	if (rc == -1)
 		return -1;
-	return done.end ? 0 : 1;
+	/* A row above the snapshots' max id may be one of the window's. */
+	return done.end && (!done.above || done.max_id >= hi) ? 0 : 1;
 }
 
 /*
@@ -220,7 +222,7 @@ read_window(struct scan *s, int64_t hi)
 		for (size_t i = 0; i < n; i++) {
 			if (!may_go_on(s))
 				return 1;
-			if ((r = fold_account(s, ids[i])) == -1)
+			if ((r = fold_account(s, ids[i], hi)) == -1)
 				return -1;
 			/* Out of rows: the next run goes on from here. */
 			if (r == 1 && s->left < (int64_t)s->every)

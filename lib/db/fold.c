@@ -217,6 +217,7 @@ walk(struct db *db, int64_t entity_id, struct walk *w, enum db_status *ds)
 			if (db_checkpoint_max_id(db, &ck, &plan.max_id) ==
 			        DB_OK &&
 			    plan.max_id > 0) {
+				w->done.max_id = plan.max_id;
 				db_trace_rows_release(&rows);
 				continue;
 			}
@@ -248,14 +249,16 @@ walk(struct db *db, int64_t entity_id, struct walk *w, enum db_status *ds)
 			*ds = stored;
 			goto out;
 		}
+		/* No snapshot covers a row the last one may not know. */
+		if (has_id_above(&rows, plan.max_id)) {
+			w->done.above = plan.max_id > 0;
+			plan.max_id = 0;
+		}
 		if (last || (w->budget > 0 && w->done.rows >= w->budget)) {
 			w->done.end = last;
 			rc = 0;
 			goto out;
 		}
-		/* No snapshot covers a row the last one may not know. */
-		if (has_id_above(&rows, plan.max_id))
-			plan.max_id = 0;
 		ckpt_snapshot_release(&snap);
 		have = ckpt_decode(next, len, &snap) == 0;
 		free(next);

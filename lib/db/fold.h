@@ -33,6 +33,10 @@ struct fold_progress {
 	int64_t rows;     /* rows folded */
 	size_t snapshots; /* snapshots stored */
 	bool end;         /* it folded up to the entity's last row */
+	/* The highest id its snapshots may cover (0: none was told)... */
+	int64_t max_id;
+	/* ...and whether a row above it came: none covers it or follows. */
+	bool above;
 };
 
 /*
@@ -42,9 +46,10 @@ struct fold_progress {
  * time, storing each page's snapshots before the next is read.  No state
  * or diagnosis is made.  It stops early, with done->end false, when no
  * snapshot may be made now (db_checkpoint_max_id() tells none, or a row
- * came in that the last one may not cover); done->end is true when the
- * rows after the last snapshot it reached are fewer than 'every'.  Sets
- * *done either way.
+ * above done->max_id came on an earlier page).  done->end is true when it
+ * read up to the entity's last row: then only rows above done->max_id
+ * (done->above), or fewer than the snapshots' spacing, follow the last
+ * snapshot.  Sets *done either way.
  *
  * Returns 0; or -1 with *ds set to the database error (a refused write
  * included), or to DB_OK when out of memory (not logged).
