@@ -127,6 +127,26 @@ has_id_above(const struct db_trace_rows *rows, int64_t max_id)
 	return false;
 }
 
+/*
+ * Set *end to whether no row of 'entity_id' follows the last of 'page'
+ * (a whole page: a fold that ran out of rows right there reached the end
+ * all the same).  Returns DB_OK or the error.
+ */
+static enum db_status
+after_page(struct db *db, int64_t entity_id, const struct db_trace_rows *page,
+    bool *end)
+{
+	struct db_trace_rows next;
+	enum db_status st;
+
+	st = db_trace_fold_rows_after(db, entity_id, NULL,
+	    page->v[page->n - 1].received_at, page->v[page->n - 1].id, 1,
+	    &next);
+	*end = st == DB_OK && next.n == 0;
+	db_trace_rows_release(&next);
+	return st;
+}
+
 /* One fold of an entity from its latest usable snapshot. */
 struct walk {
 	const char *at; /* NULL: the whole timeline */
@@ -255,6 +275,10 @@ walk(struct db *db, int64_t entity_id, struct walk *w, enum db_status *ds)
 			plan.max_id = 0;
 		}
 		if (last || (w->budget > 0 && w->done.rows >= w->budget)) {
+			if (!last && rows.n > 0 &&
+			    (*ds = after_page(db, entity_id, &rows, &last)) !=
+			        DB_OK)
+				goto out;
 			w->done.end = last;
 			rc = 0;
 			goto out;

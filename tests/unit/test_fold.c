@@ -329,11 +329,13 @@ fold_snapshot_within_its_rows(void **state)
 	assert_false(done.end);
 	assert_false(done.above);
 	assert_int_equal(done.max_id, fake_max_id);
-	/* The page is read again once the max id is known. */
-	assert_int_equal(npages, 3);
+	/* The page is read again once the max id is known; then one row
+	 * more tells whether the rows ran out at the end. */
+	assert_int_equal(npages, 4);
 	assert_int_equal(page_limits[0], 20000);
 	assert_int_equal(page_limits[1], 20000);
 	assert_int_equal(page_limits[2], 10000);
+	assert_int_equal(page_limits[3], 1);
 	assert_int_equal(done.snapshots, nsnaps);
 	last = snaps[nsnaps - 1].nrows;
 	assert_true(last <= 30000);
@@ -354,6 +356,13 @@ fold_snapshot_within_its_rows(void **state)
 	assert_true(done.end);
 	assert_int_equal(done.rows, 0);
 	assert_int_equal(npages, 1);
+	/* Rows that run out with the history: ended all the same. */
+	setup(NULL);
+	timeline(1000);
+	assert_int_equal(fold_snapshot(NULL, ENTITY, 256, 1000, &done, &ds), 0);
+	assert_int_equal(done.rows, 1000);
+	assert_true(done.end);
+	assert_int_equal(npages, 3);
 }
 
 /* No max id can be told now: nothing folded, not ended. */
