@@ -23,44 +23,11 @@ N_OFF=${BENCH_N_OFF:-3}
 BIG=9100001
 SMALL=9100002
 
-log() { printf 'checkpoint: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
-
-[ -f "$FIXTURES/installation.created.json" ] || die "no fixtures at $FIXTURES"
+. "$TOP/bench/lib.sh"
+BENCH_NAME=checkpoint
 make -s -C "$TOP" all build/bench/trace_sql >/dev/null || die "build failed"
-OUT=$TOP/build/bench/checkpoint-$(date -u +%Y%m%dT%H%M%SZ)
-mkdir -p "$OUT"
-SUMMARY=$OUT/summary.md
-: >"$SUMMARY"
-sum() { printf '%s\n' "$*" | tee -a "$SUMMARY"; }
-
-BENCH=$(mktemp -d /tmp/instlog-ckpt-bench.XXXXXX)
-chmod 755 "$BENCH"
-cleanup() {
-	[ -n "${PGDATA_DIR:-}" ] && cp "$PGDATA_DIR/server.log" "$OUT/postgresql.log" 2>/dev/null
-	stack_stop
-	rm -rf "$BENCH"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-export TRACE_API_SECRET="bench-ckpt-$RANDOM$RANDOM"
-export GITHUB_WEBHOOK_SECRET="bench-$RANDOM$RANDOM"
-unset DATABASE_URL DATABASE_READ_URL INSTLOG_FOLD_CHECKPOINT_EVERY \
-    INSTLOG_SPOOL_DIR
-stack_start "$BENCH/run" >"$OUT/stack.log" 2>&1 || { cat "$OUT/stack.log" >&2; die "stack failed"; }
+bench_start checkpoint
 URL=$INSTLOG_URL
-sql() { psql "$DATABASE_URL" -X -q -At -v ON_ERROR_STOP=1 -c "$1"; }
-
-{
-	echo "date: $(date -u +%FT%TZ)"
-	echo "nproc: $(nproc)"
-	echo "model: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
-	echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "git: $(git -C "$TOP" describe --always --dirty 2>/dev/null)"
-	echo "server: $(sql 'SELECT version()')"
-	echo "shared_buffers: $(sql 'SHOW shared_buffers')"
-} >"$OUT/machine.txt"
 
 # --- Data ------------------------------------------------------------------
 log "loading $BIG_N events of account $BIG and 100 of account $SMALL"
@@ -68,13 +35,7 @@ sql "SELECT instlog_ensure_partitions(3, 11)" >/dev/null
 t0=$(date +%s)
 for a in "$BIG $BIG_N" "$SMALL 100"; do
 	set -- $a
-	psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -v ent="$1" -v n="$2" \
-	    -v created="$(cat "$FIXTURES/installation.created.json")" \
-	    -v added="$(cat "$FIXTURES/installation_repositories.added.json")" \
-	    -v suspend="$(cat "$FIXTURES/installation.suspend.json")" \
-	    -v unsuspend="$(cat "$FIXTURES/installation.unsuspend.json")" \
-	    -f "$TOP/bench/checkpoint_data.sql" >>"$OUT/load.log" 2>&1 ||
-	    die "load failed: $(tail -3 "$OUT/load.log")"
+	bench_load "$1" "$2"
 done
 sql "VACUUM ANALYZE installation_events" >/dev/null
 t1=$(date +%s)

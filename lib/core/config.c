@@ -377,6 +377,10 @@ config_load(struct config *cfg, unsigned need)
 	    env_size("INSTLOG_WRITE_SLOTS", 1, CONFIG_WRITE_SLOTS_MAX, 0,
 	        &cfg->write_slots) == -1)
 		return -1;
+	if ((need & CONFIG_USE_SNAPSHOT) &&
+	    env_size("INSTLOG_SNAPSHOT_ROWS", 1, CONFIG_SNAPSHOT_ROWS_MAX,
+	        CONFIG_SNAPSHOT_ROWS_DEFAULT, &cfg->snapshot_rows) == -1)
+		return -1;
 	return 0;
 }
 

@@ -269,3 +269,86 @@ db_checkpoint_writable(void)
 {
 	return !writes_refused;
 }
+
+enum db_status
+db_checkpoint_scan_get(struct db *db, int *version, int64_t *scanned_id)
+{
+	PGresult *res = NULL;
+	enum db_status st;
+
+	*version = 0;
+	*scanned_id = 0;
+	st = db_exec(db, __func__, SQL_SCAN_GET, 0, NULL, NULL, NULL, &res);
+	if (st == DB_OK && PQntuples(res) == 1) {
+		*version = (int)db_int64(res, 0, 0);
+		*scanned_id = db_int64(res, 0, 1);
+	}
+	PQclear(res);
+	return st;
+}
+
+enum db_status
+db_checkpoint_scan_set(struct db *db, int version, int64_t scanned_id)
+{
+	char ver[24], sid[24];
+	const char *values[2] = { ver, sid };
+	PGresult *res = NULL;
+	enum db_status st;
+
+	(void)snprintf(ver, sizeof(ver), "%d", version);
+	(void)snprintf(sid, sizeof(sid), "%" PRId64, scanned_id);
+	st = db_exec(db, __func__, SQL_SCAN_SET, 2, values, NULL, NULL, &res);
+	PQclear(res);
+	return st;
+}
+
+enum db_status
+db_checkpoint_window(struct db *db, int64_t after_id, int64_t upto_id,
+    int64_t rows, int64_t *last_id)
+{
+	char aid[24], uid[24], n[24];
+	const char *values[3] = { aid, uid, n };
+	enum db_status st;
+
+	(void)snprintf(aid, sizeof(aid), "%" PRId64, after_id);
+	(void)snprintf(uid, sizeof(uid), "%" PRId64, upto_id);
+	(void)snprintf(n, sizeof(n), "%" PRId64, rows);
+	st = db_exec_int64(db, __func__, SQL_WINDOW, 3, values, last_id);
+	if (st == DB_NOTFOUND) {
+		*last_id = 0;
+		st = DB_OK;
+	}
+	return st;
+}
+
+enum db_status
+db_checkpoint_long_tails(struct db *db, int version, int64_t after_id,
+    int64_t upto_id, size_t every, const int64_t *skip, size_t nskip,
+    int64_t *ids, size_t max, size_t *n)
+{
+	char aid[24], uid[24], ver[24], evr[24], lim[24];
+	const char *values[6] = { aid, uid, ver, evr, lim, NULL };
+	struct buf skipped;
+	PGresult *res = NULL;
+	enum db_status st = DB_ERROR;
+
+	*n = 0;
+	buf_init(&skipped);
+	if (db_int64_array(&skipped, skip, nskip) == -1) {
+		log_warnx("%s: out of memory", __func__);
+		goto out;
+	}
+	(void)snprintf(aid, sizeof(aid), "%" PRId64, after_id);
+	(void)snprintf(uid, sizeof(uid), "%" PRId64, upto_id);
+	(void)snprintf(ver, sizeof(ver), "%d", version);
+	(void)snprintf(evr, sizeof(evr), "%zu", every);
+	(void)snprintf(lim, sizeof(lim), "%zu", max);
+	values[5] = skipped.buf;
+	st = db_exec(db, __func__, SQL_LONG_TAILS, 6, values, NULL, NULL, &res);
+	for (int i = 0; st == DB_OK && i < PQntuples(res) && *n < max; i++)
+		ids[(*n)++] = db_int64(res, i, 0);
+out:
+	PQclear(res);
+	buf_release(&skipped);
+	return st;
+}

@@ -79,4 +79,43 @@ enum db_status db_checkpoint_store(struct db *db, int64_t entity_id,
 /* False once db_checkpoint_store() found it may not write. */
 bool db_checkpoint_writable(void);
 
+/* The advisory lock held by a run of cron/snapshot. */
+#define DB_SNAPSHOT_LOCK_KEY 0x696e73746c6f6705LL
+
+/*
+ * Read how far cron/snapshot has read the log (fold_checkpoint_scan,
+ * sql/014) into *version and *scanned_id: 0 and 0 before its first run.
+ * Returns DB_OK or an error.
+ */
+enum db_status db_checkpoint_scan_get(struct db *db, int *version,
+    int64_t *scanned_id);
+
+/*
+ * Record that every non-job row with an id up to 'scanned_id' was read
+ * with snapshots of 'version'.  Returns DB_OK or an error.
+ */
+enum db_status db_checkpoint_scan_set(struct db *db, int version,
+    int64_t scanned_id);
+
+/*
+ * The window after 'after_id': set *last_id to the id of the 'rows'-th
+ * non-job row with an id above 'after_id' and at most 'upto_id', or of
+ * the last such row when there are fewer, or to 0 when there is none.
+ * Returns DB_OK or an error.
+ */
+enum db_status db_checkpoint_window(struct db *db, int64_t after_id,
+    int64_t upto_id, int64_t rows, int64_t *last_id);
+
+/*
+ * The accounts with a long tail among those of the non-job rows with ids
+ * in ('after_id', 'upto_id']: those with 'every' rows or more after their
+ * latest usable snapshot of 'version' (the one db_checkpoint_latest()
+ * reads), or 'every' rows or more when they have none.  The first 'max'
+ * of them by id, leaving out the 'nskip' ids of 'skip' (borrowed), go to
+ * the caller's array 'ids', *n of them.  Returns DB_OK or an error.
+ */
+enum db_status db_checkpoint_long_tails(struct db *db, int version,
+    int64_t after_id, int64_t upto_id, size_t every, const int64_t *skip,
+    size_t nskip, int64_t *ids, size_t max, size_t *n);
+
 #endif

@@ -97,6 +97,50 @@
 	"ON CONFLICT (entity_id, version, received_at, event_id) DO UPDATE " \
 	"SET max_id = EXCLUDED.max_id, nrows = EXCLUDED.nrows, " \
 	"snapshot = EXCLUDED.snapshot, created_at = now()"
+/*
+ * cron/snapshot's scan (sql/014): how far it has read the log, and the
+ * window after that: the id of the $3-th non-job row with an id above $1
+ * and at most $2, by the (id) INCLUDE (entity_id) partial index.
+ */
+#define SQL_SCAN_GET "SELECT version, scanned_id FROM fold_checkpoint_scan"
+
+#define SQL_SCAN_SET \
+	"INSERT INTO fold_checkpoint_scan (version, scanned_id) " \
+	"VALUES ($1::integer, $2::bigint) ON CONFLICT (one) DO UPDATE " \
+	"SET version = EXCLUDED.version, scanned_id = EXCLUDED.scanned_id, " \
+	"updated_at = now()"
+
+#define SQL_WINDOW \
+	"SELECT max(w.id) FROM (SELECT id FROM installation_events " \
+	"WHERE id > $1::bigint AND id <= $2::bigint " \
+	"AND event NOT LIKE 'workflow_job.%' ORDER BY id LIMIT $3::bigint) w"
+
+/*
+ * The accounts of the window ($1, $2] whose tail is long: $4 rows or more
+ * after the latest whole snapshot of version $3 (the one
+ * db_checkpoint_latest() reads: SQL_LATEST with its check), or $4 rows
+ * when there is none.  Each account costs a walk back over the primary
+ * key of fold_checkpoints (and the check of each snapshot it passes) and
+ * at most $4 entries of the fold index, from the snapshot's partition on.
+ * The first $5 of them by id, less those of $6.
+ */
+#define SQL_LONG_TAILS \
+	"SELECT c.entity_id FROM (SELECT DISTINCT entity_id " \
+	"FROM installation_events WHERE id > $1::bigint AND id <= $2::bigint " \
+	"AND event NOT LIKE 'workflow_job.%' AND entity_id IS NOT NULL " \
+	"AND entity_id <> ALL ($6::bigint[])) c " \
+	"LEFT JOIN LATERAL (SELECT k.received_at, k.event_id " \
+	"FROM fold_checkpoints k WHERE k.entity_id = c.entity_id " \
+	"AND k.version = $3::integer AND " SQL_WHOLE("k") " " \
+	"ORDER BY k.received_at DESC, k.event_id DESC LIMIT 1) k ON true " \
+	"WHERE (SELECT count(*) FROM (SELECT 1 FROM installation_events t " \
+	"WHERE t.entity_id = c.entity_id " \
+	"AND t.event NOT LIKE 'workflow_job.%' " \
+	"AND t.received_at >= COALESCE(k.received_at, '-infinity') " \
+	"AND (t.received_at, t.id) > " \
+	"(COALESCE(k.received_at, '-infinity'), COALESCE(k.event_id, 0)) " \
+	"LIMIT $4::bigint) n) >= $4::bigint " \
+	"ORDER BY c.entity_id LIMIT $5::integer"
 /* clang-format on */
 
 #endif

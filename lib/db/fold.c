@@ -99,15 +99,23 @@ out:
 	return rc;
 }
 
-/* Store what 'm' holds, folded from ('from_at', 'from_id'), and empty it. */
-static void
+/*
+ * Store what 'm' holds, folded from ('from_at', 'from_id'), and empty it.
+ * Adds the snapshots stored to *stored.  Returns DB_OK or the error.
+ */
+static enum db_status
 made_store(struct made *m, struct db *db, int64_t entity_id,
-    const char *from_at, int64_t from_id, int64_t max_id)
+    const char *from_at, int64_t from_id, int64_t max_id, size_t *stored)
 {
+	enum db_status st = DB_OK;
+
 	if (m->n > 0)
-		(void)db_checkpoint_store(db, entity_id, CKPT_VERSION, from_at,
+		st = db_checkpoint_store(db, entity_id, CKPT_VERSION, from_at,
 		    from_id, max_id, m->v, m->n);
+	if (st == DB_OK && db_checkpoint_writable())
+		*stored += m->n;
 	made_release(m);
+	return st;
 }
 
 /* True when a row of 'rows' has an id above 'max_id'. */
@@ -120,9 +128,46 @@ has_id_above(const struct db_trace_rows *rows, int64_t max_id)
 	return false;
 }
 
-int
-fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
-    struct events_state *st, struct events_diagnosis *dg, enum db_status *ds)
+/*
+ * Set *end to whether no row of 'entity_id' follows the last of 'page'
+ * (a whole page: a fold that ran out of rows right there reached the end
+ * all the same).  Returns DB_OK or the error.
+ */
+static enum db_status
+after_page(struct db *db, int64_t entity_id, const struct db_trace_rows *page,
+    bool *end)
+{
+	struct db_trace_rows next;
+	enum db_status st;
+
+	st = db_trace_fold_rows_after(db, entity_id, NULL,
+	    page->v[page->n - 1].received_at, page->v[page->n - 1].id, 1,
+	    &next);
+	*end = st == DB_OK && next.n == 0;
+	db_trace_rows_release(&next);
+	return st;
+}
+
+/* One fold of an entity from its latest usable snapshot. */
+struct walk {
+	const char *at; /* NULL: the whole timeline */
+	size_t every;
+	int64_t budget; /* rows to fold at most; 0: every row */
+	/* The result, with fold_entity(); NULL with fold_snapshot(). */
+	struct events_state *st;
+	struct events_diagnosis *dg;
+	struct fold_progress done;
+};
+
+/*
+ * Fold as 'w' says: from the latest usable snapshot at or before w->at
+ * plus the rows after it, storing snapshots every w->every rows.  With
+ * w->st, the state and diagnosis of the whole timeline; without, only the
+ * snapshots, ending early when none can be made.  Returns 0 or -1 (*ds as
+ * for fold_entity()).
+ */
+static int
+walk(struct db *db, int64_t entity_id, struct walk *w, enum db_status *ds)
 {
 	struct db_checkpoint ck;
 	struct ckpt_snapshot snap;
@@ -130,15 +175,13 @@ fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
 	struct made made;
 	struct ckpt_plan plan;
 	char pos_at[40] = "";
-	int64_t pos_id = 0, nrows = 0;
+	int64_t pos_id = 0, nrows = 0, limit;
 	unsigned char *next = NULL;
 	size_t len;
-	bool have = false, checked = false;
+	bool have = false, checked = false, last;
+	enum db_status stored;
 	int rc = -1;
 
-	*ds = DB_OK;
-	if (every == 0)
-		return fold_all(db, entity_id, at, st, dg, ds);
 	memset(&snap, 0, sizeof(snap));
 	memset(&rows, 0, sizeof(rows));
 	memset(&made, 0, sizeof(made));
@@ -146,10 +189,12 @@ fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
 	 * The snapshots cannot be read (sql/008 not applied yet, say): the
 	 * fold of every row, as before them.
 	 */
-	if ((*ds = db_checkpoint_latest(db, entity_id, CKPT_VERSION, at,
+	if ((*ds = db_checkpoint_latest(db, entity_id, CKPT_VERSION, w->at,
 	         &ck)) == DB_ERROR) {
 		db_checkpoint_release(&ck);
-		return fold_all(db, entity_id, at, st, dg, ds);
+		if (w->st == NULL)
+			return -1;
+		return fold_all(db, entity_id, w->at, w->st, w->dg, ds);
 	}
 	if (*ds != DB_OK)
 		goto out;
@@ -165,7 +210,7 @@ fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
 		    __func__, entity_id, ck.received_at);
 		ck.found = false;
 	}
-	plan.every = every;
+	plan.every = w->every;
 	plan.max_id = 0;
 	plan.emit = made_add;
 	plan.arg = &made;
@@ -176,37 +221,69 @@ fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
 	 * whole is folded further by each request.
 	 */
 	for (;;) {
-		if ((*ds = db_trace_fold_rows_after(db, entity_id, at,
-		         have ? pos_at : NULL, pos_id, FOLD_PAGE_ROWS,
-		         &rows)) != DB_OK)
+		limit = FOLD_PAGE_ROWS;
+		if (w->budget > 0 && w->budget - w->done.rows < limit)
+			limit = w->budget - w->done.rows;
+		if ((*ds = db_trace_fold_rows_after(db, entity_id, w->at,
+		         have ? pos_at : NULL, pos_id, limit, &rows)) != DB_OK)
 			goto out;
 		/*
 		 * Enough rows for a snapshot: the max id it may cover, then
 		 * the page again, as rows with ids up to it may have come in
 		 * since it was read.  Later pages are read after it.
 		 */
-		if (!checked && rows.n >= every && db_checkpoint_writable()) {
+		if (!checked && rows.n >= w->every &&
+		    db_checkpoint_writable()) {
 			checked = true;
 			if (db_checkpoint_max_id(db, &ck, &plan.max_id) ==
 			        DB_OK &&
 			    plan.max_id > 0) {
+				w->done.max_id = plan.max_id;
 				db_trace_rows_release(&rows);
 				continue;
 			}
 			plan.max_id = 0;
 		}
+		last = (int64_t)rows.n < limit;
+		/*
+		 * Only snapshots, and none to make from here: the tail is
+		 * short (then this first page is the last and holds fewer
+		 * than 'every' rows), or none may be made now.
+		 */
+		if (w->st == NULL && plan.max_id == 0) {
+			w->done.end = !checked && last && rows.n < w->every;
+			rc = 0;
+			goto out;
+		}
 		made.rows = rows.v;
 		made.nrows = nrows;
-		if (rows.n < FOLD_PAGE_ROWS)
+		if (last && w->st != NULL)
 			break;
 		if (ckpt_fold_page(have ? &snap : NULL, rows.v, rows.n,
 		        plan.max_id > 0 ? &plan : NULL, &next, &len) == -1)
 			goto out;
-		made_store(&made, db, entity_id, have ? pos_at : NULL, pos_id,
-		    plan.max_id);
+		stored = made_store(&made, db, entity_id, have ? pos_at : NULL,
+		    pos_id, plan.max_id, &w->done.snapshots);
+		w->done.rows += (int64_t)rows.n;
+		/* Only snapshots: they are the work, and a failure ends it. */
+		if (w->st == NULL && stored != DB_OK) {
+			*ds = stored;
+			goto out;
+		}
 		/* No snapshot covers a row the last one may not know. */
-		if (has_id_above(&rows, plan.max_id))
+		if (has_id_above(&rows, plan.max_id)) {
+			w->done.above = plan.max_id > 0;
 			plan.max_id = 0;
+		}
+		if (last || (w->budget > 0 && w->done.rows >= w->budget)) {
+			if (!last && rows.n > 0 &&
+			    (*ds = after_page(db, entity_id, &rows, &last)) !=
+			        DB_OK)
+				goto out;
+			w->done.end = last;
+			rc = 0;
+			goto out;
+		}
 		ckpt_snapshot_release(&snap);
 		have = ckpt_decode(next, len, &snap) == 0;
 		free(next);
@@ -220,10 +297,12 @@ fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
 		db_trace_rows_release(&rows);
 	}
 	if (ckpt_fold(have ? &snap : NULL, rows.v, rows.n,
-	        plan.max_id > 0 ? &plan : NULL, st, dg) == -1)
+	        plan.max_id > 0 ? &plan : NULL, w->st, w->dg) == -1)
 		goto out;
-	made_store(&made, db, entity_id, have ? pos_at : NULL, pos_id,
-	    plan.max_id);
+	(void)made_store(&made, db, entity_id, have ? pos_at : NULL, pos_id,
+	    plan.max_id, &w->done.snapshots);
+	w->done.rows += (int64_t)rows.n;
+	w->done.end = true;
 	rc = 0;
 out:
 	free(next);
@@ -231,5 +310,41 @@ out:
 	db_trace_rows_release(&rows);
 	ckpt_snapshot_release(&snap);
 	db_checkpoint_release(&ck);
+	return rc;
+}
+
+int
+fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
+    struct events_state *st, struct events_diagnosis *dg, enum db_status *ds)
+{
+	struct walk w;
+
+	*ds = DB_OK;
+	if (every == 0)
+		return fold_all(db, entity_id, at, st, dg, ds);
+	memset(&w, 0, sizeof(w));
+	w.at = at;
+	w.every = every;
+	w.st = st;
+	w.dg = dg;
+	return walk(db, entity_id, &w, ds);
+}
+
+int
+fold_snapshot(struct db *db, int64_t entity_id, size_t every, int64_t budget,
+    struct fold_progress *done, enum db_status *ds)
+{
+	struct walk w;
+	int rc;
+
+	*ds = DB_OK;
+	memset(done, 0, sizeof(*done));
+	if (every == 0 || budget <= 0)
+		return 0;
+	memset(&w, 0, sizeof(w));
+	w.every = every;
+	w.budget = budget;
+	rc = walk(db, entity_id, &w, ds);
+	*done = w.done;
 	return rc;
 }

@@ -3,6 +3,7 @@
 #ifndef INSTLOG_FOLD_H
 #define INSTLOG_FOLD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,5 +28,34 @@
  */
 int fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
     struct events_state *st, struct events_diagnosis *dg, enum db_status *ds);
+
+/* What fold_snapshot() did. */
+struct fold_progress {
+	int64_t rows;     /* rows folded */
+	size_t snapshots; /* snapshots stored */
+	bool end;         /* it folded up to the entity's last row */
+	/* The highest id its snapshots may cover (0: none was told)... */
+	int64_t max_id;
+	/* ...and whether a row above it came: none covers it or follows. */
+	bool above;
+};
+
+/*
+ * Make ahead the snapshots that traces of 'entity_id' would make (for
+ * cron/snapshot): from the latest usable snapshot, as fold_entity() with
+ * 'every' and no 'at', fold at most 'budget' rows after it, a page at a
+ * time, storing each page's snapshots before the next is read.  No state
+ * or diagnosis is made.  It stops early, with done->end false, when no
+ * snapshot may be made now (db_checkpoint_max_id() tells none, or a row
+ * above done->max_id came on an earlier page).  done->end is true when it
+ * read up to the entity's last row: then only rows above done->max_id
+ * (done->above), or fewer than the snapshots' spacing, follow the last
+ * snapshot.  Sets *done either way.
+ *
+ * Returns 0; or -1 with *ds set to the database error (a refused write
+ * included), or to DB_OK when out of memory (not logged).
+ */
+int fold_snapshot(struct db *db, int64_t entity_id, size_t every,
+    int64_t budget, struct fold_progress *done, enum db_status *ds);
 
 #endif

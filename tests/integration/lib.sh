@@ -78,7 +78,7 @@ http() {
 sql() { psql "$DATABASE_URL" -X -q -At -v ON_ERROR_STOP=1 -c "$1"; }
 
 # db_reset: empty every table (TRUNCATE, not DELETE: the log is append-only).
-db_reset() { sql "TRUNCATE installation_events, jobs, auth_cache, fold_checkpoints RESTART IDENTITY" >/dev/null; }
+db_reset() { sql "TRUNCATE installation_events, jobs, auth_cache, fold_checkpoints, fold_checkpoint_scan RESTART IDENTITY" >/dev/null; }
 
 # fail MESSAGE: record a failed assertion; the runner fails the test.
 fail() {

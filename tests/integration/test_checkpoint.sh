@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Fold checkpoints (lib/db/fold.c): a trace folded from stored snapshots says
 # exactly what the fold of every row says, also after a rules version
-# change, a row replayed into the past, and for a role that cannot write.
+# change, a row replayed into the past, and for a role that cannot write;
+# cron/snapshot makes them ahead of the first trace, within its rows per
+# run, with rows that come late or out of order.
 
 # ckpt_route EVERY [VAR=VALUE...]: the stack's trace_entity binary again,
 # with INSTLOG_FOLD_CHECKPOINT_EVERY=EVERY and the given environment.
@@ -68,6 +70,13 @@ ckpt_same() {
 		cmp -s "$f" "$2/$(basename "$f")" ||
 		    fail "$3: $(basename "$f") differs: $(diff <(jq -S . "$f") <(jq -S . "$2/$(basename "$f")") | head -5)"
 	done
+}
+
+# ckpt_ro_url: the URL of a role that may only SELECT (a read replica's).
+ckpt_ro_url() {
+	sql "DO \$\$ BEGIN CREATE ROLE instlog_ro LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$;
+	    GRANT SELECT ON ALL TABLES IN SCHEMA public TO instlog_ro" >/dev/null
+	printf '%s' "$DATABASE_URL" | sed 's|://[^@]*@|://instlog_ro@|'
 }
 
 # ckpt_count E [WHERE]: how many snapshots E has.
@@ -173,9 +182,7 @@ test_checkpoint_read_only_role_traces_without_writing() {
 	ckpt_timeline $E ivan 6305
 	ckpt_route 0
 	ckpt_traces $E "$d/full"
-	sql "DO \$\$ BEGIN CREATE ROLE instlog_ro LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$;
-	    GRANT SELECT ON ALL TABLES IN SCHEMA public TO instlog_ro" >/dev/null
-	url=$(printf '%s' "$DATABASE_URL" | sed 's|://[^@]*@|://instlog_ro@|')
+	url=$(ckpt_ro_url)
 	: >"$RUNDIR/trace_entity.log"
 	ckpt_route 2 DATABASE_READ_URL="$url"
 	ckpt_traces $E "$d/ro"
@@ -226,4 +233,193 @@ test_checkpoint_long_history_read_in_pages() {
 		ckpt_same "$d/full" "$d/ckpt" "pass $pass"
 	done
 	[ "$(ckpt_count $E)" -ge 150 ] || fail "expected 150 snapshots or more, got $(ckpt_count $E)"
+}
+
+# snap_run [VAR=VALUE...]: one run of cron/snapshot with snapshots every
+# 256 rows (as the trace route of ckpt_route 256); sets RC and OUT.
+snap_run() {
+	OUT=$(env INSTLOG_FOLD_CHECKPOINT_EVERY=256 "$@" "$STACK_BIN/snapshot" 2>&1)
+	RC=$?
+}
+
+# snap_ok [VAR=VALUE...]: snap_run, which must exit 0.
+snap_ok() {
+	snap_run "$@"
+	assert_eq 0 "$RC" "snapshot's exit status ($OUT)"
+}
+
+# snap_scanned: how far the last run read the log (its summary line).
+snap_scanned() { printf '%s' "$OUT" | sed -n 's/.* scanned_to=\([0-9]*\) .*/\1/p'; }
+
+# snap_load E N: N events of account E as the benchmark writes them
+# (bench/checkpoint_data.sql: real payloads, over the last 300 days).
+snap_load() {
+	sql "SELECT instlog_ensure_partitions(3, 11)" >/dev/null
+	psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -v ent="$1" -v n="$2" \
+	    -v created="$(cat "$(fixture installation.created)")" \
+	    -v added="$(cat "$(fixture installation_repositories.added)")" \
+	    -v suspend="$(cat "$(fixture installation.suspend)")" \
+	    -v unsuspend="$(cat "$(fixture installation.unsuspend)")" \
+	    -f "$STACK_TOP/bench/checkpoint_data.sql" >/dev/null ||
+	    fail "loading $2 events of $1 failed"
+}
+
+# snap_written: how many snapshots there are, and the latest write.
+snap_written() { sql "SELECT count(*) || ' ' || coalesce(max(created_at)::text, '-') FROM fold_checkpoints"; }
+
+# snap_pages E DIR AT...: E's first page as of each AT ("" for now) into
+# DIR/<n>.json.
+snap_pages() {
+	local e=$1 dir=$2 n=0 t
+	shift 2
+	mkdir -p "$dir"
+	for t in "$@"; do
+		trace "/trace/entity/$e?limit=50${t:+&at=$t}"
+		assert_status 200
+		printf '%s' "$BODY" >"$dir/$n.json"
+		n=$((n + 1))
+	done
+}
+
+# snap_step OP NAME: the output of step NAME of operation OP.
+snap_step() { sql "SELECT s->'output' FROM operations, jsonb_array_elements(steps) s WHERE id = $1 AND s->>'name' = '$2'"; }
+
+# snap_last_op: the id of the latest snapshot operation.
+snap_last_op() { sql "SELECT max(id) FROM operations WHERE type = 'snapshot'"; }
+
+# snap_stale E: E's snapshots that a row inserted later makes unusable.
+snap_stale() { sql "SELECT count(*) FROM fold_checkpoints c WHERE entity_id = $1 AND EXISTS (SELECT 1 FROM installation_events e WHERE e.entity_id = c.entity_id AND e.id > c.max_id AND (e.received_at, e.id) <= (c.received_at, c.event_id))"; }
+
+# snap_covered E: the most rows one of E's snapshots covers.
+snap_covered() { sql "SELECT coalesce(max(nrows), 0) FROM fold_checkpoints WHERE entity_id = $1"; }
+
+# After one run of cron/snapshot, the first trace of a long history folds
+# from its snapshots: it writes none, and says what the fold of every row
+# says; a route that may only read gets the same without trying to write.
+test_checkpoint_snapshot_made_ahead_of_the_first_trace() {
+	local E=5311 d=$TEST_TMP/snap1 mid before op url
+	trap ckpt_restore EXIT
+	# Off, it does nothing.
+	snap_ok INSTLOG_FOLD_CHECKPOINT_EVERY=0
+	case $OUT in *"snapshots off"*) ;; *) fail "with snapshots off: $OUT" ;; esac
+	# What earlier tests left, first: the next run reads E's rows alone.
+	snap_ok
+	snap_load $E 3000
+	mid=$(ckpt_times $E | sed -n 1500p)
+	ckpt_route 0
+	snap_pages $E "$d/full" "" "$mid"
+	assert_eq 0 "$(ckpt_count $E)" "snapshots before the run"
+	snap_ok
+	case $OUT in *" accounts=1 rows=3000 "*" more=no "*) ;; *) fail "one run, all of E: $OUT" ;; esac
+	[ "$(ckpt_count $E)" -ge 11 ] || fail "expected 11 snapshots or more, got $(ckpt_count $E)"
+	ckpt_route 256
+	before=$(snap_written)
+	snap_pages $E "$d/ahead" "" "$mid"
+	assert_eq "$before" "$(snap_written)" "snapshots written by the first traces"
+	ckpt_same "$d/full" "$d/ahead" "from snapshots made ahead"
+	# The run is an operation: a step for E, and the scan's.
+	op=$(snap_last_op)
+	assert_eq completed "$(sql "SELECT status FROM operations WHERE id = $op")" "status"
+	assert_eq '{"end": true, "rows": 3000, "snapshots": '"$(ckpt_count $E)"'}' \
+	    "$(snap_step "$op" "entity $E")" "E's step"
+	assert_eq false "$(snap_step "$op" scan | jq .more)" "the scan's step"
+	assert_eq t "$(sql "SELECT $E = ANY (entity_ids) FROM operations WHERE id = $op")" "E among the accounts touched"
+	# A route that may only SELECT (a replica's) folds from them too, and
+	# never tries to write one.
+	url=$(ckpt_ro_url)
+	: >"$RUNDIR/trace_entity.log"
+	ckpt_route 256 DATABASE_READ_URL="$url"
+	snap_pages $E "$d/ro" "" "$mid"
+	ckpt_same "$d/full" "$d/ro" "read-only route"
+	assert_eq 0 "$(grep -c 'may not write' "$RUNDIR/trace_entity.log")" "refused writes"
+}
+
+# A row whose transaction took its id before a run and commits after it,
+# at an earlier position, and rows placed among those already folded (as
+# replayed spool files are): the scan never passes the id still in
+# flight, stale snapshots are made again, and the traces stay those of
+# the full fold.
+test_checkpoint_snapshot_rows_late_and_out_of_order() {
+	local E=5312 d=$TEST_TMP/snap2 at t late="" pid
+	trap ckpt_restore EXIT
+	snap_ok
+	snap_load $E 2000
+	snap_ok
+	[ "$(ckpt_count $E)" -ge 7 ] || fail "expected 7 snapshots or more, got $(ckpt_count $E)"
+	# 600 more over the same 300 days: most before the latest snapshot.
+	snap_load $E 600
+	[ "$(snap_stale $E)" -ge 1 ] || fail "no snapshot made stale"
+	# The late row: an uninstall in the middle of the timeline.
+	at=$(sql "SELECT to_char((received_at + interval '1 microsecond') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM installation_events WHERE entity_id = $E ORDER BY received_at, id OFFSET 1300 LIMIT 1")
+	mkfifo "$TEST_TMP/late.sql"
+	psql "$DATABASE_URL" -X -q -At -v ON_ERROR_STOP=1 \
+	    -v p="$(jq -c ".installation.account.id = $E" "$(fixture installation.deleted)")" \
+	    <"$TEST_TMP/late.sql" >"$TEST_TMP/late.out" 2>&1 &
+	pid=$!
+	exec 7>"$TEST_TMP/late.sql"
+	printf '%s\n' "BEGIN;" \
+	    "INSERT INTO installation_events (received_at, source, event, outcome, delivery_id, app_id, installation_id, entity_type, entity_id, entity_name, payload)" \
+	    "VALUES ('$at', 'webhook', 'installation.deleted', 'ok', 'late-$E', 29310, 8005312, 'Organization', $E, 'bench-fleet', :'p'::jsonb) RETURNING id;" >&7
+	for _ in $(seq 1 100); do
+		late=$(head -1 "$TEST_TMP/late.out")
+		[ -n "$late" ] && break
+		sleep 0.05
+	done
+	[ -n "$late" ] || fail "no id for the late row: $(cat "$TEST_TMP/late.out")"
+	# Rows after it that commit first: another account's, a short tail.
+	install 5314 kate 6314
+	action installation installation.suspend 5314 kate 6314
+	[ "$LAST_ID" -gt "$late" ] || fail "row $LAST_ID is not after the late row $late"
+	snap_ok
+	[ "$(snap_scanned)" -lt "$late" ] || fail "the scan passed row $late, still uncommitted: $OUT"
+	assert_eq 0 "$(snap_stale $E)" "stale snapshots after the run"
+	echo "COMMIT;" >&7
+	exec 7>&-
+	wait "$pid" || fail "psql: $(cat "$TEST_TMP/late.out")"
+	# Committed: it makes the snapshots after it stale; the next run
+	# reads it and makes them again.
+	[ "$(snap_stale $E)" -ge 1 ] || fail "no snapshot made stale by the late row"
+	snap_ok
+	case $OUT in *" more=no "*) ;; *) fail "work left: $OUT" ;; esac
+	[ "$(snap_scanned)" -ge "$late" ] || fail "the scan did not read row $late: $OUT"
+	# (One made stale may stay past the last one made again: never used.)
+	[ "$(sql "SELECT count(*) FROM fold_checkpoints WHERE entity_id = $E AND received_at > '$at' AND max_id >= $late")" -ge 4 ] ||
+	    fail "the snapshots after the late row were not made again"
+	t=$(ckpt_times $E | sed -n 1000p)
+	ckpt_route 0
+	snap_pages $E "$d/full" "" "$t" "$at"
+	ckpt_route 256
+	before=$(snap_written)
+	snap_pages $E "$d/ahead" "" "$t" "$at"
+	assert_eq "$before" "$(snap_written)" "snapshots written by the traces"
+	ckpt_same "$d/full" "$d/ahead" "after late and out-of-order rows"
+	jq -e '.state.installed == false' "$d/ahead/0.json" >/dev/null ||
+	    fail "the late uninstall is not in the state: $(jq -c .state "$d/ahead/0.json")"
+}
+
+# A tail longer than a run's rows (INSTLOG_SNAPSHOT_ROWS) takes two runs,
+# the second going on from the first's last snapshot.
+test_checkpoint_snapshot_run_bounded_by_its_rows() {
+	local E=5313 d=$TEST_TMP/snap3 op before
+	trap ckpt_restore EXIT
+	snap_ok
+	snap_load $E 45000
+	snap_ok INSTLOG_SNAPSHOT_ROWS=30000
+	case $OUT in *" accounts=1 rows=30000 "*" more=yes "*) ;; *) fail "first run: $OUT" ;; esac
+	op=$(snap_last_op)
+	assert_eq false "$(snap_step "$op" "entity $E" | jq .end)" "E's fold ended by the first run"
+	[ "$(snap_covered $E)" -le 30000 ] && [ "$(snap_covered $E)" -gt $((30000 - 256)) ] ||
+	    fail "the first run covered $(snap_covered $E) rows, not 30000"
+	snap_ok INSTLOG_SNAPSHOT_ROWS=30000
+	case $OUT in *" accounts=1 rows=15"*" more=no "*) ;; *) fail "second run: $OUT" ;; esac
+	op=$(snap_last_op)
+	assert_eq true "$(snap_step "$op" "entity $E" | jq .end)" "E's fold ended by the second run"
+	[ "$(snap_covered $E)" -gt $((45000 - 256)) ] || fail "the second run covered $(snap_covered $E) rows"
+	ckpt_route 0
+	snap_pages $E "$d/full" ""
+	ckpt_route 256
+	before=$(snap_written)
+	snap_pages $E "$d/ahead" ""
+	assert_eq "$before" "$(snap_written)" "snapshots written by the trace"
+	ckpt_same "$d/full" "$d/ahead" "after two runs"
 }

@@ -24,7 +24,7 @@ static const char *const vars[] = { "DATABASE_URL", "DATABASE_READ_URL",
 	"GITHUB_APP_USER_PRIVATE_KEY_FILE", "INSTLOG_RUNNER_LABELS",
 	"INSTLOG_MAX_BODY", "INSTLOG_SPOOL_DIR", "GITHUB_TOKEN",
 	"GITHUB_TOKEN_FILE", "INSTLOG_FOLD_CHECKPOINT_EVERY",
-	"INSTLOG_METRICS_FILE" };
+	"INSTLOG_METRICS_FILE", "INSTLOG_SNAPSHOT_ROWS" };
 
 static int
 clear_env(void **state)
@@ -283,6 +283,32 @@ config_metrics_file(void **state)
 	config_release(&cfg);
 }
 
+/* cron/snapshot's rows per run: read only when asked for, in range. */
+static void
+config_snapshot_rows(void **state)
+{
+	static const char *const bad[] = { "0", "-1", "1e6", "100000001" };
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(config_load(&cfg, CONFIG_USE_SNAPSHOT), 0);
+	assert_int_equal(cfg.snapshot_rows, 1000000);
+	config_release(&cfg);
+	setenv("INSTLOG_SNAPSHOT_ROWS", "30000", 1);
+	assert_int_equal(config_load(&cfg, CONFIG_USE_SNAPSHOT), 0);
+	assert_int_equal(cfg.snapshot_rows, 30000);
+	config_release(&cfg);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv("INSTLOG_SNAPSHOT_ROWS", bad[i], 1);
+		assert_int_equal(config_load(&cfg, CONFIG_USE_SNAPSHOT), -1);
+		config_release(&cfg);
+		/* A program that does not fold ahead never reads it. */
+		assert_int_equal(config_load(&cfg, 0), 0);
+		assert_int_equal(cfg.snapshot_rows, 0);
+		config_release(&cfg);
+	}
+}
+
 int
 main(void)
 {
@@ -294,6 +320,7 @@ main(void)
 		cmocka_unit_test_setup(config_bad_values, clear_env),
 		cmocka_unit_test_setup(config_labels_and_url, clear_env),
 		cmocka_unit_test_setup(config_metrics_file, clear_env),
+		cmocka_unit_test_setup(config_snapshot_rows, clear_env),
 		cmocka_unit_test_setup(config_loads_only_what_is_asked,
 		    clear_env),
 	};
