@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/checkpoint.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -53,7 +54,7 @@ struct scan {
 	struct cronrun *cr;
 	size_t every;
 	int64_t left;     /* rows the run may still fold */
-	int64_t until_ms; /* ops_now_ms() after which nothing starts */
+	int64_t until_ms; /* clock_wall_ms() after which nothing starts */
 	int64_t from;     /* the scan's position at the start */
 	int64_t at;       /* and now: every row up to it was read */
 	int64_t safe;     /* no row can still come in at or below it */
@@ -72,7 +73,7 @@ struct scan {
 static bool
 may_go_on(const struct scan *s)
 {
-	return s->left >= (int64_t)s->every && ops_now_ms() < s->until_ms;
+	return s->left >= (int64_t)s->every && clock_wall_ms() < s->until_ms;
 }
 
 /*
@@ -148,7 +149,7 @@ step_rest(struct scan *s)
 	memset(&st, 0, sizeof(st));
 	st.name = (char *)(uintptr_t) "more accounts";
 	st.started_ms = s->rest_ms;
-	st.duration_ms = ops_now_ms() - s->rest_ms;
+	st.duration_ms = clock_wall_ms() - s->rest_ms;
 	st.count = s->rest.accounts;
 	if (tally_json(&out, &s->rest, -1) == -1)
 		log_warnx("out of memory");
@@ -170,7 +171,7 @@ fold_account(struct scan *s, int64_t entity, int64_t hi)
 {
 	struct fold_progress done;
 	enum db_status ds;
-	int64_t t0 = ops_now_ms(), *v;
+	int64_t t0 = clock_wall_ms(), *v;
 	size_t cap;
 	int rc;
 
@@ -244,7 +245,7 @@ scan_log(struct scan *s)
 	struct db_checkpoint none;
 	struct json_writer w;
 	struct buf out;
-	int64_t t0 = ops_now_ms(), scanned = 0, hi;
+	int64_t t0 = clock_wall_ms(), scanned = 0, hi;
 	const char *what = NULL;
 	int version = 0, r = 0;
 
@@ -261,7 +262,7 @@ scan_log(struct scan *s)
 	 * accounts need no fold costs a statement or two.
 	 */
 	while (s->at < s->safe) {
-		if (ops_now_ms() >= s->until_ms) {
+		if (clock_wall_ms() >= s->until_ms) {
 			r = 1;
 			break;
 		}
@@ -342,7 +343,7 @@ run(struct cronrun *cr, void *arg)
 	s.cr = cr;
 	s.every = cr->cfg.fold_checkpoint_every;
 	s.left = (int64_t)cr->cfg.snapshot_rows;
-	s.until_ms = ops_now_ms() + SNAPSHOT_SECONDS * 1000;
+	s.until_ms = clock_wall_ms() + SNAPSHOT_SECONDS * 1000;
 	if (s.every > 0)
 		rc = scan_log(&s);
 	json_writer_init(&w, &cr->output);

@@ -90,7 +90,7 @@ void db_set_error(struct db *db, const char *message);
 /* The deadline of db_set_deadline(): CLOCK_MONOTONIC ms, 0 when none. */
 int64_t db_deadline(const struct db *db);
 
-/* The NOTIFY channels of sql/016_stream.sql. */
+/* The NOTIFY channels of sql/015_stream.sql. */
 enum db_channel {
 	DB_CHANNEL_EVENTS,     /* a statement added installation_events rows */
 	DB_CHANNEL_OPERATIONS, /* a statement added or changed operations */
