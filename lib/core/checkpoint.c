@@ -472,6 +472,9 @@ out:
  * rows before tail[*rest], the rows after the last snapshot.  Returns 0 or
  * -1; *kept is the caller's to release either way.
  */
+/* The rows of an empty tail, which may come as NULL: no offset from NULL. */
+static const struct events_row no_rows[1];
+
 static int
 fold_on(struct ckpt_snapshot *from, const struct events_row *tail, size_t n,
     const struct ckpt_plan *plan, struct events_state *st,
@@ -480,6 +483,9 @@ fold_on(struct ckpt_snapshot *from, const struct events_row *tail, size_t n,
 	size_t start = 0, limit = n, gap = 0, len = 0;
 	bool emitting;
 	int r;
+
+	if (tail == NULL)
+		tail = no_rows;
 
 	memset(kept, 0, sizeof(*kept));
 	*rest = 0;
@@ -524,6 +530,9 @@ ckpt_fold(struct ckpt_snapshot *from, const struct events_row *tail, size_t n,
 	size_t rest;
 	int rc = -1;
 
+	if (tail == NULL)
+		tail = no_rows;
+
 	if (st == NULL || dg == NULL || (tail == NULL && n > 0))
 		return -1;
 	if (fold_on(from, tail, n, plan, st, &kept, &rest) == -1)
@@ -551,6 +560,9 @@ ckpt_fold_page(struct ckpt_snapshot *from, const struct events_row *tail,
 	struct events_row *seq = NULL;
 	size_t rest;
 	int rc = -1;
+
+	if (tail == NULL)
+		tail = no_rows;
 
 	*out = NULL;
 	*outlen = 0;
