@@ -406,11 +406,7 @@ start(struct cronrun *cr, void *arg)
 	int64_t parallel = (int64_t)cr->cfg.auth_parallel;
 
 	(void)arg;
-	if (ops_json_ints(&cr->input, keys, &parallel, 1) == -1) {
-		log_warnx("out of memory");
-		return -1;
-	}
-	return 0;
+	return cronrun_input_ints(cr, keys, &parallel, 1);
 }
 
 /*

@@ -59,11 +59,7 @@ start(struct cronrun *cr, void *arg)
 	int64_t keep = (int64_t)cr->cfg.ops_retention_days;
 
 	(void)arg;
-	if (ops_json_ints(&cr->input, knobs, &keep, 1) == -1) {
-		log_warnx("out of memory");
-		return -1;
-	}
-	return 0;
+	return cronrun_input_ints(cr, knobs, &keep, 1);
 }
 
 /*

@@ -440,11 +440,7 @@ start(struct cronrun *cr, void *arg)
 	(void)arg;
 	vals[0] = (int64_t)cr->cfg.redeliver_max;
 	vals[1] = (int64_t)cr->cfg.redeliver_pages;
-	if (ops_json_ints(&cr->input, knobs, vals, 2) == -1) {
-		log_warnx("out of memory");
-		return -1;
-	}
-	return 0;
+	return cronrun_input_ints(cr, knobs, vals, 2);
 }
 
 /*

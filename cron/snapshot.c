@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/clock.h"
 #include "core/checkpoint.h"
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/ops.h"
@@ -320,11 +320,7 @@ start(struct cronrun *cr, void *arg)
 	(void)arg;
 	vals[0] = (int64_t)cr->cfg.fold_checkpoint_every;
 	vals[1] = (int64_t)cr->cfg.snapshot_rows;
-	if (ops_json_ints(&cr->input, knobs, vals, 2) == -1) {
-		log_warnx("out of memory");
-		return -1;
-	}
-	return 0;
+	return cronrun_input_ints(cr, knobs, vals, 2);
 }
 
 /*

@@ -108,6 +108,17 @@ cronrun_finish(struct cronrun *r, int rc, const char *output, const char *what)
 	return rc;
 }
 
+int
+cronrun_input_ints(struct cronrun *r, const char *const *keys,
+    const int64_t *vals, size_t n)
+{
+	if (ops_json_ints(&r->input, keys, vals, n) == -1) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 void
 cronrun_summary(const struct cronrun *r, const char *fmt, ...)
 {

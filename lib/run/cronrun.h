@@ -107,6 +107,13 @@ int cronrun_finish(struct cronrun *r, int rc, const char *output,
     const char *what);
 
 /*
+ * Set the operation's input (r->input) to {keys[i]: vals[i]}, the run's
+ * knobs, from a def->start.  Returns 0, or -1 (logged) when out of memory.
+ */
+int cronrun_input_ints(struct cronrun *r, const char *const *keys,
+    const int64_t *vals, size_t n);
+
+/*
  * Print the summary line "NAME: TEXT ms=N" on stdout, N the milliseconds
  * since cronrun_init().
  */
