@@ -27,6 +27,7 @@ static const char *const cause_names[EVENTS_CAUSE__MAX] = {
 	[EVENTS_CAUSE_BAD_CREDENTIALS] = "bad_credentials",
 	[EVENTS_CAUSE_RATE_LIMITED] = "rate_limited",
 	[EVENTS_CAUSE_GITHUB_UNAVAILABLE] = "github_unavailable",
+	[EVENTS_CAUSE_RECOVERED] = "recovered",
 };
 
 /* The output order: the most specific cause first. */
@@ -44,6 +45,7 @@ static const enum events_cause cause_order[EVENTS_CAUSE__MAX] = {
 	EVENTS_CAUSE_WRONG_APP,
 	EVENTS_CAUSE_REPO_NOT_SELECTED,
 	EVENTS_CAUSE_PLAN_CANCELLED,
+	EVENTS_CAUSE_RECOVERED,
 };
 
 /* Append " <prefix> 'value'" when 'value' is not NULL.  Returns 0 or -1. */

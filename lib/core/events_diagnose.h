@@ -29,6 +29,11 @@ enum events_cause {
 	EVENTS_CAUSE_BAD_CREDENTIALS,
 	EVENTS_CAUSE_RATE_LIMITED,
 	EVENTS_CAUSE_GITHUB_UNAVAILABLE,
+	/*
+	 * Not found by events_diagnose(): the trace routes add it when the
+	 * account authenticated again after its last failure (DESIGN §12).
+	 */
+	EVENTS_CAUSE_RECOVERED,
 	EVENTS_CAUSE__MAX
 };
 

@@ -969,6 +969,7 @@ events_cause_names(void **state)
 		[EVENTS_CAUSE_BAD_CREDENTIALS] = "bad_credentials",
 		[EVENTS_CAUSE_RATE_LIMITED] = "rate_limited",
 		[EVENTS_CAUSE_GITHUB_UNAVAILABLE] = "github_unavailable",
+		[EVENTS_CAUSE_RECOVERED] = "recovered",
 	};
 
 	(void)state;
