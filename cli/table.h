@@ -69,4 +69,14 @@ int table_render_operations(struct buf *out, const cJSON *doc, unsigned flags);
  */
 int table_render_operation(struct buf *out, const cJSON *doc, unsigned flags);
 
+/*
+ * Append to 'out' the document of GET /trace/failing ({"data":[…],
+ * "next_cursor"}) as a table: cause (red), account (login and id), since
+ * (the first failure, UTC to the second), failures, and the summary cut
+ * so that no line is wider than TABLE_WIDTH; a note when next_cursor is
+ * set.  Returns 0, or -1 when 'doc' has no "data" array or when out of
+ * memory.  'doc' is not retained.
+ */
+int table_render_failing(struct buf *out, const cJSON *doc, unsigned flags);
+
 #endif
