@@ -320,8 +320,7 @@ cli_parse(int argc, char *const argv[], struct cli_options *o, char *err,
 	if (nselectors != 1) {
 		(void)snprintf(err, errlen,
 		    "give %s one of --installation-id, --entity-id, "
-		    "--entity-name, --job-id, --operations, --operation, "
-		    "--failing",
+		    "--entity-name, --job-id, --operations, --operation",
 		    nselectors == 0 ? "exactly" : "only");
 		return -1;
 	}

@@ -397,11 +397,16 @@ repo_event_at(enum events_cause c, const struct scan *sc)
 	return sc->repo_event[c - EVENTS_CAUSE_REPO_RENAMED];
 }
 
+/*
+ * repo_renamed, repo_transferred and repo_deleted, told apart by the
+ * cause events_diagnose() has already put in fd->cause.
+ */
 static int
-diag_repo_event(enum events_cause c, const struct events_row *rows, size_t n,
+diag_repo_event(const struct events_row *rows, size_t n,
     const struct events_state *st, const struct scan *sc,
     struct events_finding *fd, struct buf *b)
 {
+	enum events_cause c = fd->cause;
 	const struct events_row *r = &rows[repo_event_at(c, sc)];
 	const char *what = c == EVENTS_CAUSE_REPO_RENAMED ? "renamed"
 	    : c == EVENTS_CAUSE_REPO_TRANSFERRED          ? "transferred"
@@ -421,33 +426,6 @@ diag_repo_event(enum events_cause c, const struct events_row *rows, size_t n,
 	        -1)
 		return -1;
 	return 0;
-}
-
-static int
-diag_repo_renamed(const struct events_row *rows, size_t n,
-    const struct events_state *st, const struct scan *sc,
-    struct events_finding *fd, struct buf *b)
-{
-	return diag_repo_event(EVENTS_CAUSE_REPO_RENAMED, rows, n, st, sc, fd,
-	    b);
-}
-
-static int
-diag_repo_transferred(const struct events_row *rows, size_t n,
-    const struct events_state *st, const struct scan *sc,
-    struct events_finding *fd, struct buf *b)
-{
-	return diag_repo_event(EVENTS_CAUSE_REPO_TRANSFERRED, rows, n, st, sc,
-	    fd, b);
-}
-
-static int
-diag_repo_deleted(const struct events_row *rows, size_t n,
-    const struct events_state *st, const struct scan *sc,
-    struct events_finding *fd, struct buf *b)
-{
-	return diag_repo_event(EVENTS_CAUSE_REPO_DELETED, rows, n, st, sc, fd,
-	    b);
 }
 
 static int
@@ -648,9 +626,9 @@ static int (*const diag_fns[EVENTS_CAUSE__MAX])(const struct events_row *,
 	[EVENTS_CAUSE_RENAMED] = diag_renamed,
 	[EVENTS_CAUSE_WRONG_APP] = diag_wrong_app,
 	[EVENTS_CAUSE_REPO_NOT_SELECTED] = diag_repo_not_selected,
-	[EVENTS_CAUSE_REPO_RENAMED] = diag_repo_renamed,
-	[EVENTS_CAUSE_REPO_TRANSFERRED] = diag_repo_transferred,
-	[EVENTS_CAUSE_REPO_DELETED] = diag_repo_deleted,
+	[EVENTS_CAUSE_REPO_RENAMED] = diag_repo_event,
+	[EVENTS_CAUSE_REPO_TRANSFERRED] = diag_repo_event,
+	[EVENTS_CAUSE_REPO_DELETED] = diag_repo_event,
 	[EVENTS_CAUSE_PLAN_CANCELLED] = diag_plan_cancelled,
 	[EVENTS_CAUSE_BAD_CREDENTIALS] = diag_bad_credentials,
 	[EVENTS_CAUSE_RATE_LIMITED] = diag_rate_limited,

@@ -18,8 +18,8 @@
 /*
  * $1 since, $2 cursor (a failure row id) or NULL, $3 limit.  f: the
  * failure rows of the window (sql/015's index); g: each account's last
- * one; a: their first and count.  An installation's success is cached
- * for 59 minutes from the moment it happened (db_auth_check.c).
+ * one; a: their first and count.  auth_cache.ok_at is when the
+ * installation last authenticated (sql/010).
  */
 #define SQL_FLEET_CANDIDATES \
 	"WITH f AS (SELECT entity_id, received_at, id, installation_id, " \
@@ -36,7 +36,7 @@
 	"FROM g JOIN a USING (entity_id) " \
 	"WHERE NOT EXISTS (SELECT 1 FROM auth_cache c " \
 	"WHERE c.installation_id = g.installation_id " \
-	"AND c.ok_until - interval '59 minutes' > g.last_at) " \
+	"AND c.ok_at > g.last_at) " \
 	"AND NOT EXISTS (SELECT 1 FROM installation_events e " \
 	"WHERE e.entity_id = g.entity_id " \
 	"AND e.event IN ('installation.created', 'installation.unsuspend') " \
@@ -54,9 +54,8 @@
 	"WHERE entity_id = $1::bigint AND event IN ('installation.created', " \
 	"'installation.unsuspend') AND received_at > $3::timestamptz " \
 	"AND event NOT LIKE 'workflow_job.%' " \
-	"UNION ALL SELECT max(ok_until) - interval '59 minutes' " \
-	"FROM auth_cache WHERE installation_id = $2::bigint " \
-	"AND ok_until - interval '59 minutes' > $3::timestamptz) x"
+	"UNION ALL SELECT min(ok_at) FROM auth_cache " \
+	"WHERE installation_id = $2::bigint AND ok_at > $3::timestamptz) x"
 
 #define SQL_FLEET_CURSOR \
 	"SELECT 1 FROM installation_events WHERE id = $1::bigint " \
