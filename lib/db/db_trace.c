@@ -284,7 +284,7 @@ db_trace_fold_rows_after(struct db *db, int64_t entity_id, const char *at,
 		size_t need = 0, off = 0;
 		const char *repos;
 		char *pool;
-		int64_t status = 0;
+		int64_t status = 0, repo_id = 0;
 
 		for (int c = 0; c < PQnfields(res); c++)
 			need += (size_t)PQgetlength(res, row, c) + 1;
@@ -307,6 +307,12 @@ db_trace_fold_rows_after(struct db *db, int64_t entity_id, const char *at,
 		    parse_int64(PQgetvalue(res, row, 10), 0, 999, &status) == 0)
 			r->http_status = (int)status;
 		r->repo = pool_copy(pool, &off, res, row, 11);
+		r->repo_to = pool_copy(pool, &off, res, row, 12);
+		r->message = pool_copy(pool, &off, res, row, 13);
+		if (!PQgetisnull(res, row, 14) &&
+		    parse_int64(PQgetvalue(res, row, 14), 1, INT64_MAX,
+		        &repo_id) == 0)
+			r->repo_id = repo_id;
 		if (repos != NULL &&
 		    split_repos(rows, i, pool + (repos - pool)) == -1) {
 			st = DB_ERROR;

@@ -160,7 +160,22 @@
 	"x.p -> 'account' ->> 'login', " \
 	"CASE WHEN source = 'scheduler' THEN x.p ->> 'http_status' END, " \
 	"CASE WHEN source = 'scheduler' THEN " \
-	"x.p -> 'repository' ->> 'full_name' END " \
+	"x.p -> 'repository' ->> 'full_name' " \
+	"WHEN event = 'repository.renamed' THEN " \
+	"(x.p -> 'repository' -> 'owner' ->> 'login') || '/' || " \
+	"(x.p -> 'changes' -> 'repository' -> 'name' ->> 'from') " \
+	"WHEN event = 'repository.transferred' THEN " \
+	"COALESCE(x.p -> 'changes' -> 'owner' -> 'from' -> 'user' ->> " \
+	"'login', x.p -> 'changes' -> 'owner' -> 'from' -> " \
+	"'organization' ->> 'login') || '/' || " \
+	"(x.p -> 'repository' ->> 'name') " \
+	"WHEN event = 'repository.deleted' THEN " \
+	"x.p -> 'repository' ->> 'full_name' END, " \
+	"CASE WHEN event LIKE 'repository.%' THEN " \
+	"x.p -> 'repository' ->> 'full_name' END, " \
+	"CASE WHEN source = 'scheduler' THEN x.p ->> 'message' END, " \
+	"CASE WHEN jsonb_typeof(x.p -> 'repository' -> 'id') = 'number' " \
+	"THEN x.p -> 'repository' ->> 'id' END " \
 	"FROM installation_events " SQL_PAYLOAD_ONCE("") \
 	"WHERE entity_id = $1::bigint " \
 	"AND event NOT LIKE 'workflow_job.%' " \

@@ -11,10 +11,12 @@
 #include "core/auth.h"
 #include "core/events.h"
 #include "core/events_diagnose.h"
+#include "core/fleet.h"
 #include "core/log.h"
 #include "core/login.h"
 #include "core/str.h"
 #include "core/trace.h"
+#include "db/db_fleet.h"
 #include "db/db_trace.h"
 #include "db/fold.h"
 
@@ -31,6 +33,90 @@ route_db_error(struct http_response *resp, enum db_status st, const char *what)
 		http_error(resp, 404, msg);
 	} else
 		http_error(resp, 503, "database unavailable");
+}
+
+/*
+ * Remove from 'dg' the causes of the last failure's status
+ * (bad_credentials, rate_limited, github_unavailable): a recovery after
+ * that failure ended them.
+ */
+static void
+drop_status_causes(struct events_diagnosis *dg)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < dg->nfindings; i++) {
+		enum events_cause c = dg->findings[i].cause;
+
+		if (c == EVENTS_CAUSE_BAD_CREDENTIALS ||
+		    c == EVENTS_CAUSE_RATE_LIMITED ||
+		    c == EVENTS_CAUSE_GITHUB_UNAVAILABLE) {
+			free(dg->findings[i].summary);
+			continue;
+		}
+		dg->findings[k++] = dg->findings[i];
+	}
+	dg->nfindings = k;
+}
+
+/*
+ * When the account's last auth failure in 'st' was followed by a recovery
+ * (db_fleet_recovered_at()), drop the status causes of 'dg' and append
+ * the finding "recovered": when, and what it had been (the first cause of the
+ * fold as of the failure, or its status), with the failure as evidence. Returns
+ * 0 (also when there is nothing to add), or -1 with *ds set when the database
+ * failed, else out of memory.
+ */
+static int
+add_recovered(struct app *app, int64_t entity_id, const struct events_state *st,
+    struct events_diagnosis *dg, enum db_status *ds)
+{
+	const struct events_auth_failure *f = &st->last_auth_failure;
+	struct events_state then;
+	struct events_diagnosis was;
+	struct events_finding *fd;
+	char at[40];
+	struct buf b;
+	int rc = -1;
+
+	*ds = DB_OK;
+	if (!f->present || f->at == NULL || dg->nfindings >= EVENTS_CAUSE__MAX)
+		return 0;
+	*ds = db_fleet_recovered_at(app->db, entity_id, f->installation_id,
+	    f->at, at, sizeof(at));
+	if (*ds == DB_NOTFOUND) {
+		*ds = DB_OK;
+		return 0;
+	}
+	if (*ds != DB_OK)
+		return -1;
+	events_state_init(&then);
+	events_diagnosis_init(&was);
+	buf_init(&b);
+	if (fold_entity(app->db, entity_id, f->at,
+	        app->cfg.fold_checkpoint_every, &then, &was, ds) == -1)
+		goto out;
+	if (buf_printf(&b, "auth works again since %s; it had been ", at) ==
+	        -1 ||
+	    (was.nfindings > 0 ? buf_printf(&b, "%s: %s",
+	                             events_cause_name(was.findings[0].cause),
+	                             was.findings[0].summary)
+	                       : buf_printf(&b, "failing with HTTP %d",
+	                             f->http_status)) == -1)
+		goto out;
+	drop_status_causes(dg);
+	fd = &dg->findings[dg->nfindings++];
+	memset(fd, 0, sizeof(*fd));
+	fd->cause = EVENTS_CAUSE_RECOVERED;
+	fd->summary = b.buf;
+	b.buf = NULL;
+	fd->evidence[fd->nevidence++] = f->id;
+	rc = 0;
+out:
+	buf_release(&b);
+	events_diagnosis_release(&was);
+	events_state_release(&then);
+	return rc;
 }
 
 /*
@@ -72,6 +158,16 @@ route_trace_list(struct app *app, int64_t entity_id,
 	if (folded == -1 && ds != DB_OK) {
 		route_db_error(resp, ds == DB_NOTFOUND ? DB_ERROR : ds,
 		    "entity");
+		goto out;
+	}
+	/* As of now only: an ?at= trace shows the log as it was then. */
+	if (folded == 0 && *p.at == '\0' &&
+	    add_recovered(app, entity_id, &st, &dg, &ds) == -1) {
+		if (ds != DB_OK)
+			route_db_error(resp, ds == DB_NOTFOUND ? DB_ERROR : ds,
+			    "entity");
+		else
+			http_error(resp, 500, "internal error");
 		goto out;
 	}
 	if (folded == -1 ||
@@ -163,6 +259,133 @@ route_bearer_check(const struct app *app, const struct http_request *req,
 }
 
 /*
+ * The most accounts GET /trace/failing folds for one page: with a cause
+ * filter a page may hold fewer than 'limit' (and a next_cursor) rather
+ * than fold the whole fleet in one request.
+ */
+#define FAILING_FOLDS_MAX 1000
+
+/*
+ * Fold account 'c' and fill 'it' from it.  Returns 1 when it is listed
+ * (the cause filter 'cause' matches, "" for any), 0 when not, -1 on
+ * error with *ds set when the database failed.
+ */
+static int
+failing_item(struct app *app, const struct db_fleet_candidate *c,
+    const char *cause, struct fleet_item *it, struct events_state *st,
+    enum db_status *ds)
+{
+	struct events_diagnosis dg;
+	int rc = -1;
+
+	events_diagnosis_init(&dg);
+	memset(it, 0, sizeof(*it));
+	if (fold_entity(app->db, c->entity_id, NULL,
+	        app->cfg.fold_checkpoint_every, st, &dg, ds) == -1)
+		goto out;
+	if (fleet_item_diagnose(it, st, &dg) == -1)
+		goto out;
+	it->entity_id = c->entity_id;
+	it->entity_name = st->entity_name;
+	it->entity_type = c->entity_type;
+	it->installation_id = c->installation_id;
+	it->first_failure_at = c->first_at;
+	it->last_failure_at = c->last_at;
+	it->failures = c->failures;
+	rc = *cause == '\0' || strcmp(cause, it->cause) == 0;
+out:
+	if (rc != 1)
+		fleet_item_release(it);
+	events_diagnosis_release(&dg);
+	return rc;
+}
+
+/*
+ * GET /trace/failing (DESIGN §12): the accounts failing since 'since',
+ * not recovered, newest failure first, each folded (from its checkpoints)
+ * and diagnosed.  The candidates come from the failure rows of the window
+ * (db_fleet_candidates()), at most limit + 1 of the filter's folds, and
+ * never more than FAILING_FOLDS_MAX folds per page.
+ */
+static void
+view_failing(struct app *app, int64_t id, const struct http_request *req,
+    struct http_response *resp)
+{
+	struct fleet_params p;
+	struct db_fleet_candidates cands;
+	struct fleet_item *items = NULL;
+	struct events_state *states = NULL;
+	enum db_status ds = DB_OK;
+	int64_t next = 0, want;
+	size_t n = 0, folded = 0;
+	char err[160];
+	int r;
+
+	(void)id;
+	memset(&cands, 0, sizeof(cands));
+	if (fleet_params_parse(req->query, time(NULL), &p, err, sizeof(err)) ==
+	    -1) {
+		http_error(resp, 400, err);
+		goto out;
+	}
+	want = *p.cause == '\0' ? p.limit + 1 : FAILING_FOLDS_MAX + 1;
+	if ((ds = db_fleet_candidates(app->db, p.since, p.cursor, want,
+	         &cands)) != DB_OK) {
+		if (ds == DB_REFUSED)
+			http_error(resp, 400,
+			    "cursor: expected the next_cursor of a previous "
+			    "page");
+		else
+			route_db_error(resp, ds, "failing");
+		goto out;
+	}
+	if ((items = calloc((size_t)p.limit, sizeof(*items))) == NULL ||
+	    (states = calloc((size_t)p.limit + 1, sizeof(*states))) == NULL)
+		goto oom;
+	for (size_t i = 0; i < cands.n; i++) {
+		if ((int64_t)n == p.limit || folded == FAILING_FOLDS_MAX) {
+			/* More may follow: the last one listed or looked at. */
+			next = cands.v[i - 1].last_id;
+			break;
+		}
+		events_state_init(&states[n]);
+		folded++;
+		r = failing_item(app, &cands.v[i], p.cause, &items[n],
+		    &states[n], &ds);
+		if (r == -1) {
+			events_state_release(&states[n]);
+			if (ds != DB_OK) {
+				route_db_error(resp,
+				    ds == DB_NOTFOUND ? DB_ERROR : ds,
+				    "failing");
+				goto out;
+			}
+			goto oom;
+		}
+		if (r == 1)
+			n++;
+		else
+			events_state_release(&states[n]);
+	}
+	if (fleet_write(&resp->body, items, n, next) == -1)
+		goto oom;
+	resp->status = 200;
+	goto out;
+oom:
+	log_warnx("%s: out of memory", __func__);
+	buf_reset(&resp->body);
+	http_error(resp, 500, "internal error");
+out:
+	for (size_t i = 0; i < n; i++) {
+		fleet_item_release(&items[i]);
+		events_state_release(&states[i]);
+	}
+	free(items);
+	free(states);
+	db_fleet_candidates_release(&cands);
+}
+
+/*
  * The path "/trace/<name>/<id>" or the route's own (404), the bearer
  * token (401 with WWW-Authenticate: Bearer; no secret configured refuses
  * everything), the id a positive decimal integer (400; none with no_id)
@@ -246,6 +469,11 @@ static const struct route_def routes[ROUTE__MAX] = {
 	[ROUTE_ENTITY_BY_NAME] = { .route = ROUTE_ENTITY_BY_NAME,
 	    .name = "entity-by-name",
 	    .view_login = view_by_name },
+	[ROUTE_FAILING] = { .route = ROUTE_FAILING,
+	    .name = "failing",
+	    .view = view_failing,
+	    .prefix = "/trace/failing",
+	    .no_id = true },
 };
 
 int
@@ -259,6 +487,7 @@ route_main(enum route r, int argc, char **argv)
 		[ROUTE_OPERATIONS] = "operations",
 		[ROUTE_OPERATION] = "operation",
 		[ROUTE_ENTITY_BY_NAME] = "trace_entity_by_name",
+		[ROUTE_FAILING] = "trace_failing",
 	};
 	const struct app_def def = {
 		.name = names[r],
