@@ -229,7 +229,7 @@ check-deps:
 # The integration suite with the binaries under valgrind (they fork their
 # workers; one log per process), then no error and no definite leak in any
 # log.
-check-integration: all $(BUILD)/bench/trace_sql
+check-integration: all $(BUILD)/bench/trace_sql $(PAYLOAD_MODS)
 	@rm -rf $(VALGRIND_LOGS) && mkdir -p $(VALGRIND_LOGS)
 	@STACK_WRAPPER="$(VALGRIND_RUN)" bash tests/integration/run.sh
 	@bash tests/valgrind-logs.sh $(VALGRIND_LOGS)

@@ -264,39 +264,79 @@ route_bearer_check(const struct app *app, const struct http_request *req,
  * than fold the whole fleet in one request.
  */
 #define FAILING_FOLDS_MAX 1000
+/* Accounts folded together (fold_entities(): two statements each time). */
+#define FAILING_FOLD_BATCH 100
+
+/* A page of /trace/failing as it is made. */
+struct failing_page {
+	struct fleet_item *items; /* the listed, 'n' of them */
+	struct events_state *states;
+	size_t n;
+	size_t cap;
+};
 
 /*
- * Fold account 'c' and fill 'it' from it.  Returns 1 when it is listed
- * (the cause filter 'cause' matches, "" for any), 0 when not, -1 on
- * error with *ds set when the database failed.
+ * Fold the 'k' candidates 'c' together and list, after what 'pg' holds,
+ * those the cause filter 'cause' ("" for any) keeps, up to pg->cap.
+ * Returns the candidates looked at (all 'k', or fewer when the page
+ * filled), or -1 on error with *ds set when the database failed.
  */
-static int
-failing_item(struct app *app, const struct db_fleet_candidate *c,
-    const char *cause, struct fleet_item *it, struct events_state *st,
-    enum db_status *ds)
+static long
+failing_fold(struct app *app, const struct db_fleet_candidate *c, size_t k,
+    const char *cause, struct failing_page *pg, enum db_status *ds)
 {
-	struct events_diagnosis dg;
-	int rc = -1;
+	struct events_state *st = calloc(k, sizeof(*st));
+	struct events_diagnosis *dg = calloc(k, sizeof(*dg));
+	int64_t *ids = calloc(k, sizeof(*ids));
+	long rc = -1;
+	size_t i;
 
-	events_diagnosis_init(&dg);
-	memset(it, 0, sizeof(*it));
-	if (fold_entity(app->db, c->entity_id, NULL,
-	        app->cfg.fold_checkpoint_every, st, &dg, ds) == -1)
+	*ds = DB_OK;
+	if (st == NULL || dg == NULL || ids == NULL) {
+		free(st);
+		free(dg);
+		free(ids);
+		return -1;
+	}
+	for (i = 0; i < k; i++) {
+		ids[i] = c[i].entity_id;
+		events_state_init(&st[i]);
+		events_diagnosis_init(&dg[i]);
+	}
+	if (fold_entities(app->db, ids, k, app->cfg.fold_checkpoint_every, st,
+	        dg, ds) == -1)
 		goto out;
-	if (fleet_item_diagnose(it, st, &dg) == -1)
-		goto out;
-	it->entity_id = c->entity_id;
-	it->entity_name = st->entity_name;
-	it->entity_type = c->entity_type;
-	it->installation_id = c->installation_id;
-	it->first_failure_at = c->first_at;
-	it->last_failure_at = c->last_at;
-	it->failures = c->failures;
-	rc = *cause == '\0' || strcmp(cause, it->cause) == 0;
+	for (i = 0; i < k && pg->n < pg->cap; i++) {
+		struct fleet_item *it = &pg->items[pg->n];
+
+		memset(it, 0, sizeof(*it));
+		if (fleet_item_diagnose(it, &st[i], &dg[i]) == -1)
+			goto out;
+		if (*cause != '\0' && strcmp(cause, it->cause) != 0) {
+			fleet_item_release(it);
+			continue;
+		}
+		/* The item borrows the state's strings: the page keeps it. */
+		pg->states[pg->n] = st[i];
+		events_state_init(&st[i]);
+		it->entity_id = c[i].entity_id;
+		it->entity_name = pg->states[pg->n].entity_name;
+		it->entity_type = c[i].entity_type;
+		it->installation_id = c[i].installation_id;
+		it->first_failure_at = c[i].first_at;
+		it->last_failure_at = c[i].last_at;
+		it->failures = c[i].failures;
+		pg->n++;
+	}
+	rc = (long)i;
 out:
-	if (rc != 1)
-		fleet_item_release(it);
-	events_diagnosis_release(&dg);
+	for (size_t j = 0; j < k; j++) {
+		events_state_release(&st[j]);
+		events_diagnosis_release(&dg[j]);
+	}
+	free(st);
+	free(dg);
+	free(ids);
 	return rc;
 }
 
@@ -305,7 +345,8 @@ out:
  * not recovered, newest failure first, each folded (from its checkpoints)
  * and diagnosed.  The candidates come from the failure rows of the window
  * (db_fleet_candidates()), at most limit + 1 of the filter's folds, and
- * never more than FAILING_FOLDS_MAX folds per page.
+ * never more than FAILING_FOLDS_MAX folds per page, FAILING_FOLD_BATCH
+ * accounts folded together.
  */
 static void
 view_failing(struct app *app, int64_t id, const struct http_request *req,
@@ -313,13 +354,12 @@ view_failing(struct app *app, int64_t id, const struct http_request *req,
 {
 	struct fleet_params p;
 	struct db_fleet_candidates cands;
-	struct fleet_item *items = NULL;
-	struct events_state *states = NULL;
+	struct failing_page pg = { 0 };
 	enum db_status ds = DB_OK;
 	int64_t next = 0, want;
-	size_t n = 0, folded = 0;
+	size_t looked = 0, budget;
 	char err[160];
-	int r;
+	long r;
 
 	(void)id;
 	memset(&cands, 0, sizeof(cands));
@@ -339,35 +379,33 @@ view_failing(struct app *app, int64_t id, const struct http_request *req,
 			route_db_error(resp, ds, "failing");
 		goto out;
 	}
-	if ((items = calloc((size_t)p.limit, sizeof(*items))) == NULL ||
-	    (states = calloc((size_t)p.limit + 1, sizeof(*states))) == NULL)
+	pg.cap = (size_t)p.limit;
+	if ((pg.items = calloc(pg.cap, sizeof(*pg.items))) == NULL ||
+	    (pg.states = calloc(pg.cap, sizeof(*pg.states))) == NULL)
 		goto oom;
-	for (size_t i = 0; i < cands.n; i++) {
-		if ((int64_t)n == p.limit || folded == FAILING_FOLDS_MAX) {
-			/* More may follow: the last one listed or looked at. */
-			next = cands.v[i - 1].last_id;
-			break;
+	budget = cands.n < FAILING_FOLDS_MAX ? cands.n : FAILING_FOLDS_MAX;
+	while (pg.n < pg.cap && looked < budget) {
+		size_t k = budget - looked;
+
+		/* Without a filter, no more than the page can list. */
+		if (k > pg.cap - pg.n && *p.cause == '\0')
+			k = pg.cap - pg.n;
+		if (k > FAILING_FOLD_BATCH)
+			k = FAILING_FOLD_BATCH;
+		if ((r = failing_fold(app, &cands.v[looked], k, p.cause, &pg,
+		         &ds)) == -1) {
+			if (ds == DB_OK)
+				goto oom;
+			route_db_error(resp, ds == DB_NOTFOUND ? DB_ERROR : ds,
+			    "failing");
+			goto out;
 		}
-		events_state_init(&states[n]);
-		folded++;
-		r = failing_item(app, &cands.v[i], p.cause, &items[n],
-		    &states[n], &ds);
-		if (r == -1) {
-			events_state_release(&states[n]);
-			if (ds != DB_OK) {
-				route_db_error(resp,
-				    ds == DB_NOTFOUND ? DB_ERROR : ds,
-				    "failing");
-				goto out;
-			}
-			goto oom;
-		}
-		if (r == 1)
-			n++;
-		else
-			events_state_release(&states[n]);
+		looked += (size_t)r;
 	}
-	if (fleet_write(&resp->body, items, n, next) == -1)
+	/* More may follow: the last one listed or looked at. */
+	if (looked < cands.n && looked > 0)
+		next = cands.v[looked - 1].last_id;
+	if (fleet_write(&resp->body, pg.items, pg.n, next) == -1)
 		goto oom;
 	resp->status = 200;
 	goto out;
@@ -376,12 +414,12 @@ oom:
 	buf_reset(&resp->body);
 	http_error(resp, 500, "internal error");
 out:
-	for (size_t i = 0; i < n; i++) {
-		fleet_item_release(&items[i]);
-		events_state_release(&states[i]);
+	for (size_t i = 0; i < pg.n; i++) {
+		fleet_item_release(&pg.items[i]);
+		events_state_release(&pg.states[i]);
 	}
-	free(items);
-	free(states);
+	free(pg.items);
+	free(pg.states);
 	db_fleet_candidates_release(&cands);
 }
 

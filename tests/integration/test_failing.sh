@@ -56,6 +56,7 @@ fl_fleet() {
 }
 
 test_failing_list_exact() {
+	local list e
 	fl_fleet
 	assert_eq "9201 uninstalled 1
 9202 github_unavailable 2
@@ -75,6 +76,15 @@ test_failing_list_exact() {
 	assert_eq "$(sql "SELECT max(id) FROM installation_events WHERE entity_id = 9203 AND source = 'scheduler'")" \
 	    "$(printf '%s' "$BODY" | jq -r '.data[] | select(.entity_id == 9203) | .evidence[0]')" "401 evidence"
 	assert_eq true "$(printf '%s' "$BODY" | jq '[.data[] | .first_failure_at <= .last_failure_at] | all')" "first before last"
+	# Folded together, each line is what the account's own trace says:
+	# its first diagnosis, summary and evidence.
+	list=$BODY
+	for e in $(printf '%s' "$list" | jq -r '.data[] | select(.cause != "unknown") | .entity_id'); do
+		trace "/trace/entity/$e"
+		assert_eq "$(printf '%s' "$BODY" | jq -c '.diagnosis[0] | [.cause, .summary, .evidence]')" \
+		    "$(printf '%s' "$list" | jq -c --argjson e "$e" '.data[] | select(.entity_id == $e) | [.cause, .summary, .evidence]')" \
+		    "account $e as its trace"
+	done
 	# The recovered ones left the list; their traces say so, and from what.
 	trace /trace/entity/9205
 	assert_eq recovered "$(printf '%s' "$BODY" | jq -r '[.diagnosis[].cause] | join(",")')" "9205 authenticated again"
