@@ -19,6 +19,7 @@
 #include "db/db_fleet.h"
 #include "db/db_trace.h"
 #include "db/fold.h"
+#include "run/fleet_list.h"
 
 /* The database time of one trace request; nginx waits 30 s for us. */
 #define ROUTE_DB_BUDGET_MS 25000
@@ -259,168 +260,43 @@ route_bearer_check(const struct app *app, const struct http_request *req,
 }
 
 /*
- * The most accounts GET /trace/failing folds for one page: with a cause
- * filter a page may hold fewer than 'limit' (and a next_cursor) rather
- * than fold the whole fleet in one request.
- */
-#define FAILING_FOLDS_MAX 1000
-/* Accounts folded together (fold_entities(): two statements each time). */
-#define FAILING_FOLD_BATCH 100
-
-/* A page of /trace/failing as it is made. */
-struct failing_page {
-	struct fleet_item *items; /* the listed, 'n' of them */
-	struct events_state *states;
-	size_t n;
-	size_t cap;
-};
-
-/*
- * Fold the 'k' candidates 'c' together and list, after what 'pg' holds,
- * those the cause filter 'cause' ("" for any) keeps, up to pg->cap.
- * Returns the candidates looked at (all 'k', or fewer when the page
- * filled), or -1 on error with *ds set when the database failed.
- */
-static long
-failing_fold(struct app *app, const struct db_fleet_candidate *c, size_t k,
-    const char *cause, struct failing_page *pg, enum db_status *ds)
-{
-	struct events_state *st = calloc(k, sizeof(*st));
-	struct events_diagnosis *dg = calloc(k, sizeof(*dg));
-	int64_t *ids = calloc(k, sizeof(*ids));
-	long rc = -1;
-	size_t i;
-
-	*ds = DB_OK;
-	if (st == NULL || dg == NULL || ids == NULL) {
-		free(st);
-		free(dg);
-		free(ids);
-		return -1;
-	}
-	for (i = 0; i < k; i++) {
-		ids[i] = c[i].entity_id;
-		events_state_init(&st[i]);
-		events_diagnosis_init(&dg[i]);
-	}
-	if (fold_entities(app->db, ids, k, app->cfg.fold_checkpoint_every, st,
-	        dg, ds) == -1)
-		goto out;
-	for (i = 0; i < k && pg->n < pg->cap; i++) {
-		struct fleet_item *it = &pg->items[pg->n];
-
-		memset(it, 0, sizeof(*it));
-		if (fleet_item_diagnose(it, &st[i], &dg[i]) == -1)
-			goto out;
-		if (*cause != '\0' && strcmp(cause, it->cause) != 0) {
-			fleet_item_release(it);
-			continue;
-		}
-		/* The item borrows the state's strings: the page keeps it. */
-		pg->states[pg->n] = st[i];
-		events_state_init(&st[i]);
-		it->entity_id = c[i].entity_id;
-		it->entity_name = pg->states[pg->n].entity_name;
-		it->entity_type = c[i].entity_type;
-		it->installation_id = c[i].installation_id;
-		it->first_failure_at = c[i].first_at;
-		it->last_failure_at = c[i].last_at;
-		it->failures = c[i].failures;
-		pg->n++;
-	}
-	rc = (long)i;
-out:
-	for (size_t j = 0; j < k; j++) {
-		events_state_release(&st[j]);
-		events_diagnosis_release(&dg[j]);
-	}
-	free(st);
-	free(dg);
-	free(ids);
-	return rc;
-}
-
-/*
- * GET /trace/failing (DESIGN §12): the accounts failing since 'since',
- * not recovered, newest failure first, each folded (from its checkpoints)
- * and diagnosed.  The candidates come from the failure rows of the window
- * (db_fleet_candidates()), at most limit + 1 of the filter's folds, and
- * never more than FAILING_FOLDS_MAX folds per page, FAILING_FOLD_BATCH
- * accounts folded together.
+ * GET /trace/failing (DESIGN §12): the page of fleet_list_get(), or 400
+ * for bad parameters and a cursor no page gave.
  */
 static void
 view_failing(struct app *app, int64_t id, const struct http_request *req,
     struct http_response *resp)
 {
 	struct fleet_params p;
-	struct db_fleet_candidates cands;
-	struct failing_page pg = { 0 };
-	enum db_status ds = DB_OK;
-	int64_t next = 0, want;
-	size_t looked = 0, budget;
+	struct fleet_list l;
+	enum db_status ds;
 	char err[160];
-	long r;
 
 	(void)id;
-	memset(&cands, 0, sizeof(cands));
 	if (fleet_params_parse(req->query, time(NULL), &p, err, sizeof(err)) ==
 	    -1) {
 		http_error(resp, 400, err);
-		goto out;
+		return;
 	}
-	want = *p.cause == '\0' ? p.limit + 1 : FAILING_FOLDS_MAX + 1;
-	if ((ds = db_fleet_candidates(app->db, p.since, p.cursor, want,
-	         &cands)) != DB_OK) {
+	if (fleet_list_get(app->db, app->cfg.fold_checkpoint_every, &p, &l,
+	        &ds) == -1) {
 		if (ds == DB_REFUSED)
 			http_error(resp, 400,
 			    "cursor: expected the next_cursor of a previous "
 			    "page");
-		else
-			route_db_error(resp, ds, "failing");
-		goto out;
-	}
-	pg.cap = (size_t)p.limit;
-	if ((pg.items = calloc(pg.cap, sizeof(*pg.items))) == NULL ||
-	    (pg.states = calloc(pg.cap, sizeof(*pg.states))) == NULL)
-		goto oom;
-	budget = cands.n < FAILING_FOLDS_MAX ? cands.n : FAILING_FOLDS_MAX;
-	while (pg.n < pg.cap && looked < budget) {
-		size_t k = budget - looked;
-
-		/* Without a filter, no more than the page can list. */
-		if (k > pg.cap - pg.n && *p.cause == '\0')
-			k = pg.cap - pg.n;
-		if (k > FAILING_FOLD_BATCH)
-			k = FAILING_FOLD_BATCH;
-		if ((r = failing_fold(app, &cands.v[looked], k, p.cause, &pg,
-		         &ds)) == -1) {
-			if (ds == DB_OK)
-				goto oom;
+		else if (ds != DB_OK)
 			route_db_error(resp, ds == DB_NOTFOUND ? DB_ERROR : ds,
 			    "failing");
-			goto out;
-		}
-		looked += (size_t)r;
+		else
+			http_error(resp, 500, "internal error");
+	} else if (fleet_write(&resp->body, l.items, l.n, l.next) == -1) {
+		log_warnx("%s: out of memory", __func__);
+		buf_reset(&resp->body);
+		http_error(resp, 500, "internal error");
+	} else {
+		resp->status = 200;
 	}
-	/* More may follow: the last one listed or looked at. */
-	if (looked < cands.n && looked > 0)
-		next = cands.v[looked - 1].last_id;
-	if (fleet_write(&resp->body, pg.items, pg.n, next) == -1)
-		goto oom;
-	resp->status = 200;
-	goto out;
-oom:
-	log_warnx("%s: out of memory", __func__);
-	buf_reset(&resp->body);
-	http_error(resp, 500, "internal error");
-out:
-	for (size_t i = 0; i < pg.n; i++) {
-		fleet_item_release(&pg.items[i]);
-		events_state_release(&pg.states[i]);
-	}
-	free(pg.items);
-	free(pg.states);
-	db_fleet_candidates_release(&cands);
+	fleet_list_release(&l);
 }
 
 /*

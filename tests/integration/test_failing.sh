@@ -5,6 +5,9 @@
 
 . "$HERE/test_auth_check.sh"
 for fn in $(declare -F | awk '{print $3}' | grep '^test_auth'); do unset -f "$fn"; done
+# And /metrics' helpers (scrape, metric, families_contiguous).
+. "$HERE/test_metrics.sh"
+for fn in $(declare -F | awk '{print $3}' | grep '^test_metrics'); do unset -f "$fn"; done
 
 # fl_install EVENT INSTALLATION ACCOUNT LOGIN: the recorded installation
 # delivery EVENT (installation.deleted, ...) for that installation and
@@ -126,4 +129,23 @@ test_failing_paged_and_filtered() {
 	assert_status 400
 	http GET /trace/failing
 	assert_status 401
+}
+
+# /metrics counts the list by cause: every cause a line, 0 included.
+test_failing_metrics_by_cause() {
+	local out c got=""
+	fl_fleet
+	scrape
+	out=$(promtool check metrics <"$TEST_TMP/metrics" 2>&1) ||
+	    fail "promtool check metrics: $out"
+	out=$(families_contiguous) || fail "$out"
+	for c in uninstalled github_unavailable bad_credentials unknown \
+	    suspended rate_limited repo_deleted plan_cancelled; do
+		got+="$c=$(metric "instlog_failing_installations{cause=\"$c\"}") "
+	done
+	assert_eq "uninstalled=1 github_unavailable=1 bad_credentials=1 unknown=1 suspended=0 rate_limited=0 repo_deleted=0 plan_cancelled=0 " \
+	    "$got" "failing by cause"
+	assert_eq 4 "$(awk '/^instlog_failing_installations\{/ { n += $2 } END { print n }' "$TEST_TMP/metrics")" "the list's length"
+	assert_eq 0 "$(grep -c 'cause="recovered"' "$TEST_TMP/metrics")" "recovered is no failing cause"
+	assert_eq 1 "$(metric instlog_failing_installations_complete)" "complete"
 }
