@@ -91,14 +91,21 @@ fleet_list_get(struct db *db, size_t every, const struct fleet_params *p,
 	    (out->states = calloc(cap, sizeof(*out->states))) == NULL)
 		goto oom;
 	budget = out->cands.n < FLEET_FOLDS_MAX ? out->cands.n : FLEET_FOLDS_MAX;
-	while (out->n < cap && looked < budget) {
-		size_t k = budget - looked;
+	/*
+	 * Without a filter, no more than the page can list; with one, as
+	 * many as it still needs, then twice as many each time (most
+	 * candidates may have another cause), a batch at most.
+	 */
+	for (size_t grow = cap; out->n < cap && looked < budget;) {
+		size_t need = cap - out->n;
+		size_t k = any || grow < need ? need : grow;
 
-		/* Without a filter, no more than the page can list. */
-		if (any && k > cap - out->n)
-			k = cap - out->n;
+		if (k > budget - looked)
+			k = budget - looked;
 		if (k > FLEET_FOLD_BATCH)
 			k = FLEET_FOLD_BATCH;
+		if (grow < FLEET_FOLD_BATCH)
+			grow *= 2;
 		if ((r = fold_batch(db, every, &out->cands.v[looked], k,
 		         p->cause, cap, out, ds)) == -1) {
 			if (*ds == DB_OK)

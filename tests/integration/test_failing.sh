@@ -119,6 +119,9 @@ test_failing_paged_and_filtered() {
 	assert_eq "$all" "${got%$'\n'}" "pages, in order, are the list"
 	assert_eq "9203 bad_credentials 2" "$(fl_list cause=bad_credentials)" "cause filter"
 	assert_eq "9204 unknown 2" "$(fl_list cause=unknown)" "unknown filter"
+	# A page of one: folded one, then two, ... until one matches.
+	assert_eq "9204 unknown 2" "$(fl_list 'cause=unknown&limit=1')" "filter over several batches"
+	assert_eq "9201 uninstalled 1" "$(fl_list 'cause=uninstalled&limit=1')" "the oldest, after three batches"
 	assert_eq "" "$(fl_list since=2099-01-01T00:00:00Z)" "nothing since the future"
 	assert_eq 4 "$(fl_list since=1h | grep -c .)" "relative since"
 	for q in cause=bogus limit=0 limit=1001 since=yesterday cursor=abc cursor=-1; do
