@@ -6,7 +6,8 @@
 # headless Chromium through playwright-core.
 # Prints "browser: N passed, N failed"; exits non-zero on any failure.
 # KEEP=1 keeps the temporary folder (screenshots, logs); UI_SCREENSHOT=PATH
-# copies the laptop-width screenshot there (docs/ui.png for the README).
+# copies the laptop-width screenshot there (docs/ui.png for the README), and
+# the fleet home's beside it as ui-fleet.png.
 
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -126,5 +127,11 @@ fi
 if [ -n "${UI_SCREENSHOT:-}" ] && [ -f "$TEST_ROOT/ui-laptop.png" ]; then
 	cp "$TEST_ROOT/ui-laptop.png" "$UI_SCREENSHOT" &&
 	    echo "browser: laptop screenshot copied to $UI_SCREENSHOT"
+fi
+# The fleet home's beside it (docs/ui-fleet.png).
+if [ -n "${UI_SCREENSHOT:-}" ] && [ -f "$TEST_ROOT/ui-fleet.png" ]; then
+	fleet_png=$(dirname "$UI_SCREENSHOT")/ui-fleet.png
+	cp "$TEST_ROOT/ui-fleet.png" "$fleet_png" &&
+	    echo "browser: fleet screenshot copied to $fleet_png"
 fi
 exit $rc
