@@ -419,23 +419,23 @@
 		const count = el("span", { class: "muted", id: "fleet-count" });
 		const more = el("button", { type: "button", class: "load-more",
 			id: "fleet-more", hidden: true }, "More");
+		const card = el("section", { class: "card fleet-card" },
+			el("div", { class: "table-wrap" },
+				el("table", { class: "timeline fleet",
+					      id: "fleet" },
+					el("thead", null, el("tr", null,
+						["cause", "account",
+						 "failing since",
+						 "failures",
+						 "summary"].map((h) =>
+							el("th", { scope: "col" },
+							   h)))),
+					tbody)),
+			el("p", { class: "more" }, more));
 		$("view").replaceChildren(
 			el("div", { class: "title" },
 				el("h1", null, "Failing now"), count),
-			fleetFilterForm(cause, since, limit),
-			el("section", { class: "card fleet-card" },
-				el("div", { class: "table-wrap" },
-					el("table", { class: "timeline fleet",
-						      id: "fleet" },
-						el("thead", null, el("tr", null,
-							["cause", "account",
-							 "failing since",
-							 "failures",
-							 "summary"].map((h) =>
-								el("th", { scope: "col" },
-								   h)))),
-						tbody)),
-				el("p", { class: "more" }, more)));
+			fleetFilterForm(cause, since, limit), card);
 		let cursor = null;
 		let shown = 0;
 		const load = async () => {
@@ -451,6 +451,9 @@
 					if (seq !== routeSeq)
 						return;
 					more.disabled = false;
+					// The form stays, to mend a bad value.
+					if (!shown && !cursor)
+						card.remove();
 					report(err, shown || cursor ?
 						"the next page" :
 						"failing accounts");

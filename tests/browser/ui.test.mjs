@@ -256,6 +256,9 @@ async function main() {
 		await page.locator("#status.error").waitFor();
 		assert.match(await page.textContent("#status"),
 			/^failing accounts: .*since/);
+		assert.equal(await page.locator("#fleet").count(), 0);
+		assert.equal(await page.inputValue(
+			"#fleet-filters select[name=since]"), "yesterday");
 		await page.close();
 	});
 
