@@ -19,7 +19,11 @@
  * $1 since, $2 cursor (a failure row id) or NULL, $3 limit.  f: the
  * failure rows of the window (sql/016's index); g: each account's last
  * one; a: their first and count.  auth_cache.ok_at is when the
- * installation last authenticated (sql/010).
+ * installation last authenticated (sql/010).  healed: a created or
+ * unsuspend after the last failure, looked up for each account by the
+ * fold index from its last failure on (a LIMIT in a LATERAL keeps it a
+ * probe per account: as NOT EXISTS the planner may hash every
+ * created/unsuspend row of the log instead).
  */
 #define SQL_FLEET_CANDIDATES \
 	"WITH f AS (SELECT entity_id, received_at, id, installation_id, " \
@@ -34,14 +38,15 @@
 	"SELECT g.entity_id, g.installation_id, g.entity_type, " \
 	SQL_UTC("a.first_at") ", " SQL_UTC("g.last_at") ", a.n, g.last_id " \
 	"FROM g JOIN a USING (entity_id) " \
-	"WHERE NOT EXISTS (SELECT 1 FROM auth_cache c " \
+	"CROSS JOIN LATERAL (SELECT count(*) AS n FROM (SELECT 1 " \
+	"FROM installation_events e WHERE e.entity_id = g.entity_id " \
+	"AND e.event NOT LIKE 'workflow_job.%' " \
+	"AND e.received_at > g.last_at " \
+	"AND e.event IN ('installation.created', 'installation.unsuspend') " \
+	"LIMIT 1) x) healed " \
+	"WHERE healed.n = 0 AND NOT EXISTS (SELECT 1 FROM auth_cache c " \
 	"WHERE c.installation_id = g.installation_id " \
 	"AND c.ok_at > g.last_at) " \
-	"AND NOT EXISTS (SELECT 1 FROM installation_events e " \
-	"WHERE e.entity_id = g.entity_id " \
-	"AND e.event IN ('installation.created', 'installation.unsuspend') " \
-	"AND e.event NOT LIKE 'workflow_job.%' " \
-	"AND e.received_at > g.last_at) " \
 	"AND ($2::bigint IS NULL OR (g.last_at, g.last_id) < " \
 	"(SELECT c.received_at, c.id FROM installation_events c " \
 	"WHERE c.id = $2::bigint AND c.source = 'scheduler')) " \
