@@ -117,3 +117,39 @@ test_causes_plan_cancelled_until_purchased() {
 	deliver marketplace_purchase "$f"
 	assert_eq "" "$(ca_causes "$id")" "purchased again"
 }
+
+# repo_deleted, and no repository cause where the repository is not the
+# failing one.  GitHub's published examples have no repository.deleted:
+# the publicized one with its action set to deleted (the same repository
+# object, which is what a deleted delivery carries).
+test_causes_repository_deleted_and_healthy_neighbours() {
+	local f
+	db_reset
+	ac_env
+	ac_fake_start --answer 8131:404 --answer 8133:503
+	ac_queue 800131 8131 User 21031067 Codertocat Codertocat/Hello-World
+	f=$(ca_example repository publicized '.action = "deleted"') ||
+	    { fail "no repository.publicized example"; return; }
+	deliver repository "$f"
+	assert_status 200
+	assert_json .outcome ok
+	# Octocoders renamed a repository and its jobs authenticate.
+	ac_queue 800132 8132 Organization 38302899 Octocoders Octocoders/Old-Name
+	f=$(ca_example repository renamed '.changes.repository.name.from = "Old-Name"')
+	deliver repository "$f"
+	assert_status 200
+	# GitHub fails for an account that renamed another repository.
+	ac_queue 800133 8133 Organization 9133 org-other org-other/r
+	f=$(ca_example repository renamed '.repository.owner.id = 9133 |
+	    .repository.owner.login = "org-other" | .repository.id = 1 |
+	    .repository.full_name = "org-other/New" |
+	    .changes.repository.name.from = "Old"')
+	deliver repository "$f"
+	assert_status 200
+	ac_run
+	assert_eq repo_deleted "$(ca_causes 21031067)" "deleted"
+	trace /trace/entity/21031067
+	assert_json '.diagnosis[0].evidence | length' 2
+	assert_eq "" "$(ca_causes 38302899)" "renamed, and healthy"
+	assert_eq github_unavailable "$(ca_causes 9133)" "another repository renamed"
+}
