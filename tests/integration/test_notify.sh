@@ -159,7 +159,7 @@ installation_target.renamed Codertocat"
 	assert_eq "$want" "$(nt_got gateway '"\(.action) \(.actor)"' | sort)" "gateway events and actors"
 	assert_eq "instlog.event/v1" "$(nt_got gateway .schema | sort -u)" "schema"
 	# The members of the schema, in its order, and nothing else.
-	assert_eq '["schema","id","occurred_at","action","reason","installation_id","app_id","entity","actor","repo","operation_id","trace_url"]' \
+	assert_eq '["schema","id","occurred_at","action","reason","cause","installation_id","app_id","entity","actor","repo","operation_id","trace_url"]' \
 	    "$(nt_got gateway 'keys_unsorted' | sort -u)" "members"
 	# The id is the row's, in the body and the header alike.
 	assert_eq "ev-$(nt_row installation.deleted)" \
