@@ -636,52 +636,68 @@ row_from_text(struct row *r, const char *header, int64_t id, const char *json)
 	row_from_body(r, header, id, body, strlen(json));
 }
 
+/* The published renamed example, deleted (there is no deleted one). */
+static const char *
+repo_deleted(void)
+{
+	static char text[sizeof(repo_renamed)];
+
+	memcpy(text, repo_renamed, sizeof(text));
+	memcpy(strstr(text, "renamed"), "deleted", 7);
+	return text;
+}
+
 static void
 notify_repository_and_plan_events(void **state)
 {
+	const struct {
+		const char *header, *json, *action, *cause, *reason;
+		int64_t entity_id;
+	} cases[] = {
+		{ "repository", repo_renamed, "repository.renamed",
+		    "repo_renamed",
+		    "repository Octocoders/Old-Name renamed to "
+		    "Octocoders/Hello-World by Codertocat",
+		    38302899 },
+		/* The entity is the account the repository left. */
+		{ "repository", repo_transferred, "repository.transferred",
+		    "repo_transferred",
+		    "repository octocat/Hello-World transferred to "
+		    "Octocoders/Hello-World by Codertocat",
+		    1 },
+		{ "repository", repo_deleted(), "repository.deleted",
+		    "repo_deleted",
+		    "repository Octocoders/Hello-World deleted by Codertocat",
+		    38302899 },
+		{ "marketplace_purchase", plan_cancelled,
+		    "marketplace_purchase.cancelled", "plan_cancelled",
+		    "Marketplace plan 'Premium Plan' cancelled by username, "
+		    "effective 2017-10-25T00:00:00+00:00",
+		    28536653 },
+	};
 	struct row r;
-	char *deleted;
 
 	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		row_from_text(&r, cases[i].header, 21 + (int64_t)i,
+		    cases[i].json);
+		assert_string_equal(r.s.action, cases[i].action);
+		assert_true(notify_is_announced(r.s.action));
+		assert_string_equal(notify_cause(&r.s), cases[i].cause);
+		assert_reason(&r.s, cases[i].reason);
+		assert_int_equal(r.s.entity_id, cases[i].entity_id);
+		if (strcmp(cases[i].header, "repository") == 0)
+			assert_string_equal(r.s.repo, "Octocoders/Hello-World");
+		row_release(&r);
+	}
+
 	row_from_text(&r, "repository", 21, repo_renamed);
-	assert_true(notify_is_announced(r.s.action));
-	assert_string_equal(notify_cause(&r.s), "repo_renamed");
-	assert_reason(&r.s,
-	    "repository Octocoders/Old-Name renamed to "
-	    "Octocoders/Hello-World by Codertocat");
-	assert_string_equal(r.s.repo, "Octocoders/Hello-World");
 	assert_slack(&r.s, NULL,
 	    "{\"text\":\"repository.renamed Octocoders (Organization "
 	    "38302899): repository Octocoders/Old-Name renamed to "
 	    "Octocoders/Hello-World by Codertocat (cause: repo_renamed)\"}");
 	row_release(&r);
-
-	/* The entity is the account the repository left. */
-	row_from_text(&r, "repository", 22, repo_transferred);
-	assert_string_equal(notify_cause(&r.s), "repo_transferred");
-	assert_reason(&r.s,
-	    "repository octocat/Hello-World transferred to "
-	    "Octocoders/Hello-World by Codertocat");
-	assert_int_equal(r.s.entity_id, 1);
-	row_release(&r);
-
-	/* No published repository.deleted: the renamed one, deleted. */
-	deleted = strdup(repo_renamed);
-	assert_non_null(deleted);
-	memcpy(strstr(deleted, "renamed"), "deleted", 7);
-	row_from_text(&r, "repository", 23, deleted);
-	free(deleted);
-	assert_string_equal(r.s.action, "repository.deleted");
-	assert_string_equal(notify_cause(&r.s), "repo_deleted");
-	assert_reason(&r.s,
-	    "repository Octocoders/Hello-World deleted by Codertocat");
-	row_release(&r);
-
 	row_from_text(&r, "marketplace_purchase", 24, plan_cancelled);
-	assert_string_equal(notify_cause(&r.s), "plan_cancelled");
-	assert_reason(&r.s,
-	    "Marketplace plan 'Premium Plan' cancelled by username, "
-	    "effective 2017-10-25T00:00:00+00:00");
 	assert_gateway(&r.s, NULL,
 	    "{\"schema\":\"instlog.event/v1\",\"id\":\"ev-24\","
 	    "\"occurred_at\":\"" AT "\",\"action\":"
