@@ -287,8 +287,8 @@ db_notify_sources_get(struct db *db, const char *const *events,
  "cause) "                                                                 \
  "SELECT nullif($1::bigint, 0), CASE WHEN $1::bigint = 0 THEN "            \
  "$2::bigint END, $3, $4::bigint, $5::bigint, $6, o.id, "                  \
- "CASE WHEN o.id IS NULL THEN $7 END, CASE WHEN o.id IS NULL THEN $8 END, "\
- "$11::text "                                                              \
+ "CASE WHEN o.id IS NULL THEN $7 END, CASE WHEN o.id IS NULL THEN $8 END " \
+ ", $11::text "                                                            \
  "FROM (SELECT (SELECT id FROM open) AS id) o "                            \
  "ON CONFLICT DO NOTHING RETURNING id, repeat_of), "                       \
  "sends AS (INSERT INTO notification_sends (notification_id, sink) "       \
