@@ -535,6 +535,19 @@ says_rate_limit(const char *s)
 	return false;
 }
 
+enum events_cause
+events_auth_cause(int http_status, const char *message)
+{
+	if (http_status == 401)
+		return EVENTS_CAUSE_BAD_CREDENTIALS;
+	if (http_status == 429 ||
+	    (http_status == 403 && says_rate_limit(message)))
+		return EVENTS_CAUSE_RATE_LIMITED;
+	if (http_status == 0 || (http_status >= 500 && http_status <= 599))
+		return EVENTS_CAUSE_GITHUB_UNAVAILABLE;
+	return EVENTS_CAUSE__MAX;
+}
+
 /* The status of a last failure no created or unsuspend cleared, or -1. */
 static int
 failing_status(const struct events_state *st, const struct scan *sc, size_t n)
@@ -604,14 +617,11 @@ holds(enum events_cause c, const struct events_row *rows, size_t n,
 	case EVENTS_CAUSE_PLAN_CANCELLED:
 		return st->plan_cancelled_id != 0 && sc->plan_cancelled < n;
 	case EVENTS_CAUSE_BAD_CREDENTIALS:
-		return failing_status(st, sc, n) == 401;
 	case EVENTS_CAUSE_RATE_LIMITED:
-		status = failing_status(st, sc, n);
-		return status == 429 ||
-		    (status == 403 && says_rate_limit(f->message));
 	case EVENTS_CAUSE_GITHUB_UNAVAILABLE:
 		status = failing_status(st, sc, n);
-		return status == 0 || (status >= 500 && status <= 599);
+		return status != -1 &&
+		    events_auth_cause(status, f->message) == c;
 	default:
 		return false;
 	}

@@ -116,6 +116,19 @@ void events_diagnosis_release(struct events_diagnosis *d);
 int events_diagnose(const struct events_row *rows, size_t n,
     const struct events_state *st, struct events_diagnosis *out);
 
+/*
+ * The cause of one failed token request of the scheduler by what GitHub
+ * answered: its 'http_status' (0: GitHub not reached, a transport
+ * failure) and its 'message' (NULL accepted).  The rule of the three
+ * status causes above: EVENTS_CAUSE_BAD_CREDENTIALS for a 401,
+ * EVENTS_CAUSE_RATE_LIMITED for a 429 or a 403 whose message says "rate
+ * limit", EVENTS_CAUSE_GITHUB_UNAVAILABLE for a 5xx or 0; else
+ * EVENTS_CAUSE__MAX (a 404 or a plain 403: the timeline tells why, not
+ * the status).  The notifier announces each auth failure once per
+ * installation and this cause.
+ */
+enum events_cause events_auth_cause(int http_status, const char *message);
+
 /* The code of cause 'c' (a static string), or NULL when out of range. */
 const char *events_cause_name(enum events_cause c);
 

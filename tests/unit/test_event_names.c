@@ -20,10 +20,6 @@ static const struct {
 	bool announced;
 } names[] = {
 	{ EVENT_REPOS_ADDED, "installation_repositories.added", false },
-	{ EVENT_REPO_RENAMED, "repository.renamed", false },
-	{ EVENT_REPO_TRANSFERRED, "repository.transferred", false },
-	{ EVENT_REPO_DELETED, "repository.deleted", false },
-	{ EVENT_PLAN_CANCELLED, "marketplace_purchase.cancelled", false },
 	{ EVENT_PLAN_PURCHASED, "marketplace_purchase.purchased", false },
 	{ EVENT_CREATED, "installation.created", true },
 	{ EVENT_DELETED, "installation.deleted", true },
@@ -31,6 +27,10 @@ static const struct {
 	{ EVENT_UNSUSPEND, "installation.unsuspend", true },
 	{ EVENT_REPOS_REMOVED, "installation_repositories.removed", true },
 	{ EVENT_RENAMED, "installation_target.renamed", true },
+	{ EVENT_REPO_RENAMED, "repository.renamed", true },
+	{ EVENT_REPO_TRANSFERRED, "repository.transferred", true },
+	{ EVENT_REPO_DELETED, "repository.deleted", true },
+	{ EVENT_PLAN_CANCELLED, "marketplace_purchase.cancelled", true },
 	{ EVENT_AUTH_404, "auth_attempt.404", true },
 	{ EVENT_AUTH_OTHER_ERROR, "auth_attempt.other_error", true },
 	{ EVENT_AUTH_TRANSPORT, "auth_attempt.transport_error", true },
@@ -85,7 +85,7 @@ event_names_announced_list(void **state)
 		n++;
 	}
 	assert_null(notify_events[n]);
-	assert_int_equal(n, 9);
+	assert_int_equal(n, 13);
 }
 
 static void

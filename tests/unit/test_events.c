@@ -980,6 +980,41 @@ events_cause_names(void **state)
 	assert_null(events_cause_name((enum events_cause) - 1));
 }
 
+/* The status rule alone, as the diagnosis and the notifier read it. */
+static void
+events_auth_cause_by_status(void **state)
+{
+	static const struct {
+		int status;
+		const char *message;
+		enum events_cause want;
+	} cases[] = {
+		{ 401, "Bad credentials", EVENTS_CAUSE_BAD_CREDENTIALS },
+		{ 401, NULL, EVENTS_CAUSE_BAD_CREDENTIALS },
+		{ 429, NULL, EVENTS_CAUSE_RATE_LIMITED },
+		{ 403, "API rate limit exceeded for installation ID 1.",
+		    EVENTS_CAUSE_RATE_LIMITED },
+		{ 403, "You have exceeded a secondary RATE LIMIT",
+		    EVENTS_CAUSE_RATE_LIMITED },
+		{ 403, "Resource not accessible by integration",
+		    EVENTS_CAUSE__MAX },
+		{ 403, NULL, EVENTS_CAUSE__MAX },
+		{ 500, NULL, EVENTS_CAUSE_GITHUB_UNAVAILABLE },
+		{ 503, "Service Unavailable", EVENTS_CAUSE_GITHUB_UNAVAILABLE },
+		{ 599, NULL, EVENTS_CAUSE_GITHUB_UNAVAILABLE },
+		{ 0, "Connection refused", EVENTS_CAUSE_GITHUB_UNAVAILABLE },
+		{ 404, "Not Found", EVENTS_CAUSE__MAX },
+		{ 422, NULL, EVENTS_CAUSE__MAX },
+		{ 600, NULL, EVENTS_CAUSE__MAX },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(events_auth_cause(cases[i].status,
+		                     cases[i].message),
+		    cases[i].want);
+}
+
 int
 main(void)
 {
@@ -1005,6 +1040,7 @@ main(void)
 		cmocka_unit_test(events_new_causes),
 		cmocka_unit_test(events_new_cause_summaries),
 		cmocka_unit_test(events_cause_names),
+		cmocka_unit_test(events_auth_cause_by_status),
 	};
 
 	return cmocka_run_group_tests_name("events", tests, NULL, NULL);
