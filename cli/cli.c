@@ -34,6 +34,8 @@ enum cli_opt {
 	CLI_OPT_JOB_ID,
 	CLI_OPT_OPERATIONS,
 	CLI_OPT_OPERATION,
+	CLI_OPT_FAILING,
+	CLI_OPT_CAUSE,
 	CLI_OPT_STATUS,
 	CLI_OPT_TYPE,
 	CLI_OPT_JSON,
@@ -61,6 +63,8 @@ static const struct {
 	[CLI_OPT_JOB_ID] = { "job-id", true },
 	[CLI_OPT_OPERATIONS] = { "operations", false },
 	[CLI_OPT_OPERATION] = { "operation", true },
+	[CLI_OPT_FAILING] = { "failing", false },
+	[CLI_OPT_CAUSE] = { "cause", true },
 	[CLI_OPT_STATUS] = { "status", true },
 	[CLI_OPT_TYPE] = { "type", true },
 	[CLI_OPT_JSON] = { "json", false },
@@ -128,6 +132,12 @@ cli_opt_apply(struct cli_options *o, enum cli_opt opt, const char *v, char *err,
 	case CLI_OPT_OPERATIONS:
 		o->selector = CLI_SELECTOR_OPERATIONS;
 		break;
+	case CLI_OPT_FAILING:
+		o->selector = CLI_SELECTOR_FAILING;
+		break;
+	case CLI_OPT_CAUSE:
+		o->cause = v;
+		break;
 	case CLI_OPT_STATUS:
 		o->status = v;
 		break;
@@ -189,6 +199,35 @@ cli_opt_apply(struct cli_options *o, enum cli_opt opt, const char *v, char *err,
 }
 
 /*
+ * --failing takes --cause, --since, --limit, --json and --url only, and
+ * --cause goes with --failing only.  Returns 0, or -1 with 'err'.
+ */
+static int
+cli_check_failing(const struct cli_options *o, const bool *seen, char *err,
+    size_t errlen)
+{
+	static const enum cli_opt not_failing[] = { CLI_OPT_STATUS,
+		CLI_OPT_TYPE, CLI_OPT_AT, CLI_OPT_UNTIL, CLI_OPT_EVENT,
+		CLI_OPT_DEDUPE, CLI_OPT_ALL, CLI_OPT_VERBOSE };
+
+	if (seen[CLI_OPT_CAUSE] && o->selector != CLI_SELECTOR_FAILING) {
+		(void)snprintf(err, errlen, "--cause goes with --failing only");
+		return -1;
+	}
+	if (o->selector != CLI_SELECTOR_FAILING)
+		return 0;
+	for (size_t i = 0; i < sizeof(not_failing) / sizeof(not_failing[0]);
+	     i++)
+		if (seen[not_failing[i]]) {
+			(void)snprintf(err, errlen,
+			    "--%s does not apply to --failing",
+			    cli_opts[not_failing[i]].name);
+			return -1;
+		}
+	return 0;
+}
+
+/*
  * Refuse the options that do not go with the selector: the operations
  * filters without --operations, the trace options with the operations.
  * Returns 0, or -1 with a message in 'err'.
@@ -220,6 +259,8 @@ cli_check_applies(const struct cli_options *o, const bool *seen, char *err,
 			    cli_opts[trace_only[i]].name);
 			return -1;
 		}
+	if (cli_check_failing(o, seen, err, errlen) == -1)
+		return -1;
 	if (o->selector == CLI_SELECTOR_OPERATION &&
 	    (seen[CLI_OPT_SINCE] || seen[CLI_OPT_UNTIL] ||
 	        seen[CLI_OPT_LIMIT])) {
@@ -310,7 +351,7 @@ cli_parse(int argc, char *const argv[], struct cli_options *o, char *err,
 			    cli_opts[opt].name);
 			return -1;
 		}
-		if (opt <= CLI_OPT_OPERATION)
+		if (opt <= CLI_OPT_FAILING)
 			nselectors++;
 		if (cli_opt_apply(o, opt, v, err, errlen) == -1)
 			return -1;
@@ -431,6 +472,23 @@ cli_ops_url(struct buf *b, const char *base, const struct cli_options *o)
 	    cli_put_param(b, &first, "type", o->type) == -1 ||
 	    cli_put_param(b, &first, "since", o->since) == -1 ||
 	    cli_put_param(b, &first, "until", o->until) == -1 ||
+	    cli_put_param(b, &first, "limit", o->limit > 0 ? n : NULL) == -1)
+		return -1;
+	return 0;
+}
+
+int
+cli_failing_url(struct buf *b, const char *base, const struct cli_options *o)
+{
+	bool first = true;
+	char n[24];
+
+	buf_reset(b);
+	(void)snprintf(n, sizeof(n), "%lld", (long long)o->limit);
+	if (cli_put_base(b, base) == -1 ||
+	    buf_puts(b, "/trace/failing") == -1 ||
+	    cli_put_param(b, &first, "cause", o->cause) == -1 ||
+	    cli_put_param(b, &first, "since", o->since) == -1 ||
 	    cli_put_param(b, &first, "limit", o->limit > 0 ? n : NULL) == -1)
 		return -1;
 	return 0;
@@ -920,6 +978,43 @@ out:
 }
 
 /*
+ * --failing: fetch GET /trace/failing and write the server's JSON or the
+ * table of it to 'out'.  Returns CLI_OK or the exit status, logged.
+ */
+static enum cli_status
+cli_failing(struct cli_ctx *ctx, FILE *out, unsigned flags)
+{
+	struct buf text;
+	cJSON *doc = NULL;
+	enum cli_status st;
+
+	buf_init(&text);
+	if (cli_failing_url(&ctx->url, ctx->base, ctx->o) == -1) {
+		st = CLI_FAILURE;
+		goto out;
+	}
+	if ((st = cli_get_instlog(ctx, "failing accounts", CLI_MAX_LIST)) !=
+	    CLI_OK)
+		goto out;
+	if (ctx->o->json) {
+		(void)fwrite(ctx->reply.reply.buf, 1, ctx->reply.reply.len,
+		    out);
+		goto out;
+	}
+	doc = json_parse(ctx->reply.reply.buf, ctx->reply.reply.len);
+	if (table_render_failing(&text, doc, flags) == -1) {
+		log_warnx("%s: not a failing accounts document", ctx->url.buf);
+		st = CLI_SERVER;
+		goto out;
+	}
+	(void)fwrite(text.buf, 1, text.len, out);
+out:
+	cJSON_Delete(doc);
+	buf_release(&text);
+	return st;
+}
+
+/*
  * Put "Authorization: Bearer <secret NAME>" into 'hdr'.  Returns CLI_OK
  * (hdr empty when the secret is unset and not 'required'), or CLI_AUTH
  * after logging why.
@@ -1191,6 +1286,12 @@ cli_run(const struct cli_options *o, FILE *out, bool color)
 	if (o->selector == CLI_SELECTOR_OPERATIONS ||
 	    o->selector == CLI_SELECTOR_OPERATION) {
 		if ((st = cli_operations(&ctx, out, flags)) != CLI_OK)
+			goto out;
+		st = CLI_FAILURE;
+		goto flush;
+	}
+	if (o->selector == CLI_SELECTOR_FAILING) {
+		if ((st = cli_failing(&ctx, out, flags)) != CLI_OK)
 			goto out;
 		st = CLI_FAILURE;
 		goto flush;

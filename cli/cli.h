@@ -38,6 +38,7 @@ enum cli_selector {
 	CLI_SELECTOR_JOB,
 	CLI_SELECTOR_OPERATIONS, /* --operations: the list */
 	CLI_SELECTOR_OPERATION,  /* --operation N: one, with its steps */
+	CLI_SELECTOR_FAILING,    /* --failing: the fleet's failing accounts */
 };
 
 /*
@@ -55,7 +56,8 @@ struct cli_options {
 	const char *event;
 	const char *status; /* --operations filters, NULL when absent */
 	const char *type;
-	int64_t limit; /* 0: the server's default */
+	const char *cause; /* --failing's filter, NULL when absent */
+	int64_t limit;     /* 0: the server's default */
 	bool json;
 	bool dedupe;
 	bool all;
@@ -106,6 +108,13 @@ int cli_ops_url(struct buf *b, const char *base, const struct cli_options *o);
 
 /* Write into 'b' (emptied first) base/trace/payload/{id}.  Returns 0/-1. */
 int cli_payload_url(struct buf *b, const char *base, int64_t id);
+
+/*
+ * Put the URL of GET /trace/failing for --failing into 'b' (reset
+ * first): 'base', then cause, since and limit.  Returns 0 or -1.
+ */
+int cli_failing_url(struct buf *b, const char *base,
+    const struct cli_options *o);
 
 /*
  * Write into 'b' (emptied first) api/{kind}/{login}, 'kind' being "users"

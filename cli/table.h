@@ -85,4 +85,14 @@ int table_follow_row(struct buf *out, const cJSON *e, unsigned flags);
  */
 int table_follow_operation(struct buf *out, const cJSON *o, unsigned flags);
 
+/*
+ * Append to 'out' the document of GET /trace/failing ({"data":[…],
+ * "next_cursor"}) as a table: cause (red), account (login and id), since
+ * (the first failure, UTC to the second), failures, and the summary cut
+ * so that no line is wider than TABLE_WIDTH; a note when next_cursor is
+ * set.  Returns 0, or -1 when 'doc' has no "data" array or when out of
+ * memory.  'doc' is not retained.
+ */
+int table_render_failing(struct buf *out, const cJSON *doc, unsigned flags);
+
 #endif

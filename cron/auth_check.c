@@ -85,6 +85,38 @@ failure_output(struct buf *out, const struct db_auth_check_failure *f,
  * written and the jobs failed.  Returns 0, or -1 when the database
  * failed (logged).
  */
+/*
+ * GitHub was not reached for 'ck': an auth_attempt.transport_error row
+ * (the diagnosis's github_unavailable; jobs untouched) and the failed
+ * step of the operation.  Logs what fails.
+ */
+static void
+record_transport(struct run *r, const struct check *ck,
+    const struct github_response *resp, int64_t started_ms)
+{
+	struct db_auth_check_failure f;
+	char name[24], *jobs = NULL;
+	int64_t id = 0, nfailed = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.target = ck->target;
+	f.app_id = jwt_app_id(ck->variant->app);
+	f.message = resp->error;
+	f.transport = true;
+	f.operation_id = r->cr->op.id;
+	if (db_auth_check_failure_record(r->cr->db, &f, &id, &nfailed, &jobs) !=
+	    DB_OK)
+		log_warnx("installation '%" PRId64 "': cannot record the "
+		          "transport error",
+		    ck->target->installation_id);
+	free(jobs);
+	(void)snprintf(name, sizeof(name), "%" PRId64,
+	    ck->target->installation_id);
+	if (ops_step(&r->cr->op, name, started_ms, NULL, resp->error, NULL,
+	        0) == -1)
+		log_warnx("out of memory");
+}
+
 static int
 record_failure(struct run *r, const struct check *ck,
     const struct github_response *resp, int64_t started_ms)
@@ -231,12 +263,14 @@ step_app(struct run *r, struct github_app_variant *v, int64_t t0,
  * CRONRUN_CONFIG for any other answer.
  */
 static int
-app_check(struct run *r, struct github_app_variant *v, time_t now)
+app_check(struct run *r, struct github_app_variant *v, time_t now,
+    struct github_call *out)
 {
 	struct github_call call;
 	int64_t id = jwt_app_id(v->app), t0 = clock_wall_ms();
 	int rc = CRONRUN_FAILED;
 
+	memset(out, 0, sizeof(*out));
 	memset(&call, 0, sizeof(call));
 	call.method = "GET";
 	call.path = "/app";
@@ -261,8 +295,32 @@ app_check(struct run *r, struct github_app_variant *v, time_t now)
 			rc = CRONRUN_CONFIG;
 	}
 	step_app(r, v, t0, &call.resp, NULL);
-	github_response_release(&call.resp);
+	if (rc == CRONRUN_FAILED)
+		*out = call;
+	else
+		github_response_release(&call.resp);
 	return rc;
+}
+
+/*
+ * GitHub was not reached, or failed, when asked about app variant 'v'
+ * (its answer 'resp', at 'started_ms'): the installations of 'checks' it
+ * would have asked about get the failure row they would have had, so that
+ * their traces say github_unavailable.
+ */
+static void
+record_unreached(struct run *r, const struct check *checks, size_t m,
+    const struct github_app_variant *v, const struct github_response *resp,
+    int64_t started_ms)
+{
+	for (size_t i = 0; i < m; i++) {
+		if (checks[i].variant != v)
+			continue;
+		if (resp->status == 0)
+			record_transport(r, &checks[i], resp, started_ms);
+		else
+			(void)record_failure(r, &checks[i], resp, started_ms);
+	}
 }
 
 /*
@@ -275,7 +333,7 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 {
 	struct db_auth_check_targets targets;
 	struct check *checks = NULL;
-	struct github_call *calls = NULL;
+	struct github_call *calls = NULL, unreached;
 	int64_t *ok_inst = NULL, *ok_app = NULL, t0;
 	size_t m = 0, nok = 0;
 	time_t now;
@@ -340,7 +398,14 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 
 		for (size_t i = 0; i < m && !used; i++)
 			used = checks[i].variant == &r->cr->apps.v[k];
-		if (used && (rc = app_check(r, &r->cr->apps.v[k], now)) != 0) {
+		if (used &&
+		    (rc = app_check(r, &r->cr->apps.v[k], now, &unreached)) !=
+		        0) {
+			if (rc == CRONRUN_FAILED)
+				record_unreached(r, checks, m,
+				    &r->cr->apps.v[k], &unreached.resp,
+				    clock_wall_ms());
+			github_response_release(&unreached.resp);
 			*stopped = true;
 			goto out;
 		}
@@ -358,17 +423,11 @@ run_check(struct run *r, struct counts *cnt, bool *stopped)
 		const struct check *ck = &checks[k];
 
 		if (resp->status == 0) {
-			char name[24];
-
 			cnt->transport++;
 			rc = CRONRUN_FAILED;
 			log_warnx("installation '%" PRId64 "': %s",
 			    ck->target->installation_id, resp->error);
-			(void)snprintf(name, sizeof(name), "%" PRId64,
-			    ck->target->installation_id);
-			if (ops_step(&r->cr->op, name, t0, NULL, resp->error,
-			        NULL, 0) == -1)
-				log_warnx("out of memory");
+			record_transport(r, ck, resp, t0);
 		} else if (resp->status >= 200 && resp->status < 300) {
 			ok_inst[nok] = ck->target->installation_id;
 			ok_app[nok] = jwt_app_id(ck->variant->app);

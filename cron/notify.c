@@ -199,6 +199,7 @@ queue_one(struct run *r, const struct db_notify_source *src, struct counts *cnt)
 	n.body = body.buf;
 	n.slack_body = slack.buf;
 	n.is_auth = is_notify_auth_failure(src->action);
+	n.cause = notify_cause(&s);
 	if (db_notify_queue(r->cr->db, &n, r->sinks, &repeat_of) != DB_OK)
 		goto out;
 	if (repeat_of != 0)

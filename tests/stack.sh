@@ -9,7 +9,7 @@ STACK_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STACK_BIN=${STACK_BIN:-$STACK_TOP/build/bin}
 # Routes and their worker counts; each gets its own socket and can be
 # restarted alone.
-STACK_ROUTES=${STACK_ROUTES:-"webhook trace_entity trace_entity_by_name trace_installation trace_job trace_payload operations operation healthz metrics trace_stream operations_stream"}
+STACK_ROUTES=${STACK_ROUTES:-"webhook trace_entity trace_entity_by_name trace_failing trace_installation trace_job trace_payload operations operation healthz metrics trace_stream operations_stream"}
 STACK_PIDS=()
 
 stack_log() { printf 'stack: %s\n' "$*" >&2; }

@@ -25,7 +25,9 @@
 
 	// The views, keyed by the hash's first segment (#/entity/42 -> entity).
 	const ROUTES = {
-		"": showHome,
+		"": showFailing,
+		failing: showFailing,
+		search: showHome,
 		entity: showTrace,
 		installation: showTrace,
 		job: showTrace,
@@ -34,8 +36,9 @@
 		operation: showOperation,
 	};
 	const TABS = [
-		{ label: "Trace", href: "#/",
-		  keys: ["", "entity", "installation", "job", "login"] },
+		{ label: "Failing", href: "#/failing", keys: ["", "failing"] },
+		{ label: "Trace", href: "#/search",
+		  keys: ["search", "entity", "installation", "job", "login"] },
 		{ label: "Operations", href: "#/operations",
 		  keys: ["operations", "operation"] },
 	];
@@ -346,6 +349,220 @@
 				el("code", null, "?event=&since=&until="),
 				" like the API.")));
 		$("search-q").focus();
+	}
+
+	// ---- the fleet: who is failing now (issue 24) ---------------------
+
+	// The page's home (#/ and #/failing): the accounts whose scheduler
+	// auth failed since `since` and have not recovered, newest failure
+	// first (/trace/failing, DESIGN §12).  The filters live in the hash
+	// (#/failing?cause=bad_credentials&since=7d); a click on a line, or
+	// on its account's link, opens that account's timeline.
+	// The causes in the server's order, the most specific first; the kind
+	// picks the badge's colour.
+	const FLEET_CAUSES = [
+		["repo_renamed", "repo"], ["repo_transferred", "repo"],
+		["repo_deleted", "repo"], ["bad_credentials", "app"],
+		["rate_limited", "github"], ["github_unavailable", "github"],
+		["uninstalled", "install"], ["suspended", "install"],
+		["repo_removed", "repo"], ["renamed", "install"],
+		["wrong_app", "app"], ["repo_not_selected", "repo"],
+		["plan_cancelled", "app"], ["unknown", "unknown"],
+	];
+	const FLEET_KIND = new Map(FLEET_CAUSES);
+	const FLEET_SINCE = [["1h", "last hour", 3600],
+		["24h", "last 24 hours", 86400], ["7d", "last 7 days", 604800]];
+	const FLEET_SINCE_DEFAULT = "24h";
+	const FLEET_LIMIT = 100;
+	// Empty pages followed before "More" is left to a click: with a
+	// cause, a page may hold no line and still have a next_cursor.
+	const FLEET_EMPTY_PAGES = 10;
+
+	function fleetHash(cause, since, limit) {
+		const p = new URLSearchParams();
+		if (cause)
+			p.set("cause", cause);
+		if (since && since !== FLEET_SINCE_DEFAULT)
+			p.set("since", since);
+		if (limit)
+			p.set("limit", limit);
+		const q = p.toString();
+		return "#/failing" + (q ? "?" + q : "");
+	}
+
+	// "in the last 24 hours (since 2026-12-05 22:04:01 UTC)", or
+	// "since 2026-12-01 00:00:00 UTC" for a time.
+	function fleetSinceText(since, now) {
+		const c = FLEET_SINCE.find((s) => s[0] === since);
+		if (c)
+			return "in the " + c[1] + " (since " +
+				utc(new Date(now - c[2] * 1000).toISOString()) +
+				")";
+		return "since " + (Number.isNaN(epochMs(since)) ? since :
+			utc(since));
+	}
+
+	function causeBadge(cause) {
+		const c = String(cause);
+		const kind = FLEET_KIND.get(c);
+		return el("span", { class: "badge" + (kind ? " " + kind : ""),
+			"data-cause": kind ? c : null }, text(cause));
+	}
+
+	function showFailing(r, seq) {
+		const cause = r.params.get("cause") || "";
+		const since = r.params.get("since") || FLEET_SINCE_DEFAULT;
+		const limit = r.params.get("limit") || "";
+		document.title = "instlog · failing";
+		const now = Date.now();
+		const tbody = el("tbody");
+		const count = el("span", { class: "muted", id: "fleet-count" });
+		const more = el("button", { type: "button", class: "load-more",
+			id: "fleet-more", hidden: true }, "More");
+		const card = el("section", { class: "card fleet-card" },
+			el("div", { class: "table-wrap" },
+				el("table", { class: "timeline fleet",
+					      id: "fleet" },
+					el("thead", null, el("tr", null,
+						["cause", "account",
+						 "failing since",
+						 "failures",
+						 "summary"].map((h) =>
+							el("th", { scope: "col" },
+							   h)))),
+					tbody)),
+			el("p", { class: "more" }, more));
+		$("view").replaceChildren(
+			el("div", { class: "title" },
+				el("h1", null, "Failing now"), count),
+			fleetFilterForm(cause, since, limit), card);
+		let cursor = null;
+		let shown = 0;
+		const load = async () => {
+			more.disabled = true;
+			for (let empty = 0; ; empty++) {
+				let body;
+				try {
+					body = await api("/trace/failing", {
+						since: since, cause: cause,
+						limit: limit || String(FLEET_LIMIT),
+						cursor: cursor });
+				} catch (err) {
+					if (seq !== routeSeq)
+						return;
+					more.disabled = false;
+					// The form stays, to mend a bad value.
+					if (!shown && !cursor)
+						card.remove();
+					report(err, shown || cursor ?
+						"the next page" :
+						"failing accounts");
+					return;
+				}
+				if (seq !== routeSeq)
+					return;
+				const items = Array.isArray(body.data) ?
+					body.data : [];
+				for (const a of items) {
+					tbody.append(fleetRow(a, now));
+					shown++;
+				}
+				// A row id: a number, or a string past 2^53.
+				const nc = body.next_cursor;
+				cursor = (typeof nc === "number" ||
+					  typeof nc === "string") &&
+					ID_RE.test(String(nc)) ? String(nc) : null;
+				if (items.length || !cursor ||
+				    empty + 1 >= FLEET_EMPTY_PAGES)
+					break;
+			}
+			more.hidden = cursor === null;
+			more.disabled = false;
+			count.textContent = shown + (shown === 1 ? " account" :
+				" accounts") + (cursor ? " so far" : "");
+			if (shown === 0 && cursor === null)
+				tbody.append(el("tr", { class: "empty" },
+					el("td", { colspan: 5, id: "fleet-empty" },
+						"Nothing failing" +
+						(cause ? " with cause " + cause :
+						 "") + " " +
+						fleetSinceText(since, now) + ".")));
+		};
+		more.addEventListener("click", load);
+		load();
+	}
+
+	function fleetFilterForm(cause, since, limit) {
+		const causes = FLEET_CAUSES.map((c) => c[0]);
+		if (cause && !causes.includes(cause))
+			causes.push(cause);
+		const sinces = FLEET_SINCE.map((s) => [s[0], s[1]]);
+		if (!sinces.some((s) => s[0] === since))
+			sinces.push([since, since]);
+		const form = el("form", { class: "filters", id: "fleet-filters",
+					  autocomplete: "off" },
+			el("label", null, el("span", null, "cause"),
+				el("select", { name: "cause" },
+					el("option", { value: "" }, "any"),
+					causes.map((c) => el("option", {
+						value: c, selected: c === cause },
+						c)))),
+			el("label", null, el("span", null, "failing"),
+				el("select", { name: "since" },
+					sinces.map(([v, label]) => el("option", {
+						value: v, selected: v === since },
+						label)))),
+			el("button", { type: "submit" }, "Refresh"));
+		const go = () => {
+			const h = fleetHash(form.elements.cause.value,
+				form.elements.since.value, limit);
+			if (location.hash === h)
+				route();
+			else
+				location.hash = h;
+		};
+		form.addEventListener("submit", (ev) => {
+			ev.preventDefault();
+			go();
+		});
+		form.addEventListener("change", go);
+		return form;
+	}
+
+	// One failing account: a link to its timeline on its login, the
+	// whole line clickable too.
+	function fleetRow(a, now) {
+		const id = String(a.entity_id);
+		const href = ID_RE.test(id) ? "#/entity/" + id : null;
+		const inst = a.installation_id;
+		const cells = [
+			["cause", causeBadge(a.cause)],
+			["account", [el("a", { class: "account", href: href },
+					text(a.entity_name)),
+				el("span", { class: "ago" }, "entity " + id +
+					(inst === null || inst === undefined ?
+					 "" : " · installation " + inst) +
+					(a.entity_type ? " · " + a.entity_type :
+					 ""))]],
+			["since", [el("time", { datetime: a.first_failure_at,
+					title: utc(a.first_failure_at) },
+					ago(a.first_failure_at, now) ||
+					utc(a.first_failure_at)),
+				el("span", { class: "ago last",
+					title: utc(a.last_failure_at) },
+					"last " + (ago(a.last_failure_at, now) ||
+					utc(a.last_failure_at)))]],
+			["failures", text(a.failures)],
+			["summary", text(a.summary)],
+		];
+		const tr = el("tr", { class: "row failing", id: "failing-" + id,
+			"data-cause": String(a.cause) }, cellTds(cells));
+		if (href)
+			tr.addEventListener("click", (ev) => {
+				if (!(ev.target instanceof HTMLAnchorElement))
+					location.hash = href;
+			});
+		return tr;
 	}
 
 	// ---- the trace view --------------------------------------------------

@@ -118,10 +118,14 @@ w_state(struct wbuf *w, const struct events_state *st)
 	w_i64(w, f->http_status);
 	w_str(w, f->repo);
 	w_str(w, f->entity_name);
+	w_str(w, f->message);
+	w_i64(w, f->repo_id);
+	w_uint(w, f->cleared, 1);
 	w_i64(w, st->created_id);
 	w_i64(w, st->deleted_id);
 	w_i64(w, st->suspend_id);
 	w_i64(w, st->renamed_id);
+	w_i64(w, st->plan_cancelled_id);
 }
 
 static void
@@ -139,6 +143,9 @@ w_row(struct wbuf *w, const struct events_row *r)
 	w_str(w, r->new_login);
 	w_i64(w, r->http_status);
 	w_str(w, r->repo);
+	w_str(w, r->repo_to);
+	w_str(w, r->message);
+	w_i64(w, r->repo_id);
 }
 
 int
@@ -339,10 +346,14 @@ r_state(struct rbuf *r, struct events_state *st)
 	f->http_status = r_int(r);
 	f->repo = r_dup(r);
 	f->entity_name = r_dup(r);
+	f->message = r_dup(r);
+	f->repo_id = r_i64(r);
+	f->cleared = r_bool(r);
 	st->created_id = r_i64(r);
 	st->deleted_id = r_i64(r);
 	st->suspend_id = r_i64(r);
 	st->renamed_id = r_i64(r);
+	st->plan_cancelled_id = r_i64(r);
 }
 
 static void
@@ -367,6 +378,9 @@ r_row(struct rbuf *r, struct events_row *row)
 	row->new_login = r_pooled(r);
 	row->http_status = r_int(r);
 	row->repo = r_pooled(r);
+	row->repo_to = r_pooled(r);
+	row->message = r_pooled(r);
+	row->repo_id = r_i64(r);
 }
 
 int

@@ -10,7 +10,7 @@
 #include "core/events_diagnose.h"
 
 /* The layout of an encoded snapshot; bump it with any change to it. */
-#define CKPT_FORMAT_VERSION 1
+#define CKPT_FORMAT_VERSION 2
 
 /*
  * The version stored next to a snapshot: the format and the fold rules

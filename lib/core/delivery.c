@@ -282,6 +282,40 @@ parse_workflow_job(const struct config *cfg, const cJSON *root,
 }
 
 /*
+ * The entity of a repository or marketplace_purchase delivery: the
+ * account of installation.account, else marketplace_purchase.account,
+ * else, for a transfer, the account the repository left
+ * (changes.owner.from), else repository.owner.  Without one the event
+ * stays unhandled.  Returns 0 or -1 (out of memory).
+ */
+static int
+parse_account_event(const cJSON *root, const char *action, struct delivery *d)
+{
+	static const char *const paths[] = {
+		"installation.account",
+		"marketplace_purchase.account",
+		"changes.owner.from.user",
+		"changes.owner.from.organization",
+		"repository.owner",
+	};
+	int r = 1;
+
+	d->outcome = OUTCOME_UNHANDLED_EVENT;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && r == 1;
+	     i++) {
+		if (i >= 2 && i <= 3 &&
+		    (action == NULL || strcmp(action, "transferred") != 0))
+			continue;
+		if ((r = set_entity(d, json_object(root, paths[i]), NULL)) ==
+		    -1)
+			return -1;
+	}
+	if (r == 0)
+		d->outcome = OUTCOME_OK;
+	return 0;
+}
+
+/*
  * Fill *d from the parsed 'root' (a JSON object).  Returns 0 or -1 (out of
  * memory).
  */
@@ -346,6 +380,9 @@ parse_body(const struct config *cfg, const struct delivery_headers *h,
 	}
 	if (strcmp(ev, "workflow_job") == 0)
 		return parse_workflow_job(cfg, root, action, d);
+	if (strcmp(ev, "repository") == 0 ||
+	    strcmp(ev, "marketplace_purchase") == 0)
+		return parse_account_event(root, action, d);
 	d->outcome = OUTCOME_UNHANDLED_EVENT;
 	return 0;
 }

@@ -10,14 +10,20 @@
 const char *const event_names[EVENT__MAX + 1] = {
 	[EVENT_OTHER] = NULL,
 	[EVENT_REPOS_ADDED] = "installation_repositories.added",
+	[EVENT_PLAN_PURCHASED] = "marketplace_purchase.purchased",
 	[EVENT_CREATED] = "installation.created",
 	[EVENT_DELETED] = "installation.deleted",
 	[EVENT_SUSPEND] = "installation.suspend",
 	[EVENT_UNSUSPEND] = "installation.unsuspend",
 	[EVENT_REPOS_REMOVED] = "installation_repositories.removed",
 	[EVENT_RENAMED] = "installation_target.renamed",
+	[EVENT_REPO_RENAMED] = "repository.renamed",
+	[EVENT_REPO_TRANSFERRED] = "repository.transferred",
+	[EVENT_REPO_DELETED] = "repository.deleted",
+	[EVENT_PLAN_CANCELLED] = "marketplace_purchase.cancelled",
 	[EVENT_AUTH_404] = "auth_attempt.404",
 	[EVENT_AUTH_OTHER_ERROR] = "auth_attempt.other_error",
+	[EVENT_AUTH_TRANSPORT] = "auth_attempt.transport_error",
 	[EVENT__MAX] = NULL,
 };
 
@@ -54,7 +60,8 @@ event_is_announced(enum event e)
 bool
 event_is_auth_failure(enum event e)
 {
-	return e == EVENT_AUTH_404 || e == EVENT_AUTH_OTHER_ERROR;
+	return e == EVENT_AUTH_404 || e == EVENT_AUTH_OTHER_ERROR ||
+	    e == EVENT_AUTH_TRANSPORT;
 }
 
 bool

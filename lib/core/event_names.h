@@ -19,15 +19,23 @@
  */
 enum event {
 	EVENT_OTHER = 0,
-	EVENT_REPOS_ADDED,      /* installation_repositories.added */
-	EVENT_CREATED,          /* installation.created */
-	EVENT_DELETED,          /* installation.deleted */
-	EVENT_SUSPEND,          /* installation.suspend */
-	EVENT_UNSUSPEND,        /* installation.unsuspend */
-	EVENT_REPOS_REMOVED,    /* installation_repositories.removed */
-	EVENT_RENAMED,          /* installation_target.renamed */
+	EVENT_REPOS_ADDED,    /* installation_repositories.added */
+	EVENT_PLAN_PURCHASED, /* marketplace_purchase.purchased */
+	EVENT_CREATED,        /* installation.created */
+	EVENT_DELETED,        /* installation.deleted */
+	EVENT_SUSPEND,        /* installation.suspend */
+	EVENT_UNSUSPEND,      /* installation.unsuspend */
+	EVENT_REPOS_REMOVED,  /* installation_repositories.removed */
+	EVENT_RENAMED,        /* installation_target.renamed */
+	/* These three in this order: the diagnosis indexes by them. */
+	EVENT_REPO_RENAMED,     /* repository.renamed */
+	EVENT_REPO_TRANSFERRED, /* repository.transferred */
+	EVENT_REPO_DELETED,     /* repository.deleted */
+	EVENT_PLAN_CANCELLED,   /* marketplace_purchase.cancelled */
 	EVENT_AUTH_404,         /* auth_attempt.404: the scheduler's */
 	EVENT_AUTH_OTHER_ERROR, /* auth_attempt.other_error: the scheduler's */
+	EVENT_AUTH_TRANSPORT, /* auth_attempt.transport_error: GitHub unreached
+	                       */
 	EVENT__MAX
 };
 
@@ -55,7 +63,7 @@ bool event_is_announced(enum event e);
 
 /*
  * Return true when 'e' is a failed token request of the scheduler:
- * auth_attempt.404 or auth_attempt.other_error.
+ * auth_attempt.404, auth_attempt.other_error or auth_attempt.transport_error.
  */
 bool event_is_auth_failure(enum event e);
 

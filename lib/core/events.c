@@ -84,22 +84,25 @@ fold_auth_failure(struct events_state *st, const struct events_row *r,
     bool is_404)
 {
 	struct events_auth_failure *f = &st->last_auth_failure;
-	char *at = NULL, *repo = NULL, *name = NULL;
+	char *at = NULL, *repo = NULL, *name = NULL, *msg = NULL;
 
 	if (st->entity_name == NULL &&
 	    str_set(&st->entity_name, r->entity_name) == -1)
 		return -1;
 	if (str_set(&at, r->received_at) == -1 ||
 	    str_set(&repo, r->repo) == -1 ||
-	    str_set(&name, r->entity_name) == -1) {
+	    str_set(&name, r->entity_name) == -1 ||
+	    str_set(&msg, r->message) == -1) {
 		free(at);
 		free(repo);
 		free(name);
+		free(msg);
 		return -1;
 	}
 	free(f->at);
 	free(f->repo);
 	free(f->entity_name);
+	free(f->message);
 	f->present = true;
 	f->is_404 = is_404;
 	f->id = r->id;
@@ -109,6 +112,9 @@ fold_auth_failure(struct events_state *st, const struct events_row *r,
 	f->http_status = r->http_status;
 	f->repo = repo;
 	f->entity_name = name;
+	f->message = msg;
+	f->repo_id = r->repo_id;
+	f->cleared = false;
 	return 0;
 }
 
@@ -124,9 +130,20 @@ fold_row(struct events_state *st, const struct events_row *r)
 	switch (k) {
 	case EVENT_AUTH_404:
 	case EVENT_AUTH_OTHER_ERROR:
+	case EVENT_AUTH_TRANSPORT:
 		return fold_auth_failure(st, r, k == EVENT_AUTH_404);
 	case EVENT_RENAMED:
 		return fold_rename(st, r);
+	case EVENT_REPO_RENAMED:
+	case EVENT_REPO_TRANSFERRED:
+	case EVENT_REPO_DELETED:
+		return 0;
+	case EVENT_PLAN_CANCELLED:
+		st->plan_cancelled_id = r->id;
+		return 0;
+	case EVENT_PLAN_PURCHASED:
+		st->plan_cancelled_id = 0;
+		return 0;
 	default:
 		break;
 	}
@@ -141,6 +158,7 @@ fold_row(struct events_state *st, const struct events_row *r)
 		st->created_id = r->id;
 		st->deleted_id = 0;
 		st->suspend_id = 0;
+		st->last_auth_failure.cleared = true;
 		strset_clear(&st->repos, &st->nrepos);
 		if (str_set(&st->repository_selection,
 		        r->repository_selection) == -1)
@@ -160,6 +178,7 @@ fold_row(struct events_state *st, const struct events_row *r)
 	case EVENT_UNSUSPEND:
 		st->suspended = false;
 		st->suspend_id = 0;
+		st->last_auth_failure.cleared = true;
 		return 0;
 	case EVENT_REPOS_ADDED:
 	case EVENT_REPOS_REMOVED:
@@ -195,6 +214,7 @@ events_state_release(struct events_state *st)
 	free(st->last_auth_failure.at);
 	free(st->last_auth_failure.repo);
 	free(st->last_auth_failure.entity_name);
+	free(st->last_auth_failure.message);
 	events_state_init(st);
 }
 

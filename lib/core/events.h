@@ -17,7 +17,7 @@
  * snapshots of a fold (lib/core/checkpoint.c) made under another version are
  * then ignored and rebuilt.
  */
-#define EVENTS_RULES_VERSION 1
+#define EVENTS_RULES_VERSION 2
 
 /*
  * One installation_events row, with the payload fields the fold needs
@@ -47,10 +47,18 @@ struct events_row {
 	/* installation_target.renamed: changes.login.from, account.login. */
 	const char *old_login;
 	const char *new_login;
-	/* auth_attempt.*: the HTTP status GitHub answered, and the
-	 * repository.full_name of the job behind the attempt. */
+	/* auth_attempt.*: the HTTP status GitHub answered (0 for a
+	 * transport_error), and the repository.full_name of the job behind
+	 * the attempt.  repository.*: the full_name the repository had before
+	 * the event (the old name of a rename, the old owner of a transfer). */
 	int http_status;
 	const char *repo;
+	/* repository.*: the full_name after the event; auth_attempt.*:
+	 * GitHub's message, or the transport error. */
+	const char *repo_to;
+	const char *message;
+	/* repository.id, where the row has it (0 when not). */
+	int64_t repo_id;
 };
 
 /* The last failed scheduler auth attempt.  Strings are owned, may be NULL. */
@@ -65,6 +73,11 @@ struct events_auth_failure {
 	char *repo;
 	/* The entity_name the scheduler used: stale after a rename. */
 	char *entity_name;
+	/* GitHub's message, or the transport error; repository.id or 0. */
+	char *message;
+	int64_t repo_id;
+	/* An installation.created or unsuspend came after it. */
+	bool cleared;
 };
 
 /*
@@ -91,6 +104,8 @@ struct events_state {
 	int64_t deleted_id; /* installation.deleted not followed by created */
 	int64_t suspend_id; /* installation.suspend still in force */
 	int64_t renamed_id; /* latest installation_target.renamed */
+	/* marketplace_purchase.cancelled not followed by purchased */
+	int64_t plan_cancelled_id;
 };
 
 /* Initialise an empty state (nothing installed); allocates nothing. */
@@ -113,7 +128,11 @@ void events_state_release(struct events_state *st);
  * carry the scheduler's cached login, so they only set entity_name while
  * it is still NULL.  installation_target.renamed sets it to new_login (or
  * the row's entity_name) and rewrites the owner of the repos.
- * installation.deleted also ends a suspension.
+ * installation.deleted also ends a suspension.  installation.created and
+ * unsuspend mark the last auth failure cleared.  repository.* rows change
+ * nothing of the state (the diagnosis reads them);
+ * marketplace_purchase.cancelled sets plan_cancelled_id, purchased clears
+ * it.  Neither changes entity_name.
  *
  * Returns 0, or -1 on invalid arguments or when out of memory; 'st' is
  * then valid but incomplete, and the caller still releases it.

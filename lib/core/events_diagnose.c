@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The six diagnoses of an entity's timeline and their one-line summaries. */
+/* The diagnoses of an entity's timeline and their one-line summaries. */
 #include "core/events_diagnose.h"
 
 #include <inttypes.h>
@@ -20,6 +20,32 @@ static const char *const cause_names[EVENTS_CAUSE__MAX] = {
 	[EVENTS_CAUSE_RENAMED] = "renamed",
 	[EVENTS_CAUSE_WRONG_APP] = "wrong_app",
 	[EVENTS_CAUSE_REPO_NOT_SELECTED] = "repo_not_selected",
+	[EVENTS_CAUSE_REPO_RENAMED] = "repo_renamed",
+	[EVENTS_CAUSE_REPO_TRANSFERRED] = "repo_transferred",
+	[EVENTS_CAUSE_REPO_DELETED] = "repo_deleted",
+	[EVENTS_CAUSE_PLAN_CANCELLED] = "plan_cancelled",
+	[EVENTS_CAUSE_BAD_CREDENTIALS] = "bad_credentials",
+	[EVENTS_CAUSE_RATE_LIMITED] = "rate_limited",
+	[EVENTS_CAUSE_GITHUB_UNAVAILABLE] = "github_unavailable",
+	[EVENTS_CAUSE_RECOVERED] = "recovered",
+};
+
+/* The output order: the most specific cause first. */
+static const enum events_cause cause_order[EVENTS_CAUSE__MAX] = {
+	EVENTS_CAUSE_REPO_RENAMED,
+	EVENTS_CAUSE_REPO_TRANSFERRED,
+	EVENTS_CAUSE_REPO_DELETED,
+	EVENTS_CAUSE_BAD_CREDENTIALS,
+	EVENTS_CAUSE_RATE_LIMITED,
+	EVENTS_CAUSE_GITHUB_UNAVAILABLE,
+	EVENTS_CAUSE_UNINSTALLED,
+	EVENTS_CAUSE_SUSPENDED,
+	EVENTS_CAUSE_REPO_REMOVED,
+	EVENTS_CAUSE_RENAMED,
+	EVENTS_CAUSE_WRONG_APP,
+	EVENTS_CAUSE_REPO_NOT_SELECTED,
+	EVENTS_CAUSE_PLAN_CANCELLED,
+	EVENTS_CAUSE_RECOVERED,
 };
 
 /* Append " <prefix> 'value'" when 'value' is not NULL.  Returns 0 or -1. */
@@ -68,6 +94,10 @@ struct scan {
 	size_t touch;       /* last created/added/removed naming the repo */
 	bool touch_removed; /* ... and it was a removal */
 	bool ever_added;    /* a created or added row named the repo */
+	/* The last repository.renamed/transferred/deleted of the failing
+	 * repo before the failure, n when absent. */
+	size_t repo_event[3];
+	size_t plan_cancelled;
 };
 
 /* True when the 'len' bytes of 's' are a login the entity had. */
@@ -114,6 +144,21 @@ row_names_repo(const struct events_state *st, const struct events_row *r,
 	return false;
 }
 
+/*
+ * True when repository row 'r' is about the failing repo of 'f': the same
+ * repository id when both have one, else the name the repository had
+ * before the event.
+ */
+static bool
+row_is_failing_repo(const struct events_state *st,
+    const struct events_auth_failure *f, const struct events_row *r)
+{
+	if (r->repo_id != 0 && f->repo_id != 0)
+		return r->repo_id == f->repo_id;
+	return f->repo != NULL && r->repo != NULL &&
+	    repo_match(st, r->repo, f->repo);
+}
+
 static void
 scan_rows(const struct events_row *rows, size_t n,
     const struct events_state *st, struct scan *sc)
@@ -125,8 +170,17 @@ scan_rows(const struct events_row *rows, size_t n,
 	sc->created = sc->deleted = sc->suspend = sc->renamed = n;
 	sc->failure = sc->last_404 = sc->touch = n;
 	sc->touch_removed = sc->ever_added = false;
+	sc->repo_event[0] = sc->repo_event[1] = sc->repo_event[2] = n;
+	sc->plan_cancelled = n;
 	for (size_t i = 0; i < n; i++) {
 		k = event_find(rows[i].event);
+		if (k == EVENT_PLAN_CANCELLED &&
+		    rows[i].id == st->plan_cancelled_id)
+			sc->plan_cancelled = i;
+		if ((k == EVENT_REPO_RENAMED || k == EVENT_REPO_TRANSFERRED ||
+		        k == EVENT_REPO_DELETED) &&
+		    f->present && row_is_failing_repo(st, f, &rows[i]))
+			sc->repo_event[k - EVENT_REPO_RENAMED] = i;
 		if (k == EVENT_CREATED && rows[i].id == st->created_id)
 			sc->created = i;
 		else if (k == EVENT_DELETED && rows[i].id == st->deleted_id)
@@ -166,7 +220,7 @@ failures_after(const struct events_row *rows, size_t n, size_t from,
 	for (size_t i = from + 1; i < n; i++) {
 		k = event_find(rows[i].event);
 		if (k == EVENT_AUTH_404 ||
-		    (!only_404 && k == EVENT_AUTH_OTHER_ERROR)) {
+		    (!only_404 && event_is_auth_failure(k))) {
 			if (*first == n)
 				*first = i;
 			*last = i;
@@ -336,6 +390,185 @@ diag_repo_not_selected(const struct events_row *rows, size_t n,
 	return 0;
 }
 
+/* The position of repository event 'c' of the failing repo, n if none. */
+static size_t
+repo_event_at(enum events_cause c, const struct scan *sc)
+{
+	return sc->repo_event[c - EVENTS_CAUSE_REPO_RENAMED];
+}
+
+/*
+ * repo_renamed, repo_transferred and repo_deleted, told apart by the
+ * cause events_diagnose() has already put in fd->cause.
+ */
+static int
+diag_repo_event(const struct events_row *rows, size_t n,
+    const struct events_state *st, const struct scan *sc,
+    struct events_finding *fd, struct buf *b)
+{
+	enum events_cause c = fd->cause;
+	const struct events_row *r = &rows[repo_event_at(c, sc)];
+	const char *what = c == EVENTS_CAUSE_REPO_RENAMED ? "renamed"
+	    : c == EVENTS_CAUSE_REPO_TRANSFERRED          ? "transferred"
+	                                                  : "deleted";
+
+	(void)n;
+	evidence_add(fd, r->id);
+	evidence_add(fd, st->last_auth_failure.id);
+	if (buf_printf(b, "the repository '%s' was %s",
+	        st->last_auth_failure.repo != NULL ? st->last_auth_failure.repo
+	                                           : r->repo,
+	        what) == -1 ||
+	    (c != EVENTS_CAUSE_REPO_DELETED &&
+	        put_quoted(b, "to", r->repo_to) == -1) ||
+	    put_time(b, "on", r->received_at) == -1 ||
+	    buf_puts(b, "; its jobs cannot authenticate under the old name") ==
+	        -1)
+		return -1;
+	return 0;
+}
+
+static int
+diag_plan_cancelled(const struct events_row *rows, size_t n,
+    const struct events_state *st, const struct scan *sc,
+    struct events_finding *fd, struct buf *b)
+{
+	const struct events_auth_failure *f = &st->last_auth_failure;
+
+	evidence_add(fd, st->plan_cancelled_id);
+	if (f->present && sc->failure < n && sc->failure > sc->plan_cancelled)
+		evidence_add(fd, f->id);
+	if (buf_puts(b, "the Marketplace plan") == -1 ||
+	    put_quoted(b, "of", name_at(rows, n, sc->plan_cancelled, st)) ==
+	        -1 ||
+	    buf_puts(b, " was cancelled") == -1 ||
+	    put_time(b, "on", at_of(rows, n, sc->plan_cancelled)) == -1 ||
+	    buf_puts(b, " and not purchased again") == -1)
+		return -1;
+	return 0;
+}
+
+/* Append " (GitHub: '<message>')" when the failure has a message. */
+static int
+put_message(struct buf *b, const struct events_auth_failure *f)
+{
+	if (f->message == NULL || *f->message == '\0')
+		return 0;
+	return buf_printf(b, " (GitHub: '%.200s')", f->message);
+}
+
+static int
+diag_bad_credentials(const struct events_row *rows, size_t n,
+    const struct events_state *st, const struct scan *sc,
+    struct events_finding *fd, struct buf *b)
+{
+	const struct events_auth_failure *f = &st->last_auth_failure;
+
+	(void)rows;
+	(void)n;
+	(void)sc;
+	evidence_add(fd, f->id);
+	if (buf_printf(b,
+	        "GitHub refused the JWT of app '%" PRId64 "' with 401",
+	        f->app_id) == -1 ||
+	    put_message(b, f) == -1 || put_time(b, "at", f->at) == -1 ||
+	    buf_puts(b,
+	        "; the private key or app id is wrong, and every "
+	        "installation of the app fails alike") == -1)
+		return -1;
+	return 0;
+}
+
+static int
+diag_rate_limited(const struct events_row *rows, size_t n,
+    const struct events_state *st, const struct scan *sc,
+    struct events_finding *fd, struct buf *b)
+{
+	const struct events_auth_failure *f = &st->last_auth_failure;
+
+	(void)rows;
+	(void)n;
+	(void)sc;
+	evidence_add(fd, f->id);
+	if (buf_printf(b, "GitHub rate-limited app '%" PRId64 "' with %d",
+	        f->app_id, f->http_status) == -1 ||
+	    put_message(b, f) == -1 || put_time(b, "at", f->at) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+diag_github_unavailable(const struct events_row *rows, size_t n,
+    const struct events_state *st, const struct scan *sc,
+    struct events_finding *fd, struct buf *b)
+{
+	const struct events_auth_failure *f = &st->last_auth_failure;
+	int rc;
+
+	(void)rows;
+	(void)n;
+	(void)sc;
+	evidence_add(fd, f->id);
+	if (f->http_status == 0)
+		rc = buf_printf(b, "GitHub could not be reached: '%.200s'",
+		    f->message != NULL ? f->message : "");
+	else
+		rc = buf_printf(b, "GitHub answered %d", f->http_status) == -1
+		    ? -1
+		    : put_message(b, f);
+	if (rc == -1 || put_time(b, "at", f->at) == -1)
+		return -1;
+	return 0;
+}
+
+/* True when 's' contains "rate limit", ignoring case. */
+static bool
+says_rate_limit(const char *s)
+{
+	static const char want[] = "rate limit";
+
+	if (s == NULL)
+		return false;
+	for (; *s != '\0'; s++)
+		if (ascii_ncasecmp(s, want, sizeof(want) - 1) == 0)
+			return true;
+	return false;
+}
+
+enum events_cause
+events_auth_cause(int http_status, const char *message)
+{
+	if (http_status == 401)
+		return EVENTS_CAUSE_BAD_CREDENTIALS;
+	if (http_status == 429 ||
+	    (http_status == 403 && says_rate_limit(message)))
+		return EVENTS_CAUSE_RATE_LIMITED;
+	if (http_status == 0 || (http_status >= 500 && http_status <= 599))
+		return EVENTS_CAUSE_GITHUB_UNAVAILABLE;
+	return EVENTS_CAUSE__MAX;
+}
+
+/* The status of a last failure no created or unsuspend cleared, or -1. */
+static int
+failing_status(const struct events_state *st, const struct scan *sc, size_t n)
+{
+	const struct events_auth_failure *f = &st->last_auth_failure;
+
+	if (!f->present || f->cleared || sc->failure >= n || f->is_404)
+		return -1;
+	return f->http_status;
+}
+
+/* True when a repository cause explains the failing repo. */
+static bool
+repo_left(const struct scan *sc, size_t n)
+{
+	for (size_t i = 0; i < 3; i++)
+		if (sc->repo_event[i] < n && sc->repo_event[i] < sc->failure)
+			return true;
+	return false;
+}
+
 /* Whether each cause holds, given the state and the scan. */
 static bool
 holds(enum events_cause c, const struct events_row *rows, size_t n,
@@ -344,6 +577,7 @@ holds(enum events_cause c, const struct events_row *rows, size_t n,
 	const struct events_auth_failure *f = &st->last_auth_failure;
 	bool failing_repo = f->present && f->repo != NULL && sc->failure < n;
 	bool stale;
+	int status;
 
 	switch (c) {
 	case EVENTS_CAUSE_UNINSTALLED:
@@ -352,7 +586,7 @@ holds(enum events_cause c, const struct events_row *rows, size_t n,
 		return st->suspended && st->suspend_id != 0;
 	case EVENTS_CAUSE_REPO_REMOVED:
 		return failing_repo && sc->touch < sc->failure &&
-		    sc->touch_removed;
+		    sc->touch_removed && !repo_left(sc, n);
 	case EVENTS_CAUSE_RENAMED:
 		if (!f->present || f->entity_name == NULL || sc->renamed >= n ||
 		    sc->failure >= n || sc->failure < sc->renamed)
@@ -373,7 +607,21 @@ holds(enum events_cause c, const struct events_row *rows, size_t n,
 		return st->installed && st->repository_selection != NULL &&
 		    strcmp(st->repository_selection, "selected") == 0 &&
 		    failing_repo && sc->created < n &&
-		    sc->failure > sc->created && !sc->ever_added;
+		    sc->failure > sc->created && !sc->ever_added &&
+		    !repo_left(sc, n);
+	case EVENTS_CAUSE_REPO_RENAMED:
+	case EVENTS_CAUSE_REPO_TRANSFERRED:
+	case EVENTS_CAUSE_REPO_DELETED:
+		return f->present && sc->failure < n &&
+		    repo_event_at(c, sc) < sc->failure;
+	case EVENTS_CAUSE_PLAN_CANCELLED:
+		return st->plan_cancelled_id != 0 && sc->plan_cancelled < n;
+	case EVENTS_CAUSE_BAD_CREDENTIALS:
+	case EVENTS_CAUSE_RATE_LIMITED:
+	case EVENTS_CAUSE_GITHUB_UNAVAILABLE:
+		status = failing_status(st, sc, n);
+		return status != -1 &&
+		    events_auth_cause(status, f->message) == c;
 	default:
 		return false;
 	}
@@ -388,6 +636,13 @@ static int (*const diag_fns[EVENTS_CAUSE__MAX])(const struct events_row *,
 	[EVENTS_CAUSE_RENAMED] = diag_renamed,
 	[EVENTS_CAUSE_WRONG_APP] = diag_wrong_app,
 	[EVENTS_CAUSE_REPO_NOT_SELECTED] = diag_repo_not_selected,
+	[EVENTS_CAUSE_REPO_RENAMED] = diag_repo_event,
+	[EVENTS_CAUSE_REPO_TRANSFERRED] = diag_repo_event,
+	[EVENTS_CAUSE_REPO_DELETED] = diag_repo_event,
+	[EVENTS_CAUSE_PLAN_CANCELLED] = diag_plan_cancelled,
+	[EVENTS_CAUSE_BAD_CREDENTIALS] = diag_bad_credentials,
+	[EVENTS_CAUSE_RATE_LIMITED] = diag_rate_limited,
+	[EVENTS_CAUSE_GITHUB_UNAVAILABLE] = diag_github_unavailable,
 };
 
 void
@@ -421,11 +676,13 @@ events_diagnose(const struct events_row *rows, size_t n,
 	if (st == NULL || (rows == NULL && n > 0))
 		return -1;
 	scan_rows(rows, n, st, &sc);
-	for (int c = 0; c < EVENTS_CAUSE__MAX; c++) {
-		if (!holds((enum events_cause)c, rows, n, st, &sc))
+	for (size_t i = 0; i < EVENTS_CAUSE__MAX; i++) {
+		enum events_cause c = cause_order[i];
+
+		if (!holds(c, rows, n, st, &sc))
 			continue;
 		fd = &out->findings[out->nfindings];
-		fd->cause = (enum events_cause)c;
+		fd->cause = c;
 		buf_init(&b);
 		if (diag_fns[c](rows, n, st, &sc, fd, &b) == -1) {
 			buf_release(&b);

@@ -39,8 +39,10 @@ names_repos(const struct events_row *r)
 }
 
 /*
- * Mark the rows the diagnosis's scan finds by the state's ids, the last
- * 404, and the first failures after the deletion and the suspension: what
+ * Mark the rows the diagnosis's scan finds by the state's ids, every
+ * repository.renamed, transferred and deleted (any may name a later
+ * failing repo; an account has few), the last 404, and the first failures
+ * after the deletion and the suspension: what
  * failures_after() of events_diagnose.c returns (the last failure after
  * either is the last 404 or the state's failure, both kept).
  */
@@ -57,6 +59,10 @@ keep_evidence(const struct events_row *rows, size_t n,
 		k = event_find(rows[i].event);
 		if ((k == EVENT_CREATED && rows[i].id == st->created_id) ||
 		    (k == EVENT_RENAMED && rows[i].id == st->renamed_id) ||
+		    (k == EVENT_PLAN_CANCELLED &&
+		        rows[i].id == st->plan_cancelled_id) ||
+		    k == EVENT_REPO_RENAMED || k == EVENT_REPO_TRANSFERRED ||
+		    k == EVENT_REPO_DELETED ||
 		    (event_is_auth_failure(k) && f->present &&
 		        rows[i].id == f->id))
 			keep[i] = true;

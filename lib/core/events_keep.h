@@ -28,7 +28,8 @@ struct events_kept {
  * is the fold up to the end of 'rows'; 'rows' are the rows folded into it,
  * in order, or what an earlier events_keep() kept of a prefix of them
  * followed by the rows folded since.  Kept: the rows with the state's
- * evidence ids and its last auth failure, the last auth_attempt.404, the
+ * evidence ids and its last auth failure, every repository.renamed,
+ * transferred and deleted row, the last auth_attempt.404, the
  * first 404 after the deletion and the first failure after the suspension
  * in force, and per repository name (exact bytes) the last created, added
  * or removed row naming it and the last created or added row naming it.

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/event_names.h"
+#include "core/events_diagnose.h"
 #include "core/json.h"
 #include "core/ops.h"
 
@@ -53,18 +54,28 @@ notify_event_key(const struct notify_source *s, char *out, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-/* Append 's' with every control character (C0 and DEL) as a space. */
+/*
+ * Append the 'len' bytes of 's' with every control character (C0 and
+ * DEL) as a space.
+ */
 static int
-put_line(struct buf *out, const char *s)
+put_span(struct buf *out, const char *s, size_t len)
 {
 	size_t start = out->len;
 
-	if (s == NULL || buf_puts(out, s) == -1)
-		return s == NULL ? 0 : -1;
+	if (buf_append(out, s, len) == -1)
+		return -1;
 	for (size_t i = start; i < out->len; i++)
 		if ((unsigned char)out->buf[i] < 0x20 || out->buf[i] == 0x7f)
 			out->buf[i] = ' ';
 	return 0;
+}
+
+/* Append 's' (NULL: nothing) as put_span() does. */
+static int
+put_line(struct buf *out, const char *s)
+{
+	return s == NULL ? 0 : put_span(out, s, strlen(s));
 }
 
 /* Append " by <actor>" when the actor is known. */
@@ -76,12 +87,21 @@ put_by(struct buf *out, const char *actor)
 	return buf_puts(out, " by ") == -1 ? -1 : put_line(out, actor);
 }
 
+/* Whether 'e' is a repository.* event announced. */
+static bool
+is_repo_event(enum event e)
+{
+	return e == EVENT_REPO_RENAMED || e == EVENT_REPO_TRANSFERRED ||
+	    e == EVENT_REPO_DELETED;
+}
+
 void
 notify_source_read(struct notify_source *s, const cJSON *payload)
 {
 	const cJSON *removed, *r;
 	const char *v;
 	int64_t status;
+	enum event e;
 
 	if ((v = json_string(payload, "sender.login")) != NULL)
 		s->actor = v;
@@ -100,12 +120,58 @@ notify_source_read(struct notify_source *s, const cJSON *payload)
 		if (s->nremoved == 1 && s->nrepos == 1)
 			s->repo = s->repos[0];
 	}
-	if (!is_notify_auth_failure(s->action))
+	e = event_find(s->action);
+	if (e == EVENT_PLAN_CANCELLED) {
+		if ((v = json_string(payload,
+		         "marketplace_purchase.plan.name")) != NULL)
+			s->plan = v;
+		if ((v = json_string(payload, "effective_date")) != NULL)
+			s->effective_date = v;
+		return;
+	}
+	if (!is_repo_event(e) && !event_is_auth_failure(e))
 		return;
 	if ((v = json_string(payload, "repository.full_name")) != NULL)
 		s->repo = v;
+	if (is_repo_event(e)) {
+		if ((v = json_string(payload,
+		         "changes.repository.name.from")) != NULL)
+			s->old_repo_name = v;
+		if ((v = json_string(payload,
+		         "changes.owner.from.user.login")) != NULL ||
+		    (v = json_string(payload,
+		         "changes.owner.from.organization.login")) != NULL)
+			s->old_owner = v;
+		return;
+	}
 	if (json_int64(payload, "http_status", 100, 599, &status) == 0)
 		s->http_status = status;
+	if ((v = json_string(payload, "message")) != NULL)
+		s->message = v;
+}
+
+const char *
+notify_cause(const struct notify_source *s)
+{
+	enum event e = event_find(s->action);
+
+	switch (e) {
+	case EVENT_REPO_RENAMED:
+		return events_cause_name(EVENTS_CAUSE_REPO_RENAMED);
+	case EVENT_REPO_TRANSFERRED:
+		return events_cause_name(EVENTS_CAUSE_REPO_TRANSFERRED);
+	case EVENT_REPO_DELETED:
+		return events_cause_name(EVENTS_CAUSE_REPO_DELETED);
+	case EVENT_PLAN_CANCELLED:
+		return events_cause_name(EVENTS_CAUSE_PLAN_CANCELLED);
+	default:
+		break;
+	}
+	if (!event_is_auth_failure(e))
+		return NULL;
+	/* NULL for a 404 or a plain 403: EVENTS_CAUSE__MAX has no name. */
+	return events_cause_name(
+	    events_auth_cause((int)s->http_status, s->message));
 }
 
 static int
@@ -143,6 +209,64 @@ reason_auth(const struct notify_source *s, struct buf *out)
 		    "GitHub answered %" PRId64 " to %s token request",
 		    s->http_status, app);
 	return buf_printf(out, "GitHub refused %s token request", app);
+}
+
+/*
+ * The repository.* reasons: "repository OLD renamed to NEW by ACTOR"
+ * (OLD: NEW's owner and the old name), "repository OLD transferred to
+ * NEW by ACTOR" (OLD: the old owner and NEW's name), "repository NAME
+ * deleted by ACTOR".
+ */
+static int
+reason_repo(const struct notify_source *s, enum event e, struct buf *out)
+{
+	const char *repo = s->repo != NULL ? s->repo : "?";
+	const char *slash = strchr(repo, '/');
+	/* The length of "owner/", and the name after it. */
+	size_t owner = slash != NULL ? (size_t)(slash - repo) + 1 : 0;
+	const char *verb;
+
+	if (buf_puts(out, "repository ") == -1)
+		return -1;
+	if (e == EVENT_REPO_RENAMED && s->old_repo_name != NULL) {
+		if (put_span(out, repo, owner) == -1 ||
+		    put_line(out, s->old_repo_name) == -1)
+			return -1;
+		verb = " renamed to ";
+	} else if (e == EVENT_REPO_TRANSFERRED && s->old_owner != NULL) {
+		if (put_line(out, s->old_owner) == -1 ||
+		    buf_puts(out, "/") == -1 ||
+		    put_line(out, repo + owner) == -1)
+			return -1;
+		verb = " transferred to ";
+	} else {
+		verb = e == EVENT_REPO_RENAMED    ? " renamed"
+		    : e == EVENT_REPO_TRANSFERRED ? " transferred"
+		                                  : " deleted";
+		if (put_line(out, repo) == -1 || buf_puts(out, verb) == -1)
+			return -1;
+		return put_by(out, s->actor);
+	}
+	if (buf_puts(out, verb) == -1 || put_line(out, repo) == -1)
+		return -1;
+	return put_by(out, s->actor);
+}
+
+/* "Marketplace plan 'P' cancelled by ACTOR, effective DATE". */
+static int
+reason_plan(const struct notify_source *s, struct buf *out)
+{
+	if (buf_puts(out, "Marketplace plan") == -1 ||
+	    (s->plan != NULL &&
+	        (buf_puts(out, " '") == -1 || put_line(out, s->plan) == -1 ||
+	            buf_puts(out, "'") == -1)) ||
+	    buf_puts(out, " cancelled") == -1 || put_by(out, s->actor) == -1)
+		return -1;
+	if (s->effective_date != NULL &&
+	    (buf_puts(out, ", effective ") == -1 ||
+	        put_line(out, s->effective_date) == -1))
+		return -1;
+	return 0;
 }
 
 static int
@@ -198,6 +322,10 @@ notify_reason(const struct notify_source *s, struct buf *out)
 		return reason_auth(s, out);
 	if (e == EVENT_REPOS_REMOVED)
 		return reason_removed(s, out);
+	if (is_repo_event(e))
+		return reason_repo(s, e, out);
+	if (e == EVENT_PLAN_CANCELLED)
+		return reason_plan(s, out);
 	if (e == EVENT_RENAMED) {
 		if (buf_puts(out, "renamed") == -1)
 			return -1;
@@ -289,6 +417,7 @@ notify_gateway_body(const struct notify_source *s, const char *public_url,
 	json_member_string(&w, "occurred_at", s->occurred_at);
 	json_member_string(&w, "action", s->action);
 	json_member_string(&w, "reason", reason.buf);
+	json_member_string(&w, "cause", notify_cause(s));
 	member_id(&w, "installation_id", s->installation_id);
 	member_id(&w, "app_id", s->app_id);
 	json_put_key(&w, "entity");
@@ -361,6 +490,7 @@ notify_slack_body(const struct notify_source *s, const char *public_url,
 {
 	struct json_writer w;
 	struct buf reason, url, line;
+	const char *cause;
 	int rc = -1;
 
 	buf_init(&reason);
@@ -370,6 +500,10 @@ notify_slack_body(const struct notify_source *s, const char *public_url,
 	    put_slack(&line, s->action) == -1 ||
 	    put_slack_account(&line, s) == -1 || buf_puts(&line, ": ") == -1 ||
 	    put_slack(&line, reason.buf) == -1)
+		goto out;
+	if ((cause = notify_cause(s)) != NULL &&
+	    (buf_puts(&line, " (cause: ") == -1 ||
+	        put_slack(&line, cause) == -1 || buf_puts(&line, ")") == -1))
 		goto out;
 	if (url.len > 0 &&
 	    (buf_puts(&line, " <") == -1 || put_slack(&line, url.buf) == -1 ||

@@ -61,11 +61,19 @@ struct notify_source {
 	const char *actor;     /* sender.login */
 	const char *repo;      /* the failing job's repository */
 	const char *old_login; /* installation_target.renamed: the old login */
+	/* repository.renamed: the old name, without its owner */
+	const char *old_repo_name;
+	/* repository.transferred: the owner the repository left */
+	const char *old_owner;
+	/* marketplace_purchase.cancelled: the plan, and when it ends */
+	const char *plan;
+	const char *effective_date;
 	/* installation_repositories.removed: how many, and the first names */
 	size_t nremoved;
 	const char *repos[NOTIFY_REPOS_NAMED];
 	size_t nrepos;
 	int64_t http_status;  /* auth_attempt.*: what GitHub answered */
+	const char *message;  /* and GitHub's message or the transport error */
 	const char *op_type;  /* operation.failed: the operation's type */
 	const char *op_error; /* and its error line */
 };
@@ -73,8 +81,10 @@ struct notify_source {
 /*
  * The log events announced, NULL-terminated: installation.created,
  * deleted, suspend, unsuspend, installation_repositories.removed,
- * installation_target.renamed, auth_attempt.404 and other_error: the
- * announced run of the event table (lib/core/event_names.h).
+ * installation_target.renamed, repository.renamed, transferred and
+ * deleted, marketplace_purchase.cancelled, auth_attempt.404,
+ * other_error and transport_error: the announced run of the event table
+ * (lib/core/event_names.h).
  */
 extern const char *const *const notify_events;
 
@@ -84,10 +94,14 @@ bool notify_is_announced(const char *event);
 /*
  * Fill the members of 's' that the log row's 'payload' holds, borrowing
  * its strings (so 'payload' must outlive 's'): actor (sender.login),
- * old_login (changes.login.from), the removed repositories and, for
- * auth_attempt.* rows (s->action set), http_status and repo
- * (repository.full_name).  repo is also the one repository removed when
- * there is exactly one.  Members the payload lacks are left alone.
+ * old_login (changes.login.from), the removed repositories; for
+ * auth_attempt.* rows (s->action set) http_status, message and repo
+ * (repository.full_name); for repository.* rows repo, old_repo_name
+ * (changes.repository.name.from) and old_owner (the login of
+ * changes.owner.from.user or .organization); for marketplace_purchase.*
+ * rows plan (marketplace_purchase.plan.name) and effective_date.  repo
+ * is also the one repository removed when there is exactly one.  Members
+ * the payload lacks are left alone.
  */
 void notify_source_read(struct notify_source *s, const cJSON *payload);
 
@@ -96,6 +110,18 @@ void notify_source_read(struct notify_source *s, const cJSON *payload);
  * per installation and cause until the installation is healthy again.
  */
 bool is_notify_auth_failure(const char *action);
+
+/*
+ * The cause of DESIGN §13 that 's' shows (a static string), or NULL: for
+ * an auth failure other than a 404, the cause of its status and message
+ * by the diagnosis's rule (events_auth_cause(): bad_credentials,
+ * rate_limited, github_unavailable); repo_renamed, repo_transferred,
+ * repo_deleted and plan_cancelled for repository.renamed, transferred,
+ * deleted and marketplace_purchase.cancelled.  It is the gateway
+ * document's "cause", named in the Slack line, and with the installation
+ * what a repeated auth failure is a repeat of.
+ */
+const char *notify_cause(const struct notify_source *s);
 
 /*
  * Write the notification's id into 'out' ('size' bytes, NOTIFY_KEY_SIZE
@@ -126,18 +152,20 @@ int notify_trace_url(const struct notify_source *s, const char *public_url,
 
 /*
  * Append the gateway document of 's' to 'out': {"schema":NOTIFY_SCHEMA,
- * "id","occurred_at","action","reason","installation_id","app_id",
- * "entity":{"id","login","type"}|null,"actor","repo","operation_id",
- * "trace_url"}, absent values null.  Returns 0, or -1 (no id, out of
- * memory).
+ * "id","occurred_at","action","reason","cause","installation_id",
+ * "app_id","entity":{"id","login","type"}|null,"actor","repo",
+ * "operation_id","trace_url"}, absent values null ("cause":
+ * notify_cause(), added to v1 as a member a v1 reader ignores).  Returns
+ * 0, or -1 (no id, out of memory).
  */
 int notify_gateway_body(const struct notify_source *s, const char *public_url,
     struct buf *out);
 
 /*
  * Append the Slack document {"text": line} of 's' to 'out': the action,
- * the account, the reason (which names the actor) and the trace link as
- * <url|trace>, with &, < and > escaped as Slack wants.  Returns 0 or -1.
+ * the account, the reason (which names the actor), the cause as
+ * " (cause: C)" when there is one, and the trace link as <url|trace>,
+ * with &, < and > escaped as Slack wants.  Returns 0 or -1.
  */
 int notify_slack_body(const struct notify_source *s, const char *public_url,
     struct buf *out);

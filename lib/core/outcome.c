@@ -39,6 +39,8 @@ static const struct {
 	[OUTCOME_AUTH_404] = { "auth_404", 0, true, EVENT_AUTH_404 },
 	[OUTCOME_AUTH_OTHER_ERROR] = { "auth_other_error", 0, true,
 	    EVENT_AUTH_OTHER_ERROR },
+	[OUTCOME_AUTH_TRANSPORT_ERROR] = { "auth_transport_error", 0, true,
+	    EVENT_AUTH_TRANSPORT },
 };
 
 /* What the webhook answers and counts for a fate other than recorded. */

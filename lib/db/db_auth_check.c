@@ -173,7 +173,9 @@ db_auth_check_failure_record(struct db *db,
 	char app[24], inst[24], ent[24], job[24], status[24], op[24];
 	const char *values[13];
 	bool is_404 = f->not_found;
-	enum outcome oc = is_404 ? OUTCOME_AUTH_404 : OUTCOME_AUTH_OTHER_ERROR;
+	enum outcome oc = is_404 ? OUTCOME_AUTH_404
+	    : f->transport       ? OUTCOME_AUTH_TRANSPORT_ERROR
+	                         : OUTCOME_AUTH_OTHER_ERROR;
 	PGresult *res = NULL;
 	enum db_status st;
 
@@ -194,7 +196,7 @@ db_auth_check_failure_record(struct db *db,
 	values[6] = t->entity_name;
 	values[7] = t->repo_full_name;
 	values[8] = t->job_id != 0 ? job : NULL;
-	values[9] = status;
+	values[9] = f->transport ? NULL : status;
 	values[10] = f->message;
 	values[11] = is_404 ? "true" : "false";
 	(void)snprintf(op, sizeof(op), "%" PRId64, f->operation_id);

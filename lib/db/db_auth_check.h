@@ -72,6 +72,8 @@ struct db_auth_check_failure {
 	 * is not.
 	 */
 	bool not_found;
+	/* GitHub was not reached: http_status 0, 'message' the error. */
+	bool transport;
 	int64_t operation_id; /* 0: none */
 };
 

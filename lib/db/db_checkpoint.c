@@ -43,14 +43,14 @@ note_refusal(const PGresult *res)
 
 /* Copy the one snapshot row of 'res' into *out.  Returns 0 or -1. */
 static int
-latest_copy(const PGresult *res, struct db_checkpoint *out)
+latest_copy(const PGresult *res, int row, int c0, struct db_checkpoint *out)
 {
 	unsigned char *data;
 	size_t len = 0;
 
-	if (strlen(PQgetvalue(res, 0, 0)) >= sizeof(out->received_at) ||
-	    (data = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0,
-	                                3),
+	if (strlen(PQgetvalue(res, row, c0)) >= sizeof(out->received_at) ||
+	    (data = PQunescapeBytea((const unsigned char *)PQgetvalue(res, row,
+	                                c0 + 3),
 	         &len)) == NULL)
 		return -1;
 	free(out->data);
@@ -62,10 +62,10 @@ latest_copy(const PGresult *res, struct db_checkpoint *out)
 	PQfreemem(data);
 	out->len = len;
 	(void)snprintf(out->received_at, sizeof(out->received_at), "%s",
-	    PQgetvalue(res, 0, 0));
-	out->event_id = db_int64(res, 0, 1);
-	out->nrows = db_int64(res, 0, 2);
-	out->max_id = db_int64(res, 0, 4);
+	    PQgetvalue(res, row, c0));
+	out->event_id = db_int64(res, row, c0 + 1);
+	out->nrows = db_int64(res, row, c0 + 2);
+	out->max_id = db_int64(res, row, c0 + 4);
 	out->found = true;
 	return 0;
 }
@@ -114,7 +114,7 @@ db_checkpoint_latest(struct db *db, int64_t entity_id, int version,
 		         NULL, &res)) != DB_OK ||
 		    PQntuples(res) != 1)
 			break;
-		if (latest_copy(res, out) == -1) {
+		if (latest_copy(res, 0, 0, out) == -1) {
 			log_warnx("%s: entity '%" PRId64 "': out of memory",
 			    __func__, entity_id);
 			st = DB_ERROR;
@@ -128,6 +128,52 @@ db_checkpoint_latest(struct db *db, int64_t entity_id, int version,
 	if (st != DB_OK)
 		out->found = false;
 	PQclear(res);
+	return st;
+}
+
+enum db_status
+db_checkpoint_latest_many(struct db *db, const int64_t *ids, size_t n,
+    int version, struct db_checkpoint *out, bool *whole)
+{
+	struct buf lit;
+	char ver[24];
+	const char *values[2];
+	PGresult *res = NULL;
+	enum db_status st;
+
+	for (size_t k = 0; k < n; k++) {
+		memset(&out[k], 0, sizeof(out[k]));
+		out[k].entity_id = ids[k];
+		whole[k] = false;
+	}
+	if (n == 0)
+		return DB_OK;
+	buf_init(&lit);
+	if (db_int64_array(&lit, ids, n) == -1) {
+		buf_release(&lit);
+		return DB_ERROR;
+	}
+	(void)snprintf(ver, sizeof(ver), "%d", version);
+	values[0] = lit.buf;
+	values[1] = ver;
+	st = db_exec(db, __func__, SQL_LATEST_MANY, 2, values, NULL, NULL,
+	    &res);
+	for (int i = 0; st == DB_OK && i < PQntuples(res); i++) {
+		int64_t k = db_int64(res, i, 0);
+
+		if (k < 1 || (size_t)k > n ||
+		    latest_copy(res, i, 1, &out[k - 1]) == -1) {
+			log_warnx("%s: out of memory or a bad answer", __func__);
+			st = DB_ERROR;
+			break;
+		}
+		whole[k - 1] = strcmp(PQgetvalue(res, i, 6), "t") == 0;
+	}
+	PQclear(res);
+	buf_release(&lit);
+	if (st != DB_OK)
+		for (size_t k = 0; k < n; k++)
+			db_checkpoint_release(&out[k]);
 	return st;
 }
 

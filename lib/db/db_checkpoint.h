@@ -33,6 +33,16 @@ struct db_checkpoint {
 enum db_status db_checkpoint_latest(struct db *db, int64_t entity_id,
     int version, const char *at, struct db_checkpoint *out);
 
+/*
+ * The latest snapshot of version 'version' of each of the 'n' entities
+ * 'ids' (no 'at') in one statement, into out[i], and into whole[i]
+ * whether it is still whole (db_checkpoint_latest() would read it).  An
+ * entity whose latest is not whole needs db_checkpoint_latest() alone.
+ * Returns DB_OK or an error; the caller releases each out[i] either way.
+ */
+enum db_status db_checkpoint_latest_many(struct db *db, const int64_t *ids,
+    size_t n, int version, struct db_checkpoint *out, bool *whole);
+
 /* Free what 'c' holds (NULL accepted) and make it empty. */
 void db_checkpoint_release(struct db_checkpoint *c);
 

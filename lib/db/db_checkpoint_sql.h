@@ -39,6 +39,18 @@
 	"AND (NOT $4::boolean OR " SQL_WHOLE("c") ") " \
 	"ORDER BY c.received_at DESC, c.event_id DESC LIMIT 1"
 
+/*
+ * The latest snapshot of version $2 of each entity of $1, by the primary
+ * key, by its ordinal in $1 (the first column), whether whole the last.
+ */
+#define SQL_LATEST_MANY \
+	"SELECT k.n, " SQL_UTC("c.received_at") ", c.event_id, c.nrows, " \
+	"c.snapshot, c.max_id, " SQL_WHOLE("c") " " \
+	"FROM unnest($1::bigint[]) WITH ORDINALITY AS k(e, n) " \
+	"CROSS JOIN LATERAL (SELECT * FROM fold_checkpoints c " \
+	"WHERE c.entity_id = k.e AND c.version = $2::integer " \
+	"ORDER BY c.received_at DESC, c.event_id DESC LIMIT 1) c"
+
 /* Snapshot c given as parameters ($1 entity, $2 max_id, $3, $4 position). */
 #define SQL_GIVEN_C \
 	"(SELECT $1::bigint AS entity_id, $2::bigint AS max_id, " \

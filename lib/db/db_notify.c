@@ -109,7 +109,10 @@ db_notify_cursor_advance(struct db *db, const struct db_notify_snapshot *snap)
 	              "'changes', e.payload -> 'changes', 'repositories_removed', "         \
 	              "e.payload -> 'repositories_removed', 'repository', "                 \
 	              "e.payload -> 'repository', 'http_status', "                          \
-	              "e.payload -> 'http_status')::text, NULL, NULL "                      \
+	              "e.payload -> 'http_status', 'message', e.payload -> 'message', "     \
+	              "'marketplace_purchase', jsonb_build_object('plan', "                 \
+	              "e.payload #> '{marketplace_purchase,plan}'), 'effective_date', "     \
+	              "e.payload -> 'effective_date')::text, NULL, NULL "                   \
 	              "FROM installation_events e, notify_cursor c "                        \
 	              "WHERE e.id > c.settled_id AND e.event = ANY ($1::text[]) "           \
 	              "AND NOT EXISTS (SELECT 1 FROM notifications n "                      \
@@ -259,16 +262,18 @@ db_notify_sources_get(struct db *db, const char *const *events,
 /*
  * $1 row id, $2 operation id, $3 action, $4 installation, $5 entity,
  * $6 event key, $7 body, $8 Slack body, $9 sinks, $10 whether an auth
- * failure.  'open' is the installation's announced failure of the same
- * action that nothing healthy has followed: a successful auth (ok_at
- * after it) or an installation.created or unsuspend row between it and
- * this one.
+ * failure, $11 the cause or NULL.  'open' is the installation's announced
+ * failure of the same cause (coalesce(cause, action): the key of
+ * sql/019's index) that nothing healthy has followed: a successful auth
+ * (ok_at after it) or an installation.created or unsuspend row between
+ * it and this one.
  */
 #define SQL_QUEUE                                                          \
  "WITH last AS (SELECT n.id, f.id AS fid, f.received_at "                  \
  "FROM notifications n JOIN installation_events f "                        \
  "ON f.id = n.event_row_id WHERE $10::boolean "                            \
- "AND n.installation_id = $4::bigint AND n.action = $3 "                   \
+ "AND n.installation_id = $4::bigint "                                     \
+ "AND coalesce(n.cause, n.action) = coalesce($11::text, $3) "              \
  "AND n.repeat_of IS NULL AND n.action LIKE 'auth_attempt.%' "             \
  "AND n.event_row_id < $1::bigint ORDER BY n.id DESC LIMIT 1), "           \
  "open AS (SELECT l.id FROM last l WHERE NOT EXISTS (SELECT 1 FROM "       \
@@ -278,10 +283,12 @@ db_notify_sources_get(struct db *db, const char *const *events,
  "AND h.event IN ('installation.created', 'installation.unsuspend') "      \
  "AND h.id > l.fid AND h.id < $1::bigint)), "                              \
  "ins AS (INSERT INTO notifications (event_row_id, operation_id, action, " \
- "installation_id, entity_id, event_key, repeat_of, body, slack_body) "    \
+ "installation_id, entity_id, event_key, repeat_of, body, slack_body, "    \
+ "cause) "                                                                 \
  "SELECT nullif($1::bigint, 0), CASE WHEN $1::bigint = 0 THEN "            \
  "$2::bigint END, $3, $4::bigint, $5::bigint, $6, o.id, "                  \
  "CASE WHEN o.id IS NULL THEN $7 END, CASE WHEN o.id IS NULL THEN $8 END " \
+ ", $11::text "                                                            \
  "FROM (SELECT (SELECT id FROM open) AS id) o "                            \
  "ON CONFLICT DO NOTHING RETURNING id, repeat_of), "                       \
  "sends AS (INSERT INTO notification_sends (notification_id, sink) "       \
@@ -294,7 +301,7 @@ db_notify_queue(struct db *db, const struct db_notify_new *n,
     const char *const *sinks, int64_t *repeat_of)
 {
 	char row[24], op[24], inst[24], ent[24];
-	const char *values[10];
+	const char *values[11];
 	PGresult *res = NULL;
 	enum db_status st = DB_ERROR;
 	struct buf names;
@@ -316,7 +323,8 @@ db_notify_queue(struct db *db, const struct db_notify_new *n,
 	values[7] = n->slack_body;
 	values[8] = names.buf;
 	values[9] = n->is_auth ? "true" : "false";
-	st = db_exec(db, __func__, SQL_QUEUE, 10, values, NULL, NULL, &res);
+	values[10] = n->cause;
+	st = db_exec(db, __func__, SQL_QUEUE, 11, values, NULL, NULL, &res);
 	if (st == DB_OK && PQntuples(res) == 1)
 		*repeat_of = db_int64(res, 0, 0);
 out:

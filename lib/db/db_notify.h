@@ -101,14 +101,18 @@ struct db_notify_new {
 	const char *slack_body; /* the Slack document */
 	/* An auth failure: a repeat while the installation is not healthy. */
 	bool is_auth;
+	/* notify_cause(), or NULL: stored; an auth failure's dedupe key */
+	const char *cause;
 };
 
 /*
  * Store 'n' with one send per sink named in the NULL-terminated 'sinks',
  * due now, in one statement.  An auth failure whose installation has an
- * announced failure of the same action with no successful auth
- * (auth_cache.ok_at) and no installation.created or unsuspend row since
- * is stored as a repeat of it, without body or sends.  Sets *repeat_of
+ * announced failure of the same cause (its 'cause', else its action: a
+ * 404, a failure of no cause, or one stored before sql/019 knew causes)
+ * with no successful auth (auth_cache.ok_at) and no installation.created
+ * or unsuspend row since is stored as a repeat of it, without body or
+ * sends.  Sets *repeat_of
  * (0: announced).  A source already stored is left alone.  Returns
  * DB_OK, DB_ERROR or DB_UNAVAILABLE.
  */

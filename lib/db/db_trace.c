@@ -247,6 +247,65 @@ db_trace_fold_rows(struct db *db, int64_t entity_id, const char *at,
 	return db_trace_fold_rows_after(db, entity_id, at, NULL, 0, 0, rows);
 }
 
+/*
+ * Append to 'rows' the 'count' rows of 'res' from row 'first' on, their
+ * SQL_FOLD_COLS from column 'c0' on.  Returns DB_OK, or DB_ERROR when out
+ * of memory.
+ */
+static enum db_status
+rows_fill(struct db_trace_rows *rows, const PGresult *res, int first,
+    int count, int c0)
+{
+	size_t nt = (size_t)count;
+
+	if (count == 0)
+		return DB_OK;
+	rows->v = calloc(nt, sizeof(*rows->v));
+	rows->strings = calloc(nt, sizeof(*rows->strings));
+	rows->repos = calloc(nt, sizeof(*rows->repos));
+	if (rows->v == NULL || rows->strings == NULL || rows->repos == NULL)
+		return DB_ERROR;
+	for (size_t i = 0; i < nt; i++) {
+		struct events_row *r = &rows->v[i];
+		int row = first + (int)i;
+		size_t need = 0, off = 0;
+		const char *repos;
+		char *pool;
+		int64_t status = 0, repo_id = 0;
+
+		for (int c = c0; c < PQnfields(res); c++)
+			need += (size_t)PQgetlength(res, row, c) + 1;
+		if ((pool = rows->strings[i] = malloc(need)) == NULL)
+			return DB_ERROR;
+		rows->n = i + 1;
+		r->id = db_int64(res, row, c0);
+		r->received_at = pool_copy(pool, &off, res, row, c0 + 1);
+		r->event = pool_copy(pool, &off, res, row, c0 + 2);
+		r->app_id = db_int64(res, row, c0 + 3);
+		r->installation_id = db_int64(res, row, c0 + 4);
+		r->entity_name = pool_copy(pool, &off, res, row, c0 + 5);
+		r->repository_selection = pool_copy(pool, &off, res, row, c0 + 6);
+		repos = pool_copy(pool, &off, res, row, c0 + 7);
+		r->old_login = pool_copy(pool, &off, res, row, c0 + 8);
+		r->new_login = pool_copy(pool, &off, res, row, c0 + 9);
+		if (!PQgetisnull(res, row, c0 + 10) &&
+		    parse_int64(PQgetvalue(res, row, c0 + 10), 0, 999,
+		        &status) == 0)
+			r->http_status = (int)status;
+		r->repo = pool_copy(pool, &off, res, row, c0 + 11);
+		r->repo_to = pool_copy(pool, &off, res, row, c0 + 12);
+		r->message = pool_copy(pool, &off, res, row, c0 + 13);
+		if (!PQgetisnull(res, row, c0 + 14) &&
+		    parse_int64(PQgetvalue(res, row, c0 + 14), 1, INT64_MAX,
+		        &repo_id) == 0)
+			r->repo_id = repo_id;
+		if (repos != NULL &&
+		    split_repos(rows, i, pool + (repos - pool)) == -1)
+			return DB_ERROR;
+	}
+	return DB_OK;
+}
+
 enum db_status
 db_trace_fold_rows_after(struct db *db, int64_t entity_id, const char *at,
     const char *after_at, int64_t after_id, int64_t limit,
@@ -256,7 +315,6 @@ db_trace_fold_rows_after(struct db *db, int64_t entity_id, const char *at,
 	const char *values[5];
 	PGresult *res = NULL;
 	enum db_status st;
-	size_t nt;
 
 	memset(rows, 0, sizeof(*rows));
 	(void)snprintf(ent, sizeof(ent), "%" PRId64, entity_id);
@@ -268,53 +326,70 @@ db_trace_fold_rows_after(struct db *db, int64_t entity_id, const char *at,
 	(void)snprintf(lim, sizeof(lim), "%" PRId64, limit);
 	values[4] = limit > 0 ? lim : NULL;
 	st = db_exec(db, __func__, SQL_FOLD_ROWS, 5, values, NULL, NULL, &res);
-	if (st != DB_OK || PQntuples(res) == 0)
-		goto out;
-	nt = (size_t)PQntuples(res);
-	rows->v = calloc(nt, sizeof(*rows->v));
-	rows->strings = calloc(nt, sizeof(*rows->strings));
-	rows->repos = calloc(nt, sizeof(*rows->repos));
-	if (rows->v == NULL || rows->strings == NULL || rows->repos == NULL) {
-		st = DB_ERROR;
-		goto out;
-	}
-	for (size_t i = 0; i < nt; i++) {
-		struct events_row *r = &rows->v[i];
-		int row = (int)i;
-		size_t need = 0, off = 0;
-		const char *repos;
-		char *pool;
-		int64_t status = 0;
+	if (st == DB_OK)
+		st = rows_fill(rows, res, 0, PQntuples(res), 0);
+	PQclear(res);
+	return st;
+}
 
-		for (int c = 0; c < PQnfields(res); c++)
-			need += (size_t)PQgetlength(res, row, c) + 1;
-		if ((pool = rows->strings[i] = malloc(need)) == NULL) {
-			st = DB_ERROR;
+enum db_status
+db_trace_fold_rows_many(struct db *db, const struct db_fold_from *from,
+    size_t n, int64_t limit, struct db_trace_rows *rows)
+{
+	struct buf ids, ats, aids;
+	char lim[24];
+	const char *values[4];
+	PGresult *res = NULL;
+	enum db_status st = DB_ERROR;
+	int nt, i = 0;
+
+	buf_init(&ids);
+	buf_init(&ats);
+	buf_init(&aids);
+	for (size_t k = 0; k < n; k++)
+		memset(&rows[k], 0, sizeof(rows[k]));
+	if (n == 0)
+		return DB_OK;
+	for (size_t k = 0; k < n; k++) {
+		char e[24], a[24];
+
+		(void)snprintf(e, sizeof(e), "%" PRId64, from[k].entity_id);
+		(void)snprintf(a, sizeof(a), "%" PRId64, from[k].after_id);
+		if (db_array_add(&ids, e) == -1 ||
+		    db_array_add(&ats, empty_null(from[k].after_at)) == -1 ||
+		    db_array_add(&aids, a) == -1)
 			goto out;
-		}
-		rows->n = i + 1;
-		r->id = db_int64(res, row, 0);
-		r->received_at = pool_copy(pool, &off, res, row, 1);
-		r->event = pool_copy(pool, &off, res, row, 2);
-		r->app_id = db_int64(res, row, 3);
-		r->installation_id = db_int64(res, row, 4);
-		r->entity_name = pool_copy(pool, &off, res, row, 5);
-		r->repository_selection = pool_copy(pool, &off, res, row, 6);
-		repos = pool_copy(pool, &off, res, row, 7);
-		r->old_login = pool_copy(pool, &off, res, row, 8);
-		r->new_login = pool_copy(pool, &off, res, row, 9);
-		if (!PQgetisnull(res, row, 10) &&
-		    parse_int64(PQgetvalue(res, row, 10), 0, 999, &status) == 0)
-			r->http_status = (int)status;
-		r->repo = pool_copy(pool, &off, res, row, 11);
-		if (repos != NULL &&
-		    split_repos(rows, i, pool + (repos - pool)) == -1) {
+	}
+	(void)snprintf(lim, sizeof(lim), "%" PRId64, limit);
+	values[0] = ids.buf;
+	values[1] = ats.buf;
+	values[2] = aids.buf;
+	values[3] = lim;
+	if ((st = db_exec(db, __func__, SQL_FOLD_ROWS_MANY, 4, values, NULL,
+	         NULL, &res)) != DB_OK)
+		goto out;
+	/* Rows come by entity (their ordinal, column 0), each in order. */
+	nt = PQntuples(res);
+	while (i < nt && st == DB_OK) {
+		int64_t k = db_int64(res, i, 0);
+		int j = i;
+
+		while (j < nt && db_int64(res, j, 0) == k)
+			j++;
+		if (k < 1 || (size_t)k > n || rows[k - 1].n > 0) {
 			st = DB_ERROR;
-			goto out;
+			break;
 		}
+		st = rows_fill(&rows[k - 1], res, i, j - i, 1);
+		i = j;
 	}
 out:
+	if (st != DB_OK)
+		log_warnx("%s: out of memory or a bad answer", __func__);
 	PQclear(res);
+	buf_release(&ids);
+	buf_release(&ats);
+	buf_release(&aids);
 	return st;
 }
 

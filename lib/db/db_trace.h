@@ -105,6 +105,23 @@ enum db_status db_trace_fold_rows_after(struct db *db, int64_t entity_id,
     const char *at, const char *after_at, int64_t after_id, int64_t limit,
     struct db_trace_rows *rows);
 
+/* Where the fold of one entity goes on from (db_trace_fold_rows_many()). */
+struct db_fold_from {
+	int64_t entity_id;
+	const char *after_at; /* NULL or "": from its first row */
+	int64_t after_id;
+};
+
+/*
+ * db_trace_fold_rows_after() of the 'n' entities of 'from' in one
+ * statement: into rows[i], the first 'limit' (> 0) rows of from[i] after
+ * its position, no 'at'.  Returns DB_OK or an error; either way the
+ * caller releases each of the 'n' rows[i] with db_trace_rows_release().
+ */
+enum db_status db_trace_fold_rows_many(struct db *db,
+    const struct db_fold_from *from, size_t n, int64_t limit,
+    struct db_trace_rows *rows);
+
 /* Free what 'rows' holds (NULL accepted). */
 void db_trace_rows_release(struct db_trace_rows *rows);
 

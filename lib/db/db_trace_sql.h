@@ -146,8 +146,9 @@
 	"= 'array' THEN x.p -> '" key "' ELSE '[]' END) r " \
 	"WHERE jsonb_typeof(r) = 'object')"
 
-#define SQL_FOLD_ROWS \
-	"SELECT id, " SQL_UTC("received_at") ", event, app_id, " \
+/* The columns the fold reads of row x of installation_events. */
+#define SQL_FOLD_COLS \
+	"id, " SQL_UTC("received_at") ", event, app_id, " \
 	"installation_id, entity_name, " \
 	"COALESCE(x.p -> 'installation' ->> 'repository_selection', " \
 	"x.p ->> 'repository_selection'), " \
@@ -160,14 +161,49 @@
 	"x.p -> 'account' ->> 'login', " \
 	"CASE WHEN source = 'scheduler' THEN x.p ->> 'http_status' END, " \
 	"CASE WHEN source = 'scheduler' THEN " \
-	"x.p -> 'repository' ->> 'full_name' END " \
-	"FROM installation_events " SQL_PAYLOAD_ONCE("") \
+	"x.p -> 'repository' ->> 'full_name' " \
+	"WHEN event = 'repository.renamed' THEN " \
+	"(x.p -> 'repository' -> 'owner' ->> 'login') || '/' || " \
+	"(x.p -> 'changes' -> 'repository' -> 'name' ->> 'from') " \
+	"WHEN event = 'repository.transferred' THEN " \
+	"COALESCE(x.p -> 'changes' -> 'owner' -> 'from' -> 'user' ->> " \
+	"'login', x.p -> 'changes' -> 'owner' -> 'from' -> " \
+	"'organization' ->> 'login') || '/' || " \
+	"(x.p -> 'repository' ->> 'name') " \
+	"WHEN event = 'repository.deleted' THEN " \
+	"x.p -> 'repository' ->> 'full_name' END, " \
+	"CASE WHEN event LIKE 'repository.%' THEN " \
+	"x.p -> 'repository' ->> 'full_name' END, " \
+	"CASE WHEN source = 'scheduler' THEN x.p ->> 'message' END, " \
+	"CASE WHEN jsonb_typeof(x.p -> 'repository' -> 'id') = 'number' " \
+	"THEN x.p -> 'repository' ->> 'id' END "
+
+#define SQL_FOLD_ROWS \
+	"SELECT " SQL_FOLD_COLS " FROM installation_events " \
+	SQL_PAYLOAD_ONCE("") \
 	"WHERE entity_id = $1::bigint " \
 	"AND event NOT LIKE 'workflow_job.%' " \
 	"AND ($2::timestamptz IS NULL OR received_at <= $2::timestamptz) " \
 	"AND ($3::timestamptz IS NULL OR (received_at >= $3::timestamptz " \
 	"AND (received_at, id) > ($3::timestamptz, $4::bigint))) " \
 	"ORDER BY received_at, id LIMIT $5::bigint"
+
+/*
+ * The same for many entities at once: the first $4 rows of each entity
+ * of $1 after its position ($2, $3: NULL for its first row), as many
+ * index range scans in one statement, by the entity's ordinal in $1 (the
+ * first column), each entity's rows in order (the last column, o, is
+ * only for that order).
+ */
+#define SQL_FOLD_ROWS_MANY \
+	"SELECT k.n, f.* FROM unnest($1::bigint[], $2::timestamptz[], " \
+	"$3::bigint[]) WITH ORDINALITY AS k(e, a, i, n) " \
+	"CROSS JOIN LATERAL (SELECT " SQL_FOLD_COLS ", received_at AS o " \
+	"FROM installation_events " SQL_PAYLOAD_ONCE("") \
+	"WHERE entity_id = k.e AND event NOT LIKE 'workflow_job.%' " \
+	"AND (k.a IS NULL OR (received_at >= k.a " \
+	"AND (received_at, id) > (k.a, k.i))) " \
+	"ORDER BY received_at, id LIMIT $4::bigint) f ORDER BY k.n, f.o, f.id"
 /* clang-format on */
 
 #endif

@@ -330,6 +330,114 @@ fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
 	return walk(db, entity_id, &w, ds);
 }
 
+/* What fold_entities() reads for its entities, by index. */
+struct many {
+	struct db_checkpoint *ck;
+	bool *whole;
+	bool *alone; /* folded by fold_entity() */
+	struct ckpt_snapshot *snap;
+	bool *have; /* snap[i] decoded */
+	struct db_fold_from *from;
+	size_t *which; /* from[j] is entity which[j] */
+	struct db_trace_rows *rows;
+};
+
+static void
+many_release(struct many *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (m->ck != NULL)
+			db_checkpoint_release(&m->ck[i]);
+		if (m->snap != NULL)
+			ckpt_snapshot_release(&m->snap[i]);
+		if (m->rows != NULL)
+			db_trace_rows_release(&m->rows[i]);
+	}
+	free(m->ck);
+	free(m->whole);
+	free(m->alone);
+	free(m->snap);
+	free(m->have);
+	free(m->from);
+	free(m->which);
+	free(m->rows);
+}
+
+int
+fold_entities(struct db *db, const int64_t *ids, size_t n, size_t every,
+    struct events_state *st, struct events_diagnosis *dg, enum db_status *ds)
+{
+	struct many m = { 0 };
+	size_t nfrom = 0;
+	bool each = false; /* every one alone */
+	int64_t limit;
+	int rc = -1;
+
+	*ds = DB_OK;
+	if (n == 0)
+		return 0;
+	if ((m.ck = calloc(n, sizeof(*m.ck))) == NULL ||
+	    (m.whole = calloc(n, sizeof(*m.whole))) == NULL ||
+	    (m.alone = calloc(n, sizeof(*m.alone))) == NULL ||
+	    (m.snap = calloc(n, sizeof(*m.snap))) == NULL ||
+	    (m.have = calloc(n, sizeof(*m.have))) == NULL ||
+	    (m.from = calloc(n, sizeof(*m.from))) == NULL ||
+	    (m.which = calloc(n, sizeof(*m.which))) == NULL ||
+	    (m.rows = calloc(n, sizeof(*m.rows))) == NULL)
+		goto out;
+	/*
+	 * No snapshots (every 0), or they cannot be read (sql/008 not
+	 * applied yet, say): each alone, as fold_entity() falls back.
+	 */
+	if (every == 0 || (*ds = db_checkpoint_latest_many(db, ids, n,
+	                       CKPT_VERSION, m.ck, m.whole)) == DB_ERROR) {
+		each = true;
+		for (size_t i = 0; i < n; i++)
+			m.alone[i] = true;
+	} else if (*ds != DB_OK) {
+		goto out;
+	}
+	for (size_t i = 0; i < n && !each; i++) {
+		if (m.ck[i].found && (!m.whole[i] ||
+		        ckpt_decode(m.ck[i].data, m.ck[i].len, &m.snap[i]) != 0)) {
+			m.alone[i] = true;
+			continue;
+		}
+		m.have[i] = m.ck[i].found;
+		m.from[nfrom].entity_id = ids[i];
+		m.from[nfrom].after_at = m.have[i] ? m.ck[i].received_at : NULL;
+		m.from[nfrom].after_id = m.have[i] ? m.ck[i].event_id : 0;
+		m.which[nfrom++] = i;
+	}
+	/*
+	 * The tails, all in one statement; one of 'every' rows or more is
+	 * folded alone, which stores its snapshots as a trace does.
+	 */
+	limit = every < FOLD_PAGE_ROWS ? (int64_t)every : FOLD_PAGE_ROWS;
+	if (nfrom > 0 && (*ds = db_trace_fold_rows_many(db, m.from, nfrom,
+	                      limit, m.rows)) != DB_OK)
+		goto out;
+	for (size_t j = 0; j < nfrom; j++) {
+		size_t i = m.which[j];
+
+		if ((int64_t)m.rows[j].n >= limit) {
+			m.alone[i] = true;
+			continue;
+		}
+		if (ckpt_fold(m.have[i] ? &m.snap[i] : NULL, m.rows[j].v,
+		        m.rows[j].n, NULL, &st[i], &dg[i]) == -1)
+			goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (m.alone[i] &&
+		    fold_entity(db, ids[i], NULL, every, &st[i], &dg[i], ds) == -1)
+			goto out;
+	rc = 0;
+out:
+	many_release(&m, n);
+	return rc;
+}
+
 int
 fold_snapshot(struct db *db, int64_t entity_id, size_t every, int64_t budget,
     struct fold_progress *done, enum db_status *ds)

@@ -29,6 +29,18 @@
 int fold_entity(struct db *db, int64_t entity_id, const char *at, size_t every,
     struct events_state *st, struct events_diagnosis *dg, enum db_status *ds);
 
+/*
+ * fold_entity() of the 'n' entities 'ids', the whole timeline of each,
+ * into st[i] and dg[i] (each empty): the same results, read with two
+ * statements for all of them (their latest snapshots, then the rows after
+ * each) rather than two or more each.  An entity whose latest snapshot is
+ * not whole, or with 'every' rows or more after it, is folded by
+ * fold_entity() alone (which stores snapshots).  Returns 0, or -1 as
+ * fold_entity() does; the caller releases every st[i] and dg[i].
+ */
+int fold_entities(struct db *db, const int64_t *ids, size_t n, size_t every,
+    struct events_state *st, struct events_diagnosis *dg, enum db_status *ds);
+
 /* What fold_snapshot() did. */
 struct fold_progress {
 	int64_t rows;     /* rows folded */

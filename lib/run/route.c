@@ -11,12 +11,15 @@
 #include "core/auth.h"
 #include "core/events.h"
 #include "core/events_diagnose.h"
+#include "core/fleet.h"
 #include "core/log.h"
 #include "core/login.h"
 #include "core/str.h"
 #include "core/trace.h"
+#include "db/db_fleet.h"
 #include "db/db_trace.h"
 #include "db/fold.h"
+#include "run/fleet_list.h"
 
 /* The database time of one trace request; nginx waits 30 s for us. */
 #define ROUTE_DB_BUDGET_MS 25000
@@ -31,6 +34,90 @@ route_db_error(struct http_response *resp, enum db_status st, const char *what)
 		http_error(resp, 404, msg);
 	} else
 		http_error(resp, 503, "database unavailable");
+}
+
+/*
+ * Remove from 'dg' the causes of the last failure's status
+ * (bad_credentials, rate_limited, github_unavailable): a recovery after
+ * that failure ended them.
+ */
+static void
+drop_status_causes(struct events_diagnosis *dg)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < dg->nfindings; i++) {
+		enum events_cause c = dg->findings[i].cause;
+
+		if (c == EVENTS_CAUSE_BAD_CREDENTIALS ||
+		    c == EVENTS_CAUSE_RATE_LIMITED ||
+		    c == EVENTS_CAUSE_GITHUB_UNAVAILABLE) {
+			free(dg->findings[i].summary);
+			continue;
+		}
+		dg->findings[k++] = dg->findings[i];
+	}
+	dg->nfindings = k;
+}
+
+/*
+ * When the account's last auth failure in 'st' was followed by a recovery
+ * (db_fleet_recovered_at()), drop the status causes of 'dg' and append
+ * the finding "recovered": when, and what it had been (the first cause of the
+ * fold as of the failure, or its status), with the failure as evidence. Returns
+ * 0 (also when there is nothing to add), or -1 with *ds set when the database
+ * failed, else out of memory.
+ */
+static int
+add_recovered(struct app *app, int64_t entity_id, const struct events_state *st,
+    struct events_diagnosis *dg, enum db_status *ds)
+{
+	const struct events_auth_failure *f = &st->last_auth_failure;
+	struct events_state then;
+	struct events_diagnosis was;
+	struct events_finding *fd;
+	char at[40];
+	struct buf b;
+	int rc = -1;
+
+	*ds = DB_OK;
+	if (!f->present || f->at == NULL || dg->nfindings >= EVENTS_CAUSE__MAX)
+		return 0;
+	*ds = db_fleet_recovered_at(app->db, entity_id, f->installation_id,
+	    f->at, at, sizeof(at));
+	if (*ds == DB_NOTFOUND) {
+		*ds = DB_OK;
+		return 0;
+	}
+	if (*ds != DB_OK)
+		return -1;
+	events_state_init(&then);
+	events_diagnosis_init(&was);
+	buf_init(&b);
+	if (fold_entity(app->db, entity_id, f->at,
+	        app->cfg.fold_checkpoint_every, &then, &was, ds) == -1)
+		goto out;
+	if (buf_printf(&b, "auth works again since %s; it had been ", at) ==
+	        -1 ||
+	    (was.nfindings > 0 ? buf_printf(&b, "%s: %s",
+	                             events_cause_name(was.findings[0].cause),
+	                             was.findings[0].summary)
+	                       : buf_printf(&b, "failing with HTTP %d",
+	                             f->http_status)) == -1)
+		goto out;
+	drop_status_causes(dg);
+	fd = &dg->findings[dg->nfindings++];
+	memset(fd, 0, sizeof(*fd));
+	fd->cause = EVENTS_CAUSE_RECOVERED;
+	fd->summary = b.buf;
+	b.buf = NULL;
+	fd->evidence[fd->nevidence++] = f->id;
+	rc = 0;
+out:
+	buf_release(&b);
+	events_diagnosis_release(&was);
+	events_state_release(&then);
+	return rc;
 }
 
 /*
@@ -72,6 +159,16 @@ route_trace_list(struct app *app, int64_t entity_id,
 	if (folded == -1 && ds != DB_OK) {
 		route_db_error(resp, ds == DB_NOTFOUND ? DB_ERROR : ds,
 		    "entity");
+		goto out;
+	}
+	/* As of now only: an ?at= trace shows the log as it was then. */
+	if (folded == 0 && *p.at == '\0' &&
+	    add_recovered(app, entity_id, &st, &dg, &ds) == -1) {
+		if (ds != DB_OK)
+			route_db_error(resp, ds == DB_NOTFOUND ? DB_ERROR : ds,
+			    "entity");
+		else
+			http_error(resp, 500, "internal error");
 		goto out;
 	}
 	if (folded == -1 ||
@@ -163,6 +260,46 @@ route_bearer_check(const struct app *app, const struct http_request *req,
 }
 
 /*
+ * GET /trace/failing (DESIGN §12): the page of fleet_list_get(), or 400
+ * for bad parameters and a cursor no page gave.
+ */
+static void
+view_failing(struct app *app, int64_t id, const struct http_request *req,
+    struct http_response *resp)
+{
+	struct fleet_params p;
+	struct fleet_list l;
+	enum db_status ds;
+	char err[160];
+
+	(void)id;
+	if (fleet_params_parse(req->query, time(NULL), &p, err, sizeof(err)) ==
+	    -1) {
+		http_error(resp, 400, err);
+		return;
+	}
+	if (fleet_list_get(app->db, app->cfg.fold_checkpoint_every, &p, &l,
+	        &ds) == -1) {
+		if (ds == DB_REFUSED)
+			http_error(resp, 400,
+			    "cursor: expected the next_cursor of a previous "
+			    "page");
+		else if (ds != DB_OK)
+			route_db_error(resp, ds == DB_NOTFOUND ? DB_ERROR : ds,
+			    "failing");
+		else
+			http_error(resp, 500, "internal error");
+	} else if (fleet_write(&resp->body, l.items, l.n, l.next) == -1) {
+		log_warnx("%s: out of memory", __func__);
+		buf_reset(&resp->body);
+		http_error(resp, 500, "internal error");
+	} else {
+		resp->status = 200;
+	}
+	fleet_list_release(&l);
+}
+
+/*
  * The path "/trace/<name>/<id>" or the route's own (404), the bearer
  * token (401 with WWW-Authenticate: Bearer; no secret configured refuses
  * everything), the id a positive decimal integer (400; none with no_id)
@@ -246,6 +383,11 @@ static const struct route_def routes[ROUTE__MAX] = {
 	[ROUTE_ENTITY_BY_NAME] = { .route = ROUTE_ENTITY_BY_NAME,
 	    .name = "entity-by-name",
 	    .view_login = view_by_name },
+	[ROUTE_FAILING] = { .route = ROUTE_FAILING,
+	    .name = "failing",
+	    .view = view_failing,
+	    .prefix = "/trace/failing",
+	    .no_id = true },
 };
 
 int
@@ -259,6 +401,7 @@ route_main(enum route r, int argc, char **argv)
 		[ROUTE_OPERATIONS] = "operations",
 		[ROUTE_OPERATION] = "operation",
 		[ROUTE_ENTITY_BY_NAME] = "trace_entity_by_name",
+		[ROUTE_FAILING] = "trace_failing",
 	};
 	const struct app_def def = {
 		.name = names[r],

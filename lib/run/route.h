@@ -19,6 +19,7 @@ enum route {
 	ROUTE_OPERATIONS,     /* GET /operations */
 	ROUTE_OPERATION,      /* GET /operations/{id} */
 	ROUTE_ENTITY_BY_NAME, /* GET /trace/entity-by-name/{login} */
+	ROUTE_FAILING,        /* GET /trace/failing */
 	ROUTE__MAX
 };
 

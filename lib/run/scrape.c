@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "core/events_diagnose.h"
 #include "core/prom.h"
 
 /* The label names of one counter table's two label values. */
@@ -103,6 +104,38 @@ put_operations(struct prom *p, const struct scrape *s)
 	}
 }
 
+/*
+ * The fleet (DESIGN §12): failing accounts by cause, every cause a line
+ * (0 included) so that a cause that clears reads 0, not absent.
+ */
+static void
+put_failing(struct prom *p, const struct scrape *s)
+{
+	prom_family(p, "instlog_failing_installations", PROM_GAUGE,
+	    "Accounts whose scheduler auth failed in the last 24 h and that "
+	    "have not recovered, by cause (GET /trace/failing); at most "
+	    "1000 are looked at.");
+	for (int c = 0; s->failing_known && c <= EVENTS_CAUSE__MAX; c++) {
+		const char *name = c == EVENTS_CAUSE__MAX
+		    ? FLEET_CAUSE_UNKNOWN
+		    : events_cause_name((enum events_cause)c);
+		const struct prom_label l[] = { { "cause", name } };
+		uint64_t n = 0;
+
+		if (c == EVENTS_CAUSE_RECOVERED)
+			continue;
+		for (size_t i = 0; i < s->nfailing; i++)
+			n += strcmp(s->failing[i].cause, name) == 0;
+		prom_sample_u64(p, "instlog_failing_installations", l, 1, n);
+	}
+	prom_family(p, "instlog_failing_installations_complete", PROM_GAUGE,
+	    "0 when more accounts fail than instlog_failing_installations "
+	    "looked at (its counts are then lower bounds).");
+	if (s->failing_known)
+		prom_sample_u64(p, "instlog_failing_installations_complete",
+		    NULL, 0, !s->failing_more);
+}
+
 int
 scrape_write(const struct scrape *s, struct buf *out)
 {
@@ -115,5 +148,6 @@ scrape_write(const struct scrape *s, struct buf *out)
 	    "1 when PostgreSQL answered a trivial query within 2 s.");
 	prom_sample_u64(&p, "instlog_database_up", NULL, 0, s->database_up);
 	put_operations(&p, s);
+	put_failing(&p, s);
 	return prom_finish(&p);
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/fleet.h"
 #include "core/str.h"
 #include "db/db_metrics.h"
 #include "net/metrics.h"
@@ -25,6 +26,10 @@ struct scrape {
 	size_t nops;
 	const struct db_metrics_run *runs;
 	size_t nruns;
+	bool failing_known; /* the fleet's failing accounts were read */
+	const struct fleet_item *failing;
+	size_t nfailing;
+	bool failing_more; /* more failing than those: a lower bound */
 };
 
 /*

@@ -6,7 +6,8 @@
 # headless Chromium through playwright-core.
 # Prints "browser: N passed, N failed"; exits non-zero on any failure.
 # KEEP=1 keeps the temporary folder (screenshots, logs); UI_SCREENSHOT=PATH
-# copies the laptop-width screenshot there (docs/ui.png for the README).
+# copies the laptop-width screenshot there (docs/ui.png for the README), and
+# the fleet home's beside it as ui-fleet.png.
 
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -52,6 +53,29 @@ E4=8104 L4=ops-ui I4=9104 J4=9704 I5=9105 J5=9705
 op_failed=$(sql "SELECT id FROM operations WHERE type = 'auth_check' AND status = 'failed'")
 op_done=$(sql "SELECT max(id) FROM operations WHERE type = 'auth_check' AND status = 'completed'")
 
+# The fleet (the page's home, /trace/failing), as test_failing.sh builds
+# it: real auth-check runs against fake_github.  Two runs: fl-key's JWT
+# refused (401) and fl-down's GitHub failing (503) both times; fl-busy
+# rate-limited (429) in the second only; fl-back failing (503) then
+# authenticated again, so it is not listed.  Seeded before the account
+# below whose job must stay pending and unchecked; its runs are the newest
+# operations.
+FL_KEY=8301 FL_DOWN=8302 FL_BUSY=8303 FL_BACK=8304
+(
+	ac_env
+	ac_fake_start --answer 9301:401 --answer 9302:503 --answer 9304:503
+	ac_queue 930101 9301 Organization $FL_KEY fl-key fl-key/app
+	ac_queue 930201 9302 Organization $FL_DOWN fl-down fl-down/app
+	ac_queue 930401 9304 Organization $FL_BACK fl-back fl-back/app
+	ac_run
+	ac_summary "checked=3 cached=1 ok=0 404=0 other=3 transport_errors=0"
+	kill "$AC_FAKE_PID"; wait "$AC_FAKE_PID" 2>/dev/null
+	ac_fake_start --answer 9301:401 --answer 9302:503 --answer 9303:429
+	ac_queue 930301 9303 Organization $FL_BUSY fl-busy fl-busy/app
+	ac_run
+	ac_summary "checked=4 cached=1 ok=1 404=0 other=3 transport_errors=0"
+)
+
 # An account whose app was uninstalled while a job waited: the diagnosis
 # is `uninstalled`, with the deletion and the scheduler's 404 as evidence.
 E=8101 L=octo-ui I=9101 J=9701
@@ -88,6 +112,8 @@ jq -n --argjson E $E --arg L $L --argjson I $I --argjson J $J \
     --argjson E3 $E3 --arg L3_old $L3_old --arg L3_new $L3_new \
     --argjson I4 $I4 --argjson op_failed "$op_failed" \
     --argjson op_done "$op_done" --arg live_file "$live_file" \
+    --argjson FL_KEY $FL_KEY --argjson FL_DOWN $FL_DOWN \
+    --argjson FL_BUSY $FL_BUSY --argjson FL_BACK $FL_BACK \
     '$ARGS.named' >"$TEST_ROOT/seed.json"
 
 BROWSER_SEED=$TEST_ROOT/seed.json BROWSER_OUT=$TEST_ROOT CHROMIUM=$CHROMIUM \
@@ -101,5 +127,11 @@ fi
 if [ -n "${UI_SCREENSHOT:-}" ] && [ -f "$TEST_ROOT/ui-laptop.png" ]; then
 	cp "$TEST_ROOT/ui-laptop.png" "$UI_SCREENSHOT" &&
 	    echo "browser: laptop screenshot copied to $UI_SCREENSHOT"
+fi
+# The fleet home's beside it (docs/ui-fleet.png).
+if [ -n "${UI_SCREENSHOT:-}" ] && [ -f "$TEST_ROOT/ui-fleet.png" ]; then
+	fleet_png=$(dirname "$UI_SCREENSHOT")/ui-fleet.png
+	cp "$TEST_ROOT/ui-fleet.png" "$fleet_png" &&
+	    echo "browser: fleet screenshot copied to $fleet_png"
 fi
 exit $rc

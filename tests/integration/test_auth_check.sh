@@ -250,7 +250,7 @@ pending|" "$(sql 'SELECT status, failure_info FROM jobs ORDER BY job_id')" "jobs
 	assert_eq 4 "$(ac_scheduler_rows)" "rows after two runs"
 }
 
-test_auth_github_unreachable_exit_1_no_row() {
+test_auth_github_unreachable_exit_1_transport_row() {
 	db_reset
 	ac_env
 	export GITHUB_API_URL=http://127.0.0.1:$(stack_free_port)
@@ -261,7 +261,11 @@ test_auth_github_unreachable_exit_1_no_row() {
 	assert_eq "" "$OUT" "no summary"
 	[[ "$ERR" == "auth_check: app '101': GET $GITHUB_API_URL/app: "*"; nothing checked" ]] || fail "stderr: '$ERR'"
 	assert_eq 1 "$(printf '%s\n' "$ERR" | wc -l)" "one stderr line"
-	assert_eq 0 "$(ac_scheduler_rows)" "no row"
+	# The installation it stopped gets a transport_error row (DESIGN §13:
+	# github_unavailable), its job untouched.
+	assert_eq "8001|auth_attempt.transport_error|" \
+	    "$(sql "SELECT installation_id, event, payload->>'http_status' FROM installation_events WHERE source = 'scheduler'")" \
+	    "the transport row"
 	assert_eq 0 "$(sql 'SELECT count(*) FROM auth_cache')" "nothing cached"
 	assert_eq pending "$(sql 'SELECT status FROM jobs WHERE job_id = 700071')" "job"
 }
@@ -482,5 +486,9 @@ pending" "$(sql 'SELECT status FROM jobs WHERE job_id IN (700131, 700132) ORDER 
 	ac_fake_start --app-status 503
 	ac_run
 	assert_eq 1 "$RC" "exit status on 503"
-	assert_eq 0 "$(ac_scheduler_rows)" "no row on 503"
+	# GitHub failing is recorded for the installations it stopped, so
+	# that their traces say github_unavailable (DESIGN §13).
+	assert_eq "9401|auth_attempt.other_error|503" \
+	    "$(sql "SELECT installation_id, event, payload->>'http_status' FROM installation_events WHERE source = 'scheduler'")" \
+	    "the org installation's row on 503"
 }

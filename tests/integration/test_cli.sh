@@ -421,3 +421,43 @@ test_make_install_honours_prefix() {
 	[ -x "$dest/opt/instlog/bin/webhook" ] || fail "webhook not installed with it"
 	"$dest/opt/instlog/bin/instlog-trace" --help | grep -q '^usage: instlog-trace' || fail "installed binary does not run"
 }
+
+# --failing: the fleet's failing accounts (GET /trace/failing) as a table
+# and as the server's JSON, with --cause and --since; the options that do
+# not apply refused.
+test_cli_failing() {
+	db_reset
+	install 5301 fay 6301
+	action installation installation.deleted 5301 fay 6301
+	auth_row 5301 fay 6301 29310 404 fay/app 7301
+	install 5302 gus 6302
+	auth_row 5302 gus 6302 29310 503 gus/app 7302
+	cli --failing
+	assert_rc 0
+	assert_eq "2 failing accounts, newest failure first" "$(printf '%s\n' "$OUT" | head -1)" "title"
+	assert_eq "CAUSE               ACCOUNT                   SINCE (UTC)          FAILURES  SUMMARY" \
+	    "$(printf '%s\n' "$OUT" | sed -n 3p)" "header"
+	printf '%s\n' "$OUT" | sed -n 4p | grep -q '^github_unavailable  gus (5302) .* 1         GitHub answered 503' ||
+	    fail "first line: $(printf '%s\n' "$OUT" | sed -n 4p)"
+	printf '%s\n' "$OUT" | sed -n 5p | grep -q '^uninstalled         fay (5301) .* 1         the app was uninstall' ||
+	    fail "second line: $(printf '%s\n' "$OUT" | sed -n 5p)"
+	[ "$(printf '%s' "$OUT" | python3 -c 'import sys; print(max(len(l) for l in sys.stdin.read().split("\n")))')" -le 100 ] || fail "a line wider than 100"
+	cli --failing --json
+	assert_rc 0
+	trace /trace/failing
+	assert_eq "$BODY" "$OUT" "--json is the server's reply"
+	cli --failing --cause uninstalled --since 1h --json
+	assert_rc 0
+	assert_eq 5301 "$(printf '%s' "$OUT" | jq -r '[.data[].entity_id] | join(",")')" "--cause"
+	cli --failing --since 2099-01-01
+	assert_rc 0
+	assert_eq "no account is failing" "$(printf '%s\n' "$OUT" | sed -n 3p)" "empty"
+	cli --failing --cause bogus
+	assert_error 2 "cause"
+	cli --failing --event installation
+	assert_error 2 "--event does not apply to --failing"
+	cli --entity-id 5301 --cause uninstalled
+	assert_error 2 "--cause goes with --failing only"
+	cli --failing --entity-id 5301
+	assert_error 2 "only one of"
+}

@@ -71,7 +71,9 @@ test_metrics_page_passes_promtool() {
 	    instlog_signature_failures_total instlog_notifications_total \
 	    instlog_spool_files instlog_spool_scan_complete \
 	    instlog_spool_oldest_seconds instlog_database_up \
-	    instlog_last_run_timestamp_seconds instlog_operations; do
+	    instlog_last_run_timestamp_seconds instlog_operations \
+	    instlog_failing_installations \
+	    instlog_failing_installations_complete; do
 		has_family "$f"
 	done
 	assert_eq 1 "$(metric instlog_counters_up)" "instlog_counters_up"

@@ -4,9 +4,10 @@
 # verifies X-Instlog-Signature-256 with the shared secret and refuses a
 # bad one), the real PostgreSQL and the real webhook: each announced event
 # once, signed, with its actor; nothing twice; a dead receiver loses
-# nothing; one notification per installation and cause until healthy; a
-# late-committed row; failed operations; the Slack body; bad
-# configuration.
+# nothing; one notification per installation and cause until healthy (the
+# causes of DESIGN §13 from real auth-check runs, each named); the
+# repository and marketplace deliveries; a late-committed row; failed
+# operations; the Slack body; bad configuration.
 
 NT_BIN=$TOP/build/bin/notify
 NT_RECEIVER=$TOP/build/tests/fake_receiver
@@ -159,7 +160,7 @@ installation_target.renamed Codertocat"
 	assert_eq "$want" "$(nt_got gateway '"\(.action) \(.actor)"' | sort)" "gateway events and actors"
 	assert_eq "instlog.event/v1" "$(nt_got gateway .schema | sort -u)" "schema"
 	# The members of the schema, in its order, and nothing else.
-	assert_eq '["schema","id","occurred_at","action","reason","installation_id","app_id","entity","actor","repo","operation_id","trace_url"]' \
+	assert_eq '["schema","id","occurred_at","action","reason","cause","installation_id","app_id","entity","actor","repo","operation_id","trace_url"]' \
 	    "$(nt_got gateway 'keys_unsorted' | sort -u)" "members"
 	# The id is the row's, in the body and the header alike.
 	assert_eq "ev-$(nt_row installation.deleted)" \
@@ -357,6 +358,182 @@ test_notify_one_auth_failure_per_installation_and_cause_until_healthy() {
 	assert_eq 0 "$RC" "exit status after the new 404"
 	assert_eq 2 "$(nt_got gateway 'select(.action == "auth_attempt.404") | .id' | sort -u | wc -l)" "a second 404 notification"
 	assert_eq 4 "$(sql "SELECT count(*) FROM installation_events WHERE event = 'auth_attempt.404'")" "404 rows in all"
+}
+
+# nt_auth_counts: "announced|repeats" of the auth failures stored (the
+# failed auth_check operations are announced too: not counted here).
+nt_auth_counts() {
+	sql "SELECT count(*) FILTER (WHERE repeat_of IS NULL) || '|' ||
+	    count(*) FILTER (WHERE repeat_of IS NOT NULL) FROM notifications
+	    WHERE action LIKE 'auth_attempt.%'"
+}
+
+# nt_causes: "installation action cause" of each gateway document of an
+# auth failure, sorted.
+nt_causes() {
+	nt_got gateway 'select(.action | startswith("auth_attempt")) | "\(.installation_id) \(.action) \(.cause)"' | sort
+}
+
+# The status causes of DESIGN §13 from real auth-check runs, each
+# announced once with its cause, in the document and the Slack line; a
+# plain 403 has none and is announced as before.
+test_notify_auth_causes_announced_once_each() {
+	local want i
+	nt_reset
+	nt_sinks || return 1
+	nt_auth_check
+	ac_fake_start --answer 8101:401 --rate-limit 8102 --answer 8103:429 \
+	    --answer 8104:503 --answer 8105:403
+	trap 'kill $NT_PIDS $AC_FAKE_PID 2>/dev/null; wait $NT_PIDS $AC_FAKE_PID 2>/dev/null' EXIT
+	# Installation 810N, account 910N "org-N", job 80010N.
+	for i in 1 2 3 4 5; do
+		ac_queue 80010$i 810$i Organization 910$i org-$i org-$i/r
+	done
+	# Two runs: each installation fails twice.
+	ac_run
+	ac_run
+	assert_eq 10 "$(ac_scheduler_rows)" "two failure rows each"
+	nt_run
+	assert_eq 0 "$RC" "exit status"
+	assert_eq "5|5" "$(nt_auth_counts)" "announced|repeats"
+	want="8101 auth_attempt.other_error bad_credentials
+8102 auth_attempt.other_error rate_limited
+8103 auth_attempt.other_error rate_limited
+8104 auth_attempt.other_error github_unavailable
+8105 auth_attempt.other_error null"
+	assert_eq "$want" "$(nt_causes)" "one per installation, with its cause"
+	assert_eq "bad_credentials|bad_credentials" \
+	    "$(sql "SELECT string_agg(DISTINCT cause, ',') FROM notifications WHERE installation_id = 8101")|$(sql "SELECT cause FROM notifications WHERE installation_id = 8101 AND repeat_of IS NULL")" \
+	    "the cause stored, repeat and all"
+	assert_eq "auth_attempt.other_error org-4 (Organization 9104): GitHub answered 503 to the app 101 token request (cause: github_unavailable) <$INSTLOG_URL/ui/#/entity/9104|trace>" \
+	    "$(nt_got slack .text | grep -F 'org-4 ')" "Slack line names the cause"
+	assert_eq 0 "$(nt_got slack .text | grep -F 'org-5 ' | grep -c 'cause:')" "no cause in the plain 403's line"
+}
+
+# One installation through the causes: a second 503 is a repeat, and so
+# is GitHub unreached (the same cause); a 401 after them is news; healthy
+# again (a token), the next 503 is news.
+test_notify_auth_cause_change_and_recovery_announced() {
+	local ids
+	nt_reset
+	nt_sinks || return 1
+	nt_auth_check
+	nt_github 5001:503
+	ac_queue 710001 5001 Organization 38302899 Octocoders Octocoders/one
+	ac_run
+	ac_run
+	nt_run
+	assert_eq 0 "$RC" "exit status"
+	assert_eq "1|1" "$(nt_auth_counts)" "announced|repeats"
+	assert_eq "5001 auth_attempt.other_error github_unavailable" "$(nt_causes)" "the first 503"
+	# GitHub unreached: a transport failure, the same cause.
+	kill "$AC_FAKE_PID" 2>/dev/null
+	wait "$AC_FAKE_PID" 2>/dev/null
+	AC_FAKE_PID=
+	export GITHUB_API_URL=http://127.0.0.1:9
+	ac_run
+	assert_eq 1 "$(sql "SELECT count(*) FROM installation_events WHERE event = 'auth_attempt.transport_error'")" "transport row"
+	nt_run
+	assert_eq "1|2" "$(nt_auth_counts)" "announced|repeats"
+	# A 401 after them: another cause.
+	nt_github 5001:401
+	ac_run
+	ac_run
+	nt_run
+	assert_eq "2|3" "$(nt_auth_counts)" "announced|repeats"
+	assert_eq "5001 auth_attempt.other_error bad_credentials
+5001 auth_attempt.other_error github_unavailable" "$(nt_causes)" "the 401 announced"
+	# Healthy again, then a 503: announced again.
+	nt_github 5001:201
+	ac_run
+	assert_eq 1 "$(sql "SELECT count(*) FROM auth_cache WHERE installation_id = 5001 AND ok_at IS NOT NULL")" "success recorded"
+	sql "UPDATE auth_cache SET ok_until = now() - interval '1 minute'" >/dev/null
+	nt_github 5001:503
+	ac_run
+	nt_run
+	assert_eq "3|3" "$(nt_auth_counts)" "announced|repeats"
+	assert_eq "5001 auth_attempt.other_error bad_credentials
+5001 auth_attempt.other_error github_unavailable
+5001 auth_attempt.other_error github_unavailable" "$(nt_causes)" "after recovery"
+	ids=$(nt_got gateway 'select(.cause == "github_unavailable") | .id' | sort -u | wc -l)
+	assert_eq 2 "$ids" "two github_unavailable notifications, two ids"
+}
+
+# A notification stored before sql/019 has no cause: it keeps its action
+# as its key, so that it still makes a later failure of no cause a
+# repeat, and no failure with a cause.
+test_notify_auth_failure_before_causes_dedupes_by_action() {
+	nt_reset
+	nt_sinks || return 1
+	nt_auth_check
+	nt_github 5001:403
+	ac_queue 710001 5001 Organization 38302899 Octocoders Octocoders/one
+	ac_run
+	nt_run
+	assert_eq "5001 auth_attempt.other_error null" "$(nt_causes)" "a plain 403"
+	# As an older notify stored it, of any status: no cause.
+	sql "UPDATE notifications SET cause = NULL" >/dev/null
+	ac_run
+	nt_run
+	assert_eq "1|1" "$(nt_auth_counts)" "announced|repeats"
+	nt_github 5001:503
+	ac_run
+	nt_run
+	assert_eq "2|1" "$(nt_auth_counts)" "announced|repeats"
+}
+
+# The repository and marketplace deliveries of DESIGN §13 (GitHub's
+# published examples, test_causes.sh's helper): each announced once with
+# its cause and a reason that says what happened; a redelivery is no new
+# event; a purchase or a new repository is not announced.
+test_notify_repository_and_plan_events_announced_once() {
+	local f want
+	nt_reset
+	nt_sinks || return 1
+	. "$HERE/test_causes.sh"
+	f=$(ca_example repository renamed '.changes.repository.name.from = "Old-Name"') ||
+	    { fail "no repository.renamed example"; return; }
+	deliver repository "$f"
+	assert_status 200
+	NT_RENAMED=$LAST_DELIVERY
+	NT_RENAMED_FILE=$f
+	f=$(ca_example repository transferred .) ||
+	    { fail "no repository.transferred example"; return; }
+	deliver repository "$f"
+	assert_status 200
+	# No published repository.deleted: the created one, deleted (the
+	# payload of both is the repository, its owner and the sender).
+	f=$(ca_example repository created '.action = "deleted"') ||
+	    { fail "no repository.created example"; return; }
+	deliver repository "$f"
+	assert_status 200
+	f=$(ca_example marketplace_purchase cancelled .) ||
+	    { fail "no marketplace_purchase.cancelled example"; return; }
+	deliver marketplace_purchase "$f"
+	assert_status 200
+	# Not announced: a purchase, a new repository.
+	deliver marketplace_purchase "$(ca_example marketplace_purchase purchased .)"
+	deliver repository "$(ca_example repository created .)"
+	assert_status 200
+	nt_run
+	assert_eq 0 "$RC" "exit status"
+	nt_summary "sinks=2 queued=4 repeats=0 attempted=8 sent=8 failed=0 given_up=0 abandoned=0"
+	want="marketplace_purchase.cancelled|plan_cancelled|Marketplace plan 'Premium Plan' cancelled by username, effective 2017-10-25T00:00:00+00:00|null|organizationUsername
+repository.deleted|repo_deleted|repository Octocoders/Hello-World deleted by Codertocat|Octocoders/Hello-World|Octocoders
+repository.renamed|repo_renamed|repository Octocoders/Old-Name renamed to Octocoders/Hello-World by Codertocat|Octocoders/Hello-World|Octocoders
+repository.transferred|repo_transferred|repository octocat/Hello-World transferred to Octocoders/Hello-World by Codertocat|Octocoders/Hello-World|octocat"
+	assert_eq "$want" \
+	    "$(nt_got gateway '"\(.action)|\(.cause)|\(.reason)|\(.repo)|\(.entity.login)"' | sort)" \
+	    "each once, with its cause and reason"
+	assert_eq "repository.renamed Octocoders (Organization 38302899): repository Octocoders/Old-Name renamed to Octocoders/Hello-World by Codertocat (cause: repo_renamed) <$INSTLOG_URL/ui/#/entity/38302899|trace>" \
+	    "$(nt_got slack .text | grep '^repository.renamed')" "Slack line"
+	# The same delivery again: the webhook's, not a new event.
+	deliver repository "$NT_RENAMED_FILE" "$NT_RENAMED"
+	assert_status 200
+	nt_run
+	assert_eq 0 "$RC" "second exit status"
+	nt_summary "sinks=2 queued=0 repeats=0 attempted=0 sent=0 failed=0 given_up=0 abandoned=0"
+	assert_eq 4 "$(wc -l <"$TEST_TMP/gateway.log")" "gateway events after the redelivery"
 }
 
 test_notify_failed_operation_announced() {

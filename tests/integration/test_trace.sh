@@ -29,7 +29,12 @@ test_uninstalled_then_reinstalled() {
 	assert_eq "" "$(causes)" "as of before"
 	install $E alice $I
 	trace /trace/installation/$I
-	assert_eq "" "$(causes)" "reinstall clears uninstalled"
+	# Reinstalled after the 404: no cause, and the trace says it
+	# recovered, and from what (DESIGN §12).
+	assert_eq recovered "$(causes)" "reinstall clears uninstalled"
+	assert_eq "[$a404]" "$(evidence recovered)" "recovered evidence"
+	printf '%s' "$BODY" | jq -r '.diagnosis[0].summary' | grep -q "; it had been uninstalled: the app was uninstalled from 'alice'" ||
+	    fail "recovered summary: $(printf '%s' "$BODY" | jq -r '.diagnosis[0].summary')"
 }
 
 test_suspended_then_unsuspended() {
@@ -43,7 +48,7 @@ test_suspended_then_unsuspended() {
 	assert_json .state.suspended true
 	action installation installation.unsuspend $E bob $I
 	trace /trace/installation/$I
-	assert_eq "" "$(causes)" "unsuspend clears suspended"
+	assert_eq recovered "$(causes)" "unsuspend clears suspended"
 	assert_json .state.suspended false
 }
 
@@ -190,7 +195,9 @@ test_wrong_app() {
 	# The same 404 with the live installation's app is not wrong_app.
 	auth_row $E erin $I 29310 500 erin/app 7105
 	trace /trace/entity/$E
-	assert_eq wrong_app "$(causes)" "an other_error does not hide the 404"
+	# The 500 is explained by GitHub failing (DESIGN §13, the cause of
+	# the failing status first); it does not hide the 404's cause.
+	assert_eq github_unavailable,wrong_app "$(causes)" "an other_error does not hide the 404"
 }
 
 test_repo_not_selected() {

@@ -12,12 +12,14 @@
  *            --app ID:PUBLIC_KEY.pem ... [--answer INSTALLATION:STATUS] ...
  *            [--owner INSTALLATION:APP_ID] ... [--html-404 INSTALLATION] ...
  *            [--app-status STATUS] [--deliveries FILE] [--page-size N]
+ *            [--rate-limit INSTALLATION] ...
  *
  * GET /app with a valid JWT answers 200 and the app's id, or --app-status
  * with an HTML page (what a wrong GITHUB_API_URL gets from a web server);
  * its log line is "app=ID GET /app status=N".  --html-404 INSTALLATION
  * answers that installation's access_tokens with 404 and an HTML page,
- * not GitHub's JSON error body.
+ * not GitHub's JSON error body.  --rate-limit INSTALLATION answers its
+ * access_tokens with 403 and GitHub's secondary rate limit message.
  *
  * Prints "fake_github: listening on 127.0.0.1:PORT" once it accepts
  * (--port 0, the default, picks a free port).  Logs one line per request
@@ -91,6 +93,8 @@ static struct {
 	size_t nowners;
 	struct fake_rule html[MAX_RULES]; /* --html-404 */
 	size_t nhtml;
+	struct fake_rule ratelimit[MAX_RULES];
+	size_t nratelimit;
 	int64_t app_status; /* --app-status, else 200 */
 	long latency_ms;
 	int logfd;
@@ -312,8 +316,12 @@ static const char *
 error_message(int status)
 {
 	switch (status) {
+	case 401:
+		return "A JSON web token could not be decoded";
 	case 403:
 		return "This installation has been suspended";
+	case 429:
+		return "API rate limit exceeded for installation";
 	case 404:
 		return "Not Found";
 	case 422:
@@ -665,7 +673,15 @@ route(const char *method, const char *path, const char *auth, struct buf *body,
 	else
 		status =
 		    (int)rule_find(fake.answers, fake.nanswers, *inst, 201);
-	if (status == 404 && rule_find(fake.html, fake.nhtml, *inst, 0)) {
+	if (rule_find(fake.ratelimit, fake.nratelimit, *inst, 0)) {
+		status = 403;
+		(void)buf_printf(body,
+		    "{\"message\":\"You have exceeded a secondary rate limit. "
+		    "Please wait a few minutes before you try again.\","
+		    "\"documentation_url\":\"%s\",\"status\":\"403\"}",
+		    docs);
+	} else if (status == 404 &&
+	    rule_find(fake.html, fake.nhtml, *inst, 0)) {
 		*html = true;
 		(void)buf_puts(body, html_404);
 	} else if (status >= 200 && status < 300) {
@@ -852,7 +868,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: fake_github [--port N] [--log FILE] [--latency-ms N]\n"
 	    "           --app ID:PUBLIC_KEY.pem ... "
-	    "[--answer INSTALLATION:STATUS] ...\n"
+	    "[--answer INSTALLATION:STATUS] ... [--rate-limit INSTALLATION] ...\n"
 	    "           [--owner INSTALLATION:APP_ID] ... "
 	    "[--html-404 INSTALLATION] ...\n"
 	    "           [--app-status STATUS] [--deliveries FILE] "
@@ -905,6 +921,12 @@ main(int argc, char *argv[])
 				usage();
 			fake.html[fake.nhtml].installation_id = v;
 			fake.html[fake.nhtml++].value = 1;
+		} else if (strcmp(opt, "--rate-limit") == 0) {
+			if (fake.nratelimit == MAX_RULES ||
+			    parse_int64(val, 1, INT64_MAX, &v) == -1)
+				usage();
+			fake.ratelimit[fake.nratelimit].installation_id = v;
+			fake.ratelimit[fake.nratelimit++].value = 1;
 		} else if (strcmp(opt, "--app-status") == 0) {
 			if (parse_int64(val, 200, 599, &fake.app_status) == -1)
 				usage();

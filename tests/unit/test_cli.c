@@ -375,6 +375,41 @@ cli_cursors_catch_loops_only(void **state)
 	cli_cursors_release(NULL);
 }
 
+/* --failing: its options, the refused ones, and its URL. */
+static void
+cli_failing_parse_and_url(void **state)
+{
+	static const char *const ok[] = { "t", "--failing", "--cause",
+		"rate_limited", "--since", "1h", "--limit", "5", "--json" };
+	static const char *const bad[][3] = {
+		{ "t", "--failing", "--event=installation" },
+		{ "t", "--failing", "--status=failed" },
+		{ "t", "--entity-id=1", "--cause=x" },
+		{ "t", "--failing", "--operations" },
+	};
+	struct cli_options o;
+	char err[256];
+	struct buf b;
+
+	(void)state;
+	assert_int_equal(parse(9, ok, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.selector, CLI_SELECTOR_FAILING);
+	assert_string_equal(o.cause, "rate_limited");
+	assert_true(o.json);
+	buf_init(&b);
+	assert_int_equal(cli_failing_url(&b, "http://h:1/", &o), 0);
+	assert_string_equal(b.buf,
+	    "http://h:1/trace/failing?cause=rate_limited&since=1h&limit=5");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(parse(3, bad[i], &o, err, sizeof(err)), -1);
+	assert_int_equal(parse(2, (const char *const[]){ "t", "--failing" }, &o,
+	                     err, sizeof(err)),
+	    0);
+	assert_int_equal(cli_failing_url(&b, "http://h:1", &o), 0);
+	assert_string_equal(b.buf, "http://h:1/trace/failing");
+	buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -387,6 +422,7 @@ main(void)
 		cmocka_unit_test(cli_logins),
 		cmocka_unit_test(cli_url_encoding),
 		cmocka_unit_test(cli_urls),
+		cmocka_unit_test(cli_failing_parse_and_url),
 		cmocka_unit_test(cli_http_statuses),
 		cmocka_unit_test(cli_cursors_catch_loops_only),
 	};

@@ -20,14 +20,20 @@ static const struct {
 	bool announced;
 } names[] = {
 	{ EVENT_REPOS_ADDED, "installation_repositories.added", false },
+	{ EVENT_PLAN_PURCHASED, "marketplace_purchase.purchased", false },
 	{ EVENT_CREATED, "installation.created", true },
 	{ EVENT_DELETED, "installation.deleted", true },
 	{ EVENT_SUSPEND, "installation.suspend", true },
 	{ EVENT_UNSUSPEND, "installation.unsuspend", true },
 	{ EVENT_REPOS_REMOVED, "installation_repositories.removed", true },
 	{ EVENT_RENAMED, "installation_target.renamed", true },
+	{ EVENT_REPO_RENAMED, "repository.renamed", true },
+	{ EVENT_REPO_TRANSFERRED, "repository.transferred", true },
+	{ EVENT_REPO_DELETED, "repository.deleted", true },
+	{ EVENT_PLAN_CANCELLED, "marketplace_purchase.cancelled", true },
 	{ EVENT_AUTH_404, "auth_attempt.404", true },
 	{ EVENT_AUTH_OTHER_ERROR, "auth_attempt.other_error", true },
+	{ EVENT_AUTH_TRANSPORT, "auth_attempt.transport_error", true },
 };
 
 #define NNAMES (sizeof(names) / sizeof(names[0]))
@@ -79,7 +85,7 @@ event_names_announced_list(void **state)
 		n++;
 	}
 	assert_null(notify_events[n]);
-	assert_int_equal(n, 8);
+	assert_int_equal(n, 13);
 }
 
 static void

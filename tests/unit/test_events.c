@@ -299,8 +299,11 @@ events_uninstalled_until_reinstall(void **state)
 	static const struct diag_case cases[] = {
 		{ "uninstalled", TL(tl_uninstalled),
 		    { { EVENTS_CAUSE_UNINSTALLED, { 2, 3, 5 }, 3 } }, 1 },
+		/* The 502 is GitHub's, and explains the failing status. */
 		{ "uninstalled, no 404", TL(tl_uninstalled_quiet),
-		    { { EVENTS_CAUSE_UNINSTALLED, { 2 }, 1 } }, 1 },
+		    { { EVENTS_CAUSE_GITHUB_UNAVAILABLE, { 3 }, 1 },
+		        { EVENTS_CAUSE_UNINSTALLED, { 2 }, 1 } },
+		    2 },
 		{ "reinstalled", TL(tl_reinstalled), { { 0 } }, 0 },
 	};
 
@@ -421,8 +424,9 @@ assert_summary(const struct events_row *rows, size_t n, const char *want)
 	events_state_init(&st);
 	assert_int_equal(events_fold(rows, n, &st), 0);
 	assert_int_equal(events_diagnose(rows, n, &st, &d), 0);
-	assert_int_equal(d.nfindings, 1);
-	assert_string_equal(d.findings[0].summary, want);
+	/* The last finding: a status cause may come before it. */
+	assert_true(d.nfindings >= 1 && d.nfindings <= 2);
+	assert_string_equal(d.findings[d.nfindings - 1].summary, want);
 	events_diagnosis_release(&d);
 	events_state_release(&st);
 }
@@ -799,6 +803,155 @@ events_bad_arguments(void **state)
 	events_state_release(&st);
 }
 
+#define REPOEV(i, t, ev, rid, from, to)                               \
+ {                                                                    \
+  .id = (i), .received_at = t, .event = ev, .entity_name = "octocat", \
+  .repo_id = (rid), .repo = from, .repo_to = to                       \
+ }
+#define AUTHMSG(i, t, status, msg)                                  \
+ {                                                                  \
+  .id = (i), .received_at = t, .event = "auth_attempt.other_error", \
+  .app_id = 1, .installation_id = 42, .entity_name = "octocat",     \
+  .http_status = (status), .repo = "octocat/a", .message = msg      \
+ }
+#define PLAN(i, t, action)                                              \
+ {                                                                      \
+  .id = (i), .received_at = t, .event = "marketplace_purchase." action, \
+  .entity_name = "octocat"                                              \
+ }
+
+static const struct events_row tl_repo_renamed[] = {
+	CREATED(1, T(10), 1, 42, "selected", "octocat/a"),
+	REPOEV(2, T(11), "repository.renamed", 7, "octocat/a", "octocat/b"),
+	AUTH404(3, T(12), 1, "octocat/a", "octocat"),
+};
+static const struct events_row tl_repo_renamed_other[] = {
+	CREATED(1, T(10), 1, 42, "all", "octocat/a"),
+	REPOEV(2, T(11), "repository.renamed", 7, "octocat/c", "octocat/d"),
+	AUTHERR(3, T(12), 404, "octocat/a"),
+};
+static const struct events_row tl_repo_transferred[] = {
+	CREATED(1, T(10), 1, 42, "selected", "octocat/a"),
+	REMOVED(2, T(11), "octocat/a"),
+	REPOEV(3, T(11), "repository.transferred", 7, "octocat/a", "hubot/a"),
+	AUTH404(4, T(12), 1, "octocat/a", "octocat"),
+};
+static const struct events_row tl_repo_deleted[] = {
+	CREATED(1, T(10), 1, 42, "all", "octocat/a"),
+	REPOEV(2, T(11), "repository.deleted", 7, "OctoCat/A", "OctoCat/A"),
+	AUTH404(3, T(12), 1, "octocat/a", "octocat"),
+};
+static const struct events_row tl_repo_deleted_after[] = {
+	CREATED(1, T(10), 1, 42, "all", "octocat/a"),
+	AUTH404(2, T(11), 1, "octocat/a", "octocat"),
+	REPOEV(3, T(12), "repository.deleted", 7, "octocat/a", "octocat/a"),
+};
+static const struct events_row tl_plan_cancelled[] = {
+	CREATED(1, T(10), 1, 42, "all", "octocat/a"),
+	PLAN(2, T(11), "cancelled"),
+	AUTHERR(3, T(12), 404, "octocat/a"),
+};
+static const struct events_row tl_plan_repurchased[] = {
+	CREATED(1, T(10), 1, 42, "all", "octocat/a"),
+	PLAN(2, T(11), "cancelled"),
+	PLAN(3, T(12), "purchased"),
+};
+static const struct events_row tl_bad_credentials[] = {
+	CREATED(1, T(10), 1, 42, "all", "octocat/a"),
+	AUTHMSG(2, T(11), 401, "A JSON web token could not be decoded"),
+};
+static const struct events_row tl_rate_limited_403[] = {
+	CREATED(1, T(10), 1, 42, "all", "octocat/a"),
+	AUTHMSG(2, T(11), 403, "API rate limit exceeded for installation"),
+};
+static const struct events_row tl_forbidden_403[] = {
+	CREATED(1, T(10), 1, 42, "all", "octocat/a"),
+	AUTHMSG(2, T(11), 403, "Resource not accessible by integration"),
+};
+static const struct events_row tl_rate_limited_429[] = {
+	CREATED(1, T(10), 1, 42, "all", "octocat/a"),
+	AUTHMSG(2, T(11), 429, NULL),
+};
+static const struct events_row tl_unavailable_503[] = {
+	CREATED(1, T(10), 1, 42, "all", "octocat/a"),
+	AUTHMSG(2, T(11), 503, "Service Unavailable"),
+};
+static const struct events_row tl_unavailable_transport[] = {
+	CREATED(1, T(10), 1, 42, "all", "octocat/a"),
+	{ .id = 2,
+	    .received_at = T(11),
+	    .event = "auth_attempt.transport_error",
+	    .app_id = 1,
+	    .installation_id = 42,
+	    .entity_name = "octocat",
+	    .repo = "octocat/a",
+	    .message = "Couldn't connect to server" },
+};
+static const struct events_row tl_unavailable_recovered[] = {
+	CREATED(1, T(10), 1, 42, "all", "octocat/a"),
+	AUTHMSG(2, T(11), 503, "Service Unavailable"),
+	SUSPEND(3, T(12)),
+	UNSUSPEND(4, T(13)),
+};
+
+static void
+events_new_causes(void **state)
+{
+	static const struct diag_case cases[] = {
+		{ "repo renamed", TL(tl_repo_renamed),
+		    { { EVENTS_CAUSE_REPO_RENAMED, { 2, 3 }, 2 } }, 1 },
+		{ "another repo renamed", TL(tl_repo_renamed_other), { { 0 } },
+		    0 },
+		{ "repo transferred, not also removed", TL(tl_repo_transferred),
+		    { { EVENTS_CAUSE_REPO_TRANSFERRED, { 3, 4 }, 2 } }, 1 },
+		{ "repo deleted", TL(tl_repo_deleted),
+		    { { EVENTS_CAUSE_REPO_DELETED, { 2, 3 }, 2 } }, 1 },
+		{ "repo deleted after the failure", TL(tl_repo_deleted_after),
+		    { { 0 } }, 0 },
+		{ "plan cancelled", TL(tl_plan_cancelled),
+		    { { EVENTS_CAUSE_PLAN_CANCELLED, { 2, 3 }, 2 } }, 1 },
+		{ "plan purchased again", TL(tl_plan_repurchased), { { 0 } },
+		    0 },
+		{ "401", TL(tl_bad_credentials),
+		    { { EVENTS_CAUSE_BAD_CREDENTIALS, { 2 }, 1 } }, 1 },
+		{ "403 rate limit", TL(tl_rate_limited_403),
+		    { { EVENTS_CAUSE_RATE_LIMITED, { 2 }, 1 } }, 1 },
+		{ "403 other", TL(tl_forbidden_403), { { 0 } }, 0 },
+		{ "429", TL(tl_rate_limited_429),
+		    { { EVENTS_CAUSE_RATE_LIMITED, { 2 }, 1 } }, 1 },
+		{ "503", TL(tl_unavailable_503),
+		    { { EVENTS_CAUSE_GITHUB_UNAVAILABLE, { 2 }, 1 } }, 1 },
+		{ "transport", TL(tl_unavailable_transport),
+		    { { EVENTS_CAUSE_GITHUB_UNAVAILABLE, { 2 }, 1 } }, 1 },
+		{ "503 then unsuspend", TL(tl_unavailable_recovered), { { 0 } },
+		    0 },
+	};
+
+	(void)state;
+	run_cases(cases, NITEMS(cases));
+}
+
+static void
+events_new_cause_summaries(void **state)
+{
+	(void)state;
+	assert_summary(TL(tl_repo_renamed),
+	    "the repository 'octocat/a' was renamed to 'octocat/b' on "
+	    "2026-11-20T11:00:00Z; its jobs cannot authenticate under the old "
+	    "name");
+	assert_summary(TL(tl_bad_credentials),
+	    "GitHub refused the JWT of app '1' with 401 (GitHub: 'A JSON web "
+	    "token could not be decoded') at 2026-11-20T11:00:00Z; the private "
+	    "key or app id is wrong, and every installation of the app fails "
+	    "alike");
+	assert_summary(TL(tl_unavailable_transport),
+	    "GitHub could not be reached: 'Couldn't connect to server' at "
+	    "2026-11-20T11:00:00Z");
+	assert_summary(TL(tl_plan_cancelled),
+	    "the Marketplace plan of 'octocat' was cancelled on "
+	    "2026-11-20T11:00:00Z and not purchased again");
+}
+
 static void
 events_cause_names(void **state)
 {
@@ -809,6 +962,14 @@ events_cause_names(void **state)
 		[EVENTS_CAUSE_RENAMED] = "renamed",
 		[EVENTS_CAUSE_WRONG_APP] = "wrong_app",
 		[EVENTS_CAUSE_REPO_NOT_SELECTED] = "repo_not_selected",
+		[EVENTS_CAUSE_REPO_RENAMED] = "repo_renamed",
+		[EVENTS_CAUSE_REPO_TRANSFERRED] = "repo_transferred",
+		[EVENTS_CAUSE_REPO_DELETED] = "repo_deleted",
+		[EVENTS_CAUSE_PLAN_CANCELLED] = "plan_cancelled",
+		[EVENTS_CAUSE_BAD_CREDENTIALS] = "bad_credentials",
+		[EVENTS_CAUSE_RATE_LIMITED] = "rate_limited",
+		[EVENTS_CAUSE_GITHUB_UNAVAILABLE] = "github_unavailable",
+		[EVENTS_CAUSE_RECOVERED] = "recovered",
 	};
 
 	(void)state;
@@ -817,6 +978,41 @@ events_cause_names(void **state)
 		    want[c]);
 	assert_null(events_cause_name(EVENTS_CAUSE__MAX));
 	assert_null(events_cause_name((enum events_cause) - 1));
+}
+
+/* The status rule alone, as the diagnosis and the notifier read it. */
+static void
+events_auth_cause_by_status(void **state)
+{
+	static const struct {
+		int status;
+		const char *message;
+		enum events_cause want;
+	} cases[] = {
+		{ 401, "Bad credentials", EVENTS_CAUSE_BAD_CREDENTIALS },
+		{ 401, NULL, EVENTS_CAUSE_BAD_CREDENTIALS },
+		{ 429, NULL, EVENTS_CAUSE_RATE_LIMITED },
+		{ 403, "API rate limit exceeded for installation ID 1.",
+		    EVENTS_CAUSE_RATE_LIMITED },
+		{ 403, "You have exceeded a secondary RATE LIMIT",
+		    EVENTS_CAUSE_RATE_LIMITED },
+		{ 403, "Resource not accessible by integration",
+		    EVENTS_CAUSE__MAX },
+		{ 403, NULL, EVENTS_CAUSE__MAX },
+		{ 500, NULL, EVENTS_CAUSE_GITHUB_UNAVAILABLE },
+		{ 503, "Service Unavailable", EVENTS_CAUSE_GITHUB_UNAVAILABLE },
+		{ 599, NULL, EVENTS_CAUSE_GITHUB_UNAVAILABLE },
+		{ 0, "Connection refused", EVENTS_CAUSE_GITHUB_UNAVAILABLE },
+		{ 404, "Not Found", EVENTS_CAUSE__MAX },
+		{ 422, NULL, EVENTS_CAUSE__MAX },
+		{ 600, NULL, EVENTS_CAUSE__MAX },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(events_auth_cause(cases[i].status,
+		                     cases[i].message),
+		    cases[i].want);
 }
 
 int
@@ -841,7 +1037,10 @@ main(void)
 		cmocka_unit_test(events_fold_in_pages),
 		cmocka_unit_test(events_fold_many_rows),
 		cmocka_unit_test(events_bad_arguments),
+		cmocka_unit_test(events_new_causes),
+		cmocka_unit_test(events_new_cause_summaries),
 		cmocka_unit_test(events_cause_names),
+		cmocka_unit_test(events_auth_cause_by_status),
 	};
 
 	return cmocka_run_group_tests_name("events", tests, NULL, NULL);

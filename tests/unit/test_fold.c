@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of lib/db/fold.c: fold_snapshot() within its rows, and the
- * traces that fold from what it stored.  The seam is the link: this file
+ * Unit tests of lib/db/fold.c: fold_snapshot() within its rows, the
+ * traces that fold from what it stored, and fold_entities() against the
+ * full fold.  The seam is the link: this file
  * defines the db_checkpoint and db_trace functions fold.c calls, over one
  * timeline in memory, so those objects of the library are never linked.
  */
@@ -53,6 +54,7 @@ static int64_t fake_max_id;
 static int64_t page_limits[64];
 static size_t npages;
 static size_t nstores;
+static size_t nmany; /* calls of the two *_many fakes */
 
 /* Fill the timeline with 'n' rows: created, then repositories and suspends. */
 static void
@@ -116,6 +118,7 @@ setup(void **state)
 	nsnaps = 0;
 	npages = 0;
 	nstores = 0;
+	nmany = 0;
 	fake_max_id = 1000000;
 	return 0;
 }
@@ -149,6 +152,38 @@ db_checkpoint_latest(struct db *db, int64_t entity_id, int version,
 		memcpy(out->data, snaps[s].data, snaps[s].len);
 		out->len = snaps[s].len;
 		break;
+	}
+	return DB_OK;
+}
+
+/* The latest of each, whole or not, and whether it is whole. */
+enum db_status
+db_checkpoint_latest_many(struct db *db, const int64_t *ids, size_t n,
+    int version, struct db_checkpoint *out, bool *whole)
+{
+	(void)db;
+	(void)version;
+	nmany++;
+	for (size_t k = 0; k < n; k++) {
+		size_t s = nsnaps - 1;
+
+		assert_int_equal(ids[k], ENTITY);
+		memset(&out[k], 0, sizeof(out[k]));
+		out[k].entity_id = ids[k];
+		whole[k] = false;
+		if (nsnaps == 0)
+			continue;
+		out[k].found = true;
+		(void)snprintf(out[k].received_at, sizeof(out[k].received_at),
+		    "%s", rows[snaps[s].pos].received_at);
+		out[k].event_id = rows[snaps[s].pos].id;
+		out[k].nrows = snaps[s].nrows;
+		out[k].max_id = snaps[s].max_id;
+		out[k].data = malloc(snaps[s].len);
+		assert_non_null(out[k].data);
+		memcpy(out[k].data, snaps[s].data, snaps[s].len);
+		out[k].len = snaps[s].len;
+		whole[k] = is_whole(s);
 	}
 	return DB_OK;
 }
@@ -251,6 +286,22 @@ db_trace_fold_rows_after(struct db *db, int64_t entity_id, const char *at,
 		memcpy(out->v, rows + start, n * sizeof(*out->v));
 	}
 	out->n = n;
+	return DB_OK;
+}
+
+enum db_status
+db_trace_fold_rows_many(struct db *db, const struct db_fold_from *from,
+    size_t n, int64_t limit, struct db_trace_rows *out)
+{
+	size_t before = npages;
+
+	nmany++;
+	for (size_t k = 0; k < n; k++)
+		assert_int_equal(db_trace_fold_rows_after(db,
+		                     from[k].entity_id, NULL, from[k].after_at,
+		                     from[k].after_id, limit, &out[k]),
+		    DB_OK);
+	npages = before;
 	return DB_OK;
 }
 
@@ -440,6 +491,85 @@ fold_snapshot_rows_above_max_id_and_late(void **state)
 	assert_trace_is_full_fold(100);
 }
 
+/* fold_entities() of 'n' ids (all ENTITY) answers as the full fold each. */
+static void
+assert_many_is_full_fold(size_t n, size_t every)
+{
+	struct events_state st[3], full;
+	struct events_diagnosis dg[3], fdg;
+	int64_t ids[3] = { ENTITY, ENTITY, ENTITY };
+	unsigned char *a, *b;
+	size_t alen, blen;
+	enum db_status ds;
+
+	assert_true(n <= 3);
+	events_state_init(&full);
+	memset(&fdg, 0, sizeof(fdg));
+	assert_int_equal(events_fold(rows, nrows, &full), 0);
+	assert_int_equal(events_diagnose(rows, nrows, &full, &fdg), 0);
+	assert_int_equal(ckpt_encode(&full, NULL, 0, &a, &alen), 0);
+	for (size_t i = 0; i < n; i++) {
+		events_state_init(&st[i]);
+		memset(&dg[i], 0, sizeof(dg[i]));
+	}
+	assert_int_equal(fold_entities(NULL, ids, n, every, st, dg, &ds), 0);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(ckpt_encode(&st[i], NULL, 0, &b, &blen), 0);
+		assert_int_equal(alen, blen);
+		assert_memory_equal(a, b, alen);
+		assert_int_equal(dg[i].nfindings, fdg.nfindings);
+		free(b);
+		events_state_release(&st[i]);
+		events_diagnosis_release(&dg[i]);
+	}
+	free(a);
+	events_state_release(&full);
+	events_diagnosis_release(&fdg);
+}
+
+/*
+ * Many entities folded with two statements: the same answers as the full
+ * fold; a long tail or a snapshot no longer whole folded alone.
+ */
+static void
+fold_entities_as_each_alone(void **state)
+{
+	struct events_row late;
+
+	(void)state;
+	/* Short histories, no snapshot: both statements, nothing stored. */
+	timeline(40);
+	assert_many_is_full_fold(3, 100);
+	assert_int_equal(nmany, 2);
+	assert_int_equal(nstores, 0);
+	/* Long tails: each folded alone, which stores snapshots. */
+	timeline(1000);
+	fake_max_id = 5000;
+	nmany = 0;
+	assert_many_is_full_fold(3, 100);
+	assert_int_equal(nmany, 2);
+	assert_true(nstores > 0);
+	assert_int_equal(snaps[nsnaps - 1].nrows, 1000);
+	/* Now short tails after a whole snapshot: nothing more stored. */
+	nstores = 0;
+	nmany = 0;
+	assert_many_is_full_fold(2, 100);
+	assert_int_equal(nmany, 2);
+	assert_int_equal(nstores, 0);
+	/*
+	 * A row placed late before the last snapshot with an id above its
+	 * max id: that snapshot is not whole, the entity folded alone.
+	 */
+	late = rows[950];
+	late.id = 6000;
+	late.event = "installation.deleted";
+	memmove(rows + 951, rows + 950, (nrows - 950) * sizeof(rows[0]));
+	rows[950] = late;
+	rows[950].received_at = rows[949].received_at;
+	nrows++;
+	assert_many_is_full_fold(3, 100);
+}
+
 int
 main(void)
 {
@@ -450,6 +580,8 @@ main(void)
 		    fold_snapshot_waits_for_a_max_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    fold_snapshot_rows_above_max_id_and_late, setup, teardown),
+		cmocka_unit_test_setup_teardown(fold_entities_as_each_alone,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("fold", tests, NULL, NULL);

@@ -165,7 +165,8 @@ notify_deleted_gateway_body(void **state)
 	assert_gateway(&r.s, PUBLIC,
 	    "{\"schema\":\"instlog.event/v1\",\"id\":\"ev-42\","
 	    "\"occurred_at\":\"" AT "\",\"action\":\"installation.deleted\","
-	    "\"reason\":\"uninstalled by octocat\",\"installation_id\":2,"
+	    "\"reason\":\"uninstalled by octocat\",\"cause\":null,"
+	    "\"installation_id\":2,"
 	    "\"app_id\":5725,\"entity\":{\"id\":1,\"login\":\"octocat\","
 	    "\"type\":\"User\"},\"actor\":\"octocat\",\"repo\":null,"
 	    "\"operation_id\":null,\"trace_url\":"
@@ -174,7 +175,8 @@ notify_deleted_gateway_body(void **state)
 	assert_gateway(&r.s, NULL,
 	    "{\"schema\":\"instlog.event/v1\",\"id\":\"ev-42\","
 	    "\"occurred_at\":\"" AT "\",\"action\":\"installation.deleted\","
-	    "\"reason\":\"uninstalled by octocat\",\"installation_id\":2,"
+	    "\"reason\":\"uninstalled by octocat\",\"cause\":null,"
+	    "\"installation_id\":2,"
 	    "\"app_id\":5725,\"entity\":{\"id\":1,\"login\":\"octocat\","
 	    "\"type\":\"User\"},\"actor\":\"octocat\",\"repo\":null,"
 	    "\"operation_id\":null,\"trace_url\":null}");
@@ -345,7 +347,7 @@ notify_auth_attempt(void **state)
 	    "{\"schema\":\"instlog.event/v1\",\"id\":\"ev-11\","
 	    "\"occurred_at\":\"" AT "\",\"action\":\"auth_attempt.404\","
 	    "\"reason\":\"GitHub answered 404 to the app 1001 token request\","
-	    "\"installation_id\":957387,\"app_id\":1001,\"entity\":{\"id\":"
+	    "\"cause\":null,\"installation_id\":957387,\"app_id\":1001,\"entity\":{\"id\":"
 	    "21031067,\"login\":\"Codertocat\",\"type\":\"User\"},"
 	    "\"actor\":null,\"repo\":\"Codertocat/Hello-World\","
 	    "\"operation_id\":3,\"trace_url\":"
@@ -386,7 +388,8 @@ notify_operation_failed(void **state)
 	    "{\"schema\":\"instlog.event/v1\",\"id\":\"op-77\","
 	    "\"occurred_at\":\"" AT "\",\"action\":\"operation.failed\","
 	    "\"reason\":\"auth_check operation 77 failed: 957387: HTTP 404: "
-	    "Not Found\",\"installation_id\":null,\"app_id\":null,"
+	    "Not Found\",\"cause\":null,\"installation_id\":null,"
+	    "\"app_id\":null,"
 	    "\"entity\":null,\"actor\":null,\"repo\":null,"
 	    "\"operation_id\":77,\"trace_url\":"
 	    "\"https://instlog.example.com/ui/#/operation/77\"}");
@@ -519,6 +522,195 @@ notify_signature_verifies(void **state)
 	buf_release(&b);
 }
 
+/*
+ * The auth failures of the status causes (DESIGN §13): their cause by
+ * the diagnosis's rule, in the document and the Slack line; a 404 and a
+ * plain 403 have none.
+ */
+static void
+notify_auth_causes(void **state)
+{
+	static const struct {
+		const char *action;
+		int status;
+		const char *message, *cause;
+	} cases[] = {
+		{ "auth_attempt.other_error", 401, "Bad credentials",
+		    "bad_credentials" },
+		{ "auth_attempt.other_error", 403,
+		    "API rate limit exceeded for installation ID 957387.",
+		    "rate_limited" },
+		{ "auth_attempt.other_error", 429, "", "rate_limited" },
+		{ "auth_attempt.other_error", 503, "Service Unavailable",
+		    "github_unavailable" },
+		{ "auth_attempt.transport_error", 0, "Connection refused",
+		    "github_unavailable" },
+		{ "auth_attempt.other_error", 403,
+		    "Resource not accessible by integration", NULL },
+		{ "auth_attempt.404", 404, "Not Found", NULL },
+	};
+	char text[512], want[512];
+	struct notify_source s;
+	struct buf b;
+	cJSON *tree, *st;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		(void)snprintf(text, sizeof(text), auth_payload, 404);
+		tree = json_parse(text, strlen(text));
+		assert_non_null(tree);
+		/* A transport failure has no status. */
+		if (cases[i].status == 0)
+			cJSON_DeleteItemFromObject(tree, "http_status");
+		else if ((st = cJSON_GetObjectItem(tree, "http_status")) !=
+		    NULL)
+			cJSON_SetNumberValue(st, cases[i].status);
+		cJSON_ReplaceItemInObject(tree, "message",
+		    cJSON_CreateString(cases[i].message));
+		memset(&s, 0, sizeof(s));
+		s.row_id = 12;
+		s.action = cases[i].action;
+		s.installation_id = 957387;
+		s.app_id = 1001;
+		notify_source_read(&s, tree);
+		if (cases[i].cause == NULL)
+			assert_null(notify_cause(&s));
+		else
+			assert_string_equal(notify_cause(&s), cases[i].cause);
+		buf_init(&b);
+		assert_int_equal(notify_gateway_body(&s, NULL, &b), 0);
+		(void)snprintf(want, sizeof(want), "\"cause\":%s%s%s,",
+		    cases[i].cause != NULL ? "\"" : "",
+		    cases[i].cause != NULL ? cases[i].cause : "null",
+		    cases[i].cause != NULL ? "\"" : "");
+		assert_non_null(strstr(b.buf, want));
+		buf_reset(&b);
+		assert_int_equal(notify_slack_body(&s, NULL, &b), 0);
+		(void)snprintf(want, sizeof(want), " (cause: %s)\"}",
+		    cases[i].cause != NULL ? cases[i].cause : "");
+		assert_int_equal(strstr(b.buf, want) != NULL,
+		    cases[i].cause != NULL);
+		assert_int_equal(strstr(b.buf, "(cause:") != NULL,
+		    cases[i].cause != NULL);
+		buf_release(&b);
+		cJSON_Delete(tree);
+	}
+}
+
+/*
+ * The members of the published examples (@octokit/webhooks-examples,
+ * whole in tests/integration/test_notify.sh) that the notifier reads.
+ */
+static const char repo_renamed[] =
+    "{\"action\":\"renamed\",\"changes\":{\"repository\":{\"name\":"
+    "{\"from\":\"Old-Name\"}}},\"repository\":{\"id\":186853261,"
+    "\"name\":\"Hello-World\",\"full_name\":\"Octocoders/Hello-World\","
+    "\"owner\":{\"login\":\"Octocoders\",\"id\":38302899,"
+    "\"type\":\"Organization\"}},\"sender\":{\"login\":\"Codertocat\","
+    "\"id\":21031067,\"type\":\"User\"},\"installation\":{\"id\":1}}";
+
+static const char repo_transferred[] =
+    "{\"action\":\"transferred\",\"changes\":{\"owner\":{\"from\":"
+    "{\"user\":{\"login\":\"octocat\",\"id\":1,\"type\":\"User\"}}}},"
+    "\"repository\":{\"id\":186853261,\"name\":\"Hello-World\","
+    "\"full_name\":\"Octocoders/Hello-World\",\"owner\":{\"login\":"
+    "\"Octocoders\",\"id\":38302899,\"type\":\"Organization\"}},"
+    "\"sender\":{\"login\":\"Codertocat\",\"id\":21031067,"
+    "\"type\":\"User\"}}";
+
+static const char plan_cancelled[] =
+    "{\"action\":\"cancelled\",\"effective_date\":"
+    "\"2017-10-25T00:00:00+00:00\",\"sender\":{\"login\":\"username\","
+    "\"id\":3877742,\"type\":\"User\"},\"marketplace_purchase\":"
+    "{\"account\":{\"type\":\"Organization\",\"id\":28536653,"
+    "\"login\":\"organizationUsername\"},\"billing_cycle\":\"monthly\","
+    "\"plan\":{\"id\":686,\"name\":\"Premium Plan\"}}}";
+
+/* A row of 'header' from the text 'json'. */
+static void
+row_from_text(struct row *r, const char *header, int64_t id, const char *json)
+{
+	char *body = strdup(json);
+
+	assert_non_null(body);
+	row_from_body(r, header, id, body, strlen(json));
+}
+
+/* The published renamed example, deleted (there is no deleted one). */
+static const char *
+repo_deleted(void)
+{
+	static char text[sizeof(repo_renamed)];
+
+	memcpy(text, repo_renamed, sizeof(text));
+	memcpy(strstr(text, "renamed"), "deleted", 7);
+	return text;
+}
+
+static void
+notify_repository_and_plan_events(void **state)
+{
+	const struct {
+		const char *header, *json, *action, *cause, *reason;
+		int64_t entity_id;
+	} cases[] = {
+		{ "repository", repo_renamed, "repository.renamed",
+		    "repo_renamed",
+		    "repository Octocoders/Old-Name renamed to "
+		    "Octocoders/Hello-World by Codertocat",
+		    38302899 },
+		/* The entity is the account the repository left. */
+		{ "repository", repo_transferred, "repository.transferred",
+		    "repo_transferred",
+		    "repository octocat/Hello-World transferred to "
+		    "Octocoders/Hello-World by Codertocat",
+		    1 },
+		{ "repository", repo_deleted(), "repository.deleted",
+		    "repo_deleted",
+		    "repository Octocoders/Hello-World deleted by Codertocat",
+		    38302899 },
+		{ "marketplace_purchase", plan_cancelled,
+		    "marketplace_purchase.cancelled", "plan_cancelled",
+		    "Marketplace plan 'Premium Plan' cancelled by username, "
+		    "effective 2017-10-25T00:00:00+00:00",
+		    28536653 },
+	};
+	struct row r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		row_from_text(&r, cases[i].header, 21 + (int64_t)i,
+		    cases[i].json);
+		assert_string_equal(r.s.action, cases[i].action);
+		assert_true(notify_is_announced(r.s.action));
+		assert_string_equal(notify_cause(&r.s), cases[i].cause);
+		assert_reason(&r.s, cases[i].reason);
+		assert_int_equal(r.s.entity_id, cases[i].entity_id);
+		if (strcmp(cases[i].header, "repository") == 0)
+			assert_string_equal(r.s.repo, "Octocoders/Hello-World");
+		row_release(&r);
+	}
+
+	row_from_text(&r, "repository", 21, repo_renamed);
+	assert_slack(&r.s, NULL,
+	    "{\"text\":\"repository.renamed Octocoders (Organization "
+	    "38302899): repository Octocoders/Old-Name renamed to "
+	    "Octocoders/Hello-World by Codertocat (cause: repo_renamed)\"}");
+	row_release(&r);
+	row_from_text(&r, "marketplace_purchase", 24, plan_cancelled);
+	assert_gateway(&r.s, NULL,
+	    "{\"schema\":\"instlog.event/v1\",\"id\":\"ev-24\","
+	    "\"occurred_at\":\"" AT "\",\"action\":"
+	    "\"marketplace_purchase.cancelled\",\"reason\":\"Marketplace plan "
+	    "'Premium Plan' cancelled by username, effective "
+	    "2017-10-25T00:00:00+00:00\",\"cause\":\"plan_cancelled\","
+	    "\"installation_id\":null,\"app_id\":null,\"entity\":{\"id\":"
+	    "28536653,\"login\":\"organizationUsername\",\"type\":"
+	    "\"Organization\"},\"actor\":\"username\",\"repo\":null,"
+	    "\"operation_id\":null,\"trace_url\":null}");
+	row_release(&r);
+}
+
 int
 main(void)
 {
@@ -536,6 +728,8 @@ main(void)
 		cmocka_unit_test(notify_trace_urls),
 		cmocka_unit_test(notify_backoff_schedule),
 		cmocka_unit_test(notify_signature_verifies),
+		cmocka_unit_test(notify_auth_causes),
+		cmocka_unit_test(notify_repository_and_plan_events),
 	};
 
 	return cmocka_run_group_tests_name("notify", tests, NULL, NULL);

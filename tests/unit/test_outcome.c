@@ -15,7 +15,8 @@
 static const char *const design[] = { "ok", "job_stored", "job_already_exists",
 	"job_marked_running", "job_marked_completed", "job_not_found",
 	"ignored_action", "ignored_no_label", "unhandled_event",
-	"invalid_payload", "job_write_failed", "auth_404", "auth_other_error" };
+	"invalid_payload", "job_write_failed", "auth_404", "auth_other_error",
+	"auth_transport_error" };
 
 static void
 outcome_table_matches_design(void **state)
@@ -75,6 +76,8 @@ outcome_attributes(void **state)
 		{ OUTCOME_AUTH_404, 0, true, "auth_attempt.404" },
 		{ OUTCOME_AUTH_OTHER_ERROR, 0, true,
 		    "auth_attempt.other_error" },
+		{ OUTCOME_AUTH_TRANSPORT_ERROR, 0, true,
+		    "auth_attempt.transport_error" },
 	};
 
 	(void)state;
