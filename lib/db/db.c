@@ -412,15 +412,22 @@ db_int64(const PGresult *res, int row, int col)
 	return v;
 }
 
-enum db_status
-db_ping(struct db *db)
+/* Run 'sql' (no parameters, no rows wanted) as db_exec() does. */
+static enum db_status
+db_command(struct db *db, const char *what, const char *sql)
 {
 	PGresult *res = NULL;
 	enum db_status st;
 
-	st = db_exec(db, __func__, "SELECT 1", 0, NULL, NULL, NULL, &res);
+	st = db_exec(db, what, sql, 0, NULL, NULL, NULL, &res);
 	PQclear(res);
 	return st;
+}
+
+enum db_status
+db_ping(struct db *db)
+{
+	return db_command(db, __func__, "SELECT 1");
 }
 
 enum db_status
@@ -545,16 +552,24 @@ static const char *const db_listen_sql[DB_CHANNEL__MAX] = {
 enum db_status
 db_listen(struct db *db, enum db_channel ch, unsigned long *conn)
 {
-	PGresult *res = NULL;
 	enum db_status st;
 
-	st =
-	    db_exec(db, __func__, db_listen_sql[ch], 0, NULL, NULL, NULL, &res);
-	PQclear(res);
+	st = db_command(db, __func__, db_listen_sql[ch]);
 	if (st == DB_OK) {
 		*conn = db->connects;
 		db->listening = true;
 	}
+	return st;
+}
+
+enum db_status
+db_unlisten(struct db *db)
+{
+	enum db_status st;
+
+	st = db_command(db, __func__, "UNLISTEN *");
+	if (st == DB_OK)
+		(void)db_notified(db);
 	return st;
 }
 

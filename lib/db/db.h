@@ -105,6 +105,13 @@ enum db_status db_listen(struct db *db, enum db_channel ch,
     unsigned long *conn);
 
 /*
+ * UNLISTEN on every channel and drop the notifications already come: the
+ * server no longer wakes this session at each NOTIFY.  Returns DB_OK,
+ * DB_ERROR or DB_UNAVAILABLE.
+ */
+enum db_status db_unlisten(struct db *db);
+
+/*
  * Whether the connection of db_listen()'s *conn is still the one up: a
  * statement may have reconnected (db_connect()), which ends the LISTEN.
  */

@@ -32,8 +32,15 @@ st_close() {
 	return 0
 }
 
-# st_ids NAME: the ids the stream sent, one a line.
-st_ids() { sed -n 's/^id: //p' "$TEST_TMP/$1.sse"; }
+# st_ids NAME: the ids of the events the stream sent, one a line (not the
+# id alone a stream that did not resume starts with: its position).
+st_ids() {
+	awk '/^id: / { id = $2; next } /^event: / { if (id != "") print id; id = "" }
+	    /^$/ { id = "" }' "$TEST_TMP/$1.sse"
+}
+
+# st_start NAME: the position a stream that did not resume began at.
+st_start() { awk '/^id: / { id = $2; next } /^$/ { if (id != "") { print id; exit } }' "$TEST_TMP/$1.sse"; }
 
 # st_wait NAME ID [MS]: wait up to MS (1000) for ID; fail after.
 st_wait() {
@@ -154,6 +161,40 @@ test_stream_operations_start_steps_end() {
 	st_close ops
 }
 
+# ?last=N: a stream from now begins with the last N matching rows, tells
+# where it began (an id alone), then goes on live: no gap, no repeat
+# between history and new rows.  A resume point wins over it.
+test_stream_last_rows_first_then_live() {
+	local h=() i r s
+	for i in $(seq 1 5); do h+=("$(st_row 960001 ping)"); done
+	st_row 960002 ping >/dev/null
+	st_open a '/trace/stream?entity_id=960001&last=3'
+	st_wait a "${h[4]}" 5000
+	assert_eq "$((h[2] - 1))" "$(st_start a)" "where it began: before the third last row"
+	r=$(st_row 960001 installation.suspend)
+	st_wait a "$r" 5000
+	st_open b '/trace/stream?entity_id=960001&last=3' -H "Last-Event-ID: ${h[3]}"
+	st_wait b "$r" 5000
+	st_open c '/trace/stream?entity_id=960003&last=3'
+	sleep 0.3
+	assert_eq "${h[2]} ${h[3]} ${h[4]} $r" "$(st_ids a | tr '\n' ' ' | sed 's/ $//')" "the last 3, then the new row"
+	assert_eq "${h[4]} $r" "$(st_ids b | tr '\n' ' ' | sed 's/ $//')" "Last-Event-ID wins over last"
+	assert_eq "" "$(st_ids c)" "an entity without rows: no history"
+	[ -n "$(st_start c)" ] || fail "no start position for an empty history"
+	# The operations' last changes the same way.
+	sql "SELECT instlog_operations_ensure_partitions(7)" >/dev/null
+	sql "INSERT INTO operations (type) VALUES ('maintenance')" >/dev/null
+	sql "INSERT INTO operations (type) VALUES ('maintenance')" >/dev/null
+	s=$(sql "SELECT max(stream_seq) FROM operations")
+	st_open o '/operations/stream?last=2'
+	st_wait o "$s" 5000
+	sleep 0.3
+	assert_eq "$((s - 1)) $s" "$(st_ids o | tr '\n' ' ' | sed 's/ $//')" "the last 2 operation changes"
+	http GET '/trace/stream?last=0' -H "$ST_AUTH"
+	assert_status 400
+	for s in a b c o; do st_close $s; done
+}
+
 test_stream_errors() {
 	http GET /trace/stream
 	assert_status 401
@@ -223,3 +264,4 @@ test_stream_cli_follow_resumes_after_a_drop() {
 	grep -q '^ *ID *TIME (UTC) *EVENT' "$TEST_TMP/follow.txt" || fail "no table header"
 	grep -q "^ *$r1 .*installation.created" "$TEST_TMP/follow.txt" || fail "no table line for $r1: $(cat "$TEST_TMP/follow.txt")"
 }
+
