@@ -265,3 +265,30 @@ test_stream_cli_follow_resumes_after_a_drop() {
 	grep -q "^ *$r1 .*installation.created" "$TEST_TMP/follow.txt" || fail "no table line for $r1: $(cat "$TEST_TMP/follow.txt")"
 }
 
+# The CLI's --follow prints the history first, like tail -f: the last 10
+# rows (or --limit), then the new ones, each once.
+test_stream_cli_follow_prints_the_last_rows_first() {
+	local h=() i r p1 p2
+	for i in $(seq 1 12); do h+=("$(st_row 970001 ping)"); done
+	st_row 970002 ping >/dev/null
+	"$STACK_BIN/instlog-trace" --entity-id 970001 --follow --json \
+	    >"$TEST_TMP/h10.json" 2>"$TEST_TMP/h10.err" &
+	p1=$!
+	"$STACK_BIN/instlog-trace" --entity-id 970001 --follow --limit 2 \
+	    >"$TEST_TMP/h2.txt" 2>/dev/null &
+	p2=$!
+	trap 'kill $p1 $p2 2>/dev/null' RETURN
+	for i in $(seq 1 250); do
+		grep -q "\"id\":${h[11]}," "$TEST_TMP/h10.json" &&
+		    grep -q "^ *${h[11]} " "$TEST_TMP/h2.txt" && break
+		sleep 0.02
+	done
+	r=$(st_row 970001 installation.suspend)
+	for i in $(seq 1 250); do
+		grep -q "\"id\":$r," "$TEST_TMP/h10.json" &&
+		    grep -q "^ *$r " "$TEST_TMP/h2.txt" && break
+		sleep 0.02
+	done
+	assert_eq "${h[*]:2} $r" "$(jq -r .id "$TEST_TMP/h10.json" | tr '\n' ' ' | sed 's/ $//')" "the last 10 rows, then the new one"
+	assert_eq "${h[10]} ${h[11]} $r" "$(grep -o "^ *[0-9][0-9]* " "$TEST_TMP/h2.txt" | tr -d ' ' | tr '\n' ' ' | sed 's/ $//')" "--limit 2: the last 2, then the new one"
+}
