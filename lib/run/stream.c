@@ -260,21 +260,6 @@ hub_round(struct stream_watermark *wm, unsigned long *conn, bool *listening,
 }
 
 /*
- * No stream open: UNLISTEN, so that PostgreSQL no longer wakes this
- * session at each commit, and forget the watermark (the next stream
- * starts from a fresh one).
- */
-static void
-hub_quiet(void)
-{
-	db_set_deadline(hub.db, STREAM_DB_MS);
-	(void)db_unlisten(hub.db);
-	(void)pthread_mutex_lock(&hub.lock);
-	hub.settled = -1;
-	(void)pthread_mutex_unlock(&hub.lock);
-}
-
-/*
  * The hub's thread: while streams are open, a round at once, then one per
  * burst of notifications, at most every STREAM_GAP_MS; the socket is not
  * read while a round is due, so a burst costs one wake-up, not one per
@@ -300,10 +285,16 @@ hub_main(void *arg)
 		nsubs = hub.nsubs;
 		(void)pthread_mutex_unlock(&hub.lock);
 		if (nsubs == 0 && listening) {
-			hub_quiet();
+			/* PostgreSQL no longer wakes the session at commits. */
+			db_set_deadline(hub.db, STREAM_DB_MS);
+			(void)db_unlisten(hub.db);
 			listening = false;
 		}
 		if (nsubs == 0) {
+			/* The next stream from now starts from a new snapshot. */
+			(void)pthread_mutex_lock(&hub.lock);
+			hub.settled = -1;
+			(void)pthread_mutex_unlock(&hub.lock);
 			due = false;
 			fresh = true;
 		} else if (!listening && !due) {
@@ -379,6 +370,11 @@ hub_start(struct app *app, const struct http_request *req)
 		rc = -1;
 		goto out;
 	}
+	/*
+	 * Its few statements every 200 ms while rows come: planned once, not
+	 * each time over every partition and index of the log.
+	 */
+	db_prepare_statements(hub.db);
 	if ((e = pthread_create(&hub.tid, NULL, hub_main, NULL)) != 0) {
 		log_warnx("%s: %s", __func__, strerror(e));
 		rc = -1;
