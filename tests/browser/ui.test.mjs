@@ -474,7 +474,10 @@ async function main() {
 			"the state card did not follow the suspend");
 		assert.equal(await card.evaluate((n) => n.isConnected), false,
 			"the card was redrawn");
-		await page.locator("#diagnosis .cause").waitFor();
+		// And the diagnosis names the suspension beside the uninstall.
+		await page.locator("#diagnosis .cause h3",
+			{ hasText: /^suspended$/ }).waitFor();
+		assert.equal(await page.locator("#diagnosis .cause").count(), 2);
 		assert.equal(await page.evaluate(() => window.__same_page), 1,
 			"the page was reloaded");
 		assert.equal(pageUrls.length, navs, "navigated");
