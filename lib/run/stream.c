@@ -86,11 +86,11 @@ struct stream_sub {
 /*
  * The worker's listener: one connection LISTENs for every stream of the
  * worker (PostgreSQL signals one backend per commit, not one per
- * stream), and only while a stream is open; it takes the snapshots,
- * moves the one watermark and, for the trace, reads the keys of the rows
- * it passes once for all streams, waking only those whose filters match
- * one.  Each stream reads its own rows up to the watermark on its own
- * connection.
+ * stream), only while a stream is open and nothing waits (hub_round());
+ * it takes the snapshots, moves the one watermark and, for the trace,
+ * reads the keys of the rows it passes once for all streams, waking only
+ * the streams whose filters match one.  Each stream reads its own rows up
+ * to the watermark on its own connection.
  */
 struct stream_hub {
 	pthread_mutex_t lock;
