@@ -291,7 +291,7 @@ hub_main(void *arg)
 			listening = false;
 		}
 		if (nsubs == 0) {
-			/* The next stream from now starts from a new snapshot. */
+			/* The next stream from now: a new snapshot. */
 			(void)pthread_mutex_lock(&hub.lock);
 			hub.settled = -1;
 			(void)pthread_mutex_unlock(&hub.lock);
