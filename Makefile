@@ -314,10 +314,13 @@ install: all
 	for f in cgi-bin/*.service cgi-bin/*.socket; do \
 	    sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@RUNDIR@|$(RUNDIR)|g' $$f \
 	    >$(DESTDIR)$(UNITDIR)/$$(basename $$f); done
-	# The webhook's own drop-in: one worker of many threads.
-	install -d '$(DESTDIR)$(UNITDIR)/instlog@webhook.service.d'
-	sed 's|@BINDIR@|$(BINDIR)|g' 'cgi-bin/instlog@webhook.service.d/threads.conf' \
-	    >'$(DESTDIR)$(UNITDIR)/instlog@webhook.service.d/threads.conf'
+	# The routes' own drop-ins: the webhook's two workers of 16 threads,
+	# the stream binaries' one worker (INSTLOG_STREAMS is per worker).
+	for f in cgi-bin/instlog@*.service.d/*.conf; do \
+	    d=$$(dirname "$$f"); d=$${d#cgi-bin/}; \
+	    install -d "$(DESTDIR)$(UNITDIR)/$$d" && \
+	    sed 's|@BINDIR@|$(BINDIR)|g' "$$f" \
+	    >"$(DESTDIR)$(UNITDIR)/$$d/$$(basename "$$f")" || exit 1; done
 
 # `make bench`: bench/run.sh (installs wrk and fcgiwrap if missing; about
 # 7 minutes plus waiting for a quiet machine; see bench/RESULTS.md).  Its two

@@ -274,16 +274,17 @@ cli_check_applies(const struct cli_options *o, const bool *seen, char *err,
 
 /*
  * --follow (issue 26): with --entity-id, --entity-name, --installation-id
- * (and --event) or --operations, and --json, --url; nothing that pages or
- * looks back.  Returns 0, or -1 with a message in 'err'.
+ * (and --event) or --operations, and --json, --url, --limit (the rows of
+ * history first, up to STREAM_LAST_MAX); nothing else that pages or looks
+ * back.  Returns 0, or -1 with a message in 'err'.
  */
 static int
 cli_check_follow(const struct cli_options *o, const bool *seen, char *err,
     size_t errlen)
 {
 	static const enum cli_opt never[] = { CLI_OPT_AT, CLI_OPT_SINCE,
-		CLI_OPT_UNTIL, CLI_OPT_DEDUPE, CLI_OPT_ALL, CLI_OPT_LIMIT,
-		CLI_OPT_VERBOSE, CLI_OPT_STATUS, CLI_OPT_TYPE };
+		CLI_OPT_UNTIL, CLI_OPT_DEDUPE, CLI_OPT_ALL, CLI_OPT_VERBOSE,
+		CLI_OPT_STATUS, CLI_OPT_TYPE };
 
 	if (!o->follow)
 		return 0;
@@ -301,6 +302,11 @@ cli_check_follow(const struct cli_options *o, const bool *seen, char *err,
 			    cli_opts[never[i]].name);
 			return -1;
 		}
+	if (o->limit > STREAM_LAST_MAX) {
+		(void)snprintf(err, errlen, "--limit: at most %d with --follow",
+		    STREAM_LAST_MAX);
+		return -1;
+	}
 	return 0;
 }
 
@@ -1063,6 +1069,8 @@ cli_env(const char *name, const char *dflt)
 
 /* --follow (issue 26): the live tail, resumed after a dropped connection. */
 
+/* The rows of history --follow prints first without --limit, as tail(1). */
+#define CLI_FOLLOW_LAST 10
 /* A stream silent this long is dropped: three keepalives missed. */
 #define CLI_FOLLOW_IDLE_MS 45000
 /* Wait before connecting again after a drop, and after a 503. */
@@ -1140,14 +1148,19 @@ static int
 cli_follow_url(struct cli_ctx *ctx, int64_t entity_id)
 {
 	const struct cli_options *o = ctx->o;
-	char id[24];
+	char id[24], last[24];
 	bool first = true;
 
+	(void)snprintf(last, sizeof(last), "%lld",
+	    (long long)(o->limit > 0 ? o->limit : CLI_FOLLOW_LAST));
 	buf_reset(&ctx->url);
 	if (cli_put_base(&ctx->url, ctx->base) == -1)
 		return -1;
 	if (o->selector == CLI_SELECTOR_OPERATIONS)
-		return buf_puts(&ctx->url, "/operations/stream");
+		return buf_puts(&ctx->url, "/operations/stream") == -1 ||
+		        cli_put_param(&ctx->url, &first, "last", last) == -1
+		    ? -1
+		    : 0;
 	(void)snprintf(id, sizeof(id), "%lld",
 	    (long long)(o->selector == CLI_SELECTOR_INSTALLATION ? o->id
 	                                                         : entity_id));
@@ -1156,16 +1169,20 @@ cli_follow_url(struct cli_ctx *ctx, int64_t entity_id)
 	        o->selector == CLI_SELECTOR_INSTALLATION ? "installation_id"
 	                                                 : "entity_id",
 	        id) == -1 ||
-	    cli_put_param(&ctx->url, &first, "event", o->event) == -1)
+	    cli_put_param(&ctx->url, &first, "event", o->event) == -1 ||
+	    cli_put_param(&ctx->url, &first, "last", last) == -1)
 		return -1;
 	return 0;
 }
 
 /*
- * Print what the stream sends until interrupted: table lines (a header
- * first) or, with --json, each row as one line of JSON.  A dropped
- * connection is taken up again with Last-Event-ID, so nothing is missed
- * or printed twice; a 503 (the server's streams all taken) waits and
+ * Print what the stream sends until interrupted, like tail -f: the last
+ * --limit (10) rows first, then new ones, as table lines (a header first)
+ * or, with --json, each row as one line of JSON (the stream sends both,
+ * from one position: no gap, no repeat between them).  A dropped
+ * connection is taken up again with Last-Event-ID (the last row printed,
+ * or where the stream said it began), so nothing is missed or printed
+ * twice; a 503 (the server's streams all taken) waits and
  * tries again.  Returns the exit status of a refusal (400, 401, 404),
  * or CLI_FAILURE when the output cannot be written.
  */
@@ -1211,6 +1228,10 @@ cli_follow(struct cli_ctx *ctx, int64_t entity_id, FILE *out, unsigned flags)
 		r->idle_ms = CLI_FOLLOW_IDLE_MS;
 		stream_parser_init(&f.parser);
 		(void)httpc_run(&ctx->http, r, 1, 1);
+		/* Rows printed, or only where the stream began. */
+		if (f.parser.resume[0] != '\0')
+			(void)memcpy(f.last_id, f.parser.resume,
+			    sizeof(f.last_id));
 		stream_parser_release(&f.parser);
 		if (f.write_failed) {
 			log_warnx("cannot write the output");

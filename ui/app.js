@@ -593,6 +593,8 @@
 				"/trace/" + kind + "/" + id,
 			cursor: null, rows: new Map(), evidence: new Map(),
 			tbody: null, more: null, count: null, loading: false,
+			cards: null, cardsTimer: null, cardsBusy: false,
+			cardsAgain: false,
 		};
 		document.title = "instlog · " + kind + " " + id;
 		$("view").replaceChildren(el("p", { class: "muted" },
@@ -611,14 +613,39 @@
 		});
 	}
 
-	function renderTrace(v, body) {
-		for (const d of body.diagnosis || [])
+	// The rows each cause names as evidence (v.evidence: id → causes),
+	// and their marks in the timeline already drawn.
+	function setEvidence(v, diagnosis) {
+		v.evidence = new Map();
+		for (const d of diagnosis)
 			for (const eid of d.evidence || []) {
 				const k = String(eid);
 				if (!v.evidence.has(k))
 					v.evidence.set(k, []);
 				v.evidence.get(k).push(String(d.cause));
 			}
+		for (const [id, tr] of v.rows)
+			markEvidence(tr, v.evidence.get(id));
+	}
+
+	// The evidence tag of a timeline row: 'causes', or none.
+	function evidenceTag(causes) {
+		return causes ? el("span", { class: "tag" },
+			"evidence: " + causes.join(", ")) : null;
+	}
+
+	function markEvidence(tr, causes) {
+		const old = tr.querySelector("span.tag");
+		if (old)
+			old.remove();
+		tr.classList.toggle("evidence", !!causes);
+		const cell = tr.querySelector("td[data-label=event] .cell");
+		if (causes && cell)
+			cell.append(evidenceTag(causes));
+	}
+
+	function renderTrace(v, body) {
+		setEvidence(v, body.diagnosis || []);
 		const name = body.entity_name;
 		document.title = "instlog · " + text(name);
 		v.tbody = el("tbody");
@@ -632,7 +659,7 @@
 					"entity " + text(body.entity_id) +
 					(v.kind === "entity" ? "" :
 					 " · from " + v.kind + " " + v.id))),
-			el("div", { class: "cards" },
+			v.cards = el("div", { class: "cards" },
 				diagnosisCard(v, body.diagnosis || []),
 				stateCard(v, body.state || {})),
 			filterForm(v),
@@ -711,10 +738,7 @@
 				     utc(e.received_at)),
 				  el("span", { class: "ago" },
 				     ago(e.received_at, now))]],
-			["event", [text(e.event),
-				   causes ? el("span", { class: "tag" },
-					"evidence: " + causes.join(", ")) :
-				   null]],
+			["event", [text(e.event), evidenceTag(causes)]],
 			["outcome", el("span", {
 				class: BAD_OUTCOMES.has(e.outcome) ?
 					"outcome bad" : "outcome" },
@@ -1200,7 +1224,8 @@
 	}
 
 	// Read the SSE byte stream 'body', calling fn(id, event, data) for
-	// each event; resolves when the stream ends.
+	// each event, and fn(id, null, null) for an id alone (where a
+	// stream says it begins); resolves when the stream ends.
 	async function readSse(body, fn) {
 		const reader = body.getReader();
 		const dec = new TextDecoder();
@@ -1220,6 +1245,8 @@
 					if (data.length)
 						fn(id, ev || "message",
 						   data.join("\n"));
+					else if (id !== null)
+						fn(id, null, null);
 					data = [];
 					ev = "";
 					continue;
@@ -1295,6 +1322,8 @@
 								return;
 							if (id)
 								me.lastId = id;
+							if (type === null)
+								return;
 							let o = null;
 							try {
 								o = JSON.parse(data);
@@ -1317,9 +1346,50 @@
 		})();
 	}
 
+	// A new row may change the state and the diagnosis (a suspend, a
+	// re-install, an auth check's 404): read the trace again and redraw
+	// both cards, LIVE_CARDS_MS after the last row of a burst, one read
+	// at a time.
+	const LIVE_CARDS_MS = 300;
+
+	function cardsLater(v) {
+		clearTimeout(v.cardsTimer);
+		v.cardsTimer = setTimeout(() => cardsRefresh(v), LIVE_CARDS_MS);
+	}
+
+	async function cardsRefresh(v) {
+		if (v !== current)
+			return;
+		if (v.cardsBusy) {
+			v.cardsAgain = true;
+			return;
+		}
+		v.cardsBusy = true;
+		try {
+			const body = await api(v.path, v.filters);
+			if (v !== current || !v.cards)
+				return;
+			setEvidence(v, body.diagnosis || []);
+			v.cards.replaceChildren(
+				diagnosisCard(v, body.diagnosis || []),
+				stateCard(v, body.state || {}));
+		} catch (err) {
+			if (err instanceof AuthError && v === current)
+				report(err, "live");
+			// Else the next row tries again.
+		} finally {
+			v.cardsBusy = false;
+			if (v.cardsAgain) {
+				v.cardsAgain = false;
+				cardsLater(v);
+			}
+		}
+	}
+
 	// The trace view follows its entity's new rows, appended when the
-	// whole timeline is on screen (else counted); not for a view of the
-	// past (until, at) or with redeliveries hidden.
+	// whole timeline is on screen (else counted), and keeps its cards
+	// current; not for a view of the past (until, at) or with
+	// redeliveries hidden.
 	function liveTrace(v, body) {
 		const f = v.filters;
 		if (f.until || f.at || f.dedupe === "1" ||
@@ -1340,6 +1410,7 @@
 			const id = String(e.id);
 			if (v.rows.has(id))
 				return;
+			cardsLater(v);
 			if (v.cursor !== null) {
 				unseen++;
 				v.more.textContent = "Load more (" + unseen +

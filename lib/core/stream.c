@@ -114,6 +114,13 @@ stream_filter_parse(const char *query, const char *last_id, bool trace,
 		if (r == 1)
 			f->event[0] = '\0';
 	}
+	r = query_get(query, "last", v, sizeof(v));
+	if (r == -1 ||
+	    (r == 0 && parse_int64(v, 1, STREAM_LAST_MAX, &f->last) == -1)) {
+		(void)snprintf(err, errlen, "last: expected 1..%d",
+		    STREAM_LAST_MAX);
+		return -1;
+	}
 	if (last_id != NULL && *last_id != '\0') {
 		if (parse_int64(last_id, 0, INT64_MAX, &f->after) == -1) {
 			(void)snprintf(err, errlen,
@@ -189,6 +196,8 @@ parser_line(struct stream_parser *p, const char *l, size_t n,
 	int rc = 0;
 
 	if (n == 0) {
+		_Static_assert(sizeof(p->resume) == sizeof(p->id), "ids");
+		(void)memcpy(p->resume, p->id, sizeof(p->resume));
 		if (p->data.len > 0) {
 			/* The last data line's newline is not part of it. */
 			p->data.len--;

@@ -49,13 +49,19 @@ struct stream_filter {
 	int64_t installation_id; /* 0: any */
 	char event[72];          /* "" any; else the name or a dot prefix */
 	int64_t after;           /* resume after this id; -1: from now */
+	int64_t last;            /* from now: first the last N rows; 0 none */
 };
+
+/* The most rows ?last= asks for. */
+#define STREAM_LAST_MAX 1000
 
 /*
  * Parse the query of a stream and its Last-Event-ID header ('last_id',
  * NULL when absent; it wins over ?after=) into *f.  With 'trace' the
  * filters entity_id, installation_id (positive integers) and event
- * ([a-z0-9_.] up to 71) are accepted; without, only after.  Returns 0, or
+ * ([a-z0-9_.] up to 71) are accepted; without, only after and last.  last
+ * (1..STREAM_LAST_MAX) asks a stream that starts from now to send the
+ * last N matching rows first; a resume point wins over it.  Returns 0, or
  * -1 with 'err' naming the bad parameter.
  */
 int stream_filter_parse(const char *query, const char *last_id, bool trace,
@@ -85,6 +91,7 @@ struct stream_parser {
 	struct buf line; /* the line not yet ended */
 	struct buf data; /* the event's data lines, joined by '\n' */
 	char id[24];     /* the last event id seen ("" none) */
+	char resume[24]; /* the id as of the last blank line: Last-Event-ID */
 	char event[32];  /* the event's type ("" : "message") */
 	bool bad;        /* a line passed STREAM_LINE_MAX */
 };
@@ -108,8 +115,11 @@ void stream_parser_release(struct stream_parser *p);
 /*
  * Feed 'len' bytes of 'bytes' to 'p', calling 'fn' with 'arg' for each
  * event they end (an empty line ends one with data; comments, retry and
- * unknown fields are skipped).  Returns 0, or -1 when 'fn' returned -1,
- * memory ran out or a line was too long.
+ * unknown fields are skipped).  Every empty line also makes the last id
+ * seen p->resume, the Last-Event-ID to reconnect with (an id without data
+ * moves it too, as in EventSource: a stream tells where it starts so).
+ * Returns 0, or -1 when 'fn' returned -1, memory ran out or a line was too
+ * long.
  */
 int stream_parser_feed(struct stream_parser *p, const char *bytes, size_t len,
     stream_event_fn *fn, void *arg);

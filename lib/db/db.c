@@ -273,6 +273,33 @@ db_classify(const PGresult *res, const PGconn *conn)
 	return DB_ERROR;
 }
 
+void
+db_prepare_statements(struct db *db)
+{
+	db->prepare = true;
+}
+
+/*
+ * The slot of 'sql' among the statements db_prepare_statements() prepares
+ * (taking a free one), or -1: not prepared.
+ */
+static int
+db_prepared_slot(struct db *db, const char *sql)
+{
+	if (!db->prepare)
+		return -1;
+	for (int i = 0; i < DB_PREPARED_MAX; i++) {
+		if (db->stmts[i].sql == NULL)
+			db->stmts[i].sql = sql;
+		if (db->stmts[i].sql == sql)
+			return i;
+	}
+	return -1;
+}
+
+static enum db_status db_collect(struct db *db, const char *what, int64_t until,
+    PGresult **res, bool *timed_out);
+
 /*
  * Send one statement on the (non-blocking) connection and collect its
  * result by 'until'.  Sets *res to the result, or leaves it NULL, and
@@ -285,15 +312,47 @@ db_run(struct db *db, const char *what, const char *sql, int n,
     const char *const *values, const int *lengths, const int *formats,
     int64_t until, PGresult **res, bool *timed_out, bool *sent)
 {
-	PGresult *r;
-	int f, w;
+	char name[16];
+	int slot;
+	enum db_status st;
 
 	*timed_out = false;
 	*sent = false;
-	if (!PQsendQueryParams(db->conn, sql, n, NULL, values, lengths, formats,
-	        0))
+	slot = db_prepared_slot(db, sql);
+	if (slot >= 0 && db->stmts[slot].conn != db->connects) {
+		/* Preparing twice is harmless: not "sent" for a retry. */
+		(void)snprintf(name, sizeof(name), "instlog_%d", slot);
+		if (!PQsendPrepare(db->conn, name, sql, n, NULL))
+			return db_classify(NULL, db->conn);
+		if ((st = db_collect(db, what, until, res, timed_out)) != DB_OK)
+			return st;
+		PQclear(*res);
+		*res = NULL;
+		db->stmts[slot].conn = db->connects;
+	}
+	if (slot >= 0) {
+		(void)snprintf(name, sizeof(name), "instlog_%d", slot);
+		if (!PQsendQueryPrepared(db->conn, name, n, values, lengths,
+		        formats, 0))
+			return db_classify(NULL, db->conn);
+	} else if (!PQsendQueryParams(db->conn, sql, n, NULL, values, lengths,
+	               formats, 0))
 		return db_classify(NULL, db->conn);
 	*sent = true;
+	return db_collect(db, what, until, res, timed_out);
+}
+
+/*
+ * Send what is queued and read the results of the statement sent, into
+ * *res (the first), before 'until'.  Returns as db_run().
+ */
+static enum db_status
+db_collect(struct db *db, const char *what, int64_t until, PGresult **res,
+    bool *timed_out)
+{
+	PGresult *r;
+	int f, w;
+
 	/* A large body may not fit the socket buffer at once. */
 	while ((f = PQflush(db->conn)) == 1) {
 		if ((w = db_wait(db->conn, POLLIN | POLLOUT, until)) == 0)
@@ -412,15 +471,22 @@ db_int64(const PGresult *res, int row, int col)
 	return v;
 }
 
-enum db_status
-db_ping(struct db *db)
+/* Run 'sql' (no parameters, no rows wanted) as db_exec() does. */
+static enum db_status
+db_command(struct db *db, const char *what, const char *sql)
 {
 	PGresult *res = NULL;
 	enum db_status st;
 
-	st = db_exec(db, __func__, "SELECT 1", 0, NULL, NULL, NULL, &res);
+	st = db_exec(db, what, sql, 0, NULL, NULL, NULL, &res);
 	PQclear(res);
 	return st;
+}
+
+enum db_status
+db_ping(struct db *db)
+{
+	return db_command(db, __func__, "SELECT 1");
 }
 
 enum db_status
@@ -545,16 +611,24 @@ static const char *const db_listen_sql[DB_CHANNEL__MAX] = {
 enum db_status
 db_listen(struct db *db, enum db_channel ch, unsigned long *conn)
 {
-	PGresult *res = NULL;
 	enum db_status st;
 
-	st =
-	    db_exec(db, __func__, db_listen_sql[ch], 0, NULL, NULL, NULL, &res);
-	PQclear(res);
+	st = db_command(db, __func__, db_listen_sql[ch]);
 	if (st == DB_OK) {
 		*conn = db->connects;
 		db->listening = true;
 	}
+	return st;
+}
+
+enum db_status
+db_unlisten(struct db *db)
+{
+	enum db_status st;
+
+	st = db_command(db, __func__, "UNLISTEN *");
+	if (st == DB_OK)
+		(void)db_notified(db);
 	return st;
 }
 

@@ -84,6 +84,19 @@ const char *db_error_message(const struct db *db);
 /* The size of db_error_message()'s text, NUL included. */
 #define DB_ERROR_MAX 512
 
+/* The statements db_prepare_statements() prepares on one connection. */
+#define DB_PREPARED_MAX 8
+
+/*
+ * From now on run the first DB_PREPARED_MAX distinct statements of 'db'
+ * as statements prepared once per connection (the others as before): for
+ * a session that runs the same few statements again and again, such as
+ * the live tail's listener, which would otherwise plan its queries over
+ * every partition and index of the log each time.  Never for a
+ * connection that may go through a transaction pooler.
+ */
+void db_prepare_statements(struct db *db);
+
 /* Set the text db_error_message() returns (for a write made elsewhere). */
 void db_set_error(struct db *db, const char *message);
 
@@ -103,6 +116,13 @@ enum db_channel {
  */
 enum db_status db_listen(struct db *db, enum db_channel ch,
     unsigned long *conn);
+
+/*
+ * UNLISTEN on every channel and drop the notifications already come: the
+ * server no longer wakes this session at each NOTIFY.  Returns DB_OK,
+ * DB_ERROR or DB_UNAVAILABLE.
+ */
+enum db_status db_unlisten(struct db *db);
 
 /*
  * Whether the connection of db_listen()'s *conn is still the one up: a

@@ -348,6 +348,11 @@ db_ops_finish(struct db *db, struct ops_run *op, const char *output,
  * The live tail: the list items with $1 < stream_seq <= $2 (the stream's
  * watermark), in stream_seq order, at most $3; stream_seq last.
  */
+/* The seq before the oldest of the last $2 changes up to $1, else $1. */
+#define SQL_OPS_STREAM_START \
+	"SELECT coalesce(min(stream_seq) - 1, $1::bigint) FROM (" \
+	"SELECT stream_seq FROM operations WHERE stream_seq <= $1::bigint " \
+	"ORDER BY stream_seq DESC LIMIT $2::bigint) t"
 #define SQL_OPS_STREAM \
 	"SELECT " OPS_ITEM ", stream_seq FROM operations " \
 	"WHERE stream_seq > $1::bigint AND stream_seq <= $2::bigint " \
@@ -651,4 +656,16 @@ db_ops_stream(struct db *db, int64_t after, int64_t upto, int64_t limit,
 out:
 	PQclear(res);
 	return st;
+}
+
+enum db_status
+db_ops_stream_start(struct db *db, int64_t upto, int64_t last, int64_t *after)
+{
+	char u[24], lim[24];
+	const char *values[2] = { u, lim };
+
+	(void)snprintf(u, sizeof(u), "%" PRId64, upto);
+	(void)snprintf(lim, sizeof(lim), "%" PRId64, last);
+	return db_exec_int64(db, __func__, SQL_OPS_STREAM_START, 2, values,
+	    after);
 }

@@ -156,6 +156,14 @@ enum db_status db_ops_stream(struct db *db, int64_t after, int64_t upto,
     int64_t limit, struct db_ops_page *out);
 
 /*
+ * Where an operations stream that begins with its history starts: into
+ * *after the stream_seq before the oldest of the last 'last' changes up to
+ * 'upto', or 'upto' when there is none.  Returns DB_OK or an error.
+ */
+enum db_status db_ops_stream_start(struct db *db, int64_t upto, int64_t last,
+    int64_t *after);
+
+/*
  * The latest operation of 'type' that ended: sets *found, 'at' (RFC 3339
  * UTC, its completed_at), *failed and *id.  Returns DB_OK, DB_ERROR or
  * DB_UNAVAILABLE.

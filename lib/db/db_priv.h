@@ -17,6 +17,16 @@ struct db {
 	char last_error[DB_ERROR_MAX]; /* db_error_message() */
 	unsigned long connects;        /* connections made (db_listen()) */
 	bool listening;                /* this connection ran a LISTEN */
+	/*
+	 * db_prepare_statements(): the statements prepared, by SQL text
+	 * (constant, so compared by address), and the connection each was
+	 * prepared on (0: none yet).
+	 */
+	bool prepare;
+	struct {
+		const char *sql;
+		unsigned long conn;
+	} stmts[DB_PREPARED_MAX];
 };
 
 /*

@@ -438,6 +438,26 @@ db_trace_stream_page(struct db *db, int64_t after, int64_t upto,
 }
 
 enum db_status
+db_trace_stream_start(struct db *db, int64_t upto, int64_t entity_id,
+    int64_t installation_id, const char *event, int64_t last, int64_t *after)
+{
+	char u[24], ent[24], inst[24], lim[24];
+	const char *values[5];
+
+	(void)snprintf(u, sizeof(u), "%" PRId64, upto);
+	(void)snprintf(lim, sizeof(lim), "%" PRId64, last);
+	values[0] = u;
+	values[1] = db_id_param(ent, sizeof(ent), entity_id);
+	values[2] = db_id_param(inst, sizeof(inst), installation_id);
+	values[3] = empty_null(event);
+	values[4] = lim;
+	return db_exec_int64(db, __func__,
+	    entity_id != 0 || installation_id != 0 ? SQL_STREAM_START_BY_TIME
+	                                           : SQL_STREAM_START_BY_ID,
+	    5, values, after);
+}
+
+enum db_status
 db_trace_stream_keys(struct db *db, int64_t after, int64_t upto,
     struct db_trace_key *keys, size_t max, size_t *n, bool *full)
 {

@@ -62,6 +62,17 @@ enum db_status db_trace_stream_page(struct db *db, int64_t after, int64_t upto,
     int64_t entity_id, int64_t installation_id, const char *event,
     int64_t limit, struct trace_page *page);
 
+/*
+ * Where a stream that begins with its history starts: into *after the id
+ * before the oldest of the last 'last' rows up to 'upto' that pass the
+ * filters of db_trace_stream_page() (newest by received_at, id when an
+ * entity or an installation is given; by id otherwise), or 'upto' when
+ * none does.  Returns DB_OK or an error.
+ */
+enum db_status db_trace_stream_start(struct db *db, int64_t upto,
+    int64_t entity_id, int64_t installation_id, const char *event, int64_t last,
+    int64_t *after);
+
 /* What a stream's filters read of one row (the live tail's listener). */
 struct db_trace_key {
 	int64_t id;

@@ -98,6 +98,32 @@
 	"ORDER BY e.id LIMIT $6::bigint"
 
 /*
+ * Where a stream that starts with its last $5 rows starts (?last=N): the
+ * id before the oldest of the last $5 rows up to $1 that pass the filters
+ * of SQL_STREAM ($2 entity, $3 installation, $4 event), or $1 when none.
+ * With an entity or an installation the rows are the newest by
+ * (received_at, id), on the indexes the timeline uses (the installation's
+ * is over rows with an entity); without, the highest ids.  The stream
+ * then sends every row past that id, so a row received out of order is
+ * sent as well, never missed.
+ */
+#define SQL_STREAM_START_WHERE \
+	"WHERE e.id <= $1::bigint " \
+	"AND ($2::bigint IS NULL OR e.entity_id = $2::bigint) " \
+	"AND ($3::bigint IS NULL OR e.installation_id = $3::bigint) " \
+	"AND ($3::bigint IS NULL OR e.entity_id IS NOT NULL) " \
+	"AND ($4::text IS NULL OR e.event = $4::text " \
+	"OR left(e.event, length($4::text) + 1) = $4::text || '.') "
+#define SQL_STREAM_START_BY_TIME \
+	"SELECT coalesce(min(id) - 1, $1::bigint) FROM (SELECT e.id " \
+	"FROM installation_events e " SQL_STREAM_START_WHERE \
+	"ORDER BY e.received_at DESC, e.id DESC LIMIT $5::bigint) t"
+#define SQL_STREAM_START_BY_ID \
+	"SELECT coalesce(min(id) - 1, $1::bigint) FROM (SELECT e.id " \
+	"FROM installation_events e " SQL_STREAM_START_WHERE \
+	"ORDER BY e.id DESC LIMIT $5::bigint) t"
+
+/*
  * The live tail's listener: what a stream's filters read of the rows with
  * $1 < id <= $2, in id order, at most $3.
  */

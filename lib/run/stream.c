@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -45,7 +46,7 @@
 #define STREAM_MAX 250
 
 /* Rows whose keys the listener reads per round, at most. */
-#define STREAM_KEYS 1024
+#define STREAM_KEYS 4096
 
 /* What a client should wait after a 503 for a slot. */
 #define STREAM_RETRY_AFTER "Retry-After: 5"
@@ -70,45 +71,55 @@ static const struct stream_def stream_defs[STREAM__MAX] = {
 static int stream_open;
 static int stream_max = STREAM_MAX_DEFAULT;
 
+/* One open stream as the hub sees it (the hub's lock). */
+struct stream_sub {
+	int fd;                        /* eventfd: there may be rows for it */
+	const struct stream_filter *f; /* its filters (not their 'after') */
+	/*
+	 * Every row up to here is sent or none of its: the stream raises it
+	 * after each catch-up, the hub when its filters match none of the
+	 * new rows' keys (then the stream is not even woken).
+	 */
+	int64_t after;
+};
+
 /*
  * The worker's listener: one connection LISTENs for every stream of the
  * worker (PostgreSQL signals one backend per commit, not one per
- * stream), takes the snapshots and moves the one watermark; each stream
- * reads its own rows up to it on its own connection, woken through its
- * eventfd.
+ * stream), only while a stream is open and nothing waits (hub_round());
+ * it takes the snapshots, moves the one watermark and, for the trace,
+ * reads the keys of the rows it passes once for all streams, waking only
+ * the streams whose filters match one.  Each stream reads its own rows up
+ * to the watermark on its own connection.
  */
 struct stream_hub {
 	pthread_mutex_t lock;
-	int64_t settled; /* the watermark; -1 until the first snapshot */
-	/*
-	 * The trace hub's keys of the rows in (from, settled], read once for
-	 * all its streams: a stream whose filters match none of them moves
-	 * on without a query.  'keyed' false: they cannot decide.
-	 */
-	int64_t from;
-	struct db_trace_key keys[STREAM_KEYS];
-	size_t nkeys;
-	bool keyed;
-	int wake[STREAM_MAX + 8]; /* the eventfds of the open streams */
-	size_t nwake;
+	int64_t settled; /* the watermark; -1 while unknown */
+	struct stream_sub *subs[STREAM_MAX + 8];
+	size_t nsubs;
 	const struct stream_def *def;
 	struct db *db;
 	int stopfd;
+	int kickfd; /* a stream came or went */
 	pthread_t tid;
 	bool started;
 };
 
 static struct stream_hub hub = { .lock = PTHREAD_MUTEX_INITIALIZER,
-	.settled = -1 };
+	.settled = -1,
+	.kickfd = -1 };
 
-/* Wake every open stream (the lock held). */
-static void
-hub_wake_all(void)
+/* Whether a key of 'keys' past sub->after passes sub's filters. */
+static bool
+hub_sub_wants(const struct stream_sub *sub, const struct db_trace_key *keys,
+    size_t n)
 {
-	uint64_t one = 1;
-
-	for (size_t i = 0; i < hub.nwake; i++)
-		(void)!write(hub.wake[i], &one, sizeof(one));
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].id > sub->after &&
+		    stream_filter_match(sub->f, keys[i].entity_id,
+		        keys[i].installation_id, keys[i].event))
+			return true;
+	return false;
 }
 
 /* The next snapshot of the hub's kind into *snap. */
@@ -121,17 +132,21 @@ hub_snapshot(struct db_notify_snapshot *snap)
 }
 
 /*
- * Make 'settled' the watermark and wake the streams; for the trace, with
- * the keys of the rows it passes.  Returns 0, or -1 when the keys could
- * not be read (logged; the watermark stays).
+ * Make 'settled' the watermark.  A stream that had everything up to the
+ * last one and whose filters match none of the rows in between (their
+ * keys read here, for the trace) is moved to 'settled' without a wake-up;
+ * the others are woken.  Returns 0, or -1 when the keys could not be read
+ * (logged; the watermark stays).
  */
 static int
 hub_publish(int64_t settled)
 {
 	static struct db_trace_key keys[STREAM_KEYS];
+	struct stream_sub *sub;
 	size_t n = 0;
 	int64_t from;
-	bool full = true;
+	uint64_t one = 1;
+	bool full = true, keyed;
 
 	(void)pthread_mutex_lock(&hub.lock);
 	from = hub.settled;
@@ -142,111 +157,187 @@ hub_publish(int64_t settled)
 	    db_trace_stream_keys(hub.db, from, settled, keys, STREAM_KEYS, &n,
 	        &full) != DB_OK)
 		return -1;
+	keyed = !full && from >= 0;
 	(void)pthread_mutex_lock(&hub.lock);
-	hub.from = from;
 	hub.settled = settled;
-	hub.keyed = !full && from >= 0;
-	hub.nkeys = n;
-	memcpy(hub.keys, keys, n * sizeof(keys[0]));
-	hub_wake_all();
+	for (size_t i = 0; i < hub.nsubs; i++) {
+		sub = hub.subs[i];
+		if (keyed && sub->after >= from && !hub_sub_wants(sub, keys, n))
+			sub->after = settled;
+		else
+			(void)!write(sub->fd, &one, sizeof(one));
+	}
 	(void)pthread_mutex_unlock(&hub.lock);
 	return 0;
 }
 
 /*
- * One round: LISTEN again when the connection was replaced, then
- * snapshots until the watermark stops moving (at most two: the second
- * settles what the first saw when nothing else was running); wake the
- * streams when it moved.  Returns 0, 2 when an id still waits (or more
- * notifications came), 1 when the database failed (logged).
+ * Feed one snapshot to the watermark.  After the hub (re)started
+ * listening ('*fresh'), nothing is settled until a snapshot's top id is:
+ * a stream that resumes must not pass a lower id still in flight.
+ */
+static void
+hub_advance(struct stream_watermark *wm, bool *fresh, uint64_t xmin,
+    uint64_t xmax, int64_t max_id)
+{
+	if (*fresh) {
+		/* An empty log: no id can be passed by mistake. */
+		stream_watermark_init(wm, max_id == 0 ? 0 : -1);
+		*fresh = false;
+	}
+	(void)stream_watermark_advance(wm, xmin, xmax, max_id);
+}
+
+/*
+ * One snapshot into the watermark, published when it moved; *idle tells
+ * whether no transaction was running.  Returns 0, or 1 when the database
+ * failed (logged).
  */
 static int
-hub_round(struct stream_watermark *wm, unsigned long *conn, bool *listening)
+hub_take(struct stream_watermark *wm, bool listening, bool *fresh, bool *idle)
 {
 	struct db_notify_snapshot snap;
 	uint64_t xmin, xmax;
-	int n;
-	bool first;
+
+	/* Notifications unread would look like a dropped connection. */
+	if ((listening && db_notified(hub.db) == -1) ||
+	    hub_snapshot(&snap) != DB_OK)
+		return 1;
+	if (stream_xid_parse(snap.xmin, &xmin) == -1 ||
+	    stream_xid_parse(snap.xmax, &xmax) == -1) {
+		log_warnx("%s: bad snapshot '%s' '%s'", __func__, snap.xmin,
+		    snap.xmax);
+		return 1;
+	}
+	hub_advance(wm, fresh, xmin, xmax, snap.max_id);
+	if (wm->settled >= 0 && hub_publish(wm->settled) == -1)
+		return 1;
+	/* Nothing was running: a second snapshot settles what it saw. */
+	*idle = xmin == xmax;
+	return 0;
+}
+
+/*
+ * One round.  While rows come, each round is followed by the next one
+ * STREAM_GAP_MS later without listening: a snapshot and the new rows' keys
+ * per round, whatever the number of commits, and PostgreSQL wakes no
+ * session at them.  Once a round has settled everything it saw, it
+ * LISTENs and takes one more snapshot (what committed before the LISTEN
+ * is in it, what commits after is notified): then the hub sleeps until a
+ * NOTIFY.  Returns 0 (listening, nothing waits), 2 (a next round is due),
+ * or 1 when the database failed (logged).
+ */
+static int
+hub_round(struct stream_watermark *wm, unsigned long *conn, bool *listening,
+    bool *fresh)
+{
+	bool idle = false;
 
 	db_set_deadline(hub.db, STREAM_DB_MS);
-	if (!*listening || !db_listen_is_current(hub.db, *conn)) {
+	if (*listening && !db_listen_is_current(hub.db, *conn))
 		*listening = false;
+	for (int i = 0; i < 3; i++) {
+		if (hub_take(wm, *listening, fresh, &idle) != 0)
+			return 1;
+		if (stream_watermark_is_waiting(wm)) {
+			if (idle)
+				continue;
+			return 2;
+		}
+		if (*listening)
+			break;
 		if (db_listen(hub.db, hub.def->channel, conn) != DB_OK)
 			return 1;
 		*listening = true;
 	}
-	for (int i = 0; i < 2; i++) {
-		if (db_notified(hub.db) == -1 || hub_snapshot(&snap) != DB_OK)
-			return 1;
-		if (stream_xid_parse(snap.xmin, &xmin) == -1 ||
-		    stream_xid_parse(snap.xmax, &xmax) == -1) {
-			log_warnx("%s: bad snapshot '%s' '%s'", __func__,
-			    snap.xmin, snap.xmax);
-			return 1;
-		}
-		(void)pthread_mutex_lock(&hub.lock);
-		first = hub.settled < 0;
-		(void)pthread_mutex_unlock(&hub.lock);
-		if (first) {
-			/* From the first snapshot on: what is there is history.
-			 */
-			stream_watermark_init(wm, snap.max_id);
-		} else
-			(void)stream_watermark_advance(wm, xmin, xmax,
-			    snap.max_id);
-		if (hub_publish(wm->settled) == -1)
-			return 1;
-		if (!stream_watermark_is_waiting(wm))
-			break;
-	}
+	if (!*listening || stream_watermark_is_waiting(wm))
+		return 2;
 	if (!db_listen_is_current(hub.db, *conn)) {
 		*listening = false;
 		return 1;
 	}
-	if ((n = db_notified(hub.db)) == -1)
-		return 1;
-	return n > 0 || stream_watermark_is_waiting(wm) ? 2 : 0;
+	return 0;
 }
 
 /*
- * The hub's thread: a round at once, then one per burst of notifications
- * (at most every STREAM_GAP_MS), until the worker stops.
+ * The hub's thread: while streams are open, a round at once, then one per
+ * burst of notifications, at most every STREAM_GAP_MS; the socket is not
+ * read while a round is due, so a burst costs one wake-up, not one per
+ * commit.  With no stream open it does not listen.  Until the worker
+ * stops.
  */
 static void *
 hub_main(void *arg)
 {
 	struct stream_watermark wm;
-	struct pollfd pf[2];
+	struct pollfd pf[3];
 	int64_t now, next = 0;
 	unsigned long conn = 0;
-	bool due = true, listening = false;
+	uint64_t kicks;
+	size_t nsubs;
+	bool due = false, listening = false, fresh = true;
 	int rc, ms;
 
 	(void)arg;
-	stream_watermark_init(&wm, 0);
+	stream_watermark_init(&wm, -1);
 	for (;;) {
+		(void)pthread_mutex_lock(&hub.lock);
+		nsubs = hub.nsubs;
+		(void)pthread_mutex_unlock(&hub.lock);
+		if (nsubs == 0 && listening) {
+			/* PostgreSQL no longer wakes the session at commits. */
+			db_set_deadline(hub.db, STREAM_DB_MS);
+			(void)db_unlisten(hub.db);
+			listening = false;
+		}
+		if (nsubs == 0) {
+			/* The next stream from now: a new snapshot. */
+			(void)pthread_mutex_lock(&hub.lock);
+			hub.settled = -1;
+			(void)pthread_mutex_unlock(&hub.lock);
+			due = false;
+			fresh = true;
+		} else if (!listening && !due) {
+			/* A stream came: a round now. */
+			due = true;
+			next = 0;
+		}
 		now = clock_monotonic_ms();
 		if (due && now >= next) {
-			rc = hub_round(&wm, &conn, &listening);
+			rc = hub_round(&wm, &conn, &listening, &fresh);
 			due = rc != 0;
 			now = clock_monotonic_ms();
 			next =
 			    now + (rc == 1 ? STREAM_RETRY_MS : STREAM_GAP_MS);
 		}
+		/*
+		 * A round is due: no LISTEN until a round has nothing left to
+		 * wait for (hub_round()), so that PostgreSQL does not wake the
+		 * session at each commit of a burst.
+		 */
+		if (due && listening) {
+			db_set_deadline(hub.db, STREAM_DB_MS);
+			(void)db_unlisten(hub.db);
+			listening = false;
+		}
 		ms = !due ? -1 : next > now ? (int)(next - now) : 0;
 		pf[0].fd = hub.stopfd;
-		pf[0].events = POLLIN;
-		pf[1].fd = listening ? db_listen_fd(hub.db) : -1;
-		pf[1].events = POLLIN;
-		pf[0].revents = pf[1].revents = 0;
-		if (poll(pf, 2, ms) > 0) {
-			if (pf[0].revents != 0)
-				return NULL;
-			if (pf[1].revents != 0) {
-				if (db_notified(hub.db) == -1)
-					listening = false;
-				due = true;
-			}
+		pf[1].fd = hub.kickfd;
+		pf[2].fd = listening && !due ? db_listen_fd(hub.db) : -1;
+		for (int i = 0; i < 3; i++) {
+			pf[i].events = POLLIN;
+			pf[i].revents = 0;
+		}
+		if (poll(pf, 3, ms) <= 0)
+			continue;
+		if (pf[0].revents != 0)
+			return NULL;
+		if (pf[1].revents != 0)
+			(void)!read(hub.kickfd, &kicks, sizeof(kicks));
+		if (pf[2].revents != 0) {
+			due = true;
+			if (db_notified(hub.db) == -1)
+				listening = false;
 		}
 	}
 }
@@ -268,14 +359,24 @@ hub_start(struct app *app, const struct http_request *req)
 	    ((const struct stream_def *)app->def->ctx)->name);
 	hub.def = app->def->ctx;
 	hub.stopfd = http_stop_fd(req);
-	if ((hub.db = db_new(app->cfg.database_url, name)) == NULL) {
+	if (hub.kickfd == -1 &&
+	    (hub.kickfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
+		log_warnx("%s: eventfd: %s", __func__, strerror(errno));
 		rc = -1;
 		goto out;
 	}
+	if (hub.db == NULL &&
+	    (hub.db = db_new(app->cfg.database_url, name)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	/*
+	 * Its few statements every 200 ms while rows come: planned once, not
+	 * each time over every partition and index of the log.
+	 */
+	db_prepare_statements(hub.db);
 	if ((e = pthread_create(&hub.tid, NULL, hub_main, NULL)) != 0) {
 		log_warnx("%s: %s", __func__, strerror(e));
-		db_free(hub.db);
-		hub.db = NULL;
 		rc = -1;
 		goto out;
 	}
@@ -286,23 +387,33 @@ out:
 	return rc;
 }
 
-/* Add (or with 'add' false, remove) a stream's eventfd. */
-static void
-hub_subscribe(int fd, bool add)
+/*
+ * Add (or with 'add' false, remove) a stream; tell the hub, which
+ * listens only while there is one.  Returns 0, or -1 when full.
+ */
+static int
+hub_subscribe(struct stream_sub *sub, bool add)
 {
+	uint64_t one = 1;
+	int rc = 0;
+
 	(void)pthread_mutex_lock(&hub.lock);
-	if (add && hub.nwake < sizeof(hub.wake) / sizeof(hub.wake[0]))
-		hub.wake[hub.nwake++] = fd;
-	else if (!add)
-		for (size_t i = 0; i < hub.nwake; i++)
-			if (hub.wake[i] == fd) {
-				hub.wake[i] = hub.wake[--hub.nwake];
+	if (add && hub.nsubs < sizeof(hub.subs) / sizeof(hub.subs[0]))
+		hub.subs[hub.nsubs++] = sub;
+	else if (add)
+		rc = -1;
+	else
+		for (size_t i = 0; i < hub.nsubs; i++)
+			if (hub.subs[i] == sub) {
+				hub.subs[i] = hub.subs[--hub.nsubs];
 				break;
 			}
 	(void)pthread_mutex_unlock(&hub.lock);
+	(void)!write(hub.kickfd, &one, sizeof(one));
+	return rc;
 }
 
-/* The hub's watermark; -1 before its first snapshot. */
+/* The hub's watermark; -1 while unknown. */
 static int64_t
 hub_settled(void)
 {
@@ -320,11 +431,11 @@ struct stream {
 	struct app *app;
 	const struct http_request *req;
 	struct stream_filter f;
-	int wakefd; /* the hub writes to it when the watermark moved */
+	struct stream_sub sub; /* the hub's view of it */
+	bool started;          /* its first position sent */
 	struct buf out;
 	struct buf data;
 };
-
 /* Write s->out to the client and empty it.  Returns 0, or -1: gone. */
 static int
 stream_flush(struct stream *s)
@@ -400,6 +511,52 @@ oom:
 }
 
 /*
+ * Where a stream from now starts, once the watermark is known: there, or
+ * with ?last=N before its last N rows.  Returns 0, or 1 when the
+ * database failed (logged).
+ */
+static int
+stream_start_at(struct stream *s, int64_t settled)
+{
+	int64_t after = settled;
+	enum db_status st = DB_OK;
+
+	if (s->f.last > 0) {
+		db_set_deadline(s->app->db, STREAM_DB_MS);
+		st = s->def->kind == STREAM_TRACE
+		    ? db_trace_stream_start(s->app->db, settled, s->f.entity_id,
+		          s->f.installation_id, s->f.event, s->f.last, &after)
+		    : db_ops_stream_start(s->app->db, settled, s->f.last,
+		          &after);
+	}
+	if (st != DB_OK)
+		return 1;
+	s->f.after = after;
+	return 0;
+}
+
+/*
+ * The stream's first bytes, once it knows where it starts: the retry
+ * time and, for a stream that did not resume, that position as an id
+ * without data, so that a client that reconnects before any row resumes
+ * from there (EventSource keeps it as its Last-Event-ID too).  Returns 0,
+ * or -1 when the client is gone.
+ */
+static int
+stream_begin(struct stream *s, bool positioned)
+{
+	char id[48];
+
+	s->started = true;
+	(void)snprintf(id, sizeof(id), "id: %" PRId64 "\n", s->f.after);
+	if (buf_puts(&s->out, "retry: 2000\n") == -1 ||
+	    (positioned && buf_puts(&s->out, id) == -1) ||
+	    buf_puts(&s->out, "\n") == -1)
+		return -1;
+	return stream_flush(s);
+}
+
+/*
  * Catch up to the hub's watermark.  Returns 0, 1 when the database
  * failed (logged; try again later), or -1 when the client is gone.
  */
@@ -407,31 +564,33 @@ static int
 stream_catch_up(struct stream *s)
 {
 	int64_t settled;
-	bool skip = false;
+	bool positioned = false;
+	int rc;
 
 	(void)pthread_mutex_lock(&hub.lock);
 	settled = hub.settled;
-	if (s->f.after < 0)
-		s->f.after = settled; /* from now (-1 still: not yet) */
-	if (s->def->kind == STREAM_TRACE && hub.keyed &&
-	    s->f.after >= hub.from && s->f.after < settled) {
-		skip = true;
-		for (size_t i = 0; i < hub.nkeys && skip; i++)
-			if (hub.keys[i].id > s->f.after &&
-			    stream_filter_match(&s->f, hub.keys[i].entity_id,
-			        hub.keys[i].installation_id, hub.keys[i].event))
-				skip = false;
-	}
+	if (s->sub.after > s->f.after)
+		s->f.after = s->sub.after; /* the hub found none of its rows */
 	(void)pthread_mutex_unlock(&hub.lock);
 	if (settled < 0)
 		return 0;
-	if (skip) {
-		/* Nothing there for this stream: no query. */
-		s->f.after = settled;
-		return 0;
+	if (s->f.after < 0) {
+		if (stream_start_at(s, settled) != 0)
+			return 1;
+		positioned = true;
 	}
-	db_set_deadline(s->app->db, STREAM_DB_MS);
-	return stream_send(s, settled);
+	if (!s->started && stream_begin(s, positioned) == -1)
+		return -1;
+	rc = 0;
+	if (s->f.after < settled) {
+		db_set_deadline(s->app->db, STREAM_DB_MS);
+		rc = stream_send(s, settled);
+	}
+	(void)pthread_mutex_lock(&hub.lock);
+	if (s->f.after > s->sub.after)
+		s->sub.after = s->f.after;
+	(void)pthread_mutex_unlock(&hub.lock);
+	return rc;
 }
 
 /*
@@ -446,7 +605,7 @@ stream_wait(struct stream *s, int ms)
 
 	pf[0].fd = http_client_fd(s->req);
 	pf[1].fd = http_stop_fd(s->req);
-	pf[2].fd = s->wakefd;
+	pf[2].fd = s->sub.fd;
 	for (int i = 0; i < 3; i++) {
 		pf[i].events = POLLIN;
 		pf[i].revents = 0;
@@ -456,7 +615,7 @@ stream_wait(struct stream *s, int ms)
 	if (pf[0].revents != 0 || pf[1].revents != 0)
 		return -1;
 	if (pf[2].revents != 0) {
-		(void)!read(s->wakefd, &n, sizeof(n));
+		(void)!read(s->sub.fd, &n, sizeof(n));
 		return 1;
 	}
 	return 0;
@@ -548,30 +707,35 @@ stream_handle(struct app *app, const struct http_request *req,
 	s.def = def;
 	s.app = app;
 	s.req = req;
-	s.wakefd = -1;
+	s.sub.fd = -1;
+	s.sub.f = &s.f;
+	s.sub.after = s.f.after;
 	buf_init(&s.out);
 	buf_init(&s.data);
 	if (hub_start(app, req) == -1 ||
-	    (s.wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
+	    (s.sub.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1 ||
+	    hub_subscribe(&s.sub, true) == -1) {
+		if (s.sub.fd != -1)
+			(void)close(s.sub.fd);
+		s.sub.fd = -1;
 		http_error(resp, 503, "cannot stream now");
 		goto out;
 	}
-	hub_subscribe(s.wakefd, true);
 	/* The database down is a plain 503, before the header. */
 	db_set_deadline(app->db, STREAM_DB_MS);
 	if (db_connect(app->db) != DB_OK) {
 		http_error(resp, 503, "database unavailable");
 		goto out;
 	}
+	/* The body begins once the stream knows where it starts. */
 	resp->streamed = true;
-	if (http_stream_begin(req) == -1 ||
-	    buf_puts(&s.out, "retry: 2000\n\n") == -1 || stream_flush(&s) == -1)
+	if (http_stream_begin(req) == -1)
 		goto out;
 	stream_run(&s);
 out:
-	if (s.wakefd != -1) {
-		hub_subscribe(s.wakefd, false);
-		(void)close(s.wakefd);
+	if (s.sub.fd != -1) {
+		(void)hub_subscribe(&s.sub, false);
+		(void)close(s.sub.fd);
 	}
 	buf_release(&s.out);
 	buf_release(&s.data);

@@ -18,10 +18,13 @@ enum stream_kind {
  * database connection, from its first request on), GET only (405), the
  * path (404), the bearer token (401), the filters and Last-Event-ID (400),
  * past INSTLOG_STREAMS open streams 503 with Retry-After; then the stream:
- * LISTEN, every row past the resume point up to the watermark of
- * lib/core/stream.h, each as one flushed event, new ones as NOTIFY wakes
- * it, a comment every STREAM_KEEPALIVE_SECS, until the client goes away
- * (its slot freed at once) or the worker stops.  Returns the exit status:
+ * once the worker's listener knows the watermark of lib/core/stream.h,
+ * "retry" and, when it did not resume, where it begins ("id:" alone:
+ * there, or before its last ?last=N rows), every row past that point up
+ * to the watermark, each as one flushed event, new ones as the listener
+ * (woken by NOTIFY) moves the watermark and finds rows for it, a comment
+ * every STREAM_KEEPALIVE_SECS, until the client goes away (its slot freed
+ * at once) or the worker stops.  Returns the exit status:
  * 0, 1, or 2 for bad configuration.
  */
 int stream_main(enum stream_kind kind, int argc, char **argv);

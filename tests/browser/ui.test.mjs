@@ -635,7 +635,8 @@ async function main() {
 	});
 
 	await test("live tail: a delivery sent after the page opened " +
-	    "shows in the timeline without a reload", async () => {
+	    "shows in the timeline and changes the state card without " +
+	    "a reload", async () => {
 		const page = await newTab(ctx, "#/entity/" + E);
 		await logIn(page);
 		await page.locator("#diagnosis .cause").waitFor();
@@ -643,6 +644,14 @@ async function main() {
 		const navs = pageUrls.length;
 		await page.evaluate(() => { window.__same_page = 1; });
 		const before = await rowIds(page);
+		// The state card's "suspended" line.
+		const suspended = () => {
+			const dt = [...document.querySelectorAll("#state dt")]
+				.find((d) => d.textContent === "suspended");
+			return dt ? dt.nextElementSibling.textContent : null;
+		};
+		assert.equal(await page.evaluate(suspended), "no");
+		const card = await page.$("#state");
 		// A signed delivery, as GitHub sends it.
 		const body = fs.readFileSync(SEED.live_file);
 		const sig = crypto.createHmac("sha256",
@@ -661,6 +670,20 @@ async function main() {
 		assert.match(await page.textContent("#event-" + id),
 			/installation\.suspend/);
 		assert.deepEqual(await rowIds(page), [...before, id]);
+		// The suspend is in the state card too, redrawn in place.
+		await page.waitForFunction(() => {
+			const dt = [...document.querySelectorAll("#state dt")]
+				.find((d) => d.textContent === "suspended");
+			return dt && dt.nextElementSibling.textContent === "yes";
+		}, null, { timeout: 20000 }).catch(() => null);
+		assert.equal(await page.evaluate(suspended), "yes",
+			"the state card did not follow the suspend");
+		assert.equal(await card.evaluate((n) => n.isConnected), false,
+			"the card was redrawn");
+		// And the diagnosis names the suspension beside the uninstall.
+		await page.locator("#diagnosis .cause h3",
+			{ hasText: /^suspended$/ }).waitFor();
+		assert.equal(await page.locator("#diagnosis .cause").count(), 2);
 		assert.equal(await page.evaluate(() => window.__same_page), 1,
 			"the page was reloaded");
 		assert.equal(pageUrls.length, navs, "navigated");

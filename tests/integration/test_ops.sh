@@ -51,6 +51,12 @@ test_install_into_prefix_and_run_from_there() {
 	grep -q "alias $prefix/share/instlog/ui/;" "$prefix/share/instlog/nginx/instlog.conf" || fail "nginx snippet ui folder"
 	grep -q "ExecStart=$prefix/bin/%i" "$prefix/lib/systemd/system/instlog@.service" || fail "unit BINDIR"
 	grep -qx "ExecStart=$prefix/bin/webhook -w 2 -t 16" "$prefix/lib/systemd/system/instlog@webhook.service.d/threads.conf" || fail "webhook drop-in BINDIR"
+	# The stream binaries: one worker each, whatever the template's -w.
+	for b in trace_stream operations_stream; do
+		[ -x "$prefix/bin/$b" ] || fail "missing $prefix/bin/$b"
+		grep -qx "ExecStart=" "$prefix/lib/systemd/system/instlog@$b.service.d/streams.conf" || fail "$b drop-in resets ExecStart"
+		grep -qx "ExecStart=$prefix/bin/$b -w 1" "$prefix/lib/systemd/system/instlog@$b.service.d/streams.conf" || fail "$b drop-in: one worker"
+	done
 	grep -q "ListenStream=$run/%i.sock" "$prefix/lib/systemd/system/instlog@.socket" || fail "socket RUNDIR"
 	grep -q "$prefix/bin/auth_check" "$prefix/share/instlog/cron/instlog" || fail "cron.d file without a dot, BINDIR filled in"
 	ls "$prefix/share/instlog/cron" | grep -v "instlog.env.example" | grep -q "\\." && fail "a cron.d file name has a dot"

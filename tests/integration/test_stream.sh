@@ -32,8 +32,15 @@ st_close() {
 	return 0
 }
 
-# st_ids NAME: the ids the stream sent, one a line.
-st_ids() { sed -n 's/^id: //p' "$TEST_TMP/$1.sse"; }
+# st_ids NAME: the ids of the events the stream sent, one a line (not the
+# id alone a stream that did not resume starts with: its position).
+st_ids() {
+	awk '/^id: / { id = $2; next } /^event: / { if (id != "") print id; id = "" }
+	    /^$/ { id = "" }' "$TEST_TMP/$1.sse"
+}
+
+# st_start NAME: the position a stream that did not resume began at.
+st_start() { awk '/^id: / { id = $2; next } /^$/ { if (id != "") { print id; exit } }' "$TEST_TMP/$1.sse"; }
 
 # st_wait NAME ID [MS]: wait up to MS (1000) for ID; fail after.
 st_wait() {
@@ -154,6 +161,40 @@ test_stream_operations_start_steps_end() {
 	st_close ops
 }
 
+# ?last=N: a stream from now begins with the last N matching rows, tells
+# where it began (an id alone), then goes on live: no gap, no repeat
+# between history and new rows.  A resume point wins over it.
+test_stream_last_rows_first_then_live() {
+	local h=() i r s
+	for i in $(seq 1 5); do h+=("$(st_row 960001 ping)"); done
+	st_row 960002 ping >/dev/null
+	st_open a '/trace/stream?entity_id=960001&last=3'
+	st_wait a "${h[4]}" 5000
+	assert_eq "$((h[2] - 1))" "$(st_start a)" "where it began: before the third last row"
+	r=$(st_row 960001 installation.suspend)
+	st_wait a "$r" 5000
+	st_open b '/trace/stream?entity_id=960001&last=3' -H "Last-Event-ID: ${h[3]}"
+	st_wait b "$r" 5000
+	st_open c '/trace/stream?entity_id=960003&last=3'
+	sleep 0.3
+	assert_eq "${h[2]} ${h[3]} ${h[4]} $r" "$(st_ids a | tr '\n' ' ' | sed 's/ $//')" "the last 3, then the new row"
+	assert_eq "${h[4]} $r" "$(st_ids b | tr '\n' ' ' | sed 's/ $//')" "Last-Event-ID wins over last"
+	assert_eq "" "$(st_ids c)" "an entity without rows: no history"
+	[ -n "$(st_start c)" ] || fail "no start position for an empty history"
+	# The operations' last changes the same way.
+	sql "SELECT instlog_operations_ensure_partitions(7)" >/dev/null
+	sql "INSERT INTO operations (type) VALUES ('maintenance')" >/dev/null
+	sql "INSERT INTO operations (type) VALUES ('maintenance')" >/dev/null
+	s=$(sql "SELECT max(stream_seq) FROM operations")
+	st_open o '/operations/stream?last=2'
+	st_wait o "$s" 5000
+	sleep 0.3
+	assert_eq "$((s - 1)) $s" "$(st_ids o | tr '\n' ' ' | sed 's/ $//')" "the last 2 operation changes"
+	http GET '/trace/stream?last=0' -H "$ST_AUTH"
+	assert_status 400
+	for s in a b c o; do st_close $s; done
+}
+
 test_stream_errors() {
 	http GET /trace/stream
 	assert_status 401
@@ -222,4 +263,32 @@ test_stream_cli_follow_resumes_after_a_drop() {
 	grep -q 'resuming after id' "$TEST_TMP/follow.err" || fail "no resume message: $(cat "$TEST_TMP/follow.err")"
 	grep -q '^ *ID *TIME (UTC) *EVENT' "$TEST_TMP/follow.txt" || fail "no table header"
 	grep -q "^ *$r1 .*installation.created" "$TEST_TMP/follow.txt" || fail "no table line for $r1: $(cat "$TEST_TMP/follow.txt")"
+}
+
+# The CLI's --follow prints the history first, like tail -f: the last 10
+# rows (or --limit), then the new ones, each once.
+test_stream_cli_follow_prints_the_last_rows_first() {
+	local h=() i r p1 p2
+	for i in $(seq 1 12); do h+=("$(st_row 970001 ping)"); done
+	st_row 970002 ping >/dev/null
+	"$STACK_BIN/instlog-trace" --entity-id 970001 --follow --json \
+	    >"$TEST_TMP/h10.json" 2>"$TEST_TMP/h10.err" &
+	p1=$!
+	"$STACK_BIN/instlog-trace" --entity-id 970001 --follow --limit 2 \
+	    >"$TEST_TMP/h2.txt" 2>/dev/null &
+	p2=$!
+	trap 'kill $p1 $p2 2>/dev/null' RETURN
+	for i in $(seq 1 250); do
+		grep -q "\"id\":${h[11]}," "$TEST_TMP/h10.json" &&
+		    grep -q "^ *${h[11]} " "$TEST_TMP/h2.txt" && break
+		sleep 0.02
+	done
+	r=$(st_row 970001 installation.suspend)
+	for i in $(seq 1 250); do
+		grep -q "\"id\":$r," "$TEST_TMP/h10.json" &&
+		    grep -q "^ *$r " "$TEST_TMP/h2.txt" && break
+		sleep 0.02
+	done
+	assert_eq "${h[*]:2} $r" "$(jq -r .id "$TEST_TMP/h10.json" | tr '\n' ' ' | sed 's/ $//')" "the last 10 rows, then the new one"
+	assert_eq "${h[10]} ${h[11]} $r" "$(grep -o "^ *[0-9][0-9]* " "$TEST_TMP/h2.txt" | tr -d ' ' | tr '\n' ' ' | sed 's/ $//')" "--limit 2: the last 2, then the new one"
 }

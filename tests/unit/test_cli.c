@@ -90,6 +90,9 @@ cli_parse_follow(void **state)
 	static const char *const a[] = { "t", "--installation-id", "7",
 		"--follow", "--event", "installation", "--json" };
 	static const char *const b[] = { "t", "--operations", "--follow" };
+	/* --limit: the rows of history printed first. */
+	static const char *const c[] = { "t", "--entity-id", "7", "--follow",
+		"--limit", "3" };
 	struct cli_options o;
 	char err[160];
 
@@ -97,8 +100,11 @@ cli_parse_follow(void **state)
 	assert_int_equal(parse(NARGS(a), a, &o, err, sizeof(err)), 0);
 	assert_true(
 	    o.follow && o.json && o.selector == CLI_SELECTOR_INSTALLATION);
+	assert_int_equal(o.limit, 0);
 	assert_int_equal(parse(NARGS(b), b, &o, err, sizeof(err)), 0);
 	assert_true(o.follow && o.selector == CLI_SELECTOR_OPERATIONS);
+	assert_int_equal(parse(NARGS(c), c, &o, err, sizeof(err)), 0);
+	assert_true(o.follow && o.limit == 3);
 }
 
 static void
@@ -156,6 +162,8 @@ cli_parse_refuses(void **state)
 		    "--all does not go with --follow" },
 		{ { "t", "--operations", "--follow", "--status", "failed" }, 5,
 		    "--status does not go with --follow" },
+		{ { "t", "--entity-id", "1", "--follow", "--limit", "1001" }, 6,
+		    "--limit: at most 1000 with --follow" },
 	};
 	struct cli_options o;
 	char err[160];

@@ -94,6 +94,15 @@ stream_filter_parse_every_parameter(void **state)
 	                     sizeof(err)),
 	    0);
 	assert_true(f.after == 0);
+	/* ?last=N: the history first; a resume point wins over it. */
+	assert_int_equal(stream_filter_parse("entity_id=7&last=10", NULL, true,
+	                     &f, err, sizeof(err)),
+	    0);
+	assert_true(f.last == 10 && f.after == -1);
+	assert_int_equal(stream_filter_parse("last=1000", "5", false, &f, err,
+	                     sizeof(err)),
+	    0);
+	assert_true(f.last == 1000 && f.after == 5);
 	/* The operations stream has no filters: ignored. */
 	assert_int_equal(stream_filter_parse("entity_id=x", NULL, false, &f,
 	                     err, sizeof(err)),
@@ -114,6 +123,10 @@ stream_filter_parse_names_the_bad_one(void **state)
 		{ "after=x", NULL, "after" },
 		{ "", "x", "Last-Event-ID" },
 		{ "", "-1", "Last-Event-ID" },
+		{ "last=0", NULL, "last" },
+		{ "last=1001", NULL, "last" },
+		{ "last=x", NULL, "last" },
+		{ "last=", NULL, "last" },
 	};
 	struct stream_filter f;
 	char err[160];
@@ -206,6 +219,38 @@ stream_parser_reads_events_in_any_pieces(void **state)
 	}
 }
 
+/*
+ * The id to resume from moves at each blank line: with an event, or with
+ * an id alone (where a stream says it begins); not before its blank line.
+ */
+static void
+stream_parser_keeps_the_id_to_resume_from(void **state)
+{
+	static const char row[] = "id: 42\nevent: row\ndata: x\n";
+	struct stream_parser p;
+	struct buf got;
+
+	(void)state;
+	buf_init(&got);
+	stream_parser_init(&p);
+	assert_int_equal(stream_parser_feed(&p, "retry: 2000\nid: 41\n",
+	                     strlen("retry: 2000\nid: 41\n"), collect, &got),
+	    0);
+	assert_string_equal(p.resume, "");
+	assert_int_equal(stream_parser_feed(&p, "\n", 1, collect, &got), 0);
+	assert_string_equal(p.resume, "41");
+	assert_int_equal(got.len, 0);
+	/* A row cut off before its end does not move it. */
+	assert_int_equal(stream_parser_feed(&p, row, strlen(row), collect,
+	                     &got),
+	    0);
+	assert_string_equal(p.resume, "41");
+	assert_int_equal(stream_parser_feed(&p, "\n", 1, collect, &got), 0);
+	assert_string_equal(p.resume, "42");
+	stream_parser_release(&p);
+	buf_release(&got);
+}
+
 int
 main(void)
 {
@@ -219,6 +264,7 @@ main(void)
 		cmocka_unit_test(stream_filter_match_as_the_query),
 		cmocka_unit_test(stream_frame_writes_one_event),
 		cmocka_unit_test(stream_parser_reads_events_in_any_pieces),
+		cmocka_unit_test(stream_parser_keeps_the_id_to_resume_from),
 	};
 
 	return cmocka_run_group_tests_name("stream", tests, NULL, NULL);
