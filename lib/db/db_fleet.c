@@ -23,7 +23,8 @@
  * unsuspend after the last failure, looked up for each account by the
  * fold index from its last failure on (a LIMIT in a LATERAL keeps it a
  * probe per account: as NOT EXISTS the planner may hash every
- * created/unsuspend row of the log instead).
+ * created/unsuspend row of the log instead); g comes newest first, so
+ * that the probes stop once the page has its accounts.
  */
 #define SQL_FLEET_CANDIDATES \
 	"WITH f AS (SELECT entity_id, received_at, id, installation_id, " \
@@ -37,7 +38,8 @@
 	"FROM f GROUP BY entity_id) " \
 	"SELECT g.entity_id, g.installation_id, g.entity_type, " \
 	SQL_UTC("a.first_at") ", " SQL_UTC("g.last_at") ", a.n, g.last_id " \
-	"FROM g JOIN a USING (entity_id) " \
+	"FROM (SELECT * FROM g ORDER BY last_at DESC, last_id DESC) g " \
+	"JOIN a USING (entity_id) " \
 	"CROSS JOIN LATERAL (SELECT count(*) AS n FROM (SELECT 1 " \
 	"FROM installation_events e WHERE e.entity_id = g.entity_id " \
 	"AND e.event NOT LIKE 'workflow_job.%' " \
