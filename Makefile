@@ -309,8 +309,9 @@ install: all
 	sed 's|@BINDIR@|$(BINDIR)|g' 'cgi-bin/instlog@webhook.service.d/threads.conf' \
 	    >'$(DESTDIR)$(UNITDIR)/instlog@webhook.service.d/threads.conf'
 
-# `make bench`: bench/run.sh (installs wrk and fcgiwrap if missing; about
-# 7 minutes plus waiting for a quiet machine; see bench/RESULTS.md).  Its two
+# `make bench`: bench/run.sh (installs wrk and fcgiwrap if missing, npm ci
+# of bench/peer; about 12 minutes plus waiting for a quiet machine; see
+# bench/RESULTS.md).  Its two
 # helpers build here.
 BENCH_TOOLS = $(BUILD)/bench/loadgen $(BUILD)/bench/trace_sql
 
