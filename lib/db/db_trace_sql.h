@@ -108,12 +108,13 @@
 
 /*
  * The page query.  $1 entity, $2 since, $3 until, $4 event, $5 cursor id,
- * $6 limit + 1, $7 dedupe.  The event filter matches the name or, at a
+ * $6 limit + 1, $7 dedupe (shard_key = $1 too: the primary key serves the
+ * page, sql/017).  The event filter matches the name or, at a
  * dot boundary, a prefix of it; a cursor continues after its row.
  */
 #define SQL_PAGE \
 	SQL_PAGE_ITEM \
-	"WHERE e.entity_id = $1::bigint " \
+	"WHERE e.entity_id = $1::bigint AND e.shard_key = $1::bigint " \
 	"AND ($2::timestamptz IS NULL OR e.received_at >= $2::timestamptz) " \
 	"AND ($3::timestamptz IS NULL OR e.received_at <= $3::timestamptz) " \
 	"AND ($4::text IS NULL OR e.event = $4::text " \
@@ -128,7 +129,8 @@
 	"ORDER BY e.received_at, e.id LIMIT $6::bigint"
 
 #define SQL_ENTITY_EXISTS \
-	"SELECT 1 FROM installation_events WHERE entity_id = $1::bigint LIMIT 1"
+	"SELECT 1 FROM installation_events WHERE entity_id = $1::bigint " \
+	"AND shard_key = $1::bigint LIMIT 1"
 
 /* $1 a cursor (an event id), $2 the entity it must belong to. */
 #define SQL_CURSOR_EXISTS                                   \
