@@ -44,6 +44,15 @@ struct db *db_new(const char *url, const char *appname);
 void db_free(struct db *db);
 
 /*
+ * Let the statements that ask for it (the webhook's writes) run as named
+ * prepared statements, prepared once per connection ('on'), or keep every
+ * statement unnamed (the default: what PgBouncer's transaction pooling
+ * before 1.21 needs).  A server that loses or refuses a prepared statement
+ * (a pooler in between) turns them off for 'db' for good, logged once.
+ */
+void db_set_prepared(struct db *db, bool on);
+
+/*
  * Make sure the connection is up, reconnecting when it dropped.  The
  * attempt gives up after connect_timeout or at the deadline, whichever
  * comes first, and is not made at all for DB_HOLDOFF_MS after a timeout.

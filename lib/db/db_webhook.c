@@ -94,8 +94,8 @@ db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
 
 	event_params(ev, &ids, values, lengths, formats);
 	*id = 0;
-	st = db_exec(db, __func__, SQL_EVENT_INSERT, SQL_EVENT_PARAMS, values,
-	    lengths, formats, &res);
+	st = db_exec_prepared(db, __func__, DB_PREP_EVENT, SQL_EVENT_INSERT,
+	    SQL_EVENT_PARAMS, values, lengths, formats, &res);
 	if (st == DB_OK && PQntuples(res) == 1)
 		*id = db_int64(res, 0, 0);
 	else if (st == DB_OK && ev->attempt_key != NULL &&
@@ -192,8 +192,8 @@ event_insert_group(struct db *db, const struct db_event *const *evs,
 		    values + r * SQL_EVENT_PARAMS,
 		    lengths + r * SQL_EVENT_PARAMS,
 		    formats + r * SQL_EVENT_PARAMS);
-	st =
-	    db_exec(db, __func__, sql, (int)np, values, lengths, formats, &res);
+	st = db_exec_prepared(db, __func__, DB_PREP_EVENT_GROUP + (unsigned)m,
+	    sql, (int)np, values, lengths, formats, &res);
 	if (st == DB_UNAVAILABLE) {
 		/* Not written, or its commit's reply was lost: spool all. */
 		for (size_t r = 0; r < m; r++)
@@ -252,6 +252,71 @@ db_event_write(void *arg, const void *const *rows_in, size_t n,
 	}
 }
 
+enum db_status
+db_job_apply(struct db *db, const struct db_job_op *op)
+{
+	if (op->insert != NULL)
+		return db_job_insert(db, op->insert);
+	return db_job_advance(db, op->job_id, op->status);
+}
+
+/* Run the statement 'sql' of no parameters and no rows (BEGIN, COMMIT). */
+static enum db_status
+db_job_command(struct db *db, const char *sql)
+{
+	PGresult *res = NULL;
+	enum db_status st;
+
+	st = db_exec(db, "db_job_write", sql, 0, NULL, NULL, NULL, &res);
+	PQclear(res);
+	return st;
+}
+
+/* True for the results of a jobs statement that ran. */
+static bool
+is_job_done(enum db_status st)
+{
+	return st == DB_OK || st == DB_CONFLICT || st == DB_NOTFOUND;
+}
+
+void
+db_job_write(void *arg, const void *const *rows, size_t n, int64_t deadline,
+    int64_t *ids, enum db_status *sts, char *why)
+{
+	struct db *db = arg;
+	enum db_status st = DB_OK;
+
+	db->deadline = deadline;
+	for (size_t i = 0; i < n; i++) {
+		ids[i] = 0;
+		sts[i] = DB_ERROR;
+	}
+	if (n > 1) {
+		/*
+		 * A failed statement leaves the connection in the aborted
+		 * transaction, which db_exec() closes: nothing to roll back.
+		 */
+		st = db_job_command(db, "BEGIN");
+		for (size_t i = 0; i < n && st == DB_OK; i++)
+			if (!is_job_done(sts[i] = db_job_apply(db, rows[i])))
+				st = sts[i];
+		if (st == DB_OK)
+			st = db_job_command(db, "COMMIT");
+		if (st == DB_OK)
+			return;
+		if (st == DB_UNAVAILABLE) {
+			/* Maybe committed: each delivery is spooled. */
+			for (size_t i = 0; i < n; i++)
+				sts[i] = DB_UNAVAILABLE;
+			(void)snprintf(why, DB_ERROR_MAX, "%s", db->last_error);
+			return;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!is_job_done(sts[i] = db_job_apply(db, rows[i])))
+			(void)snprintf(why, DB_ERROR_MAX, "%s", db->last_error);
+}
+
 #define SQL_JOB_INSERT                                            \
  "INSERT INTO jobs (job_id, status, entity_id, entity_type, "     \
  "entity_name, installation_id, app_id, repo_full_name, labels, " \
@@ -276,7 +341,8 @@ db_job_insert(struct db *db, const struct db_job *job)
 	values[6] = job->repo_full_name;
 	values[7] = job->labels_json;
 	values[8] = job->html_url;
-	st = db_exec(db, __func__, SQL_JOB_INSERT, 9, values, NULL, NULL, &res);
+	st = db_exec_prepared(db, __func__, DB_PREP_JOB_INSERT, SQL_JOB_INSERT,
+	    9, values, NULL, NULL, &res);
 	if (st == DB_OK && strcmp(PQcmdTuples(res), "0") == 0)
 		st = DB_CONFLICT;
 	PQclear(res);
@@ -304,8 +370,8 @@ db_job_advance(struct db *db, int64_t job_id, const char *status)
 
 	values[0] = db_id_param(jid, sizeof(jid), job_id);
 	values[1] = status;
-	st =
-	    db_exec(db, __func__, SQL_JOB_ADVANCE, 2, values, NULL, NULL, &res);
+	st = db_exec_prepared(db, __func__, DB_PREP_JOB_ADVANCE,
+	    SQL_JOB_ADVANCE, 2, values, NULL, NULL, &res);
 	if (st == DB_OK && strcmp(PQgetvalue(res, 0, 0), "t") != 0)
 		st = DB_NOTFOUND;
 	PQclear(res);

@@ -170,3 +170,45 @@ test_jobs_advance_from_concurrent_deliveries() {
 	assert_eq 0 "$(gc_not_own "$dir/q" "$prefix-q")" "queued answers carrying another row's id"
 	assert_eq 0 "$(gc_not_own "$dir/r" "$prefix-r")" "in_progress answers carrying another row's id"
 }
+
+# gc_three_jobs FILE: three workflow_job deliveries of FILE, one row each.
+gc_three_jobs() {
+	local g
+	for _ in 1 2 3; do
+		g=$(new_guid)
+		deliver workflow_job "$1" "$g"
+		assert_status 200
+		assert_eq 1 "$(rows_for "$g")" "one row"
+	done
+}
+
+# The webhook's writes run as statements prepared once per connection
+# (lib/db/db.c db_exec_prepared()), unless INSTLOG_DB_PREPARED=0 keeps
+# every statement unnamed (PgBouncer's transaction pooling before 1.21).
+# The server logs each execution with the statement's name.
+test_writes_prepared_or_unnamed_as_configured() {
+	local log=$PGDATA_DIR/server.log lines f
+	f=$(fixture workflow_job.queued)
+	sql "ALTER SYSTEM SET log_statement = 'all'" >/dev/null
+	sql "SELECT pg_reload_conf()" >/dev/null
+	trap 'trap - RETURN; sql "ALTER SYSTEM RESET log_statement" >/dev/null;
+	    sql "SELECT pg_reload_conf()" >/dev/null; unset INSTLOG_DB_PREPARED;
+	    stack_route_stop webhook; stack_route_start webhook' RETURN
+	sleep 0.5
+	lines=$(wc -l <"$log")
+	gc_three_jobs "$f"
+	tail -n +"$((lines + 1))" "$log" | grep -q 'execute instlog_[0-9]*: INSERT INTO installation_events' ||
+	    fail "no prepared INSERT of the log row in the server log"
+	tail -n +"$((lines + 1))" "$log" | grep -q 'execute instlog_[0-9]*: INSERT INTO jobs' ||
+	    fail "no prepared jobs INSERT in the server log"
+	export INSTLOG_DB_PREPARED=0
+	stack_route_stop webhook
+	stack_route_start webhook || fail "webhook with INSTLOG_DB_PREPARED=0 did not start"
+	lines=$(wc -l <"$log")
+	gc_three_jobs "$f"
+	tail -n +"$((lines + 1))" "$log" | grep -q 'execute <unnamed>: INSERT INTO installation_events' ||
+	    fail "no unnamed INSERT of the log row in the server log"
+	if tail -n +"$((lines + 1))" "$log" | grep -q 'execute instlog_'; then
+		fail "a prepared statement with INSTLOG_DB_PREPARED=0"
+	fi
+}
