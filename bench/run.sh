@@ -313,6 +313,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf("%.2f", (b > 0) ? a / b : 0) }
 # everything else (nginx, webhook, node, wrk, pgbench) on core 1.  Then
 # instlog's latency at half its best rate for each payload.  MATRIX_DURATION
 # (seconds per run, default 5) keeps the whole section near 5 minutes.
+# MATRIX_ONLY (payload names), MATRIX_CORES (shared split) and MATRIX_CONNS
+# (4 16) pick a part of it.
 MATRIX_PAYLOADS="installation.suspend:installation workflow_job.queued:workflow_job pull_request.labeled:pull_request"
 # pr_body FILE: a pull_request.labeled delivery of 32,768 bytes, pretty
 # printed like the fixtures, made of the fixtures' real parts (the
@@ -399,18 +401,39 @@ m_pgbench() {
 	    "$(printf '%s\n' "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p')" \
 	    "$(printf '%s\n' "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')"
 }
-# m_cpu BEFORE AFTER REQUESTS: CPU µs per request of the processes that
-# serve it (other agents' processes on this machine left out), and their sum.
+# m_ticks: "role ticks" of this stack's own processes only (other agents
+# run stacks with the same program names here): PostgreSQL (the
+# postmaster, its backends and the backends that exited, counted in the
+# postmaster), the webhook, nginx, the Node peer, and the clients (wrk,
+# pgbench: exited children of this shell).
+m_ticks() {
+	local pm role p q
+	pm=$(head -1 "$PGDATA_DIR/postmaster.pid")
+	for role in postgres:$pm webhook:$(stack_route_pid webhook) \
+	    nginx:$STACK_NGINX_PID node:$PEER_PID; do
+		p=${role#*:}
+		[ -n "$p" ] || continue
+		for q in "$p" $(pgrep -P "$p"); do
+			awk -v r="${role%%:*}" '{ b = index($0, ") ");
+			    split(substr($0, b + 2), f, " ");
+			    print r, f[12] + f[13] + f[14] + f[15] }' "/proc/$q/stat" 2>/dev/null
+		done
+	done
+	awk '{ b = index($0, ") "); split(substr($0, b + 2), f, " ");
+	    print "client", f[14] + f[15] }' "/proc/$$/stat"
+}
+# m_cpu BEFORE AFTER REQUESTS: CPU µs per request of each role of m_ticks
+# files BEFORE and AFTER, and their sum.
 m_cpu() {
 	awk -v n="$3" -v hz="$(getconf CLK_TCK)" '
-	FNR == NR { b[$1] = $2; next }
-	$1 ~ /^(postgres|webhook|nginx|node|client)$/ {
-		d = $2 - b[$1]; t[$1] = d; tot += d
-	}
+	FNR == NR { b[$1] += $2; next }
+	{ a[$1] += $2 }
 	END {
 		split("postgres webhook nginx node client", o, " ")
-		for (i = 1; i <= 5; i++) if (o[i] in t)
-			printf "%s=%.0f ", o[i], t[o[i]] / hz / n * 1e6
+		for (i = 1; i <= 5; i++) if (o[i] in a) {
+			d = a[o[i]] - b[o[i]]; tot += d
+			printf "%s=%.0f ", o[i], d / hz / n * 1e6
+		}
 		printf "sum=%.0f\n", tot / hz / n * 1e6
 	}' "$1" "$2"
 }
@@ -448,6 +471,7 @@ if want matrix; then
 	MLAT=()
 	for pl in $MATRIX_PAYLOADS; do
 		name=${pl%%:*} ev=${pl#*:}
+		case " ${MATRIX_ONLY:-$name} " in *" $name "*) ;; *) continue ;; esac
 		b=$FIXTURES/$name.json
 		[ "$name" = pull_request.labeled ] && b=$BENCH/pull_request.labeled.json
 		s=$(openssl dgst -sha256 -hmac "$GITHUB_WEBHOOK_SECRET" -r "$b" | cut -d' ' -f1)
@@ -481,21 +505,21 @@ PGB
 		# Warm-up of both receivers, untimed.
 		MATRIX_DUR=2 m_wrk 4 /webhook "$b" "$s" "$ev" >/dev/null
 		MATRIX_DUR=2 m_wrk 4 /webhook-node "$b" "$s" "$ev" >/dev/null
-		for mode in shared split; do
+		for mode in ${MATRIX_CORES:-shared split}; do
 			place "$mode"
-			for c in 4 16; do
+			for c in ${MATRIX_CONNS:-4 16}; do
 				m_fresh
-				cpu_ticks >"$OUT/cpu.0"
+				m_ticks >"$OUT/cpu.0"
 				w=$(m_wrk "$c" /webhook "$b" "$s" "$ev")
-				cpu_ticks >"$OUT/cpu.1"
+				m_ticks >"$OUT/cpu.1"
 				m_fresh
-				cpu_ticks >"$OUT/cpu.2"
+				m_ticks >"$OUT/cpu.2"
 				n=$(m_wrk "$c" /webhook-node "$b" "$s" "$ev")
-				cpu_ticks >"$OUT/cpu.3"
+				m_ticks >"$OUT/cpu.3"
 				m_fresh
-				cpu_ticks >"$OUT/cpu.4"
+				m_ticks >"$OUT/cpu.4"
 				p=$(m_pgbench "$c" "$BENCH/matrix.pgbench" "${vars[@]}")
-				cpu_ticks >"$OUT/cpu.5"
+				m_ticks >"$OUT/cpu.5"
 				if [ "$c" = 4 ]; then
 					MCPU+=("| $name | $mode | instlog | $(m_cpu "$OUT/cpu.0" "$OUT/cpu.1" "$(kv "$w" requests)") |")
 					MCPU+=("| $name | $mode | peer | $(m_cpu "$OUT/cpu.2" "$OUT/cpu.3" "$(kv "$n" requests)") |")
