@@ -279,39 +279,139 @@ is_job_done(enum db_status st)
 	return st == DB_OK || st == DB_CONFLICT || st == DB_NOTFOUND;
 }
 
+/* The jobs of several queued deliveries in one statement, in their order. */
+#define SQL_JOB_INSERT_MANY                                           \
+ "INSERT INTO jobs (job_id, status, entity_id, entity_type, "         \
+ "entity_name, installation_id, app_id, repo_full_name, labels, "     \
+ "html_url) SELECT j, 'pending', e, t, n, i, a, r, l::jsonb, h FROM " \
+ "unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], "        \
+ "$5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[]) "   \
+ "WITH ORDINALITY AS u(j, e, t, n, i, a, r, l, h, o) ORDER BY o "     \
+ "ON CONFLICT (job_id) DO NOTHING RETURNING job_id"
+
+/* Add the id 'v' (0: an SQL null) to the array literal 'b'. */
+static int
+job_id_add(struct buf *b, int64_t v)
+{
+	char s[24];
+
+	return db_array_add(b, db_id_param(s, sizeof(s), v));
+}
+
+/*
+ * Insert the jobs of the 'n' inserts 'ops' in one statement: sts[i] is
+ * DB_OK for the first of each job that was not there, DB_CONFLICT for the
+ * others.  Returns DB_OK, or the statement's failure (sts[] untouched).
+ */
+static enum db_status
+db_job_insert_many(struct db *db, const struct db_job_op *const *ops, size_t n,
+    enum db_status *sts)
+{
+	struct buf a[9];
+	const char *values[9];
+	PGresult *res = NULL;
+	enum db_status st = DB_ERROR;
+	int rc = 0;
+
+	for (size_t c = 0; c < 9; c++)
+		buf_init(&a[c]);
+	for (size_t i = 0; i < n; i++) {
+		const struct db_job *j = ops[i]->insert;
+
+		rc |= job_id_add(&a[0], j->job_id);
+		rc |= job_id_add(&a[1], j->entity_id);
+		rc |= db_array_add(&a[2], j->entity_type);
+		rc |= db_array_add(&a[3], j->entity_name);
+		rc |= job_id_add(&a[4], j->installation_id);
+		rc |= job_id_add(&a[5], j->app_id);
+		rc |= db_array_add(&a[6], j->repo_full_name);
+		rc |= db_array_add(&a[7], j->labels_json);
+		rc |= db_array_add(&a[8], j->html_url);
+	}
+	for (size_t c = 0; c < 9; c++)
+		rc |= buf_append(&a[c], "", 1);
+	if (rc != 0) {
+		log_warnx("%s: out of memory", __func__);
+		goto out;
+	}
+	for (size_t c = 0; c < 9; c++)
+		values[c] = a[c].buf;
+	st = db_exec_prepared(db, __func__, DB_PREP_JOB_INSERT_MANY,
+	    SQL_JOB_INSERT_MANY, 9, values, NULL, NULL, &res);
+	if (st != DB_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		sts[i] = DB_CONFLICT;
+	for (int t = 0; t < PQntuples(res); t++) {
+		int64_t id = db_int64(res, t, 0);
+
+		for (size_t i = 0; i < n; i++) {
+			if (sts[i] == DB_CONFLICT &&
+			    ops[i]->insert->job_id == id) {
+				sts[i] = DB_OK;
+				break;
+			}
+		}
+	}
+out:
+	PQclear(res);
+	for (size_t c = 0; c < 9; c++)
+		buf_release(&a[c]);
+	return st;
+}
+
+/*
+ * Run the 'n' jobs writes 'rows' in order in one transaction, each result
+ * in sts[].  Returns DB_OK once committed, else the first failure.
+ */
+static enum db_status
+db_job_transaction(struct db *db, const void *const *rows, size_t n,
+    enum db_status *sts)
+{
+	enum db_status st;
+
+	/*
+	 * A failed statement leaves the connection in the aborted
+	 * transaction, which db_exec() closes: nothing to roll back.
+	 */
+	st = db_job_command(db, "BEGIN");
+	for (size_t i = 0; i < n && st == DB_OK; i++)
+		if (!is_job_done(sts[i] = db_job_apply(db, rows[i])))
+			st = sts[i];
+	return st == DB_OK ? db_job_command(db, "COMMIT") : st;
+}
+
 void
 db_job_write(void *arg, const void *const *rows, size_t n, int64_t deadline,
     int64_t *ids, enum db_status *sts, char *why)
 {
+	const struct db_job_op *const *ops =
+	    (const struct db_job_op *const *)rows;
 	struct db *db = arg;
-	enum db_status st = DB_OK;
+	enum db_status st = DB_ERROR;
+	size_t inserts = 0;
 
 	db->deadline = deadline;
 	for (size_t i = 0; i < n; i++) {
 		ids[i] = 0;
 		sts[i] = DB_ERROR;
+		inserts += ops[i]->insert != NULL;
 	}
-	if (n > 1) {
-		/*
-		 * A failed statement leaves the connection in the aborted
-		 * transaction, which db_exec() closes: nothing to roll back.
-		 */
-		st = db_job_command(db, "BEGIN");
-		for (size_t i = 0; i < n && st == DB_OK; i++)
-			if (!is_job_done(sts[i] = db_job_apply(db, rows[i])))
-				st = sts[i];
-		if (st == DB_OK)
-			st = db_job_command(db, "COMMIT");
-		if (st == DB_OK)
-			return;
-		if (st == DB_UNAVAILABLE) {
-			/* Maybe committed: each delivery is spooled. */
-			for (size_t i = 0; i < n; i++)
-				sts[i] = DB_UNAVAILABLE;
-			(void)snprintf(why, DB_ERROR_MAX, "%s", db->last_error);
-			return;
-		}
+	/* Only new jobs (the usual burst): one statement, one round trip. */
+	if (n > 1 && inserts == n)
+		st = db_job_insert_many(db, ops, n, sts);
+	else if (n > 1)
+		st = db_job_transaction(db, rows, n, sts);
+	if (n > 1 && st == DB_OK)
+		return;
+	if (n > 1 && st == DB_UNAVAILABLE) {
+		/* Maybe committed: each delivery is spooled. */
+		for (size_t i = 0; i < n; i++)
+			sts[i] = DB_UNAVAILABLE;
+		(void)snprintf(why, DB_ERROR_MAX, "%s", db->last_error);
+		return;
 	}
+	/* Alone, or again one by one after a failure on one's data. */
 	for (size_t i = 0; i < n; i++)
 		if (!is_job_done(sts[i] = db_job_apply(db, rows[i])))
 			(void)snprintf(why, DB_ERROR_MAX, "%s", db->last_error);

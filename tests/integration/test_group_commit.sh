@@ -212,3 +212,24 @@ test_writes_prepared_or_unnamed_as_configured() {
 		fail "a prepared statement with INSTLOG_DB_PREPARED=0"
 	fi
 }
+
+# The jobs side effect's group commit (db_job_write()): queued deliveries
+# that arrive together insert their jobs in one statement.  A job queued
+# three times at once is stored by exactly one of them, the others find it
+# (job_already_exists), and the row holds the delivery's values.
+test_jobs_queued_together_each_stored_once() {
+	local dir=$TEST_TMP/gcdup prefix=gcdup-$RANDOM i f n=0
+	for i in $(seq 1 8); do
+		f=$(fixture_edit workflow_job.queued ".workflow_job.id = $((880000 + i))")
+		for _ in 1 2 3; do
+			n=$((n + 1))
+			echo "$n $prefix-$n workflow_job $(sign "$f") $f"
+		done
+	done | gc_post "$dir" 24
+	assert_eq "200 job_already_exists 16 200 job_stored 8" "$(awk '{print $1, $4}' "$dir"/* | sort | uniq -c | awk '{print $2, $3, $1}' | xargs)" "answers"
+	assert_eq "pending 8" "$(sql "SELECT status, count(*) FROM jobs WHERE job_id BETWEEN 880001 AND 880008 GROUP BY status" | tr '|' ' ')" "jobs"
+	assert_eq "Octocoders|Organization|38302899|3456996|Codertocat/Hello-World|t" \
+	    "$(sql "SELECT entity_name, entity_type, entity_id, installation_id, repo_full_name, labels = '$(jq -c .workflow_job.labels "$(fixture workflow_job.queued)")'::jsonb FROM jobs WHERE job_id = 880003")" "job 880003"
+	assert_eq "24 24" "$(gc_rows "$prefix")" "deliveries and rows"
+	assert_eq 0 "$(gc_not_own "$dir" "$prefix")" "answers carrying another row's id"
+}
