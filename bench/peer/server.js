@@ -13,7 +13,11 @@ import { randomUUID } from "node:crypto";
 import { Webhooks, createNodeMiddleware } from "@octokit/webhooks";
 import pg from "pg";
 
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+// Idle connections are kept (pg closes them after 10 s by default): the
+// matrix runs the peer every few cells, and a closing backend would be
+// counted wrong in the CPU per delivery of the cell in between.
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL,
+    idleTimeoutMillis: 0 });
 const webhooks = new Webhooks({ secret: process.env.GITHUB_WEBHOOK_SECRET });
 
 const INSERT =
