@@ -348,6 +348,8 @@ app_thread_start(struct app *app, int i)
 	if (http_clone(&app->http, &t->http) == -1 ||
 	    (t->db = app_db_new(app)) == NULL)
 		return -1;
+	db_set_prepared(t->db,
+	    app->def->group_commit > 0 && app->cfg.db_prepared != 0);
 	(void)pthread_mutex_lock(&app_lock);
 	app_serving++;
 	(void)pthread_mutex_unlock(&app_lock);
