@@ -322,8 +322,9 @@ install: all
 	    sed 's|@BINDIR@|$(BINDIR)|g' "$$f" \
 	    >"$(DESTDIR)$(UNITDIR)/$$d/$$(basename "$$f")" || exit 1; done
 
-# `make bench`: bench/run.sh (installs wrk and fcgiwrap if missing; about
-# 7 minutes plus waiting for a quiet machine; see bench/RESULTS.md).  Its two
+# `make bench`: bench/run.sh (installs wrk and fcgiwrap if missing, npm ci
+# of bench/peer; about 12 minutes plus waiting for a quiet machine; see
+# bench/RESULTS.md).  Its two
 # helpers build here.
 BENCH_TOOLS = $(BUILD)/bench/loadgen $(BUILD)/bench/trace_sql
 

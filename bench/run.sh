@@ -5,6 +5,8 @@
 # settings, fsync and synchronous_commit on; every FastCGI binary; nginx
 # with the real nginx/ config plus a bench-only fcgiwrap location), then:
 #
+#   matrix   instlog vs a Node receiver (bench/peer) vs pgbench: three
+#            payloads, 4 and 16 connections, shared and split cores
 #   ingest   wrk POSTs of a signed 6 KB delivery at 1, 4 and 16 connections,
 #            each beside pgbench running the same INSERT (the DB ceiling)
 #   toast    the same at 16 connections with payload compression pglz vs lz4
@@ -15,7 +17,8 @@
 #   trace    /trace/entity/{id}, 10k events among 1M rows, vs its SQL in psql
 #
 # Knobs: BENCH_ONLY="ingest trace ..." (a subset, in the order above),
-# BENCH_DURATION (seconds per wrk/pgbench run, default 10), BENCH_FILLER
+# BENCH_DURATION (seconds per wrk/pgbench run, default 10), MATRIX_DURATION
+# (the same for the matrix, default 5), BENCH_FILLER
 # (trace filler rows, default 980000), BENCH_WAIT_MAX (seconds to wait for
 # a quiet machine, default 600), STACK_WORKERS / STACK_WORKERS_<route>.
 # Raw output goes to build/bench/<date>/; a summary is printed at the end.
@@ -27,7 +30,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 FIXTURES=${FIXTURES:-$(cd "$TOP/.." && pwd)/shared/fixtures/github}
 DUR=${BENCH_DURATION:-10}
 FILLER=${BENCH_FILLER:-980000}
-ONLY=${BENCH_ONLY:-"ingest toast workers latency cgi memory trace"}
+ONLY=${BENCH_ONLY:-"matrix ingest toast workers latency cgi memory trace"}
 BENCH_PKGS="wrk fcgiwrap"
 INGEST_FIXTURE=installation.suspend
 INGEST_EVENT=installation
@@ -125,6 +128,7 @@ stop_fcgiwrap() {
 }
 cleanup() {
 	stop_fcgiwrap
+	[ -n "${PEER_PID:-}" ] && kill "$PEER_PID" 2>/dev/null
 	[ -n "${PGDATA_DIR:-}" ] && cp "$PGDATA_DIR/server.log" "$OUT/postgresql.log" 2>/dev/null
 	stack_stop
 	rm -rf "$BENCH"
@@ -137,7 +141,12 @@ export TRACE_API_SECRET="bench-trace-$RANDOM$RANDOM"
 export INSTLOG_SPOOL_DIR=$BENCH/spool
 unset DATABASE_URL GITHUB_WEBHOOK_SECRET_PREVIOUS TRACE_API_SECRET_PREVIOUS \
     INSTLOG_RUNNER_LABELS
-export STACK_NGINX_EXTRA=$TOP/bench/nginx-cgi.conf
+# The extra locations: the CGI peer and the Node peer (matrix).
+PEER_PORT=$(stack_free_port)
+cat "$TOP/bench/nginx-cgi.conf" "$TOP/bench/nginx-peer.conf" >"$BENCH/nginx-extra.conf"
+sed "s|@PEERPORT@|$PEER_PORT|" "$TOP/bench/nginx-peer-http.conf" >"$BENCH/nginx-http.conf"
+export STACK_NGINX_EXTRA=$BENCH/nginx-extra.conf
+export STACK_NGINX_HTTP_EXTRA=$BENCH/nginx-http.conf
 # Default settings; only more logging (checkpoints are logged by default),
 # so that a latency outlier can be matched with the server's own work.
 export STACK_PG_OPTS="${STACK_PG_OPTS:--c log_autovacuum_min_duration=0 -c log_temp_files=0}"
@@ -293,6 +302,277 @@ cpu_per_request() {
 	}' "$1" "$2" | sort -rn | cut -d' ' -f2 | tr '\n' ' '
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf("%.2f", (b > 0) ? a / b : 0) }'; }
+
+# --- matrix: instlog vs the Node peer vs pgbench, by payload and cores -----
+# Three real-sized deliveries (6 KB installation.suspend, 8 KB
+# workflow_job.queued, 32 KB pull_request.labeled built from fixture parts,
+# see pr_body), at 4 and 16 wrk connections, each through /webhook
+# (instlog), /webhook-node (bench/peer: @octokit/webhooks + pg, one Node
+# process) and pgbench running instlog's INSERT of the same row; once with
+# every process free to use both cores, once with PostgreSQL on core 0 and
+# everything else (nginx, webhook, node, wrk, pgbench) on core 1.  Then
+# instlog's latency at half its best rate for each payload.  MATRIX_DURATION
+# (seconds per run, default 5) keeps the whole section near 5 minutes.
+# MATRIX_ONLY (payload names), MATRIX_CORES (shared split) and MATRIX_CONNS
+# (4 16) pick a part of it.
+MATRIX_PAYLOADS="installation.suspend:installation workflow_job.queued:workflow_job pull_request.labeled:pull_request"
+# pr_body FILE: a pull_request.labeled delivery of 32,768 bytes, pretty
+# printed like the fixtures, made of the fixtures' real parts (the
+# repository as the PR's head, base and repository, its owner as user,
+# sender and installation of workflow_job.queued) and a description long
+# enough to reach the size: the fixtures hold no pull_request delivery,
+# and a real one of this size is mostly those parts.
+pr_body() {
+	local base=$FIXTURES/workflow_job.queued.json n
+	mk() {
+		jq --arg body "$1" '{action: "labeled", number: 2,
+		    pull_request: ({url: (.repository.url + "/pulls/2"),
+			id: 279147437, node_id: "MDExOlB1bGxSZXF1ZXN0Mjc5MTQ3NDM3",
+			html_url: (.repository.html_url + "/pull/2"),
+			number: 2, state: "open", locked: false,
+			title: "Update the README with new information.",
+			user: .sender, body: $body,
+			created_at: "2019-05-15T15:20:33Z",
+			updated_at: "2019-05-15T15:20:34Z",
+			labels: [{id: 1362934389, node_id: "MDU6TGFiZWwxMzYyOTM0Mzg5",
+			    url: (.repository.url + "/labels/bug"), name: "bug",
+			    color: "d73a4a", default: true,
+			    description: "Something is not working"}],
+			draft: false, merged: false, mergeable: null,
+			head: {label: (.repository.owner.login + ":changes"),
+			    ref: "changes", sha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+			    user: .repository.owner, repo: .repository},
+			base: {label: (.repository.owner.login + ":master"),
+			    ref: "master", sha: "f95f852bd8fca8fcc58a9a2d6c842781e32a215e",
+			    user: .repository.owner, repo: .repository},
+			author_association: "OWNER", comments: 0, commits: 1,
+			additions: 1, deletions: 1, changed_files: 1}),
+		    label: {id: 1362934389, name: "bug", color: "d73a4a"},
+		    repository: .repository, sender: .sender,
+		    installation: .installation}' "$base"
+	}
+	n=$(mk "" | wc -c)
+	mk "$(head -c $((32768 - n)) < <(yes 'This pull request changes the README. ' | tr -d '\n'))" >"$1"
+}
+MATRIX_DUR=${MATRIX_DURATION:-5}
+PEER_PID=""
+CLIENT_CPUS=0-$(($(nproc) - 1))
+# place shared|split: every process of the stack, the peer and the
+# clients on all cores, or PostgreSQL (the postmaster and its backends;
+# new backends inherit it) on core 0 and the rest on core 1.
+place() {
+	local pgc=0-$(($(nproc) - 1)) oc pm p
+	oc=$pgc
+	[ "$1" = split ] && { pgc=0; oc=1; }
+	pm=$(head -1 "$PGDATA_DIR/postmaster.pid")
+	for p in "$pm" $(pgrep -P "$pm"); do
+		taskset -a -p -c "$pgc" "$p" >/dev/null 2>&1
+	done
+	for p in "$STACK_NGINX_PID" "$(stack_route_pid webhook)" "$PEER_PID"; do
+		[ -n "$p" ] || continue
+		for q in "$p" $(pgrep -P "$p"); do
+			taskset -a -p -c "$oc" "$q" >/dev/null 2>&1
+		done
+	done
+	CLIENT_CPUS=$oc
+}
+m_fresh() {
+	sql "TRUNCATE installation_events, jobs, peer.installation_events" >/dev/null
+	sql "CHECKPOINT" >/dev/null
+}
+# m_wrk CONNS PATH BODY SIG EVENT: the WRK line of one run.
+m_wrk() {
+	local t=2
+	[ "$1" -lt 2 ] && t=1
+	taskset -c "$CLIENT_CPUS" wrk -t "$t" -c "$1" -d "${MATRIX_DUR}s" \
+	    --latency -s "$TOP/bench/wrk.lua" "$URL$2" -- "$3" "$4" "$5" \
+	    >"$OUT/wrk.tmp" 2>&1
+	{ echo "== matrix wrk -c $1 $2 $5"; cat "$OUT/wrk.tmp"; } >>"$OUT/wrk.log"
+	grep '^WRK ' "$OUT/wrk.tmp" | tail -1
+}
+# m_pgbench CONNS SCRIPT VARS...: "tps=… lat_ms=…".
+m_pgbench() {
+	local c=$1 f=$2 out
+	shift 2
+	out=$(taskset -c "$CLIENT_CPUS" pgbench -n -M prepared -c "$c" -j 2 \
+	    -T "$MATRIX_DUR" -f "$f" "$@" "$DATABASE_URL" 2>&1)
+	printf '%s\n' "$out" >>"$OUT/pgbench.log"
+	printf 'tps=%s lat_ms=%s\n' \
+	    "$(printf '%s\n' "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p')" \
+	    "$(printf '%s\n' "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')"
+}
+# m_ticks: "role ticks" of this stack's own processes only (other agents
+# run stacks with the same program names here): PostgreSQL (the
+# postmaster, its backends and the backends that exited, counted in the
+# postmaster), the webhook, nginx, the Node peer, and the clients (wrk,
+# pgbench: exited children of this shell).
+m_ticks() {
+	local pm role p q
+	pm=$(head -1 "$PGDATA_DIR/postmaster.pid")
+	for role in postgres:$pm webhook:$(stack_route_pid webhook) \
+	    nginx:$STACK_NGINX_PID node:$PEER_PID; do
+		p=${role#*:}
+		[ -n "$p" ] || continue
+		for q in "$p" $(pgrep -P "$p"); do
+			awk -v r="${role%%:*}" '{ b = index($0, ") ");
+			    split(substr($0, b + 2), f, " ");
+			    print r, f[12] + f[13] + f[14] + f[15] }' "/proc/$q/stat" 2>/dev/null
+		done
+	done
+	awk '{ b = index($0, ") "); split(substr($0, b + 2), f, " ");
+	    print "client", f[14] + f[15] }' "/proc/$$/stat"
+}
+# m_cpu BEFORE AFTER REQUESTS: CPU µs per request of each role of m_ticks
+# files BEFORE and AFTER, and their sum.
+m_cpu() {
+	awk -v n="$3" -v hz="$(getconf CLK_TCK)" '
+	FNR == NR { b[$1] += $2; next }
+	{ a[$1] += $2 }
+	END {
+		split("postgres webhook nginx node client", o, " ")
+		for (i = 1; i <= 5; i++) if (o[i] in a) {
+			d = a[o[i]] - b[o[i]]; tot += d
+			printf "%s=%.0f ", o[i], d / hz / n * 1e6
+		}
+		printf "sum=%.0f\n", tot / hz / n * 1e6
+	}' "$1" "$2"
+}
+m_errs() {
+	echo $(($(kv "$1" non2xx) + $(kv "$1" connect_err) + $(kv "$1" read_err) + $(kv "$1" write_err) + $(kv "$1" timeouts)))
+}
+if want matrix; then
+	wait_quiet matrix section
+	mark matrix
+	command -v node >/dev/null && command -v npm >/dev/null ||
+	    die "matrix: node and npm are needed (Node.js 20 or later)"
+	[ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] ||
+	    die "matrix: @octokit/webhooks 14 needs Node.js 20 or later"
+	if [ ! -d "$TOP/bench/peer/node_modules/@octokit/webhooks" ]; then
+		log "matrix: npm ci in bench/peer"
+		(cd "$TOP/bench/peer" && npm ci --no-audit --no-fund --loglevel=error) >>"$OUT/npm.log" 2>&1 ||
+		    die "matrix: npm ci failed (see $OUT/npm.log)"
+	fi
+	psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -f "$TOP/bench/peer/schema.sql" >/dev/null ||
+	    die "matrix: peer schema failed"
+	DATABASE_URL=$DATABASE_URL PEER_PORT=$PEER_PORT NODE_ENV=production \
+	    node "$TOP/bench/peer/server.js" >>"$OUT/peer.log" 2>&1 &
+	PEER_PID=$!
+	for _ in $(seq 1 100); do grep -q ready "$OUT/peer.log" && break; sleep 0.1; done
+	grep -q ready "$OUT/peer.log" || die "matrix: the peer did not start: $(tail -3 "$OUT/peer.log")"
+	pr_body "$BENCH/pull_request.labeled.json"
+	log "matrix: ${MATRIX_DUR}s per run, webhook workers=$(workers_of webhook), node $(node --version), peer pid $PEER_PID"
+	{
+		echo "matrix uptime: $(uptime)"
+		echo "node: $(node --version); $(cd "$TOP/bench/peer" && npm ls --depth=0 2>/dev/null | tail -n +2 | tr -d '\n')"
+	} >>"$OUT/machine.txt"
+	declare -A MBEST
+	MROWS=()
+	MCPU=()
+	MLAT=()
+	for pl in $MATRIX_PAYLOADS; do
+		name=${pl%%:*} ev=${pl#*:}
+		case " ${MATRIX_ONLY:-$name} " in *" $name "*) ;; *) continue ;; esac
+		b=$FIXTURES/$name.json
+		[ "$name" = pull_request.labeled ] && b=$BENCH/pull_request.labeled.json
+		s=$(openssl dgst -sha256 -hmac "$GITHUB_WEBHOOK_SECRET" -r "$b" | cut -d' ' -f1)
+		size=$(wc -c <"$b")
+		place shared
+		m_fresh
+		# Both receivers must store it; instlog's row gives pgbench
+		# its values.
+		for path in /webhook /webhook-node; do
+			code=$(curl -sS -o "$OUT/check.txt" -w '%{http_code}' -X POST \
+			    -H "X-GitHub-Event: $ev" -H "X-GitHub-Delivery: matrix-check" \
+			    -H "X-GitHub-Hook-Installation-Target-ID: 29310" \
+			    -H "Content-Type: application/json" \
+			    -H "X-Hub-Signature-256: sha256=$s" --data-binary @"$b" "$URL$path")
+			[ "$code" = 200 ] || die "matrix: $name to $path: $code $(cat "$OUT/check.txt")"
+		done
+		[ "$(sql "SELECT count(*) FROM peer.installation_events WHERE delivery_id = 'matrix-check'")" = 1 ] ||
+		    die "matrix: the peer stored no row"
+		IFS='|' read -r e_event e_outcome e_app e_inst e_etype e_eid e_ename < <(sql \
+		    "SELECT event, outcome, app_id, installation_id, entity_type, entity_id, entity_name FROM installation_events WHERE delivery_id = 'matrix-check'")
+		# instlog's INSERT (lib/db/db_webhook.c SQL_EVENT_INSERT), every
+		# value a parameter as the webhook sends it.
+		cat >"$BENCH/matrix.pgbench" <<'PGB'
+\set d random(1, 2000000000)
+INSERT INTO installation_events (received_at, source, event, outcome, delivery_id, app_id, installation_id, entity_type, entity_id, entity_name, payload, raw_body, attempt_key, request_id) VALUES (COALESCE(NULL::timestamptz, now()), 'webhook', :event, :outcome, :d, NULLIF(:app, '-')::bigint, NULLIF(:inst, '-')::bigint, NULLIF(:etype, '-'), NULLIF(:eid, '-')::bigint, NULLIF(:ename, '-'), :payload::jsonb, NULL::bytea, :d, 'pgbench') ON CONFLICT (shard_key, received_at, attempt_key) DO NOTHING RETURNING id;
+PGB
+		# pgbench takes no empty value: '-' stands for NULL.
+		vars=(-D "event=$e_event" -D "outcome=$e_outcome" -D "app=${e_app:--}"
+		    -D "inst=${e_inst:--}" -D "etype=${e_etype:--}" -D "eid=${e_eid:--}"
+		    -D "ename=${e_ename:--}" -D "payload=$(cat "$b")")
+		# Warm-up of both receivers, untimed.
+		MATRIX_DUR=2 m_wrk 4 /webhook "$b" "$s" "$ev" >/dev/null
+		MATRIX_DUR=2 m_wrk 4 /webhook-node "$b" "$s" "$ev" >/dev/null
+		for mode in ${MATRIX_CORES:-shared split}; do
+			place "$mode"
+			for c in ${MATRIX_CONNS:-4 16}; do
+				m_fresh
+				m_ticks >"$OUT/cpu.0"
+				w=$(m_wrk "$c" /webhook "$b" "$s" "$ev")
+				m_ticks >"$OUT/cpu.1"
+				m_fresh
+				m_ticks >"$OUT/cpu.2"
+				n=$(m_wrk "$c" /webhook-node "$b" "$s" "$ev")
+				m_ticks >"$OUT/cpu.3"
+				m_fresh
+				m_ticks >"$OUT/cpu.4"
+				p=$(m_pgbench "$c" "$BENCH/matrix.pgbench" "${vars[@]}")
+				m_ticks >"$OUT/cpu.5"
+				if [ "$c" = 4 ]; then
+					MCPU+=("| $name | $mode | instlog | $(m_cpu "$OUT/cpu.0" "$OUT/cpu.1" "$(kv "$w" requests)") |")
+					MCPU+=("| $name | $mode | peer | $(m_cpu "$OUT/cpu.2" "$OUT/cpu.3" "$(kv "$n" requests)") |")
+					MCPU+=("| $name | $mode | pgbench | $(m_cpu "$OUT/cpu.4" "$OUT/cpu.5" "$(awk -v t="$(kv "$p" tps)" -v d="$MATRIX_DUR" 'BEGIN { printf "%d", t * d }')") |")
+				fi
+				r=$(kv "$w" rps)
+				awk -v a="$r" -v b="${MBEST[$name]:-0}" 'BEGIN { exit !(a > b) }' &&
+				    MBEST[$name]=$r
+				log "matrix $name ($size B) $mode c=$c: instlog $r req/s p99 $(kv "$w" p99_ms), peer $(kv "$n" rps) p99 $(kv "$n" p99_ms), pgbench $(kv "$p" tps)"
+				MROWS+=("| $name ($size B) | $mode | $c | $r | $(kv "$w" p99_ms) | $(m_errs "$w") | $(kv "$n" rps) | $(kv "$n" p99_ms) | $(m_errs "$n") | $(kv "$p" tps) | **$(ratio "$r" "$(kv "$n" rps)")** | **$(ratio "$r" "$(kv "$p" tps)")** |")
+			done
+		done
+		# Latency at half instlog's best rate for this payload.
+		place shared
+		m_fresh
+		half=$(awk -v r="${MBEST[$name]}" 'BEGIN { printf "%d", r / 2 }')
+		l=$("$LOADGEN" -u "$URL/webhook" -b "$b" -g -c 16 -r "$half" \
+		    -d $((MATRIX_DUR + 3)) -w 2 -H "X-GitHub-Event: $ev" \
+		    -H "X-GitHub-Hook-Installation-Target-ID: 29310" \
+		    -H "X-Hub-Signature-256: sha256=$s" \
+		    -H "Content-Type: application/json")
+		echo "matrix $name: $l" >>"$OUT/loadgen.log"
+		log "matrix $name latency at $half req/s: p99 $(kv "$l" p99_ms) ms"
+		MLAT+=("| $name | $half | $(kv "$l" rate) | $(kv "$l" p50_ms) | $(kv "$l" p99_ms) | $(kv "$l" max_ms) | $(($(kv "$l" non2xx) + $(kv "$l" errors))) |")
+	done
+	place shared
+	kill "$PEER_PID" 2>/dev/null
+	wait "$PEER_PID" 2>/dev/null
+	PEER_PID=""
+	sql "DROP SCHEMA peer CASCADE" >/dev/null
+	m_fresh
+	sum "### Matrix: instlog vs the Node peer (@octokit/webhooks + pg) vs pgbench, same row, ${MATRIX_DUR}s runs"
+	sum ""
+	sum "shared: every process on both cores; split: PostgreSQL on core 0, everything else (nginx, webhook, node, wrk, pgbench) on core 1. Load before: $(cut -d' ' -f1-3 /proc/loadavg) (at the end)."
+	sum ""
+	sum "| payload | cores | conns | instlog req/s | instlog p99 ms | instlog errors | peer req/s | peer p99 ms | peer errors | pgbench tps | instlog / peer | instlog / pgbench |"
+	sum "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	for l in "${MROWS[@]}"; do sum "$l"; done
+	sum ""
+	sum "CPU per delivery by process at 4 connections (µs, /proc/*/stat; client = wrk or pgbench):"
+	sum ""
+	sum "| payload | cores | receiver | µs per delivery |"
+	sum "|---|---|---|---|"
+	for l in "${MCPU[@]}"; do sum "$l"; done
+	sum ""
+	sum "instlog's latency at half its best rate (open loop, 16 connections, shared cores):"
+	sum ""
+	sum "| payload | target req/s | achieved | p50 ms | p99 ms | max ms | non-2xx+errors |"
+	sum "|---|---|---|---|---|---|---|"
+	for l in "${MLAT[@]}"; do sum "$l"; done
+	sum ""
+	after matrix
+fi
 
 # --- ingest ----------------------------------------------------------------
 BEST_RPS=0

@@ -33,8 +33,8 @@ handle(struct app *app, const struct http_request *req,
 		return;
 	}
 	app_body_trusted(app);
-	fate = ingest_live(app->db, app->batch, &app->cfg, &h, sig,
-	    app->body.buf, app->body.len, &r);
+	fate = ingest_live(app->db, app->batch, app->side_batch, &app->cfg, &h,
+	    sig, app->body.buf, app->body.len, &r);
 	if (fate == OUTCOME_SPOOLED)
 		http_reply_bool(resp, outcome_answer_status(fate, r.outcome),
 		    "spooled", true);
@@ -66,8 +66,9 @@ main(int argc, char **argv)
 		.handle = handle,
 		.counters = true,
 		.threads = 16,
-		.group_commit = 1,
+		.group_commit = 2,
 		.commit_write = db_event_write,
+		.side_write = db_job_write,
 	};
 
 	return app_main(&def, argc, argv);

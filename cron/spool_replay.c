@@ -136,7 +136,7 @@ replay_file(struct db *db, const struct config *cfg, const char *name,
 		goto out;
 	}
 	/* The same path as a live delivery, the same attempt. */
-	written = ingest_delivery(db, NULL, cfg, &e.h, e.received_at,
+	written = ingest_delivery(db, NULL, NULL, cfg, &e.h, e.received_at,
 	              e.attempt_key, e.body, e.len, &r) == 0;
 	spool_entry_release(&e);
 	if (written) {

@@ -175,7 +175,9 @@ stack_route_stop() {
 
 # stack_nginx_start: write RUNDIR/nginx.conf from nginx/ and start nginx.
 # STACK_NGINX_EXTRA names a file of extra locations (the benchmarks' CGI
-# peer) appended to the routes, with @RUNDIR@ filled in.
+# peer) appended to the routes, with @RUNDIR@ filled in;
+# STACK_NGINX_HTTP_EXTRA a file included in the http block (the
+# benchmarks' upstream of the Node peer).
 stack_nginx_start() {
 	local userline="" access="off"
 	[ "$(id -u)" = 0 ] && userline="user root;"
@@ -189,6 +191,9 @@ stack_nginx_start() {
 	sed -e "s|@RUNDIR@|$RUNDIR|g" -e "s|@PORT@|$PORT|g" \
 	    -e "s|@USERLINE@|$userline|" -e "s|@ACCESSLOG@|$access|" \
 	    "$STACK_TOP/nginx/nginx.conf.in" >"$RUNDIR/nginx.conf"
+	[ -n "${STACK_NGINX_HTTP_EXTRA:-}" ] &&
+	    sed -i "s|^\tserver {|\tinclude $STACK_NGINX_HTTP_EXTRA;\n&|" \
+	    "$RUNDIR/nginx.conf"
 	nginx -q -t -p "$RUNDIR" -c "$RUNDIR/nginx.conf" -e "$RUNDIR/nginx-error.log" || return 1
 	nginx -p "$RUNDIR" -c "$RUNDIR/nginx.conf" -e "$RUNDIR/nginx-error.log" \
 	    -g 'daemon off;' &

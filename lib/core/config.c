@@ -374,8 +374,10 @@ config_load(struct config *cfg, unsigned need)
 	        &cfg->notify_backoff) == -1)
 		return -1;
 	if ((need & CONFIG_USE_WRITE_SLOTS) &&
-	    env_size("INSTLOG_WRITE_SLOTS", 1, CONFIG_WRITE_SLOTS_MAX, 0,
-	        &cfg->write_slots) == -1)
+	    (env_size("INSTLOG_WRITE_SLOTS", 1, CONFIG_WRITE_SLOTS_MAX, 0,
+	         &cfg->write_slots) == -1 ||
+	        env_size("INSTLOG_DB_PREPARED", 0, 1, 1, &cfg->db_prepared) ==
+	            -1))
 		return -1;
 	if ((need & CONFIG_USE_SNAPSHOT) &&
 	    env_size("INSTLOG_SNAPSHOT_ROWS", 1, CONFIG_SNAPSHOT_ROWS_MAX,

@@ -95,6 +95,8 @@ struct config {
 	struct config_secret slack_url;     /* INSTLOG_SLACK_WEBHOOK_URL */
 	/* CONFIG_USE_WRITE_SLOTS: INSTLOG_WRITE_SLOTS, 1..8; 0: unset. */
 	size_t write_slots;
+	/* CONFIG_USE_WRITE_SLOTS: INSTLOG_DB_PREPARED, 0 or 1 (default). */
+	size_t db_prepared;
 	size_t snapshot_rows; /* CONFIG_USE_SNAPSHOT */
 };
 
@@ -114,7 +116,7 @@ enum config_need {
 	CONFIG_USE_REDELIVER = 1 << 5,       /* INSTLOG_REDELIVER_MAX, _PAGES */
 	CONFIG_USE_MAINTENANCE = 1 << 6,     /* ..._OPERATIONS_RETENTION_DAYS */
 	CONFIG_USE_NOTIFY = 1 << 7,      /* INSTLOG_NOTIFY_BACKOFF_SECONDS */
-	CONFIG_USE_WRITE_SLOTS = 1 << 8, /* INSTLOG_WRITE_SLOTS */
+	CONFIG_USE_WRITE_SLOTS = 1 << 8, /* ..._WRITE_SLOTS, ..._DB_PREPARED */
 	CONFIG_USE_SNAPSHOT = 1 << 9,    /* INSTLOG_SNAPSHOT_ROWS */
 };
 

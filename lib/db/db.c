@@ -273,86 +273,52 @@ db_classify(const PGresult *res, const PGconn *conn)
 	return DB_ERROR;
 }
 
-void
-db_prepare_statements(struct db *db)
-{
-	db->prepare = true;
-}
+/* How db_run() sends its statement. */
+enum db_send {
+	DB_SEND_UNNAMED,  /* PQsendQueryParams() */
+	DB_SEND_PREPARE,  /* PQsendPrepare() of 'name' */
+	DB_SEND_PREPARED, /* PQsendQueryPrepared() of 'name' */
+};
 
-/*
- * The slot of 'sql' among the statements db_prepare_statements() prepares
- * (taking a free one), or -1: not prepared.
- */
+/* Send 'sql' or the prepared statement 'name' as 'how' says. */
 static int
-db_prepared_slot(struct db *db, const char *sql)
+db_send(PGconn *conn, enum db_send how, const char *name, const char *sql,
+    int n, const char *const *values, const int *lengths, const int *formats)
 {
-	if (!db->prepare)
-		return -1;
-	for (int i = 0; i < DB_PREPARED_MAX; i++) {
-		if (db->stmts[i].sql == NULL)
-			db->stmts[i].sql = sql;
-		if (db->stmts[i].sql == sql)
-			return i;
+	switch (how) {
+	case DB_SEND_PREPARE:
+		return PQsendPrepare(conn, name, sql, n, NULL);
+	case DB_SEND_PREPARED:
+		return PQsendQueryPrepared(conn, name, n, values, lengths,
+		    formats, 0);
+	default:
+		return PQsendQueryParams(conn, sql, n, NULL, values, lengths,
+		    formats, 0);
 	}
-	return -1;
-}
-
-static enum db_status db_collect(struct db *db, const char *what, int64_t until,
-    PGresult **res, bool *timed_out);
-
-/*
- * Send one statement on the (non-blocking) connection and collect its
- * result by 'until'.  Sets *res to the result, or leaves it NULL, and
- * *sent once the statement may have reached the server.  Returns DB_OK, a
- * classified failure, or DB_UNAVAILABLE with *timed_out set when 'until'
- * passed first (the connection is then dropped).
- */
-static enum db_status
-db_run(struct db *db, const char *what, const char *sql, int n,
-    const char *const *values, const int *lengths, const int *formats,
-    int64_t until, PGresult **res, bool *timed_out, bool *sent)
-{
-	char name[16];
-	int slot;
-	enum db_status st;
-
-	*timed_out = false;
-	*sent = false;
-	slot = db_prepared_slot(db, sql);
-	if (slot >= 0 && db->stmts[slot].conn != db->connects) {
-		/* Preparing twice is harmless: not "sent" for a retry. */
-		(void)snprintf(name, sizeof(name), "instlog_%d", slot);
-		if (!PQsendPrepare(db->conn, name, sql, n, NULL))
-			return db_classify(NULL, db->conn);
-		if ((st = db_collect(db, what, until, res, timed_out)) != DB_OK)
-			return st;
-		PQclear(*res);
-		*res = NULL;
-		db->stmts[slot].conn = db->connects;
-	}
-	if (slot >= 0) {
-		(void)snprintf(name, sizeof(name), "instlog_%d", slot);
-		if (!PQsendQueryPrepared(db->conn, name, n, values, lengths,
-		        formats, 0))
-			return db_classify(NULL, db->conn);
-	} else if (!PQsendQueryParams(db->conn, sql, n, NULL, values, lengths,
-	               formats, 0))
-		return db_classify(NULL, db->conn);
-	*sent = true;
-	return db_collect(db, what, until, res, timed_out);
 }
 
 /*
- * Send what is queued and read the results of the statement sent, into
- * *res (the first), before 'until'.  Returns as db_run().
+ * Send one statement ('how', with 'name' when named) on the
+ * (non-blocking) connection and collect its result by 'until'.  Sets
+ * *res to the result, or leaves it NULL, and *sent once the statement may
+ * have reached the server.  Returns DB_OK, a classified failure, or
+ * DB_UNAVAILABLE with *timed_out set when 'until' passed first (the
+ * connection is then dropped).
  */
 static enum db_status
-db_collect(struct db *db, const char *what, int64_t until, PGresult **res,
-    bool *timed_out)
+db_run(struct db *db, const char *what, enum db_send how, const char *name,
+    const char *sql, int n, const char *const *values, const int *lengths,
+    const int *formats, int64_t until, PGresult **res, bool *timed_out,
+    bool *sent)
 {
 	PGresult *r;
 	int f, w;
 
+	*timed_out = false;
+	*sent = false;
+	if (!db_send(db->conn, how, name, sql, n, values, lengths, formats))
+		return db_classify(NULL, db->conn);
+	*sent = true;
 	/* A large body may not fit the socket buffer at once. */
 	while ((f = PQflush(db->conn)) == 1) {
 		if ((w = db_wait(db->conn, POLLIN | POLLOUT, until)) == 0)
@@ -390,16 +356,86 @@ timeout:
 	return DB_UNAVAILABLE;
 }
 
-enum db_status
-db_exec(struct db *db, const char *what, const char *sql, int n,
-    const char *const *values, const int *lengths, const int *formats,
+void
+db_set_prepared(struct db *db, bool on)
+{
+	db->prepared_on = on;
+}
+
+/* True when 'res' failed with SQLSTATE 'state'. */
+static bool
+db_failed_with(const PGresult *res, const char *state)
+{
+	const char *s;
+
+	s = res == NULL ? NULL : PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	return s != NULL && strcmp(s, state) == 0;
+}
+
+/*
+ * A server that does not know our prepared statement (26000) or already
+ * has its name (42P05) is a pooler switching server connections under
+ * us: turn prepared statements off for 'db', once.
+ */
+static void
+db_prepared_lost(struct db *db, const char *what)
+{
+	log_warnx("%s: the server lost a prepared statement (a pooler in "
+	          "transaction mode?): unnamed statements from now on",
+	    what);
+	db->prepared_on = false;
+}
+
+/*
+ * Prepare the statement of 'slot' on the connection unless done.  Returns
+ * DB_OK, DB_NOTFOUND when prepared statements were turned off (run it
+ * unnamed), or a failure as db_run()'s (*res set, *timed_out).
+ */
+static enum db_status
+db_prepare(struct db *db, const char *what, unsigned slot, const char *name,
+    const char *sql, int n, int64_t until, PGresult **res, bool *timed_out)
+{
+	enum db_status st;
+	bool sent;
+
+	if (db->prepared_conn != db->connects) {
+		memset(db->prepared, 0, sizeof(db->prepared));
+		db->prepared_conn = db->connects;
+	}
+	if (db->prepared[slot / 64] & (UINT64_C(1) << (slot % 64)))
+		return DB_OK;
+	st = db_run(db, what, DB_SEND_PREPARE, name, sql, n, NULL, NULL, NULL,
+	    until, res, timed_out, &sent);
+	if (st == DB_OK) {
+		db->prepared[slot / 64] |= UINT64_C(1) << (slot % 64);
+		PQclear(*res);
+		*res = NULL;
+	} else if (db_failed_with(*res, "42P05")) {
+		db_prepared_lost(db, what);
+		PQclear(*res);
+		*res = NULL;
+		st = DB_NOTFOUND;
+	}
+	return st;
+}
+
+/*
+ * db_exec() and db_exec_prepared(): 'slot' is DB_PREP__MAX for an unnamed
+ * statement.
+ */
+static enum db_status
+db_exec_slot(struct db *db, const char *what, unsigned slot, const char *sql,
+    int n, const char *const *values, const int *lengths, const int *formats,
     PGresult **res)
 {
 	enum db_status st;
+	enum db_send how;
 	bool timed_out, dropped, sent;
 	int64_t until;
+	char name[24];
 
 	*res = NULL;
+	(void)snprintf(name, sizeof(name), "instlog_%u", slot);
 	for (int attempt = 0;; attempt++) {
 		if (db_connect(db) != DB_OK)
 			return DB_UNAVAILABLE;
@@ -416,8 +452,24 @@ db_exec(struct db *db, const char *what, const char *sql, int n,
 		}
 		PQclear(*res);
 		*res = NULL;
-		st = db_run(db, what, sql, n, values, lengths, formats, until,
-		    res, &timed_out, &sent);
+		how = DB_SEND_UNNAMED;
+		timed_out = sent = false;
+		st = DB_NOTFOUND;
+		if (slot < DB_PREP__MAX && db->prepared_on)
+			st = db_prepare(db, what, slot, name, sql, n, until,
+			    res, &timed_out);
+		if (st == DB_OK)
+			how = DB_SEND_PREPARED;
+		if (st == DB_OK || st == DB_NOTFOUND)
+			st = db_run(db, what, how, name, sql, n, values,
+			    lengths, formats, until, res, &timed_out, &sent);
+		if (how == DB_SEND_PREPARED && st != DB_OK &&
+		    db_failed_with(*res, "26000")) {
+			/* Not executed: run it unnamed. */
+			db_prepared_lost(db, what);
+			attempt--;
+			continue;
+		}
 		if (st == DB_OK || timed_out)
 			return st;
 		if (st != DB_REFUSED)
@@ -448,6 +500,24 @@ db_exec(struct db *db, const char *what, const char *sql, int n,
 		if (!dropped || sent || attempt > 0)
 			return st;
 	}
+}
+
+enum db_status
+db_exec(struct db *db, const char *what, const char *sql, int n,
+    const char *const *values, const int *lengths, const int *formats,
+    PGresult **res)
+{
+	return db_exec_slot(db, what, DB_PREP__MAX, sql, n, values, lengths,
+	    formats, res);
+}
+
+enum db_status
+db_exec_prepared(struct db *db, const char *what, unsigned slot,
+    const char *sql, int n, const char *const *values, const int *lengths,
+    const int *formats, PGresult **res)
+{
+	return db_exec_slot(db, what, slot < DB_PREP__MAX ? slot : DB_PREP__MAX,
+	    sql, n, values, lengths, formats, res);
 }
 
 char *

@@ -44,6 +44,15 @@ struct db *db_new(const char *url, const char *appname);
 void db_free(struct db *db);
 
 /*
+ * Let the statements that ask for it (the webhook's writes) run as named
+ * prepared statements, prepared once per connection ('on'), or keep every
+ * statement unnamed (the default: what PgBouncer's transaction pooling
+ * before 1.21 needs).  A server that loses or refuses a prepared statement
+ * (a pooler in between) turns them off for 'db' for good, logged once.
+ */
+void db_set_prepared(struct db *db, bool on);
+
+/*
  * Make sure the connection is up, reconnecting when it dropped.  The
  * attempt gives up after connect_timeout or at the deadline, whichever
  * comes first, and is not made at all for DB_HOLDOFF_MS after a timeout.
@@ -83,19 +92,6 @@ const char *db_error_message(const struct db *db);
 
 /* The size of db_error_message()'s text, NUL included. */
 #define DB_ERROR_MAX 512
-
-/* The statements db_prepare_statements() prepares on one connection. */
-#define DB_PREPARED_MAX 8
-
-/*
- * From now on run the first DB_PREPARED_MAX distinct statements of 'db'
- * as statements prepared once per connection (the others as before): for
- * a session that runs the same few statements again and again, such as
- * the live tail's listener, which would otherwise plan its queries over
- * every partition and index of the log each time.  Never for a
- * connection that may go through a transaction pooler.
- */
-void db_prepare_statements(struct db *db);
 
 /* Set the text db_error_message() returns (for a write made elsewhere). */
 void db_set_error(struct db *db, const char *message);

@@ -156,8 +156,8 @@ db_checkpoint_latest_many(struct db *db, const int64_t *ids, size_t n,
 	(void)snprintf(ver, sizeof(ver), "%d", version);
 	values[0] = lit.buf;
 	values[1] = ver;
-	st = db_exec(db, __func__, SQL_LATEST_MANY, 2, values, NULL, NULL,
-	    &res);
+	st = db_exec_prepared(db, __func__, DB_PREP_LATEST_MANY,
+	    SQL_LATEST_MANY, 2, values, NULL, NULL, &res);
 	for (int i = 0; st == DB_OK && i < PQntuples(res); i++) {
 		int64_t k = db_int64(res, i, 0);
 

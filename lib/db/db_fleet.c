@@ -96,8 +96,8 @@ db_fleet_candidates(struct db *db, const char *since, int64_t cursor,
 	values[0] = since;
 	values[1] = cursor > 0 ? cur : NULL;
 	values[2] = lim;
-	st = db_exec(db, __func__, SQL_FLEET_CANDIDATES, 3, values, NULL, NULL,
-	    &res);
+	st = db_exec_prepared(db, __func__, DB_PREP_FLEET_CANDIDATES,
+	    SQL_FLEET_CANDIDATES, 3, values, NULL, NULL, &res);
 	if (st != DB_OK || (n = (size_t)PQntuples(res)) == 0)
 		goto out;
 	if ((out->v = calloc(n, sizeof(*out->v))) == NULL) {

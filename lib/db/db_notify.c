@@ -29,14 +29,14 @@
 
 /* Run snapshot query 'sql' into *snap. */
 static enum db_status
-snapshot_read(struct db *db, const char *what, const char *sql,
+snapshot_read(struct db *db, const char *what, unsigned slot, const char *sql,
     struct db_notify_snapshot *snap)
 {
 	PGresult *res = NULL;
 	enum db_status st;
 
 	memset(snap, 0, sizeof(*snap));
-	st = db_exec(db, what, sql, 0, NULL, NULL, NULL, &res);
+	st = db_exec_prepared(db, what, slot, sql, 0, NULL, NULL, NULL, &res);
 	if (st == DB_OK && PQntuples(res) == 1) {
 		(void)snprintf(snap->xmin, sizeof(snap->xmin), "%s",
 		    PQgetvalue(res, 0, 0));
@@ -52,13 +52,14 @@ snapshot_read(struct db *db, const char *what, const char *sql,
 enum db_status
 db_notify_snapshot(struct db *db, struct db_notify_snapshot *snap)
 {
-	return snapshot_read(db, __func__, SQL_SNAPSHOT, snap);
+	return snapshot_read(db, __func__, DB_PREP_SNAPSHOT, SQL_SNAPSHOT, snap);
 }
 
 enum db_status
 db_notify_snapshot_ops(struct db *db, struct db_notify_snapshot *snap)
 {
-	return snapshot_read(db, __func__, SQL_SNAPSHOT_OPS, snap);
+	return snapshot_read(db, __func__, DB_PREP_SNAPSHOT_OPS,
+	    SQL_SNAPSHOT_OPS, snap);
 }
 
 /*

@@ -8,6 +8,28 @@
 #include "core/str.h"
 #include "db/db.h"
 
+/*
+ * The statements that may run prepared (db_exec_prepared()), a slot each:
+ * the log row, the jobs statements, the multi-row log INSERT of n rows at
+ * DB_PREP_EVENT_GROUP + n.
+ */
+enum db_prep {
+	DB_PREP_EVENT,
+	DB_PREP_JOB_INSERT,
+	DB_PREP_JOB_ADVANCE,
+	DB_PREP_JOB_INSERT_MANY,
+	/* The live tail's listener, every round while rows come. */
+	DB_PREP_SNAPSHOT,
+	DB_PREP_SNAPSHOT_OPS,
+	DB_PREP_STREAM_KEYS,
+	/* The fleet's list (/trace/failing, /metrics). */
+	DB_PREP_FLEET_CANDIDATES,
+	DB_PREP_LATEST_MANY,
+	DB_PREP_FOLD_ROWS_MANY,
+	DB_PREP_EVENT_GROUP,
+	DB_PREP__MAX = DB_PREP_EVENT_GROUP + 65
+};
+
 struct db {
 	PGconn *conn;
 	char *url;
@@ -17,16 +39,9 @@ struct db {
 	char last_error[DB_ERROR_MAX]; /* db_error_message() */
 	unsigned long connects;        /* connections made (db_listen()) */
 	bool listening;                /* this connection ran a LISTEN */
-	/*
-	 * db_prepare_statements(): the statements prepared, by SQL text
-	 * (constant, so compared by address), and the connection each was
-	 * prepared on (0: none yet).
-	 */
-	bool prepare;
-	struct {
-		const char *sql;
-		unsigned long conn;
-	} stmts[DB_PREPARED_MAX];
+	bool prepared_on;              /* db_set_prepared() */
+	unsigned long prepared_conn;   /* the connection 'prepared' is of */
+	uint64_t prepared[(DB_PREP__MAX + 63) / 64]; /* bit: slot prepared */
 };
 
 /*
@@ -46,6 +61,18 @@ struct db {
 enum db_status db_exec(struct db *db, const char *what, const char *sql, int n,
     const char *const *values, const int *lengths, const int *formats,
     PGresult **res);
+
+/*
+ * db_exec() of 'sql' as the named prepared statement of 'slot' (enum
+ * db_prep) when db_set_prepared() turned them on: prepared on the
+ * connection the first time (the name is the slot's), then only executed.
+ * A prepared statement the server does not know or a name it already has
+ * (a pooler that switched server connections) turns them off for 'db' and
+ * runs 'sql' unnamed: it was not executed.  Same results as db_exec().
+ */
+enum db_status db_exec_prepared(struct db *db, const char *what, unsigned slot,
+    const char *sql, int n, const char *const *values, const int *lengths,
+    const int *formats, PGresult **res);
 
 /* Copy column 'col' of row 'row' as a new string, or NULL when null. */
 char *db_strdup(const PGresult *res, int row, int col);

@@ -365,8 +365,8 @@ db_trace_fold_rows_many(struct db *db, const struct db_fold_from *from,
 	values[1] = ats.buf;
 	values[2] = aids.buf;
 	values[3] = lim;
-	if ((st = db_exec(db, __func__, SQL_FOLD_ROWS_MANY, 4, values, NULL,
-	         NULL, &res)) != DB_OK)
+	if ((st = db_exec_prepared(db, __func__, DB_PREP_FOLD_ROWS_MANY,
+	         SQL_FOLD_ROWS_MANY, 4, values, NULL, NULL, &res)) != DB_OK)
 		goto out;
 	/* Rows come by entity (their ordinal, column 0), each in order. */
 	nt = PQntuples(res);
@@ -473,7 +473,8 @@ db_trace_stream_keys(struct db *db, int64_t after, int64_t upto,
 	(void)snprintf(u, sizeof(u), "%" PRId64, upto);
 	(void)snprintf(lim, sizeof(lim), "%zu", max + 1);
 	st =
-	    db_exec(db, __func__, SQL_STREAM_KEYS, 3, values, NULL, NULL, &res);
+	    db_exec_prepared(db, __func__, DB_PREP_STREAM_KEYS, SQL_STREAM_KEYS,
+	        3, values, NULL, NULL, &res);
 	if (st != DB_OK)
 		goto out;
 	rows = PQntuples(res);

@@ -102,14 +102,16 @@
  * id before the oldest of the last $5 rows up to $1 that pass the filters
  * of SQL_STREAM ($2 entity, $3 installation, $4 event), or $1 when none.
  * With an entity or an installation the rows are the newest by
- * (received_at, id), on the indexes the timeline uses (the installation's
- * is over rows with an entity); without, the highest ids.  The stream
+ * (received_at, id), on the indexes the timeline uses (an entity's: the
+ * primary key, by shard_key; the installation's is over rows with an
+ * entity); without, the highest ids.  The stream
  * then sends every row past that id, so a row received out of order is
  * sent as well, never missed.
  */
 #define SQL_STREAM_START_WHERE \
 	"WHERE e.id <= $1::bigint " \
 	"AND ($2::bigint IS NULL OR e.entity_id = $2::bigint) " \
+	"AND ($2::bigint IS NULL OR e.shard_key = $2::bigint) " \
 	"AND ($3::bigint IS NULL OR e.installation_id = $3::bigint) " \
 	"AND ($3::bigint IS NULL OR e.entity_id IS NOT NULL) " \
 	"AND ($4::text IS NULL OR e.event = $4::text " \
@@ -134,12 +136,13 @@
 
 /*
  * The page query.  $1 entity, $2 since, $3 until, $4 event, $5 cursor id,
- * $6 limit + 1, $7 dedupe.  The event filter matches the name or, at a
+ * $6 limit + 1, $7 dedupe (shard_key = $1 too: the primary key serves the
+ * page, sql/017).  The event filter matches the name or, at a
  * dot boundary, a prefix of it; a cursor continues after its row.
  */
 #define SQL_PAGE \
 	SQL_PAGE_ITEM \
-	"WHERE e.entity_id = $1::bigint " \
+	"WHERE e.entity_id = $1::bigint AND e.shard_key = $1::bigint " \
 	"AND ($2::timestamptz IS NULL OR e.received_at >= $2::timestamptz) " \
 	"AND ($3::timestamptz IS NULL OR e.received_at <= $3::timestamptz) " \
 	"AND ($4::text IS NULL OR e.event = $4::text " \
@@ -154,7 +157,8 @@
 	"ORDER BY e.received_at, e.id LIMIT $6::bigint"
 
 #define SQL_ENTITY_EXISTS \
-	"SELECT 1 FROM installation_events WHERE entity_id = $1::bigint LIMIT 1"
+	"SELECT 1 FROM installation_events WHERE entity_id = $1::bigint " \
+	"AND shard_key = $1::bigint LIMIT 1"
 
 /* $1 a cursor (an event id), $2 the entity it must belong to. */
 #define SQL_CURSOR_EXISTS                                   \

@@ -94,8 +94,8 @@ db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
 
 	event_params(ev, &ids, values, lengths, formats);
 	*id = 0;
-	st = db_exec(db, __func__, SQL_EVENT_INSERT, SQL_EVENT_PARAMS, values,
-	    lengths, formats, &res);
+	st = db_exec_prepared(db, __func__, DB_PREP_EVENT, SQL_EVENT_INSERT,
+	    SQL_EVENT_PARAMS, values, lengths, formats, &res);
 	if (st == DB_OK && PQntuples(res) == 1)
 		*id = db_int64(res, 0, 0);
 	else if (st == DB_OK && ev->attempt_key != NULL &&
@@ -192,8 +192,8 @@ event_insert_group(struct db *db, const struct db_event *const *evs,
 		    values + r * SQL_EVENT_PARAMS,
 		    lengths + r * SQL_EVENT_PARAMS,
 		    formats + r * SQL_EVENT_PARAMS);
-	st =
-	    db_exec(db, __func__, sql, (int)np, values, lengths, formats, &res);
+	st = db_exec_prepared(db, __func__, DB_PREP_EVENT_GROUP + (unsigned)m,
+	    sql, (int)np, values, lengths, formats, &res);
 	if (st == DB_UNAVAILABLE) {
 		/* Not written, or its commit's reply was lost: spool all. */
 		for (size_t r = 0; r < m; r++)
@@ -252,6 +252,171 @@ db_event_write(void *arg, const void *const *rows_in, size_t n,
 	}
 }
 
+enum db_status
+db_job_apply(struct db *db, const struct db_job_op *op)
+{
+	if (op->insert != NULL)
+		return db_job_insert(db, op->insert);
+	return db_job_advance(db, op->job_id, op->status);
+}
+
+/* Run the statement 'sql' of no parameters and no rows (BEGIN, COMMIT). */
+static enum db_status
+db_job_command(struct db *db, const char *sql)
+{
+	PGresult *res = NULL;
+	enum db_status st;
+
+	st = db_exec(db, "db_job_write", sql, 0, NULL, NULL, NULL, &res);
+	PQclear(res);
+	return st;
+}
+
+/* True for the results of a jobs statement that ran. */
+static bool
+is_job_done(enum db_status st)
+{
+	return st == DB_OK || st == DB_CONFLICT || st == DB_NOTFOUND;
+}
+
+/* The jobs of several queued deliveries in one statement, in their order. */
+#define SQL_JOB_INSERT_MANY                                           \
+ "INSERT INTO jobs (job_id, status, entity_id, entity_type, "         \
+ "entity_name, installation_id, app_id, repo_full_name, labels, "     \
+ "html_url) SELECT j, 'pending', e, t, n, i, a, r, l::jsonb, h FROM " \
+ "unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], "        \
+ "$5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[]) "   \
+ "WITH ORDINALITY AS u(j, e, t, n, i, a, r, l, h, o) ORDER BY o "     \
+ "ON CONFLICT (job_id) DO NOTHING RETURNING job_id"
+
+/* Add the id 'v' (0: an SQL null) to the array literal 'b'. */
+static int
+job_id_add(struct buf *b, int64_t v)
+{
+	char s[24];
+
+	return db_array_add(b, db_id_param(s, sizeof(s), v));
+}
+
+/*
+ * Insert the jobs of the 'n' inserts 'ops' in one statement: sts[i] is
+ * DB_OK for the first of each job that was not there, DB_CONFLICT for the
+ * others.  Returns DB_OK, or the statement's failure (sts[] untouched).
+ */
+static enum db_status
+db_job_insert_many(struct db *db, const struct db_job_op *const *ops, size_t n,
+    enum db_status *sts)
+{
+	struct buf a[9];
+	const char *values[9];
+	PGresult *res = NULL;
+	enum db_status st = DB_ERROR;
+	int rc = 0;
+
+	for (size_t c = 0; c < 9; c++)
+		buf_init(&a[c]);
+	for (size_t i = 0; i < n; i++) {
+		const struct db_job *j = ops[i]->insert;
+
+		rc |= job_id_add(&a[0], j->job_id);
+		rc |= job_id_add(&a[1], j->entity_id);
+		rc |= db_array_add(&a[2], j->entity_type);
+		rc |= db_array_add(&a[3], j->entity_name);
+		rc |= job_id_add(&a[4], j->installation_id);
+		rc |= job_id_add(&a[5], j->app_id);
+		rc |= db_array_add(&a[6], j->repo_full_name);
+		rc |= db_array_add(&a[7], j->labels_json);
+		rc |= db_array_add(&a[8], j->html_url);
+	}
+	for (size_t c = 0; c < 9; c++)
+		rc |= buf_append(&a[c], "", 1);
+	if (rc != 0) {
+		log_warnx("%s: out of memory", __func__);
+		goto out;
+	}
+	for (size_t c = 0; c < 9; c++)
+		values[c] = a[c].buf;
+	st = db_exec_prepared(db, __func__, DB_PREP_JOB_INSERT_MANY,
+	    SQL_JOB_INSERT_MANY, 9, values, NULL, NULL, &res);
+	if (st != DB_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		sts[i] = DB_CONFLICT;
+	for (int t = 0; t < PQntuples(res); t++) {
+		int64_t id = db_int64(res, t, 0);
+
+		for (size_t i = 0; i < n; i++) {
+			if (sts[i] == DB_CONFLICT &&
+			    ops[i]->insert->job_id == id) {
+				sts[i] = DB_OK;
+				break;
+			}
+		}
+	}
+out:
+	PQclear(res);
+	for (size_t c = 0; c < 9; c++)
+		buf_release(&a[c]);
+	return st;
+}
+
+/*
+ * Run the 'n' jobs writes 'rows' in order in one transaction, each result
+ * in sts[].  Returns DB_OK once committed, else the first failure.
+ */
+static enum db_status
+db_job_transaction(struct db *db, const void *const *rows, size_t n,
+    enum db_status *sts)
+{
+	enum db_status st;
+
+	/*
+	 * A failed statement leaves the connection in the aborted
+	 * transaction, which db_exec() closes: nothing to roll back.
+	 */
+	st = db_job_command(db, "BEGIN");
+	for (size_t i = 0; i < n && st == DB_OK; i++)
+		if (!is_job_done(sts[i] = db_job_apply(db, rows[i])))
+			st = sts[i];
+	return st == DB_OK ? db_job_command(db, "COMMIT") : st;
+}
+
+void
+db_job_write(void *arg, const void *const *rows, size_t n, int64_t deadline,
+    int64_t *ids, enum db_status *sts, char *why)
+{
+	const struct db_job_op *const *ops =
+	    (const struct db_job_op *const *)rows;
+	struct db *db = arg;
+	enum db_status st = DB_ERROR;
+	size_t inserts = 0;
+
+	db->deadline = deadline;
+	for (size_t i = 0; i < n; i++) {
+		ids[i] = 0;
+		sts[i] = DB_ERROR;
+		inserts += ops[i]->insert != NULL;
+	}
+	/* Only new jobs (the usual burst): one statement, one round trip. */
+	if (n > 1 && inserts == n)
+		st = db_job_insert_many(db, ops, n, sts);
+	else if (n > 1)
+		st = db_job_transaction(db, rows, n, sts);
+	if (n > 1 && st == DB_OK)
+		return;
+	if (n > 1 && st == DB_UNAVAILABLE) {
+		/* Maybe committed: each delivery is spooled. */
+		for (size_t i = 0; i < n; i++)
+			sts[i] = DB_UNAVAILABLE;
+		(void)snprintf(why, DB_ERROR_MAX, "%s", db->last_error);
+		return;
+	}
+	/* Alone, or again one by one after a failure on one's data. */
+	for (size_t i = 0; i < n; i++)
+		if (!is_job_done(sts[i] = db_job_apply(db, rows[i])))
+			(void)snprintf(why, DB_ERROR_MAX, "%s", db->last_error);
+}
+
 #define SQL_JOB_INSERT                                            \
  "INSERT INTO jobs (job_id, status, entity_id, entity_type, "     \
  "entity_name, installation_id, app_id, repo_full_name, labels, " \
@@ -276,7 +441,8 @@ db_job_insert(struct db *db, const struct db_job *job)
 	values[6] = job->repo_full_name;
 	values[7] = job->labels_json;
 	values[8] = job->html_url;
-	st = db_exec(db, __func__, SQL_JOB_INSERT, 9, values, NULL, NULL, &res);
+	st = db_exec_prepared(db, __func__, DB_PREP_JOB_INSERT, SQL_JOB_INSERT,
+	    9, values, NULL, NULL, &res);
 	if (st == DB_OK && strcmp(PQcmdTuples(res), "0") == 0)
 		st = DB_CONFLICT;
 	PQclear(res);
@@ -304,8 +470,8 @@ db_job_advance(struct db *db, int64_t job_id, const char *status)
 
 	values[0] = db_id_param(jid, sizeof(jid), job_id);
 	values[1] = status;
-	st =
-	    db_exec(db, __func__, SQL_JOB_ADVANCE, 2, values, NULL, NULL, &res);
+	st = db_exec_prepared(db, __func__, DB_PREP_JOB_ADVANCE,
+	    SQL_JOB_ADVANCE, 2, values, NULL, NULL, &res);
 	if (st == DB_OK && strcmp(PQgetvalue(res, 0, 0), "t") != 0)
 		st = DB_NOTFOUND;
 	PQclear(res);

@@ -95,4 +95,27 @@ enum db_status db_job_insert(struct db *db, const struct db_job *job);
 enum db_status db_job_advance(struct db *db, int64_t job_id,
     const char *status);
 
+/* The jobs write of one delivery: insert 'insert', else advance a job. */
+struct db_job_op {
+	const struct db_job *insert; /* the job to insert, or NULL */
+	int64_t job_id;              /* without 'insert': the job to move */
+	const char *status;          /* ... to this status */
+};
+
+/*
+ * Run 'op': db_job_insert() or db_job_advance(), with their results.
+ */
+enum db_status db_job_apply(struct db *db, const struct db_job_op *op);
+
+/*
+ * The jobs side effect's group commit (a batch_write_fn of
+ * lib/run/batch.h, 'arg' the slot's struct db): the 'n' struct
+ * db_job_op of 'rows' in one transaction, in their order, each with its
+ * own result in sts[] (as db_job_apply()'s; ids[] 0).  When one of them
+ * fails on its data, each is run again alone; when the database fails,
+ * every one gets that failure.  'why' (DB_ERROR_MAX) gets the error text.
+ */
+void db_job_write(void *arg, const void *const *rows, size_t n,
+    int64_t deadline, int64_t *ids, enum db_status *sts, char *why);
+
 #endif

@@ -72,7 +72,8 @@ app_db_new(const struct app *app)
 /*
  * The worker's group commit: INSTLOG_WRITE_SLOTS, else def->group_commit,
  * write slots, a connection each (connected now), for the rows of every
- * request thread.  Returns 0, or -1 (logged).
+ * request thread; with def->side_write the side effect's, one slot and
+ * its connection.  Returns 0, or -1 (logged).
  */
 static int
 app_batch_new(struct app *app)
@@ -85,10 +86,22 @@ app_batch_new(struct app *app)
 	for (app->nbatch_db = 0; app->nbatch_db < n; app->nbatch_db++) {
 		if ((app->batch_db[app->nbatch_db] = app_db_new(app)) == NULL)
 			return -1;
+		db_set_prepared(app->batch_db[app->nbatch_db],
+		    app->cfg.db_prepared != 0);
 		(void)db_connect(app->batch_db[app->nbatch_db]);
 		args[app->nbatch_db] = app->batch_db[app->nbatch_db];
 	}
 	if ((app->batch = batch_new(app->def->commit_write, args, n)) == NULL)
+		return -1;
+	if (app->def->side_write == NULL)
+		return 0;
+	if ((app->side_db = app_db_new(app)) == NULL)
+		return -1;
+	db_set_prepared(app->side_db, app->cfg.db_prepared != 0);
+	(void)db_connect(app->side_db);
+	args[0] = app->side_db;
+	if ((app->side_batch = batch_new(app->def->side_write, args, 1)) ==
+	    NULL)
 		return -1;
 	return 0;
 }
@@ -188,6 +201,11 @@ app_init(struct app *app, const struct app_def *def, int argc, char **argv)
 		return APP_ERROR;
 	if ((app->db = app_db_new(app)) == NULL)
 		return APP_ERROR;
+	/*
+	 * The statements that ask for it (db_exec_prepared(): the webhook's
+	 * writes, the fleet's list) run prepared once per connection.
+	 */
+	db_set_prepared(app->db, app->cfg.db_prepared != 0);
 	if (def->group_commit > 0 && !app->http.cgi) {
 		if (app_batch_new(app) == -1)
 			return APP_ERROR;
@@ -332,6 +350,7 @@ app_thread_start(struct app *app, int i)
 	if (http_clone(&app->http, &t->http) == -1 ||
 	    (t->db = app_db_new(app)) == NULL)
 		return -1;
+	db_set_prepared(t->db, app->cfg.db_prepared != 0);
 	(void)pthread_mutex_lock(&app_lock);
 	app_serving++;
 	(void)pthread_mutex_unlock(&app_lock);
@@ -420,6 +439,8 @@ app_release(struct app *app)
 	batch_free(app->batch);
 	for (size_t i = 0; i < app->nbatch_db; i++)
 		db_free(app->batch_db[i]);
+	batch_free(app->side_batch);
+	db_free(app->side_db);
 	db_free(app->db);
 	metrics_close(app->counters);
 	buf_release(&app->body);

@@ -54,6 +54,12 @@ struct app_def {
 	 */
 	int group_commit;
 	batch_write_fn *commit_write; /* with group_commit: the write */
+	/*
+	 * With group_commit, optional: a second group commit of one write
+	 * slot (app->side_batch, its own connection) for a side effect that
+	 * each request writes in a transaction of its own before its row.
+	 */
+	batch_write_fn *side_write;
 };
 
 /*
@@ -71,6 +77,8 @@ struct app {
 	struct batch *batch; /* with group_commit: the worker's */
 	struct db *batch_db[BATCH_MAX_SLOTS]; /* a connection a slot */
 	size_t nbatch_db;
+	struct batch *side_batch; /* with side_write: the worker's */
+	struct db *side_db;       /* ... and its connection */
 	int threads; /* -t N: request threads per worker; 0: def->threads */
 	int started; /* request threads started besides this one */
 	size_t body_held; /* of the worker's body budget, for this request */

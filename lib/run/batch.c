@@ -46,6 +46,7 @@ struct batch {
 	unsigned busy; /* bit i: slot i is writing */
 	struct item *head;
 	struct item **tail;
+	size_t queued; /* bytes of the rows in the queue */
 	batch_write_fn *write;
 	void *args[BATCH_MAX_SLOTS];
 	char why[BATCH_MAX_SLOTS][BATCH_WHY]; /* of each slot's write */
@@ -93,10 +94,17 @@ batch_new(batch_write_fn *write, void *const *args, size_t nslots)
 	return b;
 }
 
-/* A free write slot (lock held), or -1. */
+/*
+ * A free write slot for the queue (lock held), or -1.  While a write is
+ * running, another one starts only for BATCH_PARALLEL_BYTES of queued
+ * rows: small rows wait and share the next commit, large ones (whose
+ * cost is per byte, not per statement) use another backend at once.
+ */
 static int
 free_slot(const struct batch *b)
 {
+	if (b->busy != 0 && b->queued < BATCH_PARALLEL_BYTES)
+		return -1;
 	for (size_t i = 0; i < b->nslots; i++)
 		if ((b->busy & (1u << i)) == 0)
 			return (int)i;
@@ -121,6 +129,7 @@ unlink_item(struct batch *b, struct item *it)
 	for (p = &b->head; *p != NULL; p = &(*p)->next) {
 		if (*p == it) {
 			*p = it->next;
+			b->queued -= it->bytes;
 			if (b->tail == &it->next)
 				b->tail = p;
 			return;
@@ -156,6 +165,7 @@ lead(struct batch *b, struct item *self, int slot)
 		b->head = it->next;
 		if (b->head == NULL)
 			b->tail = &b->head;
+		b->queued -= sz;
 		/*
 		 * A row with almost no time left is answered at once (its
 		 * caller spools it): its deadline would cut the write of
@@ -245,6 +255,7 @@ batch_submit(struct batch *b, const void *row, size_t bytes, int64_t deadline,
 	(void)pthread_mutex_lock(&b->lock);
 	*b->tail = &me;
 	b->tail = &me.next;
+	b->queued += bytes;
 	for (;;) {
 		state = atomic_load(&me.state);
 		if (state == ITEM_DONE)

@@ -28,6 +28,13 @@ struct batch;
 /* The most write slots (concurrent writes, one connection each). */
 #define BATCH_MAX_SLOTS 8
 
+/*
+ * Queued bytes for which a second write starts while one is running
+ * (free slots permitting); below it rows wait for the running write to
+ * end and go together in the next.
+ */
+#define BATCH_PARALLEL_BYTES (16 * 1024)
+
 /* The most rows one write takes, and the bytes past which it takes no more. */
 #define BATCH_MAX_ROWS  64
 #define BATCH_MAX_BYTES (4 * 1024 * 1024)

@@ -17,18 +17,41 @@
 #include "run/batch.h"
 
 /*
- * Apply the jobs write that the outcome of 'd' stands for (job_stored,
- * job_marked_running, job_marked_completed; the others have none) and
- * return the outcome of the row: d's, the one the write found
- * (job_already_exists, job_not_found), or job_write_failed.  Sets *db_down
- * when the failure was the connection.
+ * Run the jobs write 'op': through the jobs group commit 'jobs' when
+ * there is one, else on 'db'.  As db_job_apply(); the error text stays
+ * on 'db'.
  */
-static enum outcome
-apply_jobs(struct db *db, const struct delivery *d, int *db_down)
+static enum db_status
+job_write(struct db *db, struct batch *jobs, const struct db_job_op *op)
 {
-	struct db_job job;
+	char why[BATCH_WHY];
+	int64_t id;
 	enum db_status st;
 
+	if (jobs == NULL)
+		return db_job_apply(db, op);
+	st = batch_submit(jobs, op, sizeof(*op), db_deadline(db), &id, why);
+	if (st != DB_OK && st != DB_CONFLICT && st != DB_NOTFOUND)
+		db_set_error(db, why);
+	return st;
+}
+
+/*
+ * Apply the jobs write that the outcome of 'd' stands for (job_stored,
+ * job_marked_running, job_marked_completed; the others have none), through
+ * job_write(), and return the outcome of the row: d's, the one the write
+ * found (job_already_exists, job_not_found), or job_write_failed.  Sets
+ * *db_down when the failure was the connection.
+ */
+static enum outcome
+apply_jobs(struct db *db, struct batch *jobs, const struct delivery *d,
+    int *db_down)
+{
+	struct db_job job;
+	struct db_job_op op;
+	enum db_status st;
+
+	memset(&op, 0, sizeof(op));
 	switch (d->outcome) {
 	case OUTCOME_JOB_STORED:
 		memset(&job, 0, sizeof(job));
@@ -41,14 +64,17 @@ apply_jobs(struct db *db, const struct delivery *d, int *db_down)
 		job.repo_full_name = d->repo_full_name;
 		job.labels_json = d->labels_json;
 		job.html_url = d->html_url;
-		if ((st = db_job_insert(db, &job)) == DB_CONFLICT)
+		op.insert = &job;
+		if ((st = job_write(db, jobs, &op)) == DB_CONFLICT)
 			return OUTCOME_JOB_ALREADY_EXISTS;
 		break;
 	case OUTCOME_JOB_MARKED_RUNNING:
 	case OUTCOME_JOB_MARKED_COMPLETED:
-		st = db_job_advance(db, d->job_id,
-		    d->outcome == OUTCOME_JOB_MARKED_RUNNING ? "running"
-		                                             : "completed");
+		op.job_id = d->job_id;
+		op.status = d->outcome == OUTCOME_JOB_MARKED_RUNNING
+		    ? "running"
+		    : "completed";
+		st = job_write(db, jobs, &op);
 		if (st == DB_NOTFOUND)
 			return OUTCOME_JOB_NOT_FOUND;
 		break;
@@ -100,10 +126,10 @@ event_insert(struct db *db, struct batch *batch, const struct db_event *ev,
 }
 
 int
-ingest_delivery(struct db *db, struct batch *batch, const struct config *cfg,
-    const struct delivery_headers *h, const char *received_at,
-    const char *attempt_key, const char *body, size_t len,
-    struct ingest_result *res)
+ingest_delivery(struct db *db, struct batch *batch, struct batch *jobs,
+    const struct config *cfg, const struct delivery_headers *h,
+    const char *received_at, const char *attempt_key, const char *body,
+    size_t len, struct ingest_result *res)
 {
 	struct delivery d;
 	struct db_event ev;
@@ -121,7 +147,7 @@ ingest_delivery(struct db *db, struct batch *batch, const struct config *cfg,
 		log_warnx("%s: out of memory", __func__);
 		goto out;
 	}
-	res->outcome = apply_jobs(db, &d, &db_down);
+	res->outcome = apply_jobs(db, jobs, &d, &db_down);
 	if (res->outcome == OUTCOME_JOB_WRITE_FAILED)
 		(void)snprintf(res->why, sizeof(res->why), "%s",
 		    db_error_message(db));
@@ -259,9 +285,9 @@ out:
 }
 
 enum outcome_fate
-ingest_live(struct db *db, struct batch *batch, const struct config *cfg,
-    struct delivery_headers *h, const char *sig, const char *body, size_t len,
-    struct ingest_result *res)
+ingest_live(struct db *db, struct batch *batch, struct batch *jobs,
+    const struct config *cfg, struct delivery_headers *h, const char *sig,
+    const char *body, size_t len, struct ingest_result *res)
 {
 	struct delivery_header_copy copy;
 	struct delivery_attempt at;
@@ -270,8 +296,8 @@ ingest_live(struct db *db, struct batch *batch, const struct config *cfg,
 	delivery_headers_limit(h, &copy);
 	if (delivery_attempt_new(&at) == -1)
 		log_warnx("%s: no random bytes for the attempt key", __func__);
-	else if (ingest_delivery(db, batch, cfg, h, at.received_at, at.key,
-	             body, len, res) == 0)
+	else if (ingest_delivery(db, batch, jobs, cfg, h, at.received_at,
+	             at.key, body, len, res) == 0)
 		fate = OUTCOME_RECORDED;
 	else if (spool_write(cfg->spool_dir, h, &at, sig, body, len) == 0)
 		fate = OUTCOME_SPOOLED;

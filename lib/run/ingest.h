@@ -37,9 +37,11 @@ struct ingest_result {
  * outcome_http_status()), or -1 when nothing was written: the database is
  * down, or another failure (logged).  With 'batch' (the webhook's group
  * commit; NULL: none) the log row shares a transaction with those of the
- * worker's other threads; 'db' runs the jobs side effect.
+ * worker's other threads, and with 'jobs' (a group commit of
+ * db_job_write(); NULL: none) so does the jobs side effect, in a
+ * transaction of its own, before the row; else 'db' runs it.
  */
-int ingest_delivery(struct db *db, struct batch *batch,
+int ingest_delivery(struct db *db, struct batch *batch, struct batch *jobs,
     const struct config *cfg, const struct delivery_headers *h,
     const char *received_at, const char *attempt_key, const char *body,
     size_t len, struct ingest_result *res);
@@ -57,8 +59,8 @@ int ingest_delivery(struct db *db, struct batch *batch,
  * from h->request_id).  'h' may be changed.
  */
 enum outcome_fate ingest_live(struct db *db, struct batch *batch,
-    const struct config *cfg, struct delivery_headers *h, const char *sig,
-    const char *body, size_t len, struct ingest_result *res);
+    struct batch *jobs, const struct config *cfg, struct delivery_headers *h,
+    const char *sig, const char *body, size_t len, struct ingest_result *res);
 
 /*
  * Count one delivery of X-GitHub-Event 'event' in 'm' (NULL: nothing):

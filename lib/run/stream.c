@@ -374,7 +374,7 @@ hub_start(struct app *app, const struct http_request *req)
 	 * Its few statements every 200 ms while rows come: planned once, not
 	 * each time over every partition and index of the log.
 	 */
-	db_prepare_statements(hub.db);
+	db_set_prepared(hub.db, true);
 	if ((e = pthread_create(&hub.tid, NULL, hub_main, NULL)) != 0) {
 		log_warnx("%s: %s", __func__, strerror(e));
 		rc = -1;

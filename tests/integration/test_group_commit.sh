@@ -170,3 +170,66 @@ test_jobs_advance_from_concurrent_deliveries() {
 	assert_eq 0 "$(gc_not_own "$dir/q" "$prefix-q")" "queued answers carrying another row's id"
 	assert_eq 0 "$(gc_not_own "$dir/r" "$prefix-r")" "in_progress answers carrying another row's id"
 }
+
+# gc_three_jobs FILE: three workflow_job deliveries of FILE, one row each.
+gc_three_jobs() {
+	local g
+	for _ in 1 2 3; do
+		g=$(new_guid)
+		deliver workflow_job "$1" "$g"
+		assert_status 200
+		assert_eq 1 "$(rows_for "$g")" "one row"
+	done
+}
+
+# The webhook's writes run as statements prepared once per connection
+# (lib/db/db.c db_exec_prepared()), unless INSTLOG_DB_PREPARED=0 keeps
+# every statement unnamed (PgBouncer's transaction pooling before 1.21).
+# The server logs each execution with the statement's name.
+test_writes_prepared_or_unnamed_as_configured() {
+	local log=$PGDATA_DIR/server.log lines f
+	f=$(fixture workflow_job.queued)
+	sql "ALTER SYSTEM SET log_statement = 'all'" >/dev/null
+	sql "SELECT pg_reload_conf()" >/dev/null
+	trap 'trap - RETURN; sql "ALTER SYSTEM RESET log_statement" >/dev/null;
+	    sql "SELECT pg_reload_conf()" >/dev/null; unset INSTLOG_DB_PREPARED;
+	    stack_route_stop webhook; stack_route_start webhook' RETURN
+	sleep 0.5
+	lines=$(wc -l <"$log")
+	gc_three_jobs "$f"
+	tail -n +"$((lines + 1))" "$log" | grep -q 'execute instlog_[0-9]*: INSERT INTO installation_events' ||
+	    fail "no prepared INSERT of the log row in the server log"
+	tail -n +"$((lines + 1))" "$log" | grep -q 'execute instlog_[0-9]*: INSERT INTO jobs' ||
+	    fail "no prepared jobs INSERT in the server log"
+	export INSTLOG_DB_PREPARED=0
+	stack_route_stop webhook
+	stack_route_start webhook || fail "webhook with INSTLOG_DB_PREPARED=0 did not start"
+	lines=$(wc -l <"$log")
+	gc_three_jobs "$f"
+	tail -n +"$((lines + 1))" "$log" | grep -q 'execute <unnamed>: INSERT INTO installation_events' ||
+	    fail "no unnamed INSERT of the log row in the server log"
+	if tail -n +"$((lines + 1))" "$log" | grep -q 'execute instlog_'; then
+		fail "a prepared statement with INSTLOG_DB_PREPARED=0"
+	fi
+}
+
+# The jobs side effect's group commit (db_job_write()): queued deliveries
+# that arrive together insert their jobs in one statement.  A job queued
+# three times at once is stored by exactly one of them, the others find it
+# (job_already_exists), and the row holds the delivery's values.
+test_jobs_queued_together_each_stored_once() {
+	local dir=$TEST_TMP/gcdup prefix=gcdup-$RANDOM i f n=0
+	for i in $(seq 1 8); do
+		f=$(fixture_edit workflow_job.queued ".workflow_job.id = $((880000 + i))")
+		for _ in 1 2 3; do
+			n=$((n + 1))
+			echo "$n $prefix-$n workflow_job $(sign "$f") $f"
+		done
+	done | gc_post "$dir" 24
+	assert_eq "200 job_already_exists 16 200 job_stored 8" "$(awk '{print $1, $4}' "$dir"/* | sort | uniq -c | awk '{print $2, $3, $1}' | xargs)" "answers"
+	assert_eq "pending 8" "$(sql "SELECT status, count(*) FROM jobs WHERE job_id BETWEEN 880001 AND 880008 GROUP BY status" | tr '|' ' ')" "jobs"
+	assert_eq "Octocoders|Organization|38302899|3456996|Codertocat/Hello-World|t" \
+	    "$(sql "SELECT entity_name, entity_type, entity_id, installation_id, repo_full_name, labels = '$(jq -c .workflow_job.labels "$(fixture workflow_job.queued)")'::jsonb FROM jobs WHERE job_id = 880003")" "job 880003"
+	assert_eq "24 24" "$(gc_rows "$prefix")" "deliveries and rows"
+	assert_eq 0 "$(gc_not_own "$dir" "$prefix")" "answers carrying another row's id"
+}

@@ -135,6 +135,12 @@ test_worker_killed_mid_load() {
 	local workers=${STACK_WORKERS_webhook:-${STACK_WORKERS:-${STACK_DEFAULT_WORKERS_webhook:-2}}} failed missing acked
 	prefix=kill-$RANDOM$RANDOM
 	mkdir -p "$dir"
+	# One write slot a worker, so that one waiting INSERT a worker shows
+	# that both hold deliveries (a second slot takes queued rows too);
+	# started from another shell: not a job of this one, which waits for
+	# its jobs below.
+	kill_webhook_slots 1
+	trap 'trap - RETURN; kill_webhook_slots ""' RETURN
 	before=$(pgrep -P "$(stack_route_pid webhook)" | sort)
 	assert_eq "$workers" "$(echo "$before" | wc -l)" "workers before"
 	[ "$workers" -ge 2 ] || { fail "the kill test needs 2 workers, not $workers"; return; }
@@ -647,6 +653,15 @@ release_lock() {
 }
 
 # waiting_inserts: log row INSERTs waiting for a lock.
+# kill_webhook_slots N: restart the webhook with INSTLOG_WRITE_SLOTS=N
+# (empty: unset), from a shell of its own.
+kill_webhook_slots() {
+	stack_route_stop webhook
+	env ${1:+INSTLOG_WRITE_SLOTS=$1} bash -c \
+	    '. "$0/tests/stack.sh"; RUNDIR=$1 STACK_BIN=$2 stack_route_start webhook' \
+	    "$STACK_TOP" "$RUNDIR" "$STACK_BIN" || fail "webhook did not start"
+}
+
 waiting_inserts() {
 	sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'
 	     AND query LIKE 'INSERT INTO installation_events%'"

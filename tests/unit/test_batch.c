@@ -202,6 +202,7 @@ struct sender {
 	struct db_event ev;
 	char delivery[16];
 	int64_t deadline;
+	size_t bytes; /* the row's size for the batch; 0: its own */
 	enum db_status st;
 	int64_t id;
 	char why[BATCH_WHY];
@@ -230,7 +231,8 @@ sender_run(void *arg)
 	struct sender *s = arg;
 
 	in_sender = true;
-	s->st = batch_submit(s->b, &s->ev, db_event_size(&s->ev), s->deadline,
+	s->st = batch_submit(s->b, &s->ev,
+	    s->bytes != 0 ? s->bytes : db_event_size(&s->ev), s->deadline,
 	    &s->id, s->why);
 	return NULL;
 }
@@ -371,6 +373,20 @@ batch_each_row_its_own_status(void **state)
 	batch_free(b);
 }
 
+/* A batch of two slots: 'fake', then 'other' (set up here). */
+static struct batch *
+two_slots(struct fake *other)
+{
+	struct batch *b;
+
+	memset(other, 0, sizeof(*other));
+	(void)pthread_mutex_init(&other->lock, NULL);
+	(void)pthread_cond_init(&other->cond, NULL);
+	b = batch_new(fake_write, (void *[]){ &fake, other }, 2);
+	assert_non_null(b);
+	return b;
+}
+
 /*
  * With two write slots a row that arrives during a write is written at
  * once on the other slot (its own argument), concurrently; a third waits
@@ -384,13 +400,12 @@ batch_second_slot_writes_at_once(void **state)
 	struct batch *b;
 
 	(void)state;
-	memset(&other, 0, sizeof(other));
-	(void)pthread_mutex_init(&other.lock, NULL);
-	(void)pthread_cond_init(&other.cond, NULL);
-	assert_non_null(
-	    b = batch_new(fake_write, (void *[]){ &fake, &other }, 2));
-	for (int i = 0; i < 3; i++)
+	b = two_slots(&other);
+	/* Large rows: a second write starts for them (BATCH_PARALLEL_BYTES). */
+	for (int i = 0; i < 3; i++) {
 		sender_init(&s[i], b, i);
+		s[i].bytes = BATCH_PARALLEL_BYTES;
+	}
 	fake.hold |= 1u;
 	other.hold |= 1u;
 	sender_start(&s[0]);
@@ -422,6 +437,41 @@ batch_second_slot_writes_at_once(void **state)
 	assert_int_equal(s[1].st, DB_OK);
 	assert_int_equal(s[1].id, 1001);
 	assert_stats(b, 3, 3);
+	batch_free(b);
+}
+
+/*
+ * Small rows do not start a second write while one is running, though a
+ * slot is free: they wait and go together in the next write.
+ */
+static void
+batch_small_rows_wait_for_the_running_write(void **state)
+{
+	struct fake other;
+	struct sender s[3];
+	struct batch *b;
+
+	(void)state;
+	b = two_slots(&other);
+	for (int i = 0; i < 3; i++)
+		sender_init(&s[i], b, i);
+	fake.hold |= 1u;
+	sender_start(&s[0]);
+	fake_wait_calls(1);
+	sender_start(&s[1]);
+	sender_start(&s[2]);
+	wait_queued(2);
+	assert_int_equal(other.calls, 0);
+	fake_release(0);
+	for (int i = 0; i < 3; i++) {
+		sender_join(&s[i]);
+		assert_int_equal(s[i].st, DB_OK);
+	}
+	/* Rows 1 and 2 in one write, on the free slot 0. */
+	assert_int_equal(fake_calls(), 2);
+	assert_int_equal(fake.sizes[1], 2);
+	assert_int_equal(other.calls, 0);
+	assert_stats(b, 3, 2);
 	batch_free(b);
 }
 
@@ -772,6 +822,8 @@ main(void)
 		cmocka_unit_test_setup(batch_row_almost_out_of_time_not_taken,
 		    setup),
 		cmocka_unit_test_setup(batch_second_slot_writes_at_once, setup),
+		cmocka_unit_test_setup(
+		    batch_small_rows_wait_for_the_running_write, setup),
 		cmocka_unit_test(batch_slots_out_of_range),
 		cmocka_unit_test(batch_insert_sql_two_rows),
 	};
