@@ -938,30 +938,24 @@ cli_payloads(struct cli_ctx *ctx, cJSON *doc, FILE *out, unsigned flags,
 	return CLI_OK;
 }
 
+/* Renders a document of the server as text into 'out': 0, or -1. */
+typedef int cli_render_fn(struct buf *out, const cJSON *doc, unsigned flags);
+
 /*
- * --operations and --operation N: fetch the list or the operation and
- * write the server's JSON or the text rendering of it to 'out'.  Returns
- * CLI_OK or the exit status, logged.
+ * GET ctx->url (which names 'what' in messages) and write the server's
+ * JSON (--json) or 'render' of it to 'out' ('docname': "an operations
+ * document", ..., when it is not one).  Returns CLI_OK or the exit
+ * status, logged.
  */
 static enum cli_status
-cli_operations(struct cli_ctx *ctx, FILE *out, unsigned flags)
+cli_show(struct cli_ctx *ctx, const char *what, const char *docname,
+    cli_render_fn *render, FILE *out, unsigned flags)
 {
-	bool one = ctx->o->selector == CLI_SELECTOR_OPERATION;
-	char what[48];
 	struct buf text;
 	cJSON *doc = NULL;
 	enum cli_status st;
 
 	buf_init(&text);
-	if (one)
-		(void)snprintf(what, sizeof(what), "operation %lld",
-		    (long long)ctx->o->id);
-	else
-		(void)snprintf(what, sizeof(what), "operations");
-	if (cli_ops_url(&ctx->url, ctx->base, ctx->o) == -1) {
-		st = CLI_FAILURE;
-		goto out;
-	}
 	if ((st = cli_get_instlog(ctx, what, CLI_MAX_LIST)) != CLI_OK)
 		goto out;
 	if (ctx->o->json) {
@@ -970,9 +964,8 @@ cli_operations(struct cli_ctx *ctx, FILE *out, unsigned flags)
 		goto out;
 	}
 	doc = json_parse(ctx->reply.reply.buf, ctx->reply.reply.len);
-	if ((one ? table_render_operation(&text, doc, flags)
-	         : table_render_operations(&text, doc, flags)) == -1) {
-		log_warnx("%s: not an operations document", ctx->url.buf);
+	if (render(&text, doc, flags) == -1) {
+		log_warnx("%s: not %s", ctx->url.buf, docname);
 		st = CLI_SERVER;
 		goto out;
 	}
@@ -983,48 +976,34 @@ out:
 	return st;
 }
 
-/*
- * --failing: fetch GET /trace/failing and write the server's JSON or the
- * table of it to 'out'.  Returns CLI_OK or the exit status, logged.
- */
+/* --operations and --operation N: the list or the operation. */
+static enum cli_status
+cli_operations(struct cli_ctx *ctx, FILE *out, unsigned flags)
+{
+	bool one = ctx->o->selector == CLI_SELECTOR_OPERATION;
+	char what[48];
+
+	if (one)
+		(void)snprintf(what, sizeof(what), "operation %lld",
+		    (long long)ctx->o->id);
+	else
+		(void)snprintf(what, sizeof(what), "operations");
+	if (cli_ops_url(&ctx->url, ctx->base, ctx->o) == -1)
+		return CLI_FAILURE;
+	return cli_show(ctx, what, "an operations document",
+	    one ? table_render_operation : table_render_operations, out, flags);
+}
+
+/* --failing: GET /trace/failing. */
 static enum cli_status
 cli_failing(struct cli_ctx *ctx, FILE *out, unsigned flags)
 {
-	struct buf text;
-	cJSON *doc = NULL;
-	enum cli_status st;
-
-	buf_init(&text);
-	if (cli_failing_url(&ctx->url, ctx->base, ctx->o) == -1) {
-		st = CLI_FAILURE;
-		goto out;
-	}
-	if ((st = cli_get_instlog(ctx, "failing accounts", CLI_MAX_LIST)) !=
-	    CLI_OK)
-		goto out;
-	if (ctx->o->json) {
-		(void)fwrite(ctx->reply.reply.buf, 1, ctx->reply.reply.len,
-		    out);
-		goto out;
-	}
-	doc = json_parse(ctx->reply.reply.buf, ctx->reply.reply.len);
-	if (table_render_failing(&text, doc, flags) == -1) {
-		log_warnx("%s: not a failing accounts document", ctx->url.buf);
-		st = CLI_SERVER;
-		goto out;
-	}
-	(void)fwrite(text.buf, 1, text.len, out);
-out:
-	cJSON_Delete(doc);
-	buf_release(&text);
-	return st;
+	if (cli_failing_url(&ctx->url, ctx->base, ctx->o) == -1)
+		return CLI_FAILURE;
+	return cli_show(ctx, "failing accounts", "a failing accounts document",
+	    table_render_failing, out, flags);
 }
 
-/*
- * Put "Authorization: Bearer <secret NAME>" into 'hdr'.  Returns CLI_OK
- * (hdr empty when the secret is unset and not 'required'), or CLI_AUTH
- * after logging why.
- */
 static enum cli_status
 cli_bearer(const char *name, bool required, struct buf *hdr)
 {
