@@ -457,48 +457,14 @@ put_message(struct buf *b, const struct events_auth_failure *f)
 	return buf_printf(b, " (GitHub: '%.200s')", f->message);
 }
 
+/*
+ * bad_credentials, rate_limited and github_unavailable: the last
+ * failure's status (or that GitHub was not reached), GitHub's message and
+ * when, told apart by the cause events_diagnose() has already put in
+ * fd->cause.
+ */
 static int
-diag_bad_credentials(const struct events_row *rows, size_t n,
-    const struct events_state *st, const struct scan *sc,
-    struct events_finding *fd, struct buf *b)
-{
-	const struct events_auth_failure *f = &st->last_auth_failure;
-
-	(void)rows;
-	(void)n;
-	(void)sc;
-	evidence_add(fd, f->id);
-	if (buf_printf(b,
-	        "GitHub refused the JWT of app '%" PRId64 "' with 401",
-	        f->app_id) == -1 ||
-	    put_message(b, f) == -1 || put_time(b, "at", f->at) == -1 ||
-	    buf_puts(b,
-	        "; the private key or app id is wrong, and every "
-	        "installation of the app fails alike") == -1)
-		return -1;
-	return 0;
-}
-
-static int
-diag_rate_limited(const struct events_row *rows, size_t n,
-    const struct events_state *st, const struct scan *sc,
-    struct events_finding *fd, struct buf *b)
-{
-	const struct events_auth_failure *f = &st->last_auth_failure;
-
-	(void)rows;
-	(void)n;
-	(void)sc;
-	evidence_add(fd, f->id);
-	if (buf_printf(b, "GitHub rate-limited app '%" PRId64 "' with %d",
-	        f->app_id, f->http_status) == -1 ||
-	    put_message(b, f) == -1 || put_time(b, "at", f->at) == -1)
-		return -1;
-	return 0;
-}
-
-static int
-diag_github_unavailable(const struct events_row *rows, size_t n,
+diag_status(const struct events_row *rows, size_t n,
     const struct events_state *st, const struct scan *sc,
     struct events_finding *fd, struct buf *b)
 {
@@ -509,14 +475,26 @@ diag_github_unavailable(const struct events_row *rows, size_t n,
 	(void)n;
 	(void)sc;
 	evidence_add(fd, f->id);
-	if (f->http_status == 0)
+	if (fd->cause == EVENTS_CAUSE_BAD_CREDENTIALS)
+		rc = buf_printf(b,
+		    "GitHub refused the JWT of app '%" PRId64 "' with 401",
+		    f->app_id);
+	else if (fd->cause == EVENTS_CAUSE_RATE_LIMITED)
+		rc = buf_printf(b,
+		    "GitHub rate-limited app '%" PRId64 "' with %d", f->app_id,
+		    f->http_status);
+	else if (f->http_status == 0)
 		rc = buf_printf(b, "GitHub could not be reached: '%.200s'",
 		    f->message != NULL ? f->message : "");
 	else
-		rc = buf_printf(b, "GitHub answered %d", f->http_status) == -1
-		    ? -1
-		    : put_message(b, f);
-	if (rc == -1 || put_time(b, "at", f->at) == -1)
+		rc = buf_printf(b, "GitHub answered %d", f->http_status);
+	if (rc == -1 || (f->http_status != 0 && put_message(b, f) == -1) ||
+	    put_time(b, "at", f->at) == -1)
+		return -1;
+	if (fd->cause == EVENTS_CAUSE_BAD_CREDENTIALS &&
+	    buf_puts(b,
+	        "; the private key or app id is wrong, and every "
+	        "installation of the app fails alike") == -1)
 		return -1;
 	return 0;
 }
@@ -640,9 +618,9 @@ static int (*const diag_fns[EVENTS_CAUSE__MAX])(const struct events_row *,
 	[EVENTS_CAUSE_REPO_TRANSFERRED] = diag_repo_event,
 	[EVENTS_CAUSE_REPO_DELETED] = diag_repo_event,
 	[EVENTS_CAUSE_PLAN_CANCELLED] = diag_plan_cancelled,
-	[EVENTS_CAUSE_BAD_CREDENTIALS] = diag_bad_credentials,
-	[EVENTS_CAUSE_RATE_LIMITED] = diag_rate_limited,
-	[EVENTS_CAUSE_GITHUB_UNAVAILABLE] = diag_github_unavailable,
+	[EVENTS_CAUSE_BAD_CREDENTIALS] = diag_status,
+	[EVENTS_CAUSE_RATE_LIMITED] = diag_status,
+	[EVENTS_CAUSE_GITHUB_UNAVAILABLE] = diag_status,
 };
 
 void

@@ -947,6 +947,14 @@ events_new_cause_summaries(void **state)
 	assert_summary(TL(tl_unavailable_transport),
 	    "GitHub could not be reached: 'Couldn't connect to server' at "
 	    "2026-11-20T11:00:00Z");
+	assert_summary(TL(tl_unavailable_503),
+	    "GitHub answered 503 (GitHub: 'Service Unavailable') at "
+	    "2026-11-20T11:00:00Z");
+	assert_summary(TL(tl_rate_limited_403),
+	    "GitHub rate-limited app '1' with 403 (GitHub: 'API rate limit "
+	    "exceeded for installation') at 2026-11-20T11:00:00Z");
+	assert_summary(TL(tl_rate_limited_429),
+	    "GitHub rate-limited app '1' with 429 at 2026-11-20T11:00:00Z");
 	assert_summary(TL(tl_plan_cancelled),
 	    "the Marketplace plan of 'octocat' was cancelled on "
 	    "2026-11-20T11:00:00Z and not purchased again");
