@@ -139,19 +139,26 @@ stack_replay_start() {
 	STACK_PIDS+=("$!")
 }
 
-# stack_notify_start: for `make run`, when a notification sink is
-# configured, run notify every STACK_NOTIFY_INTERVAL seconds (default 10)
-# in the background, as cron runs it every minute in production; its
-# summary lines and errors go to RUNDIR/notify.log.
-stack_notify_start() {
-	[ -n "${INSTLOG_NOTIFY_URL:-}${INSTLOG_SLACK_WEBHOOK_URL:-}${INSTLOG_SLACK_WEBHOOK_URL_FILE:-}" ] ||
-	    return 0
-	[ -x "$STACK_BIN/notify" ] || { stack_log "no binary notify (skipped)"; return 0; }
+# stack_every PROGRAM SECONDS: for `make run`, run the cron program
+# PROGRAM every SECONDS in the background, as cron runs it in production;
+# its summary lines and errors go to RUNDIR/PROGRAM.log.
+stack_every() {
+	[ -x "$STACK_BIN/$1" ] || { stack_log "no binary $1 (skipped)"; return 0; }
 	( while :; do
-		"$STACK_BIN/notify"
-		sleep "${STACK_NOTIFY_INTERVAL:-10}"
-	  done ) >>"$RUNDIR/notify.log" 2>&1 &
+		"$STACK_BIN/$1"
+		sleep "$2"
+	  done ) >>"$RUNDIR/$1.log" 2>&1 &
 	STACK_PIDS+=("$!")
+}
+
+# stack_cron_start: for `make run`, notify every STACK_NOTIFY_INTERVAL
+# seconds (default 10) when a notification sink is configured, and
+# snapshot (the fold snapshots made ahead, for traces and the fleet) every
+# STACK_SNAPSHOT_INTERVAL seconds (default 300).
+stack_cron_start() {
+	[ -n "${INSTLOG_NOTIFY_URL:-}${INSTLOG_SLACK_WEBHOOK_URL:-}${INSTLOG_SLACK_WEBHOOK_URL_FILE:-}" ] &&
+	    stack_every notify "${STACK_NOTIFY_INTERVAL:-10}"
+	stack_every snapshot "${STACK_SNAPSHOT_INTERVAL:-300}"
 }
 
 # stack_route_pid NAME: the supervisor pid of a running route binary.
@@ -310,7 +317,7 @@ stack_run() {
 		    echo "instlog: port $PORT on 127.0.0.1 is already in use: stop that server or set INSTLOG_PORT to a free port" >&2
 		exit 1
 	fi
-	stack_notify_start
+	stack_cron_start
 	sample=$var/sample-ping.json
 	if [ -f "$STACK_TOP/../shared/fixtures/github/ping.json" ]; then
 		cp "$STACK_TOP/../shared/fixtures/github/ping.json" "$sample"
@@ -327,6 +334,8 @@ instlog ready at $INSTLOG_URL
   POST $INSTLOG_URL/webhook
   GET  $INSTLOG_URL/trace/entity/{id}  /trace/entity-by-name/{login}
        /trace/installation/{id}  /trace/job/{id}  /trace/payload/{id}
+       /trace/failing  (the fleet: who is failing now, and why)
+       /trace/stream  /operations/stream  (live tail, Server-Sent Events)
   GET  $INSTLOG_URL/metrics  (Prometheus; loopback only)
   DATABASE_URL=$DATABASE_URL
   logs: $var/*.log
@@ -334,6 +343,7 @@ instlog ready at $INSTLOG_URL
   notifications: $([ -n "${INSTLOG_NOTIFY_URL:-}${INSTLOG_SLACK_WEBHOOK_URL:-}${INSTLOG_SLACK_WEBHOOK_URL_FILE:-}" ] &&
       echo "notify runs every ${STACK_NOTIFY_INTERVAL:-10} s (log: $var/notify.log)" ||
       echo "off (set INSTLOG_NOTIFY_URL + INSTLOG_NOTIFY_SECRET and/or INSTLOG_SLACK_WEBHOOK_URL)")
+  snapshots: made ahead every ${STACK_SNAPSHOT_INTERVAL:-300} s by snapshot (log: $var/snapshot.log)
 
 Send a signed sample delivery:
   sig=\$(openssl dgst -sha256 -hmac '$secret_expr' -r $sample | cut -d' ' -f1); curl -sS -H 'X-GitHub-Event: ping' -H "X-GitHub-Delivery: \$(cat /proc/sys/kernel/random/uuid)" -H "X-Hub-Signature-256: sha256=\$sig" --data-binary @$sample $INSTLOG_URL/webhook
