@@ -203,11 +203,12 @@ case "$r" in *'"outcome":"ok"'*) ;; *) die "check delivery failed: $r" ;; esac
 IFS='|' read -r EV_EVENT EV_OUTCOME EV_APP EV_INST EV_ETYPE EV_EID EV_ENAME < <(sql \
     "SELECT event, outcome, app_id, installation_id, entity_type, entity_id, entity_name FROM installation_events WHERE delivery_id = 'bench-check'")
 
-# pgbench: the webhook's INSERT (lib/db/db.c SQL_EVENT_INSERT), every value a
-# parameter as the webhook sends it, the payload parsed as jsonb each time.
+# pgbench: the webhook's INSERT (lib/db/db_webhook.c SQL_EVENT_INSERT), every
+# value a parameter as the webhook sends it, the body checked as json each
+# time (sql/020: the fixtures are kept as sent).
 cat >"$OUT/insert.pgbench" <<'EOF'
 \set d random(1, 2000000000)
-INSERT INTO installation_events (received_at, source, event, outcome, delivery_id, app_id, installation_id, entity_type, entity_id, entity_name, payload, raw_body) VALUES (COALESCE(NULL::timestamptz, now()), 'webhook', :event, :outcome, :d, :app::bigint, :inst::bigint, :etype, :eid::bigint, :ename, :payload::jsonb, NULL::bytea) RETURNING id;
+INSERT INTO installation_events (received_at, source, event, outcome, delivery_id, app_id, installation_id, entity_type, entity_id, entity_name, payload, raw_body, body) VALUES (COALESCE(NULL::timestamptz, now()), 'webhook', :event, :outcome, :d, :app::bigint, :inst::bigint, :etype, :eid::bigint, :ename, COALESCE(NULL::jsonb, '{}'), NULL::bytea, :payload::json) RETURNING id;
 EOF
 PGB_VARS=(-D "event=$EV_EVENT" -D "outcome=$EV_OUTCOME" -D "app=$EV_APP"
     -D "inst=$EV_INST" -D "etype=$EV_ETYPE" -D "eid=$EV_EID"
@@ -314,7 +315,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf("%.2f", (b > 0) ? a / b : 0) }
 # instlog's latency at half its best rate for each payload.  MATRIX_DURATION
 # (seconds per run, default 5) keeps the whole section near 5 minutes.
 # MATRIX_ONLY (payload names), MATRIX_CORES (shared split) and MATRIX_CONNS
-# (4 16) pick a part of it.
+# (4 16) pick a part of it.  PEER_DOC=json has the peer store the document
+# in the json column, as instlog keeps a body (default jsonb: what such a
+# receiver writes, bench/peer/server.js).
 MATRIX_PAYLOADS="installation.suspend:installation workflow_job.queued:workflow_job pull_request.labeled:pull_request"
 # pr_body FILE: a pull_request.labeled delivery of 32,768 bytes, pretty
 # printed like the fixtures, made of the fixtures' real parts (the
@@ -455,7 +458,7 @@ if want matrix; then
 	psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -f "$TOP/bench/peer/schema.sql" >/dev/null ||
 	    die "matrix: peer schema failed"
 	DATABASE_URL=$DATABASE_URL PEER_PORT=$PEER_PORT NODE_ENV=production \
-	    node "$TOP/bench/peer/server.js" >>"$OUT/peer.log" 2>&1 &
+	    PEER_DOC=${PEER_DOC:-jsonb} node "$TOP/bench/peer/server.js" >>"$OUT/peer.log" 2>&1 &
 	PEER_PID=$!
 	for _ in $(seq 1 100); do grep -q ready "$OUT/peer.log" && break; sleep 0.1; done
 	grep -q ready "$OUT/peer.log" || die "matrix: the peer did not start: $(tail -3 "$OUT/peer.log")"
@@ -463,6 +466,7 @@ if want matrix; then
 	log "matrix: ${MATRIX_DUR}s per run, webhook workers=$(workers_of webhook), node $(node --version), peer pid $PEER_PID"
 	{
 		echo "matrix uptime: $(uptime)"
+		echo "peer document column: ${PEER_DOC:-jsonb}"
 		echo "node: $(node --version); $(cd "$TOP/bench/peer" && npm ls --depth=0 2>/dev/null | tail -n +2 | tr -d '\n')"
 	} >>"$OUT/machine.txt"
 	declare -A MBEST
@@ -490,18 +494,31 @@ if want matrix; then
 		done
 		[ "$(sql "SELECT count(*) FROM peer.installation_events WHERE delivery_id = 'matrix-check'")" = 1 ] ||
 		    die "matrix: the peer stored no row"
-		IFS='|' read -r e_event e_outcome e_app e_inst e_etype e_eid e_ename < <(sql \
-		    "SELECT event, outcome, app_id, installation_id, entity_type, entity_id, entity_name FROM installation_events WHERE delivery_id = 'matrix-check'")
+		# (A tree before sql/020, measured for a before/after, has no
+		# body and job_id.)
+		cols="NULL, false"
+		[ "$(sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'installation_events' AND column_name = 'body'")" = 1 ] &&
+		    cols="job_id, body IS NOT NULL"
+		IFS='|' read -r e_event e_outcome e_app e_inst e_etype e_eid e_ename e_job e_body < <(sql \
+		    "SELECT event, outcome, app_id, installation_id, entity_type, entity_id, entity_name, $cols FROM installation_events WHERE delivery_id = 'matrix-check'")
 		# instlog's INSERT (lib/db/db_webhook.c SQL_EVENT_INSERT), every
-		# value a parameter as the webhook sends it.
-		cat >"$BENCH/matrix.pgbench" <<'PGB'
-\set d random(1, 2000000000)
-INSERT INTO installation_events (received_at, source, event, outcome, delivery_id, app_id, installation_id, entity_type, entity_id, entity_name, payload, raw_body, attempt_key, request_id) VALUES (COALESCE(NULL::timestamptz, now()), 'webhook', :event, :outcome, :d, NULLIF(:app, '-')::bigint, NULLIF(:inst, '-')::bigint, NULLIF(:etype, '-'), NULLIF(:eid, '-')::bigint, NULLIF(:ename, '-'), :payload::jsonb, NULL::bytea, :d, 'pgbench') ON CONFLICT (shard_key, received_at, attempt_key) DO NOTHING RETURNING id;
+		# value a parameter as the webhook sends it: the body as json
+		# (sql/020) or, when instlog kept it as jsonb, as jsonb.
+		if [ "$e_body" = t ]; then
+			doc="COALESCE(NULL::jsonb, '{}'), NULL::bytea, :d, 'pgbench', :payload::json, NULLIF(:job, '-')::bigint"
+			doc_cols=", body, job_id"
+		else
+			doc="COALESCE(:payload::jsonb, '{}'), NULL::bytea, :d, 'pgbench'"
+			doc_cols=""
+		fi
+		cat >"$BENCH/matrix.pgbench" <<PGB
+\\set d random(1, 2000000000)
+INSERT INTO installation_events (received_at, source, event, outcome, delivery_id, app_id, installation_id, entity_type, entity_id, entity_name, payload, raw_body, attempt_key, request_id$doc_cols) VALUES (COALESCE(NULL::timestamptz, now()), 'webhook', :event, :outcome, :d, NULLIF(:app, '-')::bigint, NULLIF(:inst, '-')::bigint, NULLIF(:etype, '-'), NULLIF(:eid, '-')::bigint, NULLIF(:ename, '-'), $doc) ON CONFLICT (shard_key, received_at, attempt_key) DO NOTHING RETURNING id;
 PGB
 		# pgbench takes no empty value: '-' stands for NULL.
 		vars=(-D "event=$e_event" -D "outcome=$e_outcome" -D "app=${e_app:--}"
 		    -D "inst=${e_inst:--}" -D "etype=${e_etype:--}" -D "eid=${e_eid:--}"
-		    -D "ename=${e_ename:--}" -D "payload=$(cat "$b")")
+		    -D "ename=${e_ename:--}" -D "job=${e_job:--}" -D "payload=$(cat "$b")")
 		# Warm-up of both receivers, untimed.
 		MATRIX_DUR=2 m_wrk 4 /webhook "$b" "$s" "$ev" >/dev/null
 		MATRIX_DUR=2 m_wrk 4 /webhook-node "$b" "$s" "$ev" >/dev/null
@@ -553,7 +570,7 @@ PGB
 	m_fresh
 	sum "### Matrix: instlog vs the Node peer (@octokit/webhooks + pg) vs pgbench, same row, ${MATRIX_DUR}s runs"
 	sum ""
-	sum "shared: every process on both cores; split: PostgreSQL on core 0, everything else (nginx, webhook, node, wrk, pgbench) on core 1. Load before: $(cut -d' ' -f1-3 /proc/loadavg) (at the end)."
+	sum "shared: every process on both cores; split: PostgreSQL on core 0, everything else (nginx, webhook, node, wrk, pgbench) on core 1. Load before: $(cut -d' ' -f1-3 /proc/loadavg) (at the end). The peer stores the document as ${PEER_DOC:-jsonb}."
 	sum ""
 	sum "| payload | cores | conns | instlog req/s | instlog p99 ms | instlog errors | peer req/s | peer p99 ms | peer errors | pgbench tps | instlog / peer | instlog / pgbench |"
 	sum "|---|---|---|---|---|---|---|---|---|---|---|---|"

@@ -4,10 +4,13 @@
 // @octokit/webhooks middleware (verifies X-Hub-Signature-256, parses,
 // routes; answers 200 once the handler resolved) and node-postgres
 // inserting the delivery's row before the answer.  The row is the one
-// instlog's webhook inserts (same columns and values), into
-// peer.installation_events, a copy of the table's shape and indexes in a
-// schema of its own (bench/peer/schema.sql), so instlog's table is left
-// alone.  Environment: GITHUB_WEBHOOK_SECRET, DATABASE_URL, PEER_PORT.
+// instlog's webhook inserts (same columns and values) but for the
+// document: the parsed payload as jsonb, as such a receiver stores it
+// (PEER_DOC=json: into the json column 'body' instead, as instlog keeps a
+// body since sql/020), into peer.installation_events, a copy of the
+// table's shape and indexes in a schema of its own
+// (bench/peer/schema.sql), so instlog's table is left alone.
+// Environment: GITHUB_WEBHOOK_SECRET, DATABASE_URL, PEER_PORT, PEER_DOC.
 import { createServer } from "node:http";
 import { randomUUID } from "node:crypto";
 import { Webhooks, createNodeMiddleware } from "@octokit/webhooks";
@@ -20,10 +23,11 @@ const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL,
     idleTimeoutMillis: 0 });
 const webhooks = new Webhooks({ secret: process.env.GITHUB_WEBHOOK_SECRET });
 
+const DOC = process.env.PEER_DOC === "json" ? "body" : "payload";
 const INSERT =
     "INSERT INTO peer.installation_events (received_at, source, event, " +
-    "outcome, delivery_id, app_id, installation_id, entity_type, entity_id, " +
-    "entity_name, payload, raw_body, attempt_key, request_id) VALUES " +
+    `outcome, delivery_id, app_id, installation_id, entity_type, entity_id, ` +
+    `entity_name, ${DOC}, raw_body, attempt_key, request_id) VALUES ` +
     "(now(), 'webhook', $1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, NULL) " +
     "RETURNING id";
 

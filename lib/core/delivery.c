@@ -238,6 +238,10 @@ parse_workflow_job(const struct config *cfg, const cJSON *root,
 	if (set_str(&d->repo_full_name,
 	        json_string(root, "repository.full_name")) == -1)
 		return -1;
+	/* The row's job_id, whatever the action (sql/020_body.sql). */
+	if ((job = json_object(root, "workflow_job")) != NULL &&
+	    json_int64(job, "id", 1, INT64_MAX, &id) == 0)
+		d->job_id = id;
 	if (action == NULL)
 		return set_invalid(d, "workflow_job without action");
 	if (strcmp(action, "queued") == 0)

@@ -69,7 +69,7 @@ struct delivery {
 	char *entity_type;
 	char *entity_name;
 	/* workflow_job fields */
-	int64_t job_id;
+	int64_t job_id; /* workflow_job.id, whatever the action */
 	char *repo_full_name;
 	char *html_url;
 	char *labels_json; /* JSON array text, or NULL */

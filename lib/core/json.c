@@ -130,6 +130,50 @@ fix_surrogates(char *p, size_t len)
 	return n;
 }
 
+/* The longest number json_jsonb_takes() lets through. */
+#define JSONB_NUMBER_MAX 300
+
+bool
+json_jsonb_takes(const char *p, size_t len)
+{
+	bool in_str = false;
+	size_t num = 0; /* length of the number being read, 0: none */
+
+	for (size_t i = 0; i < len; i++) {
+		char c = p[i];
+
+		if (in_str) {
+			long cu;
+
+			if (c == '"')
+				in_str = false;
+			else if (c == '\\' && i + 1 < len && p[i + 1] != 'u')
+				i++; /* a one-letter escape */
+			else if (c == '\\') {
+				/* \u0000 and non-ASCII: jsonb may refuse. */
+				if (len - i < 6 ||
+				    (cu = hex4(p + i + 2)) <= 0 || cu >= 0x80)
+					return false;
+				i += 5;
+			}
+			continue;
+		}
+		if (num > 0 || c == '-' || (c >= '0' && c <= '9')) {
+			if (c == 'e' || c == 'E')
+				return false; /* numeric may overflow */
+			if (c == '-' || c == '+' || c == '.' ||
+			    (c >= '0' && c <= '9')) {
+				if (++num > JSONB_NUMBER_MAX)
+					return false;
+				continue;
+			}
+			num = 0;
+		}
+		in_str = c == '"';
+	}
+	return true;
+}
+
 cJSON *
 json_parse_lenient(const char *p, size_t len, bool *repaired)
 {

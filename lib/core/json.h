@@ -34,6 +34,17 @@ cJSON *json_parse(const char *p, size_t len);
 cJSON *json_parse_lenient(const char *p, size_t len, bool *repaired);
 
 /*
+ * True when PostgreSQL's jsonb input takes the JSON text 'p' (its 'len'
+ * bytes) whenever its json input does: 'p' has no \u escape of a NUL or
+ * of a code point above U+007F (jsonb refuses "\u0000", a lone surrogate,
+ * and an escape its database encoding cannot hold) and no number with an
+ * exponent or of over 300 characters (numeric's range).  False when in
+ * doubt.  The webhook keeps a body as its exact text only when this holds
+ * (sql/020_body.sql), so that every stored body reads back as jsonb.
+ */
+bool json_jsonb_takes(const char *p, size_t len);
+
+/*
  * Follow 'path', member names separated by '.', from object 'root'.  When
  * an object has a member name twice the last one counts, as in jsonb.
  * Returns the member (borrowed from 'root'), or NULL when any step is

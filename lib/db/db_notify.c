@@ -102,26 +102,28 @@ db_notify_cursor_advance(struct db *db, const struct db_notify_snapshot *snap)
  * an id below ones already seen, and is still above it), with only the
  * payload members the notification reads.
  */
-#define SQL_SOURCES_ROWS                                                                    \
- "SELECT e.id, e.operation_id, " SQL_UTC(                                                   \
-     "e.received_at") ", e.event, "                                                         \
-	              "e.installation_id, e.app_id, e.entity_id, e.entity_type, "           \
-	              "e.entity_name, jsonb_build_object('sender', e.payload -> 'sender', " \
-	              "'changes', e.payload -> 'changes', 'repositories_removed', "         \
-	              "e.payload -> 'repositories_removed', 'repository', "                 \
-	              "e.payload -> 'repository', 'http_status', "                          \
-	              "e.payload -> 'http_status', 'message', e.payload -> 'message', "     \
-	              "'marketplace_purchase', jsonb_build_object('plan', "                 \
-	              "e.payload #> '{marketplace_purchase,plan}'), 'effective_date', "     \
-	              "e.payload -> 'effective_date')::text, NULL, NULL "                   \
-	              "FROM installation_events e, notify_cursor c "                        \
-	              "WHERE e.id > c.settled_id AND e.event = ANY ($1::text[]) "           \
-	              "AND NOT EXISTS (SELECT 1 FROM notifications n "                      \
-	              "WHERE n.event_row_id = e.id) "                                       \
-	              "AND NOT (e.delivery_id IS NOT NULL AND EXISTS (SELECT 1 FROM "       \
-	              "installation_events d WHERE d.delivery_id = e.delivery_id "          \
-	              "AND d.event = e.event AND d.id < e.id)) "                            \
-	              "ORDER BY e.id LIMIT $2::int"
+/* clang-format off */
+#define SQL_SOURCES_ROWS \
+	"SELECT e.id, e.operation_id, " SQL_UTC("e.received_at") ", " \
+	"e.event, e.installation_id, e.app_id, e.entity_id, e.entity_type, " \
+	"e.entity_name, (SELECT jsonb_build_object(" \
+	"'sender', x.p -> 'sender', 'changes', x.p -> 'changes', " \
+	"'repositories_removed', x.p -> 'repositories_removed', " \
+	"'repository', x.p -> 'repository', " \
+	"'http_status', x.p -> 'http_status', 'message', x.p -> 'message', " \
+	"'marketplace_purchase', jsonb_build_object('plan', " \
+	"x.p #> '{marketplace_purchase,plan}'), " \
+	"'effective_date', x.p -> 'effective_date') " \
+	"FROM (SELECT " SQL_DOC("e.") " AS p OFFSET 0) x)::text, NULL, NULL " \
+	"FROM installation_events e, notify_cursor c " \
+	"WHERE e.id > c.settled_id AND e.event = ANY ($1::text[]) " \
+	"AND NOT EXISTS (SELECT 1 FROM notifications n " \
+	"WHERE n.event_row_id = e.id) " \
+	"AND NOT (e.delivery_id IS NOT NULL AND EXISTS (SELECT 1 FROM " \
+	"installation_events d WHERE d.delivery_id = e.delivery_id " \
+	"AND d.event = e.event AND d.id < e.id)) " \
+	"ORDER BY e.id LIMIT $2::int"
+/* clang-format on */
 
 /* Failed operations, but notify's own: its failures are its sinks'. */
 #define SQL_SOURCES_OPS                                                                                                \

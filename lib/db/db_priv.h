@@ -10,11 +10,10 @@
 
 /*
  * The statements that may run prepared (db_exec_prepared()), a slot each:
- * the log row, the jobs statements, the multi-row log INSERT of n rows at
+ * the jobs statements, the log INSERT of n rows (one or several) at
  * DB_PREP_EVENT_GROUP + n.
  */
 enum db_prep {
-	DB_PREP_EVENT,
 	DB_PREP_JOB_INSERT,
 	DB_PREP_JOB_ADVANCE,
 	DB_PREP_JOB_INSERT_MANY,

@@ -29,7 +29,8 @@
 	"SELECT COALESCE((SELECT entity_id FROM jobs WHERE job_id = $1::bigint), " \
 	"(SELECT entity_id FROM installation_events " \
 	"WHERE source = 'webhook' AND event LIKE 'workflow_job.%' " \
-	"AND payload -> 'workflow_job' ->> 'id' = $1::text " \
+	"AND (job_id = $1::bigint " \
+	"OR payload -> 'workflow_job' ->> 'id' = $1::text) " \
 	"AND entity_id IS NOT NULL ORDER BY received_at DESC, id DESC LIMIT 1))"
 
 /*
@@ -48,20 +49,29 @@
 	"AND event NOT LIKE 'workflow_job.%' " \
 	"ORDER BY received_at DESC, id DESC LIMIT 1"
 
+/*
+ * The delivery document of row 'e' (sql/020_body.sql): its body as GitHub
+ * sent it, read as jsonb, or for a row written before 020 (or a body only
+ * jsonb could decide on) its payload.  Every payload reader reads this.
+ */
+#define SQL_DOC(e) "COALESCE(" e "body::jsonb, " e "payload)"
+
 #define SQL_PAYLOAD \
-	"SELECT id, event, " SQL_UTC("received_at") ", payload::text, " \
+	"SELECT id, event, " SQL_UTC("received_at") ", " SQL_DOC("") "::text, " \
 	"translate(encode(raw_body, 'base64'), E'\\n', '') " \
 	"FROM installation_events WHERE id = $1::bigint"
 
 /*
- * The payload of row 'e', detoasted once: a payload of more than about
+ * The document of row 'e' (SQL_DOC), read once: a body is parsed into
+ * jsonb once for all of a row's "-> ..."; a payload of more than about
  * 2 kB is stored compressed (and out of line), and every "payload -> ..."
- * would fetch and decompress it again.  "#> '{}'" returns the whole value
- * detoasted; OFFSET 0 keeps the planner from copying the expression into
- * each use.  The queries below read x.p instead of payload.
+ * would fetch and decompress it again, so "#> '{}'" returns the whole
+ * value detoasted.  OFFSET 0 keeps the planner from copying the
+ * expression into each use.  The queries below read x.p instead.
  */
 #define SQL_PAYLOAD_ONCE(e) \
-	"CROSS JOIN LATERAL (SELECT " e "payload #> '{}' AS p OFFSET 0) x "
+	"CROSS JOIN LATERAL (SELECT COALESCE(" e "body::jsonb, " \
+	e "payload #> '{}') AS p OFFSET 0) x "
 
 /*
  * The columns of a timeline row (lib/db/db_trace.c page_fill()) from row

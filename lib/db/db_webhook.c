@@ -18,18 +18,21 @@
  "INSERT INTO installation_events (received_at, source, event, " \
  "outcome, delivery_id, app_id, installation_id, entity_type, "  \
  "entity_id, entity_name, payload, raw_body, attempt_key, "      \
- "request_id) VALUES "
+ "request_id, body, job_id) VALUES "
 #define SQL_EVENT_CONFLICT \
  " ON CONFLICT (shard_key, received_at, attempt_key) DO NOTHING "
-#define SQL_EVENT_INSERT                                                    \
- SQL_EVENT_INTO "(COALESCE($1::timestamptz, now()), $2, $3, $4, $5, "       \
-	        "$6::bigint, $7::bigint, $8, $9::bigint, $10, $11::jsonb, " \
-	        "$12::bytea, $13, $14)" SQL_EVENT_CONFLICT "RETURNING id"
-/* The parameters of one row, and their casts, in SQL_EVENT_INSERT. */
-#define SQL_EVENT_PARAMS 14
-static const char *const event_casts[SQL_EVENT_PARAMS] = { "::timestamptz", "",
-	"", "", "", "::bigint", "::bigint", "", "::bigint", "", "::jsonb",
-	"::bytea", "", "" };
+/*
+ * The values of one row of the INSERT (db_event_insert_sql()), as
+ * event_params() sets them: the text around each parameter's "$n".
+ */
+#define SQL_EVENT_PARAMS 16
+static const struct {
+	const char *pre, *post;
+} event_exprs[SQL_EVENT_PARAMS] = { { "COALESCE(", "::timestamptz, now())" },
+	{ "", "" }, { "", "" }, { "", "" }, { "", "" }, { "", "::bigint" },
+	{ "", "::bigint" }, { "", "" }, { "", "::bigint" }, { "", "" },
+	{ "COALESCE(", "::jsonb, '{}')" }, { "", "::bytea" }, { "", "" },
+	{ "", "" }, { "", "::json" }, { "", "::bigint" } };
 
 /* The row an attempt already wrote (sql/007_hardening.sql). */
 #define SQL_EVENT_OF_ATTEMPT                                      \
@@ -39,7 +42,7 @@ static const char *const event_casts[SQL_EVENT_PARAMS] = { "::timestamptz", "",
 
 /* The integer parameters of one row, formatted. */
 struct event_ids {
-	char app[24], inst[24], ent[24];
+	char app[24], inst[24], ent[24], job[24];
 };
 
 /*
@@ -67,6 +70,8 @@ event_params(const struct db_event *ev, struct event_ids *ids,
 	formats[11] = 1;
 	values[12] = ev->attempt_key;
 	values[13] = ev->request_id;
+	values[14] = ev->body;
+	values[15] = db_id_param(ids->job, sizeof(ids->job), ev->job_id);
 }
 
 static size_t
@@ -78,8 +83,35 @@ str_size(const char *s)
 size_t
 db_event_size(const struct db_event *ev)
 {
-	return str_size(ev->payload) + ev->rawlen + str_size(ev->event) +
-	    str_size(ev->entity_name) + str_size(ev->delivery_id) + 128;
+	return str_size(ev->body) + str_size(ev->payload) + ev->rawlen +
+	    str_size(ev->event) + str_size(ev->entity_name) +
+	    str_size(ev->delivery_id) + 128;
+}
+
+/*
+ * The INSERT of 'n' rows (1..DB_EVENT_GROUP_MAX), built once per process and
+ * kept; NULL when out of memory.
+ */
+static const char *
+event_insert_sql(size_t n)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char *sql[DB_EVENT_GROUP_MAX + 1];
+	struct buf b;
+	const char *s;
+
+	(void)pthread_mutex_lock(&lock);
+	if (sql[n] == NULL) {
+		buf_init(&b);
+		if (db_event_insert_sql(&b, n) == 0 &&
+		    buf_append(&b, "", 1) == 0)
+			sql[n] = b.buf;
+		else
+			buf_release(&b);
+	}
+	s = sql[n];
+	(void)pthread_mutex_unlock(&lock);
+	return s;
 }
 
 enum db_status
@@ -89,12 +121,17 @@ db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
 	const char *values[SQL_EVENT_PARAMS];
 	int lengths[SQL_EVENT_PARAMS] = { 0 },
 	    formats[SQL_EVENT_PARAMS] = { 0 };
+	const char *sql;
 	PGresult *res = NULL;
 	enum db_status st;
 
-	event_params(ev, &ids, values, lengths, formats);
 	*id = 0;
-	st = db_exec_prepared(db, __func__, DB_PREP_EVENT, SQL_EVENT_INSERT,
+	if ((sql = event_insert_sql(1)) == NULL) {
+		db_set_error(db, "out of memory");
+		return DB_ERROR;
+	}
+	event_params(ev, &ids, values, lengths, formats);
+	st = db_exec_prepared(db, __func__, DB_PREP_EVENT_GROUP + 1, sql,
 	    SQL_EVENT_PARAMS, values, lengths, formats, &res);
 	if (st == DB_OK && PQntuples(res) == 1)
 		*id = db_int64(res, 0, 0);
@@ -126,44 +163,17 @@ db_event_insert_sql(struct buf *out, size_t n)
 	if (buf_puts(out, SQL_EVENT_INTO) == -1)
 		return -1;
 	for (size_t r = 0; r < n; r++) {
-		if (buf_puts(out, r == 0 ? "(" : ", (") == -1 ||
-		    buf_printf(out, "COALESCE($%u::timestamptz, now())", p++) ==
-		        -1)
+		if (buf_puts(out, r == 0 ? "(" : ", (") == -1)
 			return -1;
-		for (int c = 1; c < SQL_EVENT_PARAMS; c++)
-			if (buf_printf(out, ", $%u%s", p++, event_casts[c]) ==
-			    -1)
+		for (int c = 0; c < SQL_EVENT_PARAMS; c++)
+			if ((c > 0 && buf_puts(out, ", ") == -1) ||
+			    buf_printf(out, "%s$%u%s", event_exprs[c].pre, p++,
+			        event_exprs[c].post) == -1)
 				return -1;
 		if (buf_puts(out, ")") == -1)
 			return -1;
 	}
 	return buf_puts(out, SQL_EVENT_CONFLICT "RETURNING id, attempt_key");
-}
-
-/*
- * The INSERT of 'n' rows (1..DB_EVENT_GROUP_MAX), built once per process and
- * kept; NULL when out of memory.
- */
-static const char *
-event_insert_sql(size_t n)
-{
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static char *sql[DB_EVENT_GROUP_MAX + 1];
-	struct buf b;
-	const char *s;
-
-	(void)pthread_mutex_lock(&lock);
-	if (sql[n] == NULL) {
-		buf_init(&b);
-		if (db_event_insert_sql(&b, n) == 0 &&
-		    buf_append(&b, "", 1) == 0)
-			sql[n] = b.buf;
-		else
-			buf_release(&b);
-	}
-	s = sql[n];
-	(void)pthread_mutex_unlock(&lock);
-	return s;
 }
 
 /*

@@ -21,9 +21,16 @@ struct db_event {
 	const char *entity_type;
 	int64_t entity_id;
 	const char *entity_name;
-	const char *payload; /* JSON text, NUL-terminated */
-	const void *raw;     /* raw body when payload is not it */
+	/*
+	 * The delivery, NUL-terminated JSON text: in 'body' (kept as it is,
+	 * the json type) or in 'payload' (jsonb), one of them NULL
+	 * (sql/020_body.sql).
+	 */
+	const char *body;
+	const char *payload;
+	const void *raw; /* raw body when neither holds it */
 	size_t rawlen;
+	int64_t job_id;         /* workflow_job.id; 0: none */
 	const char *request_id; /* nginx's $request_id, or NULL */
 };
 
@@ -62,9 +69,9 @@ void db_event_write(void *arg, const void *const *rows, size_t n,
     int64_t deadline, int64_t *ids, enum db_status *sts, char *why);
 
 /*
- * Write into 'out' the INSERT that db_event_write() sends for 'n' rows
- * (14 parameters a row, ON CONFLICT DO NOTHING RETURNING id,
- * attempt_key).  Returns 0, or -1 when out of memory.
+ * Write into 'out' the INSERT that db_event_write() sends for 'n' rows and
+ * db_event_insert() for one (16 parameters a row, ON CONFLICT DO NOTHING
+ * RETURNING id, attempt_key).  Returns 0, or -1 when out of memory.
  */
 int db_event_insert_sql(struct buf *out, size_t n);
 

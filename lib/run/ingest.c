@@ -172,7 +172,14 @@ ingest_delivery(struct db *db, struct batch *batch, struct batch *jobs,
 	ev.entity_type = d.entity_type;
 	ev.entity_id = d.entity_id;
 	ev.entity_name = d.entity_name;
-	ev.payload = len == 0 ? "{}" : body;
+	ev.job_id = d.job_id;
+	/* The exact text where jsonb will take it back (sql/020_body.sql). */
+	if (len == 0)
+		ev.payload = "{}";
+	else if (json_jsonb_takes(body, len))
+		ev.body = body;
+	else
+		ev.payload = body;
 	/* jsonb refuses what cJSON only took once repaired: skip the try. */
 	st = d.is_json && !d.json_repaired
 	    ? event_insert(db, batch, &ev, &res->id)
@@ -192,6 +199,7 @@ ingest_delivery(struct db *db, struct batch *batch, struct batch *jobs,
 		json_close_object(&w);
 		if (json_writer_finish(&w) == -1)
 			goto out;
+		ev.body = NULL;
 		ev.payload = why.buf;
 		ev.raw = body;
 		ev.rawlen = len;

@@ -77,6 +77,10 @@ http() {
 # sql QUERY: run QUERY, print unaligned tuples.
 sql() { psql "$DATABASE_URL" -X -q -At -v ON_ERROR_STOP=1 -c "$1"; }
 
+# The delivery document of a row, as the routes read it: the body kept as
+# sent, or the payload of a row before sql/020 (or one only jsonb took).
+DOC="COALESCE(body::jsonb, payload)"
+
 # db_reset: empty every table (TRUNCATE, not DELETE: the log is append-only).
 db_reset() { sql "TRUNCATE installation_events, jobs, auth_cache, fold_checkpoints, fold_checkpoint_scan RESTART IDENTITY" >/dev/null; }
 

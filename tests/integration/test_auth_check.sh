@@ -179,7 +179,7 @@ test_auth_rows_ready_for_the_trace() {
 	# queued the job, then the auth attempt naming the failing repo.
 	assert_eq "workflow_job.queued|job_stored|wolfy1339/app|700051|29310|
 auth_attempt.404|auth_404|wolfy1339/app|700051|202|404" \
-	    "$(sql "SELECT event, outcome, payload->'repository'->>'full_name', payload->'workflow_job'->>'id', app_id, payload->>'http_status' FROM installation_events WHERE entity_id = 4595477 ORDER BY received_at, id")" \
+	    "$(sql "SELECT event, outcome, $DOC->'repository'->>'full_name', $DOC->'workflow_job'->>'id', app_id, $DOC->>'http_status' FROM installation_events WHERE entity_id = 4595477 ORDER BY received_at, id")" \
 	    "timeline of 4595477"
 	assert_eq "auth_attempt.other_error|auth_other_error|suspended-user/lib|403|This installation has been suspended|5005" \
 	    "$(sql "SELECT event, outcome, payload->'repository'->>'full_name', payload->>'http_status', payload->>'message', installation_id FROM installation_events WHERE entity_id = 4595478 AND source = 'scheduler'")" \

@@ -446,7 +446,7 @@ bad_check() {
 	duplicate_members)
 		# The row and the payload agree: the last member counts.
 		assert_eq "957387|957387|21031067" \
-		    "$(row "installation_id, payload->'installation'->>'id', entity_id")" "$name" ;;
+		    "$(row "installation_id, $DOC->'installation'->>'id', entity_id")" "$name" ;;
 	installation_id_*) assert_eq "installation.created|invalid_payload" "$(row "event, outcome")" "$name" ;;
 	action_injection) assert_eq "installation|invalid_payload" "$(row "event, outcome")" "$name" ;;
 	event_bad_chars) assert_eq "ping_DROP|invalid_payload" "$(row "event, outcome")" "$name" ;;

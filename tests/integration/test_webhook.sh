@@ -47,8 +47,8 @@ test_every_fixture_gives_one_row() {
 		assert_eq "webhook|$event|$outcome|$app|$inst|$etype|$eid|$ename" \
 		    "$(sql "SELECT source, event, outcome, app_id, installation_id, entity_type, entity_id, entity_name FROM installation_events WHERE delivery_id = '$guid'")" \
 		    "$file: row"
-		# The payload is the body, as jsonb.
-		assert_eq t "$(sql "SELECT payload = '$(sed "s/'/''/g" "$(fixture "$file")")'::jsonb AND raw_body IS NULL FROM installation_events WHERE delivery_id = '$guid'")" \
+		# The body as sent, its document the body's.
+		assert_eq t "$(sql "SELECT md5(body::text) = '$(md5sum <"$(fixture "$file")" | cut -d' ' -f1)' AND $DOC = '$(sed "s/'/''/g" "$(fixture "$file")")'::jsonb AND payload = '{}' AND raw_body IS NULL FROM installation_events WHERE delivery_id = '$guid'")" \
 		    "$file: payload"
 	done <<<"$WEBHOOK_TABLE"
 	assert_eq "$n" "$(sql 'SELECT count(*) FROM installation_events')" "total rows"
@@ -204,17 +204,51 @@ test_jobs_write_failure_keeps_log_row() {
 	assert_eq 0 "$(sql 'SELECT count(*) FROM jobs')" "no job"
 }
 
-# sql/005: large payloads are compressed with lz4 (the server has it), in
-# every partition, and read back intact.
-test_large_payload_stored_lz4() {
+# sql/005 and sql/020: a delivery is kept as the exact bytes GitHub signed
+# (its HMAC can be checked again from the row), compressed with lz4 (the
+# server has it) in every partition, and read back as the same document.
+test_body_kept_as_signed_lz4() {
 	db_reset
 	local f
 	f=$(fixture workflow_job.queued.with-deployment)
 	deliver workflow_job "$f"
 	assert_status 200
-	assert_eq lz4 "$(sql "SELECT pg_column_compression(payload) FROM installation_events")" "payload compression"
-	assert_eq "$(jq -S . "$f")" "$(sql "SELECT payload FROM installation_events" | jq -S .)" "payload read back"
-	assert_eq 0 "$(sql "SELECT count(*) FROM pg_attribute a JOIN pg_inherits i ON a.attrelid = i.inhrelid WHERE i.inhparent = 'installation_events'::regclass AND a.attname = 'payload' AND a.attcompression <> 'l'")" "partitions not on lz4"
+	assert_eq "$(md5sum <"$f" | cut -d' ' -f1)|{}|t" \
+	    "$(sql "SELECT md5(body::text), payload, raw_body IS NULL FROM installation_events")" "the exact bytes in body, payload empty"
+	assert_eq "$(jq -r .workflow_job.id "$f")" "$(sql "SELECT job_id FROM installation_events")" "job_id"
+	assert_eq lz4 "$(sql "SELECT pg_column_compression(body) FROM installation_events")" "body compression"
+	assert_eq "$(jq -S . "$f")" "$(sql "SELECT $DOC FROM installation_events" | jq -S .)" "document read back"
+	assert_eq 0 "$(sql "SELECT count(*) FROM pg_attribute a JOIN pg_inherits i ON a.attrelid = i.inhrelid WHERE i.inhparent = 'installation_events'::regclass AND a.attname IN ('payload', 'body') AND a.attcompression <> 'l'")" "partitions not on lz4"
+	# Anyone can check the signature again from the stored bytes.
+	assert_eq "$(openssl dgst -sha256 -hmac "$GITHUB_WEBHOOK_SECRET" -r "$f" | cut -d' ' -f1)" \
+	    "$(sql "SELECT body FROM installation_events" | head -c "$(wc -c <"$f")" |
+	        openssl dgst -sha256 -hmac "$GITHUB_WEBHOOK_SECRET" -r | cut -d' ' -f1)" \
+	    "HMAC of the stored body"
+}
+
+# A body whose text jsonb might refuse where json takes it (an escape of a
+# non-ASCII character, a number with an exponent) goes to payload as jsonb,
+# as before sql/020, and traces as the same document.
+test_body_only_jsonb_decides_goes_to_payload() {
+	db_reset
+	local f g
+	g=$(fixture_edit installation.created '.')
+	f=$TEST_TMP/esc.json
+	sed 's/"login":"Codertocat"/"login":"Cod\\u00e9rtocat"/' "$g" >"$f"
+	grep -qF 'Cod\u00e9rtocat' "$f" || fail "no \\u00e9 escape in the body"
+	deliver installation "$f" esc-1
+	assert_status 200
+	assert_eq "ok|t|Codértocat|Codértocat" \
+	    "$(sql "SELECT outcome, body IS NULL, payload->'installation'->'account'->>'login', entity_name FROM installation_events WHERE delivery_id = 'esc-1'")" "escape: row in payload"
+	sed 's/"id":957387/"id":957387,"x":1.5e3/' "$g" >"$TEST_TMP/exp.json"
+	grep -q '1.5e3' "$TEST_TMP/exp.json" || fail "no exponent in the body"
+	deliver installation "$TEST_TMP/exp.json" exp-1
+	assert_status 200
+	assert_eq "ok|t|1500" \
+	    "$(sql "SELECT outcome, body IS NULL, payload->'installation'->>'x' FROM installation_events WHERE delivery_id = 'exp-1'")" "exponent: row in payload"
+	trace "/trace/payload/$(sql "SELECT id FROM installation_events WHERE delivery_id = 'exp-1'")"
+	assert_status 200
+	assert_json .payload.installation.x 1500
 }
 
 # The app id comes from the signed body; the unsigned header only fills in

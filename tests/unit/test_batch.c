@@ -770,8 +770,9 @@ count_param(const char *sql, int p)
 }
 
 /*
- * Two rows: two tuples of 14 parameters, $1..$28 each once, then the
- * conflict clause returning the id and key of each row written.
+ * Two rows: two tuples of 16 parameters, $1..$32 each once (the document
+ * as jsonb or as the body's json, sql/020), then the conflict clause
+ * returning the id and key of each row written.
  */
 static void
 batch_insert_sql_two_rows(void **state)
@@ -786,17 +787,20 @@ batch_insert_sql_two_rows(void **state)
 	assert_int_equal(db_event_insert_sql(&sql, 2), 0);
 	assert_int_equal(count(sql.buf, "INSERT INTO installation_events ("),
 	    1);
-	assert_int_equal(count(sql.buf, "COALESCE($"), 2);
+	assert_int_equal(count(sql.buf, "::timestamptz, now())"), 2);
 	assert_non_null(strstr(sql.buf,
 	    ") VALUES (COALESCE($1::timestamptz, "
 	    "now()), $2, "));
 	assert_non_null(strstr(sql.buf,
-	    "$14), (COALESCE($15::timestamptz, "
-	    "now()), $16, "));
-	for (int p = 1; p <= 28; p++)
+	    "$16::bigint), (COALESCE($17::timestamptz, "
+	    "now()), $18, "));
+	for (int p = 1; p <= 32; p++)
 		assert_int_equal(count_param(sql.buf, p), 1);
-	assert_int_equal(count_param(sql.buf, 29), 0);
-	assert_int_equal(count(sql.buf, "::jsonb"), 2);
+	assert_int_equal(count_param(sql.buf, 33), 0);
+	assert_int_equal(count(sql.buf, "COALESCE($11::jsonb, '{}')"), 1);
+	assert_int_equal(count(sql.buf, "COALESCE($27::jsonb, '{}')"), 1);
+	assert_int_equal(count(sql.buf, "$15::json,"), 1);
+	assert_int_equal(count(sql.buf, "$31::json,"), 1);
 	assert_int_equal(count(sql.buf, "::bytea"), 2);
 	assert_true(sql.len > strlen(tail));
 	assert_string_equal(sql.buf + sql.len - strlen(tail), tail);

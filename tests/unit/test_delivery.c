@@ -72,9 +72,10 @@ static const struct fixture_case cases[] = {
 	{ "workflow_job.completed.failure", "workflow_job",
 	    "workflow_job.completed", OUTCOME_JOB_MARKED_COMPLETED,
 	    "Organization", 38302899, "Octocoders", 0, 0, 289782451 },
+	/* An ignored action still gives its row the job's id. */
 	{ "workflow_job.waiting", "workflow_job", "workflow_job.waiting",
 	    OUTCOME_IGNORED_ACTION, "User", 25349044, "lineville", 23154469, 0,
-	    0 },
+	    12877621891 },
 	{ "push.with-installation", "push", "push", OUTCOME_UNHANDLED_EVENT,
 	    NULL, 0, NULL, 1, 0, 0 },
 	{ "issues.opened", "issues", "issues.opened", OUTCOME_UNHANDLED_EVENT,

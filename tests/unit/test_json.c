@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the JSON writer of lib/json: commas, escapes, errors. */
+/*
+ * Unit tests of lib/core/json: the writer (commas, escapes, errors) and
+ * json_jsonb_takes().
+ */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +14,7 @@
 #include <cmocka.h>
 
 #include "core/json.h"
+#include "fixture.h"
 
 static void
 json_writer_places_commas(void **state)
@@ -237,6 +242,75 @@ json_writer_writes_trees(void **state)
 	buf_release(&b);
 }
 
+/* Every payload GitHub publishes is kept as its exact text. */
+static void
+jsonb_takes_github_payloads(void **state)
+{
+	const char *dir = getenv("INSTLOG_FIXTURES");
+	struct dirent *de;
+	int seen = 0;
+	DIR *d;
+
+	(void)state;
+	if (dir == NULL || *dir == '\0')
+		dir = "../shared/fixtures/github";
+	assert_non_null(d = opendir(dir));
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name), len;
+		char name[256];
+		char *body;
+
+		if (n < 6 || strcmp(de->d_name + n - 5, ".json") != 0)
+			continue;
+		(void)snprintf(name, sizeof(name), "%.*s", (int)(n - 5),
+		    de->d_name);
+		body = read_fixture(name, &len);
+		if (!json_jsonb_takes(body, len))
+			fail_msg("%s is not kept as its text", name);
+		free(body);
+		seen++;
+	}
+	(void)closedir(d);
+	assert_true(seen >= 10);
+}
+
+/* What jsonb may refuse where json takes it, and what it never refuses. */
+static void
+jsonb_takes_what_jsonb_reads_back(void **state)
+{
+	static const struct {
+		const char *in;
+		bool takes;
+	} v[] = {
+		{ "{\"a\": \"\\u003cb\\u003e \\u0026 \\\" \\\\ \\/ \\n\"}",
+		    true },
+		{ "{\"sha\": \"1e5a9e0\", \"n\": -12.50, \"t\": true}", true },
+		{ "[1, 2, {\"e\": 3}, \"x\\\\u0000\"]", true },
+		{ "{\"caf\xc3\xa9\": \"\xe2\x9c\x93\"}", true },
+		{ "{\"a\": \"\\u0000\"}", false },
+		{ "{\"a\": \"\\u00e9\"}", false },
+		{ "{\"a\": \"\\ud83d\\ude00\"}", false },
+		{ "{\"a\": \"\\uD800\"}", false },
+		{ "{\"a\": 1e1000000}", false },
+		{ "{\"a\": 1E-2}", false },
+		{ "{\"a\": \"\\u12\"}", false },
+	};
+	char big[400];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (json_jsonb_takes(v[i].in, strlen(v[i].in)) != v[i].takes)
+			fail_msg("case %zu: %s", i, v[i].in);
+	/* A number of 300 characters is kept, one of 301 is not. */
+	memset(big, '7', sizeof(big));
+	big[0] = '[';
+	big[301] = ']';
+	assert_true(json_jsonb_takes(big, 302));
+	big[301] = '7';
+	big[302] = ']';
+	assert_false(json_jsonb_takes(big, 303));
+}
+
 int
 main(void)
 {
@@ -246,6 +320,8 @@ main(void)
 		cmocka_unit_test(json_writer_control_escapes),
 		cmocka_unit_test(json_writer_refuses_misuse),
 		cmocka_unit_test(json_writer_writes_trees),
+		cmocka_unit_test(jsonb_takes_github_payloads),
+		cmocka_unit_test(jsonb_takes_what_jsonb_reads_back),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);

@@ -338,6 +338,20 @@ else
 	bad "a new delivery traces after the old rows of entity $ent" \
 	    "HTTP $STATUS ${BODY:0:200}"
 fi
+# It is kept as sent (sql/020_body.sql) beside the old rows' payloads, and
+# the fold reads both: the account installed again, the actor from the
+# body.
+if [ -n "$new_id" ] &&
+    [ "$(sql "SELECT md5(body::text) FROM installation_events WHERE id = $new_id")" = \
+    "$(md5sum <"$f" | cut -d' ' -f1)" ] &&
+    jq -e --arg who "$(jq -r .sender.login "$f")" \
+    '.state.installed == true and .events[-1].actor == $who' \
+    "$ROOT/new.json" >/dev/null; then
+	ok "the new delivery is kept as sent and folds with the old rows"
+else
+	bad "the new delivery is kept as sent and folds with the old rows" \
+	    "$(jq -c '{state, last: .events[-1]}' "$ROOT/new.json" 2>&1 | head -c 400)"
+fi
 
 # And the schema is up to date: a second migrate applies nothing.
 out=$("$TOP/sql/migrate" "$DATABASE_URL" 2>&1)
