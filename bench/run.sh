@@ -141,8 +141,15 @@ export TRACE_API_SECRET="bench-trace-$RANDOM$RANDOM"
 export INSTLOG_SPOOL_DIR=$BENCH/spool
 unset DATABASE_URL GITHUB_WEBHOOK_SECRET_PREVIOUS TRACE_API_SECRET_PREVIOUS \
     INSTLOG_RUNNER_LABELS
-# The extra locations: the CGI peer and the Node peer (matrix).
-PEER_PORT=$(stack_free_port)
+# The extra locations: the CGI peer and the Node peer (matrix).  The Node
+# peer's port is below stack_free_port()'s range (15000-31999): the stack
+# picks its ports later, and PostgreSQL once took this one before node.
+PEER_PORT=""
+for _ in $(seq 1 200); do
+	p=$((10000 + RANDOM % 5000))
+	(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { PEER_PORT=$p; break; }
+done
+[ -n "$PEER_PORT" ] || die "no free port for the Node peer"
 cat "$TOP/bench/nginx-cgi.conf" "$TOP/bench/nginx-peer.conf" >"$BENCH/nginx-extra.conf"
 sed "s|@PEERPORT@|$PEER_PORT|" "$TOP/bench/nginx-peer-http.conf" >"$BENCH/nginx-http.conf"
 export STACK_NGINX_EXTRA=$BENCH/nginx-extra.conf
