@@ -501,19 +501,19 @@ if want matrix; then
 		done
 		[ "$(sql "SELECT count(*) FROM peer.installation_events WHERE delivery_id = 'matrix-check'")" = 1 ] ||
 		    die "matrix: the peer stored no row"
-		# (A tree before sql/020, measured for a before/after, has no
-		# body and job_id.)
-		cols="NULL, false"
-		[ "$(sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'installation_events' AND column_name = 'body'")" = 1 ] &&
-		    cols="job_id, body IS NOT NULL"
-		IFS='|' read -r e_event e_outcome e_app e_inst e_etype e_eid e_ename e_job e_body < <(sql \
+		# (A tree before sql/020 and 021, measured for a before/after,
+		# has none of these columns.)
+		cols="NULL, NULL, NULL, false"
+		[ "$(sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'installation_events' AND column_name = 'actor'")" = 1 ] &&
+		    cols="job_id, actor, repo_full_name, body IS NOT NULL"
+		IFS='|' read -r e_event e_outcome e_app e_inst e_etype e_eid e_ename e_job e_actor e_repo e_body < <(sql \
 		    "SELECT event, outcome, app_id, installation_id, entity_type, entity_id, entity_name, $cols FROM installation_events WHERE delivery_id = 'matrix-check'")
 		# instlog's INSERT (lib/db/db_webhook.c SQL_EVENT_INSERT), every
 		# value a parameter as the webhook sends it: the body as json
 		# (sql/020) or, when instlog kept it as jsonb, as jsonb.
 		if [ "$e_body" = t ]; then
-			doc="COALESCE(NULL::jsonb, '{}'), NULL::bytea, :d, 'pgbench', :payload::json, NULLIF(:job, '-')::bigint"
-			doc_cols=", body, job_id"
+			doc="COALESCE(NULL::jsonb, '{}'), NULL::bytea, :d, 'pgbench', :payload::json, NULLIF(:job, '-')::bigint, NULLIF(:actor, '-'), NULLIF(:repo, '-')"
+			doc_cols=", body, job_id, actor, repo_full_name"
 		else
 			doc="COALESCE(:payload::jsonb, '{}'), NULL::bytea, :d, 'pgbench'"
 			doc_cols=""
@@ -525,7 +525,8 @@ PGB
 		# pgbench takes no empty value: '-' stands for NULL.
 		vars=(-D "event=$e_event" -D "outcome=$e_outcome" -D "app=${e_app:--}"
 		    -D "inst=${e_inst:--}" -D "etype=${e_etype:--}" -D "eid=${e_eid:--}"
-		    -D "ename=${e_ename:--}" -D "job=${e_job:--}" -D "payload=$(cat "$b")")
+		    -D "ename=${e_ename:--}" -D "job=${e_job:--}" -D "actor=${e_actor:--}"
+		    -D "repo=${e_repo:--}" -D "payload=$(cat "$b")")
 		# Warm-up of both receivers, untimed.
 		MATRIX_DUR=2 m_wrk 4 /webhook "$b" "$s" "$ev" >/dev/null
 		MATRIX_DUR=2 m_wrk 4 /webhook-node "$b" "$s" "$ev" >/dev/null

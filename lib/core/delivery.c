@@ -36,6 +36,7 @@ delivery_release(struct delivery *d)
 	free(d->entity_type);
 	free(d->entity_name);
 	free(d->repo_full_name);
+	free(d->actor);
 	free(d->html_url);
 	free(d->labels_json);
 	delivery_init(d);
@@ -391,6 +392,34 @@ parse_body(const struct config *cfg, const struct delivery_headers *h,
 	return 0;
 }
 
+/* True for a member that jsonb's ->> and json_string() read alike. */
+static bool
+is_text_member(const cJSON *root, const char *path)
+{
+	const cJSON *v = json_dig(root, path);
+
+	return v == NULL || cJSON_IsNull(v) || cJSON_IsString(v);
+}
+
+/*
+ * Set d->actor and d->doc_exact from the document 'root' (see struct
+ * delivery).  Returns 0, or -1 when out of memory.
+ */
+static int
+doc_fields(const cJSON *root, struct delivery *d)
+{
+	const cJSON *id = json_dig(root, "workflow_job.id");
+
+	d->doc_exact = is_text_member(root, "sender.login") &&
+	    is_text_member(root, "repository.full_name") &&
+	    (id == NULL || cJSON_IsNull(id) || d->job_id != 0);
+	if (d->repo_full_name == NULL &&
+	    set_str(&d->repo_full_name,
+	        json_string(root, "repository.full_name")) == -1)
+		return -1;
+	return set_str(&d->actor, json_string(root, "sender.login"));
+}
+
 int
 delivery_parse(const struct config *cfg, const struct delivery_headers *h,
     const char *body, size_t len, struct delivery *d)
@@ -415,7 +444,9 @@ delivery_parse(const struct config *cfg, const struct delivery_headers *h,
 		goto out;
 	}
 	d->is_json = true;
-	if ((rc = parse_body(cfg, h, root, d)) == 0 && h->refused != NULL) {
+	if ((rc = parse_body(cfg, h, root, d)) == 0)
+		rc = doc_fields(root, d); /* after d->job_id */
+	if (rc == 0 && h->refused != NULL) {
 		/* The fields stay; the headers make it invalid. */
 		if (set_str(&d->event, h->event) == -1)
 			rc = -1;

@@ -76,22 +76,28 @@
 /*
  * The columns of a timeline row (lib/db/db_trace.c page_fill()) from row
  * e of installation_events, and its FROM: the page and the stream read
- * the same.
+ * the same.  A row kept as sent is shown from the columns its webhook
+ * took (sql/021), never parsed; x.p is only the payload of the others,
+ * detoasted once.
  */
+#define SQL_PAGE_DOC(member, col) \
+	"CASE WHEN e.body IS NULL THEN x.p -> " member " ELSE " col " END"
 #define SQL_PAGE_ITEM \
 	"SELECT e.id, " SQL_UTC("e.received_at") ", e.source, e.event, " \
 	"e.outcome, e.delivery_id, e.app_id, e.installation_id, " \
 	"e.entity_type, e.entity_id, e.entity_name, " \
-	"x.p -> 'sender' ->> 'login', " \
+	SQL_PAGE_DOC("'sender' ->> 'login'", "e.actor") ", " \
 	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
-	"x.p -> 'workflow_job' ->> 'id' END, " \
+	SQL_PAGE_DOC("'workflow_job' ->> 'id'", "e.job_id::text") " END, " \
 	"CASE WHEN e.event LIKE 'workflow_job.%' THEN " \
-	"x.p -> 'repository' ->> 'full_name' END, " \
+	SQL_PAGE_DOC("'repository' ->> 'full_name'", "e.repo_full_name") \
+	" END, " \
 	"e.request_id, e.operation_id, " \
 	"CASE WHEN e.delivery_id IS NOT NULL THEN (SELECT r.operation_id " \
 	"FROM redelivery_requests r WHERE r.guid = e.delivery_id " \
 	"AND r.first_requested_at <= e.received_at) END " \
-	"FROM installation_events e " SQL_PAYLOAD_ONCE("e.")
+	"FROM installation_events e CROSS JOIN LATERAL (SELECT CASE " \
+	"WHEN e.body IS NULL THEN e.payload #> '{}' END AS p OFFSET 0) x "
 
 /*
  * The live tail: the rows with $1 < id <= $2 (the stream's watermark),

@@ -18,21 +18,22 @@
  "INSERT INTO installation_events (received_at, source, event, " \
  "outcome, delivery_id, app_id, installation_id, entity_type, "  \
  "entity_id, entity_name, payload, raw_body, attempt_key, "      \
- "request_id, body, job_id) VALUES "
+ "request_id, body, job_id, actor, repo_full_name) VALUES "
 #define SQL_EVENT_CONFLICT \
  " ON CONFLICT (shard_key, received_at, attempt_key) DO NOTHING "
 /*
  * The values of one row of the INSERT (db_event_insert_sql()), as
  * event_params() sets them: the text around each parameter's "$n".
  */
-#define SQL_EVENT_PARAMS 16
+#define SQL_EVENT_PARAMS 18
 static const struct {
 	const char *pre, *post;
 } event_exprs[SQL_EVENT_PARAMS] = { { "COALESCE(", "::timestamptz, now())" },
 	{ "", "" }, { "", "" }, { "", "" }, { "", "" }, { "", "::bigint" },
 	{ "", "::bigint" }, { "", "" }, { "", "::bigint" }, { "", "" },
 	{ "COALESCE(", "::jsonb, '{}')" }, { "", "::bytea" }, { "", "" },
-	{ "", "" }, { "", "::json" }, { "", "::bigint" } };
+	{ "", "" }, { "", "::json" }, { "", "::bigint" }, { "", "" },
+	{ "", "" } };
 
 /* The row an attempt already wrote (sql/007_hardening.sql). */
 #define SQL_EVENT_OF_ATTEMPT                                      \
@@ -72,6 +73,8 @@ event_params(const struct db_event *ev, struct event_ids *ids,
 	values[13] = ev->request_id;
 	values[14] = ev->body;
 	values[15] = db_id_param(ids->job, sizeof(ids->job), ev->job_id);
+	values[16] = ev->actor;
+	values[17] = ev->repo_full_name;
 }
 
 static size_t

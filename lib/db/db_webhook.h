@@ -31,6 +31,9 @@ struct db_event {
 	const void *raw; /* raw body when neither holds it */
 	size_t rawlen;
 	int64_t job_id;         /* workflow_job.id; 0: none */
+	/* With 'body': what a timeline row shows of it (sql/021). */
+	const char *actor;          /* sender.login */
+	const char *repo_full_name; /* repository.full_name */
 	const char *request_id; /* nginx's $request_id, or NULL */
 };
 
@@ -70,7 +73,7 @@ void db_event_write(void *arg, const void *const *rows, size_t n,
 
 /*
  * Write into 'out' the INSERT that db_event_write() sends for 'n' rows and
- * db_event_insert() for one (16 parameters a row, ON CONFLICT DO NOTHING
+ * db_event_insert() for one (18 parameters a row, ON CONFLICT DO NOTHING
  * RETURNING id, attempt_key).  Returns 0, or -1 when out of memory.
  */
 int db_event_insert_sql(struct buf *out, size_t n);

@@ -173,12 +173,17 @@ ingest_delivery(struct db *db, struct batch *batch, struct batch *jobs,
 	ev.entity_id = d.entity_id;
 	ev.entity_name = d.entity_name;
 	ev.job_id = d.job_id;
-	/* The exact text where jsonb will take it back (sql/020_body.sql). */
+	/*
+	 * The exact text where jsonb will take it back (sql/020_body.sql)
+	 * and a timeline row can be shown from columns (sql/021).
+	 */
 	if (len == 0)
 		ev.payload = "{}";
-	else if (json_jsonb_takes(body, len))
+	else if (d.doc_exact && json_jsonb_takes(body, len)) {
 		ev.body = body;
-	else
+		ev.actor = d.actor;
+		ev.repo_full_name = d.repo_full_name;
+	} else
 		ev.payload = body;
 	/* jsonb refuses what cJSON only took once repaired: skip the try. */
 	st = d.is_json && !d.json_repaired
@@ -199,7 +204,7 @@ ingest_delivery(struct db *db, struct batch *batch, struct batch *jobs,
 		json_close_object(&w);
 		if (json_writer_finish(&w) == -1)
 			goto out;
-		ev.body = NULL;
+		ev.body = ev.actor = ev.repo_full_name = NULL;
 		ev.payload = why.buf;
 		ev.raw = body;
 		ev.rawlen = len;

@@ -215,7 +215,8 @@ test_body_kept_as_signed_lz4() {
 	assert_status 200
 	assert_eq "$(md5sum <"$f" | cut -d' ' -f1)|{}|t" \
 	    "$(sql "SELECT md5(body::text), payload, raw_body IS NULL FROM installation_events")" "the exact bytes in body, payload empty"
-	assert_eq "$(jq -r .workflow_job.id "$f")" "$(sql "SELECT job_id FROM installation_events")" "job_id"
+	assert_eq "$(jq -r '[.workflow_job.id, .sender.login, .repository.full_name] | join("|")' "$f")" \
+	    "$(sql "SELECT job_id, actor, repo_full_name FROM installation_events")" "job_id and what a timeline row shows"
 	assert_eq lz4 "$(sql "SELECT pg_column_compression(body) FROM installation_events")" "body compression"
 	assert_eq "$(jq -S . "$f")" "$(sql "SELECT $DOC FROM installation_events" | jq -S .)" "document read back"
 	assert_eq 0 "$(sql "SELECT count(*) FROM pg_attribute a JOIN pg_inherits i ON a.attrelid = i.inhrelid WHERE i.inhparent = 'installation_events'::regclass AND a.attname IN ('payload', 'body') AND a.attcompression <> 'l'")" "partitions not on lz4"
@@ -249,6 +250,28 @@ test_body_only_jsonb_decides_goes_to_payload() {
 	trace "/trace/payload/$(sql "SELECT id FROM installation_events WHERE delivery_id = 'exp-1'")"
 	assert_status 200
 	assert_json .payload.installation.x 1500
+}
+
+# A workflow_job delivery whose sender.login is no string is read from its
+# payload (sql/021): its timeline row shows what jsonb gives, as a row kept
+# as sent shows its columns.
+test_body_timeline_rows_from_columns_or_payload() {
+	db_reset
+	local f g
+	f=$(fixture workflow_job.queued)
+	g=$TEST_TMP/num-login.json
+	jq -c '.sender.login = 42' "$f" >"$g"
+	deliver workflow_job "$f" cols-1
+	assert_status 200
+	deliver workflow_job "$g" cols-2
+	assert_status 200
+	assert_eq "cols-1|f|Codertocat
+cols-2|t|" "$(sql "SELECT delivery_id, body IS NULL, actor FROM installation_events ORDER BY id")" "rows"
+	trace "/trace/entity/$(jq -r .repository.owner.id "$f")"
+	assert_status 200
+	assert_eq "Codertocat|$(jq -r .workflow_job.id "$f")|$(jq -r .repository.full_name "$f")
+42|$(jq -r .workflow_job.id "$f")|$(jq -r .repository.full_name "$f")" \
+	    "$(printf '%s' "$BODY" | jq -r '.events[] | [.actor, .job_id, .repo_full_name] | map(tostring) | join("|")')" "timeline rows"
 }
 
 # The app id comes from the signed body; the unsigned header only fills in

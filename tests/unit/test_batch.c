@@ -770,7 +770,7 @@ count_param(const char *sql, int p)
 }
 
 /*
- * Two rows: two tuples of 16 parameters, $1..$32 each once (the document
+ * Two rows: two tuples of 18 parameters, $1..$36 each once (the document
  * as jsonb or as the body's json, sql/020), then the conflict clause
  * returning the id and key of each row written.
  */
@@ -792,15 +792,15 @@ batch_insert_sql_two_rows(void **state)
 	    ") VALUES (COALESCE($1::timestamptz, "
 	    "now()), $2, "));
 	assert_non_null(strstr(sql.buf,
-	    "$16::bigint), (COALESCE($17::timestamptz, "
-	    "now()), $18, "));
-	for (int p = 1; p <= 32; p++)
+	    "$18), (COALESCE($19::timestamptz, "
+	    "now()), $20, "));
+	for (int p = 1; p <= 36; p++)
 		assert_int_equal(count_param(sql.buf, p), 1);
-	assert_int_equal(count_param(sql.buf, 33), 0);
+	assert_int_equal(count_param(sql.buf, 37), 0);
 	assert_int_equal(count(sql.buf, "COALESCE($11::jsonb, '{}')"), 1);
-	assert_int_equal(count(sql.buf, "COALESCE($27::jsonb, '{}')"), 1);
+	assert_int_equal(count(sql.buf, "COALESCE($29::jsonb, '{}')"), 1);
 	assert_int_equal(count(sql.buf, "$15::json,"), 1);
-	assert_int_equal(count(sql.buf, "$31::json,"), 1);
+	assert_int_equal(count(sql.buf, "$33::json,"), 1);
 	assert_int_equal(count(sql.buf, "::bytea"), 2);
 	assert_true(sql.len > strlen(tail));
 	assert_string_equal(sql.buf + sql.len - strlen(tail), tail);

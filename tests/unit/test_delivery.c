@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "core/delivery.h"
+#include "core/json.h"
 #include "core/str.h"
 #include "fixture.h"
 
@@ -103,6 +104,8 @@ check_case(const struct fixture_case *c, const struct delivery *d)
 	assert_int_equal(d->installation_id, c->installation_id);
 	assert_int_equal(d->job_id, c->job_id);
 	assert_true(d->is_json);
+	/* Every published payload is shown from columns (sql/021). */
+	assert_true(d->doc_exact);
 }
 
 static void
@@ -167,6 +170,53 @@ parse_tree(cJSON *root, const char *header, const struct config *cfg,
 	assert_int_equal(delivery_parse(cfg, &h, text, strlen(text), d), 0);
 	free(text);
 	cJSON_Delete(root);
+}
+
+/*
+ * The members a timeline row shows: a string is taken as jsonb's ->> gives
+ * it; any other kind (a number, an object) or a job id that is no integer
+ * makes the row one that is read from its document instead.
+ */
+static void
+delivery_doc_fields_exact_or_not(void **state)
+{
+	static const struct {
+		const char *edit; /* member to set, NULL: as published */
+		const char *json;
+		bool exact;
+	} v[] = {
+		{ NULL, NULL, true },
+		{ "sender", "{\"login\": 42}", false },
+		{ "sender", "{\"login\": {\"a\": 1}}", false },
+		{ "sender", "{\"login\": null}", true },
+		{ "sender", "[1]", true },
+		{ "repository", "{\"full_name\": true}", false },
+		{ "workflow_job", "{\"id\": \"12\"}", false },
+		{ "workflow_job", "{\"id\": 1.5}", false },
+	};
+	size_t len;
+	char *body = read_fixture("workflow_job.queued", &len);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		cJSON *root = json_parse(body, len);
+		struct delivery d;
+
+		assert_non_null(root);
+		if (v[i].edit != NULL)
+			assert_true(cJSON_ReplaceItemInObject(root, v[i].edit,
+			    cJSON_Parse(v[i].json)));
+		parse_tree(root, "workflow_job", &no_labels, &d);
+		if (d.doc_exact != v[i].exact)
+			fail_msg("case %zu: doc_exact %d", i, d.doc_exact);
+		if (i == 0) {
+			assert_string_equal(d.actor, "Codertocat");
+			assert_string_equal(d.repo_full_name,
+			    "Codertocat/Hello-World");
+		}
+		delivery_release(&d);
+	}
+	free(body);
 }
 
 /* installation_target.renamed has no published example: built from the
@@ -556,6 +606,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(delivery_every_fixture),
+		cmocka_unit_test(delivery_doc_fields_exact_or_not),
 		cmocka_unit_test(delivery_repository_hook_target_is_not_an_app),
 		cmocka_unit_test(delivery_installation_target_renamed),
 		cmocka_unit_test(delivery_schema_only_actions),
