@@ -66,4 +66,8 @@ while i + 8 <= len(out):
     if kind == 6:
         stdout += out[i + 8:i + 8 + clen]
     i += 8 + clen + plen
-print(stdout.split(b'\r\n', 1)[0].decode() if stdout else 'none')
+# One write(2) of the whole line: callers run many of these in parallel
+# into one file (xargs -P), where print()'s separate writes of the text
+# and its newline could interleave with another's.
+line = stdout.split(b'\r\n', 1)[0] if stdout else b'none'
+os.write(1, line + b'\n')
