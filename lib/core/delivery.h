@@ -71,10 +71,10 @@ struct delivery {
 	/*
 	 * What a timeline row shows of the document (sql/021): sender.login,
 	 * and for workflow_job.* repo_full_name (repository.full_name, set
-	 * for every event) and job_id below.  'doc_exact'
-	 * is true when each is what jsonb's ->> gives for the body (absent,
-	 * null or a string; the job id an integer), so that a row kept as
-	 * sent needs no parse to be shown.
+	 * for every event) and job_id below.  'doc_exact' is true when each
+	 * is what jsonb's ->> gives for the body (absent, null or a string;
+	 * the job id an integer), so that a row kept as sent needs no parse
+	 * to be shown.
 	 */
 	char *actor;
 	bool doc_exact;
