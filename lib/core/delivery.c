@@ -255,11 +255,10 @@ parse_workflow_job(const struct config *cfg, const cJSON *root,
 		d->outcome = OUTCOME_IGNORED_ACTION;
 		return 0;
 	}
-	if ((job = json_object(root, "workflow_job")) == NULL)
+	if (job == NULL)
 		return set_invalid(d, "workflow_job is missing");
-	if (json_int64(job, "id", 1, INT64_MAX, &id) != 0)
+	if (d->job_id == 0)
 		return set_invalid(d, "workflow_job.id is missing or invalid");
-	d->job_id = id;
 	if (d->outcome == OUTCOME_JOB_STORED) {
 		if (d->installation_id == 0)
 			return set_invalid(d,
