@@ -508,9 +508,11 @@ if want matrix; then
 		    cols="job_id, actor, repo_full_name, body IS NOT NULL"
 		IFS='|' read -r e_event e_outcome e_app e_inst e_etype e_eid e_ename e_job e_actor e_repo e_body < <(sql \
 		    "SELECT event, outcome, app_id, installation_id, entity_type, entity_id, entity_name, $cols FROM installation_events WHERE delivery_id = 'matrix-check'")
-		# instlog's INSERT (lib/db/db_webhook.c SQL_EVENT_INSERT), every
-		# value a parameter as the webhook sends it: the body as json
-		# (sql/020) or, when instlog kept it as jsonb, as jsonb.
+		# instlog's INSERT (lib/db/db_webhook.c, db_event_insert_sql()),
+		# every value a parameter as the webhook sends it: the body as
+		# json (sql/020) or, when instlog kept it as jsonb, as jsonb.
+		# No ON CONFLICT, as the webhook since its removal (a tree
+		# before it is measured against the same statement).
 		if [ "$e_body" = t ]; then
 			doc="COALESCE(NULL::jsonb, '{}'), NULL::bytea, :d, 'pgbench', :payload::json, NULLIF(:job, '-')::bigint, NULLIF(:actor, '-'), NULLIF(:repo, '-')"
 			doc_cols=", body, job_id, actor, repo_full_name"
@@ -520,7 +522,7 @@ if want matrix; then
 		fi
 		cat >"$BENCH/matrix.pgbench" <<PGB
 \\set d random(1, 2000000000)
-INSERT INTO installation_events (received_at, source, event, outcome, delivery_id, app_id, installation_id, entity_type, entity_id, entity_name, payload, raw_body, attempt_key, request_id$doc_cols) VALUES (COALESCE(NULL::timestamptz, now()), 'webhook', :event, :outcome, :d, NULLIF(:app, '-')::bigint, NULLIF(:inst, '-')::bigint, NULLIF(:etype, '-'), NULLIF(:eid, '-')::bigint, NULLIF(:ename, '-'), $doc) ON CONFLICT (shard_key, received_at, attempt_key) DO NOTHING RETURNING id;
+INSERT INTO installation_events (received_at, source, event, outcome, delivery_id, app_id, installation_id, entity_type, entity_id, entity_name, payload, raw_body, attempt_key, request_id$doc_cols) VALUES (COALESCE(NULL::timestamptz, now()), 'webhook', :event, :outcome, :d, NULLIF(:app, '-')::bigint, NULLIF(:inst, '-')::bigint, NULLIF(:etype, '-'), NULLIF(:eid, '-')::bigint, NULLIF(:ename, '-'), $doc) RETURNING id, attempt_key;
 PGB
 		# pgbench takes no empty value: '-' stands for NULL.
 		vars=(-D "event=$e_event" -D "outcome=$e_outcome" -D "app=${e_app:--}"

@@ -270,6 +270,9 @@ db_classify(const PGresult *res, const PGconn *conn)
 	/* Class 22 data exception; class 54 program limit (e.g. too deep). */
 	if (strncmp(state, "22", 2) == 0 || strncmp(state, "54", 2) == 0)
 		return DB_REFUSED;
+	/* unique_violation: the row was there already. */
+	if (strcmp(state, "23505") == 0)
+		return DB_CONFLICT;
 	return DB_ERROR;
 }
 
@@ -472,7 +475,7 @@ db_exec_slot(struct db *db, const char *what, unsigned slot, const char *sql,
 		}
 		if (st == DB_OK || timed_out)
 			return st;
-		if (st != DB_REFUSED)
+		if (st != DB_REFUSED && st != DB_CONFLICT)
 			db_log(db, what, db->conn);
 		else {
 			size_t m;

@@ -12,7 +12,7 @@ struct db;
 enum db_status {
 	DB_OK = 0,
 	DB_NOTFOUND,    /* no such row */
-	DB_CONFLICT,    /* the row was already there */
+	DB_CONFLICT,    /* the row was already there (SQLSTATE 23505) */
 	DB_REFUSED,     /* the statement failed on the data (SQLSTATE 22, 54) */
 	DB_ERROR,       /* the statement failed otherwise (logged) */
 	DB_UNAVAILABLE, /* the server cannot be reached, did not answer in

@@ -14,13 +14,19 @@
 #include "core/str.h"
 #include "db/db_priv.h"
 
+/*
+ * No ON CONFLICT clause: on a partitioned table it makes every execution
+ * map each index of the partition to the parent's (a catalog scan an
+ * index), a quarter of a row's cost in PostgreSQL (bench/RESULTS.md).  A
+ * row that an attempt wrote already (decisions #5) fails the statement
+ * with a unique violation instead (DB_CONFLICT); db_event_insert() then
+ * answers with that row's id.
+ */
 #define SQL_EVENT_INTO                                           \
  "INSERT INTO installation_events (received_at, source, event, " \
  "outcome, delivery_id, app_id, installation_id, entity_type, "  \
  "entity_id, entity_name, payload, raw_body, attempt_key, "      \
  "request_id, body, job_id, actor, repo_full_name) VALUES "
-#define SQL_EVENT_CONFLICT \
- " ON CONFLICT (shard_key, received_at, attempt_key) DO NOTHING "
 /*
  * The values of one row of the INSERT (db_event_insert_sql()), as
  * event_params() sets them: the text around each parameter's "$n".
@@ -138,7 +144,7 @@ db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
 	    SQL_EVENT_PARAMS, values, lengths, formats, &res);
 	if (st == DB_OK && PQntuples(res) == 1)
 		*id = db_int64(res, 0, 0);
-	else if (st == DB_OK && ev->attempt_key != NULL &&
+	else if (st == DB_CONFLICT && ev->attempt_key != NULL &&
 	    ev->received_at != NULL) {
 		/* This attempt's row is there: say which it is. */
 		const char *keys[3] = { ev->attempt_key, ev->received_at,
@@ -152,6 +158,10 @@ db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
 		    NULL, &res);
 		if (st == DB_OK && PQntuples(res) == 1)
 			*id = db_int64(res, 0, 0);
+		else if (st == DB_OK) {
+			db_set_error(db, "the attempt's row was not found");
+			st = DB_ERROR;
+		}
 	}
 	PQclear(res);
 	return st;
@@ -176,13 +186,14 @@ db_event_insert_sql(struct buf *out, size_t n)
 		if (buf_puts(out, ")") == -1)
 			return -1;
 	}
-	return buf_puts(out, SQL_EVENT_CONFLICT "RETURNING id, attempt_key");
+	return buf_puts(out, " RETURNING id, attempt_key");
 }
 
 /*
  * Write rows[0..m) of 'evs' (each with an attempt key) in one statement.
- * Sets ids[] and sts[] of the rows it wrote; leaves sts[] of the others
- * (refused batch, a row that was there already) at DB_NOTFOUND.
+ * Sets ids[] and sts[] of the rows it wrote; leaves every sts[] at
+ * DB_NOTFOUND when the statement failed (on one row's data, or on a row
+ * that an attempt wrote already).
  */
 static void
 event_insert_group(struct db *db, const struct db_event *const *evs,

@@ -62,8 +62,9 @@ size_t db_event_size(const struct db_event *ev);
  * 'deadline' (CLOCK_MONOTONIC ms, 0: DB_CALL_LIMIT_MS a statement): the
  * rows that carry an attempt key (the first DB_EVENT_GROUP_MAX) go in
  * one multi-row INSERT, one transaction, and when that fails on one row's
- * data (jsonb refusal, constraint) each is written by itself, so that
- * only the bad one fails; the others are written one by one.  Sets ids[i]
+ * data (jsonb refusal, constraint) or on a row an attempt wrote already,
+ * each is written by itself, so that only the bad one fails and the
+ * other gets its row's id; the others are written one by one.  Sets ids[i]
  * and sts[i] as db_event_insert() does for each row, and 'why' (size
  * DB_ERROR_MAX).  The webhook's group commit writes with it (a
  * batch_write_fn of lib/run/batch.h).
@@ -73,8 +74,8 @@ void db_event_write(void *arg, const void *const *rows, size_t n,
 
 /*
  * Write into 'out' the INSERT that db_event_write() sends for 'n' rows and
- * db_event_insert() for one (18 parameters a row, ON CONFLICT DO NOTHING
- * RETURNING id, attempt_key).  Returns 0, or -1 when out of memory.
+ * db_event_insert() for one (18 parameters a row, RETURNING id,
+ * attempt_key).  Returns 0, or -1 when out of memory.
  */
 int db_event_insert_sql(struct buf *out, size_t n);
 
