@@ -11,7 +11,9 @@
 # Usage: bench/callgrind.sh [BIN_DIR]   (default build/bin; a "before" tree:
 #   git archive COMMIT | tar -x -C /tmp/before && make -C /tmp/before all,
 #   then bench/callgrind.sh /tmp/before/build/bin)
-# Knobs: CG_N1 (default 1000), CG_N2 (3000), CG_CONNS (16), CG_KEEP.  Prints
+# Knobs: CG_N1 (default 1000), CG_N2 (3000), CG_CONNS (16), CG_KEEP,
+# CG_FIXTURE (installation.suspend: a fixture's name; its event is the
+# name's first part).  Prints
 # "instructions_per_delivery=...".
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +24,9 @@ BIN=${1:-$TOP/build/bin}
 N1=${CG_N1:-1000}
 N2=${CG_N2:-3000}
 CONNS=${CG_CONNS:-16}
-BODY=$FIXTURES/installation.suspend.json
+FIXTURE=${CG_FIXTURE:-installation.suspend}
+BODY=$FIXTURES/$FIXTURE.json
+EVENT=${FIXTURE%%.*}
 log() { printf 'callgrind: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
@@ -45,7 +49,7 @@ run() {
 	    STACK_WRAPPER="valgrind --tool=callgrind --callgrind-out-file=$DIR/cg.$n.%p" \
 	    stack_route_start webhook >>"$DIR/stack.log" 2>&1 || die "webhook did not start"
 	l=$("$TOP/build/bench/loadgen" -u "$INSTLOG_URL/webhook" -b "$BODY" -g \
-	    -c "$CONNS" -n "$n" -H "X-GitHub-Event: installation" \
+	    -c "$CONNS" -n "$n" -H "X-GitHub-Event: $EVENT" \
 	    -H "X-GitHub-Hook-Installation-Target-ID: 29310" \
 	    -H "X-Hub-Signature-256: sha256=$SIG")
 	log "$n deliveries: $l"
@@ -65,4 +69,4 @@ i2=$(run "$N2")
 rows=$(psql "$DATABASE_URL" -X -q -At -c "SELECT count(*) FROM installation_events")
 log "Ir: $N1 -> $i1, $N2 -> $i2; rows $rows"
 [ "$rows" = $((N1 + N2)) ] || die "expected $((N1 + N2)) rows, found $rows"
-echo "instructions_per_delivery=$(((i2 - i1) / (N2 - N1))) conns=$CONNS bin=$BIN"
+echo "instructions_per_delivery=$(((i2 - i1) / (N2 - N1))) fixture=$FIXTURE conns=$CONNS bin=$BIN"

@@ -431,6 +431,7 @@ delivery_parse(const struct config *cfg, const struct delivery_headers *h,
 		body = "{}";
 		len = 2;
 	}
+	json_arena_begin(); /* the tree lives only here */
 	if (memchr(body, '\0', len) == NULL)
 		root = json_parse_lenient(body, len, &d->json_repaired);
 	if (root == NULL || !cJSON_IsObject(root)) {
@@ -454,5 +455,6 @@ delivery_parse(const struct config *cfg, const struct delivery_headers *h,
 	}
 out:
 	cJSON_Delete(root);
+	json_arena_end();
 	return rc;
 }

@@ -45,6 +45,20 @@ cJSON *json_parse_lenient(const char *p, size_t len, bool *repaired);
 bool json_jsonb_takes(const char *p, size_t len);
 
 /*
+ * Between json_arena_begin() and json_arena_end(), every cJSON allocation
+ * of the calling thread (trees, printed text) comes from a block of the
+ * thread's that json_arena_end() takes back all at once: cJSON_Delete()
+ * and cJSON_free() of them cost nothing, and the caller must be done with
+ * them all before json_arena_end().  Other threads and other code keep
+ * malloc() and free().
+ */
+void json_arena_begin(void);
+void json_arena_end(void);
+
+/* Bytes the calling thread's arena has handed out since it began. */
+size_t json_arena_used(void);
+
+/*
  * Follow 'path', member names separated by '.', from object 'root'.  When
  * an object has a member name twice the last one counts, as in jsonb.
  * Returns the member (borrowed from 'root'), or NULL when any step is

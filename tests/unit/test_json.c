@@ -4,10 +4,12 @@
  * json_jsonb_takes().
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -311,6 +313,131 @@ jsonb_takes_what_jsonb_reads_back(void **state)
 	assert_false(json_jsonb_takes(big, 303));
 }
 
+/* cJSON's printed text of 'len' bytes of 'body' parsed; the caller frees. */
+static char *
+printed(const char *body, size_t len)
+{
+	cJSON *tree = json_parse(body, len);
+	char *text, *copy;
+
+	assert_non_null(tree);
+	assert_non_null(text = cJSON_PrintUnformatted(tree));
+	assert_non_null(copy = strdup(text));
+	cJSON_free(text);
+	cJSON_Delete(tree);
+	return copy;
+}
+
+/*
+ * Trees parsed in an arena are the trees parsed without one, the first
+ * and the next ones (the block grown after the first), and their nodes
+ * sit next to each other in the thread's block, not malloc()'s chunks.
+ */
+static void
+json_arena_trees_are_the_same(void **state)
+{
+	size_t len, big_len;
+	char *body = read_fixture("workflow_job.queued", &len);
+	char *big = read_fixture("check_run.created", &big_len);
+	char *want = printed(body, len), *want_big = printed(big, big_len);
+	char *want_huge;
+	struct buf huge;
+	cJSON *outside;
+
+	(void)state;
+	buf_init(&huge);
+	assert_int_equal(buf_puts(&huge, "[{\"n\":0}"), 0);
+	for (int i = 1; i < 20000; i++)
+		assert_int_equal(buf_printf(&huge, ",{\"n\":%d}", i), 0);
+	assert_int_equal(buf_puts(&huge, "]"), 0);
+	want_huge = printed(huge.buf, huge.len);
+	/* A tree from before the arena is freed by free() inside it. */
+	assert_non_null(outside = json_parse(body, len));
+	for (int round = 0; round < 3; round++) {
+		char *got;
+		cJSON *tree;
+
+		json_arena_begin();
+		got = printed(body, len);
+		tree = json_parse(body, len);
+
+		assert_string_equal(got, want);
+		/* The first tree sized the block: the next ones are in it. */
+		if (round == 0)
+			assert_int_equal(json_arena_used(), 0);
+		else
+			assert_true(json_arena_used() > len);
+		assert_string_equal(json_string(tree,
+		                        "workflow_job.head_branch"),
+		    "main");
+		cJSON_Delete(tree);
+		free(got);
+		got = printed(big, big_len);
+		assert_string_equal(got, want_big);
+		free(got);
+		/* Past what a block keeps (1 MiB): the rest from malloc(). */
+		got = printed(huge.buf, huge.len);
+		assert_string_equal(got, want_huge);
+		if (round == 0)
+			cJSON_Delete(outside);
+		json_arena_end();
+		assert_int_equal(json_arena_used(), 0);
+		free(got);
+	}
+	free(want);
+	free(want_big);
+	free(want_huge);
+	buf_release(&huge);
+	free(body);
+	free(big);
+}
+
+struct arena_run {
+	const char *name;
+	int mismatches;
+};
+
+static void *
+arena_thread(void *arg)
+{
+	struct arena_run *r = arg;
+	size_t len;
+	char *body = read_fixture(r->name, &len);
+	char *want = printed(body, len);
+
+	for (int i = 0; i < 200; i++) {
+		char *got;
+
+		json_arena_begin();
+		got = printed(body, len);
+		r->mismatches += strcmp(got, want) != 0;
+		json_arena_end();
+		free(got);
+	}
+	free(want);
+	free(body);
+	return NULL;
+}
+
+/* Threads parsing at once each use their own block. */
+static void
+json_arena_per_thread(void **state)
+{
+	struct arena_run runs[3] = { { "installation.suspend", 0 },
+		{ "workflow_job.queued", 0 }, { "check_run.created", 0 } };
+	pthread_t t[3];
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, arena_thread,
+		                     &runs[i]),
+		    0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(runs[i].mismatches, 0);
+	}
+}
+
 int
 main(void)
 {
@@ -322,6 +449,8 @@ main(void)
 		cmocka_unit_test(json_writer_writes_trees),
 		cmocka_unit_test(jsonb_takes_github_payloads),
 		cmocka_unit_test(jsonb_takes_what_jsonb_reads_back),
+		cmocka_unit_test(json_arena_trees_are_the_same),
+		cmocka_unit_test(json_arena_per_thread),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
