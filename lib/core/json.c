@@ -132,10 +132,9 @@ json_arena_end(void)
 	if (a->base != NULL)
 		ASAN_UNPOISON_MEMORY_REGION(a->base, a->cap);
 	free(a->base);
-	a->cap = 0;
-	if ((a->base = malloc(cap)) == NULL)
-		return; /* every tree from malloc() */
-	a->cap = cap;
+	/* NULL: the next trees from malloc(), and another try at the end. */
+	a->base = malloc(cap);
+	a->cap = a->base != NULL ? cap : 0;
 	(void)pthread_setspecific(arena_key, a->base);
 }
 
