@@ -86,17 +86,11 @@ arena_free(void *p)
 }
 
 static void
-arena_release(void *block)
-{
-	free(block);
-}
-
-static void
 arena_init(void)
 {
 	cJSON_Hooks hooks = { arena_malloc, arena_free };
 
-	(void)pthread_key_create(&arena_key, arena_release);
+	(void)pthread_key_create(&arena_key, free);
 	cJSON_InitHooks(&hooks);
 }
 
@@ -306,8 +300,11 @@ json_jsonb_takes(const char *p, size_t len)
 			}
 			num = 0;
 		}
-		if (c == '"' && (i = string_end(p, len, i + 1, &ok), !ok))
-			return false;
+		if (c == '"') {
+			i = string_end(p, len, i + 1, &ok);
+			if (!ok)
+				return false;
+		}
 	}
 	return true;
 }
