@@ -18,9 +18,10 @@
 #
 # Knobs: BENCH_ONLY="ingest trace ..." (a subset, in the order above),
 # BENCH_DURATION (seconds per wrk/pgbench run, default 10), MATRIX_DURATION
-# (the same for the matrix, default 5), BENCH_FILLER
-# (trace filler rows, default 980000), BENCH_WAIT_MAX (seconds to wait for
-# a quiet machine, default 600), STACK_WORKERS / STACK_WORKERS_<route>.
+# and MATRIX_ROUNDS (the matrix's seconds per run, default 5, and rounds, 3),
+# BENCH_FILLER (trace filler rows, default 980000), BENCH_WAIT_MAX (seconds
+# to wait for a quiet machine, default 600), STACK_WORKERS /
+# STACK_WORKERS_<route>.
 # Raw output goes to build/bench/<date>/; a summary is printed at the end.
 
 set -u
@@ -178,6 +179,10 @@ BODY=$FIXTURES/$INGEST_FIXTURE.json
 SIG=$(openssl dgst -sha256 -hmac "$GITHUB_WEBHOOK_SECRET" -r "$BODY" | cut -d' ' -f1)
 BODYLEN=$(wc -c <"$BODY")
 
+# compression_now: the payload column's setting (lz4, pglz or DEFAULT).
+compression_now() {
+	sql "SELECT CASE attcompression WHEN 'l' THEN 'lz4' WHEN 'p' THEN 'pglz' ELSE 'DEFAULT' END FROM pg_attribute WHERE attrelid = 'installation_events'::regclass AND attname = 'payload'"
+}
 # Machine and versions.
 {
 	echo "date: $(date -u +%FT%TZ)"
@@ -277,10 +282,6 @@ set_compression() {
 		EXECUTE format('ALTER TABLE %s ALTER COLUMN payload SET COMPRESSION $1', r);
 	    END LOOP; END \$\$" >/dev/null
 }
-# compression_now: the payload column's setting (lz4, pglz or DEFAULT).
-compression_now() {
-	sql "SELECT CASE attcompression WHEN 'l' THEN 'lz4' WHEN 'p' THEN 'pglz' ELSE 'DEFAULT' END FROM pg_attribute WHERE attrelid = 'installation_events'::regclass AND attname = 'payload'"
-}
 # cpu_ticks: "comm ticks" for every process: user + system time so far,
 # with that of its children that have exited (a pgbench backend is gone
 # when its run ends; the postmaster has its time).  The load generators are
@@ -310,6 +311,14 @@ cpu_per_request() {
 	}' "$1" "$2" | sort -rn | cut -d' ' -f2 | tr '\n' ' '
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf("%.2f", (b > 0) ? a / b : 0) }'; }
+# median NUMBER...: the middle one (an odd count) or the mean of the two.
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+	    END { if (NR % 2) print v[(NR + 1) / 2];
+	          else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# span NUMBER...: "lowest–highest".
+span() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { a = $1 } { b = $1 } END { print a "–" b }'; }
 
 # --- matrix: instlog vs the Node peer vs pgbench, by payload and cores -----
 # Three real-sized deliveries (6 KB installation.suspend, 8 KB
@@ -319,8 +328,13 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf("%.2f", (b > 0) ? a / b : 0) }
 # process) and pgbench running instlog's INSERT of the same row; once with
 # every process free to use both cores, once with PostgreSQL on core 0 and
 # everything else (nginx, webhook, node, wrk, pgbench) on core 1.  Then
-# instlog's latency at half its best rate for each payload.  MATRIX_DURATION
-# (seconds per run, default 5) keeps the whole section near 5 minutes.
+# instlog's latency at half its best rate for each payload.  Each cell is
+# MATRIX_ROUNDS rounds (default 3) of the three runs in a rotating order:
+# this machine's speed drifts by a factor of two over minutes, so one run
+# of each in a row can put instlog and the peer in different phases; the
+# summary gives the medians, and each ratio is taken within a round (its
+# median and range).  MATRIX_DURATION (seconds per run, default 5) keeps
+# the whole section near 12 minutes.
 # MATRIX_ONLY (payload names), MATRIX_CORES (shared split) and MATRIX_CONNS
 # (4 16) pick a part of it.  PEER_DOC=json has the peer store the document
 # in the json column, as instlog keeps a body (default jsonb: what such a
@@ -365,6 +379,7 @@ pr_body() {
 	mk "$(head -c $((32768 - n)) < <(yes 'This pull request changes the README. ' | tr -d '\n'))" >"$1"
 }
 MATRIX_DUR=${MATRIX_DURATION:-5}
+MATRIX_ROUNDS=${MATRIX_ROUNDS:-3}
 PEER_PID=""
 CLIENT_CPUS=0-$(($(nproc) - 1))
 # place shared|split: every process of the stack, the peer and the
@@ -535,28 +550,45 @@ PGB
 		for mode in ${MATRIX_CORES:-shared split}; do
 			place "$mode"
 			for c in ${MATRIX_CONNS:-4 16}; do
-				m_fresh
-				m_ticks >"$OUT/cpu.0"
-				w=$(m_wrk "$c" /webhook "$b" "$s" "$ev")
-				m_ticks >"$OUT/cpu.1"
-				m_fresh
-				m_ticks >"$OUT/cpu.2"
-				n=$(m_wrk "$c" /webhook-node "$b" "$s" "$ev")
-				m_ticks >"$OUT/cpu.3"
-				m_fresh
-				m_ticks >"$OUT/cpu.4"
-				p=$(m_pgbench "$c" "$BENCH/matrix.pgbench" "${vars[@]}")
-				m_ticks >"$OUT/cpu.5"
+				# MATRIX_ROUNDS rounds of the three, in a rotating
+				# order, so that a slow phase of the machine falls
+				# on each of them alike; a ratio is taken within a
+				# round, and the medians are reported.
+				ri=() rn=() rp=() qi=() qn=() xi=() xp=()
+				ei=0 en=0 ki=0 kn=0 kp=0
+				for f in i n p; do : >"$OUT/cpu.$f.0"; : >"$OUT/cpu.$f.1"; done
+				for r in $(seq 1 "$MATRIX_ROUNDS"); do
+					case $((r % 3)) in
+					1) order="i n p" ;; 2) order="n p i" ;; *) order="p i n" ;;
+					esac
+					for f in $order; do
+						m_fresh
+						m_ticks >>"$OUT/cpu.$f.0"
+						case $f in
+						i) w=$(m_wrk "$c" /webhook "$b" "$s" "$ev") ;;
+						n) n=$(m_wrk "$c" /webhook-node "$b" "$s" "$ev") ;;
+						p) p=$(m_pgbench "$c" "$BENCH/matrix.pgbench" "${vars[@]}") ;;
+						esac
+						m_ticks >>"$OUT/cpu.$f.1"
+					done
+					ri+=("$(kv "$w" rps)") rn+=("$(kv "$n" rps)") rp+=("$(kv "$p" tps)")
+					qi+=("$(kv "$w" p99_ms)") qn+=("$(kv "$n" p99_ms)")
+					xi+=("$(ratio "${ri[-1]}" "${rn[-1]}")") xp+=("$(ratio "${ri[-1]}" "${rp[-1]}")")
+					ei=$((ei + $(m_errs "$w"))) en=$((en + $(m_errs "$n")))
+					ki=$((ki + $(kv "$w" requests))) kn=$((kn + $(kv "$n" requests)))
+					kp=$((kp + $(awk -v t="$(kv "$p" tps)" -v d="$MATRIX_DUR" 'BEGIN { printf "%d", t * d }')))
+					echo "$name $mode c=$c round $r: instlog ${ri[-1]} p99 ${qi[-1]}, peer ${rn[-1]} p99 ${qn[-1]}, pgbench ${rp[-1]}" >>"$OUT/matrix-rounds.log"
+				done
 				if [ "$c" = 4 ]; then
-					MCPU+=("| $name | $mode | instlog | $(m_cpu "$OUT/cpu.0" "$OUT/cpu.1" "$(kv "$w" requests)") |")
-					MCPU+=("| $name | $mode | peer | $(m_cpu "$OUT/cpu.2" "$OUT/cpu.3" "$(kv "$n" requests)") |")
-					MCPU+=("| $name | $mode | pgbench | $(m_cpu "$OUT/cpu.4" "$OUT/cpu.5" "$(awk -v t="$(kv "$p" tps)" -v d="$MATRIX_DUR" 'BEGIN { printf "%d", t * d }')") |")
+					MCPU+=("| $name | $mode | instlog | $(m_cpu "$OUT/cpu.i.0" "$OUT/cpu.i.1" "$ki") |")
+					MCPU+=("| $name | $mode | peer | $(m_cpu "$OUT/cpu.n.0" "$OUT/cpu.n.1" "$kn") |")
+					MCPU+=("| $name | $mode | pgbench | $(m_cpu "$OUT/cpu.p.0" "$OUT/cpu.p.1" "$kp") |")
 				fi
-				r=$(kv "$w" rps)
+				r=$(median "${ri[@]}")
 				awk -v a="$r" -v b="${MBEST[$name]:-0}" 'BEGIN { exit !(a > b) }' &&
 				    MBEST[$name]=$r
-				log "matrix $name ($size B) $mode c=$c: instlog $r req/s p99 $(kv "$w" p99_ms), peer $(kv "$n" rps) p99 $(kv "$n" p99_ms), pgbench $(kv "$p" tps)"
-				MROWS+=("| $name ($size B) | $mode | $c | $r | $(kv "$w" p99_ms) | $(m_errs "$w") | $(kv "$n" rps) | $(kv "$n" p99_ms) | $(m_errs "$n") | $(kv "$p" tps) | **$(ratio "$r" "$(kv "$n" rps)")** | **$(ratio "$r" "$(kv "$p" tps)")** |")
+				log "matrix $name ($size B) $mode c=$c: instlog $r req/s p99 $(median "${qi[@]}"), peer $(median "${rn[@]}") p99 $(median "${qn[@]}"), pgbench $(median "${rp[@]}"); x peer $(median "${xi[@]}") ($(span "${xi[@]}")), x pgbench $(median "${xp[@]}") ($(span "${xp[@]}"))"
+				MROWS+=("| $name ($size B) | $mode | $c | $r | $(median "${qi[@]}") | $ei | $(median "${rn[@]}") | $(median "${qn[@]}") | $en | $(median "${rp[@]}") | **$(median "${xi[@]}")** ($(span "${xi[@]}")) | **$(median "${xp[@]}")** ($(span "${xp[@]}")) |")
 			done
 		done
 		# Latency at half instlog's best rate for this payload.
@@ -578,15 +610,15 @@ PGB
 	PEER_PID=""
 	sql "DROP SCHEMA peer CASCADE" >/dev/null
 	m_fresh
-	sum "### Matrix: instlog vs the Node peer (@octokit/webhooks + pg) vs pgbench, same row, ${MATRIX_DUR}s runs"
+	sum "### Matrix: instlog vs the Node peer (@octokit/webhooks + pg) vs pgbench, same row, ${MATRIX_ROUNDS} rounds of ${MATRIX_DUR}s runs"
 	sum ""
-	sum "shared: every process on both cores; split: PostgreSQL on core 0, everything else (nginx, webhook, node, wrk, pgbench) on core 1. Load before: $(cut -d' ' -f1-3 /proc/loadavg) (at the end). The peer stores the document as ${PEER_DOC:-jsonb}."
+	sum "shared: every process on both cores; split: PostgreSQL on core 0, everything else (nginx, webhook, node, wrk, pgbench) on core 1. Load before: $(cut -d' ' -f1-3 /proc/loadavg) (at the end). The peer stores the document as ${PEER_DOC:-jsonb}. Rates and p99 are the medians of the rounds; a ratio is taken within each round, its median shown with its range (each round's numbers: matrix-rounds.log)."
 	sum ""
 	sum "| payload | cores | conns | instlog req/s | instlog p99 ms | instlog errors | peer req/s | peer p99 ms | peer errors | pgbench tps | instlog / peer | instlog / pgbench |"
 	sum "|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for l in "${MROWS[@]}"; do sum "$l"; done
 	sum ""
-	sum "CPU per delivery by process at 4 connections (µs, /proc/*/stat; client = wrk or pgbench):"
+	sum "CPU per delivery by process at 4 connections, over all rounds (µs, /proc/*/stat; client = wrk or pgbench):"
 	sum ""
 	sum "| payload | cores | receiver | µs per delivery |"
 	sum "|---|---|---|---|"
