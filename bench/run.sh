@@ -462,6 +462,19 @@ m_cpu() {
 		printf "sum=%.0f\n", tot / hz / n * 1e6
 	}' "$1" "$2"
 }
+# sync_probe: milliseconds per 8 KB write with O_DSYNC (50 of them) on the
+# disk of the database, about what a commit waits for its WAL flush: this
+# machine's disk slows down by a factor of up to ten for minutes at a time,
+# and then every receiver that answers after its commit slows with it.
+sync_probe() {
+	local f t0 t1
+	f=$(dirname "$PGDATA_DIR")/sync-probe
+	t0=$(date +%s%N)
+	dd if=/dev/zero of="$f" bs=8k count=50 oflag=dsync 2>/dev/null
+	t1=$(date +%s%N)
+	rm -f "$f"
+	awk -v d=$((t1 - t0)) 'BEGIN { printf "%.2f", d / 50 / 1e6 }'
+}
 m_errs() {
 	echo $(($(kv "$1" non2xx) + $(kv "$1" connect_err) + $(kv "$1" read_err) + $(kv "$1" write_err) + $(kv "$1" timeouts)))
 }
@@ -554,13 +567,14 @@ PGB
 				# order, so that a slow phase of the machine falls
 				# on each of them alike; a ratio is taken within a
 				# round, and the medians are reported.
-				ri=() rn=() rp=() qi=() qn=() xi=() xp=()
+				ri=() rn=() rp=() qi=() qn=() xi=() xp=() sy=()
 				ei=0 en=0 ki=0 kn=0 kp=0
 				for f in i n p; do : >"$OUT/cpu.$f.0"; : >"$OUT/cpu.$f.1"; done
 				for r in $(seq 1 "$MATRIX_ROUNDS"); do
 					case $((r % 3)) in
 					1) order="i n p" ;; 2) order="n p i" ;; *) order="p i n" ;;
 					esac
+					sy+=("$(sync_probe)")
 					for f in $order; do
 						m_fresh
 						m_ticks >>"$OUT/cpu.$f.0"
@@ -577,7 +591,7 @@ PGB
 					ei=$((ei + $(m_errs "$w"))) en=$((en + $(m_errs "$n")))
 					ki=$((ki + $(kv "$w" requests))) kn=$((kn + $(kv "$n" requests)))
 					kp=$((kp + $(awk -v t="$(kv "$p" tps)" -v d="$MATRIX_DUR" 'BEGIN { printf "%d", t * d }')))
-					echo "$name $mode c=$c round $r: instlog ${ri[-1]} p99 ${qi[-1]}, peer ${rn[-1]} p99 ${qn[-1]}, pgbench ${rp[-1]}" >>"$OUT/matrix-rounds.log"
+					echo "$name $mode c=$c round $r: sync ${sy[-1]} ms, instlog ${ri[-1]} p99 ${qi[-1]}, peer ${rn[-1]} p99 ${qn[-1]}, pgbench ${rp[-1]}" >>"$OUT/matrix-rounds.log"
 				done
 				if [ "$c" = 4 ]; then
 					MCPU+=("| $name | $mode | instlog | $(m_cpu "$OUT/cpu.i.0" "$OUT/cpu.i.1" "$ki") |")
@@ -588,7 +602,7 @@ PGB
 				awk -v a="$r" -v b="${MBEST[$name]:-0}" 'BEGIN { exit !(a > b) }' &&
 				    MBEST[$name]=$r
 				log "matrix $name ($size B) $mode c=$c: instlog $r req/s p99 $(median "${qi[@]}"), peer $(median "${rn[@]}") p99 $(median "${qn[@]}"), pgbench $(median "${rp[@]}"); x peer $(median "${xi[@]}") ($(span "${xi[@]}")), x pgbench $(median "${xp[@]}") ($(span "${xp[@]}"))"
-				MROWS+=("| $name ($size B) | $mode | $c | $r | $(median "${qi[@]}") | $ei | $(median "${rn[@]}") | $(median "${qn[@]}") | $en | $(median "${rp[@]}") | **$(median "${xi[@]}")** ($(span "${xi[@]}")) | **$(median "${xp[@]}")** ($(span "${xp[@]}")) |")
+				MROWS+=("| $name ($size B) | $mode | $c | $(median "${sy[@]}") | $r | $(median "${qi[@]}") | $ei | $(median "${rn[@]}") | $(median "${qn[@]}") | $en | $(median "${rp[@]}") | **$(median "${xi[@]}")** ($(span "${xi[@]}")) | **$(median "${xp[@]}")** ($(span "${xp[@]}")) |")
 			done
 		done
 		# Latency at half instlog's best rate for this payload.
@@ -612,10 +626,10 @@ PGB
 	m_fresh
 	sum "### Matrix: instlog vs the Node peer (@octokit/webhooks + pg) vs pgbench, same row, ${MATRIX_ROUNDS} rounds of ${MATRIX_DUR}s runs"
 	sum ""
-	sum "shared: every process on both cores; split: PostgreSQL on core 0, everything else (nginx, webhook, node, wrk, pgbench) on core 1. Load before: $(cut -d' ' -f1-3 /proc/loadavg) (at the end). The peer stores the document as ${PEER_DOC:-jsonb}. Rates and p99 are the medians of the rounds; a ratio is taken within each round, its median shown with its range (each round's numbers: matrix-rounds.log)."
+	sum "shared: every process on both cores; split: PostgreSQL on core 0, everything else (nginx, webhook, node, wrk, pgbench) on core 1. Load before: $(cut -d' ' -f1-3 /proc/loadavg) (at the end). The peer stores the document as ${PEER_DOC:-jsonb}. sync ms: one 8 KB write with O_DSYNC on the database's disk before each round (dd; the commit's wait), median. Rates and p99 are the medians of the rounds; a ratio is taken within each round, its median shown with its range (each round's numbers: matrix-rounds.log)."
 	sum ""
-	sum "| payload | cores | conns | instlog req/s | instlog p99 ms | instlog errors | peer req/s | peer p99 ms | peer errors | pgbench tps | instlog / peer | instlog / pgbench |"
-	sum "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	sum "| payload | cores | conns | sync ms | instlog req/s | instlog p99 ms | instlog errors | peer req/s | peer p99 ms | peer errors | pgbench tps | instlog / peer | instlog / pgbench |"
+	sum "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for l in "${MROWS[@]}"; do sum "$l"; done
 	sum ""
 	sum "CPU per delivery by process at 4 connections, over all rounds (µs, /proc/*/stat; client = wrk or pgbench):"
