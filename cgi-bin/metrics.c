@@ -3,10 +3,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/fleet.h"
 #include "core/prom.h"
 #include "db/db_metrics.h"
 #include "net/spool.h"
-#include "core/fleet.h"
 #include "run/app.h"
 #include "run/fleet_list.h"
 #include "run/scrape.h"

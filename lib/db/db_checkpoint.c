@@ -163,7 +163,8 @@ db_checkpoint_latest_many(struct db *db, const int64_t *ids, size_t n,
 
 		if (k < 1 || (size_t)k > n ||
 		    latest_copy(res, i, 1, &out[k - 1]) == -1) {
-			log_warnx("%s: out of memory or a bad answer", __func__);
+			log_warnx("%s: out of memory or a bad answer",
+			    __func__);
 			st = DB_ERROR;
 			break;
 		}

@@ -52,7 +52,8 @@ snapshot_read(struct db *db, const char *what, unsigned slot, const char *sql,
 enum db_status
 db_notify_snapshot(struct db *db, struct db_notify_snapshot *snap)
 {
-	return snapshot_read(db, __func__, DB_PREP_SNAPSHOT, SQL_SNAPSHOT, snap);
+	return snapshot_read(db, __func__, DB_PREP_SNAPSHOT, SQL_SNAPSHOT,
+	    snap);
 }
 
 enum db_status

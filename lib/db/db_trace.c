@@ -253,8 +253,8 @@ db_trace_fold_rows(struct db *db, int64_t entity_id, const char *at,
  * of memory.
  */
 static enum db_status
-rows_fill(struct db_trace_rows *rows, const PGresult *res, int first,
-    int count, int c0)
+rows_fill(struct db_trace_rows *rows, const PGresult *res, int first, int count,
+    int c0)
 {
 	size_t nt = (size_t)count;
 
@@ -284,7 +284,8 @@ rows_fill(struct db_trace_rows *rows, const PGresult *res, int first,
 		r->app_id = db_int64(res, row, c0 + 3);
 		r->installation_id = db_int64(res, row, c0 + 4);
 		r->entity_name = pool_copy(pool, &off, res, row, c0 + 5);
-		r->repository_selection = pool_copy(pool, &off, res, row, c0 + 6);
+		r->repository_selection =
+		    pool_copy(pool, &off, res, row, c0 + 6);
 		repos = pool_copy(pool, &off, res, row, c0 + 7);
 		r->old_login = pool_copy(pool, &off, res, row, c0 + 8);
 		r->new_login = pool_copy(pool, &off, res, row, c0 + 9);
@@ -472,9 +473,8 @@ db_trace_stream_keys(struct db *db, int64_t after, int64_t upto,
 	(void)snprintf(a, sizeof(a), "%" PRId64, after);
 	(void)snprintf(u, sizeof(u), "%" PRId64, upto);
 	(void)snprintf(lim, sizeof(lim), "%zu", max + 1);
-	st =
-	    db_exec_prepared(db, __func__, DB_PREP_STREAM_KEYS, SQL_STREAM_KEYS,
-	        3, values, NULL, NULL, &res);
+	st = db_exec_prepared(db, __func__, DB_PREP_STREAM_KEYS,
+	    SQL_STREAM_KEYS, 3, values, NULL, NULL, &res);
 	if (st != DB_OK)
 		goto out;
 	rows = PQntuples(res);

@@ -30,11 +30,11 @@ struct db_event {
 	const char *payload;
 	const void *raw; /* raw body when neither holds it */
 	size_t rawlen;
-	int64_t job_id;         /* workflow_job.id; 0: none */
+	int64_t job_id; /* workflow_job.id; 0: none */
 	/* With 'body': what a timeline row shows of it (sql/021). */
 	const char *actor;          /* sender.login */
 	const char *repo_full_name; /* repository.full_name */
-	const char *request_id; /* nginx's $request_id, or NULL */
+	const char *request_id;     /* nginx's $request_id, or NULL */
 };
 
 /*

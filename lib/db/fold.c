@@ -389,8 +389,9 @@ fold_entities(struct db *db, const int64_t *ids, size_t n, size_t every,
 	 * No snapshots (every 0), or they cannot be read (sql/008 not
 	 * applied yet, say): each alone, as fold_entity() falls back.
 	 */
-	if (every == 0 || (*ds = db_checkpoint_latest_many(db, ids, n,
-	                       CKPT_VERSION, m.ck, m.whole)) == DB_ERROR) {
+	if (every == 0 ||
+	    (*ds = db_checkpoint_latest_many(db, ids, n, CKPT_VERSION, m.ck,
+	         m.whole)) == DB_ERROR) {
 		each = true;
 		for (size_t i = 0; i < n; i++)
 			m.alone[i] = true;
@@ -398,8 +399,10 @@ fold_entities(struct db *db, const int64_t *ids, size_t n, size_t every,
 		goto out;
 	}
 	for (size_t i = 0; i < n && !each; i++) {
-		if (m.ck[i].found && (!m.whole[i] ||
-		        ckpt_decode(m.ck[i].data, m.ck[i].len, &m.snap[i]) != 0)) {
+		if (m.ck[i].found &&
+		    (!m.whole[i] ||
+		        ckpt_decode(m.ck[i].data, m.ck[i].len, &m.snap[i]) !=
+		            0)) {
 			m.alone[i] = true;
 			continue;
 		}
@@ -414,8 +417,9 @@ fold_entities(struct db *db, const int64_t *ids, size_t n, size_t every,
 	 * folded alone, which stores its snapshots as a trace does.
 	 */
 	limit = every < FOLD_PAGE_ROWS ? (int64_t)every : FOLD_PAGE_ROWS;
-	if (nfrom > 0 && (*ds = db_trace_fold_rows_many(db, m.from, nfrom,
-	                      limit, m.rows)) != DB_OK)
+	if (nfrom > 0 &&
+	    (*ds = db_trace_fold_rows_many(db, m.from, nfrom, limit, m.rows)) !=
+	        DB_OK)
 		goto out;
 	for (size_t j = 0; j < nfrom; j++) {
 		size_t i = m.which[j];
@@ -430,7 +434,8 @@ fold_entities(struct db *db, const int64_t *ids, size_t n, size_t every,
 	}
 	for (size_t i = 0; i < n; i++)
 		if (m.alone[i] &&
-		    fold_entity(db, ids[i], NULL, every, &st[i], &dg[i], ds) == -1)
+		    fold_entity(db, ids[i], NULL, every, &st[i], &dg[i], ds) ==
+		        -1)
 			goto out;
 	rc = 0;
 out:

@@ -90,7 +90,8 @@ fleet_list_get(struct db *db, size_t every, const struct fleet_params *p,
 	if ((out->items = calloc(cap, sizeof(*out->items))) == NULL ||
 	    (out->states = calloc(cap, sizeof(*out->states))) == NULL)
 		goto oom;
-	budget = out->cands.n < FLEET_FOLDS_MAX ? out->cands.n : FLEET_FOLDS_MAX;
+	budget =
+	    out->cands.n < FLEET_FOLDS_MAX ? out->cands.n : FLEET_FOLDS_MAX;
 	/*
 	 * Without a filter, no more than the page can list; with one, as
 	 * many as it still needs, then twice as many each time (most

@@ -297,9 +297,9 @@ db_trace_fold_rows_many(struct db *db, const struct db_fold_from *from,
 
 	nmany++;
 	for (size_t k = 0; k < n; k++)
-		assert_int_equal(db_trace_fold_rows_after(db,
-		                     from[k].entity_id, NULL, from[k].after_at,
-		                     from[k].after_id, limit, &out[k]),
+		assert_int_equal(db_trace_fold_rows_after(db, from[k].entity_id,
+		                     NULL, from[k].after_at, from[k].after_id,
+		                     limit, &out[k]),
 		    DB_OK);
 	npages = before;
 	return DB_OK;
