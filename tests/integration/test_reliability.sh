@@ -214,7 +214,7 @@ test_database_timeouts_spool() {
 
 # PostgreSQL frozen (SIGSTOP): it accepts connections and never answers.
 # Six deliveries at once are all answered 202 well within nginx's 8 s: the
-# first ones wait out the 6 s budget, the rest find the worker failing fast.
+# first ones wait out the 5 s budget, the rest find the worker failing fast.
 # A frozen statement may still commit when PostgreSQL resumes, so a
 # delivery may be logged twice (at least once; reads dedupe by delivery_id).
 test_frozen_database_answers_in_time() {
