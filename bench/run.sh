@@ -598,11 +598,16 @@ PGB
 					MCPU+=("| $name | $mode | peer | $(m_cpu "$OUT/cpu.n.0" "$OUT/cpu.n.1" "$kn") |")
 					MCPU+=("| $name | $mode | pgbench | $(m_cpu "$OUT/cpu.p.0" "$OUT/cpu.p.1" "$kp") |")
 				fi
-				r=$(median "${ri[@]}")
-				awk -v a="$r" -v b="${MBEST[$name]:-0}" 'BEGIN { exit !(a > b) }' &&
-				    MBEST[$name]=$r
-				log "matrix $name ($size B) $mode c=$c: instlog $r req/s p99 $(median "${qi[@]}"), peer $(median "${rn[@]}") p99 $(median "${qn[@]}"), pgbench $(median "${rp[@]}"); x peer $(median "${xi[@]}") ($(span "${xi[@]}")), x pgbench $(median "${xp[@]}") ($(span "${xp[@]}"))"
-				MROWS+=("| $name ($size B) | $mode | $c | $(median "${sy[@]}") | $r | $(median "${qi[@]}") | $ei | $(median "${rn[@]}") | $(median "${qn[@]}") | $en | $(median "${rp[@]}") | **$(median "${xi[@]}")** ($(span "${xi[@]}")) | **$(median "${xp[@]}")** ($(span "${xp[@]}")) |")
+				# The medians of the rounds, each once.
+				rate=$(median "${ri[@]}") p99=$(median "${qi[@]}")
+				peer=$(median "${rn[@]}") peer99=$(median "${qn[@]}")
+				pgb=$(median "${rp[@]}") sync=$(median "${sy[@]}")
+				xpeer=$(median "${xi[@]}") xpeer_span=$(span "${xi[@]}")
+				xpgb=$(median "${xp[@]}") xpgb_span=$(span "${xp[@]}")
+				awk -v a="$rate" -v b="${MBEST[$name]:-0}" 'BEGIN { exit !(a > b) }' &&
+				    MBEST[$name]=$rate
+				log "matrix $name ($size B) $mode c=$c: instlog $rate req/s p99 $p99, peer $peer p99 $peer99, pgbench $pgb; x peer $xpeer ($xpeer_span), x pgbench $xpgb ($xpgb_span)"
+				MROWS+=("| $name ($size B) | $mode | $c | $sync | $rate | $p99 | $ei | $peer | $peer99 | $en | $pgb | **$xpeer** ($xpeer_span) | **$xpgb** ($xpgb_span) |")
 			done
 		done
 		# Latency at half instlog's best rate for this payload.
