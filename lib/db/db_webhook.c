@@ -14,6 +14,59 @@
 #include "core/str.h"
 #include "db/db_priv.h"
 
+/* The jobs of several queued deliveries in one statement, in their order. */
+#define SQL_JOB_INSERT_MANY                                           \
+ "INSERT INTO jobs (job_id, status, entity_id, entity_type, "         \
+ "entity_name, installation_id, app_id, repo_full_name, labels, "     \
+ "html_url) SELECT j, 'pending', e, t, n, i, a, r, l::jsonb, h FROM " \
+ "unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], "        \
+ "$5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[]) "   \
+ "WITH ORDINALITY AS u(j, e, t, n, i, a, r, l, h, o) ORDER BY o "     \
+ "ON CONFLICT (job_id) DO NOTHING RETURNING job_id"
+
+/* Status rank: a job only moves to a higher rank. */
+#define SQL_RANK(x) \
+ "(CASE " x " WHEN 'pending' THEN 0 WHEN 'running' THEN 1 ELSE 2 END)"
+
+/* Add the id 'v' (0: an SQL null) to the array literal 'b'. */
+static int
+job_id_add(struct buf *b, int64_t v)
+{
+	char s[24];
+
+	return db_array_add(b, db_id_param(s, sizeof(s), v));
+}
+
+/*
+ * The jobs arrays of the inserts 'ops[0..n)': a[0..9), the parameters of
+ * SQL_JOB_INSERT_MANY, NUL-terminated.  Returns 0, or -1 when out of
+ * memory (a[] to be released all the same).
+ */
+static int
+job_insert_arrays(const struct db_job_op *const *ops, size_t n, struct buf *a)
+{
+	int rc = 0;
+
+	for (size_t c = 0; c < 9; c++)
+		rc |= buf_puts(&a[c], "{}");
+	for (size_t i = 0; i < n; i++) {
+		const struct db_job *j = ops[i]->insert;
+
+		rc |= job_id_add(&a[0], j->job_id);
+		rc |= job_id_add(&a[1], j->entity_id);
+		rc |= db_array_add(&a[2], j->entity_type);
+		rc |= db_array_add(&a[3], j->entity_name);
+		rc |= job_id_add(&a[4], j->installation_id);
+		rc |= job_id_add(&a[5], j->app_id);
+		rc |= db_array_add(&a[6], j->repo_full_name);
+		rc |= db_array_add(&a[7], j->labels_json);
+		rc |= db_array_add(&a[8], j->html_url);
+	}
+	for (size_t c = 0; c < 9; c++)
+		rc |= buf_append(&a[c], "", 1);
+	return rc;
+}
+
 /*
  * No ON CONFLICT clause: on a partitioned table it makes every execution
  * map each index of the partition to the parent's (a catalog scan an
@@ -31,7 +84,9 @@
  * The values of one row of the INSERT (db_event_insert_sql()), as
  * event_params() sets them: the text around each parameter's "$n".
  */
-#define SQL_EVENT_PARAMS 18
+#define SQL_EVENT_PARAMS  18
+#define SQL_EVENT_OUTCOME 3
+#define SQL_EVENT_JOB_ID  15
 static const struct {
 	const char *pre, *post;
 } event_exprs[SQL_EVENT_PARAMS] = { { "COALESCE(", "::timestamptz, now())" },
@@ -41,10 +96,41 @@ static const struct {
 	{ "", "" }, { "", "::json" }, { "", "::bigint" }, { "", "" },
 	{ "", "" } };
 
+/*
+ * The jobs form (decisions #6): the jobs writes of the rows run ahead of
+ * the INSERT in the same statement, the jobs to insert as the arrays $1
+ * to $9 (SQL_JOB_INSERT_MANY), the jobs to move forward as $10 (ids) and
+ * $11 (statuses).  Each row has two more parameters, which write says
+ * what of it (SQL_EVENT_KIND_*) and the outcome when that write finds
+ * nothing to do; its outcome is then chosen in SQL_EVENT_JOB_OUTCOME.
+ */
+/* clang-format off */
+#define SQL_EVENT_JOBS                                                     \
+ "WITH job_insert AS (" SQL_JOB_INSERT_MANY "), job_advance AS ("         \
+ "UPDATE jobs SET status = v.s, updated_at = now() FROM "                 \
+ "unnest($10::bigint[], $11::text[]) AS v(j, s) WHERE jobs.job_id = v.j " \
+ "AND " SQL_RANK("jobs.status") " < " SQL_RANK("v.s") " RETURNING 1) "
+/* clang-format on */
+#define SQL_EVENT_JOBS_PARAMS 11
+#define SQL_EVENT_ROW_EXTRA   2
+/*
+ * A row's outcome in the jobs form, from its parameters: the kind of its
+ * write, its job's id, the outcome, the idle outcome.  An inserted job
+ * shows in job_insert's RETURNING; a job to advance is there before the
+ * statement or not at all (a group has one write a job:
+ * db_event_write()).
+ */
+#define SQL_EVENT_JOB_OUTCOME                                                 \
+ "CASE $%u::int WHEN 1 THEN CASE WHEN EXISTS (SELECT 1 FROM job_insert "      \
+ "WHERE job_id = $%u::bigint) THEN $%u::text ELSE $%u::text END WHEN 2 THEN " \
+ "CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE job_id = $%u::bigint) THEN "     \
+ "$%u::text ELSE $%u::text END ELSE $%u::text END"
+enum { SQL_EVENT_KIND_NONE, SQL_EVENT_KIND_INSERT, SQL_EVENT_KIND_ADVANCE };
+
 /* The row an attempt already wrote (sql/007_hardening.sql). */
-#define SQL_EVENT_OF_ATTEMPT                                      \
- "SELECT id FROM installation_events WHERE attempt_key = $1 AND " \
- "received_at = $2::timestamptz AND shard_key = "                 \
+#define SQL_EVENT_OF_ATTEMPT                                               \
+ "SELECT id, outcome FROM installation_events WHERE attempt_key = $1 AND " \
+ "received_at = $2::timestamptz AND shard_key = "                          \
  "COALESCE($3::bigint, 0)"
 
 /* The integer parameters of one row, formatted. */
@@ -97,58 +183,179 @@ db_event_size(const struct db_event *ev)
 	    str_size(ev->delivery_id) + 128;
 }
 
+/* The id of the job that 'op' writes. */
+static int64_t
+job_op_id(const struct db_job_op *op)
+{
+	return op->insert != NULL ? op->insert->job_id : op->job_id;
+}
+
 /*
- * The INSERT of 'n' rows (1..DB_EVENT_GROUP_MAX), built once per process and
- * kept; NULL when out of memory.
+ * The INSERT of 'n' rows (1..DB_EVENT_GROUP_MAX), in the jobs form or not,
+ * built once per process and kept; NULL when out of memory.
  */
 static const char *
-event_insert_sql(size_t n)
+event_insert_sql(size_t n, bool jobs)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static char *sql[DB_EVENT_GROUP_MAX + 1];
+	static char *sql[2][DB_EVENT_GROUP_MAX + 1];
 	struct buf b;
 	const char *s;
 
 	(void)pthread_mutex_lock(&lock);
-	if (sql[n] == NULL) {
+	if (sql[jobs][n] == NULL) {
 		buf_init(&b);
-		if (db_event_insert_sql(&b, n) == 0 &&
+		if (db_event_insert_sql(&b, n, jobs) == 0 &&
 		    buf_append(&b, "", 1) == 0)
-			sql[n] = b.buf;
+			sql[jobs][n] = b.buf;
 		else
 			buf_release(&b);
 	}
-	s = sql[n];
+	s = sql[jobs][n];
 	(void)pthread_mutex_unlock(&lock);
 	return s;
+}
+
+int
+db_event_insert_sql(struct buf *out, size_t n, bool jobs)
+{
+	unsigned first = jobs ? SQL_EVENT_JOBS_PARAMS + 1 : 1,
+	         per = SQL_EVENT_PARAMS + (jobs ? SQL_EVENT_ROW_EXTRA : 0);
+
+	buf_reset(out);
+	if ((jobs && buf_puts(out, SQL_EVENT_JOBS) == -1) ||
+	    buf_puts(out, SQL_EVENT_INTO) == -1)
+		return -1;
+	for (size_t r = 0; r < n; r++) {
+		unsigned p = first + (unsigned)r * per,
+		         k = p + SQL_EVENT_PARAMS, j = p + SQL_EVENT_JOB_ID,
+		         o = p + SQL_EVENT_OUTCOME;
+
+		if (buf_puts(out, r == 0 ? "(" : ", (") == -1)
+			return -1;
+		for (unsigned c = 0; c < SQL_EVENT_PARAMS; c++) {
+			int rc;
+
+			if (c > 0 && buf_puts(out, ", ") == -1)
+				return -1;
+			if (jobs && c == SQL_EVENT_OUTCOME)
+				rc = buf_printf(out, SQL_EVENT_JOB_OUTCOME, k,
+				    j, o, k + 1, j, o, k + 1, o);
+			else
+				rc = buf_printf(out, "%s$%u%s",
+				    event_exprs[c].pre, p + c,
+				    event_exprs[c].post);
+			if (rc == -1)
+				return -1;
+		}
+		if (buf_puts(out, ")") == -1)
+			return -1;
+	}
+	return buf_puts(out, " RETURNING id, attempt_key, outcome");
+}
+
+/*
+ * One INSERT of the rows evs[rows[0..m)] (the jobs form when one of them
+ * has a jobs write), its result in *res.  Returns as db_exec_prepared().
+ */
+static enum db_status
+event_statement(struct db *db, const char *what,
+    const struct db_event *const *evs, const size_t *rows, size_t m,
+    PGresult **res)
+{
+	enum {
+		PER = SQL_EVENT_PARAMS + SQL_EVENT_ROW_EXTRA,
+		MAX = SQL_EVENT_JOBS_PARAMS + DB_EVENT_GROUP_MAX * PER
+	};
+	static const char *const kinds[] = { "0", "1", "2" };
+	struct event_ids fmt[DB_EVENT_GROUP_MAX];
+	const char *values[MAX];
+	int lengths[MAX] = { 0 }, formats[MAX] = { 0 };
+	const struct db_job_op *ins[DB_EVENT_GROUP_MAX];
+	struct buf a[SQL_EVENT_JOBS_PARAMS];
+	const char *sql;
+	bool jobs = false;
+	size_t nins = 0, per, p = 0;
+	enum db_status st = DB_ERROR;
+	int rc = 0;
+
+	for (size_t r = 0; r < m; r++)
+		jobs |= evs[rows[r]]->job != NULL;
+	per = SQL_EVENT_PARAMS + (jobs ? SQL_EVENT_ROW_EXTRA : 0);
+	for (size_t c = 0; c < SQL_EVENT_JOBS_PARAMS; c++)
+		buf_init(&a[c]);
+	if ((sql = event_insert_sql(m, jobs)) == NULL)
+		goto out;
+	if (jobs) {
+		for (size_t c = 9; c < SQL_EVENT_JOBS_PARAMS; c++)
+			rc |= buf_puts(&a[c], "{}");
+		for (size_t r = 0; r < m; r++) {
+			const struct db_job_op *op = evs[rows[r]]->job;
+
+			if (op != NULL && op->insert != NULL)
+				ins[nins++] = op;
+			else if (op != NULL)
+				rc |= job_id_add(&a[9], op->job_id) |
+				    db_array_add(&a[10], op->status);
+		}
+		rc |= job_insert_arrays(ins, nins, a) |
+		    buf_append(&a[9], "", 1) | buf_append(&a[10], "", 1);
+		for (size_t c = 0; c < SQL_EVENT_JOBS_PARAMS; c++)
+			values[p++] = a[c].buf;
+	}
+	if (rc != 0)
+		goto out;
+	for (size_t r = 0; r < m; r++, p += per) {
+		const struct db_event *ev = evs[rows[r]];
+
+		event_params(ev, &fmt[r], values + p, lengths + p, formats + p);
+		if (!jobs)
+			continue;
+		values[p + SQL_EVENT_PARAMS] =
+		    kinds[ev->job == NULL             ? SQL_EVENT_KIND_NONE
+		            : ev->job->insert != NULL ? SQL_EVENT_KIND_INSERT
+		                                      : SQL_EVENT_KIND_ADVANCE];
+		values[p + SQL_EVENT_PARAMS + 1] = ev->outcome_idle;
+	}
+	st = db_exec_prepared(db, what,
+	    (jobs ? DB_PREP_EVENT_JOBS_GROUP : DB_PREP_EVENT_GROUP) +
+	        (unsigned)m,
+	    sql, (int)p, values, lengths, formats, res);
+out:
+	if (rc != 0 || sql == NULL)
+		db_set_error(db, "out of memory");
+	for (size_t c = 0; c < SQL_EVENT_JOBS_PARAMS; c++)
+		buf_release(&a[c]);
+	return st;
+}
+
+/* Give 'ev' the outcome of row 't' of 'res' (column 'col'), if it asks. */
+static void
+event_outcome_back(const struct db_event *ev, PGresult *res, int t, int col)
+{
+	if (ev->outcome_out != NULL)
+		(void)snprintf(ev->outcome_out, DB_OUTCOME_MAX, "%s",
+		    PQgetvalue(res, t, col));
 }
 
 enum db_status
 db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
 {
-	struct event_ids ids;
-	const char *values[SQL_EVENT_PARAMS];
-	int lengths[SQL_EVENT_PARAMS] = { 0 },
-	    formats[SQL_EVENT_PARAMS] = { 0 };
-	const char *sql;
+	const size_t row = 0;
 	PGresult *res = NULL;
 	enum db_status st;
 
 	*id = 0;
-	if ((sql = event_insert_sql(1)) == NULL) {
-		db_set_error(db, "out of memory");
-		return DB_ERROR;
-	}
-	event_params(ev, &ids, values, lengths, formats);
-	st = db_exec_prepared(db, __func__, DB_PREP_EVENT_GROUP + 1, sql,
-	    SQL_EVENT_PARAMS, values, lengths, formats, &res);
-	if (st == DB_OK && PQntuples(res) == 1)
+	st = event_statement(db, __func__, &ev, &row, 1, &res);
+	if (st == DB_OK && PQntuples(res) == 1) {
 		*id = db_int64(res, 0, 0);
-	else if (st == DB_CONFLICT && ev->attempt_key != NULL &&
+		event_outcome_back(ev, res, 0, 2);
+	} else if (st == DB_CONFLICT && ev->attempt_key != NULL &&
 	    ev->received_at != NULL) {
 		/* This attempt's row is there: say which it is. */
+		struct event_ids ids;
 		const char *keys[3] = { ev->attempt_key, ev->received_at,
-			values[8] };
+			db_id_param(ids.ent, sizeof(ids.ent), ev->entity_id) };
 
 		PQclear(res);
 		res = NULL;
@@ -156,37 +363,16 @@ db_event_insert(struct db *db, const struct db_event *ev, int64_t *id)
 		    ev->attempt_key);
 		st = db_exec(db, __func__, SQL_EVENT_OF_ATTEMPT, 3, keys, NULL,
 		    NULL, &res);
-		if (st == DB_OK && PQntuples(res) == 1)
+		if (st == DB_OK && PQntuples(res) == 1) {
 			*id = db_int64(res, 0, 0);
-		else if (st == DB_OK) {
+			event_outcome_back(ev, res, 0, 1);
+		} else if (st == DB_OK) {
 			db_set_error(db, "the attempt's row was not found");
 			st = DB_ERROR;
 		}
 	}
 	PQclear(res);
 	return st;
-}
-
-int
-db_event_insert_sql(struct buf *out, size_t n)
-{
-	unsigned p = 1;
-
-	buf_reset(out);
-	if (buf_puts(out, SQL_EVENT_INTO) == -1)
-		return -1;
-	for (size_t r = 0; r < n; r++) {
-		if (buf_puts(out, r == 0 ? "(" : ", (") == -1)
-			return -1;
-		for (int c = 0; c < SQL_EVENT_PARAMS; c++)
-			if ((c > 0 && buf_puts(out, ", ") == -1) ||
-			    buf_printf(out, "%s$%u%s", event_exprs[c].pre, p++,
-			        event_exprs[c].post) == -1)
-				return -1;
-		if (buf_puts(out, ")") == -1)
-			return -1;
-	}
-	return buf_puts(out, " RETURNING id, attempt_key");
 }
 
 /*
@@ -199,25 +385,10 @@ static void
 event_insert_group(struct db *db, const struct db_event *const *evs,
     const size_t *rows, size_t m, int64_t *ids, enum db_status *sts)
 {
-	struct event_ids fmt[DB_EVENT_GROUP_MAX];
-	const char *values[DB_EVENT_GROUP_MAX * SQL_EVENT_PARAMS];
-	int lengths[DB_EVENT_GROUP_MAX * SQL_EVENT_PARAMS] = { 0 },
-	                                 formats[DB_EVENT_GROUP_MAX *
-	                                     SQL_EVENT_PARAMS] = { 0 };
-	const char *sql;
 	PGresult *res = NULL;
 	enum db_status st;
-	size_t np = m * SQL_EVENT_PARAMS;
 
-	if ((sql = event_insert_sql(m)) == NULL)
-		return; /* row by row */
-	for (size_t r = 0; r < m; r++)
-		event_params(evs[rows[r]], &fmt[r],
-		    values + r * SQL_EVENT_PARAMS,
-		    lengths + r * SQL_EVENT_PARAMS,
-		    formats + r * SQL_EVENT_PARAMS);
-	st = db_exec_prepared(db, __func__, DB_PREP_EVENT_GROUP + (unsigned)m,
-	    sql, (int)np, values, lengths, formats, &res);
+	st = event_statement(db, __func__, evs, rows, m, &res);
 	if (st == DB_UNAVAILABLE) {
 		/* Not written, or its commit's reply was lost: spool all. */
 		for (size_t r = 0; r < m; r++)
@@ -234,12 +405,27 @@ event_insert_group(struct db *db, const struct db_event *const *evs,
 			    strcmp(evs[rows[r]]->attempt_key, key) == 0) {
 				sts[rows[r]] = DB_OK;
 				ids[rows[r]] = db_int64(res, t, 0);
+				event_outcome_back(evs[rows[r]], res, t, 2);
 				break;
 			}
 		}
 	}
 out:
 	PQclear(res);
+}
+
+/* True when a row of evs[rows[0..m)] has a jobs write for ev's job. */
+static bool
+job_in_group(const struct db_event *const *evs, const size_t *rows, size_t m,
+    const struct db_event *ev)
+{
+	if (ev->job == NULL)
+		return false;
+	for (size_t r = 0; r < m; r++)
+		if (evs[rows[r]]->job != NULL &&
+		    job_op_id(evs[rows[r]]->job) == job_op_id(ev->job))
+			return true;
+	return false;
 }
 
 void
@@ -255,18 +441,23 @@ db_event_write(void *arg, const void *const *rows_in, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		ids[i] = 0;
 		sts[i] = DB_NOTFOUND;
-		/* Only a keyed row can be told apart in RETURNING. */
+		/*
+		 * Only a keyed row can be told apart in RETURNING; a second
+		 * write of one job waits for the group, so that it sees the
+		 * first.
+		 */
 		if (m < DB_EVENT_GROUP_MAX && evs[i]->attempt_key != NULL &&
-		    evs[i]->received_at != NULL)
+		    evs[i]->received_at != NULL &&
+		    !job_in_group(evs, rows, m, evs[i]))
 			rows[m++] = i;
 	}
 	if (m > 1)
 		event_insert_group(db, evs, rows, m, ids, sts);
 	/*
 	 * One by one: the rows of a group that failed on one row's data (a
-	 * payload jsonb refuses, a constraint), so that each gets its own
-	 * answer; a row whose attempt was recorded already (its id);
-	 * unkeyed rows.
+	 * payload jsonb refuses, a constraint, a jobs write), so that each
+	 * gets its own answer; a row whose attempt was recorded already (its
+	 * id); a job's second write; unkeyed rows.
 	 */
 	for (size_t i = 0; i < n; i++) {
 		if (sts[i] == DB_NOTFOUND)
@@ -303,25 +494,6 @@ is_job_done(enum db_status st)
 	return st == DB_OK || st == DB_CONFLICT || st == DB_NOTFOUND;
 }
 
-/* The jobs of several queued deliveries in one statement, in their order. */
-#define SQL_JOB_INSERT_MANY                                           \
- "INSERT INTO jobs (job_id, status, entity_id, entity_type, "         \
- "entity_name, installation_id, app_id, repo_full_name, labels, "     \
- "html_url) SELECT j, 'pending', e, t, n, i, a, r, l::jsonb, h FROM " \
- "unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], "        \
- "$5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[]) "   \
- "WITH ORDINALITY AS u(j, e, t, n, i, a, r, l, h, o) ORDER BY o "     \
- "ON CONFLICT (job_id) DO NOTHING RETURNING job_id"
-
-/* Add the id 'v' (0: an SQL null) to the array literal 'b'. */
-static int
-job_id_add(struct buf *b, int64_t v)
-{
-	char s[24];
-
-	return db_array_add(b, db_id_param(s, sizeof(s), v));
-}
-
 /*
  * Insert the jobs of the 'n' inserts 'ops' in one statement: sts[i] is
  * DB_OK for the first of each job that was not there, DB_CONFLICT for the
@@ -335,26 +507,10 @@ db_job_insert_many(struct db *db, const struct db_job_op *const *ops, size_t n,
 	const char *values[9];
 	PGresult *res = NULL;
 	enum db_status st = DB_ERROR;
-	int rc = 0;
 
 	for (size_t c = 0; c < 9; c++)
 		buf_init(&a[c]);
-	for (size_t i = 0; i < n; i++) {
-		const struct db_job *j = ops[i]->insert;
-
-		rc |= job_id_add(&a[0], j->job_id);
-		rc |= job_id_add(&a[1], j->entity_id);
-		rc |= db_array_add(&a[2], j->entity_type);
-		rc |= db_array_add(&a[3], j->entity_name);
-		rc |= job_id_add(&a[4], j->installation_id);
-		rc |= job_id_add(&a[5], j->app_id);
-		rc |= db_array_add(&a[6], j->repo_full_name);
-		rc |= db_array_add(&a[7], j->labels_json);
-		rc |= db_array_add(&a[8], j->html_url);
-	}
-	for (size_t c = 0; c < 9; c++)
-		rc |= buf_append(&a[c], "", 1);
-	if (rc != 0) {
+	if (job_insert_arrays(ops, n, a) != 0) {
 		log_warnx("%s: out of memory", __func__);
 		goto out;
 	}
@@ -472,10 +628,6 @@ db_job_insert(struct db *db, const struct db_job *job)
 	PQclear(res);
 	return st;
 }
-
-/* Status rank: a job only moves to a higher rank. */
-#define SQL_RANK(x) \
- "(CASE " x " WHEN 'pending' THEN 0 WHEN 'running' THEN 1 ELSE 2 END)"
 
 #define SQL_JOB_ADVANCE                                              \
  "WITH u AS (UPDATE jobs SET status = $2, updated_at = now() "       \

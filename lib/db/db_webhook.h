@@ -3,10 +3,31 @@
 #ifndef INSTLOG_DB_WEBHOOK_H
 #define INSTLOG_DB_WEBHOOK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "db/db.h"
+
+/* A job to insert from a workflow_job.queued delivery. */
+struct db_job {
+	int64_t job_id;
+	int64_t entity_id;
+	const char *entity_type;
+	const char *entity_name;
+	int64_t installation_id;
+	int64_t app_id;
+	const char *repo_full_name;
+	const char *labels_json;
+	const char *html_url;
+};
+
+/* The jobs write of one delivery: insert 'insert', else advance a job. */
+struct db_job_op {
+	const struct db_job *insert; /* the job to insert, or NULL */
+	int64_t job_id;              /* without 'insert': the job to move */
+	const char *status;          /* ... to this status */
+};
 
 /* One installation_events row to append. */
 struct db_event {
@@ -35,7 +56,21 @@ struct db_event {
 	const char *actor;          /* sender.login */
 	const char *repo_full_name; /* repository.full_name */
 	const char *request_id;     /* nginx's $request_id, or NULL */
+	/*
+	 * The jobs write of this delivery, made in the row's own statement
+	 * and transaction (NULL: none; docs/decisions.md #6).  'outcome' is
+	 * the row's outcome when that write does something, 'outcome_idle'
+	 * when it finds nothing to do (the job is there already, or there is
+	 * no such job); the outcome written goes to 'outcome_out'
+	 * (DB_OUTCOME_MAX bytes).
+	 */
+	const struct db_job_op *job;
+	const char *outcome_idle;
+	char *outcome_out;
 };
+
+/* Room for an outcome's name (db_event.outcome_out). */
+#define DB_OUTCOME_MAX 64
 
 /*
  * Append 'ev' in its own transaction and set *id to the new row's id (the
@@ -44,7 +79,10 @@ struct db_event {
  * row with the same attempt key, received_at and entity is there already,
  * nothing is added and *id is that row's.  Returns DB_OK, DB_REFUSED when
  * jsonb refused the payload text (nothing written: retry with a payload
- * that says why and 'raw' set), DB_ERROR or DB_UNAVAILABLE.
+ * that says why and 'raw' set), DB_ERROR or DB_UNAVAILABLE.  With
+ * 'ev->job', the jobs write runs in the same statement: both are written
+ * or neither is, and a failure, whichever part it came from, leaves the
+ * caller to run them apart (db_job_apply(), then the row without 'job').
  */
 enum db_status db_event_insert(struct db *db, const struct db_event *ev,
     int64_t *id);
@@ -64,7 +102,10 @@ size_t db_event_size(const struct db_event *ev);
  * one multi-row INSERT, one transaction, and when that fails on one row's
  * data (jsonb refusal, constraint) or on a row an attempt wrote already,
  * each is written by itself, so that only the bad one fails and the
- * other gets its row's id; the others are written one by one.  Sets ids[i]
+ * other gets its row's id; the others are written one by one.  A row
+ * whose jobs write is for the same job as an earlier row's of the group
+ * is written by itself after the group, so that the writes of one job
+ * run in their order.  Sets ids[i]
  * and sts[i] as db_event_insert() does for each row, and 'why' (size
  * DB_ERROR_MAX).  The webhook's group commit writes with it (a
  * batch_write_fn of lib/run/batch.h).
@@ -74,23 +115,12 @@ void db_event_write(void *arg, const void *const *rows, size_t n,
 
 /*
  * Write into 'out' the INSERT that db_event_write() sends for 'n' rows and
- * db_event_insert() for one (18 parameters a row, RETURNING id,
- * attempt_key).  Returns 0, or -1 when out of memory.
+ * db_event_insert() for one (RETURNING id, attempt_key, outcome): 18
+ * parameters a row or, with 'jobs', the jobs writes of the rows first (11
+ * parameters: the jobs to insert and to advance, as arrays) and 20 a row.
+ * Returns 0, or -1 when out of memory.
  */
-int db_event_insert_sql(struct buf *out, size_t n);
-
-/* A job to insert from a workflow_job.queued delivery. */
-struct db_job {
-	int64_t job_id;
-	int64_t entity_id;
-	const char *entity_type;
-	const char *entity_name;
-	int64_t installation_id;
-	int64_t app_id;
-	const char *repo_full_name;
-	const char *labels_json;
-	const char *html_url;
-};
+int db_event_insert_sql(struct buf *out, size_t n, bool jobs);
 
 /*
  * Insert 'job' as pending.  Returns DB_OK when inserted, DB_CONFLICT when
@@ -106,22 +136,15 @@ enum db_status db_job_insert(struct db *db, const struct db_job *job);
 enum db_status db_job_advance(struct db *db, int64_t job_id,
     const char *status);
 
-/* The jobs write of one delivery: insert 'insert', else advance a job. */
-struct db_job_op {
-	const struct db_job *insert; /* the job to insert, or NULL */
-	int64_t job_id;              /* without 'insert': the job to move */
-	const char *status;          /* ... to this status */
-};
-
 /*
  * Run 'op': db_job_insert() or db_job_advance(), with their results.
  */
 enum db_status db_job_apply(struct db *db, const struct db_job_op *op);
 
 /*
- * The jobs side effect's group commit (a batch_write_fn of
- * lib/run/batch.h, 'arg' the slot's struct db): the 'n' struct
- * db_job_op of 'rows' in one transaction, in their order, each with its
+ * The group commit of jobs writes made apart from their rows (a
+ * batch_write_fn of lib/run/batch.h, 'arg' the slot's struct db): the 'n'
+ * struct db_job_op of 'rows' in one transaction, in their order, each with its
  * own result in sts[] (as db_job_apply()'s; ids[] 0).  When one of them
  * fails on its data, each is run again alone; when the database fails,
  * every one gets that failure.  'why' (DB_ERROR_MAX) gets the error text.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Record one verified delivery: the jobs side effect, then the log row. */
+/* Record one verified delivery: the log row and its jobs side effect. */
 #include "run/ingest.h"
 
 #include <stdio.h>
@@ -37,52 +37,62 @@ job_write(struct db *db, struct batch *jobs, const struct db_job_op *op)
 }
 
 /*
- * Apply the jobs write that the outcome of 'd' stands for (job_stored,
- * job_marked_running, job_marked_completed; the others have none), through
- * job_write(), and return the outcome of the row: d's, the one the write
- * found (job_already_exists, job_not_found), or job_write_failed.  Sets
- * *db_down when the failure was the connection.
+ * The jobs write that the outcome of 'd' stands for (job_stored,
+ * job_marked_running, job_marked_completed; the others have none): set
+ * 'op' ('job' for an insert) and *idle, the row's outcome when the write
+ * finds nothing to do (job_already_exists, job_not_found).  Returns false
+ * when d's outcome has no jobs write.
  */
-static enum outcome
-apply_jobs(struct db *db, struct batch *jobs, const struct delivery *d,
-    int *db_down)
+static bool
+job_op_of(const struct delivery *d, struct db_job *job, struct db_job_op *op,
+    enum outcome *idle)
 {
-	struct db_job job;
-	struct db_job_op op;
-	enum db_status st;
-
-	memset(&op, 0, sizeof(op));
+	memset(op, 0, sizeof(*op));
 	switch (d->outcome) {
 	case OUTCOME_JOB_STORED:
-		memset(&job, 0, sizeof(job));
-		job.job_id = d->job_id;
-		job.entity_id = d->entity_id;
-		job.entity_type = d->entity_type;
-		job.entity_name = d->entity_name;
-		job.installation_id = d->installation_id;
-		job.app_id = d->app_id;
-		job.repo_full_name = d->repo_full_name;
-		job.labels_json = d->labels_json;
-		job.html_url = d->html_url;
-		op.insert = &job;
-		if ((st = job_write(db, jobs, &op)) == DB_CONFLICT)
-			return OUTCOME_JOB_ALREADY_EXISTS;
-		break;
+		memset(job, 0, sizeof(*job));
+		job->job_id = d->job_id;
+		job->entity_id = d->entity_id;
+		job->entity_type = d->entity_type;
+		job->entity_name = d->entity_name;
+		job->installation_id = d->installation_id;
+		job->app_id = d->app_id;
+		job->repo_full_name = d->repo_full_name;
+		job->labels_json = d->labels_json;
+		job->html_url = d->html_url;
+		op->insert = job;
+		*idle = OUTCOME_JOB_ALREADY_EXISTS;
+		return true;
 	case OUTCOME_JOB_MARKED_RUNNING:
 	case OUTCOME_JOB_MARKED_COMPLETED:
-		op.job_id = d->job_id;
-		op.status = d->outcome == OUTCOME_JOB_MARKED_RUNNING
+		op->job_id = d->job_id;
+		op->status = d->outcome == OUTCOME_JOB_MARKED_RUNNING
 		    ? "running"
 		    : "completed";
-		st = job_write(db, jobs, &op);
-		if (st == DB_NOTFOUND)
-			return OUTCOME_JOB_NOT_FOUND;
-		break;
+		*idle = OUTCOME_JOB_NOT_FOUND;
+		return true;
 	default:
-		return d->outcome;
+		return false;
 	}
+}
+
+/*
+ * Run the jobs write 'op' of a delivery of outcome 'done' in a
+ * transaction of its own, through job_write(), and return the outcome of
+ * the row: 'done', 'idle' when the write found nothing to do (the job was
+ * there already; no such job), or job_write_failed.  Sets *db_down when
+ * the failure was the connection.
+ */
+static enum outcome
+apply_jobs(struct db *db, struct batch *jobs, const struct db_job_op *op,
+    enum outcome done, enum outcome idle, int *db_down)
+{
+	enum db_status st = job_write(db, jobs, op);
+
 	if (st == DB_OK)
-		return d->outcome;
+		return done;
+	if (st == (op->insert != NULL ? DB_CONFLICT : DB_NOTFOUND))
+		return idle;
 	*db_down = st == DB_UNAVAILABLE;
 	return OUTCOME_JOB_WRITE_FAILED;
 }
@@ -125,6 +135,31 @@ event_insert(struct db *db, struct batch *batch, const struct db_event *ev,
 	return st;
 }
 
+/*
+ * Write the jobs write 'op' of 'ev' and its row in one statement
+ * (decisions #6) and set res->outcome to the one written.  Returns as
+ * event_insert(); on a failure nothing is written and 'ev' is as before.
+ */
+static enum db_status
+job_and_row(struct db *db, struct batch *batch, struct db_event *ev,
+    const struct db_job_op *op, enum outcome idle, struct ingest_result *res)
+{
+	char written[DB_OUTCOME_MAX] = "";
+	enum db_status st;
+
+	ev->job = op;
+	ev->outcome_idle = outcome_name(idle);
+	ev->outcome_out = written;
+	st = event_insert(db, batch, ev, &res->id);
+	ev->job = NULL;
+	ev->outcome_idle = NULL;
+	ev->outcome_out = NULL;
+	if (st == DB_OK && outcome_from_name(written, &res->outcome) == -1)
+		log_warnx("%s: row %lld has the outcome '%s'", __func__,
+		    (long long)res->id, written);
+	return st;
+}
+
 int
 ingest_delivery(struct db *db, struct batch *batch, struct batch *jobs,
     const struct config *cfg, const struct delivery_headers *h,
@@ -133,12 +168,16 @@ ingest_delivery(struct db *db, struct batch *batch, struct batch *jobs,
 {
 	struct delivery d;
 	struct db_event ev;
+	struct db_job job;
+	struct db_job_op op;
 	struct buf why;
 	struct json_writer w;
-	enum db_status st;
+	enum db_status st = DB_ERROR;
+	enum outcome idle = OUTCOME_JOB_WRITE_FAILED;
 	int rc = -1;
 	char *delivery_id = NULL, *request_id = NULL;
 	const char *reason;
+	bool has_job;
 	int db_down = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -147,15 +186,10 @@ ingest_delivery(struct db *db, struct batch *batch, struct batch *jobs,
 		log_warnx("%s: out of memory", __func__);
 		goto out;
 	}
-	res->outcome = apply_jobs(db, jobs, &d, &db_down);
-	if (res->outcome == OUTCOME_JOB_WRITE_FAILED)
-		(void)snprintf(res->why, sizeof(res->why), "%s",
-		    db_error_message(db));
-	else if (res->outcome == OUTCOME_INVALID_PAYLOAD)
+	res->outcome = d.outcome;
+	if (res->outcome == OUTCOME_INVALID_PAYLOAD)
 		(void)snprintf(res->why, sizeof(res->why), "%s",
 		    d.invalid_reason != NULL ? d.invalid_reason : "invalid");
-	if (db_down)
-		goto out;
 	(void)snprintf(res->event, sizeof(res->event), "%s", d.event);
 
 	memset(&ev, 0, sizeof(ev));
@@ -185,6 +219,27 @@ ingest_delivery(struct db *db, struct batch *batch, struct batch *jobs,
 		ev.repo_full_name = d.repo_full_name;
 	} else
 		ev.payload = body;
+	/*
+	 * A delivery with a jobs write: the write and the row in one
+	 * statement (decisions #6).  When that fails on anything but the
+	 * connection, they are written apart as below: the jobs write in a
+	 * transaction of its own first, then the row with what it found.
+	 */
+	has_job = job_op_of(&d, &job, &op, &idle);
+	if (has_job && d.is_json && !d.json_repaired)
+		st = job_and_row(db, batch, &ev, &op, idle, res);
+	if (st == DB_OK || st == DB_UNAVAILABLE)
+		goto written;
+	if (has_job) {
+		res->outcome =
+		    apply_jobs(db, jobs, &op, d.outcome, idle, &db_down);
+		ev.outcome = outcome_name(res->outcome);
+		if (res->outcome == OUTCOME_JOB_WRITE_FAILED)
+			(void)snprintf(res->why, sizeof(res->why), "%s",
+			    db_error_message(db));
+		if (db_down)
+			goto out;
+	}
 	/* jsonb refuses what cJSON only took once repaired: skip the try. */
 	st = d.is_json && !d.json_repaired
 	    ? event_insert(db, batch, &ev, &res->id)
@@ -210,6 +265,7 @@ ingest_delivery(struct db *db, struct batch *batch, struct batch *jobs,
 		ev.rawlen = len;
 		st = event_insert(db, batch, &ev, &res->id);
 	}
+written:
 	if (st == DB_OK)
 		rc = 0;
 	else

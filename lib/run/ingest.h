@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Record one verified delivery: the jobs side effect, then the log row. */
+/* Record one verified delivery: the log row and its jobs side effect. */
 #ifndef INSTLOG_INGEST_H
 #define INSTLOG_INGEST_H
 
@@ -26,9 +26,11 @@ struct ingest_result {
 };
 
 /*
- * Record a delivery whose signature was verified: parse it, apply the jobs
- * side effect in its own transaction, then append one installation_events
- * row in another (with the raw bytes when jsonb refuses the body).
+ * Record a delivery whose signature was verified: parse it and append one
+ * installation_events row (with the raw bytes when jsonb refuses the
+ * body), with the jobs side effect in the row's statement; when that
+ * statement fails on anything but the connection, the jobs write runs in
+ * a transaction of its own first, then the row (decisions #6).
  * 'received_at' (RFC 3339) and 'attempt_key' are those of the attempt
  * (struct delivery_attempt); when the row of that attempt is already there
  * (its commit reply was lost, then its spool file was replayed) no second
@@ -38,8 +40,8 @@ struct ingest_result {
  * down, or another failure (logged).  With 'batch' (the webhook's group
  * commit; NULL: none) the log row shares a transaction with those of the
  * worker's other threads, and with 'jobs' (a group commit of
- * db_job_write(); NULL: none) so does the jobs side effect, in a
- * transaction of its own, before the row; else 'db' runs it.
+ * db_job_write(); NULL: none) so does a jobs write made apart from its
+ * row; else 'db' runs it.
  */
 int ingest_delivery(struct db *db, struct batch *batch, struct batch *jobs,
     const struct config *cfg, const struct delivery_headers *h,

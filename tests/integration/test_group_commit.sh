@@ -151,8 +151,8 @@ test_frozen_mid_burst_one_row_each() {
 }
 
 # The jobs side effect from request threads: 16 jobs queued at once, then
-# all in progress at once, each in its own transaction besides the
-# grouped log rows; every job ends running, every delivery with its row.
+# all in progress at once, each job's write in its row's statement; every
+# job ends running, every delivery with its row.
 test_jobs_advance_from_concurrent_deliveries() {
 	local dir=$TEST_TMP/gcjobs prefix=gcjobs-$RANDOM i f
 	for i in $(seq 1 16); do
@@ -197,25 +197,24 @@ test_writes_prepared_or_unnamed_as_configured() {
 	sleep 0.5
 	lines=$(wc -l <"$log")
 	gc_three_jobs "$f"
-	tail -n +"$((lines + 1))" "$log" | grep -q 'execute instlog_[0-9]*: INSERT INTO installation_events' ||
-	    fail "no prepared INSERT of the log row in the server log"
-	tail -n +"$((lines + 1))" "$log" | grep -q 'execute instlog_[0-9]*: INSERT INTO jobs' ||
-	    fail "no prepared jobs INSERT in the server log"
+	# A job's write and its row are one statement (decisions #6).
+	tail -n +"$((lines + 1))" "$log" | grep -q 'execute instlog_[0-9]*: WITH job_insert AS (INSERT INTO jobs .*INSERT INTO installation_events' ||
+	    fail "no prepared INSERT of the job and the log row in the server log"
 	export INSTLOG_DB_PREPARED=0
 	stack_route_stop webhook
 	stack_route_start webhook || fail "webhook with INSTLOG_DB_PREPARED=0 did not start"
 	lines=$(wc -l <"$log")
 	gc_three_jobs "$f"
-	tail -n +"$((lines + 1))" "$log" | grep -q 'execute <unnamed>: INSERT INTO installation_events' ||
-	    fail "no unnamed INSERT of the log row in the server log"
+	tail -n +"$((lines + 1))" "$log" | grep -q 'execute <unnamed>: WITH job_insert AS (INSERT INTO jobs .*INSERT INTO installation_events' ||
+	    fail "no unnamed INSERT of the job and the log row in the server log"
 	if tail -n +"$((lines + 1))" "$log" | grep -q 'execute instlog_'; then
 		fail "a prepared statement with INSTLOG_DB_PREPARED=0"
 	fi
 }
 
-# The jobs side effect's group commit (db_job_write()): queued deliveries
-# that arrive together insert their jobs in one statement.  A job queued
-# three times at once is stored by exactly one of them, the others find it
+# Queued deliveries that arrive together insert their jobs with their
+# rows, in one statement (decisions #6).  A job queued three times at once
+# is stored by exactly one of them, the others find it
 # (job_already_exists), and the row holds the delivery's values.
 test_jobs_queued_together_each_stored_once() {
 	local dir=$TEST_TMP/gcdup prefix=gcdup-$RANDOM i f n=0
@@ -232,4 +231,45 @@ test_jobs_queued_together_each_stored_once() {
 	    "$(sql "SELECT entity_name, entity_type, entity_id, installation_id, repo_full_name, labels = '$(jq -c .workflow_job.labels "$(fixture workflow_job.queued)")'::jsonb FROM jobs WHERE job_id = 880003")" "job 880003"
 	assert_eq "24 24" "$(gc_rows "$prefix")" "deliveries and rows"
 	assert_eq 0 "$(gc_not_own "$dir" "$prefix")" "answers carrying another row's id"
+}
+
+# Several writes of one job in one group.  With one worker and one write
+# slot, while a lock holds the first delivery's statement, the next four
+# queue in their order and go as one group: job A queued and in progress,
+# job B (queued before) in progress and completed.  A group takes one
+# write a job and writes a job's next one after it (db_event_write()), so
+# each sees the one before: A ends running, B completed, and every row
+# found its job.  (In one statement, A's in_progress would not see A's
+# insert, and B would move once.)
+test_jobs_writes_of_one_job_in_one_group() {
+	local dir=$TEST_TMP/gcsame prefix=gcsame-$RANDOM a=770001 b=770002 i f senders=()
+	trap 'trap - RETURN; unset STACK_WORKERS_webhook INSTLOG_WRITE_SLOTS;
+	    stack_route_stop webhook; stack_route_start webhook' RETURN
+	export STACK_WORKERS_webhook=1 INSTLOG_WRITE_SLOTS=1
+	stack_route_stop webhook
+	stack_route_start webhook || fail "webhook with one worker did not start"
+	deliver workflow_job "$(fixture_edit workflow_job.queued ".workflow_job.id = $b")" "$prefix-0"
+	assert_status 200
+	mkdir -p "$dir"
+	lock_events 2
+	i=0
+	for f in "installation.created ." \
+	    "workflow_job.queued .workflow_job.id = $a" \
+	    "workflow_job.in_progress .workflow_job.id = $a" \
+	    "workflow_job.in_progress .workflow_job.id = $b" \
+	    "workflow_job.completed.success .workflow_job.id = $b"; do
+		i=$((i + 1))
+		f=$(fixture_edit "${f%% *}" "${f#* }")
+		(deliver "$(jq -r 'if .workflow_job then "workflow_job" else "installation" end' "$f")" "$f" "$prefix-$i"
+		    echo "$STATUS" >"$dir/$i") &
+		senders+=($!)
+		sleep 0.3
+	done
+	wait "$LOCKER" "${senders[@]}"
+	assert_eq "200 200 200 200 200" "$(cat "$dir"/* | xargs)" "answers"
+	# A's in_progress was written after the group that held B's.
+	assert_eq t "$(sql "SELECT (SELECT id FROM installation_events WHERE delivery_id = '$prefix-3') > (SELECT id FROM installation_events WHERE delivery_id = '$prefix-4')")" "A's second write after the group"
+	assert_eq "running completed" "$(sql "SELECT string_agg(status, ' ' ORDER BY job_id) FROM jobs WHERE job_id IN ($a, $b)")" "jobs"
+	assert_eq "workflow_job.queued job_stored workflow_job.in_progress job_marked_running workflow_job.in_progress job_marked_running workflow_job.completed job_marked_completed" \
+	    "$(sql "SELECT event, outcome FROM installation_events WHERE delivery_id IN ('$prefix-2', '$prefix-3', '$prefix-4', '$prefix-5') ORDER BY delivery_id" | tr '|\n' '  ' | xargs)" "rows"
 }

@@ -204,6 +204,27 @@ test_jobs_write_failure_keeps_log_row() {
 	assert_eq 0 "$(sql 'SELECT count(*) FROM jobs')" "no job"
 }
 
+# A job's write and its row are one statement (decisions #6); when that
+# fails for the row's sake, the two are written apart, the job in its own
+# transaction first.  A trigger refuses the first row it sees (a sequence
+# counts the tries: its value survives the rollback).
+test_row_failure_writes_job_and_row_apart() {
+	db_reset
+	sql "CREATE SEQUENCE it_once;
+	     CREATE FUNCTION it_once() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN IF nextval('it_once') = 1 THEN RAISE EXCEPTION 'row refused once'; END IF; RETURN NEW; END \$\$;
+	     CREATE TRIGGER it_once BEFORE INSERT ON installation_events FOR EACH ROW EXECUTE FUNCTION it_once();" >/dev/null
+	deliver workflow_job "$(fixture workflow_job.queued)" rfa-1
+	local tries
+	tries=$(sql "SELECT last_value FROM it_once")
+	sql "DROP TRIGGER it_once ON installation_events; DROP FUNCTION it_once(); DROP SEQUENCE it_once;" >/dev/null
+	assert_status 200
+	assert_json .outcome job_stored
+	assert_eq 2 "$tries" "row tries: in one statement with the job, then alone"
+	assert_eq "workflow_job.queued|job_stored" \
+	    "$(sql "SELECT event, outcome FROM installation_events WHERE delivery_id = 'rfa-1'")" "log row"
+	assert_eq "pending" "$(sql "SELECT status FROM jobs WHERE job_id = $(jq .workflow_job.id "$(fixture workflow_job.queued)")")" "job"
+}
+
 # sql/005 and sql/020: a delivery is kept as the exact bytes GitHub signed
 # (its HMAC can be checked again from the row), compressed with lz4 (the
 # server has it) in every partition, and read back as the same document.

@@ -772,18 +772,18 @@ count_param(const char *sql, int p)
 /*
  * Two rows: two tuples of 18 parameters, $1..$36 each once (the document
  * as jsonb or as the body's json, sql/020), then the id and key of each
- * row written, and no conflict clause.
+ * row written with its outcome, and no conflict clause.
  */
 static void
 batch_insert_sql_two_rows(void **state)
 {
 	static const char tail[] = "$33::json, $34::bigint, $35, $36) "
-	                           "RETURNING id, attempt_key";
+	                           "RETURNING id, attempt_key, outcome";
 	struct buf sql;
 
 	(void)state;
 	buf_init(&sql);
-	assert_int_equal(db_event_insert_sql(&sql, 2), 0);
+	assert_int_equal(db_event_insert_sql(&sql, 2, false), 0);
 	assert_int_equal(count(sql.buf, "INSERT INTO installation_events ("),
 	    1);
 	assert_int_equal(count(sql.buf, "::timestamptz, now())"), 2);
@@ -805,6 +805,47 @@ batch_insert_sql_two_rows(void **state)
 	assert_string_equal(sql.buf + sql.len - strlen(tail), tail);
 	/* A recorded attempt fails it (23505): no per-row conflict check. */
 	assert_null(strstr(sql.buf, "ON CONFLICT"));
+	buf_release(&sql);
+}
+
+/*
+ * The jobs form of two rows (decisions #6): the jobs to insert and to
+ * advance ($1..$11) ahead of the INSERT, then two tuples of 20
+ * parameters: the 18 columns, the kind of the row's jobs write and its
+ * idle outcome, both used in the outcome's expression only.
+ */
+static void
+batch_insert_sql_two_rows_with_jobs(void **state)
+{
+	static const char tail[] = "$46::json, $47::bigint, $48, $49) "
+	                           "RETURNING id, attempt_key, outcome";
+	struct buf sql;
+
+	(void)state;
+	buf_init(&sql);
+	assert_int_equal(db_event_insert_sql(&sql, 2, true), 0);
+	assert_non_null(
+	    strstr(sql.buf, "WITH job_insert AS (INSERT INTO jobs "));
+	assert_non_null(strstr(sql.buf, "job_advance AS (UPDATE jobs "));
+	assert_non_null(strstr(sql.buf, "unnest($10::bigint[], $11::text[])"));
+	assert_int_equal(count(sql.buf, "INSERT INTO installation_events ("),
+	    1);
+	assert_non_null(strstr(sql.buf,
+	    ") VALUES (COALESCE($12::timestamptz, now()), $13, $14, CASE "
+	    "$30::int WHEN 1 THEN CASE WHEN EXISTS (SELECT 1 FROM job_insert "
+	    "WHERE job_id = $27::bigint) THEN $15::text ELSE $31::text END "));
+	assert_non_null(strstr(sql.buf,
+	    "$29), (COALESCE($32::timestamptz, now()), $33, $34, CASE "
+	    "$50::int"));
+	/* Each column once; kind, job id, outcome and idle in the CASE. */
+	for (int p = 1; p <= 51; p++)
+		assert_int_equal(count_param(sql.buf, p),
+		    p == 15 || p == 35 || p == 27 || p == 47 ? 3
+		        : p == 31 || p == 51                 ? 2
+		                                             : 1);
+	assert_int_equal(count_param(sql.buf, 52), 0);
+	assert_true(sql.len > strlen(tail));
+	assert_string_equal(sql.buf + sql.len - strlen(tail), tail);
 	buf_release(&sql);
 }
 
@@ -831,6 +872,7 @@ main(void)
 		    batch_small_rows_wait_for_the_running_write, setup),
 		cmocka_unit_test(batch_slots_out_of_range),
 		cmocka_unit_test(batch_insert_sql_two_rows),
+		cmocka_unit_test(batch_insert_sql_two_rows_with_jobs),
 	};
 
 	/*
