@@ -100,15 +100,17 @@ static const struct {
  * The jobs form (decisions #6): the jobs writes of the rows run ahead of
  * the INSERT in the same statement, the jobs to insert as the arrays $1
  * to $9 (SQL_JOB_INSERT_MANY), the jobs to move forward as $10 (ids) and
- * $11 (statuses).  Each row has two more parameters, which write says
- * what of it (SQL_EVENT_KIND_*) and the outcome when that write finds
+ * $11 (statuses; a job moved twice goes to the higher one, as it would
+ * one write after the other).  Each row has two more parameters, which write
+ * says what of it (SQL_EVENT_KIND_*) and the outcome when that write finds
  * nothing to do; its outcome is then chosen in SQL_EVENT_JOB_OUTCOME.
  */
 /* clang-format off */
 #define SQL_EVENT_JOBS                                                     \
  "WITH job_insert AS (" SQL_JOB_INSERT_MANY "), job_advance AS ("         \
- "UPDATE jobs SET status = v.s, updated_at = now() FROM "                 \
- "unnest($10::bigint[], $11::text[]) AS v(j, s) WHERE jobs.job_id = v.j " \
+ "UPDATE jobs SET status = v.s, updated_at = now() FROM (SELECT "         \
+ "DISTINCT ON (j) j, s FROM unnest($10::bigint[], $11::text[]) AS a(j, s) " \
+ "ORDER BY j, " SQL_RANK("s") " DESC) AS v WHERE jobs.job_id = v.j "    \
  "AND " SQL_RANK("jobs.status") " < " SQL_RANK("v.s") " RETURNING 1) "
 /* clang-format on */
 #define SQL_EVENT_JOBS_PARAMS 11
@@ -117,8 +119,8 @@ static const struct {
  * A row's outcome in the jobs form, from its parameters: the kind of its
  * write, its job's id, the outcome, the idle outcome.  An inserted job
  * shows in job_insert's RETURNING; a job to advance is there before the
- * statement or not at all (a group has one write a job:
- * db_event_write()).
+ * statement or not at all (a job that the group inserts is advanced after
+ * it: db_event_write()).
  */
 #define SQL_EVENT_JOB_OUTCOME                                                 \
  "CASE $%u::int WHEN 1 THEN CASE WHEN EXISTS (SELECT 1 FROM job_insert "      \
@@ -183,11 +185,19 @@ db_event_size(const struct db_event *ev)
 	    str_size(ev->delivery_id) + 128;
 }
 
-/* The id of the job that 'op' writes. */
-static int64_t
-job_op_id(const struct db_job_op *op)
+/* True when one of the rows evs[rows[0..m)] inserts job 'id'. */
+static bool
+job_inserted(const struct db_event *const *evs, const size_t *rows, size_t m,
+    int64_t id)
 {
-	return op->insert != NULL ? op->insert->job_id : op->job_id;
+	for (size_t r = 0; r < m; r++) {
+		const struct db_job_op *op = evs[rows[r]]->job;
+
+		if (op != NULL && op->insert != NULL &&
+		    op->insert->job_id == id)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -256,7 +266,10 @@ db_event_insert_sql(struct buf *out, size_t n, bool jobs)
 
 /*
  * One INSERT of the rows evs[rows[0..m)] (the jobs form when one of them
- * has a jobs write), its result in *res.  Returns as db_exec_prepared().
+ * has a jobs write), its result in *res.  A job that an earlier row
+ * inserts is not inserted again: that row's outcome is its idle one (the
+ * job is there), as it would be one write after the other.  Returns as
+ * db_exec_prepared().
  */
 static enum db_status
 event_statement(struct db *db, const char *what,
@@ -274,7 +287,7 @@ event_statement(struct db *db, const char *what,
 	const struct db_job_op *ins[DB_EVENT_GROUP_MAX];
 	struct buf a[SQL_EVENT_JOBS_PARAMS];
 	const char *sql;
-	bool jobs = false;
+	bool jobs = false, again[DB_EVENT_GROUP_MAX] = { false };
 	size_t nins = 0, per, p = 0;
 	enum db_status st = DB_ERROR;
 	int rc = 0;
@@ -292,6 +305,10 @@ event_statement(struct db *db, const char *what,
 		for (size_t r = 0; r < m; r++) {
 			const struct db_job_op *op = evs[rows[r]]->job;
 
+			if (op != NULL && op->insert != NULL &&
+			    (again[r] = job_inserted(evs, rows, r,
+			         op->insert->job_id)))
+				continue;
 			if (op != NULL && op->insert != NULL)
 				ins[nins++] = op;
 			else if (op != NULL)
@@ -312,10 +329,12 @@ event_statement(struct db *db, const char *what,
 		if (!jobs)
 			continue;
 		values[p + SQL_EVENT_PARAMS] =
-		    kinds[ev->job == NULL             ? SQL_EVENT_KIND_NONE
+		    kinds[ev->job == NULL || again[r] ? SQL_EVENT_KIND_NONE
 		            : ev->job->insert != NULL ? SQL_EVENT_KIND_INSERT
 		                                      : SQL_EVENT_KIND_ADVANCE];
 		values[p + SQL_EVENT_PARAMS + 1] = ev->outcome_idle;
+		if (again[r])
+			values[p + SQL_EVENT_OUTCOME] = ev->outcome_idle;
 	}
 	st = db_exec_prepared(db, what,
 	    (jobs ? DB_PREP_EVENT_JOBS_GROUP : DB_PREP_EVENT_GROUP) +
@@ -414,20 +433,6 @@ out:
 	PQclear(res);
 }
 
-/* True when a row of evs[rows[0..m)] has a jobs write for ev's job. */
-static bool
-job_in_group(const struct db_event *const *evs, const size_t *rows, size_t m,
-    const struct db_event *ev)
-{
-	if (ev->job == NULL)
-		return false;
-	for (size_t r = 0; r < m; r++)
-		if (evs[rows[r]]->job != NULL &&
-		    job_op_id(evs[rows[r]]->job) == job_op_id(ev->job))
-			return true;
-	return false;
-}
-
 void
 db_event_write(void *arg, const void *const *rows_in, size_t n,
     int64_t deadline, int64_t *ids, enum db_status *sts, char *why)
@@ -442,13 +447,14 @@ db_event_write(void *arg, const void *const *rows_in, size_t n,
 		ids[i] = 0;
 		sts[i] = DB_NOTFOUND;
 		/*
-		 * Only a keyed row can be told apart in RETURNING; a second
-		 * write of one job waits for the group, so that it sees the
-		 * first.
+		 * Only a keyed row can be told apart in RETURNING; a job that
+		 * the group inserts is moved forward after it, so that the
+		 * move sees the job (the statement's writes share a snapshot).
 		 */
 		if (m < DB_EVENT_GROUP_MAX && evs[i]->attempt_key != NULL &&
 		    evs[i]->received_at != NULL &&
-		    !job_in_group(evs, rows, m, evs[i]))
+		    !(evs[i]->job != NULL && evs[i]->job->insert == NULL &&
+		        job_inserted(evs, rows, m, evs[i]->job->job_id)))
 			rows[m++] = i;
 	}
 	if (m > 1)
@@ -457,7 +463,7 @@ db_event_write(void *arg, const void *const *rows_in, size_t n,
 	 * One by one: the rows of a group that failed on one row's data (a
 	 * payload jsonb refuses, a constraint, a jobs write), so that each
 	 * gets its own answer; a row whose attempt was recorded already (its
-	 * id); a job's second write; unkeyed rows.
+	 * id); the move of a job that the group inserted; unkeyed rows.
 	 */
 	for (size_t i = 0; i < n; i++) {
 		if (sts[i] == DB_NOTFOUND)

@@ -102,10 +102,10 @@ size_t db_event_size(const struct db_event *ev);
  * one multi-row INSERT, one transaction, and when that fails on one row's
  * data (jsonb refusal, constraint) or on a row an attempt wrote already,
  * each is written by itself, so that only the bad one fails and the
- * other gets its row's id; the others are written one by one.  A row
- * whose jobs write is for the same job as an earlier row's of the group
- * is written by itself after the group, so that the writes of one job
- * run in their order.  Sets ids[i]
+ * other gets its row's id; the others are written one by one.  The jobs
+ * writes of a group end as they would one after the other: a row that
+ * moves forward a job that an earlier row of the group inserts is written
+ * by itself after the group, so that it sees the job.  Sets ids[i]
  * and sts[i] as db_event_insert() does for each row, and 'why' (size
  * DB_ERROR_MAX).  The webhook's group commit writes with it (a
  * batch_write_fn of lib/run/batch.h).

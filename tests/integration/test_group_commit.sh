@@ -234,16 +234,17 @@ test_jobs_queued_together_each_stored_once() {
 }
 
 # Several writes of one job in one group.  With one worker and one write
-# slot, while a lock holds the first delivery's statement, the next four
-# queue in their order and go as one group: job A queued and in progress,
-# job B (queued before) in progress and completed.  A group takes one
-# write a job and writes a job's next one after it (db_event_write()), so
-# each sees the one before: A ends running, B completed, and every row
-# found its job.  (In one statement, A's in_progress would not see A's
-# insert, and B would move once.)
+# slot, while a trigger holds the first delivery's statement, the next five
+# queue in their order and go as one group once it is let go: job A queued
+# twice and in progress, job B (queued before) in progress and completed.
+# They end as they would one after the other (db_event_write()): the second
+# queued of A finds the job, B's two moves take it to the higher status,
+# and A's move, which must see A's insert, is written after the group (in
+# one statement it would not see it).
 test_jobs_writes_of_one_job_in_one_group() {
-	local dir=$TEST_TMP/gcsame prefix=gcsame-$RANDOM a=770001 b=770002 i f senders=()
+	local dir=$TEST_TMP/gcsame prefix=gcsame-$RANDOM a=770001 b=770002 i f ev senders=()
 	trap 'trap - RETURN; unset STACK_WORKERS_webhook INSTLOG_WRITE_SLOTS;
+	    sql "DROP TRIGGER IF EXISTS it_hold ON installation_events; DROP FUNCTION IF EXISTS it_hold(); DROP TABLE IF EXISTS it_go" >/dev/null
 	    stack_route_stop webhook; stack_route_start webhook' RETURN
 	export STACK_WORKERS_webhook=1 INSTLOG_WRITE_SLOTS=1
 	stack_route_stop webhook
@@ -251,25 +252,40 @@ test_jobs_writes_of_one_job_in_one_group() {
 	deliver workflow_job "$(fixture_edit workflow_job.queued ".workflow_job.id = $b")" "$prefix-0"
 	assert_status 200
 	mkdir -p "$dir"
-	lock_events 2
 	i=0
 	for f in "installation.created ." \
+	    "workflow_job.queued .workflow_job.id = $a" \
 	    "workflow_job.queued .workflow_job.id = $a" \
 	    "workflow_job.in_progress .workflow_job.id = $a" \
 	    "workflow_job.in_progress .workflow_job.id = $b" \
 	    "workflow_job.completed.success .workflow_job.id = $b"; do
 		i=$((i + 1))
-		f=$(fixture_edit "${f%% *}" "${f#* }")
-		(deliver "$(jq -r 'if .workflow_job then "workflow_job" else "installation" end' "$f")" "$f" "$prefix-$i"
-		    echo "$STATUS" >"$dir/$i") &
+		fixture_edit "${f%% *}" "${f#* }" >"$dir/f$i"
+	done
+	# The first delivery's row waits in a trigger until it_go has a row.
+	sql "CREATE TABLE it_go ();
+	     CREATE FUNCTION it_hold() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN IF NEW.delivery_id = '$prefix-1' THEN WHILE NOT EXISTS (SELECT FROM it_go) LOOP PERFORM pg_sleep(0.02); END LOOP; END IF; RETURN NEW; END \$\$;
+	     CREATE TRIGGER it_hold BEFORE INSERT ON installation_events FOR EACH ROW EXECUTE FUNCTION it_hold();" >/dev/null
+	for i in 1 2 3 4 5 6; do
+		f=$(cat "$dir/f$i")
+		ev=workflow_job
+		[ "$i" = 1 ] && ev=installation
+		(deliver "$ev" "$f" "$prefix-$i"; echo "$STATUS" >"$dir/$i") &
 		senders+=($!)
+		if [ "$i" = 1 ]; then
+			for _ in $(seq 1 100); do
+				[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'")" -gt 0 ] && break
+				sleep 0.05
+			done
+		fi
 		sleep 0.3
 	done
-	wait "$LOCKER" "${senders[@]}"
-	assert_eq "200 200 200 200 200" "$(cat "$dir"/* | xargs)" "answers"
-	# A's in_progress was written after the group that held B's.
-	assert_eq t "$(sql "SELECT (SELECT id FROM installation_events WHERE delivery_id = '$prefix-3') > (SELECT id FROM installation_events WHERE delivery_id = '$prefix-4')")" "A's second write after the group"
+	sql "INSERT INTO it_go DEFAULT VALUES" >/dev/null
+	wait "${senders[@]}"
+	assert_eq "200 200 200 200 200 200" "$(cat "$dir"/[1-6] | xargs)" "answers"
+	# A's move was written after the group that held B's two.
+	assert_eq t "$(sql "SELECT (SELECT id FROM installation_events WHERE delivery_id = '$prefix-4') > (SELECT max(id) FROM installation_events WHERE delivery_id IN ('$prefix-5', '$prefix-6'))")" "A's move after the group"
 	assert_eq "running completed" "$(sql "SELECT string_agg(status, ' ' ORDER BY job_id) FROM jobs WHERE job_id IN ($a, $b)")" "jobs"
-	assert_eq "workflow_job.queued job_stored workflow_job.in_progress job_marked_running workflow_job.in_progress job_marked_running workflow_job.completed job_marked_completed" \
-	    "$(sql "SELECT event, outcome FROM installation_events WHERE delivery_id IN ('$prefix-2', '$prefix-3', '$prefix-4', '$prefix-5') ORDER BY delivery_id" | tr '|\n' '  ' | xargs)" "rows"
+	assert_eq "workflow_job.queued job_stored workflow_job.queued job_already_exists workflow_job.in_progress job_marked_running workflow_job.in_progress job_marked_running workflow_job.completed job_marked_completed" \
+	    "$(sql "SELECT event, outcome FROM installation_events WHERE delivery_id IN ('$prefix-2', '$prefix-3', '$prefix-4', '$prefix-5', '$prefix-6') ORDER BY delivery_id" | tr '|\n' '  ' | xargs)" "rows"
 }
