@@ -10,9 +10,9 @@
 
 /*
  * The statements that may run prepared (db_exec_prepared()), a slot each:
- * the jobs statements, the log INSERT of n rows (one or several) at
- * DB_PREP_EVENT_GROUP + n, and in its jobs form (decisions #6) at
- * DB_PREP_EVENT_JOBS_GROUP + n.
+ * the jobs statements, the log INSERT of n rows (one or several) with the
+ * jobs writes f (DB_EVENT_JOB_*, 0: none; decisions #6) at
+ * DB_PREP_EVENT_GROUP + f * 65 + n.
  */
 enum db_prep {
 	DB_PREP_JOB_INSERT,
@@ -27,8 +27,7 @@ enum db_prep {
 	DB_PREP_LATEST_MANY,
 	DB_PREP_FOLD_ROWS_MANY,
 	DB_PREP_EVENT_GROUP,
-	DB_PREP_EVENT_JOBS_GROUP = DB_PREP_EVENT_GROUP + 65,
-	DB_PREP__MAX = DB_PREP_EVENT_JOBS_GROUP + 65
+	DB_PREP__MAX = DB_PREP_EVENT_GROUP + 4 * 65
 };
 
 struct db {

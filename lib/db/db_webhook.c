@@ -97,36 +97,39 @@ static const struct {
 	{ "", "" } };
 
 /*
- * The jobs form (decisions #6): the jobs writes of the rows run ahead of
- * the INSERT in the same statement, the jobs to insert as the arrays $1
- * to $9 (SQL_JOB_INSERT_MANY), the jobs to move forward as $10 (ids) and
- * $11 (statuses; a job moved twice goes to the higher one, as it would
- * one write after the other).  Each row has two more parameters, which write
- * says what of it (SQL_EVENT_KIND_*) and the outcome when that write finds
- * nothing to do; its outcome is then chosen in SQL_EVENT_JOB_OUTCOME.
+ * The jobs forms (decisions #6): the jobs writes of the rows run ahead of
+ * the INSERT in the same statement, the jobs to insert as nine arrays
+ * (SQL_JOB_INSERT_MANY, $1..$9), then the jobs to move forward as two
+ * (ids, statuses; a job moved twice goes to the higher status, as it would
+ * one write after the other); a statement has only the parts its rows
+ * need.  Each row has two more parameters, which write says what of it
+ * (SQL_EVENT_KIND_*) and the outcome when that write finds nothing to do;
+ * its outcome is then chosen in a CASE of SQL_EVENT_OUTCOME_*.
  */
 /* clang-format off */
-#define SQL_EVENT_JOBS                                                     \
- "WITH job_insert AS (" SQL_JOB_INSERT_MANY "), job_advance AS ("         \
- "UPDATE jobs SET status = v.s, updated_at = now() FROM (SELECT "         \
- "DISTINCT ON (j) j, s FROM unnest($10::bigint[], $11::text[]) AS a(j, s) " \
- "ORDER BY j, " SQL_RANK("s") " DESC) AS v WHERE jobs.job_id = v.j "    \
- "AND " SQL_RANK("jobs.status") " < " SQL_RANK("v.s") " RETURNING 1) "
+#define SQL_EVENT_JOB_ADVANCE                                              \
+ "job_advance AS (UPDATE jobs SET status = v.s, updated_at = now() FROM " \
+ "(SELECT DISTINCT ON (j) j, s FROM unnest($%u::bigint[], $%u::text[]) "  \
+ "AS a(j, s) ORDER BY j, " SQL_RANK("s") " DESC) AS v WHERE "             \
+ "jobs.job_id = v.j AND " SQL_RANK("jobs.status") " < " SQL_RANK("v.s")   \
+ " RETURNING 1)"
 /* clang-format on */
-#define SQL_EVENT_JOBS_PARAMS 11
-#define SQL_EVENT_ROW_EXTRA   2
+#define SQL_EVENT_JOB_INSERT_PARAMS  9
+#define SQL_EVENT_JOB_ADVANCE_PARAMS 2
+#define SQL_EVENT_ROW_EXTRA          2
 /*
- * A row's outcome in the jobs form, from its parameters: the kind of its
- * write, its job's id, the outcome, the idle outcome.  An inserted job
- * shows in job_insert's RETURNING; a job to advance is there before the
- * statement or not at all (a job that the group inserts is advanced after
- * it: db_event_write()).
+ * A row's outcome in a jobs form, from its parameters: the kind of its
+ * write, then for each kind its job's id, the outcome and the idle
+ * outcome.  An inserted job shows in job_insert's RETURNING; a job to
+ * advance is there before the statement or not at all (a job that the
+ * group inserts is advanced after it: db_event_write()).
  */
-#define SQL_EVENT_JOB_OUTCOME                                                 \
- "CASE $%u::int WHEN 1 THEN CASE WHEN EXISTS (SELECT 1 FROM job_insert "      \
- "WHERE job_id = $%u::bigint) THEN $%u::text ELSE $%u::text END WHEN 2 THEN " \
- "CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE job_id = $%u::bigint) THEN "     \
- "$%u::text ELSE $%u::text END ELSE $%u::text END"
+#define SQL_EVENT_OUTCOME_INSERTED                                         \
+ " WHEN 1 THEN CASE WHEN EXISTS (SELECT 1 FROM job_insert WHERE job_id = " \
+ "$%u::bigint) THEN $%u::text ELSE $%u::text END"
+#define SQL_EVENT_OUTCOME_ADVANCED                                   \
+ " WHEN 2 THEN CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE job_id = " \
+ "$%u::bigint) THEN $%u::text ELSE $%u::text END"
 enum { SQL_EVENT_KIND_NONE, SQL_EVENT_KIND_INSERT, SQL_EVENT_KIND_ADVANCE };
 
 /* The row an attempt already wrote (sql/007_hardening.sql). */
@@ -201,14 +204,15 @@ job_inserted(const struct db_event *const *evs, const size_t *rows, size_t m,
 }
 
 /*
- * The INSERT of 'n' rows (1..DB_EVENT_GROUP_MAX), in the jobs form or not,
- * built once per process and kept; NULL when out of memory.
+ * The INSERT of 'n' rows (1..DB_EVENT_GROUP_MAX) with the jobs writes
+ * 'jobs' (DB_EVENT_JOB_*, 0: none), built once per process and kept; NULL
+ * when out of memory.
  */
 static const char *
-event_insert_sql(size_t n, bool jobs)
+event_insert_sql(size_t n, unsigned jobs)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static char *sql[2][DB_EVENT_GROUP_MAX + 1];
+	static char *sql[4][DB_EVENT_GROUP_MAX + 1];
 	struct buf b;
 	const char *s;
 
@@ -226,20 +230,50 @@ event_insert_sql(size_t n, bool jobs)
 	return s;
 }
 
-int
-db_event_insert_sql(struct buf *out, size_t n, bool jobs)
+/* The outcome of a row in a jobs form: its parameters from $p. */
+static int
+event_outcome_sql(struct buf *out, unsigned p, unsigned jobs)
 {
-	unsigned first = jobs ? SQL_EVENT_JOBS_PARAMS + 1 : 1,
-	         per = SQL_EVENT_PARAMS + (jobs ? SQL_EVENT_ROW_EXTRA : 0);
+	unsigned k = p + SQL_EVENT_PARAMS, j = p + SQL_EVENT_JOB_ID,
+	         o = p + SQL_EVENT_OUTCOME;
+
+	if (buf_printf(out, "CASE $%u::int", k) == -1 ||
+	    ((jobs & DB_EVENT_JOB_INSERTS) &&
+	        buf_printf(out, SQL_EVENT_OUTCOME_INSERTED, j, o, k + 1) ==
+	            -1) ||
+	    ((jobs & DB_EVENT_JOB_ADVANCES) &&
+	        buf_printf(out, SQL_EVENT_OUTCOME_ADVANCED, j, o, k + 1) == -1))
+		return -1;
+	return buf_printf(out, " ELSE $%u::text END", o);
+}
+
+int
+db_event_insert_sql(struct buf *out, size_t n, unsigned jobs)
+{
+	unsigned first = 1,
+	         per = SQL_EVENT_PARAMS + (jobs != 0 ? SQL_EVENT_ROW_EXTRA : 0);
 
 	buf_reset(out);
-	if ((jobs && buf_puts(out, SQL_EVENT_JOBS) == -1) ||
+	if (jobs != 0 && buf_puts(out, "WITH ") == -1)
+		return -1;
+	if (jobs & DB_EVENT_JOB_INSERTS) {
+		if (buf_puts(out, "job_insert AS (" SQL_JOB_INSERT_MANY ")") ==
+		    -1)
+			return -1;
+		first += SQL_EVENT_JOB_INSERT_PARAMS;
+	}
+	if (jobs & DB_EVENT_JOB_ADVANCES) {
+		if ((first > 1 && buf_puts(out, ", ") == -1) ||
+		    buf_printf(out, SQL_EVENT_JOB_ADVANCE, first, first + 1) ==
+		        -1)
+			return -1;
+		first += SQL_EVENT_JOB_ADVANCE_PARAMS;
+	}
+	if ((jobs != 0 && buf_puts(out, " ") == -1) ||
 	    buf_puts(out, SQL_EVENT_INTO) == -1)
 		return -1;
 	for (size_t r = 0; r < n; r++) {
-		unsigned p = first + (unsigned)r * per,
-		         k = p + SQL_EVENT_PARAMS, j = p + SQL_EVENT_JOB_ID,
-		         o = p + SQL_EVENT_OUTCOME;
+		unsigned p = first + (unsigned)r * per;
 
 		if (buf_puts(out, r == 0 ? "(" : ", (") == -1)
 			return -1;
@@ -248,9 +282,8 @@ db_event_insert_sql(struct buf *out, size_t n, bool jobs)
 
 			if (c > 0 && buf_puts(out, ", ") == -1)
 				return -1;
-			if (jobs && c == SQL_EVENT_OUTCOME)
-				rc = buf_printf(out, SQL_EVENT_JOB_OUTCOME, k,
-				    j, o, k + 1, j, o, k + 1, o);
+			if (jobs != 0 && c == SQL_EVENT_OUTCOME)
+				rc = event_outcome_sql(out, p, jobs);
 			else
 				rc = buf_printf(out, "%s$%u%s",
 				    event_exprs[c].pre, p + c,
@@ -277,56 +310,55 @@ event_statement(struct db *db, const char *what,
     PGresult **res)
 {
 	enum {
+		ARRAYS =
+		    SQL_EVENT_JOB_INSERT_PARAMS + SQL_EVENT_JOB_ADVANCE_PARAMS,
 		PER = SQL_EVENT_PARAMS + SQL_EVENT_ROW_EXTRA,
-		MAX = SQL_EVENT_JOBS_PARAMS + DB_EVENT_GROUP_MAX * PER
+		MAX = ARRAYS + DB_EVENT_GROUP_MAX * PER
 	};
 	static const char *const kinds[] = { "0", "1", "2" };
 	struct event_ids fmt[DB_EVENT_GROUP_MAX];
 	const char *values[MAX];
 	int lengths[MAX] = { 0 }, formats[MAX] = { 0 };
 	const struct db_job_op *ins[DB_EVENT_GROUP_MAX];
-	struct buf a[SQL_EVENT_JOBS_PARAMS];
-	const char *sql;
-	bool jobs = false, again[DB_EVENT_GROUP_MAX] = { false };
+	struct buf a[ARRAYS];
+	const char *sql = NULL;
+	bool again[DB_EVENT_GROUP_MAX] = { false };
+	unsigned jobs = 0;
 	size_t nins = 0, per, p = 0;
 	enum db_status st = DB_ERROR;
 	int rc = 0;
 
-	for (size_t r = 0; r < m; r++)
-		jobs |= evs[rows[r]]->job != NULL;
-	per = SQL_EVENT_PARAMS + (jobs ? SQL_EVENT_ROW_EXTRA : 0);
-	for (size_t c = 0; c < SQL_EVENT_JOBS_PARAMS; c++)
+	for (size_t c = 0; c < ARRAYS; c++)
 		buf_init(&a[c]);
-	if ((sql = event_insert_sql(m, jobs)) == NULL)
-		goto out;
-	if (jobs) {
-		for (size_t c = 9; c < SQL_EVENT_JOBS_PARAMS; c++)
-			rc |= buf_puts(&a[c], "{}");
-		for (size_t r = 0; r < m; r++) {
-			const struct db_job_op *op = evs[rows[r]]->job;
+	rc |= buf_puts(&a[9], "{}") | buf_puts(&a[10], "{}");
+	for (size_t r = 0; r < m; r++) {
+		const struct db_job_op *op = evs[rows[r]]->job;
 
-			if (op != NULL && op->insert != NULL &&
-			    (again[r] = job_inserted(evs, rows, r,
-			         op->insert->job_id)))
-				continue;
-			if (op != NULL && op->insert != NULL)
-				ins[nins++] = op;
-			else if (op != NULL)
-				rc |= job_id_add(&a[9], op->job_id) |
-				    db_array_add(&a[10], op->status);
+		if (op == NULL)
+			continue;
+		if (op->insert == NULL) {
+			jobs |= DB_EVENT_JOB_ADVANCES;
+			rc |= job_id_add(&a[9], op->job_id) |
+			    db_array_add(&a[10], op->status);
+		} else if (!(again[r] = job_inserted(evs, rows, r,
+		                 op->insert->job_id))) {
+			jobs |= DB_EVENT_JOB_INSERTS;
+			ins[nins++] = op;
 		}
-		rc |= job_insert_arrays(ins, nins, a) |
-		    buf_append(&a[9], "", 1) | buf_append(&a[10], "", 1);
-		for (size_t c = 0; c < SQL_EVENT_JOBS_PARAMS; c++)
-			values[p++] = a[c].buf;
 	}
-	if (rc != 0)
+	rc |= job_insert_arrays(ins, nins, a) | buf_append(&a[9], "", 1) |
+	    buf_append(&a[10], "", 1);
+	if (rc != 0 || (sql = event_insert_sql(m, jobs)) == NULL)
 		goto out;
+	for (size_t c = (jobs & DB_EVENT_JOB_INSERTS) ? 0 : 9;
+	     c < ((jobs & DB_EVENT_JOB_ADVANCES) ? ARRAYS : 9); c++)
+		values[p++] = a[c].buf;
+	per = SQL_EVENT_PARAMS + (jobs != 0 ? SQL_EVENT_ROW_EXTRA : 0);
 	for (size_t r = 0; r < m; r++, p += per) {
 		const struct db_event *ev = evs[rows[r]];
 
 		event_params(ev, &fmt[r], values + p, lengths + p, formats + p);
-		if (!jobs)
+		if (jobs == 0)
 			continue;
 		values[p + SQL_EVENT_PARAMS] =
 		    kinds[ev->job == NULL || again[r] ? SQL_EVENT_KIND_NONE
@@ -337,13 +369,12 @@ event_statement(struct db *db, const char *what,
 			values[p + SQL_EVENT_OUTCOME] = ev->outcome_idle;
 	}
 	st = db_exec_prepared(db, what,
-	    (jobs ? DB_PREP_EVENT_JOBS_GROUP : DB_PREP_EVENT_GROUP) +
-	        (unsigned)m,
+	    DB_PREP_EVENT_GROUP + jobs * (DB_EVENT_GROUP_MAX + 1) + (unsigned)m,
 	    sql, (int)p, values, lengths, formats, res);
 out:
-	if (rc != 0 || sql == NULL)
+	if (sql == NULL)
 		db_set_error(db, "out of memory");
-	for (size_t c = 0; c < SQL_EVENT_JOBS_PARAMS; c++)
+	for (size_t c = 0; c < ARRAYS; c++)
 		buf_release(&a[c]);
 	return st;
 }

@@ -113,14 +113,19 @@ size_t db_event_size(const struct db_event *ev);
 void db_event_write(void *arg, const void *const *rows, size_t n,
     int64_t deadline, int64_t *ids, enum db_status *sts, char *why);
 
+/* The jobs writes that an INSERT of db_event_insert_sql() carries. */
+#define DB_EVENT_JOB_INSERTS  1u
+#define DB_EVENT_JOB_ADVANCES 2u
+
 /*
  * Write into 'out' the INSERT that db_event_write() sends for 'n' rows and
  * db_event_insert() for one (RETURNING id, attempt_key, outcome): 18
- * parameters a row or, with 'jobs', the jobs writes of the rows first (11
- * parameters: the jobs to insert and to advance, as arrays) and 20 a row.
- * Returns 0, or -1 when out of memory.
+ * parameters a row or, with 'jobs' (DB_EVENT_JOB_*, 0: none), the jobs
+ * writes of the rows first (the jobs to insert as 9 array parameters, then
+ * those to advance as 2) and 20 a row.  Returns 0, or -1 when out of
+ * memory.
  */
-int db_event_insert_sql(struct buf *out, size_t n, bool jobs);
+int db_event_insert_sql(struct buf *out, size_t n, unsigned jobs);
 
 /*
  * Insert 'job' as pending.  Returns DB_OK when inserted, DB_CONFLICT when

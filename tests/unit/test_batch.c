@@ -783,7 +783,7 @@ batch_insert_sql_two_rows(void **state)
 
 	(void)state;
 	buf_init(&sql);
-	assert_int_equal(db_event_insert_sql(&sql, 2, false), 0);
+	assert_int_equal(db_event_insert_sql(&sql, 2, 0), 0);
 	assert_int_equal(count(sql.buf, "INSERT INTO installation_events ("),
 	    1);
 	assert_int_equal(count(sql.buf, "::timestamptz, now())"), 2);
@@ -823,7 +823,9 @@ batch_insert_sql_two_rows_with_jobs(void **state)
 
 	(void)state;
 	buf_init(&sql);
-	assert_int_equal(db_event_insert_sql(&sql, 2, true), 0);
+	assert_int_equal(db_event_insert_sql(&sql, 2,
+	                     DB_EVENT_JOB_INSERTS | DB_EVENT_JOB_ADVANCES),
+	    0);
 	assert_non_null(
 	    strstr(sql.buf, "WITH job_insert AS (INSERT INTO jobs "));
 	assert_non_null(strstr(sql.buf, "job_advance AS (UPDATE jobs "));
