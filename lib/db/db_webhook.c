@@ -319,35 +319,42 @@ event_statement(struct db *db, const char *what,
 	struct event_ids fmt[DB_EVENT_GROUP_MAX];
 	const char *values[MAX];
 	int lengths[MAX] = { 0 }, formats[MAX] = { 0 };
-	const struct db_job_op *ins[DB_EVENT_GROUP_MAX];
+	const struct db_job_op *ins[DB_EVENT_GROUP_MAX],
+	    *adv[DB_EVENT_GROUP_MAX];
 	struct buf a[ARRAYS];
 	const char *sql = NULL;
 	bool again[DB_EVENT_GROUP_MAX] = { false };
 	unsigned jobs = 0;
-	size_t nins = 0, per, p = 0;
+	size_t nins = 0, nadv = 0, per, p = 0;
 	enum db_status st = DB_ERROR;
 	int rc = 0;
 
 	for (size_t c = 0; c < ARRAYS; c++)
 		buf_init(&a[c]);
-	rc |= buf_puts(&a[9], "{}") | buf_puts(&a[10], "{}");
 	for (size_t r = 0; r < m; r++) {
 		const struct db_job_op *op = evs[rows[r]]->job;
 
 		if (op == NULL)
 			continue;
-		if (op->insert == NULL) {
-			jobs |= DB_EVENT_JOB_ADVANCES;
-			rc |= job_id_add(&a[9], op->job_id) |
-			    db_array_add(&a[10], op->status);
-		} else if (!(again[r] = job_inserted(evs, rows, r,
-		                 op->insert->job_id))) {
-			jobs |= DB_EVENT_JOB_INSERTS;
+		if (op->insert == NULL)
+			adv[nadv++] = op;
+		else if (!(again[r] = job_inserted(evs, rows, r,
+		               op->insert->job_id)))
 			ins[nins++] = op;
-		}
 	}
-	rc |= job_insert_arrays(ins, nins, a) | buf_append(&a[9], "", 1) |
-	    buf_append(&a[10], "", 1);
+	/* The arrays of the parts this group has only (none: no jobs). */
+	if (nins > 0) {
+		jobs |= DB_EVENT_JOB_INSERTS;
+		rc |= job_insert_arrays(ins, nins, a);
+	}
+	if (nadv > 0) {
+		jobs |= DB_EVENT_JOB_ADVANCES;
+		rc |= buf_puts(&a[9], "{}") | buf_puts(&a[10], "{}");
+		for (size_t i = 0; i < nadv; i++)
+			rc |= job_id_add(&a[9], adv[i]->job_id) |
+			    db_array_add(&a[10], adv[i]->status);
+		rc |= buf_append(&a[9], "", 1) | buf_append(&a[10], "", 1);
+	}
 	if (rc != 0 || (sql = event_insert_sql(m, jobs)) == NULL)
 		goto out;
 	for (size_t c = (jobs & DB_EVENT_JOB_INSERTS) ? 0 : 9;
