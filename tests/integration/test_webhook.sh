@@ -248,6 +248,29 @@ test_body_kept_as_signed_lz4() {
 	    "HMAC of the stored body"
 }
 
+# A large body (an organization adding 20,000 repositories at once: the
+# real delivery with its one repository repeated, 2.5 MB) is stored as
+# the exact bytes sent, and so is an 11 KB one: a statement larger than
+# the connection's send buffer leaves in several writes (db_run() waits
+# for the socket between them), one past libpq's 8 KiB block in two.
+test_large_body_stored_whole() {
+	db_reset
+	local f=$TEST_TMP/large.json g=$TEST_TMP/small.json src b
+	src=$(fixture installation_repositories.added)
+	jq -c '.repositories_added = [range(20000) as $i | .repositories_added[0] | .id += $i]' "$src" >"$f"
+	jq -c '.repositories_added = [range(60) as $i | .repositories_added[0] | .id += $i]' "$src" >"$g"
+	[ "$(wc -c <"$f")" -gt 2000000 ] || fail "large body only $(wc -c <"$f") bytes"
+	[ "$(wc -c <"$g")" -gt 8192 ] || fail "11 KB body only $(wc -c <"$g") bytes"
+	for b in "$f" "$g"; do
+		deliver installation_repositories "$b"
+		assert_status 200
+		assert_json .outcome ok
+		assert_eq "$(md5sum <"$b" | cut -d' ' -f1)|$(wc -c <"$b")" \
+		    "$(sql "SELECT md5(body::text), octet_length(body::text) FROM installation_events WHERE delivery_id = '$LAST_DELIVERY'")" \
+		    "$(basename "$b"): the exact bytes stored"
+	done
+}
+
 # A body whose text jsonb might refuse where json takes it (an escape of a
 # non-ASCII character, a number with an exponent) goes to payload as jsonb,
 # as before sql/020, and traces as the same document.
