@@ -333,8 +333,10 @@ span() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { a = $1 } { b = $1 } END {
 # this machine's speed drifts by a factor of two over minutes, so one run
 # of each in a row can put instlog and the peer in different phases; the
 # summary gives the medians, and each ratio is taken within a round (its
-# median and range).  MATRIX_DURATION (seconds per run, default 5) keeps
-# the whole section near 12 minutes.
+# median and range).  Under the CPU per delivery at 4 connections, the
+# summary gives for shared cores what 2× the peer leaves instlog's webhook
+# and PostgreSQL (m_budget).  MATRIX_DURATION (seconds per run, default 5)
+# keeps the whole section near 12 minutes.
 # MATRIX_ONLY (payload names), MATRIX_CORES (shared split) and MATRIX_CONNS
 # (4 16) pick a part of it.  PEER_DOC=json has the peer store the document
 # in the json column, as instlog keeps a body (default jsonb: what such a
@@ -447,6 +449,22 @@ m_ticks() {
 	awk '{ b = index($0, ") "); split(substr($0, b + 2), f, " ");
 	    print "client", f[14] + f[15] }' "/proc/$$/stat"
 }
+# m_budget INSTLOG PEER (two m_cpu lines): "budget | used | ratio": half
+# the peer's sum less instlog's nginx and client, instlog's webhook and
+# PostgreSQL, and the peer's sum over instlog's.
+m_budget() {
+	awk -v i="$1" -v p="$2" '
+	function get(s, k,   a, n, j, kv) {
+		n = split(s, a, " ")
+		for (j = 1; j <= n; j++) { split(a[j], kv, "="); if (kv[1] == k) return kv[2] }
+		return 0
+	}
+	BEGIN {
+		r = get(i, "sum") > 0 ? get(p, "sum") / get(i, "sum") : 0
+		printf "%.0f | %.0f | %.2f\n", get(p, "sum") / 2 - get(i, "nginx") - get(i, "client"),
+		    get(i, "postgres") + get(i, "webhook"), r
+	}'
+}
 # m_cpu BEFORE AFTER REQUESTS: CPU µs per request of each role of m_ticks
 # files BEFORE and AFTER, and their sum.
 m_cpu() {
@@ -507,6 +525,7 @@ if want matrix; then
 	declare -A MBEST
 	MROWS=()
 	MCPU=()
+	MBUD=()
 	MLAT=()
 	for pl in $MATRIX_PAYLOADS; do
 		name=${pl%%:*} ev=${pl#*:}
@@ -594,8 +613,11 @@ PGB
 					echo "$name $mode c=$c round $r: sync ${sy[-1]} ms, instlog ${ri[-1]} p99 ${qi[-1]}, peer ${rn[-1]} p99 ${qn[-1]}, pgbench ${rp[-1]}" >>"$OUT/matrix-rounds.log"
 				done
 				if [ "$c" = 4 ]; then
-					MCPU+=("| $name | $mode | instlog | $(m_cpu "$OUT/cpu.i.0" "$OUT/cpu.i.1" "$ki") |")
-					MCPU+=("| $name | $mode | peer | $(m_cpu "$OUT/cpu.n.0" "$OUT/cpu.n.1" "$kn") |")
+					ci=$(m_cpu "$OUT/cpu.i.0" "$OUT/cpu.i.1" "$ki")
+					cn=$(m_cpu "$OUT/cpu.n.0" "$OUT/cpu.n.1" "$kn")
+					MCPU+=("| $name | $mode | instlog | $ci |")
+					MCPU+=("| $name | $mode | peer | $cn |")
+					[ "$mode" = shared ] && MBUD+=("| $name | $(m_budget "$ci" "$cn") |")
 					MCPU+=("| $name | $mode | pgbench | $(m_cpu "$OUT/cpu.p.0" "$OUT/cpu.p.1" "$kp") |")
 				fi
 				# The medians of the rounds, each once.
@@ -643,6 +665,14 @@ PGB
 	sum "|---|---|---|---|"
 	for l in "${MCPU[@]}"; do sum "$l"; done
 	sum ""
+	if [ ${#MBUD[@]} -gt 0 ]; then
+		sum "What 2× the peer leaves instlog on shared cores at 4 connections, where both receivers keep the cores about as busy and the ratio follows CPU per delivery: half the peer's sum less instlog's nginx and client, for the webhook and PostgreSQL (µs; bench/RESULTS.md, \"What 2× the peer would cost\"):"
+		sum ""
+		sum "| payload | 2× leaves webhook + PostgreSQL | they use | peer's sum / instlog's |"
+		sum "|---|---|---|---|"
+		for l in "${MBUD[@]}"; do sum "$l"; done
+		sum ""
+	fi
 	sum "instlog's latency at half its best rate (open loop, 16 connections, shared cores):"
 	sum ""
 	sum "| payload | target req/s | achieved | p50 ms | p99 ms | max ms | non-2xx+errors |"
