@@ -23,6 +23,8 @@
  "$5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[]) "   \
  "WITH ORDINALITY AS u(j, e, t, n, i, a, r, l, h, o) ORDER BY o "     \
  "ON CONFLICT (job_id) DO NOTHING RETURNING job_id"
+/* Its parameters: one array a column. */
+#define SQL_JOB_INSERT_ARRAYS 9
 
 /* Status rank: a job only moves to a higher rank. */
 #define SQL_RANK(x) \
@@ -38,16 +40,16 @@ job_id_add(struct buf *b, int64_t v)
 }
 
 /*
- * The jobs arrays of the inserts 'ops[0..n)': a[0..9), the parameters of
- * SQL_JOB_INSERT_MANY, NUL-terminated.  Returns 0, or -1 when out of
- * memory (a[] to be released all the same).
+ * The jobs arrays of the inserts 'ops[0..n)': a[0..SQL_JOB_INSERT_ARRAYS),
+ * the parameters of SQL_JOB_INSERT_MANY, NUL-terminated.  Returns 0, or -1
+ * when out of memory (a[] to be released all the same).
  */
 static int
 job_insert_arrays(const struct db_job_op *const *ops, size_t n, struct buf *a)
 {
 	int rc = 0;
 
-	for (size_t c = 0; c < 9; c++)
+	for (size_t c = 0; c < SQL_JOB_INSERT_ARRAYS; c++)
 		rc |= buf_puts(&a[c], "{}");
 	for (size_t i = 0; i < n; i++) {
 		const struct db_job *j = ops[i]->insert;
@@ -62,7 +64,7 @@ job_insert_arrays(const struct db_job_op *const *ops, size_t n, struct buf *a)
 		rc |= db_array_add(&a[7], j->labels_json);
 		rc |= db_array_add(&a[8], j->html_url);
 	}
-	for (size_t c = 0; c < 9; c++)
+	for (size_t c = 0; c < SQL_JOB_INSERT_ARRAYS; c++)
 		rc |= buf_append(&a[c], "", 1);
 	return rc;
 }
@@ -114,7 +116,6 @@ static const struct {
  "jobs.job_id = v.j AND " SQL_RANK("jobs.status") " < " SQL_RANK("v.s")   \
  " RETURNING 1)"
 /* clang-format on */
-#define SQL_EVENT_JOB_INSERT_PARAMS  9
 #define SQL_EVENT_JOB_ADVANCE_PARAMS 2
 #define SQL_EVENT_ROW_EXTRA          2
 /*
@@ -131,6 +132,10 @@ static const struct {
  " WHEN 2 THEN CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE job_id = " \
  "$%u::bigint) THEN $%u::text ELSE $%u::text END"
 enum { SQL_EVENT_KIND_NONE, SQL_EVENT_KIND_INSERT, SQL_EVENT_KIND_ADVANCE };
+/* A prepared slot for each form (DB_EVENT_JOB_*) and size (db_priv.h). */
+_Static_assert(DB_PREP_EVENT_GROUP + 4 * (DB_EVENT_GROUP_MAX + 1) ==
+        DB_PREP__MAX,
+    "prepared slots of the log INSERT");
 
 /* The row an attempt already wrote (sql/007_hardening.sql). */
 #define SQL_EVENT_OF_ATTEMPT                                               \
@@ -260,7 +265,7 @@ db_event_insert_sql(struct buf *out, size_t n, unsigned jobs)
 		if (buf_puts(out, "job_insert AS (" SQL_JOB_INSERT_MANY ")") ==
 		    -1)
 			return -1;
-		first += SQL_EVENT_JOB_INSERT_PARAMS;
+		first += SQL_JOB_INSERT_ARRAYS;
 	}
 	if (jobs & DB_EVENT_JOB_ADVANCES) {
 		if ((first > 1 && buf_puts(out, ", ") == -1) ||
@@ -310,8 +315,9 @@ event_statement(struct db *db, const char *what,
     PGresult **res)
 {
 	enum {
-		ARRAYS =
-		    SQL_EVENT_JOB_INSERT_PARAMS + SQL_EVENT_JOB_ADVANCE_PARAMS,
+		ADV_IDS = SQL_JOB_INSERT_ARRAYS, /* a[]: the inserts' arrays, */
+		ADV_STATUSES,                    /* then the advances' two */
+		ARRAYS = SQL_JOB_INSERT_ARRAYS + SQL_EVENT_JOB_ADVANCE_PARAMS,
 		PER = SQL_EVENT_PARAMS + SQL_EVENT_ROW_EXTRA,
 		MAX = ARRAYS + DB_EVENT_GROUP_MAX * PER
 	};
@@ -349,16 +355,18 @@ event_statement(struct db *db, const char *what,
 	}
 	if (nadv > 0) {
 		jobs |= DB_EVENT_JOB_ADVANCES;
-		rc |= buf_puts(&a[9], "{}") | buf_puts(&a[10], "{}");
+		rc |= buf_puts(&a[ADV_IDS], "{}") |
+		    buf_puts(&a[ADV_STATUSES], "{}");
 		for (size_t i = 0; i < nadv; i++)
-			rc |= job_id_add(&a[9], adv[i]->job_id) |
-			    db_array_add(&a[10], adv[i]->status);
-		rc |= buf_append(&a[9], "", 1) | buf_append(&a[10], "", 1);
+			rc |= job_id_add(&a[ADV_IDS], adv[i]->job_id) |
+			    db_array_add(&a[ADV_STATUSES], adv[i]->status);
+		rc |= buf_append(&a[ADV_IDS], "", 1) |
+		    buf_append(&a[ADV_STATUSES], "", 1);
 	}
 	if (rc != 0 || (sql = event_insert_sql(m, jobs)) == NULL)
 		goto out;
-	for (size_t c = (jobs & DB_EVENT_JOB_INSERTS) ? 0 : 9;
-	     c < ((jobs & DB_EVENT_JOB_ADVANCES) ? ARRAYS : 9); c++)
+	for (size_t c = (jobs & DB_EVENT_JOB_INSERTS) ? 0 : ADV_IDS;
+	     c < ((jobs & DB_EVENT_JOB_ADVANCES) ? ARRAYS : ADV_IDS); c++)
 		values[p++] = a[c].buf;
 	per = SQL_EVENT_PARAMS + (jobs != 0 ? SQL_EVENT_ROW_EXTRA : 0);
 	for (size_t r = 0; r < m; r++, p += per) {
@@ -547,21 +555,22 @@ static enum db_status
 db_job_insert_many(struct db *db, const struct db_job_op *const *ops, size_t n,
     enum db_status *sts)
 {
-	struct buf a[9];
-	const char *values[9];
+	struct buf a[SQL_JOB_INSERT_ARRAYS];
+	const char *values[SQL_JOB_INSERT_ARRAYS];
 	PGresult *res = NULL;
 	enum db_status st = DB_ERROR;
 
-	for (size_t c = 0; c < 9; c++)
+	for (size_t c = 0; c < SQL_JOB_INSERT_ARRAYS; c++)
 		buf_init(&a[c]);
 	if (job_insert_arrays(ops, n, a) != 0) {
 		log_warnx("%s: out of memory", __func__);
 		goto out;
 	}
-	for (size_t c = 0; c < 9; c++)
+	for (size_t c = 0; c < SQL_JOB_INSERT_ARRAYS; c++)
 		values[c] = a[c].buf;
 	st = db_exec_prepared(db, __func__, DB_PREP_JOB_INSERT_MANY,
-	    SQL_JOB_INSERT_MANY, 9, values, NULL, NULL, &res);
+	    SQL_JOB_INSERT_MANY, SQL_JOB_INSERT_ARRAYS, values, NULL, NULL,
+	    &res);
 	if (st != DB_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++)
@@ -579,7 +588,7 @@ db_job_insert_many(struct db *db, const struct db_job_op *const *ops, size_t n,
 	}
 out:
 	PQclear(res);
-	for (size_t c = 0; c < 9; c++)
+	for (size_t c = 0; c < SQL_JOB_INSERT_ARRAYS; c++)
 		buf_release(&a[c]);
 	return st;
 }
