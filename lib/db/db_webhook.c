@@ -14,14 +14,20 @@
 #include "core/str.h"
 #include "db/db_priv.h"
 
-/* The jobs of several queued deliveries in one statement, in their order. */
+/*
+ * The jobs of several queued deliveries in one statement, in the order of
+ * their ids and, for one id, of their deliveries (the first stores it).
+ * Every statement inserts in id order, so that two of them running at
+ * once (two write slots) wait for each other's jobs in one direction and
+ * never deadlock: in arrival order, A then B against B then A did.
+ */
 #define SQL_JOB_INSERT_MANY                                           \
  "INSERT INTO jobs (job_id, status, entity_id, entity_type, "         \
  "entity_name, installation_id, app_id, repo_full_name, labels, "     \
  "html_url) SELECT j, 'pending', e, t, n, i, a, r, l::jsonb, h FROM " \
  "unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], "        \
  "$5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[]) "   \
- "WITH ORDINALITY AS u(j, e, t, n, i, a, r, l, h, o) ORDER BY o "     \
+ "WITH ORDINALITY AS u(j, e, t, n, i, a, r, l, h, o) ORDER BY j, o "  \
  "ON CONFLICT (job_id) DO NOTHING RETURNING job_id"
 /* Its parameters: one array a column. */
 #define SQL_JOB_INSERT_ARRAYS 9
